@@ -1,0 +1,1 @@
+"""The node: database, blocks, transaction pool, authoring. It owns every side effect."""

@@ -1,0 +1,10 @@
+"""The runtime this node runs: which modules, in what order (the hook order), at which addresses.
+
+This is the one place the module list is written down; the genesis builder, the
+conformance runner and the tests receive it from here.
+"""
+
+from runtime.executive import Runtime
+from runtime.modules import balances, system
+
+RUNTIME = Runtime(modules=(system.MODULE, balances.MODULE), spec_name="flockchain", spec_version=1)

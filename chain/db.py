@@ -1,0 +1,179 @@
+"""The chain database on LevelDB (plyvel).
+
+Layout (one key space, one-byte prefixes):
+
+    h ++ block hash     → header RLP              n ++ number(8)  → canonical block hash
+    b ++ block hash     → body: RLP list of raw transactions
+    r ++ block hash     → RLP list of [receipt, gas used, effective gas price, return data, revert data]
+    t ++ tx hash        → RLP [block hash, index]
+    s ++ storage key    → value of the head state (flat, for fast reads and prefix scans)
+    N ++ node hash      → Merkle Patricia trie node (state at every stored root)
+    m ++ name           → metadata (head, genesis)
+
+Everything a block brings lands in one LevelDB write batch, so a crash (even `kill -9`)
+leaves the database at the previous block or at this one, never between.
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import plyvel
+import rlp
+
+from runtime.blocks import Block, Header, Receipt, encode_uint
+from runtime.crypto import keccak256
+from runtime.executive import BlockOutcome
+from runtime.trie import Trie
+
+HEAD, GENESIS = b"mhead", b"mgenesis"
+
+
+@dataclass(frozen=True)
+class StoredReceipt:
+    """A receipt plus what the RPC reports beside it."""
+
+    block_hash: bytes
+    index: int
+    receipt: Receipt
+    gas_used: int
+    effective_gas_price: int
+    return_data: bytes
+    revert_data: bytes
+
+
+class ChainDB:
+    def __init__(self, path: str | Path):
+        Path(path).mkdir(parents=True, exist_ok=True)
+        self.db = plyvel.DB(str(path), create_if_missing=True)
+        self.nodes = NodeStore(self.db)
+
+    def close(self) -> None:
+        self.db.close()
+
+    # blocks
+    def get_head_hash(self) -> bytes | None:
+        return self.db.get(HEAD)
+
+    def get_genesis_hash(self) -> bytes | None:
+        return self.db.get(GENESIS)
+
+    def get_header(self, block_hash: bytes) -> Header | None:
+        data = self.db.get(b"h" + block_hash)
+        return Header.decode(data) if data else None
+
+    def get_canonical_hash(self, number: int) -> bytes | None:
+        return self.db.get(b"n" + number.to_bytes(8, "big"))
+
+    def get_block(self, block_hash: bytes) -> Block | None:
+        header = self.get_header(block_hash)
+        if header is None:
+            return None
+        return Block(header, tuple(rlp.decode(self.db.get(b"b" + block_hash))))
+
+    def get_receipts(self, block_hash: bytes) -> list[StoredReceipt]:
+        data = self.db.get(b"r" + block_hash)
+        if data is None:
+            return []
+        return [StoredReceipt(block_hash, i, Receipt.decode(r), int.from_bytes(g, "big"), int.from_bytes(p, "big"), ret, rev)
+                for i, (r, g, p, ret, rev) in enumerate(rlp.decode(data))]
+
+    def get_transaction_location(self, tx_hash: bytes) -> tuple[bytes, int] | None:
+        data = self.db.get(b"t" + tx_hash)
+        if data is None:
+            return None
+        block_hash, index = rlp.decode(data)
+        return block_hash, int.from_bytes(index, "big")
+
+    # state
+    def get_state(self, key: bytes) -> bytes | None:
+        return self.db.get(b"s" + key)
+
+    def iter_state(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
+        for key, value in self.db.iterator(prefix=b"s" + prefix):
+            yield key[1:], value
+
+    # writing
+    def write_genesis(self, header: Header, state: dict[bytes, bytes], nodes: dict[bytes, bytes]) -> None:
+        block_hash = header.hash
+        with self.db.write_batch(transaction=True, sync=True) as batch:
+            for key, value in state.items():
+                batch.put(b"s" + key, value)
+            for node_hash, node in nodes.items():
+                batch.put(b"N" + node_hash, node)
+            self._put_block(batch, Block(header, ()), [])
+            batch.put(GENESIS, block_hash)
+            batch.put(HEAD, block_hash)
+
+    def commit_block(self, outcome: BlockOutcome) -> None:
+        """One atomic, synced batch: block, receipts, indexes, state writes, trie nodes, head."""
+        with self.db.write_batch(transaction=True, sync=True) as batch:
+            for key, value in outcome.changes.items():
+                if value is None:
+                    batch.delete(b"s" + key)
+                else:
+                    batch.put(b"s" + key, value)
+            for node_hash, node in outcome.trie_nodes.items():
+                batch.put(b"N" + node_hash, node)
+            self._put_block(batch, outcome.block, outcome.applied)
+            batch.put(HEAD, outcome.block.hash)
+        self.nodes.remember(outcome.trie_nodes)
+
+    def _put_block(self, batch, block: Block, applied) -> None:
+        block_hash = block.hash
+        batch.put(b"h" + block_hash, block.header.encode())
+        batch.put(b"b" + block_hash, rlp.encode(list(block.transactions)))
+        batch.put(b"n" + block.header.number.to_bytes(8, "big"), block_hash)
+        receipts = []
+        for index, item in enumerate(applied):
+            batch.put(b"t" + item.transaction.hash, rlp.encode([block_hash, encode_uint(index)]))
+            receipts.append([item.receipt.encode(), encode_uint(item.gas_used), encode_uint(item.effective_gas_price),
+                             item.return_data, item.revert_data])
+        batch.put(b"r" + block_hash, rlp.encode(receipts))
+
+
+class NodeStore:
+    """Trie nodes by hash, read from LevelDB through a small cache of recent nodes."""
+
+    CACHE_LIMIT = 200_000
+
+    def __init__(self, db):
+        self.db = db
+        self.cache: dict[bytes, bytes] = {}
+
+    def get(self, node_hash: bytes) -> bytes | None:
+        node = self.cache.get(node_hash)
+        if node is None:
+            node = self.db.get(b"N" + node_hash)
+        return node
+
+    def remember(self, nodes: dict[bytes, bytes]) -> None:
+        if len(self.cache) + len(nodes) > self.CACHE_LIMIT:
+            self.cache.clear()
+        self.cache.update(nodes)
+
+
+class HeadState:
+    """The head state as a StateBackend, read from the flat key space."""
+
+    def __init__(self, db: ChainDB):
+        self.db = db
+
+    def get(self, key: bytes) -> bytes | None:
+        return self.db.get_state(key)
+
+    def iter_prefix(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
+        return self.db.iter_state(prefix)
+
+
+class HistoricalState:
+    """The state at any stored root, read through the trie (no prefix scans: keys are hashed)."""
+
+    def __init__(self, db: ChainDB, state_root: bytes):
+        self.trie = Trie(db.nodes, state_root)
+
+    def get(self, key: bytes) -> bytes | None:
+        return self.trie.get(keccak256(key))
+
+    def iter_prefix(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
+        raise NotImplementedError("prefix iteration needs the head state: trie keys are hashed")

@@ -1,0 +1,133 @@
+"""A node: its database, the runtime it runs, its transaction pool, and authoring.
+
+Every mutation of chain state goes through `import_block` or `author_block`, which run
+the runtime against the head state and commit the outcome in one database batch.
+"""
+
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from genesis.builder import ChainSpecError, Genesis, build_genesis
+from runtime.blocks import Block, Header
+from runtime.crypto import private_key_to_address, sign_hash
+from runtime.exceptions import InvalidBlock, InvalidTransaction
+from runtime.executive import (BlockOutcome, Runtime, apply_block, block_env, build_block, check_can_pay,
+                               check_transaction)
+from runtime.fees import compute_base_fee
+from runtime.modules import balances, system
+from runtime.state import State
+from runtime.transactions import Transaction, decode_transaction
+
+from .db import ChainDB, HeadState, HistoricalState, StoredReceipt
+from .pool import PoolLimits, TransactionPool
+
+
+class Node:
+    def __init__(self, runtime: Runtime, spec: dict, data_dir: str | Path, authority_key: bytes | None = None,
+                 pool_limits: PoolLimits = PoolLimits()):
+        self.runtime = runtime
+        self.spec = spec
+        self.genesis: Genesis = build_genesis(spec, runtime)
+        self.db = ChainDB(data_dir)
+        stored = self.db.get_genesis_hash()
+        if stored is None:
+            self.db.write_genesis(self.genesis.header, self.genesis.state, self.genesis.trie_nodes)
+        elif stored != self.genesis.hash:
+            self.db.close()
+            raise ChainSpecError(f"data dir {data_dir} holds another chain (genesis {stored.hex()}, "
+                                 f"spec gives {self.genesis.hash.hex()})")
+        self.head: Header = self.db.get_header(self.db.get_head_hash())
+        self.head_state = HeadState(self.db)
+        self.pool = TransactionPool(pool_limits)
+        self.authority_key = authority_key
+        self.authority = private_key_to_address(authority_key) if authority_key else None
+        self.chain_id = system.ChainId.get(State(self.head_state))
+
+    def close(self) -> None:
+        self.db.close()
+
+    # reading
+    def state(self) -> State:
+        return State(self.head_state)
+
+    def state_at(self, header: Header) -> State:
+        if header.hash == self.head.hash:
+            return self.state()
+        return State(HistoricalState(self.db, header.state_root))
+
+    def get_nonce(self, address: bytes) -> int:
+        return system.get_nonce(self.state(), address)
+
+    def get_pending_nonce(self, address: bytes) -> int:
+        return self.pool.pending_nonce(address, self.get_nonce(address))
+
+    def next_base_fee(self) -> int:
+        return compute_base_fee(self.head.gas_limit, self.head.gas_used, self.head.base_fee_per_gas)
+
+    def get_header_by_number(self, number: int) -> Header | None:
+        block_hash = self.db.get_canonical_hash(number)
+        return self.db.get_header(block_hash) if block_hash else None
+
+    def get_receipt(self, tx_hash: bytes) -> tuple[Block, StoredReceipt] | None:
+        location = self.db.get_transaction_location(tx_hash)
+        if location is None:
+            return None
+        block_hash, index = location
+        return self.db.get_block(block_hash), self.db.get_receipts(block_hash)[index]
+
+    # transactions
+    def submit_transaction(self, raw: bytes) -> Transaction:
+        """Decode, check against the head state and admit to the pool, or raise InvalidTransaction."""
+        tx = decode_transaction(raw)
+        if self.db.get_transaction_location(tx.hash) is not None:
+            raise InvalidTransaction("AlreadyKnown", "transaction is already included in a block")
+        state = self.state()
+        env = replace(block_env(self.head), base_fee_per_gas=self.next_base_fee())
+        check_transaction(state, env, tx, self.head.gas_limit)
+        check_can_pay(state, tx)
+        self.pool.add(tx, system.get_nonce(state, tx.sender))
+        return tx
+
+    # blocks
+    def import_block(self, block: Block, transactions: list[Transaction] | None = None) -> BlockOutcome:
+        """Check and apply a block on the head, then commit it; raises InvalidBlock."""
+        if block.header.parent_hash != self.head.hash:
+            raise InvalidBlock("block does not build on the head")
+        outcome = apply_block(self.runtime, self.head_state, self.db.nodes, self.head, block, transactions)
+        self._commit(outcome)
+        return outcome
+
+    def author_block(self, timestamp: int | None = None) -> BlockOutcome:
+        """Build a block from the pool's ready transactions, seal it, commit it."""
+        if self.authority_key is None:
+            raise RuntimeError("this node has no authority key")
+        parent = self.head
+        timestamp = max(int(time.time()) if timestamp is None else timestamp, parent.timestamp)
+        template = Header(parent_hash=parent.hash, number=parent.number + 1, timestamp=timestamp,
+                          author=self.authority, state_root=b"", transactions_root=b"", receipts_root=b"",
+                          logs_bloom=b"", gas_limit=system.BlockGasLimit.get(self.state()), gas_used=0,
+                          base_fee_per_gas=self.next_base_fee(), slot=parent.slot + 1)
+        state = self.state()
+        candidates = self.pool.ready(lambda sender: system.get_nonce(state, sender))
+        outcome, rejected = build_block(self.runtime, self.head_state, self.db.nodes, parent, template, candidates)
+        for tx, error in rejected:
+            if error.reason != "GasLimitExceeded":
+                self.pool.remove(tx)
+        y_parity, r, s = sign_hash(self.authority_key, outcome.block.header.pre_seal_hash)
+        header = outcome.block.header.with_seal(r.to_bytes(32, "big") + s.to_bytes(32, "big") + bytes((y_parity,)))
+        outcome = replace(outcome, block=Block(header, outcome.block.transactions))
+        self._commit(outcome)
+        return outcome
+
+    def _commit(self, outcome: BlockOutcome) -> None:
+        self.db.commit_block(outcome)
+        self.head = outcome.block.header
+        for applied in outcome.applied:
+            self.pool.remove(applied.transaction)
+        state = self.state()
+        self.pool.prune(lambda sender: system.get_nonce(state, sender))
+
+    def balance_of(self, address: bytes, header: Header | None = None) -> int:
+        state = self.state() if header is None else self.state_at(header)
+        return balances.free_balance(state, address)

@@ -1,0 +1,111 @@
+"""The transaction pool: per-sender nonce queues, fee-bumped replacement, bounded size.
+
+The pool decides admission (is this transaction worth holding?) and order (what goes in the
+next block); inclusion rules are the runtime's. Every refusal is an InvalidTransaction
+with a reason code, which the RPC returns to the sender.
+"""
+
+import heapq
+from dataclasses import dataclass
+from itertools import count
+
+from runtime.exceptions import InvalidTransaction
+from runtime.transactions import Transaction
+
+
+@dataclass(frozen=True)
+class PoolLimits:
+    max_transactions: int = 8192
+    max_per_sender: int = 1024
+    max_nonce_gap: int = 1024
+    """A nonce at or beyond account nonce + this is too far ahead to hold."""
+    replacement_bump_percent: int = 10
+    """A replacement must raise both fee caps by at least this much (geth's rule)."""
+
+
+class TransactionPool:
+    def __init__(self, limits: PoolLimits = PoolLimits()):
+        self.limits = limits
+        self.by_hash: dict[bytes, Transaction] = {}
+        self.by_sender: dict[bytes, dict[int, Transaction]] = {}
+        self._arrival: dict[bytes, int] = {}
+        self._sequence = count()
+
+    def __len__(self) -> int:
+        return len(self.by_hash)
+
+    def __contains__(self, tx_hash: bytes) -> bool:
+        return tx_hash in self.by_hash
+
+    def add(self, tx: Transaction, account_nonce: int) -> Transaction | None:
+        """Admit `tx`; return the transaction it replaced, if any. Raises InvalidTransaction."""
+        if tx.hash in self.by_hash:
+            raise InvalidTransaction("AlreadyKnown", "transaction is already in the pool")
+        if tx.nonce < account_nonce:
+            raise InvalidTransaction("NonceTooLow", f"nonce {tx.nonce}, account nonce is {account_nonce}")
+        if tx.nonce >= account_nonce + self.limits.max_nonce_gap:
+            raise InvalidTransaction("NonceTooHigh", f"nonce {tx.nonce} is {tx.nonce - account_nonce} ahead of the account nonce "
+                                     f"{account_nonce}; the pool holds at most {self.limits.max_nonce_gap} ahead")
+        queue = self.by_sender.get(tx.sender, {})
+        existing = queue.get(tx.nonce)
+        if existing is not None:
+            bump = 100 + self.limits.replacement_bump_percent
+            if tx.max_fee_per_gas * 100 < existing.max_fee_per_gas * bump or \
+                    tx.max_priority_fee_per_gas * 100 < existing.max_priority_fee_per_gas * bump:
+                raise InvalidTransaction("ReplacementUnderpriced", f"replacing nonce {tx.nonce} needs both fee caps raised by at least "
+                                         f"{self.limits.replacement_bump_percent}%")
+        else:
+            if len(queue) >= self.limits.max_per_sender:
+                raise InvalidTransaction("SenderQueueFull", f"sender already has {len(queue)} pending transactions")
+            if len(self.by_hash) >= self.limits.max_transactions:
+                raise InvalidTransaction("PoolFull", f"the pool holds its limit of {self.limits.max_transactions} transactions")
+        if existing is not None:
+            self._drop(existing)
+        self.by_sender.setdefault(tx.sender, {})[tx.nonce] = tx
+        self.by_hash[tx.hash] = tx
+        self._arrival[tx.hash] = next(self._sequence)
+        return existing
+
+    def _drop(self, tx: Transaction) -> None:
+        del self.by_hash[tx.hash]
+        del self._arrival[tx.hash]
+        queue = self.by_sender[tx.sender]
+        del queue[tx.nonce]
+        if not queue:
+            del self.by_sender[tx.sender]
+
+    def remove(self, tx: Transaction) -> None:
+        if tx.hash in self.by_hash:
+            self._drop(tx)
+
+    def pending_nonce(self, sender: bytes, account_nonce: int) -> int:
+        """The nonce a sender's next transaction should use, counting ready pool transactions."""
+        queue = self.by_sender.get(sender, {})
+        nonce = account_nonce
+        while nonce in queue:
+            nonce += 1
+        return nonce
+
+    def ready(self, nonce_of) -> list[Transaction]:
+        """Executable transactions, oldest first, each sender's in nonce order without gaps."""
+        heap, result = [], []
+        for sender, queue in self.by_sender.items():
+            nonce = nonce_of(sender)
+            if nonce in queue:
+                tx = queue[nonce]
+                heap.append((self._arrival[tx.hash], tx.hash, tx))
+        heapq.heapify(heap)
+        while heap:
+            _, _, tx = heapq.heappop(heap)
+            result.append(tx)
+            following = self.by_sender[tx.sender].get(tx.nonce + 1)
+            if following is not None:
+                heapq.heappush(heap, (self._arrival[following.hash], following.hash, following))
+        return result
+
+    def prune(self, nonce_of) -> None:
+        """Drop transactions whose nonce the chain has passed (included, or replaced on chain)."""
+        for sender in list(self.by_sender):
+            nonce = nonce_of(sender)
+            for tx in [t for n, t in self.by_sender[sender].items() if n < nonce]:
+                self._drop(tx)

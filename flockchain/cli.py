@@ -1,0 +1,97 @@
+"""`flockchain` — command-line entry point.
+
+    flockchain dev [--port 8545] [--host 127.0.0.1] [--data-dir DIR] [--block-time S]
+"""
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+import tempfile
+
+from aiohttp import web
+
+from chain.authoring import DevAuthor
+from chain.composition import RUNTIME
+from chain.devkeys import dev_keys
+from chain.node import Node
+from genesis.builder import ChainSpecError, load_spec
+from rpc.server import RpcContext, RpcServer
+from runtime.modules.balances import UNIT
+
+
+def _checksum(address: bytes) -> str:
+    from eth_utils import to_checksum_address
+    return to_checksum_address(address)
+
+
+def print_banner(node: Node, accounts, url: str, data_dir: str, block_time) -> None:
+    lines = ["", "flockchain dev", "==============", "", "Available Accounts", "=================="]
+    for i, key in enumerate(accounts):
+        lines.append(f"({i}) {_checksum(key.address)} ({node.balance_of(key.address) // UNIT} FLOCK)")
+    lines += ["", "Private Keys", "=================="]
+    lines += [f"({i}) 0x{key.private_key.hex()}" for i, key in enumerate(accounts)]
+    mnemonic = node.spec.get("devAccounts", {}).get("mnemonic")
+    if mnemonic:
+        lines += ["", "Wallet", "==================", f"Mnemonic:          {mnemonic}",
+                  "Derivation path:   m/44'/60'/0'/0/"]
+    lines += ["", f"Chain ID:          {node.chain_id}", f"Genesis hash:      0x{node.genesis.hash.hex()}",
+              f"Head block:        #{node.head.number}", f"Data dir:          {data_dir}",
+              f"Sealing:           {'every %ss' % block_time if block_time else 'instant (a block per batch of transactions)'}",
+              "", f"Listening on {url}", ""]
+    print("\n".join(lines), flush=True)
+
+
+async def serve_dev(args) -> None:
+    spec = load_spec(args.chain)
+    accounts, authority = dev_keys(spec)
+    if authority is None:
+        raise ChainSpecError("the chain spec has no dev authority (devAccounts.authorityIndex)")
+    data_dir = args.data_dir or tempfile.mkdtemp(prefix="flockchain-dev-")
+    node = Node(RUNTIME, spec, data_dir, authority_key=authority.private_key)
+    author = DevAuthor(node, block_time=args.block_time)
+    server = RpcServer(RpcContext(node, on_transaction=lambda tx: author.notify(), dev=True))
+    runner = web.AppRunner(server.app(), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, args.host, args.port)
+    await site.start()
+    author.start()
+    print_banner(node, accounts, f"http://{args.host}:{args.port}", data_dir, args.block_time)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    await author.stop()
+    await runner.cleanup()
+    node.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="flockchain", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    dev = commands.add_parser("dev", help="a single-node development chain with funded dev accounts (like anvil)")
+    dev.add_argument("--port", type=int, default=8545)
+    dev.add_argument("--host", default="127.0.0.1", help="address to bind the JSON-RPC server (default loopback only)")
+    dev.add_argument("--data-dir", help="keep the chain here (default: a fresh temporary directory)")
+    dev.add_argument("--block-time", type=float, help="seal a block every S seconds instead of on each transaction")
+    dev.add_argument("--chain", default="dev", help="chain spec name or path (default: dev)")
+    dev.add_argument("--log-level", default="WARNING")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.block_time is not None and args.block_time <= 0:
+        parser.error("--block-time must be positive")
+    try:
+        asyncio.run(serve_dev(args))
+    except ChainSpecError as error:
+        print(f"flockchain: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(f"flockchain: cannot serve on {args.host}:{args.port}: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

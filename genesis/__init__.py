@@ -1,0 +1,1 @@
+"""Chain specs (JSON, Substrate's chain-spec shape) and the genesis builder."""

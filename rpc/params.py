@@ -1,0 +1,85 @@
+"""Parsers for JSON-RPC parameter types: each rejects malformed input with a precise message."""
+
+import re
+from dataclasses import dataclass
+
+from .errors import invalid_params
+
+_QUANTITY = re.compile(r"^0x(0|[1-9a-fA-F][0-9a-fA-F]*)$")
+_DATA = re.compile(r"^0x([0-9a-fA-F]{2})*$")
+BLOCK_TAGS = ("latest", "pending", "earliest", "safe", "finalized")
+
+
+def to_hex(value: int) -> str:
+    return hex(value)
+
+
+def to_data(value: bytes) -> str:
+    return "0x" + value.hex()
+
+
+@dataclass(frozen=True)
+class ParamType:
+    """A named JSON-RPC parameter type with its parser (the name appears in OpenRPC)."""
+
+    name: str
+    parse: callable
+
+
+def parse_quantity(value, what: str = "quantity") -> int:
+    if not isinstance(value, str) or not _QUANTITY.match(value):
+        raise invalid_params(f"{what} must be a 0x-prefixed hex number without leading zeros, got {value!r}")
+    number = int(value, 16)
+    if number >= 2**256:
+        raise invalid_params(f"{what} exceeds 256 bits")
+    return number
+
+
+def parse_data(value, what: str = "data", size: int | None = None) -> bytes:
+    if not isinstance(value, str) or not _DATA.match(value):
+        raise invalid_params(f"{what} must be 0x-prefixed hex bytes, got {_short(value)}")
+    data = bytes.fromhex(value[2:])
+    if size is not None and len(data) != size:
+        raise invalid_params(f"{what} must be {size} bytes, got {len(data)}")
+    return data
+
+
+def parse_address(value, what: str = "address") -> bytes:
+    return parse_data(value, what, 20)
+
+
+def parse_hash(value, what: str = "hash") -> bytes:
+    return parse_data(value, what, 32)
+
+
+def parse_block_tag(value) -> str | int:
+    if isinstance(value, str) and value in BLOCK_TAGS:
+        return value
+    if isinstance(value, dict):
+        if "blockNumber" in value:
+            return parse_quantity(value["blockNumber"], "blockNumber")
+        if "blockHash" in value:
+            return parse_hash(value["blockHash"], "blockHash")
+        raise invalid_params("block object must have blockNumber or blockHash")
+    if isinstance(value, str) and value.startswith("0x"):
+        return parse_quantity(value, "block number")
+    raise invalid_params(f"block must be a number or one of {', '.join(BLOCK_TAGS)}, got {_short(value)}")
+
+
+def parse_bool(value) -> bool:
+    if not isinstance(value, bool):
+        raise invalid_params(f"expected a boolean, got {_short(value)}")
+    return value
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+QUANTITY = ParamType("quantity", parse_quantity)
+DATA = ParamType("data", parse_data)
+ADDRESS = ParamType("address", parse_address)
+HASH = ParamType("hash", parse_hash)
+BLOCK = ParamType("blockNumberOrTag", parse_block_tag)
+BOOL = ParamType("boolean", parse_bool)

@@ -1,0 +1,123 @@
+"""One aiohttp server for JSON-RPC 2.0 over HTTP (POST /) and WebSocket (GET / with Upgrade).
+
+Limits (request bytes, batch length) are refused with a clear error before any work is
+done; any exception inside a method becomes -32603 and the node keeps running.
+"""
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from aiohttp import WSMsgType, web
+
+from . import eth
+from .errors import (INTERNAL_ERROR, INVALID_REQUEST, LIMIT_EXCEEDED, METHOD_NOT_FOUND, PARSE_ERROR, RpcError)
+from .registry import Registry
+
+log = logging.getLogger("flockchain.rpc")
+
+
+@dataclass(frozen=True)
+class RpcLimits:
+    max_request_bytes: int = 5 * 1024 * 1024
+    max_batch_length: int = 1000
+
+
+@dataclass
+class RpcContext:
+    """What methods see: the node, and what to do when a transaction enters the pool."""
+
+    node: object
+    on_transaction: Callable = lambda tx: None
+    dev: bool = False
+
+
+def _error(id_, error: RpcError) -> dict:
+    return {"jsonrpc": "2.0", "id": id_, "error": error.to_json()}
+
+
+class RpcServer:
+    def __init__(self, context: RpcContext, registries: tuple[Registry, ...] = (eth.registry,),
+                 limits: RpcLimits = RpcLimits()):
+        self.context = context
+        self.limits = limits
+        self.methods = {}
+        for registry in registries:
+            for name, method in registry.methods.items():
+                if method.dev_only and not context.dev:
+                    continue
+                self.methods[name] = method
+
+    def handle_payload(self, text: str | bytes) -> dict | list | None:
+        """Answer one HTTP body or WebSocket message; None when nothing is to be sent back."""
+        try:
+            request = json.loads(text)
+        except (ValueError, UnicodeDecodeError) as error:
+            return _error(None, RpcError(PARSE_ERROR, f"parse error: {error}"))
+        if isinstance(request, list):
+            if not request:
+                return _error(None, RpcError(INVALID_REQUEST, "invalid request: empty batch"))
+            if len(request) > self.limits.max_batch_length:
+                return _error(None, RpcError(LIMIT_EXCEEDED, f"batch of {len(request)} requests exceeds the limit of "
+                                             f"{self.limits.max_batch_length}"))
+            responses = [r for r in (self.handle_request(item) for item in request) if r is not None]
+            return responses or None
+        return self.handle_request(request)
+
+    def handle_request(self, request) -> dict | None:
+        if not isinstance(request, dict):
+            return _error(None, RpcError(INVALID_REQUEST, "invalid request: expected a JSON object"))
+        id_ = request.get("id")
+        is_notification = "id" not in request
+        if request.get("jsonrpc") != "2.0" or not isinstance(request.get("method"), str) \
+                or not (id_ is None or isinstance(id_, (str, int))) or isinstance(id_, bool):
+            return _error(id_ if isinstance(id_, (str, int)) else None,
+                          RpcError(INVALID_REQUEST, "invalid request: needs jsonrpc \"2.0\", a string method and a string or number id"))
+        method = self.methods.get(request["method"])
+        try:
+            if method is None:
+                raise RpcError(METHOD_NOT_FOUND, f"the method {request['method']} does not exist/is not available")
+            result = method.handler(self.context, *method.parse(request.get("params")))
+        except RpcError as error:
+            return None if is_notification else _error(id_, error)
+        except Exception:
+            log.exception("internal error in %s", request["method"])
+            return None if is_notification else _error(id_, RpcError(INTERNAL_ERROR, "internal error"))
+        return None if is_notification else {"jsonrpc": "2.0", "id": id_, "result": result}
+
+    async def http_handler(self, request: web.Request) -> web.StreamResponse:
+        if request.headers.get("Upgrade", "").lower() == "websocket":
+            return await self.websocket_handler(request)
+        if request.method != "POST":
+            return web.json_response(_error(None, RpcError(INVALID_REQUEST, "send JSON-RPC as HTTP POST")), status=405)
+        if request.content_length is not None and request.content_length > self.limits.max_request_bytes:
+            return web.json_response(_error(None, RpcError(LIMIT_EXCEEDED, f"request of {request.content_length} bytes "
+                                                           f"exceeds the limit of {self.limits.max_request_bytes}")),
+                                     status=413)
+        try:
+            body = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            return web.json_response(_error(None, RpcError(LIMIT_EXCEEDED, "request exceeds the size limit of "
+                                                           f"{self.limits.max_request_bytes} bytes")), status=413)
+        response = self.handle_payload(body)
+        if response is None:
+            return web.Response(status=204)
+        return web.json_response(response)
+
+    async def websocket_handler(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(max_msg_size=self.limits.max_request_bytes)
+        await ws.prepare(request)
+        async for message in ws:
+            if message.type == WSMsgType.TEXT:
+                response = self.handle_payload(message.data)
+                if response is not None:
+                    await ws.send_str(json.dumps(response))
+            elif message.type == WSMsgType.ERROR:
+                break
+        return ws
+
+    def app(self) -> web.Application:
+        app = web.Application(client_max_size=self.limits.max_request_bytes)
+        app.router.add_route("*", "/", self.http_handler)
+        return app

@@ -1,0 +1,333 @@
+"""The executive: how a block changes state, in Substrate's order.
+
+    validate header → initialize (hooks, in module order) → transactions in block order
+    → finalize (hooks) → roots (state, transactions, receipts, logs bloom) → compare to header
+
+A transaction is first *validated* (chain id, shape, gas, fee cap, nonce, balance): if it
+fails, it is invalid and the whole block carrying it is invalid. Once valid, the nonce
+is bumped and the fee paid outside the call's storage layer; the call then runs in a
+checkpoint, and a dispatch error rolls back everything it did (status 0) but not the fee.
+"""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from eth_abi import encode as abi_encode
+
+from .blocks import Block, Header, Receipt, compute_logs_bloom, merge_blooms
+from .crypto import keccak256, recover_address
+from .exceptions import DispatchError, InvalidBlock, InvalidTransaction
+from .fees import compute_base_fee, compute_intrinsic_gas
+from .module import BlockEnv, CallEnv, ErrorDecl, Log, Module
+from .modules import balances, system
+from .state import State, StateBackend
+from .transactions import Transaction, decode_transaction
+from .trie import Trie, compute_ordered_trie_root
+
+# Dispatch errors of the framework itself (revert data like any module's)
+UnknownCall = ErrorDecl("UnknownCall(bytes4 selector)")
+MalformedCallData = ErrorDecl("MalformedCallData(bytes4 selector)")
+NotPayable = ErrorDecl("NotPayable(uint256 value)")
+OutOfGas = ErrorDecl("OutOfGas(uint256 required,uint256 limit)")
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """A composed runtime: its modules in hook order, with their addresses."""
+
+    modules: tuple[Module, ...]
+    spec_name: str = "flockchain"
+    spec_version: int = 1
+
+    def __post_init__(self):
+        names = [m.name for m in self.modules]
+        addresses = [m.address for m in self.modules]
+        if len(set(names)) != len(names) or len(set(addresses)) != len(addresses):
+            raise ValueError("module names and addresses must be unique")
+        if names[:2] != ["system", "balances"]:
+            raise ValueError("system and balances come first: every other module relies on them")
+
+    @cached_property
+    def by_address(self) -> dict[bytes, Module]:
+        return {m.address: m for m in self.modules}
+
+    def module(self, name: str) -> Module:
+        return next(m for m in self.modules if m.name == name)
+
+
+@dataclass(frozen=True)
+class AppliedTransaction:
+    """A transaction as included: its receipt and what the RPC reports besides."""
+
+    transaction: Transaction
+    receipt: Receipt
+    gas_used: int
+    effective_gas_price: int
+    return_data: bytes = b""
+    revert_data: bytes = b""
+
+
+@dataclass(frozen=True)
+class BlockOutcome:
+    block: Block
+    applied: tuple[AppliedTransaction, ...]
+    changes: dict[bytes, bytes | None]
+    trie_nodes: dict[bytes, bytes]
+
+
+@dataclass
+class _CallResult:
+    success: bool
+    logs: list[Log] = field(default_factory=list)
+    return_data: bytes = b""
+    revert_data: bytes = b""
+
+
+def compute_call_gas(runtime: Runtime, tx_to: bytes | None, data: bytes) -> int:
+    """Declared weight of the module call a transaction makes (0 for plain transfers)."""
+    module = runtime.by_address.get(tx_to)
+    if module is None or len(data) < 4:
+        return 0
+    call = module.find_call(data[:4])
+    return call.weight if call else 0
+
+
+def check_transaction(state: State, env: BlockEnv, tx: Transaction, gas_available: int) -> int:
+    """The checks that do not depend on the sender's account; returns the intrinsic gas."""
+    chain_id = system.ChainId.get(state)
+    if tx.chain_id != chain_id:
+        raise InvalidTransaction("WrongChainId", f"transaction is for chain {tx.chain_id}, this is chain {chain_id}")
+    if tx.to is None:
+        raise InvalidTransaction("ContractCreationNotSupported", "contract creation is not supported: this chain runs no EVM bytecode")
+    intrinsic = compute_intrinsic_gas(tx)
+    if tx.gas_limit < intrinsic:
+        raise InvalidTransaction("IntrinsicGasTooLow", f"gas limit {tx.gas_limit} is below the intrinsic gas {intrinsic}")
+    if tx.gas_limit > gas_available:
+        raise InvalidTransaction("GasLimitExceeded", f"gas limit {tx.gas_limit} exceeds the block's available gas {gas_available}")
+    if tx.max_fee_per_gas < env.base_fee_per_gas:
+        raise InvalidTransaction("FeeCapTooLow", f"max fee per gas {tx.max_fee_per_gas} is below the base fee {env.base_fee_per_gas}")
+    return intrinsic
+
+
+def check_can_pay(state: State, tx: Transaction) -> None:
+    """Ethereum's rule: the sender must afford gas limit × max fee + value before anything runs."""
+    cost = tx.gas_limit * tx.max_fee_per_gas + tx.value
+    usable = balances.get_account(state, tx.sender).usable
+    if usable < cost:
+        raise InvalidTransaction("InsufficientFunds", f"balance {usable} cannot pay gas limit × max fee + value = {cost}")
+
+
+def validate_transaction(state: State, env: BlockEnv, tx: Transaction, gas_available: int) -> int:
+    """Raise InvalidTransaction unless `tx` may be included now; return its intrinsic gas."""
+    intrinsic = check_transaction(state, env, tx, gas_available)
+    nonce = system.get_nonce(state, tx.sender)
+    if tx.nonce != nonce:
+        kind = "NonceTooLow" if tx.nonce < nonce else "NonceTooHigh"
+        raise InvalidTransaction(kind, f"nonce {tx.nonce}, account nonce is {nonce}")
+    if nonce >= 2**64 - 1:
+        raise InvalidTransaction("NonceMax", "account nonce reached 2**64 - 1 (EIP-2681)")
+    check_can_pay(state, tx)
+    return intrinsic
+
+
+def apply_transaction(runtime: Runtime, state: State, env: BlockEnv, tx: Transaction,
+                      cumulative_gas_used: int) -> AppliedTransaction:
+    """Validate, charge, dispatch. Raises InvalidTransaction (nothing written) or returns the receipt."""
+    intrinsic = validate_transaction(state, env, tx, env.gas_limit - cumulative_gas_used)
+    required = intrinsic + compute_call_gas(runtime, tx.to, tx.data)
+    gas_used = min(required, tx.gas_limit)
+    price = tx.effective_gas_price(env.base_fee_per_gas)
+
+    system.increment_nonce(state, tx.sender)
+    balances.withdraw(state, tx.sender, gas_used * price)
+    balances.deposit(state, env.author, gas_used * (price - env.base_fee_per_gas))
+    balances.burn_withdrawn(state, gas_used * env.base_fee_per_gas)
+
+    if required > tx.gas_limit:
+        result = _CallResult(False, revert_data=OutOfGas.encode(required, tx.gas_limit))
+    else:
+        result = dispatch(runtime, state, env, tx.sender, tx.to, tx.value, tx.data)
+    receipt = Receipt(tx.tx_type, int(result.success), cumulative_gas_used + gas_used, tuple(result.logs),
+                      compute_logs_bloom(result.logs))
+    return AppliedTransaction(tx, receipt, gas_used, price, result.return_data, result.revert_data)
+
+
+def dispatch(runtime: Runtime, state: State, env: BlockEnv, sender: bytes, to: bytes, value: int,
+             data: bytes) -> _CallResult:
+    """Run a transfer or module call in its own storage layer; roll back on a dispatch error."""
+    logs: list[Log] = []
+    state.checkpoint()
+    try:
+        return_data = _dispatch(runtime, state, env, sender, to, value, data, logs.append)
+    except DispatchError as error:
+        state.rollback()
+        return _CallResult(False, revert_data=error.revert_data)
+    state.commit()
+    return _CallResult(True, logs, return_data)
+
+
+def _dispatch(runtime, state, env, sender, to, value, data, emit: Callable[[Log], None]) -> bytes:
+    if value:
+        balances.transfer(state, sender, to, value)
+        emit(balances.Transfer.to_log(balances.ADDRESS_, sender, to, value))
+    module = runtime.by_address.get(to)
+    if module is None:
+        return b""
+    selector = data[:4]
+    if len(selector) < 4:
+        raise DispatchError(UnknownCall, selector.ljust(4, b"\x00"))
+    declaration = module.find_call(selector) or module.find_view(selector)
+    if declaration is None:
+        raise DispatchError(UnknownCall, selector)
+    try:
+        args = declaration.decode_args(data[4:])
+    except Exception:
+        raise DispatchError(MalformedCallData, selector) from None
+    if value and not getattr(declaration, "payable", False):
+        raise DispatchError(NotPayable, value)
+    if declaration in module.views:
+        return declaration.encode_result(declaration.handler(state, *args))
+    call_env = CallEnv(sender, value, env.number, env.timestamp, env.author, emit)
+    outputs = declaration.handler(state, call_env, *args)
+    return abi_encode(list(declaration.returns), list(outputs or ())) if declaration.returns else b""
+
+
+def call_readonly(runtime: Runtime, backend: StateBackend, env: BlockEnv, sender: bytes, to: bytes, value: int,
+                  data: bytes) -> tuple[bool, bytes]:
+    """`eth_call`: run a call against a state and throw the writes away. Returns (success, output)."""
+    state = State(backend)
+    result = dispatch(runtime, state, env, sender, to, value, data)
+    return result.success, (result.return_data if result.success else result.revert_data)
+
+
+def initialize_block(runtime: Runtime, state: State, env: BlockEnv) -> None:
+    for module in runtime.modules:
+        module.on_initialize(state, env)
+
+
+def finalize_block(runtime: Runtime, state: State, env: BlockEnv) -> None:
+    for module in runtime.modules:
+        module.on_finalize(state, env)
+
+
+def validate_header(runtime: Runtime, state: State, parent: Header, header: Header) -> None:
+    """Rules a header must meet before its transactions are run."""
+    if header.parent_hash != parent.hash:
+        raise InvalidBlock("parentHash does not match the parent")
+    if header.number != parent.number + 1:
+        raise InvalidBlock(f"number {header.number} does not follow {parent.number}")
+    if header.timestamp < parent.timestamp:
+        raise InvalidBlock("timestamp is before the parent's")
+    if header.gas_limit != system.BlockGasLimit.get(state):
+        raise InvalidBlock(f"gasLimit {header.gas_limit} is not the chain's {system.BlockGasLimit.get(state)}")
+    expected_fee = compute_base_fee(parent.gas_limit, parent.gas_used, parent.base_fee_per_gas)
+    if header.base_fee_per_gas != expected_fee:
+        raise InvalidBlock(f"baseFeePerGas {header.base_fee_per_gas}, expected {expected_fee}")
+    if header.author not in system.Authorities.get(state):
+        raise InvalidBlock("author is not a block authority")
+    if not is_valid_seal(header):
+        raise InvalidBlock("seal is not the author's signature over the header")
+
+
+def is_valid_seal(header: Header) -> bool:
+    seal = header.seal
+    if len(seal) != 65:
+        return False
+    signer = recover_address(header.pre_seal_hash, seal[64], int.from_bytes(seal[:32], "big"),
+                             int.from_bytes(seal[32:64], "big"))
+    return signer == header.author
+
+
+def compute_state_root(node_store, parent_root: bytes, changes: dict[bytes, bytes | None]) -> tuple[bytes, dict]:
+    """State root: a Merkle Patricia trie over keccak256(storage key) → value (a "secure" trie)."""
+    trie = Trie(node_store, parent_root)
+    trie.update((keccak256(key), value) for key, value in changes.items())
+    return trie.commit()
+
+
+def block_env(header: Header) -> BlockEnv:
+    return BlockEnv(header.number, header.timestamp, header.author, header.parent_hash,
+                    header.base_fee_per_gas, header.gas_limit)
+
+
+def execute_transactions(runtime: Runtime, state: State, env: BlockEnv,
+                         transactions: Iterable[Transaction]) -> tuple[list[AppliedTransaction], list[tuple[Transaction, InvalidTransaction]]]:
+    """Apply transactions in order; an invalid one is skipped and reported, never included."""
+    applied, rejected, gas = [], [], 0
+    for tx in transactions:
+        try:
+            outcome = apply_transaction(runtime, state, env, tx, gas)
+        except InvalidTransaction as error:
+            rejected.append((tx, error))
+            continue
+        applied.append(outcome)
+        gas = outcome.receipt.cumulative_gas_used
+    return applied, rejected
+
+
+def _seal_roots(runtime, state, env, node_store, parent_root, applied) -> tuple[dict, dict, dict]:
+    """Finalize, then compute every root and total the header commits to."""
+    finalize_block(runtime, state, env)
+    changes = state.changes()
+    state_root, nodes = compute_state_root(node_store, parent_root, changes)
+    roots = {
+        "state_root": state_root,
+        "transactions_root": compute_ordered_trie_root([a.transaction.raw for a in applied]),
+        "receipts_root": compute_ordered_trie_root([a.receipt.encode() for a in applied]),
+        "logs_bloom": merge_blooms(a.receipt.logs_bloom for a in applied),
+        "gas_used": applied[-1].receipt.cumulative_gas_used if applied else 0,
+    }
+    return changes, nodes, roots
+
+
+def build_block(runtime: Runtime, backend: StateBackend, node_store, parent: Header, template: Header,
+                candidates: Iterable[Transaction]) -> tuple[BlockOutcome, list[tuple[Transaction, InvalidTransaction]]]:
+    """Author a block on `parent`: the template supplies timestamp, author and digest; roots are filled in.
+
+    The result is unsealed; the author signs `pre_seal_hash` and sets `seal`.
+    """
+    state = State(backend)
+    env = block_env(template)
+    initialize_block(runtime, state, env)
+    applied, rejected = execute_transactions(runtime, state, env, candidates)
+    changes, nodes, roots = _seal_roots(runtime, state, env, node_store, parent.state_root, applied)
+    header = Header(**{**template.__dict__, **roots})
+    block = Block(header, tuple(a.transaction.raw for a in applied))
+    return BlockOutcome(block, tuple(applied), changes, nodes), rejected
+
+
+def apply_block(runtime: Runtime, backend: StateBackend, node_store, parent: Header, block: Block,
+                transactions: list[Transaction] | None = None) -> BlockOutcome:
+    """Import a block: every rule checked; raises InvalidBlock and writes nothing when one fails.
+
+    `transactions` may pass the block's transactions already decoded (signature recovery is
+    the costliest step and a pool has usually done it); they must be the block's own bytes.
+    """
+    header = block.header
+    state = State(backend)
+    validate_header(runtime, state, parent, header)
+    if transactions is None:
+        transactions = []
+        for index, raw in enumerate(block.transactions):
+            try:
+                transactions.append(decode_transaction(raw))
+            except InvalidTransaction as error:
+                raise InvalidBlock(f"transaction {index}: {error}") from None
+    elif [tx.raw for tx in transactions] != list(block.transactions):
+        raise ValueError("decoded transactions do not match the block")
+    env = block_env(header)
+    initialize_block(runtime, state, env)
+    applied, gas = [], 0
+    for index, tx in enumerate(transactions):
+        try:
+            outcome = apply_transaction(runtime, state, env, tx, gas)
+        except InvalidTransaction as error:
+            raise InvalidBlock(f"transaction {index}: {error}") from None
+        applied.append(outcome)
+        gas = outcome.receipt.cumulative_gas_used
+    changes, nodes, roots = _seal_roots(runtime, state, env, node_store, parent.state_root, applied)
+    for name, value in roots.items():
+        if getattr(header, name) != value:
+            raise InvalidBlock(f"{name} does not match the block's execution")
+    return BlockOutcome(block, tuple(applied), changes, nodes)

@@ -1,0 +1,252 @@
+"""The module framework: what a runtime module declares, in one place.
+
+A module is FRAME's pallet seen through Ethereum's eyes: it lives at a reserved
+"precompile" address, and its calls, read-only views, events and errors are declared with
+Solidity signatures, so any ABI-aware client (web3.py, ethers, a wallet) can use it as a
+contract. Handlers are plain functions over state.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from eth_abi import decode as abi_decode
+from eth_abi import encode as abi_encode
+
+from .crypto import keccak256
+from .exceptions import DispatchError
+from .state import State
+
+
+@dataclass(frozen=True)
+class Param:
+    """One `type name` of a Solidity signature."""
+
+    type: str
+    name: str
+    indexed: bool = False
+
+    def to_abi(self) -> dict:
+        item = {"name": self.name, "type": self.type, "internalType": self.type}
+        return item
+
+
+def split_params(text: str) -> list[str]:
+    parts, depth, current = [], 0, ""
+    for char in text:
+        if char == "," and depth == 0:
+            parts.append(current)
+            current = ""
+            continue
+        depth += (char == "(") - (char == ")")
+        current += char
+    if current.strip():
+        parts.append(current)
+    return [p.strip() for p in parts]
+
+
+def parse_signature(signature: str) -> tuple[str, tuple[Param, ...]]:
+    """`name(type a,type indexed b)` → (name, params). Tuples are not used by modules."""
+    name, _, rest = signature.partition("(")
+    if not rest.endswith(")"):
+        raise ValueError(f"malformed signature {signature!r}")
+    params = []
+    for index, part in enumerate(split_params(rest[:-1])):
+        words = part.split()
+        indexed = "indexed" in words
+        words = [w for w in words if w != "indexed"]
+        params.append(Param(words[0], words[1] if len(words) > 1 else f"arg{index}", indexed))
+    return name.strip(), tuple(params)
+
+
+def canonical(name: str, params: tuple[Param, ...]) -> str:
+    return f"{name}({','.join(p.type for p in params)})"
+
+
+class Signed:
+    """A declaration named by a Solidity signature; name, params and selector derive from it."""
+
+    signature: str
+
+    @cached_property
+    def name(self) -> str:
+        return parse_signature(self.signature)[0]
+
+    @cached_property
+    def params(self) -> tuple[Param, ...]:
+        return parse_signature(self.signature)[1]
+
+    @cached_property
+    def selector(self) -> bytes:
+        return keccak256(canonical(self.name, self.params).encode())[:4]
+
+    def decode_args(self, data: bytes) -> tuple:
+        """ABI-decode call data; addresses come back as 20 raw bytes, as storage keys them."""
+        types = [p.type for p in self.params]
+        values = abi_decode(types, data, strict=True)
+        return tuple(bytes.fromhex(v[2:]) if t == "address" else v for t, v in zip(types, values))
+
+
+@dataclass(frozen=True)
+class ErrorDecl(Signed):
+    """A Solidity custom error; its encoding is the revert data of a failed call."""
+
+    signature: str
+
+    def encode(self, *args) -> bytes:
+        return self.selector + abi_encode([p.type for p in self.params], list(args))
+
+    def to_abi(self) -> dict:
+        return {"type": "error", "name": self.name, "inputs": [p.to_abi() for p in self.params]}
+
+
+@dataclass(frozen=True)
+class Log:
+    """An Ethereum log: what a module event becomes in a receipt."""
+
+    address: bytes
+    topics: tuple[bytes, ...]
+    data: bytes
+
+
+@dataclass(frozen=True)
+class EventDecl(Signed):
+    signature: str
+    anonymous: bool = False
+
+    @cached_property
+    def topic(self) -> bytes:
+        return keccak256(canonical(self.name, self.params).encode())
+
+    def to_log(self, address: bytes, *args) -> Log:
+        """Indexed static values become topics, the rest ABI-encoded data (Solidity's rule)."""
+        topics, data_types, data_values = [self.topic], [], []
+        for param, value in zip(self.params, args, strict=True):
+            if param.indexed:
+                topics.append(abi_encode([param.type], [value]))
+            else:
+                data_types.append(param.type)
+                data_values.append(value)
+        return Log(address, tuple(topics), abi_encode(data_types, data_values))
+
+    def to_abi(self) -> dict:
+        inputs = [dict(p.to_abi(), indexed=p.indexed) for p in self.params]
+        return {"type": "event", "name": self.name, "inputs": inputs, "anonymous": self.anonymous}
+
+
+@dataclass(frozen=True)
+class CallEnv:
+    """Everything a dispatched call may read besides state."""
+
+    sender: bytes
+    value: int
+    block_number: int
+    timestamp: int
+    author: bytes
+    emit: Callable[[Log], None]
+
+
+@dataclass(frozen=True)
+class CallDecl(Signed):
+    """A state-changing call. `weight` is its declared gas on top of the intrinsic cost."""
+
+    signature: str
+    handler: Callable[..., None]
+    weight: int
+    payable: bool = False
+    returns: tuple[str, ...] = ()
+
+    def to_abi(self) -> dict:
+        return {"type": "function", "name": self.name, "inputs": [p.to_abi() for p in self.params],
+                "outputs": [Param(t, "").to_abi() for t in self.returns],
+                "stateMutability": "payable" if self.payable else "nonpayable"}
+
+
+@dataclass(frozen=True)
+class ViewDecl(Signed):
+    """A read-only query answered by `eth_call`; handler(state, *args) returns a tuple."""
+
+    signature: str
+    handler: Callable[..., tuple]
+    returns: tuple[str, ...]
+
+    def encode_result(self, values: tuple) -> bytes:
+        return abi_encode(list(self.returns), list(values))
+
+    def to_abi(self) -> dict:
+        return {"type": "function", "name": self.name, "inputs": [p.to_abi() for p in self.params],
+                "outputs": [Param(t, "").to_abi() for t in self.returns], "stateMutability": "view"}
+
+
+def _no_hook(state: State, env: "BlockEnv") -> None:
+    return None
+
+
+def _no_genesis(state: State, config: dict) -> None:
+    return None
+
+
+def _no_invariants(state: State) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class Module:
+    """A runtime module: address, parameters, storage, calls, views, events, errors, hooks.
+
+    `parameters` maps a parameter name to its storage item (governable, read from state,
+    with the declared default); `genesis(state, config)` writes the module's genesis
+    config; `check_invariants(state)` raises AssertionError when a promise is broken.
+    """
+
+    name: str
+    address: bytes
+    calls: tuple[CallDecl, ...] = ()
+    views: tuple[ViewDecl, ...] = ()
+    events: tuple[EventDecl, ...] = ()
+    errors: tuple[ErrorDecl, ...] = ()
+    storage: tuple[Any, ...] = ()
+    parameters: dict[str, Any] = field(default_factory=dict)
+    on_initialize: Callable[[State, "BlockEnv"], None] = _no_hook
+    on_finalize: Callable[[State, "BlockEnv"], None] = _no_hook
+    genesis: Callable[[State, dict], None] = _no_genesis
+    check_invariants: Callable[[State], None] = _no_invariants
+
+    def __post_init__(self):
+        selectors = [c.selector for c in self.calls] + [v.selector for v in self.views]
+        if len(set(selectors)) != len(selectors):
+            raise ValueError(f"module {self.name}: two calls or views share a selector")
+
+    def find_call(self, selector: bytes) -> CallDecl | None:
+        return next((c for c in self.calls if c.selector == selector), None)
+
+    def find_view(self, selector: bytes) -> ViewDecl | None:
+        return next((v for v in self.views if v.selector == selector), None)
+
+    def abi(self) -> list[dict]:
+        """The module's Solidity ABI JSON, as published to clients."""
+        items = [c.to_abi() for c in self.calls] + [v.to_abi() for v in self.views]
+        items += [e.to_abi() for e in self.events] + [e.to_abi() for e in self.errors]
+        return items
+
+
+def module_address(index: int) -> bytes:
+    """Reserved precompile addresses: chain-specific modules from 0x…0800 upward (Moonbeam/Frontier)."""
+    return (0x0800 + index).to_bytes(20, "big")
+
+
+def fail(error: ErrorDecl, *args) -> None:
+    raise DispatchError(error, *args)
+
+
+@dataclass(frozen=True)
+class BlockEnv:
+    """The block being executed, as hooks and calls see it."""
+
+    number: int
+    timestamp: int
+    author: bytes
+    parent_hash: bytes
+    base_fee_per_gas: int
+    gas_limit: int

@@ -1,0 +1,1 @@
+"""Runtime modules. Each file is one module: parameters, storage, calls, views, events, errors, hooks."""

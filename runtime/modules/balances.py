@@ -1,0 +1,153 @@
+"""balances: the native FLOCK currency (18 decimals), with free, reserved and frozen parts.
+
+- free: spendable unless frozen; fees, transfers and `value` come from here.
+- reserved: held by another module (stake, deposits); not spendable, still owned.
+- frozen: the part of free that may not go below (locks); usable = free − frozen.
+
+TotalIssuance is the sum of every account's free + reserved and changes only through
+`mint` and `burn` (the EIP-1559 base fee is burned). The module also answers as an ERC-20
+at its address (name, symbol, decimals, totalSupply, balanceOf, transfer), so wallets and
+indexers can track FLOCK with the tools they already have.
+"""
+
+from dataclasses import dataclass
+
+from ..exceptions import DispatchError
+from ..module import CallDecl, CallEnv, ErrorDecl, EventDecl, Module, ViewDecl, module_address
+from ..state import State
+from ..storage import ADDRESS, U256, StorageMap, StorageValue, UintTuple
+
+NAME = "balances"
+ADDRESS_ = module_address(1)
+DECIMALS = 18
+UNIT = 10**DECIMALS
+UINT256_MAX = 2**256 - 1
+
+# Parameters
+SupplyCap = StorageValue(NAME, "SupplyCap", U256, 1_000_000_000 * UNIT)
+
+# Storage
+Account = StorageMap(NAME, "Account", ADDRESS, UintTuple(3), (0, 0, 0))
+TotalIssuance = StorageValue(NAME, "TotalIssuance", U256, 0)
+
+# Events
+Transfer = EventDecl("Transfer(address indexed from,address indexed to,uint256 value)")
+
+# Errors
+InsufficientBalance = ErrorDecl("InsufficientBalance(uint256 available,uint256 required)")
+SupplyCapExceeded = ErrorDecl("SupplyCapExceeded(uint256 supply,uint256 cap)")
+
+
+@dataclass(frozen=True)
+class AccountData:
+    free: int = 0
+    reserved: int = 0
+    frozen: int = 0
+
+    @property
+    def usable(self) -> int:
+        return max(self.free - self.frozen, 0)
+
+    @property
+    def total(self) -> int:
+        return self.free + self.reserved
+
+
+def get_account(state: State, who: bytes) -> AccountData:
+    return AccountData(*Account.get(state, who))
+
+
+def set_account(state: State, who: bytes, account: AccountData) -> None:
+    Account.set(state, who, (account.free, account.reserved, account.frozen))
+
+
+def free_balance(state: State, who: bytes) -> int:
+    return Account.get(state, who)[0]
+
+
+def withdraw(state: State, who: bytes, amount: int) -> None:
+    """Take `amount` from usable free balance; issuance is unchanged until it is burned or deposited."""
+    account = get_account(state, who)
+    if account.usable < amount:
+        raise DispatchError(InsufficientBalance, account.usable, amount)
+    set_account(state, who, AccountData(account.free - amount, account.reserved, account.frozen))
+
+
+def deposit(state: State, who: bytes, amount: int) -> None:
+    """Credit `amount` that was withdrawn elsewhere in the same call (issuance unchanged)."""
+    account = get_account(state, who)
+    set_account(state, who, AccountData(account.free + amount, account.reserved, account.frozen))
+
+
+def transfer(state: State, source: bytes, dest: bytes, amount: int) -> None:
+    withdraw(state, source, amount)
+    deposit(state, dest, amount)
+
+
+def mint(state: State, who: bytes, amount: int) -> None:
+    """New FLOCK, never beyond the supply cap."""
+    supply, cap = TotalIssuance.get(state), SupplyCap.get(state)
+    if supply + amount > cap:
+        raise DispatchError(SupplyCapExceeded, supply + amount, cap)
+    TotalIssuance.set(state, supply + amount)
+    deposit(state, who, amount)
+
+
+def burn(state: State, who: bytes, amount: int) -> None:
+    withdraw(state, who, amount)
+    TotalIssuance.set(state, TotalIssuance.get(state) - amount)
+
+
+def burn_withdrawn(state: State, amount: int) -> None:
+    """Burn an amount already withdrawn from an account (the base fee)."""
+    TotalIssuance.set(state, TotalIssuance.get(state) - amount)
+
+
+def call_transfer(state: State, env: CallEnv, to: bytes, value: int) -> tuple:
+    transfer(state, env.sender, to, value)
+    env.emit(Transfer.to_log(ADDRESS_, env.sender, to, value))
+    return (True,)
+
+
+def genesis(state: State, config: dict) -> None:
+    """config: {"balances": {address: amount}}; amounts are wei (decimal strings or ints)."""
+    if "supplyCap" in config:
+        SupplyCap.set(state, int(config["supplyCap"]))
+    for address, amount in sorted(config.get("balances", {}).items()):
+        mint(state, bytes.fromhex(address.removeprefix("0x")), int(amount))
+
+
+def check_invariants(state: State) -> None:
+    total = 0
+    for who, (free, reserved, frozen) in Account.items(state):
+        assert len(who) == 20
+        assert 0 <= free <= UINT256_MAX and 0 <= reserved <= UINT256_MAX and 0 <= frozen <= UINT256_MAX
+        assert (free, reserved, frozen) != (0, 0, 0), "empty accounts are not stored"
+        total += free + reserved
+    assert total == TotalIssuance.get(state), f"issuance {TotalIssuance.get(state)} != sum of balances {total}"
+    assert total <= SupplyCap.get(state), "supply within cap"
+
+
+MODULE = Module(
+    name=NAME,
+    address=ADDRESS_,
+    calls=(
+        CallDecl("transfer(address to,uint256 value)", call_transfer, weight=5_000, returns=("bool",)),
+    ),
+    views=(
+        ViewDecl("name()", lambda state: ("Flock",), ("string",)),
+        ViewDecl("symbol()", lambda state: ("FLOCK",), ("string",)),
+        ViewDecl("decimals()", lambda state: (DECIMALS,), ("uint8",)),
+        ViewDecl("totalSupply()", lambda state: (TotalIssuance.get(state),), ("uint256",)),
+        ViewDecl("balanceOf(address account)", lambda state, who: (free_balance(state, who),), ("uint256",)),
+        ViewDecl("accountOf(address account)", lambda state, who: Account.get(state, who),
+                 ("uint256", "uint256", "uint256")),
+        ViewDecl("supplyCap()", lambda state: (SupplyCap.get(state),), ("uint256",)),
+    ),
+    events=(Transfer,),
+    errors=(InsufficientBalance, SupplyCapExceeded),
+    storage=(SupplyCap, Account, TotalIssuance),
+    parameters={"SupplyCap": SupplyCap},
+    genesis=genesis,
+    check_invariants=check_invariants,
+)

@@ -1,0 +1,70 @@
+"""system: chain identity, account nonces, recent block hashes, block authorities.
+
+Events are not kept in state: each call's events become logs in its receipt, which the
+receipts root commits to (Substrate keeps them in storage for one block; Ethereum clients
+read them from receipts).
+"""
+
+from ..module import BlockEnv, Module, ViewDecl, module_address
+from ..state import State
+from ..storage import ADDRESS, HASH32, U64, BytesList, StorageMap, StorageValue
+
+NAME = "system"
+ADDRESS_ = module_address(0)
+BLOCK_HASH_COUNT = 256
+"""How many recent block hashes stay readable (Ethereum's BLOCKHASH window)."""
+
+# Parameters
+ChainId = StorageValue(NAME, "ChainId", U64, 0)
+BlockGasLimit = StorageValue(NAME, "BlockGasLimit", U64, 30_000_000)
+
+# Storage
+AccountNonce = StorageMap(NAME, "AccountNonce", ADDRESS, U64, 0)
+BlockHash = StorageMap(NAME, "BlockHash", U64, HASH32, None)
+Authorities = StorageValue(NAME, "Authorities", BytesList(), ())
+
+
+def get_nonce(state: State, account: bytes) -> int:
+    return AccountNonce.get(state, account)
+
+
+def increment_nonce(state: State, account: bytes) -> None:
+    """Nonces only grow; EIP-2681 caps them below 2**64 - 1."""
+    nonce = AccountNonce.get(state, account)
+    AccountNonce.set(state, account, nonce + 1)
+
+
+def on_initialize(state: State, env: BlockEnv) -> None:
+    if env.number >= 1:
+        BlockHash.set(state, env.number - 1, env.parent_hash)
+    if env.number > BLOCK_HASH_COUNT:
+        BlockHash.remove(state, env.number - 1 - BLOCK_HASH_COUNT)
+
+
+def genesis(state: State, config: dict) -> None:
+    ChainId.set(state, int(config["chainId"]))
+    BlockGasLimit.set(state, int(config.get("blockGasLimit", BlockGasLimit.default)))
+    Authorities.set(state, tuple(bytes.fromhex(a.removeprefix("0x")) for a in config.get("authorities", ())))
+
+
+def check_invariants(state: State) -> None:
+    assert ChainId.get(state) > 0, "chain id is set"
+    assert sum(1 for _ in BlockHash.items(state)) <= BLOCK_HASH_COUNT, "at most 256 block hashes kept"
+    for account, nonce in AccountNonce.items(state):
+        assert len(account) == 20 and 0 < nonce < 2**64 - 1
+
+
+MODULE = Module(
+    name=NAME,
+    address=ADDRESS_,
+    views=(
+        ViewDecl("chainId()", lambda state: (ChainId.get(state),), ("uint64",)),
+        ViewDecl("nonceOf(address account)", lambda state, a: (get_nonce(state, a),), ("uint64",)),
+        ViewDecl("blockHash(uint64 number)", lambda state, n: (BlockHash.get(state, n) or b"\x00" * 32,), ("bytes32",)),
+    ),
+    storage=(ChainId, BlockGasLimit, AccountNonce, BlockHash, Authorities),
+    parameters={"ChainId": ChainId, "BlockGasLimit": BlockGasLimit},
+    on_initialize=on_initialize,
+    genesis=genesis,
+    check_invariants=check_invariants,
+)
