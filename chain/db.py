@@ -8,7 +8,7 @@ Layout (one key space, one-byte prefixes):
     t ++ tx hash        → RLP [block hash, index]
     s ++ storage key    → value of the head state (flat, for fast reads and prefix scans)
     N ++ node hash      → Merkle Patricia trie node (state at every stored root)
-    m ++ name           → metadata (head, genesis)
+    m ++ name           → metadata (head, genesis hash, chain-spec fingerprint)
 
 Everything a block brings lands in one LevelDB write batch, so a crash (even `kill -9`)
 leaves the database at the previous block or at this one, never between.
@@ -26,7 +26,7 @@ from runtime.crypto import keccak256
 from runtime.executive import BlockOutcome
 from runtime.trie import Trie
 
-HEAD, GENESIS = b"mhead", b"mgenesis"
+HEAD, GENESIS, SPEC = b"mhead", b"mgenesis", b"mspec"
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,9 @@ class ChainDB:
 
     def get_genesis_hash(self) -> bytes | None:
         return self.db.get(GENESIS)
+
+    def get_spec_fingerprint(self) -> bytes | None:
+        return self.db.get(SPEC)
 
     def get_header(self, block_hash: bytes) -> Header | None:
         data = self.db.get(b"h" + block_hash)
@@ -94,7 +97,8 @@ class ChainDB:
             yield key[1:], value
 
     # writing
-    def write_genesis(self, header: Header, state: dict[bytes, bytes], nodes: dict[bytes, bytes]) -> None:
+    def write_genesis(self, header: Header, state: dict[bytes, bytes], nodes: dict[bytes, bytes],
+                      spec_fingerprint: bytes) -> None:
         block_hash = header.hash
         with self.db.write_batch(transaction=True, sync=True) as batch:
             for key, value in state.items():
@@ -103,6 +107,7 @@ class ChainDB:
                 batch.put(b"N" + node_hash, node)
             self._put_block(batch, Block(header, ()), [])
             batch.put(GENESIS, block_hash)
+            batch.put(SPEC, spec_fingerprint)
             batch.put(HEAD, block_hash)
 
     def commit_block(self, outcome: BlockOutcome) -> None:

@@ -8,7 +8,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from genesis.builder import ChainSpecError, Genesis, build_genesis
+from genesis.builder import ChainSpecError, build_genesis, compute_spec_fingerprint
 from runtime.blocks import Block, Header
 from runtime.crypto import private_key_to_address, sign_hash
 from runtime.exceptions import InvalidBlock, InvalidTransaction
@@ -28,15 +28,15 @@ class Node:
                  pool_limits: PoolLimits = PoolLimits()):
         self.runtime = runtime
         self.spec = spec
-        self.genesis: Genesis = build_genesis(spec, runtime)
         self.db = ChainDB(data_dir)
-        stored = self.db.get_genesis_hash()
-        if stored is None:
-            self.db.write_genesis(self.genesis.header, self.genesis.state, self.genesis.trie_nodes)
-        elif stored != self.genesis.hash:
+        fingerprint = compute_spec_fingerprint(spec)
+        if self.db.get_genesis_hash() is None:
+            genesis = build_genesis(spec, runtime)
+            self.db.write_genesis(genesis.header, genesis.state, genesis.trie_nodes, fingerprint)
+        elif self.db.get_spec_fingerprint() != fingerprint:
             self.db.close()
-            raise ChainSpecError(f"data dir {data_dir} holds another chain (genesis {stored.hex()}, "
-                                 f"spec gives {self.genesis.hash.hex()})")
+            raise ChainSpecError(f"data dir {data_dir} holds another chain (its genesis differs from this chain spec's)")
+        self.genesis_hash = self.db.get_genesis_hash()
         self.head: Header = self.db.get_header(self.db.get_head_hash())
         self.head_state = HeadState(self.db)
         self.pool = TransactionPool(pool_limits)

@@ -36,7 +36,7 @@ def print_banner(node: Node, accounts, url: str, data_dir: str, block_time) -> N
     if mnemonic:
         lines += ["", "Wallet", "==================", f"Mnemonic:          {mnemonic}",
                   "Derivation path:   m/44'/60'/0'/0/"]
-    lines += ["", f"Chain ID:          {node.chain_id}", f"Genesis hash:      0x{node.genesis.hash.hex()}",
+    lines += ["", f"Chain ID:          {node.chain_id}", f"Genesis hash:      0x{node.genesis_hash.hex()}",
               f"Head block:        #{node.head.number}", f"Data dir:          {data_dir}",
               f"Sealing:           {'every %ss' % block_time if block_time else 'instant (a block per batch of transactions)'}",
               "", f"Listening on {url}", ""]

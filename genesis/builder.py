@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from runtime.blocks import ZERO_ADDRESS, ZERO_HASH, Header
+from runtime.crypto import keccak256
 from runtime.executive import Runtime, compute_state_root
 from runtime.modules import system
 from runtime.state import MemoryBackend, State
@@ -43,6 +44,15 @@ def load_spec(name_or_path: str) -> dict:
         raise ChainSpecError(f"no chain spec {name_or_path!r}") from None
     except json.JSONDecodeError as error:
         raise ChainSpecError(f"{path}: not JSON ({error})") from None
+
+
+def compute_spec_fingerprint(spec: dict) -> bytes:
+    """keccak256 of the spec's genesis section in canonical JSON: names the chain a data dir holds.
+
+    Lets a node reopen a data dir without rebuilding genesis state (slow for large specs).
+    """
+    canonical = json.dumps(spec["genesis"], sort_keys=True, separators=(",", ":"))
+    return keccak256(canonical.encode())
 
 
 def build_genesis(spec: dict, runtime: Runtime) -> Genesis:

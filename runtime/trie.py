@@ -21,6 +21,7 @@ result depends on time, randomness or the order of unordered collections.
 
 from __future__ import annotations
 
+import bisect
 import ctypes
 import importlib.util
 import weakref
@@ -82,8 +83,9 @@ def _load_native_keccak():
     if spec is None or not spec.origin:
         return None
     lib = ctypes.PyDLL(spec.origin)
-    for name in ("keccak_init", "keccak_reset", "keccak_absorb", "keccak_digest", "keccak_destroy"):
-        getattr(lib, name).restype = ctypes.c_int
+    lib.keccak_init.restype = ctypes.c_int
+    for name in ("keccak_reset", "keccak_absorb", "keccak_digest", "keccak_destroy"):
+        getattr(lib, name).restype = None  # the hot calls cannot fail on a live state
     return lib
 
 
@@ -136,6 +138,7 @@ def _keccak_session() -> Callable[[bytes], bytes]:
 # ---------------------------------------------------------------------------------------
 
 _EMPTY = b"\x80"
+_EMPTIES = [[_EMPTY] * n for n in range(17)]
 _STR_HEADER = [bytes((0x80 + n,)) for n in range(56)]
 _LIST_HEADER = [bytes((0xC0 + n,)) for n in range(56)]
 
@@ -261,12 +264,13 @@ _DIRTY = b"\x00<dirty>"
 
 
 class _Leaf:
-    __slots__ = ("path", "value", "ref")
+    __slots__ = ("path", "value", "ref", "key")
 
-    def __init__(self, path: str, value: bytes) -> None:
+    def __init__(self, path: str, value: bytes, key: bytes | None = None) -> None:
         self.path = path
         self.value = value
         self.ref: bytes | None = None
+        self.key = key  # the RLP item of the hex-prefixed path, when already known
 
 
 class _Ext:
@@ -288,8 +292,75 @@ class _Branch:
         self.ref: bytes | None = None
 
 
+_FULL_BRANCH_MARKS = b"\xa0" * 16
+
+
 def _decode(enc: bytes):
-    """Decode one node encoding; children stay as fragments. Raises TrieError."""
+    """Decode one node encoding; children stay as fragments. Raises TrieError.
+
+    Two fast paths cover almost every node of a large trie: a branch whose children
+    are all hashed or empty and whose value is empty, and a leaf with a short path.
+    Anything they do not recognise goes to the general parser, which validates fully,
+    so the fast paths never decide a result on their own.
+    """
+    end = len(enc)
+    b = enc[0] if end else 0
+    if 0xC0 <= b < 0xF8:
+        pos = 1 if b - 0xBF == end else 0
+    elif b == 0xF8:
+        pos = 2 if end > 57 and enc[1] + 2 == end else 0
+    elif b == 0xF9:
+        pos = 3 if end > 258 and (enc[1] << 8 | enc[2]) + 3 == end else 0
+    else:
+        pos = 0
+    if pos and pos < end:
+        h = enc[pos]
+        if h == 0xA0 or h == 0x80:
+            if enc[end - 1] == 0x80:
+                if end - pos == 529 and enc[pos : end - 1 : 33] == _FULL_BRANCH_MARKS:
+                    return _Branch([enc[p : p + 33] for p in range(pos, end - 1, 33)], {}, b"")
+                children: list[bytes] = []
+                while True:
+                    n = 16 - len(children)
+                    seg = enc[pos : pos + n]
+                    run = len(seg) - len(seg.lstrip(b"\x80"))
+                    if run:
+                        children += _EMPTIES[run]
+                        pos += run
+                        if run == n:
+                            break
+                    if pos >= end or enc[pos] != 0xA0:
+                        break
+                    children.append(enc[pos : pos + 33])
+                    pos += 33
+                    if len(children) == 16:
+                        break
+                if len(children) == 16 and pos + 1 == end:
+                    return _Branch(children, {}, b"")
+        else:
+            if 0x81 < h < 0xB8:
+                q = pos + 1 + h - 0x80
+                hp = enc[pos + 1 : q]
+            elif h < 0x80:
+                q = pos + 1
+                hp = enc[pos:q]
+            else:
+                q = end
+            if q < end and (hp[0] == 0x20 or hp[0] >> 4 == 3):
+                v = enc[q]
+                if v < 0x80:
+                    if q + 1 == end:
+                        return _Leaf(hp.hex()[2 if hp[0] == 0x20 else 1 :], enc[q:], enc[pos:q])
+                elif v < 0xB8:
+                    if q + 1 + v - 0x80 == end and (v != 0x81 or enc[q + 1] >= 0x80):
+                        return _Leaf(hp.hex()[2 if hp[0] == 0x20 else 1 :], enc[q + 1 :], enc[pos:q])
+                elif v == 0xB8 and q + 1 < end and enc[q + 1] >= 56 and q + 2 + enc[q + 1] == end:
+                    return _Leaf(hp.hex()[2 if hp[0] == 0x20 else 1 :], enc[q + 2 :], enc[pos:q])
+    return _decode_general(enc)
+
+
+def _decode_general(enc: bytes):
+    """Decode any node encoding, validating canonical RLP and node shape."""
     items, nonchild = _split_list(enc)
     if len(items) == 17:
         if nonchild < 16:
@@ -334,14 +405,25 @@ def _encode_clean(node) -> bytes:
     return _rlp_list(_rlp_str(_hp(node.path, False)) + (c if type(c) is bytes else c.ref))
 
 
-def _seal_encode(node, depth: int, keep: int, out: dict, h) -> bytes:
-    """Seal the dirty children of ``node`` (post-order) and return its encoding.
+def _seal(node, depth: int, keep: int, out: dict, h) -> bytes:
+    """Encode a dirty node once (sealing its dirty children first) and return its fragment.
 
-    Children deeper than ``keep`` are dropped to their fragments: that is what bounds
-    the decoded-node cache.
+    Hashed nodes are added to ``out``. Children deeper than ``keep`` are dropped to
+    their fragments: that is what bounds the decoded-node cache.
     """
     t = type(node)
-    if t is _Branch:
+    if t is _Leaf:
+        key = node.key
+        if key is None:
+            path = node.path
+            key = node.key = _rlp_str(bytes.fromhex("3" + path if len(path) & 1 else "20" + path))
+        v = node.value
+        n = len(v)
+        if n < 56 and (n != 1 or v[0] >= 0x80):
+            payload = key + _STR_HEADER[n] + v
+        else:
+            payload = key + _rlp_str(v)
+    elif t is _Branch:
         children = node.children
         kids = node.kids
         if kids:
@@ -350,41 +432,45 @@ def _seal_encode(node, depth: int, keep: int, out: dict, h) -> bytes:
                 if r is None:
                     r = _seal(kid, depth + 1, keep, out, h)
                 children[idx] = r
-            if depth + 1 > keep:
-                node.kids = {}
+            if depth >= keep:
+                kids.clear()
         v = node.value
         payload = b"".join(children) + (_rlp_str(v) if v else _EMPTY)
-        n = len(payload)
-        if n < 56:
-            return _LIST_HEADER[n] + payload
-        if n < 256:
-            return b"\xf8" + bytes((n,)) + payload
-        if n < 65536:
-            return b"\xf9" + n.to_bytes(2, "big") + payload
-        return _rlp_list(payload)
-    if t is _Leaf:
-        return _rlp_list(_rlp_str(_hp(node.path, True)) + _rlp_str(node.value))
-    c = node.child
-    if type(c) is bytes:
-        r = c
     else:
-        r = c.ref
-        if r is None:
-            r = _seal(c, depth + 1, keep, out, h)
-        if depth + 1 > keep:
-            node.child = r
-    return _rlp_list(_rlp_str(_hp(node.path, False)) + r)
+        c = node.child
+        if type(c) is bytes:
+            r = c
+        else:
+            r = c.ref
+            if r is None:
+                r = _seal(c, depth + 1, keep, out, h)
+            if depth >= keep:
+                node.child = r
+        payload = _rlp_str(_hp(node.path, False)) + r
+    n = len(payload)
+    if n < 56:
+        enc = _LIST_HEADER[n] + payload
+        if n < 31:
+            node.ref = enc
+            return enc
+    elif n < 256:
+        enc = b"\xf8" + bytes((n,)) + payload
+    else:
+        enc = _rlp_list(payload)
+    digest = h(enc)
+    out[digest] = enc
+    r = node.ref = b"\xa0" + digest
+    return r
 
 
-def _seal(node, depth: int, keep: int, out: dict, h) -> bytes:
-    enc = _seal_encode(node, depth, keep, out, h)
-    if len(enc) < 32:
-        node.ref = enc
-    else:
-        digest = h(enc)
-        out[digest] = enc
-        node.ref = b"\xa0" + digest
-    return node.ref
+def _seal_root(node, keep: int, out: dict, h) -> bytes:
+    """Seal the root; unlike any other node it is hashed and stored even when short."""
+    r = _seal(node, 0, keep, out, h)
+    if len(r) == 33:
+        return r[1:]
+    digest = h(r)
+    out[digest] = r
+    return digest
 
 
 def _build(P: list[str], V: list[bytes], lo: int, hi: int, d: int):
@@ -499,6 +585,8 @@ class Trie:
 
     def get(self, key: bytes) -> bytes | None:
         """The value at ``key``, or None; pending (uncommitted) updates are visible."""
+        if type(key) is not bytes:
+            raise TypeError(f"trie key must be bytes, not {type(key).__name__}")
         pending = self._pending
         if key in pending:
             return pending[key] or None
@@ -552,6 +640,8 @@ class Trie:
         Covers committed state only. As py-trie does, inline nodes on the path are listed
         too (their encodings are also embedded in their parent).
         """
+        if type(key) is not bytes:
+            raise TypeError(f"trie key must be bytes, not {type(key).__name__}")
         path = key.hex()
         n = len(path)
         d = 0
@@ -619,9 +709,9 @@ class Trie:
             return self._root, {}
         self._pending = {}
         try:
-            entries = sorted([(k.hex(), v or None) for k, v in pending.items()])
-            P = [e[0] for e in entries]
-            V = [e[1] for e in entries]
+            keys = sorted(pending)  # byte order is nibble order
+            P = [k.hex() for k in keys]
+            V = [pending[k] or None for k in keys]
             old = self._root_node()
             new = self._apply(old, P, V, 0, len(P), 0, 0)
             out: dict[bytes, bytes] = {}
@@ -630,11 +720,7 @@ class Trie:
             elif new is old and new.ref is not None:
                 root = self._root
             else:
-                h = _keccak_session()
-                enc = _seal_encode(new, 0, self._keep, out, h)
-                root = h(enc)
-                out[root] = enc
-                new.ref = enc if len(enc) < 32 else b"\xa0" + root
+                root = _seal_root(new, self._keep, out, _keccak_session())
         except BaseException:
             self._node = _UNLOADED
             pending.update(self._pending)
@@ -652,7 +738,7 @@ class Trie:
         ``ref`` still set means nothing changed, so the parent need not be re-encoded.
         """
         if node is None:
-            if any(v is None for v in V[lo:hi]):
+            if None in V[lo:hi]:
                 P, V = _live(P, V, lo, hi)
                 lo, hi = 0, len(P)
             return _build(P, V, lo, hi, d)
@@ -665,9 +751,9 @@ class Trie:
 
     def _apply_leaf(self, node: _Leaf, P, V, lo, hi, d):
         lp = node.path
-        full = P[lo][:d] + lp
         if hi - lo == 1:
-            if P[lo] == full:
+            p = P[lo]
+            if len(p) - d == len(lp) and p.startswith(lp, d):
                 v = V[lo]
                 if v is None:
                     return None
@@ -677,15 +763,14 @@ class Trie:
                 return node
             if V[lo] is None:
                 return node
+        full = P[lo][:d] + lp
         lp_, lv_ = _live(P, V, lo, hi)
         if full not in P[lo:hi]:
-            if len(lp_) == 0:
+            if not lp_:
                 return node
-            lp_.append(full)
-            lv_.append(node.value)
-            order = sorted(range(len(lp_)), key=lp_.__getitem__)
-            lp_ = [lp_[k] for k in order]
-            lv_ = [lv_[k] for k in order]
+            k = bisect.bisect_left(lp_, full)
+            lp_.insert(k, full)
+            lv_.insert(k, node.value)
         return _build(lp_, lv_, 0, len(lp_), d)
 
     def _apply_ext(self, node: _Ext, P, V, lo, hi, d, depth):
@@ -741,15 +826,18 @@ class Trie:
     def _apply_branch(self, node: _Branch, P, V, lo, hi, d, depth):
         children = node.children
         kids = node.kids
-        changed = node.ref is None
+        # A branch made from a split extension (still dirty) may end up with one child.
+        changed = shrunk = node.ref is None
         i = lo
         if len(P[i]) == d:
             v = V[i] or b""
             if v != node.value:
+                shrunk = not v
                 node.value = v
                 changed = True
             i += 1
-        keep = depth + 1 <= self._keep
+        keep = depth < self._keep
+        d1 = d + 1
         while i < hi:
             c = P[i][d]
             j = i + 1
@@ -761,24 +849,57 @@ class Trie:
             if fresh:
                 slot = children[idx]
                 if slot is not _EMPTY:
-                    child = self._resolve(slot)
-            new = self._apply(child, P, V, i, j, d + 1, depth + 1)
+                    if len(slot) == 33:
+                        h = slot[1:]
+                        enc = self._recent.get(h) or self._store.get(h)
+                        if enc is None:
+                            raise MissingNode(h)
+                        child = _decode(enc)
+                    else:
+                        child = _decode(slot)
+                    child.ref = slot
+            if child is None:
+                if j - i == 1:
+                    v = V[i]
+                    new = None if v is None else _Leaf(P[i][d1:], v)
+                else:
+                    new = self._apply(None, P, V, i, j, d1, depth + 1)
+            else:
+                ct = type(child)
+                if ct is _Leaf:
+                    p = P[i]
+                    lp = child.path
+                    if j - i == 1 and len(p) - d1 == len(lp) and p.startswith(lp, d1) and V[i] is not None:
+                        # The commonest update of all: overwrite the value of a leaf.
+                        new = child
+                        if V[i] != child.value:
+                            child.value = V[i]
+                            child.ref = None
+                    else:
+                        new = self._apply_leaf(child, P, V, i, j, d1)
+                elif ct is _Branch:
+                    new = self._apply_branch(child, P, V, i, j, d1, depth + 1)
+                else:
+                    new = self._apply_ext(child, P, V, i, j, d1, depth + 1)
             if new is child and (new is None or new.ref is not None):
                 if fresh and keep and new is not None:
                     kids[idx] = new
             elif new is None:
                 children[idx] = _EMPTY
                 kids.pop(idx, None)
-                changed = True
+                changed = shrunk = True
             else:
                 children[idx] = _DIRTY
-                kids[idx] = new
+                kids.pop(idx, None)  # re-insert: dirty kids stay in slot order, so the
+                kids[idx] = new  # nodes a commit returns come in a history-free order
                 changed = True
             i = j
         if not changed:
             return node
         node.ref = None
-        return self._normalize(node)
+        if shrunk:
+            return self._normalize(node)
+        return node
 
     def _normalize(self, node: _Branch):
         """Collapse a branch left with fewer than two entries (as py-trie does)."""
@@ -896,8 +1017,7 @@ def compute_ordered_trie_root(values: list[bytes]) -> bytes:
     P = [e[0] for e in entries]
     V = [e[1] for e in entries]
     node = _build(P, V, 0, len(P), 0)
-    h = _keccak_session()
-    return h(_seal_encode(node, 0, 0, {}, h))
+    return _seal_root(node, 0, {}, _keccak_session())
 
 
 # ---------------------------------------------------------------------------------------

@@ -1,0 +1,202 @@
+"""Conformance cases for the executive and balances, written as test functions.
+
+Each case builds its blocks with the real executive on the dev genesis, asserts what the
+spec says must happen, and returns a `Vector` (pre-state, blocks, post-state or none for
+an invalid case). `test_vectors.py` runs them as tests and checks the checked-in JSON
+vectors against them; `generate.py` writes those vectors; `runner.py` checks any
+implementation against the JSON alone.
+"""
+
+from dataclasses import dataclass, replace
+
+from eth_abi import encode as abi_encode
+
+from runtime.blocks import Block
+from runtime.exceptions import InvalidBlock
+from runtime.modules import balances, system
+from runtime.transactions import ACCESS_LIST, DYNAMIC_FEE, LEGACY, decode_transaction
+from tests.runtime.harness import ACCOUNTS, AUTHORITY, MemoryChain, seal, transfer
+
+RECIPIENT = b"\x42" * 20
+TRANSFER_CALL = balances.MODULE.calls[0]
+
+
+@dataclass(frozen=True)
+class Vector:
+    name: str
+    description: str
+    pre_parent: bytes
+    pre_state: dict[bytes, bytes]
+    blocks: tuple[bytes, ...]
+    post_state_root: bytes | None
+    post_receipts: tuple[tuple[bytes, ...], ...] | None
+
+    def to_json(self) -> dict:
+        post = None
+        if self.post_state_root is not None:
+            post = {"stateRoot": "0x" + self.post_state_root.hex(),
+                    "receipts": [["0x" + r.hex() for r in block] for block in self.post_receipts]}
+        return {
+            "name": self.name,
+            "description": self.description,
+            "pre": {"parent": "0x" + self.pre_parent.hex(),
+                    "state": {"0x" + k.hex(): "0x" + v.hex() for k, v in sorted(self.pre_state.items())}},
+            "blocks": ["0x" + b.hex() for b in self.blocks],
+            "post": post,
+        }
+
+
+class CaseBuilder:
+    """Records the pre-state, then blocks as they are authored or forged."""
+
+    def __init__(self):
+        self.chain = MemoryChain()
+        self.pre_parent = self.chain.head.encode()
+        self.pre_state = dict(self.chain.backend.items)
+        self.blocks: list[bytes] = []
+        self.receipts: list[tuple[bytes, ...]] = []
+
+    def author(self, *raws: bytes):
+        outcome, rejected = self.chain.author([decode_transaction(raw) for raw in raws])
+        assert not rejected, rejected
+        self.blocks.append(outcome.block.encode())
+        self.receipts.append(tuple(a.receipt.encode() for a in outcome.applied))
+        return outcome
+
+    def valid(self, name: str, description: str) -> Vector:
+        return Vector(name, description, self.pre_parent, self.pre_state, tuple(self.blocks),
+                      self.chain.head.state_root, tuple(self.receipts))
+
+    def invalid(self, name: str, description: str, block: Block) -> Vector:
+        """The forged block must be rejected by the executive, with state untouched."""
+        before = dict(self.chain.backend.items)
+        try:
+            self.chain.import_block(block)
+        except InvalidBlock:
+            pass
+        else:
+            raise AssertionError(f"{name}: the executive accepted an invalid block")
+        assert self.chain.backend.items == before
+        return Vector(name, description, self.pre_parent, self.pre_state, tuple(self.blocks) + (block.encode(),),
+                      None, None)
+
+    def next_block(self, *raws: bytes) -> Block:
+        """A valid sealed block on the head, without committing it (to be forged)."""
+        probe = MemoryChain.__new__(MemoryChain)
+        probe.__dict__.update(self.chain.__dict__, backend=type(self.chain.backend)(self.chain.backend.items),
+                              nodes=dict(self.chain.nodes))
+        outcome, _ = probe.author([decode_transaction(raw) for raw in raws])
+        return outcome.block
+
+
+def reseal(block: Block, **changes) -> Block:
+    return Block(seal(replace(block.header, **changes)), block.transactions)
+
+
+def case_transfers_of_each_type() -> Vector:
+    b = CaseBuilder()
+    outcome = b.author(transfer(0, 0, RECIPIENT, 1, tx_type=LEGACY), transfer(0, 1, RECIPIENT, 2, tx_type=ACCESS_LIST),
+                       transfer(1, 0, RECIPIENT, 3, tx_type=DYNAMIC_FEE))
+    assert [a.receipt.status for a in outcome.applied] == [1, 1, 1]
+    assert balances.free_balance(b.chain.state(), RECIPIENT) == 6
+    return b.valid("transfers_of_each_type", "legacy EIP-155, EIP-2930 and EIP-1559 transfers in one block")
+
+
+def case_fees_burn_base_and_tip_author() -> Vector:
+    b = CaseBuilder()
+    issuance = balances.TotalIssuance.get(b.chain.state())
+    outcome = b.author(transfer(2, 0, RECIPIENT, 10**18, max_fee=3 * 10**9, tip=2 * 10**9))
+    base = outcome.block.header.base_fee_per_gas
+    state = b.chain.state()
+    assert balances.TotalIssuance.get(state) == issuance - 21_000 * base
+    assert balances.free_balance(state, AUTHORITY.address) == 21_000 * min(2 * 10**9, 3 * 10**9 - base)
+    return b.valid("fees_burn_base_and_tip_author", "base fee × gas burned, capped tip × gas to the author")
+
+
+def case_base_fee_follows_eip1559() -> Vector:
+    b = CaseBuilder()
+    first = b.author(*(transfer(i, 0, RECIPIENT, 1) for i in range(3)))
+    second = b.author()
+    third = b.author(transfer(0, 1, RECIPIENT, 1))
+    fees = [o.block.header.base_fee_per_gas for o in (first, second, third)]
+    assert fees[1] < fees[0] and fees[2] < fees[1], "blocks under the gas target lower the base fee"
+    return b.valid("base_fee_follows_eip1559", "three blocks below the gas target: the base fee falls by the EIP-1559 rule")
+
+
+def case_erc20_transfer_call() -> Vector:
+    b = CaseBuilder()
+    data = TRANSFER_CALL.selector + abi_encode(["address", "uint256"], [RECIPIENT, 7])
+    outcome = b.author(transfer(3, 0, balances.ADDRESS_, 0, gas=60_000, data=data))
+    assert outcome.applied[0].receipt.status == 1 and len(outcome.applied[0].receipt.logs) == 1
+    return b.valid("erc20_transfer_call", "balances.transfer(address,uint256) at the module address emits Transfer")
+
+
+def case_failed_call_is_included() -> Vector:
+    b = CaseBuilder()
+    data = TRANSFER_CALL.selector + abi_encode(["address", "uint256"], [RECIPIENT, 10**40])
+    outcome = b.author(transfer(3, 0, balances.ADDRESS_, 0, gas=60_000, data=data))
+    assert outcome.applied[0].receipt.status == 0
+    assert balances.free_balance(b.chain.state(), RECIPIENT) == 0
+    assert system.get_nonce(b.chain.state(), ACCOUNTS[3].address) == 1
+    return b.valid("failed_call_is_included", "a call that fails is included with status 0, pays its fee, moves nothing")
+
+
+def case_invalid_nonce() -> Vector:
+    b = CaseBuilder()
+    b.author(transfer(0, 0, RECIPIENT, 1))
+    block = b.next_block(transfer(0, 1, RECIPIENT, 1))
+    forged = Block(block.header, (transfer(0, 0, RECIPIENT, 1),))
+    return b.invalid("invalid_nonce", "a block carrying a replayed nonce is invalid", forged)
+
+
+def case_invalid_chain_id() -> Vector:
+    b = CaseBuilder()
+    block = b.next_block()
+    return b.invalid("invalid_chain_id", "a transaction signed for another chain makes the block invalid",
+                     Block(block.header, (transfer(0, 0, RECIPIENT, 1, chain_id=1),)))
+
+
+def case_invalid_contract_creation() -> Vector:
+    b = CaseBuilder()
+    block = b.next_block()
+    creation = transfer(0, 0, b"", 0, gas=100_000, data=b"\x60\x00")
+    return b.invalid("invalid_contract_creation", "contract creation is never valid here",
+                     Block(block.header, (creation,)))
+
+
+def case_invalid_state_root() -> Vector:
+    b = CaseBuilder()
+    block = b.next_block(transfer(0, 0, RECIPIENT, 1))
+    return b.invalid("invalid_state_root", "a header whose state root does not match execution",
+                     reseal(block, state_root=b"\x11" * 32))
+
+
+def case_invalid_base_fee() -> Vector:
+    b = CaseBuilder()
+    block = b.next_block(transfer(0, 0, RECIPIENT, 1))
+    return b.invalid("invalid_base_fee", "baseFeePerGas must follow EIP-1559 from the parent",
+                     reseal(block, base_fee_per_gas=block.header.base_fee_per_gas + 1))
+
+
+def case_invalid_seal() -> Vector:
+    b = CaseBuilder()
+    block = b.next_block(transfer(0, 0, RECIPIENT, 1))
+    bad = block.header.seal[:10] + bytes([block.header.seal[10] ^ 1]) + block.header.seal[11:]
+    return b.invalid("invalid_seal", "the seal must be the author's signature", Block(block.header.with_seal(bad), block.transactions))
+
+
+def case_invalid_timestamp() -> Vector:
+    b = CaseBuilder()
+    b.author(transfer(0, 0, RECIPIENT, 1))
+    block = b.next_block()
+    return b.invalid("invalid_timestamp", "a timestamp before the parent's is invalid",
+                     reseal(block, timestamp=b.chain.head.timestamp - 1))
+
+
+def case_invalid_gas_used() -> Vector:
+    b = CaseBuilder()
+    block = b.next_block(transfer(0, 0, RECIPIENT, 1))
+    return b.invalid("invalid_gas_used", "gasUsed must equal the receipts' total", reseal(block, gas_used=21_001))
+
+
+CASES = [value for name, value in sorted(globals().items()) if name.startswith("case_")]
