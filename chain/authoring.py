@@ -40,18 +40,28 @@ class DevAuthor:
                 pass
 
     async def _run(self) -> None:
+        """Seal forever; a failure to seal one block is logged and the next attempt goes on."""
         while True:
-            if self.block_time is None:
-                await self._wake.wait()
-                await asyncio.sleep(0)
-                self._wake.clear()
-                while self.node.pool.ready(self.node.get_nonce):
-                    if not self.seal().applied:
-                        break
-                    await asyncio.sleep(0)
-            else:
-                await asyncio.sleep(self.block_time)
-                self.seal()
+            try:
+                await self._step()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("sealing failed; retrying")
+                await asyncio.sleep(1)
+
+    async def _step(self) -> None:
+        if self.block_time is not None:
+            await asyncio.sleep(self.block_time)
+            self.seal()
+            return
+        await self._wake.wait()
+        await asyncio.sleep(0)
+        self._wake.clear()
+        while self.node.pool.ready(self.node.get_nonce):
+            if not self.seal().applied:
+                break
+            await asyncio.sleep(0)
 
     def seal(self):
         outcome = self.node.author_block()

@@ -22,7 +22,7 @@ import plyvel
 import rlp
 
 from runtime.blocks import Block, Header, Receipt, encode_uint
-from runtime.crypto import keccak256
+from runtime.crypto import keccak256, rlp_encode
 from runtime.executive import BlockOutcome
 from runtime.trie import Trie
 
@@ -127,14 +127,14 @@ class ChainDB:
     def _put_block(self, batch, block: Block, applied) -> None:
         block_hash = block.hash
         batch.put(b"h" + block_hash, block.header.encode())
-        batch.put(b"b" + block_hash, rlp.encode(list(block.transactions)))
+        batch.put(b"b" + block_hash, rlp_encode(list(block.transactions)))
         batch.put(b"n" + block.header.number.to_bytes(8, "big"), block_hash)
         receipts = []
         for index, item in enumerate(applied):
-            batch.put(b"t" + item.transaction.hash, rlp.encode([block_hash, encode_uint(index)]))
+            batch.put(b"t" + item.transaction.hash, rlp_encode([block_hash, encode_uint(index)]))
             receipts.append([item.receipt.encode(), encode_uint(item.gas_used), encode_uint(item.effective_gas_price),
                              item.return_data, item.revert_data])
-        batch.put(b"r" + block_hash, rlp.encode(receipts))
+        batch.put(b"r" + block_hash, rlp_encode(receipts))
 
 
 class NodeStore:

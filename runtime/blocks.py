@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 
 import rlp
 
-from .crypto import keccak256
+from .crypto import keccak256, rlp_encode
 from .exceptions import InvalidBlock
 from .module import Log
 
@@ -62,7 +62,7 @@ class Header:
         return items + [self.seal] if with_seal else items
 
     def encode(self) -> bytes:
-        return rlp.encode(self.fields())
+        return rlp_encode(self.fields())
 
     @property
     def hash(self) -> bytes:
@@ -71,7 +71,7 @@ class Header:
     @property
     def pre_seal_hash(self) -> bytes:
         """What the author signs: the header with the seal left out."""
-        return keccak256(rlp.encode(self.fields(with_seal=False)))
+        return keccak256(rlp_encode(self.fields(with_seal=False)))
 
     def with_seal(self, seal: bytes) -> "Header":
         return replace(self, seal=seal)
@@ -114,7 +114,7 @@ class Block:
         return self.header.hash
 
     def encode(self) -> bytes:
-        return rlp.encode([self.header.fields(), list(self.transactions)])
+        return rlp_encode([self.header.fields(), list(self.transactions)])
 
     @classmethod
     def decode(cls, data: bytes) -> "Block":
@@ -140,7 +140,7 @@ class Receipt:
     def encode(self) -> bytes:
         """Ethereum's consensus encoding (EIP-2718: typed receipts carry the type byte)."""
         logs = [[log.address, list(log.topics), log.data] for log in self.logs]
-        body = rlp.encode([encode_uint(self.status), encode_uint(self.cumulative_gas_used), self.logs_bloom, logs])
+        body = rlp_encode([encode_uint(self.status), encode_uint(self.cumulative_gas_used), self.logs_bloom, logs])
         return body if self.tx_type == 0 else bytes((self.tx_type,)) + body
 
     @classmethod

@@ -1,18 +1,22 @@
-"""Hashing and secp256k1 signatures used by consensus rules.
+"""Hashing, RLP and secp256k1 signatures used by consensus rules.
 
-keccak256 and ECDSA public-key recovery are deterministic computations; coincurve wraps
-libsecp256k1, the same library Ethereum clients use.
+keccak256 (safe-pysha3, a C extension) and ECDSA public-key recovery (coincurve, wrapping
+libsecp256k1 as Ethereum clients do) are deterministic computations. RLP encoding of
+bytes and nested lists goes to rusty-rlp, the Rust backend pyrlp itself uses, because
+pyrlp's sedes inference costs several microseconds per call on the hot path; tests check
+both agree.
 """
 
-from Crypto.Hash import keccak as _keccak
+import sha3
 from coincurve import PrivateKey, PublicKey
+from rusty_rlp import encode_raw as rlp_encode  # noqa: F401  (bytes and nested lists of bytes only)
 
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 SECP256K1_HALF_N = SECP256K1_N // 2
 
 
 def keccak256(data: bytes) -> bytes:
-    return _keccak.new(data=data, digest_bits=256).digest()
+    return sha3.keccak_256(data).digest()
 
 
 def public_key_to_address(public_key: PublicKey) -> bytes:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from eth_abi import encode as abi_encode
+from .abi import abi_encode
 
 from .blocks import Block, Header, Receipt, compute_logs_bloom, merge_blooms
 from .crypto import keccak256, recover_address

@@ -12,7 +12,7 @@ from functools import cached_property
 from typing import Any
 
 from eth_abi import decode as abi_decode
-from eth_abi import encode as abi_encode
+from .abi import abi_encode
 
 from .crypto import keccak256
 from .exceptions import DispatchError

@@ -12,11 +12,12 @@ whether a key was ever touched.
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import rlp
 
-from .crypto import keccak256
+from .crypto import keccak256, rlp_encode
 from .exceptions import StorageOverflow
 from .state import State
 
@@ -87,7 +88,7 @@ class UintTuple(Codec):
         if len(value) != self.length:
             raise StorageOverflow(f"expected {self.length} integers")
         item = Uint(self.bits)
-        return rlp.encode([item.encode(v) for v in value])
+        return rlp_encode([item.encode(v) for v in value])
 
     def decode(self, data: bytes) -> tuple[int, ...]:
         return tuple(int.from_bytes(v, "big") for v in rlp.decode(data))
@@ -98,7 +99,7 @@ class BytesList(Codec):
     """A list of byte strings, RLP-encoded."""
 
     def encode(self, value: tuple[bytes, ...]) -> bytes:
-        return rlp.encode(list(value))
+        return rlp_encode(list(value))
 
     def decode(self, data: bytes) -> tuple[bytes, ...]:
         return tuple(rlp.decode(data))
@@ -117,7 +118,7 @@ class StorageValue:
     codec: Codec
     default: Any = None
 
-    @property
+    @cached_property
     def key(self) -> bytes:
         return compute_prefix(self.module) + compute_prefix(self.name)
 
@@ -139,7 +140,7 @@ class StorageMap:
     codec: Codec
     default: Any = None
 
-    @property
+    @cached_property
     def prefix(self) -> bytes:
         return compute_prefix(self.module) + compute_prefix(self.name)
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import rlp
 
-from .crypto import keccak256, recover_address, sign_hash
+from .crypto import keccak256, rlp_encode, recover_address, sign_hash
 from .exceptions import DecodingError, InvalidTransaction
 
 LEGACY, ACCESS_LIST, DYNAMIC_FEE = 0, 1, 2
@@ -137,7 +137,7 @@ def decode_transaction(raw: bytes) -> Transaction:
     if y_parity > 1:
         raise DecodingError("yParity must be 0 or 1")
     r, s = _uint(fields[-2], "r"), _uint(fields[-1], "s")
-    signing_hash = keccak256(bytes((first,)) + rlp.encode(body))
+    signing_hash = keccak256(bytes((first,)) + rlp_encode(body))
     return _finish(first, chain_id, nonce, tip, fee, gas, to, value, data, _access_list(access_list),
                    y_parity, r, s, signing_hash, raw)
 
@@ -153,7 +153,7 @@ def _decode_legacy(raw: bytes) -> Transaction:
         raise DecodingError(f"invalid legacy v value {v}")
     chain_id, y_parity = (v - 35) // 2, (v - 35) % 2
     r, s = _uint(fields[7], "r"), _uint(fields[8], "s")
-    signing_hash = keccak256(rlp.encode(fields[:6] + [_encode_uint(chain_id), b"", b""]))
+    signing_hash = keccak256(rlp_encode(fields[:6] + [_encode_uint(chain_id), b"", b""]))
     return _finish(LEGACY, chain_id, nonce, gas_price, gas_price, fields[2], fields[3], fields[4], fields[5], (),
                    y_parity, r, s, signing_hash, raw)
 
@@ -185,7 +185,7 @@ def encode_unsigned(tx_type: int, chain_id: int, nonce: int, gas_limit: int, to:
     to_field = to or b""
     if tx_type == LEGACY:
         body = [u(nonce), u(max_fee_per_gas), u(gas_limit), to_field, u(value), data]
-        return body, keccak256(rlp.encode(body + [u(chain_id), b"", b""]))
+        return body, keccak256(rlp_encode(body + [u(chain_id), b"", b""]))
     if tx_type == ACCESS_LIST:
         body = [u(chain_id), u(nonce), u(max_fee_per_gas), u(gas_limit), to_field, u(value), data, access]
     elif tx_type == DYNAMIC_FEE:
@@ -193,7 +193,7 @@ def encode_unsigned(tx_type: int, chain_id: int, nonce: int, gas_limit: int, to:
                 u(value), data, access]
     else:
         raise ValueError(f"unknown transaction type {tx_type}")
-    return body, keccak256(bytes((tx_type,)) + rlp.encode(body))
+    return body, keccak256(bytes((tx_type,)) + rlp_encode(body))
 
 
 def sign_transaction(secret: bytes, tx_type: int = DYNAMIC_FEE, **fields) -> bytes:
@@ -201,5 +201,5 @@ def sign_transaction(secret: bytes, tx_type: int = DYNAMIC_FEE, **fields) -> byt
     body, signing_hash = encode_unsigned(tx_type, **fields)
     y_parity, r, s = sign_hash(secret, signing_hash)
     if tx_type == LEGACY:
-        return rlp.encode(body + [_encode_uint(35 + 2 * fields["chain_id"] + y_parity), _encode_uint(r), _encode_uint(s)])
-    return bytes((tx_type,)) + rlp.encode(body + [_encode_uint(y_parity), _encode_uint(r), _encode_uint(s)])
+        return rlp_encode(body + [_encode_uint(35 + 2 * fields["chain_id"] + y_parity), _encode_uint(r), _encode_uint(s)])
+    return bytes((tx_type,)) + rlp_encode(body + [_encode_uint(y_parity), _encode_uint(r), _encode_uint(s)])

@@ -292,9 +292,6 @@ class _Branch:
         self.ref: bytes | None = None
 
 
-_FULL_BRANCH_MARKS = b"\xa0" * 16
-
-
 def _decode(enc: bytes):
     """Decode one node encoding; children stay as fragments. Raises TrieError.
 
@@ -317,25 +314,24 @@ def _decode(enc: bytes):
         h = enc[pos]
         if h == 0xA0 or h == 0x80:
             if enc[end - 1] == 0x80:
-                if end - pos == 529 and enc[pos : end - 1 : 33] == _FULL_BRANCH_MARKS:
-                    return _Branch([enc[p : p + 33] for p in range(pos, end - 1, 33)], {}, b"")
                 children: list[bytes] = []
-                while True:
-                    n = 16 - len(children)
-                    seg = enc[pos : pos + n]
-                    run = len(seg) - len(seg.lstrip(b"\x80"))
-                    if run:
+                append = children.append
+                k = 0
+                while k < 16 and pos < end:
+                    b = enc[pos]
+                    if b == 0xA0:
+                        append(enc[pos : pos + 33])
+                        pos += 33
+                        k += 1
+                    elif b == 0x80:
+                        seg = enc[pos : pos + 16 - k]
+                        run = len(seg) - len(seg.lstrip(b"\x80"))
                         children += _EMPTIES[run]
                         pos += run
-                        if run == n:
-                            break
-                    if pos >= end or enc[pos] != 0xA0:
+                        k += run
+                    else:
                         break
-                    children.append(enc[pos : pos + 33])
-                    pos += 33
-                    if len(children) == 16:
-                        break
-                if len(children) == 16 and pos + 1 == end:
+                if k == 16 and pos + 1 == end:
                     return _Branch(children, {}, b"")
         else:
             if 0x81 < h < 0xB8:
@@ -455,6 +451,8 @@ def _seal(node, depth: int, keep: int, out: dict, h) -> bytes:
             return enc
     elif n < 256:
         enc = b"\xf8" + bytes((n,)) + payload
+    elif n < 65536:
+        enc = b"\xf9" + n.to_bytes(2, "big") + payload
     else:
         enc = _rlp_list(payload)
     digest = h(enc)
@@ -1025,76 +1023,67 @@ def compute_ordered_trie_root(values: list[bytes]) -> bytes:
 # ---------------------------------------------------------------------------------------
 
 if __name__ == "__main__":  # pragma: no cover
+    import statistics
     import time
+
+    import rlp
+    from trie import HexaryTrie
 
     def _kv(i: int, salt: bytes = b"") -> tuple[bytes, bytes]:
         k = keccak256(salt + i.to_bytes(8, "big"))
         return k, (keccak256(k) * 4)[: 1 + i % 100]
 
-    N, BATCH, BLOCKS = 100_000, 3_000, 5
+    def _block(b: int) -> list[tuple[bytes, bytes]]:
+        """2/3 overwrites of existing keys, 1/3 new keys; values 1..100 bytes."""
+        old = [(_kv((b * 7919 + j * 31) % N)[0], keccak256(bytes([b % 256, j % 256]))[: 1 + j % 60]) for j in range(2 * BATCH // 3)]
+        return old + [_kv(j, salt=b"new%d" % b) for j in range(BATCH - len(old))]
+
+    N, BATCH, BLOCKS = 100_000, 3_000, 10
     store: dict[bytes, bytes] = {}
     t0 = time.perf_counter()
     trie = Trie(store)
     for start in range(0, N, 20_000):
         trie.update(_kv(i) for i in range(start, start + 20_000))
-        _, nodes = trie.commit()
-        store.update(nodes)
-    print(f"built {N:,}-key trie in {time.perf_counter() - t0:.2f} s ({len(store):,} nodes)")
+        store.update(trie.commit()[1])
+    print(f"built a {N:,}-key trie in {time.perf_counter() - t0:.1f} s ({len(store):,} nodes)")
 
-    def _block(b: int) -> list[tuple[bytes, bytes]]:
-        half = BATCH * 2 // 3
-        writes = [(_kv((b * 7919 + j * 31) % N)[0], keccak256(bytes([b, j % 256]))[: 1 + j % 60]) for j in range(half)]
-        writes += [_kv(j, salt=b"new%d" % b) for j in range(BATCH - half)]
-        return writes
+    def _report(label: str, times: list[float]) -> None:
+        best, median = min(times), statistics.median(times)
+        print(f"{label}: best {best * 1e3:.1f} ms ({BATCH / best:,.0f} updates/s), median {median * 1e3:.1f} ms ({BATCH / median:,.0f} updates/s)")
 
-    times = []
-    for b in range(BLOCKS):
-        writes = _block(b)
-        t0 = time.perf_counter()
-        trie.update(writes)
-        root, nodes = trie.commit()
-        times.append(time.perf_counter() - t0)
-        store.update(nodes)
-    best = min(times)
-    avg = sum(times) / len(times)
-    print(
-        f"flockchain Trie: {BATCH:,}-update commit on {N:,} keys: best {best * 1e3:.1f} ms "
-        f"({BATCH / best:,.0f} updates/s), mean {avg * 1e3:.1f} ms ({BATCH / avg:,.0f} updates/s)"
-    )
+    for fresh in (False, True):
+        times = []
+        for b in range(BLOCKS):
+            writes = _block(b + (1000 if fresh else 0))
+            t0 = time.perf_counter()
+            if fresh:
+                trie = Trie(store, trie.root)
+            trie.update(writes)
+            _, nodes = trie.commit()
+            times.append(time.perf_counter() - t0)
+            store.update(nodes)
+        _report(f"Trie, {BATCH:,}-update commit on {N:,} keys" + (", new Trie object per block" if fresh else ""), times)
 
-    try:
-        from trie import HexaryTrie
-    except ImportError:
-        HexaryTrie = None
-    if HexaryTrie is not None:
-        pydb = dict(store)
-        ref = HexaryTrie(pydb, root_hash=trie.root)
-        writes = _block(BLOCKS)
-        t0 = time.perf_counter()
-        with ref.squash_changes() as batch:
-            for k, v in writes:
-                batch[k] = v
-        t_ref = time.perf_counter() - t0
-        trie.update(writes)
-        root, nodes = trie.commit()
-        assert root == ref.root_hash, "root mismatch with py-trie"
-        print(f"py-trie HexaryTrie: same {BATCH:,} updates: {t_ref * 1e3:.0f} ms ({BATCH / t_ref:,.0f} updates/s)")
+    writes = _block(BLOCKS + 2000)
+    ref = HexaryTrie(dict(store), root_hash=trie.root)
+    t0 = time.perf_counter()
+    for k, v in writes:
+        ref[k] = v
+    t_ref = time.perf_counter() - t0
+    trie.update(writes)
+    assert trie.commit()[0] == ref.root_hash, "root mismatch with py-trie"
+    print(f"py-trie HexaryTrie, the same {BATCH:,} updates: {t_ref * 1e3:.0f} ms ({BATCH / t_ref:,.0f} updates/s)")
 
     values = [keccak256(i.to_bytes(4, "big")) * 3 + b"\x01" * 14 for i in range(1000)]
-    reps = 20
-    t0 = time.perf_counter()
-    for _ in range(reps):
-        ordered = compute_ordered_trie_root(values)
-    t_ord = (time.perf_counter() - t0) / reps
-    print(f"flockchain compute_ordered_trie_root, 1,000 x 110-byte values: {t_ord * 1e3:.2f} ms")
-    if HexaryTrie is not None:
-        import rlp
-
+    times = []
+    for _ in range(20):
         t0 = time.perf_counter()
-        ref = HexaryTrie({})
-        with ref.squash_changes() as batch:
-            for i, v in enumerate(values):
-                batch[rlp.encode(i)] = v
-        t_ref = time.perf_counter() - t0
-        assert ref.root_hash == ordered, "ordered root mismatch with py-trie"
-        print(f"py-trie HexaryTrie, same ordered root: {t_ref * 1e3:.1f} ms")
+        ordered = compute_ordered_trie_root(values)
+        times.append(time.perf_counter() - t0)
+    t0 = time.perf_counter()
+    ref = HexaryTrie({})
+    for i, v in enumerate(values):
+        ref[rlp.encode(i)] = v
+    t_ref = time.perf_counter() - t0
+    assert ref.root_hash == ordered, "ordered root mismatch with py-trie"
+    print(f"compute_ordered_trie_root, 1,000 x 110-byte values: best {min(times) * 1e3:.2f} ms; py-trie {t_ref * 1e3:.0f} ms")

@@ -21,7 +21,9 @@ from runtime.trie import (
     verify_proof,
 )
 
-SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 # Keys drawn from a tiny alphabet collide on prefixes (and are prefixes of one another);
 # 32-byte keys are the secure-trie case; long keys exercise RLP's long string form.
