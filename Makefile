@@ -17,7 +17,7 @@ dev: install
 	$(VENV)/bin/flockchain dev $(ARGS)
 
 test: install
-	$(PYTHON) -m pytest -n 2 $(PYTEST_ARGS)
+	$(PYTHON) -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
 bench: install
 	$(PYTHON) -m bench

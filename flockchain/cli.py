@@ -68,7 +68,13 @@ async def serve_dev(args) -> None:
     node.close()
 
 
+PYTHON_RECURSION_LIMIT = 1000
+"""py_ecc (imported by eth-account) raises the limit to 100,000 process-wide, deep enough
+for hostile nested JSON or RLP to overflow the C stack; the node needs no deep recursion."""
+
+
 def main(argv: list[str] | None = None) -> int:
+    sys.setrecursionlimit(PYTHON_RECURSION_LIMIT)
     parser = argparse.ArgumentParser(prog="flockchain", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     dev = commands.add_parser("dev", help="a single-node development chain with funded dev accounts (like anvil)")

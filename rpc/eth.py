@@ -8,11 +8,11 @@ from runtime.exceptions import InvalidTransaction
 from runtime.executive import block_env, call_readonly, compute_call_gas
 from runtime.fees import compute_intrinsic_gas
 from runtime.modules import balances, system
-from runtime.transactions import DYNAMIC_FEE, LEGACY, Transaction, decode_transaction
+from runtime.transactions import DYNAMIC_FEE, LEGACY, AccessListEntry, Transaction, decode_transaction
 
 from .errors import EXECUTION_REVERTED, RESOURCE_NOT_FOUND, TRANSACTION_REJECTED, RpcError, invalid_params
-from .params import (ADDRESS, BLOCK, BOOL, DATA, HASH, ParamType, parse_address, parse_data, parse_quantity, to_data,
-                     to_hex)
+from .params import (ADDRESS, BLOCK, BOOL, DATA, HASH, ParamType, parse_address, parse_data, parse_hash, parse_quantity,
+                     to_data, to_hex)
 from .registry import Param, Registry
 
 CLIENT_VERSION = "flockchain/0.1.0/python"
@@ -23,8 +23,25 @@ EMPTY_UNCLES_HASH = keccak256(b"\xc0")
 registry = Registry()
 
 
+def parse_access_list(value) -> tuple[AccessListEntry, ...]:
+    if not isinstance(value, list):
+        raise invalid_params("accessList must be an array")
+    entries = []
+    for entry in value:
+        if not isinstance(entry, dict) or set(entry) != {"address", "storageKeys"} \
+                or not isinstance(entry["storageKeys"], list):
+            raise invalid_params("accessList entries must be {address, storageKeys: [...]}")
+        entries.append(AccessListEntry(parse_address(entry["address"], "accessList address"),
+                                       tuple(parse_hash(k, "accessList storage key") for k in entry["storageKeys"])))
+    return tuple(entries)
+
+
 def parse_call(value) -> dict:
-    """A call object (eth_call, eth_estimateGas): from, to, gas, fee fields, value, data or input."""
+    """A call object (eth_call, eth_estimateGas): from, to, gas, fee fields, value, data or input, accessList.
+
+    Fee fields, nonce, type and chainId do not change what a call does here, but are still
+    checked, so a client's malformed object is refused rather than silently half-read.
+    """
     if not isinstance(value, dict):
         raise invalid_params("call object must be a JSON object")
     known = {"from", "to", "gas", "gasPrice", "maxFeePerGas", "maxPriorityFeePerGas", "value", "data", "input",
@@ -32,6 +49,9 @@ def parse_call(value) -> dict:
     unknown = set(value) - known
     if unknown:
         raise invalid_params(f"unknown call object fields {sorted(unknown)}")
+    for name in ("gasPrice", "maxFeePerGas", "maxPriorityFeePerGas", "nonce", "type", "chainId"):
+        if value.get(name) is not None:
+            parse_quantity(value[name], name)
     data, input_ = value.get("data"), value.get("input")
     if data is not None and input_ is not None and data != input_:
         raise invalid_params("call object has both data and input, and they differ")
@@ -41,6 +61,7 @@ def parse_call(value) -> dict:
         "gas": parse_quantity(value["gas"], "gas") if value.get("gas") else None,
         "value": parse_quantity(value["value"], "value") if value.get("value") else 0,
         "data": parse_data(input_ if input_ is not None else data or "0x", "input"),
+        "access_list": parse_access_list(value["accessList"]) if value.get("accessList") is not None else (),
     }
 
 
@@ -57,7 +78,8 @@ def resolve_header(node, tag) -> Header:
     else:
         header = node.head
     if header is None:
-        raise RpcError(RESOURCE_NOT_FOUND, f"block {tag if isinstance(tag, (int, str)) else to_data(tag)} not found")
+        shown = to_hex(tag) if isinstance(tag, int) else tag if isinstance(tag, str) else to_data(tag)
+        raise RpcError(RESOURCE_NOT_FOUND, f"block {shown} not found")
     return header
 
 
@@ -208,11 +230,12 @@ def eth_call(ctx, call, block):
 
 @registry.method("eth_estimateGas", (Param("call", CALL), Param("block", BLOCK, "latest")), "quantity")
 def eth_estimate_gas(ctx, call, block):
-    """Intrinsic gas plus the declared weight of the call (gas is declared, not metered, so this is exact)."""
+    """Intrinsic gas (calldata and access list) plus the call's declared weight: exact, as gas is not metered."""
     success, output, _ = _simulate(ctx, call, block)
     if not success:
         raise _reverted(output)
-    probe = Transaction(DYNAMIC_FEE, 0, 0, 0, 0, 0, call["to"], call["value"], call["data"], (), 0, 0, 0, b"", b"", b"")
+    probe = Transaction(DYNAMIC_FEE, 0, 0, 0, 0, 0, call["to"], call["value"], call["data"], call["access_list"],
+                        0, 0, 0, b"", b"", b"")
     return to_hex(compute_intrinsic_gas(probe) + compute_call_gas(ctx.node.runtime, call["to"], call["data"]))
 
 

@@ -6,6 +6,7 @@ done; any exception inside a method becomes -32603 and the node keeps running.
 
 import json
 import logging
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -33,6 +34,27 @@ class RpcContext:
     dev: bool = False
 
 
+JSON_RECURSION_LIMIT = 1000
+"""Python's default recursion limit, which the C stack is known to hold, applied while parsing a request."""
+
+
+def parse_json(text: str | bytes):
+    """json.loads under Python's default recursion limit; deeper nesting raises ValueError.
+
+    The C decoder recurses once per nesting level, and py_ecc (imported through eth_account)
+    raises the process-wide limit to 100,000 at import: a body of ~100,000 `[` would then
+    overflow the C stack and kill the node with SIGSEGV instead of getting a parse error.
+    """
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(min(limit, JSON_RECURSION_LIMIT))
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+    finally:
+        sys.setrecursionlimit(limit)
+
+
 def _error(id_, error: RpcError) -> dict:
     return {"jsonrpc": "2.0", "id": id_, "error": error.to_json()}
 
@@ -52,8 +74,8 @@ class RpcServer:
     def handle_payload(self, text: str | bytes) -> dict | list | None:
         """Answer one HTTP body or WebSocket message; None when nothing is to be sent back."""
         try:
-            request = json.loads(text)
-        except (ValueError, UnicodeDecodeError) as error:
+            request = parse_json(text)
+        except ValueError as error:
             return _error(None, RpcError(PARSE_ERROR, f"parse error: {error}"))
         if isinstance(request, list):
             if not request:
@@ -106,10 +128,11 @@ class RpcServer:
         return web.json_response(response)
 
     async def websocket_handler(self, request: web.Request) -> web.WebSocketResponse:
+        """Text and binary frames both carry JSON (web3.py sends binary by default, as geth accepts)."""
         ws = web.WebSocketResponse(max_msg_size=self.limits.max_request_bytes)
         await ws.prepare(request)
         async for message in ws:
-            if message.type == WSMsgType.TEXT:
+            if message.type in (WSMsgType.TEXT, WSMsgType.BINARY):
                 response = self.handle_payload(message.data)
                 if response is not None:
                     await ws.send_str(json.dumps(response))

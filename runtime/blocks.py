@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 
 import rlp
 
-from .crypto import keccak256, rlp_encode
+from .crypto import RlpShapeError, check_rlp_depth, keccak256, rlp_encode
 from .exceptions import InvalidBlock
 from .module import Log
 
@@ -98,8 +98,9 @@ class Header:
     @classmethod
     def decode(cls, data: bytes) -> "Header":
         try:
+            check_rlp_depth(data, 1)
             return cls.from_fields(rlp.decode(data, strict=True))
-        except rlp.exceptions.DecodingError as error:
+        except (rlp.exceptions.DecodingError, RlpShapeError) as error:
             raise InvalidBlock(f"header is not valid RLP ({error})") from None
 
 
@@ -119,8 +120,9 @@ class Block:
     @classmethod
     def decode(cls, data: bytes) -> "Block":
         try:
+            check_rlp_depth(data, 2)
             fields = rlp.decode(data, strict=True)
-        except rlp.exceptions.DecodingError as error:
+        except (rlp.exceptions.DecodingError, RlpShapeError) as error:
             raise InvalidBlock(f"block is not valid RLP ({error})") from None
         if not isinstance(fields, list) or len(fields) != 2 or not isinstance(fields[1], list):
             raise InvalidBlock("block must be [header, [transactions]]")

@@ -46,3 +46,38 @@ def sign_hash(secret: bytes, message_hash: bytes) -> tuple[int, int, int]:
     """(y_parity, r, s) with low s; libsecp256k1 always produces low-s signatures."""
     signature = PrivateKey(secret).sign_recoverable(message_hash, hasher=None)
     return signature[64], int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:64], "big")
+
+
+class RlpShapeError(ValueError):
+    """RLP whose structure is refused before decoding (nested too deep, or truncated)."""
+
+
+def check_rlp_depth(data: bytes, max_depth: int) -> None:
+    """Refuse lists nested deeper than `max_depth`, iteratively and in linear time.
+
+    Recursive decoders (pyrlp, rusty-rlp) overflow the stack on hostile nesting; every
+    untrusted payload passes this scan first. It reads only item headers.
+    """
+    ends: list[int] = []
+    pos, end = 0, len(data)
+    while pos < end:
+        while ends and pos >= ends[-1]:
+            ends.pop()
+        prefix = data[pos]
+        if prefix < 0x80:
+            pos += 1
+        elif prefix < 0xB8:
+            pos += 1 + prefix - 0x80
+        elif prefix < 0xC0:
+            size = prefix - 0xB7
+            pos += 1 + size + int.from_bytes(data[pos + 1:pos + 1 + size], "big")
+        else:
+            if prefix < 0xF8:
+                header, length = 1, prefix - 0xC0
+            else:
+                size = prefix - 0xF7
+                header, length = 1 + size, int.from_bytes(data[pos + 1:pos + 1 + size], "big")
+            ends.append(pos + header + length)
+            if len(ends) > max_depth:
+                raise RlpShapeError(f"RLP lists nested deeper than {max_depth}")
+            pos += header

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import rlp
 
-from .crypto import keccak256, rlp_encode, recover_address, sign_hash
+from .crypto import RlpShapeError, check_rlp_depth, keccak256, recover_address, rlp_encode, sign_hash
 from .exceptions import DecodingError, InvalidTransaction
 
 LEGACY, ACCESS_LIST, DYNAMIC_FEE = 0, 1, 2
@@ -95,10 +95,15 @@ def _access_list(field) -> tuple[AccessListEntry, ...]:
     return tuple(entries)
 
 
+MAX_RLP_DEPTH = 4
+"""A transaction list holds at most the access list, whose entries hold a list of keys: four levels."""
+
+
 def _rlp_list(payload: bytes, what: str, length: int) -> list:
     try:
+        check_rlp_depth(payload, MAX_RLP_DEPTH)
         fields = rlp.decode(payload, strict=True)
-    except rlp.exceptions.DecodingError as error:
+    except (rlp.exceptions.DecodingError, RlpShapeError) as error:
         raise DecodingError(f"{what} is not valid RLP ({error})") from None
     if not isinstance(fields, list) or len(fields) != length:
         raise DecodingError(f"{what} must be an RLP list of {length} fields")

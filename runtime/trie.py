@@ -401,69 +401,70 @@ def _encode_clean(node) -> bytes:
     return _rlp_list(_rlp_str(_hp(node.path, False)) + (c if type(c) is bytes else c.ref))
 
 
-def _seal(node, depth: int, keep: int, out: dict, h) -> bytes:
-    """Encode a dirty node once (sealing its dirty children first) and return its fragment.
+def _seal_root(root, keep: int, out: dict, h) -> bytes:
+    """Encode every dirty node under ``root`` once, hash it, and return the root hash.
 
-    Hashed nodes are added to ``out``. Children deeper than ``keep`` are dropped to
-    their fragments: that is what bounds the decoded-node cache.
+    Post-order: a node's children are sealed (their fragments known) before the node.
+    Hashed nodes are added to ``out``; the root is hashed and added even when it is
+    shorter than 32 bytes. Children deeper than ``keep`` are dropped to their
+    fragments: that is what bounds the decoded-node cache.
     """
-    t = type(node)
-    if t is _Leaf:
-        key = node.key
-        if key is None:
-            path = node.path
-            key = node.key = _rlp_str(bytes.fromhex("3" + path if len(path) & 1 else "20" + path))
-        v = node.value
-        n = len(v)
-        if n < 56 and (n != 1 or v[0] >= 0x80):
-            payload = key + _STR_HEADER[n] + v
+
+    def seal(node, depth: int) -> bytes:
+        t = type(node)
+        if t is _Leaf:
+            key = node.key
+            if key is None:
+                path = node.path
+                key = node.key = _rlp_str(bytes.fromhex("3" + path if len(path) & 1 else "20" + path))
+            v = node.value
+            n = len(v)
+            if n < 56 and (n != 1 or v[0] >= 0x80):
+                payload = key + _STR_HEADER[n] + v
+            else:
+                payload = key + _rlp_str(v)
+        elif t is _Branch:
+            children = node.children
+            kids = node.kids
+            if kids:
+                for idx, kid in kids.items():
+                    r = kid.ref
+                    if r is None:
+                        r = seal(kid, depth + 1)
+                    children[idx] = r
+                if depth >= keep:
+                    kids.clear()
+            v = node.value
+            payload = b"".join(children) + (_rlp_str(v) if v else _EMPTY)
         else:
-            payload = key + _rlp_str(v)
-    elif t is _Branch:
-        children = node.children
-        kids = node.kids
-        if kids:
-            for idx, kid in kids.items():
-                r = kid.ref
+            c = node.child
+            if type(c) is bytes:
+                r = c
+            else:
+                r = c.ref
                 if r is None:
-                    r = _seal(kid, depth + 1, keep, out, h)
-                children[idx] = r
-            if depth >= keep:
-                kids.clear()
-        v = node.value
-        payload = b"".join(children) + (_rlp_str(v) if v else _EMPTY)
-    else:
-        c = node.child
-        if type(c) is bytes:
-            r = c
+                    r = seal(c, depth + 1)
+                if depth >= keep:
+                    node.child = r
+            payload = _rlp_str(_hp(node.path, False)) + r
+        n = len(payload)
+        if n < 56:
+            enc = _LIST_HEADER[n] + payload
+            if n < 31:
+                node.ref = enc
+                return enc
+        elif n < 256:
+            enc = b"\xf8" + bytes((n,)) + payload
+        elif n < 65536:
+            enc = b"\xf9" + n.to_bytes(2, "big") + payload
         else:
-            r = c.ref
-            if r is None:
-                r = _seal(c, depth + 1, keep, out, h)
-            if depth >= keep:
-                node.child = r
-        payload = _rlp_str(_hp(node.path, False)) + r
-    n = len(payload)
-    if n < 56:
-        enc = _LIST_HEADER[n] + payload
-        if n < 31:
-            node.ref = enc
-            return enc
-    elif n < 256:
-        enc = b"\xf8" + bytes((n,)) + payload
-    elif n < 65536:
-        enc = b"\xf9" + n.to_bytes(2, "big") + payload
-    else:
-        enc = _rlp_list(payload)
-    digest = h(enc)
-    out[digest] = enc
-    r = node.ref = b"\xa0" + digest
-    return r
+            enc = _rlp_list(payload)
+        digest = h(enc)
+        out[digest] = enc
+        r = node.ref = b"\xa0" + digest
+        return r
 
-
-def _seal_root(node, keep: int, out: dict, h) -> bytes:
-    """Seal the root; unlike any other node it is hashed and stored even when short."""
-    r = _seal(node, 0, keep, out, h)
+    r = seal(root, 0)
     if len(r) == 33:
         return r[1:]
     digest = h(r)

@@ -1,11 +1,12 @@
 """The fast primitives agree with the reference libraries they replace on the hot path."""
 
+import pytest
 import rlp
 from Crypto.Hash import keccak
 from hypothesis import given
 from hypothesis import strategies as st
 
-from runtime.crypto import SECP256K1_N, keccak256, private_key_to_address, recover_address, rlp_encode, sign_hash
+from runtime.crypto import SECP256K1_N, RlpShapeError, check_rlp_depth, keccak256, private_key_to_address, recover_address, rlp_encode, sign_hash
 
 nested = st.recursive(st.binary(max_size=70), lambda inner: st.lists(inner, max_size=5), max_leaves=20)
 
@@ -25,3 +26,36 @@ def test_sign_then_recover(message_hash, secret):
     key = (secret % (SECP256K1_N - 1) + 1).to_bytes(32, "big")
     y, r, s = sign_hash(key, message_hash)
     assert recover_address(message_hash, y, r, s) == private_key_to_address(key)
+
+
+def depth(item) -> int:
+    return 0 if isinstance(item, bytes) else 1 + max((depth(x) for x in item), default=0)
+
+
+@given(nested, st.integers(0, 5))
+def test_rlp_depth_check_accepts_exactly_the_shallow_items(item, limit):
+    encoded = rlp_encode(item)
+    try:
+        check_rlp_depth(encoded, limit)
+    except RlpShapeError:
+        assert depth(item) > limit
+    else:
+        assert depth(item) <= limit
+
+
+@given(st.binary(max_size=200))
+def test_rlp_depth_check_terminates_on_any_bytes(data):
+    try:
+        check_rlp_depth(data, 3)
+    except RlpShapeError:
+        pass
+
+
+def test_hostile_nesting_is_refused_without_recursion():
+    payload = b"\xc0"
+    for _ in range(60_000):
+        n = len(payload)
+        length = n.to_bytes((n.bit_length() + 7) // 8, "big")
+        payload = (bytes((0xC0 + n,)) if n < 56 else bytes((0xF7 + len(length),)) + length) + payload
+    with pytest.raises(RlpShapeError):
+        check_rlp_depth(payload, 3)
