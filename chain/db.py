@@ -42,10 +42,19 @@ class StoredReceipt:
     revert_data: bytes
 
 
+class DataDirError(Exception):
+    """The data dir cannot be opened (in use by another node, unreadable, corrupt)."""
+
+
 class ChainDB:
     def __init__(self, path: str | Path):
-        Path(path).mkdir(parents=True, exist_ok=True)
-        self.db = plyvel.DB(str(path), create_if_missing=True)
+        try:
+            Path(path).mkdir(parents=True, exist_ok=True)
+            self.db = plyvel.DB(str(path), create_if_missing=True)
+        except plyvel.IOError as error:
+            raise DataDirError(f"cannot open data dir {path}: {error} (is another node using it?)") from None
+        except (plyvel.CorruptionError, OSError) as error:
+            raise DataDirError(f"cannot open data dir {path}: {error}") from None
         self.nodes = NodeStore(self.db)
 
     def close(self) -> None:
@@ -99,6 +108,7 @@ class ChainDB:
     # writing
     def write_genesis(self, header: Header, state: dict[bytes, bytes], nodes: dict[bytes, bytes],
                       spec_fingerprint: bytes) -> None:
+        """Genesis can be large: compact it into tables so later opens need not replay it from the log."""
         block_hash = header.hash
         with self.db.write_batch(transaction=True, sync=True) as batch:
             for key, value in state.items():
@@ -109,6 +119,7 @@ class ChainDB:
             batch.put(GENESIS, block_hash)
             batch.put(SPEC, spec_fingerprint)
             batch.put(HEAD, block_hash)
+        self.db.compact_range()
 
     def commit_block(self, outcome: BlockOutcome) -> None:
         """One atomic, synced batch: block, receipts, indexes, state writes, trie nodes, head."""

@@ -14,6 +14,7 @@ from aiohttp import web
 
 from chain.authoring import DevAuthor
 from chain.composition import RUNTIME
+from chain.db import DataDirError
 from chain.devkeys import dev_keys
 from chain.node import Node
 from genesis.builder import ChainSpecError, load_spec
@@ -90,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--block-time must be positive")
     try:
         asyncio.run(serve_dev(args))
-    except ChainSpecError as error:
+    except (ChainSpecError, DataDirError) as error:
         print(f"flockchain: {error}", file=sys.stderr)
         return 2
     except OSError as error:

@@ -296,7 +296,8 @@ def _decode(enc: bytes):
     """Decode one node encoding; children stay as fragments. Raises TrieError.
 
     Two fast paths cover almost every node of a large trie: a branch whose children
-    are all hashed or empty and whose value is empty, and a leaf with a short path.
+    are all hashed or empty and whose value is empty, and a leaf whose path and value
+    are each under 256 bytes.
     Anything they do not recognise goes to the general parser, which validates fully,
     so the fast paths never decide a result on their own.
     """
@@ -531,8 +532,10 @@ class Trie:
     reads fall back to the nodes of the last commit, which the trie keeps.
 
     ``update`` only buffers; ``commit`` applies the buffer as one sorted batch. Nodes up
-    to ``cache_depth`` levels below the root stay decoded between commits. Not
-    thread-safe: one writer per instance.
+    to ``cache_depth`` levels below the root stay decoded between commits, so keep one
+    instance per chain head rather than one per block. The default of 3 (4,369 branches
+    at most, ~6 MB) suits 10^4-10^6 keys; 4 saves a decode per update near 10^6 keys
+    at up to ~100 MB. Not thread-safe: one writer per instance.
     """
 
     def __init__(self, store, root: bytes = EMPTY_ROOT, *, cache_depth: int = _DEFAULT_CACHE_DEPTH) -> None:
@@ -698,8 +701,8 @@ class Trie:
         """Apply buffered updates; return the new root and every node this commit created.
 
         The returned nodes (hash -> encoding, the root's included even when it is shorter
-        than 32 bytes) are exactly what the caller must persist for the new root to be
-        readable from the store. If the store lacks a node the batch needs, MissingNode
+        than 32 bytes, children before parents) are exactly what the caller must persist
+        for the new root to be readable from the store. If the store lacks a node the batch needs, MissingNode
         propagates and the trie is left at its previous root with the updates still
         pending.
         """
@@ -1036,8 +1039,9 @@ if __name__ == "__main__":  # pragma: no cover
 
     def _block(b: int) -> list[tuple[bytes, bytes]]:
         """2/3 overwrites of existing keys, 1/3 new keys; values 1..100 bytes."""
-        old = [(_kv((b * 7919 + j * 31) % N)[0], keccak256(bytes([b % 256, j % 256]))[: 1 + j % 60]) for j in range(2 * BATCH // 3)]
-        return old + [_kv(j, salt=b"new%d" % b) for j in range(BATCH - len(old))]
+        old = [_kv((b * 7919 + j * 31) % N)[0] for j in range(2 * BATCH // 3)]
+        writes = [(k, keccak256(k + bytes([b % 256]))[: 1 + j % 60]) for j, k in enumerate(old)]
+        return writes + [_kv(j, salt=b"new%d" % b) for j in range(BATCH - len(old))]
 
     N, BATCH, BLOCKS = 100_000, 3_000, 10
     store: dict[bytes, bytes] = {}
@@ -1050,7 +1054,10 @@ if __name__ == "__main__":  # pragma: no cover
 
     def _report(label: str, times: list[float]) -> None:
         best, median = min(times), statistics.median(times)
-        print(f"{label}: best {best * 1e3:.1f} ms ({BATCH / best:,.0f} updates/s), median {median * 1e3:.1f} ms ({BATCH / median:,.0f} updates/s)")
+        print(
+            f"{label}: best {best * 1e3:.1f} ms ({BATCH / best:,.0f} updates/s), "
+            f"median {median * 1e3:.1f} ms ({BATCH / median:,.0f} updates/s)"
+        )
 
     for fresh in (False, True):
         times = []
@@ -1063,7 +1070,8 @@ if __name__ == "__main__":  # pragma: no cover
             _, nodes = trie.commit()
             times.append(time.perf_counter() - t0)
             store.update(nodes)
-        _report(f"Trie, {BATCH:,}-update commit on {N:,} keys" + (", new Trie object per block" if fresh else ""), times)
+        label = f"Trie, {BATCH:,}-update commit on {N:,} keys"
+        _report(label + (", new Trie object per block" if fresh else ", one Trie across blocks"), times)
 
     writes = _block(BLOCKS + 2000)
     ref = HexaryTrie(dict(store), root_hash=trie.root)
@@ -1087,4 +1095,7 @@ if __name__ == "__main__":  # pragma: no cover
         ref[rlp.encode(i)] = v
     t_ref = time.perf_counter() - t0
     assert ref.root_hash == ordered, "ordered root mismatch with py-trie"
-    print(f"compute_ordered_trie_root, 1,000 x 110-byte values: best {min(times) * 1e3:.2f} ms; py-trie {t_ref * 1e3:.0f} ms")
+    print(
+        f"compute_ordered_trie_root, 1,000 x 110-byte values: best {min(times) * 1e3:.2f} ms; "
+        f"py-trie HexaryTrie {t_ref * 1e3:.0f} ms"
+    )
