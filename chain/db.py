@@ -133,7 +133,6 @@ class ChainDB:
                 batch.put(b"N" + node_hash, node)
             self._put_block(batch, outcome.block, outcome.applied)
             batch.put(HEAD, outcome.block.hash)
-        self.nodes.remember(outcome.trie_nodes)
 
     def _put_block(self, batch, block: Block, applied) -> None:
         block_hash = block.hash
@@ -149,24 +148,13 @@ class ChainDB:
 
 
 class NodeStore:
-    """Trie nodes by hash, read from LevelDB through a small cache of recent nodes."""
-
-    CACHE_LIMIT = 200_000
+    """Trie nodes by hash, read from LevelDB (whose block cache keeps hot nodes)."""
 
     def __init__(self, db):
         self.db = db
-        self.cache: dict[bytes, bytes] = {}
 
     def get(self, node_hash: bytes) -> bytes | None:
-        node = self.cache.get(node_hash)
-        if node is None:
-            node = self.db.get(b"N" + node_hash)
-        return node
-
-    def remember(self, nodes: dict[bytes, bytes]) -> None:
-        if len(self.cache) + len(nodes) > self.CACHE_LIMIT:
-            self.cache.clear()
-        self.cache.update(nodes)
+        return self.db.get(b"N" + node_hash)
 
 
 class HeadState:

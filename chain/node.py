@@ -10,7 +10,7 @@ from pathlib import Path
 
 from genesis.builder import ChainSpecError, build_genesis, compute_spec_fingerprint
 from runtime.blocks import Block, Header
-from runtime.crypto import private_key_to_address, sign_hash
+from runtime.crypto import keccak256, private_key_to_address, sign_hash
 from runtime.exceptions import InvalidBlock, InvalidTransaction
 from runtime.executive import (BlockOutcome, Runtime, apply_block, block_env, build_block, check_can_pay,
                                check_transaction)
@@ -18,14 +18,16 @@ from runtime.fees import compute_base_fee
 from runtime.modules import balances, system
 from runtime.state import State
 from runtime.transactions import Transaction, decode_transaction
+from runtime.trie import Trie
 
 from .db import ChainDB, HeadState, HistoricalState, StoredReceipt
 from .pool import PoolLimits, TransactionPool
+from .senders import SenderRecovery
 
 
 class Node:
     def __init__(self, runtime: Runtime, spec: dict, data_dir: str | Path, authority_key: bytes | None = None,
-                 pool_limits: PoolLimits = PoolLimits()):
+                 pool_limits: PoolLimits = PoolLimits(), recovery_workers: int = 0):
         self.runtime = runtime
         self.spec = spec
         self.db = ChainDB(data_dir)
@@ -38,13 +40,17 @@ class Node:
             raise ChainSpecError(f"data dir {data_dir} holds another chain (its genesis differs from this chain spec's)")
         self.genesis_hash = self.db.get_genesis_hash()
         self.head: Header = self.db.get_header(self.db.get_head_hash())
+        self.state_trie = Trie(self.db.nodes, self.head.state_root)
         self.head_state = HeadState(self.db)
         self.pool = TransactionPool(pool_limits)
         self.authority_key = authority_key
         self.authority = private_key_to_address(authority_key) if authority_key else None
         self.chain_id = system.ChainId.get(State(self.head_state))
+        self.sender_recovery = SenderRecovery(recovery_workers) if recovery_workers else None
 
     def close(self) -> None:
+        if self.sender_recovery:
+            self.sender_recovery.close()
         self.db.close()
 
     # reading
@@ -55,6 +61,12 @@ class Node:
         if header.hash == self.head.hash:
             return self.state()
         return State(HistoricalState(self.db, header.state_root))
+
+    def prove_storage(self, key: bytes, header: Header | None = None) -> tuple[bytes | None, list[bytes]]:
+        """A storage value and its Merkle proof against `header`'s state root (the head by default)."""
+        trie = Trie(self.db.nodes, (header or self.head).state_root)
+        path = keccak256(key)
+        return trie.get(path), trie.prove(path)
 
     def get_nonce(self, address: bytes) -> int:
         return system.get_nonce(self.state(), address)
@@ -94,9 +106,26 @@ class Node:
         """Check and apply a block on the head, then commit it; raises InvalidBlock."""
         if block.header.parent_hash != self.head.hash:
             raise InvalidBlock("block does not build on the head")
-        outcome = apply_block(self.runtime, self.head_state, self.db.nodes, self.head, block, transactions)
+        try:
+            outcome = apply_block(self.runtime, self.head_state, self.state_trie, self.head, block, transactions)
+        except InvalidBlock:
+            self.state_trie = Trie(self.db.nodes, self.head.state_root)
+            raise
         self._commit(outcome)
         return outcome
+
+    def import_blocks(self, blocks: list[Block]) -> list[BlockOutcome]:
+        """Import a run of blocks in order; with sender recovery workers, block i+1 is decoded while block i runs."""
+        if self.sender_recovery is None or not blocks:
+            return [self.import_block(block) for block in blocks]
+        outcomes = []
+        pending = self.sender_recovery.submit(blocks[0].transactions)
+        for index, block in enumerate(blocks):
+            transactions = pending.result()
+            if index + 1 < len(blocks):
+                pending = self.sender_recovery.submit(blocks[index + 1].transactions)
+            outcomes.append(self.import_block(block, transactions))
+        return outcomes
 
     def author_block(self, timestamp: int | None = None) -> BlockOutcome:
         """Build a block from the pool's ready transactions, seal it, commit it."""
@@ -110,7 +139,7 @@ class Node:
                           base_fee_per_gas=self.next_base_fee(), slot=parent.slot + 1)
         state = self.state()
         candidates = self.pool.ready(lambda sender: system.get_nonce(state, sender))
-        outcome, rejected = build_block(self.runtime, self.head_state, self.db.nodes, parent, template, candidates)
+        outcome, rejected = build_block(self.runtime, self.head_state, self.state_trie, parent, template, candidates)
         for tx, error in rejected:
             if error.reason != "GasLimitExceeded":
                 self.pool.remove(tx)

@@ -239,11 +239,17 @@ def is_valid_seal(header: Header) -> bool:
     return signer == header.author
 
 
-def compute_state_root(node_store, parent_root: bytes, changes: dict[bytes, bytes | None]) -> tuple[bytes, dict]:
-    """State root: a Merkle Patricia trie over keccak256(storage key) → value (a "secure" trie)."""
-    trie = Trie(node_store, parent_root)
+def commit_state(trie: Trie, changes: dict[bytes, bytes | None]) -> tuple[bytes, dict]:
+    """State root: a Merkle Patricia trie over keccak256(storage key) → value (a "secure" trie).
+
+    `trie` is at the parent's root and moves to the new one; returns (root, new trie nodes).
+    """
     trie.update((keccak256(key), value) for key, value in changes.items())
     return trie.commit()
+
+
+def compute_state_root(node_store, parent_root: bytes, changes: dict[bytes, bytes | None]) -> tuple[bytes, dict]:
+    return commit_state(Trie(node_store, parent_root), changes)
 
 
 def block_env(header: Header) -> BlockEnv:
@@ -266,11 +272,11 @@ def execute_transactions(runtime: Runtime, state: State, env: BlockEnv,
     return applied, rejected
 
 
-def _seal_roots(runtime, state, env, node_store, parent_root, applied) -> tuple[dict, dict, dict]:
+def _seal_roots(runtime, state, env, trie, applied) -> tuple[dict, dict, dict]:
     """Finalize, then compute every root and total the header commits to."""
     finalize_block(runtime, state, env)
     changes = state.changes()
-    state_root, nodes = compute_state_root(node_store, parent_root, changes)
+    state_root, nodes = commit_state(trie, changes)
     roots = {
         "state_root": state_root,
         "transactions_root": compute_ordered_trie_root([a.transaction.raw for a in applied]),
@@ -281,29 +287,38 @@ def _seal_roots(runtime, state, env, node_store, parent_root, applied) -> tuple[
     return changes, nodes, roots
 
 
-def build_block(runtime: Runtime, backend: StateBackend, node_store, parent: Header, template: Header,
+def _check_trie(trie: Trie, parent: Header) -> None:
+    if trie.root != parent.state_root:
+        raise ValueError("the state trie is not at the parent's state root")
+
+
+def build_block(runtime: Runtime, backend: StateBackend, trie: Trie, parent: Header, template: Header,
                 candidates: Iterable[Transaction]) -> tuple[BlockOutcome, list[tuple[Transaction, InvalidTransaction]]]:
     """Author a block on `parent`: the template supplies timestamp, author and digest; roots are filled in.
 
-    The result is unsealed; the author signs `pre_seal_hash` and sets `seal`.
+    The result is unsealed; the author signs `pre_seal_hash` and sets `seal`. `trie` (at the
+    parent's state root) moves to the new root.
     """
+    _check_trie(trie, parent)
     state = State(backend)
     env = block_env(template)
     initialize_block(runtime, state, env)
     applied, rejected = execute_transactions(runtime, state, env, candidates)
-    changes, nodes, roots = _seal_roots(runtime, state, env, node_store, parent.state_root, applied)
+    changes, nodes, roots = _seal_roots(runtime, state, env, trie, applied)
     header = Header(**{**template.__dict__, **roots})
     block = Block(header, tuple(a.transaction.raw for a in applied))
     return BlockOutcome(block, tuple(applied), changes, nodes), rejected
 
 
-def apply_block(runtime: Runtime, backend: StateBackend, node_store, parent: Header, block: Block,
+def apply_block(runtime: Runtime, backend: StateBackend, trie: Trie, parent: Header, block: Block,
                 transactions: list[Transaction] | None = None) -> BlockOutcome:
     """Import a block: every rule checked; raises InvalidBlock and writes nothing when one fails.
 
     `transactions` may pass the block's transactions already decoded (signature recovery is
     the costliest step and a pool has usually done it); they must be the block's own bytes.
+    `trie` is at the parent's state root; after an InvalidBlock it may not be, so reopen it.
     """
+    _check_trie(trie, parent)
     header = block.header
     state = State(backend)
     validate_header(runtime, state, parent, header)
@@ -326,7 +341,7 @@ def apply_block(runtime: Runtime, backend: StateBackend, node_store, parent: Hea
             raise InvalidBlock(f"transaction {index}: {error}") from None
         applied.append(outcome)
         gas = outcome.receipt.cumulative_gas_used
-    changes, nodes, roots = _seal_roots(runtime, state, env, node_store, parent.state_root, applied)
+    changes, nodes, roots = _seal_roots(runtime, state, env, trie, applied)
     for name, value in roots.items():
         if getattr(header, name) != value:
             raise InvalidBlock(f"{name} does not match the block's execution")

@@ -12,7 +12,7 @@ whether a key was ever touched.
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 import rlp
@@ -26,7 +26,9 @@ def compute_prefix(name: str) -> bytes:
     return keccak256(name.encode())[:16]
 
 
+@lru_cache(maxsize=1 << 16)
 def hashed_key(key: bytes) -> bytes:
+    """Memoised: a pure function of its argument, asked for the same accounts many times per block."""
     return keccak256(key)[:16] + key
 
 

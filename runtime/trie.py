@@ -22,12 +22,9 @@ result depends on time, randomness or the order of unordered collections.
 from __future__ import annotations
 
 import bisect
-import ctypes
-import importlib.util
-import weakref
 from collections.abc import Callable, Iterable, Mapping
 
-from Crypto.Hash import keccak as _pycryptodome_keccak
+from .crypto import keccak256
 
 __all__ = [
     "EMPTY_ROOT",
@@ -38,11 +35,6 @@ __all__ = [
     "compute_ordered_trie_root",
     "verify_proof",
 ]
-
-
-def keccak256(data: bytes) -> bytes:
-    """Keccak-256 (the pre-standard SHA-3 padding Ethereum uses), one-shot."""
-    return _pycryptodome_keccak.new(digest_bits=256, data=data).digest()
 
 
 EMPTY_ROOT: bytes = keccak256(b"\x80")
@@ -65,72 +57,6 @@ class MissingNode(TrieError):
 
 class InvalidProof(TrieError):
     """A Merkle proof is malformed or does not lead from the claimed root to the key."""
-
-
-# ---------------------------------------------------------------------------------------
-# Keccak for the hot path.
-#
-# pycryptodome's ``keccak.new(...).digest()`` builds a Python object and makes several
-# ctypes calls per hash (~6 us). A commit hashes thousands of nodes, so a session reuses
-# one native keccak state from pycryptodome's own shared library: three C calls per hash
-# (~1.3 us). If that library cannot be loaded or fails its self-test we fall back to the
-# public API; the digests are identical either way.
-# ---------------------------------------------------------------------------------------
-
-
-def _load_native_keccak():
-    spec = importlib.util.find_spec("Crypto.Hash._keccak")
-    if spec is None or not spec.origin:
-        return None
-    lib = ctypes.PyDLL(spec.origin)
-    lib.keccak_init.restype = ctypes.c_int
-    for name in ("keccak_reset", "keccak_absorb", "keccak_digest", "keccak_destroy"):
-        getattr(lib, name).restype = None  # the hot calls cannot fail on a live state
-    return lib
-
-
-try:
-    _NATIVE = _load_native_keccak()
-except Exception:  # noqa: BLE001 - any loader failure just selects the portable path
-    _NATIVE = None
-
-
-def _native_session() -> Callable[[bytes], bytes]:
-    lib = _NATIVE
-    state = ctypes.c_void_p()
-    if lib.keccak_init(ctypes.byref(state), ctypes.c_size_t(64), ctypes.c_uint8(24)):
-        raise RuntimeError("keccak_init failed")
-    out = ctypes.create_string_buffer(32)
-    reset, absorb, digest = lib.keccak_reset, lib.keccak_absorb, lib.keccak_digest
-
-    def h(data: bytes) -> bytes:
-        reset(state)
-        absorb(state, data, len(data))
-        digest(state, out, 32, 1)
-        return out.raw
-
-    weakref.finalize(h, lib.keccak_destroy, state)
-    return h
-
-
-def _self_test_native() -> bool:
-    try:
-        h = _native_session()
-        samples = [b"", b"\x80", bytes(range(256)) * 3, b"x" * 135, b"y" * 136, b"z" * 137]
-        return all(h(s) == keccak256(s) for s in samples)
-    except Exception:  # noqa: BLE001
-        return False
-
-
-if _NATIVE is not None and not _self_test_native():
-    _NATIVE = None
-
-
-def _keccak_session() -> Callable[[bytes], bytes]:
-    """A keccak256 function for one single-threaded burst of hashing (one commit)."""
-    if _NATIVE is not None:
-        return _native_session()
-    return keccak256
 
 
 # ---------------------------------------------------------------------------------------
@@ -722,7 +648,7 @@ class Trie:
             elif new is old and new.ref is not None:
                 root = self._root
             else:
-                root = _seal_root(new, self._keep, out, _keccak_session())
+                root = _seal_root(new, self._keep, out, keccak256)
         except BaseException:
             self._node = _UNLOADED
             pending.update(self._pending)
@@ -1019,7 +945,7 @@ def compute_ordered_trie_root(values: list[bytes]) -> bytes:
     P = [e[0] for e in entries]
     V = [e[1] for e in entries]
     node = _build(P, V, 0, len(P), 0)
-    return _seal_root(node, 0, {}, _keccak_session())
+    return _seal_root(node, 0, {}, keccak256)
 
 
 # ---------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from runtime.blocks import Block, Header
 from runtime.exceptions import InvalidBlock
 from runtime.executive import apply_block, compute_state_root
 from runtime.state import MemoryBackend
-from runtime.trie import EMPTY_ROOT
+from runtime.trie import EMPTY_ROOT, Trie
 
 VECTOR_DIR = Path(__file__).parent / "vectors"
 
@@ -43,7 +43,7 @@ def import_blocks_here(parent: bytes, pre_state: dict[bytes, bytes], blocks: lis
         raise AssertionError("pre-state does not match the parent's state root")
     for encoded in blocks:
         try:
-            outcome = apply_block(RUNTIME, backend, nodes, head, Block.decode(encoded))
+            outcome = apply_block(RUNTIME, backend, Trie(nodes, head.state_root), head, Block.decode(encoded))
         except InvalidBlock as error:
             raise Rejected(str(error)) from None
         backend.apply(outcome.changes)

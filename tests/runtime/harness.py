@@ -16,6 +16,7 @@ from runtime.fees import compute_base_fee
 from runtime.modules import system
 from runtime.state import MemoryBackend, State
 from runtime.transactions import DYNAMIC_FEE, sign_transaction
+from runtime.trie import Trie
 
 SPEC = load_spec("dev")
 ACCOUNTS, AUTHORITY = dev_keys(SPEC)
@@ -33,6 +34,9 @@ class MemoryChain:
     def state(self) -> State:
         return State(self.backend)
 
+    def trie(self) -> Trie:
+        return Trie(self.nodes, self.head.state_root)
+
     def template(self, timestamp: int | None = None) -> Header:
         parent = self.head
         return Header(parent_hash=parent.hash, number=parent.number + 1,
@@ -43,7 +47,7 @@ class MemoryChain:
 
     def author(self, transactions, timestamp: int | None = None):
         """Build and seal a block from decoded transactions; returns (outcome, rejected). Commits it."""
-        outcome, rejected = build_block(self.runtime, self.backend, self.nodes, self.head, self.template(timestamp),
+        outcome, rejected = build_block(self.runtime, self.backend, self.trie(), self.head, self.template(timestamp),
                                         transactions)
         header = seal(outcome.block.header)
         outcome = replace(outcome, block=Block(header, outcome.block.transactions))
@@ -51,7 +55,7 @@ class MemoryChain:
         return outcome, rejected
 
     def import_block(self, block: Block) -> BlockOutcome:
-        outcome = apply_block(self.runtime, self.backend, self.nodes, self.head, block)
+        outcome = apply_block(self.runtime, self.backend, self.trie(), self.head, block)
         self.commit(outcome)
         return outcome
 

@@ -575,24 +575,6 @@ def test_fast_decoder_agrees_on_every_truncation_and_byte():
                 assert decoded_or_error(T._decode, bad) == decoded_or_error(T._decode_general, bad)
 
 
-@SETTINGS
-@given(st.lists(st.binary(max_size=700), max_size=20))
-def test_session_keccak_matches_pycryptodome(blobs):
-    h = T._keccak_session()
-    assert [h(b) for b in blobs] == [keccak256(b) for b in blobs]
-
-
-def test_portable_keccak_fallback_gives_the_same_roots(monkeypatch):
-    items = [(keccak256(bytes([i])), bytes([i]) * (1 + i % 70)) for i in range(200)]
-    fast = Trie({})
-    fast.update(items)
-    expected = fast.commit()
-    monkeypatch.setattr(T, "_NATIVE", None)
-    slow = Trie({})
-    slow.update(items)
-    assert slow.commit() == expected
-
-
 def test_committed_node_order_does_not_depend_on_read_history():
     store: dict[bytes, bytes] = {}
     base = Trie(store)
