@@ -6,6 +6,7 @@
 import argparse
 import asyncio
 import logging
+import shutil
 import signal
 import sys
 import tempfile
@@ -50,23 +51,32 @@ async def serve_dev(args) -> None:
     if authority is None:
         raise ChainSpecError("the chain spec has no dev authority (devAccounts.authorityIndex)")
     data_dir = args.data_dir or tempfile.mkdtemp(prefix="flockchain-dev-")
+    try:
+        await run_dev_node(args, spec, accounts, authority, data_dir)
+    finally:
+        if not args.data_dir:
+            shutil.rmtree(data_dir, ignore_errors=True)
+
+
+async def run_dev_node(args, spec, accounts, authority, data_dir: str) -> None:
     node = Node(RUNTIME, spec, data_dir, authority_key=authority.private_key)
     author = DevAuthor(node, block_time=args.block_time)
     server = RpcServer(RpcContext(node, on_transaction=lambda tx: author.notify(), dev=True))
     runner = web.AppRunner(server.app(), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, args.host, args.port)
-    await site.start()
-    author.start()
-    print_banner(node, accounts, f"http://{args.host}:{args.port}", data_dir, args.block_time)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
-    await author.stop()
-    await runner.cleanup()
-    node.close()
+    try:
+        await runner.setup()
+        await web.TCPSite(runner, args.host, args.port).start()
+        author.start()
+        print_banner(node, accounts, f"http://{args.host}:{args.port}", data_dir, args.block_time)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+    finally:
+        await author.stop()
+        await runner.cleanup()
+        node.close()
 
 
 PYTHON_RECURSION_LIMIT = 1000

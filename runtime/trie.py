@@ -22,7 +22,7 @@ result depends on time, randomness or the order of unordered collections.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 from .crypto import keccak256
 

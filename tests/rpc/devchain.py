@@ -22,6 +22,7 @@ from web3 import Web3
 
 ROOT = Path(__file__).resolve().parents[2]
 CHAIN_ID = 31337
+GWEI = 10**9
 MNEMONIC = "test test test test test test test test test test test junk"
 BALANCES = "0x0000000000000000000000000000000000000801"
 STARTUP_SECONDS = 20
@@ -54,6 +55,21 @@ Account.enable_unaudited_hdwallet_features()
 def dev_account(index: int):
     """Account i of the well-known test mnemonic (index 10 is the dev chain's block author)."""
     return Account.from_mnemonic(MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}")
+
+
+def transaction_fields(chain, account, tx_type: int = 2, **overrides) -> dict:
+    """A transfer's fields as a wallet fills them (pending nonce, fees that will be accepted), with overrides."""
+    tx = {"chainId": CHAIN_ID, "nonce": chain.w3.eth.get_transaction_count(account.address, "pending"),
+          "to": dev_account(9).address, "value": 1, "gas": 21_000}
+    price = chain.w3.eth.gas_price
+    if tx_type == 2:
+        tx.update(type=2, maxFeePerGas=2 * price, maxPriorityFeePerGas=GWEI)
+    elif tx_type == 1:
+        tx.update(type=1, gasPrice=price, accessList=[])
+    else:
+        tx.update(gasPrice=price)
+    tx.update(overrides)
+    return tx
 
 
 def free_port() -> int:

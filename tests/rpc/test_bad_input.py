@@ -18,31 +18,16 @@ from web3.exceptions import Web3RPCError
 
 from rpc.server import RpcLimits
 
-from .devchain import BALANCES, CHAIN_ID, dev_account
+from .devchain import BALANCES, CHAIN_ID, GWEI, dev_account, transaction_fields
 
-GWEI = 10**9
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 TRANSACTION_REJECTED, INVALID_PARAMS = -32003, -32602
 REFUSED: list[bytes] = []
 """Hashes of every refused (or replaced) transaction, checked against the whole chain at the end."""
 
 
-def fields(chain, account, tx_type: int = 2, **overrides) -> dict:
-    tx = {"chainId": CHAIN_ID, "nonce": chain.w3.eth.get_transaction_count(account.address, "pending"),
-          "to": dev_account(9).address, "value": 1, "gas": 21_000}
-    price = chain.w3.eth.gas_price
-    if tx_type == 2:
-        tx.update(type=2, maxFeePerGas=2 * price, maxPriorityFeePerGas=GWEI)
-    elif tx_type == 1:
-        tx.update(type=1, gasPrice=price, accessList=[])
-    else:
-        tx.update(gasPrice=price)
-    tx.update(overrides)
-    return tx
-
-
 def signed_raw(chain, account, tx_type: int = 2, **overrides) -> bytes:
-    return bytes(Account.sign_transaction(fields(chain, account, tx_type, **overrides), account.key).raw_transaction)
+    return bytes(Account.sign_transaction(transaction_fields(chain, account, tx_type, **overrides), account.key).raw_transaction)
 
 
 def bump(fee: int) -> int:
@@ -268,7 +253,7 @@ def test_wrong_chain_id(chain, tx_type, chain_id):
 
 def test_legacy_without_chain_id(chain):
     sender = dev_account(2)
-    tx = fields(chain, sender, 0)
+    tx = transaction_fields(chain, sender, 0)
     del tx["chainId"]
     signed = Account.sign_transaction(tx, sender.key)
     assert signed.v in (27, 28)
@@ -279,7 +264,7 @@ def test_legacy_without_chain_id(chain):
 
 def test_nonce_too_low_and_resubmission(chain):
     sender = dev_account(3)
-    tx = fields(chain, sender)
+    tx = transaction_fields(chain, sender)
     good = Account.sign_transaction(tx, sender.key)
     chain.w3.eth.wait_for_transaction_receipt(chain.w3.eth.send_raw_transaction(good.raw_transaction), timeout=10,
                                               poll_latency=0.02)
@@ -301,7 +286,7 @@ def test_nonce_too_far_ahead(chain):
     assert str(gap) in error["message"]
     assert_refused(chain, signed_raw(chain, sender, nonce=2**64 - 1), "NonceTooHigh", sender.address)
     assert_refused(chain, signed_raw(chain, sender, nonce=2**64), "MalformedTransaction", sender.address)
-    held = Account.sign_transaction(fields(chain, sender, nonce=nonce + gap - 1), sender.key)
+    held = Account.sign_transaction(transaction_fields(chain, sender, nonce=nonce + gap - 1), sender.key)
     assert chain.w3.eth.send_raw_transaction(held.raw_transaction) == held.hash
     assert chain.w3.eth.get_transaction(held.hash)["blockNumber"] is None
     assert chain.w3.eth.get_transaction_count(sender.address, "pending") == nonce
@@ -312,7 +297,7 @@ def test_nonce_too_far_ahead(chain):
 def test_unfunded_sender(chain):
     stranger = Account.create()
     for tx_type in (0, 1, 2):
-        raw = bytes(Account.sign_transaction(fields(chain, stranger, tx_type), stranger.key).raw_transaction)
+        raw = bytes(Account.sign_transaction(transaction_fields(chain, stranger, tx_type), stranger.key).raw_transaction)
         error = assert_refused(chain, raw, "InsufficientFunds", stranger.address)
         assert "balance 0" in error["message"]
 
@@ -380,7 +365,7 @@ def test_gas_below_intrinsic(chain, data, gas):
 @pytest.mark.parametrize("tx_type", [0, 1, 2])
 def test_contract_creation(chain, tx_type):
     sender = dev_account(6)
-    tx = fields(chain, sender, tx_type, data=bytes.fromhex("6080604052"), gas=100_000)
+    tx = transaction_fields(chain, sender, tx_type, data=bytes.fromhex("6080604052"), gas=100_000)
     del tx["to"]
     raw = bytes(Account.sign_transaction(tx, sender.key).raw_transaction)
     error = assert_refused(chain, raw, "ContractCreationNotSupported", sender.address)
@@ -400,7 +385,7 @@ def test_replacement_needs_a_fee_bump_and_duplicates_are_known(chain):
     sender = dev_account(7)
     nonce = chain.w3.eth.get_transaction_count(sender.address)
     price = chain.w3.eth.gas_price
-    queued = Account.sign_transaction(fields(chain, sender, nonce=nonce + 1, maxFeePerGas=2 * price,
+    queued = Account.sign_transaction(transaction_fields(chain, sender, nonce=nonce + 1, maxFeePerGas=2 * price,
                                              maxPriorityFeePerGas=GWEI), sender.key)
     assert chain.w3.eth.send_raw_transaction(queued.raw_transaction) == queued.hash
 
@@ -420,13 +405,13 @@ def test_replacement_needs_a_fee_bump_and_duplicates_are_known(chain):
     assert_refused(chain, almost, "ReplacementUnderpriced", sender.address)
     assert chain.w3.eth.get_transaction(queued.hash)["value"] == 1
 
-    bumped = Account.sign_transaction(fields(chain, sender, nonce=nonce + 1, value=5, maxFeePerGas=bump(2 * price),
+    bumped = Account.sign_transaction(transaction_fields(chain, sender, nonce=nonce + 1, value=5, maxFeePerGas=bump(2 * price),
                                              maxPriorityFeePerGas=bump(GWEI)), sender.key)
     assert chain.w3.eth.send_raw_transaction(bumped.raw_transaction) == bumped.hash
     assert chain.result("eth_getTransactionByHash", queued.hash.to_0x_hex()) is None
     REFUSED.append(bytes(queued.hash))
 
-    first = Account.sign_transaction(fields(chain, sender, nonce=nonce), sender.key)
+    first = Account.sign_transaction(transaction_fields(chain, sender, nonce=nonce), sender.key)
     chain.w3.eth.send_raw_transaction(first.raw_transaction)
     receipt = chain.w3.eth.wait_for_transaction_receipt(bumped.hash, timeout=10, poll_latency=0.02)
     assert receipt["status"] == 1
@@ -437,7 +422,7 @@ def test_replacement_needs_a_fee_bump_and_duplicates_are_known(chain):
 def test_web3_surfaces_the_reason(chain):
     """What a script sees: web3.py raises with the node's message and reason."""
     stranger = Account.create()
-    raw = Account.sign_transaction(fields(chain, stranger), stranger.key).raw_transaction
+    raw = Account.sign_transaction(transaction_fields(chain, stranger), stranger.key).raw_transaction
     with pytest.raises(Web3RPCError) as raised:
         chain.w3.eth.send_raw_transaction(raw)
     assert "InsufficientFunds" in str(raised.value)
@@ -551,7 +536,7 @@ def test_batch_over_the_limit(chain):
     at_limit = chain.post([dict(call, id=i) for i in range(limit)]).json()
     assert sorted(a["id"] for a in at_limit) == list(range(limit))
     stranger = Account.create()
-    raw = Account.sign_transaction(fields(chain, stranger), stranger.key).raw_transaction.to_0x_hex()
+    raw = Account.sign_transaction(transaction_fields(chain, stranger), stranger.key).raw_transaction.to_0x_hex()
     send = {"jsonrpc": "2.0", "id": "tx", "method": "eth_sendRawTransaction", "params": [raw]}
     over = [dict(call, id=i) for i in range(limit)] + [send]
     body = chain.post(over).json()
@@ -597,7 +582,7 @@ def check_node_serves_and_refused_never_included(chain) -> None:
     assert chain.process.poll() is None
     sender, recipient = dev_account(8), Account.create().address
     head = chain.w3.eth.block_number
-    signed = Account.sign_transaction(fields(chain, sender, to=recipient, value=10**18), sender.key)
+    signed = Account.sign_transaction(transaction_fields(chain, sender, to=recipient, value=10**18), sender.key)
     receipt = chain.w3.eth.wait_for_transaction_receipt(chain.w3.eth.send_raw_transaction(signed.raw_transaction),
                                                         timeout=10, poll_latency=0.02)
     assert receipt["status"] == 1 and receipt["blockNumber"] == head + 1

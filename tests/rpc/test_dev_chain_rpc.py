@@ -17,9 +17,8 @@ from eth_utils import keccak
 from web3 import AsyncWeb3, WebSocketProvider
 from web3.exceptions import ContractCustomError
 
-from .devchain import BALANCES, CHAIN_ID, ERC20_ABI, dev_account
+from .devchain import BALANCES, CHAIN_ID, ERC20_ABI, GWEI, dev_account, transaction_fields
 
-GWEI = 10**9
 TRANSFER_TOPIC = keccak(text="Transfer(address,address,uint256)")
 INSUFFICIENT_BALANCE = keccak(text="InsufficientBalance(uint256,uint256)")[:4]
 AUTHOR = 10
@@ -37,17 +36,7 @@ def next_base_fee(chain) -> int:
 
 def sign(account, chain, tx_type: int = 2, **fields):
     """A transaction signed by eth_account, as a wallet would produce it, with fees that will be accepted."""
-    tx = {"chainId": CHAIN_ID, "nonce": chain.w3.eth.get_transaction_count(account.address, "pending"),
-          "to": dev_account(9).address, "value": 1, "gas": 21_000}
-    price = chain.w3.eth.gas_price
-    if tx_type == 2:
-        tx.update(type=2, maxFeePerGas=2 * price, maxPriorityFeePerGas=GWEI)
-    elif tx_type == 1:
-        tx.update(type=1, gasPrice=price, accessList=[])
-    else:
-        tx.update(gasPrice=price)
-    tx.update(fields)
-    return Account.sign_transaction(tx, account.key)
+    return Account.sign_transaction(transaction_fields(chain, account, tx_type, **fields), account.key)
 
 
 def raw_request(id_, signed) -> dict:
