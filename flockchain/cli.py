@@ -1,10 +1,12 @@
 """`flockchain` — command-line entry point.
 
-    flockchain dev [--port 8545] [--host 127.0.0.1] [--data-dir DIR] [--block-time S]
+    flockchain dev [--port 8545] [--host 127.0.0.1] [--data-dir DIR] [--block-time S] [--cors ORIGIN]
+    flockchain abi [MODULE]
 """
 
 import argparse
 import asyncio
+import json
 import logging
 import shutil
 import signal
@@ -19,19 +21,17 @@ from chain.db import DataDirError
 from chain.devkeys import dev_keys
 from chain.node import Node
 from genesis.builder import ChainSpecError, load_spec
-from rpc.server import RpcContext, RpcServer
+from rpc.flock import describe_modules
+from rpc.params import to_checksum
+from rpc.server import RpcContext, RpcLimits, RpcServer
+from rpc.subscriptions import EventHub
 from runtime.modules.balances import UNIT
-
-
-def _checksum(address: bytes) -> str:
-    from eth_utils import to_checksum_address
-    return to_checksum_address(address)
 
 
 def print_banner(node: Node, accounts, url: str, data_dir: str, block_time) -> None:
     lines = ["", "flockchain dev", "==============", "", "Available Accounts", "=================="]
     for i, key in enumerate(accounts):
-        lines.append(f"({i}) {_checksum(key.address)} ({node.balance_of(key.address) // UNIT} FLOCK)")
+        lines.append(f"({i}) {to_checksum(key.address)} ({node.balance_of(key.address) // UNIT} FLOCK)")
     lines += ["", "Private Keys", "=================="]
     lines += [f"({i}) 0x{key.private_key.hex()}" for i, key in enumerate(accounts)]
     mnemonic = node.spec.get("devAccounts", {}).get("mnemonic")
@@ -60,8 +60,11 @@ async def serve_dev(args) -> None:
 
 async def run_dev_node(args, spec, accounts, authority, data_dir: str) -> None:
     node = Node(RUNTIME, spec, data_dir, authority_key=authority.private_key)
-    author = DevAuthor(node, block_time=args.block_time)
-    server = RpcServer(RpcContext(node, on_transaction=lambda tx: author.notify(), dev=True))
+    hub = EventHub(node)
+    author = DevAuthor(node, block_time=args.block_time, on_block=lambda outcome: hub.publish_block(outcome.block))
+    context = RpcContext(node, on_transaction=lambda tx: author.notify(), dev=True, hub=hub,
+                         dev_keys={key.address: key.private_key for key in accounts})
+    server = RpcServer(context, limits=RpcLimits(cors_origins=tuple(args.cors)))
     runner = web.AppRunner(server.app(), access_log=None)
     try:
         await runner.setup()
@@ -79,6 +82,19 @@ async def run_dev_node(args, spec, accounts, authority, data_dir: str) -> None:
         node.close()
 
 
+def print_abi(module: str | None) -> int:
+    modules = describe_modules(RUNTIME)
+    if module is not None:
+        chosen = [m for m in modules if m["name"] == module]
+        if not chosen:
+            print(f"flockchain: no module {module!r}; modules: {', '.join(m['name'] for m in modules)}", file=sys.stderr)
+            return 2
+        print(json.dumps(chosen[0]["abi"], indent=2))
+        return 0
+    print(json.dumps(modules, indent=2))
+    return 0
+
+
 PYTHON_RECURSION_LIMIT = 1000
 """py_ecc (imported by eth-account) raises the limit to 100,000 process-wide, deep enough
 for hostile nested JSON or RLP to overflow the C stack; the node needs no deep recursion."""
@@ -94,8 +110,14 @@ def main(argv: list[str] | None = None) -> int:
     dev.add_argument("--data-dir", help="keep the chain here (default: a fresh temporary directory)")
     dev.add_argument("--block-time", type=float, help="seal a block every S seconds instead of on each transaction")
     dev.add_argument("--chain", default="dev", help="chain spec name or path (default: dev)")
+    dev.add_argument("--cors", action="append", default=[], metavar="ORIGIN",
+                     help="let browsers call from this origin (repeatable; '*' for any); off by default")
     dev.add_argument("--log-level", default="WARNING")
+    abi = commands.add_parser("abi", help="print the runtime modules' {name, address, abi} JSON (as flock_modules)")
+    abi.add_argument("module", nargs="?", help="only this module's ABI")
     args = parser.parse_args(argv)
+    if args.command == "abi":
+        return print_abi(args.module)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.block_time is not None and args.block_time <= 0:
         parser.error("--block-time must be positive")

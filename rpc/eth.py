@@ -3,22 +3,24 @@
 from dataclasses import replace
 
 from runtime.blocks import Block, Header
-from runtime.crypto import keccak256
 from runtime.exceptions import InvalidTransaction
 from runtime.executive import block_env, call_readonly, compute_call_gas
-from runtime.fees import compute_intrinsic_gas
+from runtime.fees import compute_base_fee, compute_intrinsic_gas
 from runtime.modules import balances, system
-from runtime.transactions import DYNAMIC_FEE, LEGACY, AccessListEntry, Transaction, decode_transaction
+from runtime.transactions import DYNAMIC_FEE, LEGACY, AccessListEntry, Transaction, decode_transaction, sign_transaction
 
-from .errors import EXECUTION_REVERTED, RESOURCE_NOT_FOUND, TRANSACTION_REJECTED, RpcError, invalid_params
-from .params import (ADDRESS, BLOCK, BOOL, DATA, HASH, ParamType, parse_address, parse_data, parse_hash, parse_quantity,
-                     to_data, to_hex)
+from .errors import (EXECUTION_REVERTED, LIMIT_EXCEEDED, METHOD_NOT_FOUND, RESOURCE_NOT_FOUND, TRANSACTION_REJECTED,
+                     RpcError, invalid_params)
+from .logs import LOG_FILTER, LogFilter, query_logs
+from .params import (ADDRESS, BLOCK, BOOL, DATA, HASH, QUANTITY, ParamType, parse_address, parse_data, parse_hash,
+                     parse_quantity, to_checksum, to_data, to_hex)
 from .registry import Param, Registry
+from .subscriptions import EventHub
+from .views import block_json, receipt_json, resolve_header, transaction_json
 
 CLIENT_VERSION = "flockchain/0.1.0/python"
 SUGGESTED_TIP = 10**9
 """eth_maxPriorityFeePerGas: a fixed 1 gwei tip suggestion, as anvil and geth's dev mode give."""
-EMPTY_UNCLES_HASH = keccak256(b"\xc0")
 
 registry = Registry()
 
@@ -66,86 +68,6 @@ def parse_call(value) -> dict:
 
 
 CALL = ParamType("callObject", parse_call)
-
-
-def resolve_header(node, tag) -> Header:
-    if isinstance(tag, bytes):
-        header = node.db.get_header(tag)
-    elif isinstance(tag, int):
-        header = node.get_header_by_number(tag)
-    elif tag == "earliest":
-        header = node.get_header_by_number(0)
-    else:
-        header = node.head
-    if header is None:
-        shown = to_hex(tag) if isinstance(tag, int) else tag if isinstance(tag, str) else to_data(tag)
-        raise RpcError(RESOURCE_NOT_FOUND, f"block {shown} not found")
-    return header
-
-
-def header_json(header: Header, size: int) -> dict:
-    return {
-        "number": to_hex(header.number), "hash": to_data(header.hash), "parentHash": to_data(header.parent_hash),
-        "nonce": "0x0000000000000000", "sha3Uncles": to_data(EMPTY_UNCLES_HASH), "logsBloom": to_data(header.logs_bloom),
-        "transactionsRoot": to_data(header.transactions_root), "stateRoot": to_data(header.state_root),
-        "receiptsRoot": to_data(header.receipts_root), "miner": to_data(header.author), "difficulty": "0x0",
-        "totalDifficulty": "0x0", "extraData": to_data(header.extra_data), "size": to_hex(size),
-        "gasLimit": to_hex(header.gas_limit), "gasUsed": to_hex(header.gas_used),
-        "timestamp": to_hex(header.timestamp), "baseFeePerGas": to_hex(header.base_fee_per_gas),
-        "mixHash": to_data(header.vrf_output.rjust(32, b"\x00")[:32]), "uncles": [],
-    }
-
-
-def transaction_json(tx: Transaction, block: Block | None = None, index: int | None = None) -> dict:
-    result = {
-        "hash": to_data(tx.hash), "type": to_hex(tx.tx_type), "chainId": to_hex(tx.chain_id), "nonce": to_hex(tx.nonce),
-        "from": to_data(tx.sender), "to": to_data(tx.to) if tx.to else None, "value": to_hex(tx.value),
-        "gas": to_hex(tx.gas_limit), "input": to_data(tx.data), "r": to_hex(tx.r), "s": to_hex(tx.s),
-        "v": to_hex(35 + 2 * tx.chain_id + tx.y_parity if tx.tx_type == LEGACY else tx.y_parity),
-        "blockHash": None, "blockNumber": None, "transactionIndex": None, "gasPrice": to_hex(tx.max_fee_per_gas),
-    }
-    if tx.tx_type != LEGACY:
-        result["yParity"] = to_hex(tx.y_parity)
-        result["accessList"] = [{"address": to_data(e.address), "storageKeys": [to_data(k) for k in e.storage_keys]}
-                                for e in tx.access_list]
-    if tx.tx_type == DYNAMIC_FEE:
-        result["maxFeePerGas"] = to_hex(tx.max_fee_per_gas)
-        result["maxPriorityFeePerGas"] = to_hex(tx.max_priority_fee_per_gas)
-    if block is not None:
-        result.update(blockHash=to_data(block.hash), blockNumber=to_hex(block.header.number),
-                      transactionIndex=to_hex(index),
-                      gasPrice=to_hex(tx.effective_gas_price(block.header.base_fee_per_gas)))
-    return result
-
-
-def block_json(block: Block, full: bool) -> dict:
-    result = header_json(block.header, len(block.encode()))
-    txs = [decode_transaction(raw) for raw in block.transactions] if full else None
-    result["transactions"] = ([transaction_json(tx, block, i) for i, tx in enumerate(txs)] if full
-                              else [to_data(keccak256(raw)) for raw in block.transactions])
-    return result
-
-
-def receipt_json(node, tx_hash: bytes) -> dict | None:
-    found = node.get_receipt(tx_hash)
-    if found is None:
-        return None
-    block, stored = found
-    tx = decode_transaction(block.transactions[stored.index])
-    receipts = node.db.get_receipts(block.hash)
-    first_log_index = sum(len(r.receipt.logs) for r in receipts[:stored.index])
-    common = {"blockHash": to_data(block.hash), "blockNumber": to_hex(block.header.number),
-              "transactionHash": to_data(tx_hash), "transactionIndex": to_hex(stored.index)}
-    logs = [dict(common, address=to_data(log.address), topics=[to_data(t) for t in log.topics], data=to_data(log.data),
-                 logIndex=to_hex(first_log_index + i), removed=False)
-            for i, log in enumerate(stored.receipt.logs)]
-    return dict(common, **{
-        "from": to_data(tx.sender), "to": to_data(tx.to) if tx.to else None, "contractAddress": None,
-        "cumulativeGasUsed": to_hex(stored.receipt.cumulative_gas_used), "gasUsed": to_hex(stored.gas_used),
-        "effectiveGasPrice": to_hex(stored.effective_gas_price), "logs": logs,
-        "logsBloom": to_data(stored.receipt.logs_bloom), "type": to_hex(tx.tx_type),
-        "status": to_hex(stored.receipt.status),
-    })
 
 
 @registry.method("web3_clientVersion", result="string")
@@ -234,26 +156,40 @@ def eth_estimate_gas(ctx, call, block):
     success, output, _ = _simulate(ctx, call, block)
     if not success:
         raise _reverted(output)
-    probe = Transaction(DYNAMIC_FEE, 0, 0, 0, 0, 0, call["to"], call["value"], call["data"], call["access_list"],
-                        0, 0, 0, b"", b"", b"")
-    return to_hex(compute_intrinsic_gas(probe) + compute_call_gas(ctx.node.runtime, call["to"], call["data"]))
+    return to_hex(estimate_gas(ctx, call))
+
+
+def estimate_gas(ctx, call: dict) -> int:
+    return compute_intrinsic_gas(call["data"], call["access_list"]) + compute_call_gas(ctx.node.runtime, call["to"],
+                                                                                       call["data"])
 
 
 @registry.method("eth_sendRawTransaction", (Param("transaction", DATA),), "hash")
 def eth_send_raw_transaction(ctx, raw):
     """Admit a signed transaction to the pool; refusals name the reason (code -32003)."""
+    return to_data(submit(ctx, raw).hash)
+
+
+def submit(ctx, raw: bytes) -> Transaction:
+    """Admit to the pool and tell the author and subscribers; refusals become -32003 naming the reason."""
     try:
         tx = ctx.node.submit_transaction(raw)
     except InvalidTransaction as error:
         raise RpcError(TRANSACTION_REJECTED, f"{error.reason}: {error.message}", {"reason": error.reason}) from None
     ctx.on_transaction(tx)
-    return to_data(tx.hash)
+    if ctx.hub is not None:
+        ctx.hub.publish_pending(tx)
+    return tx
 
 
 @registry.method("eth_getTransactionReceipt", (Param("hash", HASH),), "receipt or null")
 def eth_get_transaction_receipt(ctx, tx_hash):
     """The receipt of an included transaction, or null."""
-    return receipt_json(ctx.node, tx_hash)
+    found = ctx.node.db.get_transaction_location(tx_hash)
+    if found is None:
+        return None
+    block = ctx.node.db.get_block(found[0])
+    return receipt_json(block, ctx.node.db.get_receipts(block.hash), found[1])
 
 
 @registry.method("eth_getTransactionByHash", (Param("hash", HASH),), "transaction or null")
@@ -282,3 +218,281 @@ def eth_get_block_by_hash(ctx, block_hash, full):
     """A block by hash, or null."""
     block = ctx.node.db.get_block(block_hash)
     return block_json(block, full) if block else None
+
+
+def _block_at(ctx, tag) -> Block | None:
+    try:
+        return ctx.node.db.get_block(resolve_header(ctx.node, tag).hash)
+    except RpcError:
+        return None
+
+
+@registry.method("eth_getBlockTransactionCountByNumber", (Param("block", BLOCK),), "quantity or null")
+def eth_get_block_transaction_count_by_number(ctx, block):
+    """How many transactions a block holds."""
+    found = _block_at(ctx, block)
+    return to_hex(len(found.transactions)) if found else None
+
+
+@registry.method("eth_getBlockTransactionCountByHash", (Param("hash", HASH),), "quantity or null")
+def eth_get_block_transaction_count_by_hash(ctx, block_hash):
+    """How many transactions a block holds."""
+    found = ctx.node.db.get_block(block_hash)
+    return to_hex(len(found.transactions)) if found else None
+
+
+def _transaction_at(block: Block | None, index: int):
+    if block is None or index >= len(block.transactions):
+        return None
+    return transaction_json(decode_transaction(block.transactions[index]), block, index)
+
+
+@registry.method("eth_getTransactionByBlockNumberAndIndex", (Param("block", BLOCK), Param("index", QUANTITY)),
+                 "transaction or null")
+def eth_get_transaction_by_block_number_and_index(ctx, block, index):
+    """The transaction at a position in a block, or null."""
+    return _transaction_at(_block_at(ctx, block), index)
+
+
+@registry.method("eth_getTransactionByBlockHashAndIndex", (Param("hash", HASH), Param("index", QUANTITY)),
+                 "transaction or null")
+def eth_get_transaction_by_block_hash_and_index(ctx, block_hash, index):
+    """The transaction at a position in a block, or null."""
+    return _transaction_at(ctx.node.db.get_block(block_hash), index)
+
+
+@registry.method("eth_getBlockReceipts", (Param("block", BLOCK),), "receipts or null")
+def eth_get_block_receipts(ctx, block):
+    """Every receipt of a block, in order."""
+    found = _block_at(ctx, block)
+    if found is None:
+        return None
+    receipts = ctx.node.db.get_receipts(found.hash)
+    return [receipt_json(found, receipts, i) for i in range(len(receipts))]
+
+
+@registry.method("eth_getStorageAt", (Param("address", ADDRESS), Param("slot", QUANTITY), Param("block", BLOCK, "latest")),
+                 "data")
+def eth_get_storage_at(ctx, address, slot, block):
+    """Always the zero word: modules keep their state in module storage (see state_getStorage), not EVM slots."""
+    resolve_header(ctx.node, block)
+    return "0x" + "00" * 32
+
+
+FEE_HISTORY_MAX_BLOCKS = 1024
+
+
+def parse_percentiles(value) -> tuple[float, ...]:
+    if not isinstance(value, list) or len(value) > 100:
+        raise invalid_params("rewardPercentiles must be an array of at most 100 numbers")
+    if any(isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 100 for p in value):
+        raise invalid_params("rewardPercentiles must be numbers from 0 to 100")
+    if list(value) != sorted(value):
+        raise invalid_params("rewardPercentiles must be in ascending order")
+    return tuple(value)
+
+
+PERCENTILES = ParamType("rewardPercentiles", parse_percentiles)
+
+
+def _rewards(block: Block, receipts, percentiles) -> list[str]:
+    """Tips paid at each gas-weighted percentile of the block's transactions (geth's method)."""
+    base = block.header.base_fee_per_gas
+    tips = sorted((decode_transaction(raw).effective_gas_price(base) - base, stored.gas_used)
+                  for raw, stored in zip(block.transactions, receipts))
+    if not tips:
+        return ["0x0"] * len(percentiles)
+    total, result = sum(gas for _, gas in tips), []
+    for percentile in percentiles:
+        threshold, cumulative = total * percentile / 100, 0
+        for tip, gas in tips:
+            cumulative += gas
+            if cumulative >= threshold:
+                break
+        result.append(to_hex(tip))
+    return result
+
+
+@registry.method("eth_feeHistory", (Param("blockCount", QUANTITY), Param("newestBlock", BLOCK),
+                                    Param("rewardPercentiles", PERCENTILES, ())), "feeHistory")
+def eth_fee_history(ctx, block_count, newest, percentiles):
+    """Base fees (one more than blocks: the next block's), gas used ratios and tip percentiles."""
+    if block_count < 1:
+        raise invalid_params("blockCount must be at least 1")
+    block_count = min(block_count, FEE_HISTORY_MAX_BLOCKS)
+    last = resolve_header(ctx.node, newest).number
+    first = max(0, last - block_count + 1)
+    base_fees, ratios, rewards = [], [], []
+    for number in range(first, last + 1):
+        block = ctx.node.db.get_block(ctx.node.db.get_canonical_hash(number))
+        header = block.header
+        base_fees.append(to_hex(header.base_fee_per_gas))
+        ratios.append(header.gas_used / header.gas_limit if header.gas_limit else 0.0)
+        if percentiles:
+            rewards.append(_rewards(block, ctx.node.db.get_receipts(block.hash), percentiles))
+    header = block.header
+    base_fees.append(to_hex(compute_base_fee(header.gas_limit, header.gas_used, header.base_fee_per_gas)))
+    result = {"oldestBlock": to_hex(first), "baseFeePerGas": base_fees, "gasUsedRatio": ratios}
+    if percentiles:
+        result["reward"] = rewards
+    return result
+
+
+@registry.method("eth_syncing", result="false or progress")
+def eth_syncing(ctx):
+    """False: a dev node is always at its own head."""
+    return False
+
+
+@registry.method("eth_accounts", result="addresses")
+def eth_accounts(ctx):
+    """The dev accounts the node signs for (dev chains only); an empty list elsewhere."""
+    return [to_checksum(address) for address in ctx.dev_keys] if ctx.dev else []
+
+
+@registry.method("net_listening", result="boolean")
+def net_listening(ctx):
+    """True: the node is serving."""
+    return True
+
+
+@registry.method("net_peerCount", result="quantity")
+def net_peer_count(ctx):
+    """Connected peers (a dev node has none)."""
+    return to_hex(len(getattr(ctx.node, "peers", ())))
+
+
+@registry.method("eth_getLogs", (Param("filter", LOG_FILTER),), "logs")
+def eth_get_logs(ctx, log_filter):
+    """Logs matching address and topics in a block range (at most 10,000 blocks) or one block by hash."""
+    return query_logs(ctx.node, log_filter)
+
+
+def _hub(ctx) -> EventHub:
+    if ctx.hub is None:
+        raise RpcError(METHOD_NOT_FOUND, "this node serves no filters or subscriptions")
+    return ctx.hub
+
+
+def _install(ctx, kind: str, log_filter=None) -> str:
+    try:
+        return _hub(ctx).new_filter(kind, log_filter)
+    except OverflowError as error:
+        raise RpcError(LIMIT_EXCEEDED, str(error)) from None
+
+
+@registry.method("eth_newFilter", (Param("filter", LOG_FILTER),), "filter id")
+def eth_new_filter(ctx, log_filter):
+    """Install a log filter; poll it with eth_getFilterChanges (removed after 5 minutes unpolled)."""
+    return _install(ctx, "logs", log_filter)
+
+
+@registry.method("eth_newBlockFilter", result="filter id")
+def eth_new_block_filter(ctx):
+    """Install a filter collecting new block hashes."""
+    return _install(ctx, "blocks")
+
+
+@registry.method("eth_newPendingTransactionFilter", result="filter id")
+def eth_new_pending_transaction_filter(ctx):
+    """Install a filter collecting hashes of transactions entering the pool."""
+    return _install(ctx, "pending")
+
+
+FILTER_ID = ParamType("filterId", lambda value: parse_data(value, "filter id", 16))
+
+
+@registry.method("eth_getFilterChanges", (Param("id", FILTER_ID),), "logs or hashes")
+def eth_get_filter_changes(ctx, filter_id):
+    """What the filter collected since it was last polled."""
+    changes = _hub(ctx).take_changes(to_data(filter_id))
+    if changes is None:
+        raise RpcError(RESOURCE_NOT_FOUND, "filter not found")
+    return changes
+
+
+@registry.method("eth_getFilterLogs", (Param("id", FILTER_ID),), "logs")
+def eth_get_filter_logs(ctx, filter_id):
+    """Every log a log filter matches, from its whole range."""
+    installed = _hub(ctx).get_filter(to_data(filter_id))
+    if installed is None or installed.kind != "logs":
+        raise RpcError(RESOURCE_NOT_FOUND, "log filter not found")
+    return query_logs(ctx.node, installed.log_filter)
+
+
+@registry.method("eth_uninstallFilter", (Param("id", FILTER_ID),), "boolean")
+def eth_uninstall_filter(ctx, filter_id):
+    """Remove a filter; false when it did not exist."""
+    return _hub(ctx).uninstall(to_data(filter_id))
+
+
+def parse_subscription_kind(value) -> str:
+    if value not in ("newHeads", "logs", "newPendingTransactions"):
+        raise invalid_params(f"unknown subscription {value!r}: newHeads, logs or newPendingTransactions")
+    return value
+
+
+SUBSCRIPTION_KIND = ParamType("subscriptionName", parse_subscription_kind)
+
+
+def subscribe(ctx, kind: str, log_filter=None, method: str = "eth_subscription") -> str:
+    if ctx.connection is None:
+        raise RpcError(METHOD_NOT_FOUND, "subscriptions need a WebSocket connection")
+    try:
+        return _hub(ctx).subscribe(ctx.connection, kind, log_filter, method)
+    except OverflowError as error:
+        raise RpcError(LIMIT_EXCEEDED, str(error)) from None
+
+
+@registry.method("eth_subscribe", (Param("kind", SUBSCRIPTION_KIND), Param("filter", LOG_FILTER, None)),
+                 "subscription id")
+def eth_subscribe(ctx, kind, log_filter):
+    """Push newHeads, logs (with an optional filter) or newPendingTransactions over this WebSocket."""
+    if kind == "logs" and log_filter is None:
+        log_filter = LogFilter()
+    return subscribe(ctx, kind, log_filter)
+
+
+SUBSCRIPTION_ID = ParamType("subscriptionId", lambda value: to_data(parse_data(value, "subscription id", 16)))
+
+
+@registry.method("eth_unsubscribe", (Param("id", SUBSCRIPTION_ID),), "boolean")
+def eth_unsubscribe(ctx, subscription_id):
+    """Stop a subscription of this connection; false when it did not exist."""
+    if ctx.connection is None:
+        return False
+    return _hub(ctx).unsubscribe(ctx.connection, subscription_id)
+
+
+def parse_transaction_request(value) -> dict:
+    """eth_sendTransaction's object: a call object plus from (required), gas, fees and nonce."""
+    call = parse_call(value)
+    if not value.get("from"):
+        raise invalid_params("from is required")
+    call.update({name: parse_quantity(value[name], name) if value.get(name) is not None else None
+                 for name in ("gasPrice", "maxFeePerGas", "maxPriorityFeePerGas", "nonce", "type")})
+    return call
+
+
+TRANSACTION_REQUEST = ParamType("transactionRequest", parse_transaction_request)
+
+
+@registry.method("eth_sendTransaction", (Param("transaction", TRANSACTION_REQUEST),), "hash", dev_only=True)
+def eth_send_transaction(ctx, request):
+    """Sign with a dev account's key and submit (dev chains only); fields left out are filled as a wallet would."""
+    key = ctx.dev_keys.get(request["from"])
+    if key is None:
+        raise RpcError(TRANSACTION_REJECTED, f"UnknownAccount: {to_checksum(request['from'])} is not a dev account")
+    if request["to"] is None:
+        raise RpcError(TRANSACTION_REJECTED, "ContractCreationNotSupported: contract creation is not supported: "
+                       "this chain runs no EVM bytecode")
+    legacy = request["gasPrice"] is not None or request["type"] == LEGACY
+    tip = request["maxPriorityFeePerGas"] if request["maxPriorityFeePerGas"] is not None else SUGGESTED_TIP
+    fee = request["gasPrice"] or request["maxFeePerGas"] or 2 * ctx.node.next_base_fee() + tip
+    raw = sign_transaction(
+        key, LEGACY if legacy else DYNAMIC_FEE, chain_id=ctx.node.chain_id,
+        nonce=request["nonce"] if request["nonce"] is not None else ctx.node.get_pending_nonce(request["from"]),
+        gas_limit=request["gas"] or estimate_gas(ctx, request), to=request["to"], value=request["value"],
+        data=request["data"], max_fee_per_gas=fee, max_priority_fee_per_gas=min(tip, fee),
+        access_list=request["access_list"])
+    return to_data(submit(ctx, raw).hash)

@@ -3,6 +3,8 @@
 import re
 from dataclasses import dataclass
 
+from runtime.crypto import keccak256
+
 from .errors import invalid_params
 
 _QUANTITY = re.compile(r"^0x(0|[1-9a-fA-F][0-9a-fA-F]*)$")
@@ -18,12 +20,23 @@ def to_data(value: bytes) -> str:
     return "0x" + value.hex()
 
 
+def to_checksum(address: bytes) -> str:
+    """EIP-55 mixed-case address, as wallets display it."""
+    hex_address = address.hex()
+    digest = keccak256(hex_address.encode()).hex()
+    return "0x" + "".join(c.upper() if int(d, 16) >= 8 else c for c, d in zip(hex_address, digest))
+
+
 @dataclass(frozen=True)
 class ParamType:
-    """A named JSON-RPC parameter type with its parser (the name appears in OpenRPC)."""
+    """A named JSON-RPC parameter type with its parser and JSON schema (both appear in OpenRPC)."""
 
     name: str
     parse: callable
+    schema: dict | None = None
+
+    def json_schema(self) -> dict:
+        return dict(self.schema or {}, title=self.name)
 
 
 def parse_quantity(value, what: str = "quantity") -> int:
@@ -77,9 +90,10 @@ def _short(value) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-QUANTITY = ParamType("quantity", parse_quantity)
-DATA = ParamType("data", parse_data)
-ADDRESS = ParamType("address", parse_address)
-HASH = ParamType("hash", parse_hash)
-BLOCK = ParamType("blockNumberOrTag", parse_block_tag)
-BOOL = ParamType("boolean", parse_bool)
+QUANTITY = ParamType("quantity", parse_quantity, {"type": "string", "pattern": _QUANTITY.pattern})
+DATA = ParamType("data", parse_data, {"type": "string", "pattern": _DATA.pattern})
+ADDRESS = ParamType("address", parse_address, {"type": "string", "pattern": "^0x[0-9a-fA-F]{40}$"})
+HASH = ParamType("hash", parse_hash, {"type": "string", "pattern": "^0x[0-9a-fA-F]{64}$"})
+BLOCK = ParamType("blockNumberOrTag", parse_block_tag, {"oneOf": [
+    {"type": "string", "pattern": _QUANTITY.pattern}, {"type": "string", "enum": list(BLOCK_TAGS)}, {"type": "object"}]})
+BOOL = ParamType("boolean", parse_bool, {"type": "boolean"})

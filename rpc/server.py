@@ -4,17 +4,21 @@ Limits (request bytes, batch length) are refused with a clear error before any w
 done; any exception inside a method becomes -32603 and the node keeps running.
 """
 
+import asyncio
 import json
 import logging
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from aiohttp import WSMsgType, web
 
-from . import eth
+from . import eth, flock, substrate
+from .eth import CLIENT_VERSION
 from .errors import (INTERNAL_ERROR, INVALID_REQUEST, LIMIT_EXCEEDED, METHOD_NOT_FOUND, PARSE_ERROR, RpcError)
-from .registry import Registry
+from .openrpc import openrpc_document
+from .registry import Method, Registry
+from .subscriptions import Connection, EventHub
 
 log = logging.getLogger("flockchain.rpc")
 
@@ -23,15 +27,21 @@ log = logging.getLogger("flockchain.rpc")
 class RpcLimits:
     max_request_bytes: int = 5 * 1024 * 1024
     max_batch_length: int = 1000
+    cors_origins: tuple[str, ...] = ()
+    """Origins browsers may call from (`*` for any); none by default, so no web page can."""
 
 
 @dataclass
 class RpcContext:
-    """What methods see: the node, and what to do when a transaction enters the pool."""
+    """What methods see: the node, the event hub, dev keys (dev chains only), and, over a
+    WebSocket, the caller's connection (for subscriptions)."""
 
     node: object
     on_transaction: Callable = lambda tx: None
     dev: bool = False
+    hub: EventHub | None = None
+    dev_keys: dict = field(default_factory=dict)
+    connection: Connection | None = None
 
 
 JSON_RECURSION_LIMIT = 1000
@@ -55,12 +65,16 @@ def parse_json(text: str | bytes):
         sys.setrecursionlimit(limit)
 
 
+REGISTRIES = (eth.registry, flock.registry, substrate.registry)
+"""Every namespace a node serves (dev-only methods are dropped unless the context is a dev chain)."""
+
+
 def _error(id_, error: RpcError) -> dict:
     return {"jsonrpc": "2.0", "id": id_, "error": error.to_json()}
 
 
 class RpcServer:
-    def __init__(self, context: RpcContext, registries: tuple[Registry, ...] = (eth.registry,),
+    def __init__(self, context: RpcContext, registries: tuple[Registry, ...] = REGISTRIES,
                  limits: RpcLimits = RpcLimits()):
         self.context = context
         self.limits = limits
@@ -69,9 +83,16 @@ class RpcServer:
             for name, method in registry.methods.items():
                 if method.dev_only and not context.dev:
                     continue
+                if name in self.methods:
+                    raise ValueError(f"method {name} registered twice")
                 self.methods[name] = method
+        self.methods["rpc.discover"] = Method("rpc.discover", self.discover, (), "OpenRPC document",
+                                              "This server's methods, parameters and results (OpenRPC).")
 
-    def handle_payload(self, text: str | bytes) -> dict | list | None:
+    def discover(self, context) -> dict:
+        return openrpc_document(self.methods, CLIENT_VERSION)
+
+    def handle_payload(self, text: str | bytes, connection: Connection | None = None) -> dict | list | None:
         """Answer one HTTP body or WebSocket message; None when nothing is to be sent back."""
         try:
             request = parse_json(text)
@@ -83,11 +104,11 @@ class RpcServer:
             if len(request) > self.limits.max_batch_length:
                 return _error(None, RpcError(LIMIT_EXCEEDED, f"batch of {len(request)} requests exceeds the limit of "
                                              f"{self.limits.max_batch_length}"))
-            responses = [r for r in (self.handle_request(item) for item in request) if r is not None]
+            responses = [r for r in (self.handle_request(item, connection) for item in request) if r is not None]
             return responses or None
-        return self.handle_request(request)
+        return self.handle_request(request, connection)
 
-    def handle_request(self, request) -> dict | None:
+    def handle_request(self, request, connection: Connection | None = None) -> dict | None:
         if not isinstance(request, dict):
             return _error(None, RpcError(INVALID_REQUEST, "invalid request: expected a JSON object"))
         id_ = request.get("id")
@@ -100,7 +121,8 @@ class RpcServer:
         try:
             if method is None:
                 raise RpcError(METHOD_NOT_FOUND, f"the method {request['method']} does not exist/is not available")
-            result = method.handler(self.context, *method.parse(request.get("params")))
+            context = self.context if connection is None else replace(self.context, connection=connection)
+            result = method.handler(context, *method.parse(request.get("params")))
         except RpcError as error:
             return None if is_notification else _error(id_, error)
         except Exception:
@@ -131,16 +153,39 @@ class RpcServer:
         """Text and binary frames both carry JSON (web3.py sends binary by default, as geth accepts)."""
         ws = web.WebSocketResponse(max_msg_size=self.limits.max_request_bytes)
         await ws.prepare(request)
-        async for message in ws:
-            if message.type in (WSMsgType.TEXT, WSMsgType.BINARY):
-                response = self.handle_payload(message.data)
-                if response is not None:
-                    await ws.send_str(json.dumps(response))
-            elif message.type == WSMsgType.ERROR:
-                break
+        connection = Connection(ws)
+        writer = asyncio.get_running_loop().create_task(connection.drain())
+        try:
+            async for message in ws:
+                if message.type in (WSMsgType.TEXT, WSMsgType.BINARY):
+                    response = self.handle_payload(message.data, connection)
+                    if response is not None:
+                        connection.send(response)
+                elif message.type == WSMsgType.ERROR:
+                    break
+        finally:
+            if self.context.hub is not None:
+                self.context.hub.disconnect(connection)
+            writer.cancel()
         return ws
 
+    @web.middleware
+    async def cors(self, request: web.Request, handler):
+        """Answer browsers only from the configured origins; preflight requests get the allowed methods."""
+        origin = request.headers.get("Origin")
+        allowed = origin is not None and ("*" in self.limits.cors_origins or origin in self.limits.cors_origins)
+        if request.method == "OPTIONS" and allowed:
+            response = web.Response(status=204)
+        else:
+            response = await handler(request)
+        if allowed:
+            response.headers["Access-Control-Allow-Origin"] = origin
+            response.headers["Access-Control-Allow-Methods"] = "POST, GET, OPTIONS"
+            response.headers["Access-Control-Allow-Headers"] = "Content-Type"
+            response.headers["Vary"] = "Origin"
+        return response
+
     def app(self) -> web.Application:
-        app = web.Application(client_max_size=self.limits.max_request_bytes)
+        app = web.Application(client_max_size=self.limits.max_request_bytes, middlewares=[self.cors])
         app.router.add_route("*", "/", self.http_handler)
         return app

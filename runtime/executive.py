@@ -100,7 +100,7 @@ def check_transaction(state: State, env: BlockEnv, tx: Transaction, gas_availabl
         raise InvalidTransaction("WrongChainId", f"transaction is for chain {tx.chain_id}, this is chain {chain_id}")
     if tx.to is None:
         raise InvalidTransaction("ContractCreationNotSupported", "contract creation is not supported: this chain runs no EVM bytecode")
-    intrinsic = compute_intrinsic_gas(tx)
+    intrinsic = compute_intrinsic_gas(tx.data, tx.access_list)
     if tx.gas_limit < intrinsic:
         raise InvalidTransaction("IntrinsicGasTooLow", f"gas limit {tx.gas_limit} is below the intrinsic gas {intrinsic}")
     if tx.gas_limit > gas_available:

@@ -14,10 +14,10 @@ ELASTICITY_MULTIPLIER = 2
 BASE_FEE_MAX_CHANGE_DENOMINATOR = 8
 
 
-def compute_intrinsic_gas(tx) -> int:
-    zeros = tx.data.count(0)
-    gas = TX_BASE_GAS + zeros * CALLDATA_ZERO_BYTE_GAS + (len(tx.data) - zeros) * CALLDATA_NONZERO_BYTE_GAS
-    for entry in tx.access_list:
+def compute_intrinsic_gas(data: bytes, access_list=()) -> int:
+    zeros = data.count(0)
+    gas = TX_BASE_GAS + zeros * CALLDATA_ZERO_BYTE_GAS + (len(data) - zeros) * CALLDATA_NONZERO_BYTE_GAS
+    for entry in access_list:
         gas += ACCESS_LIST_ADDRESS_GAS + len(entry.storage_keys) * ACCESS_LIST_STORAGE_KEY_GAS
     return gas
 
