@@ -11,7 +11,7 @@ from runtime.transactions import DYNAMIC_FEE, LEGACY, AccessListEntry, Transacti
 
 from .errors import (EXECUTION_REVERTED, LIMIT_EXCEEDED, METHOD_NOT_FOUND, RESOURCE_NOT_FOUND, TRANSACTION_REJECTED,
                      RpcError, invalid_params)
-from .logs import LOG_FILTER, LogFilter, query_logs
+from .logs import LOG_FILTER, LogFilter, parse_log_filter, query_logs
 from .params import (ADDRESS, BLOCK, BOOL, DATA, HASH, QUANTITY, ParamType, parse_address, parse_data, parse_hash,
                      parse_quantity, to_checksum, to_data, to_hex)
 from .registry import Param, Registry
@@ -444,13 +444,27 @@ def subscribe(ctx, kind: str, log_filter=None, method: str = "eth_subscription")
         raise RpcError(LIMIT_EXCEEDED, str(error)) from None
 
 
-@registry.method("eth_subscribe", (Param("kind", SUBSCRIPTION_KIND), Param("filter", LOG_FILTER, None)),
+def parse_subscription_options(value):
+    """A log filter (for logs) or geth's fullTransactions flag (for newPendingTransactions)."""
+    if isinstance(value, bool):
+        return value
+    return parse_log_filter(value)
+
+
+SUBSCRIPTION_OPTIONS = ParamType("subscriptionOptions", parse_subscription_options)
+
+
+@registry.method("eth_subscribe", (Param("kind", SUBSCRIPTION_KIND), Param("options", SUBSCRIPTION_OPTIONS, None)),
                  "subscription id")
-def eth_subscribe(ctx, kind, log_filter):
-    """Push newHeads, logs (with an optional filter) or newPendingTransactions over this WebSocket."""
-    if kind == "logs" and log_filter is None:
-        log_filter = LogFilter()
-    return subscribe(ctx, kind, log_filter)
+def eth_subscribe(ctx, kind, options):
+    """Push newHeads, logs (with an optional filter) or newPendingTransactions (hashes) over this WebSocket."""
+    if kind == "logs":
+        if isinstance(options, bool):
+            raise invalid_params("logs subscriptions take a filter object")
+        return subscribe(ctx, kind, options or LogFilter())
+    if kind == "newHeads" and options is not None:
+        raise invalid_params("newHeads takes no options")
+    return subscribe(ctx, kind)
 
 
 SUBSCRIPTION_ID = ParamType("subscriptionId", lambda value: to_data(parse_data(value, "subscription id", 16)))
