@@ -203,14 +203,18 @@ def eth_get_transaction_by_hash(ctx, tx_hash):
     return transaction_json(pending) if pending else None
 
 
+def _block_at(ctx, tag) -> Block | None:
+    try:
+        return ctx.node.db.get_block(resolve_header(ctx.node, tag).hash)
+    except RpcError:
+        return None
+
+
 @registry.method("eth_getBlockByNumber", (Param("block", BLOCK), Param("full", BOOL, False)), "block or null")
 def eth_get_block_by_number(ctx, block, full):
     """A block by number or tag; `full` gives transaction objects instead of hashes."""
-    try:
-        header = resolve_header(ctx.node, block)
-    except RpcError:
-        return None
-    return block_json(ctx.node.db.get_block(header.hash), full)
+    found = _block_at(ctx, block)
+    return block_json(found, full) if found else None
 
 
 @registry.method("eth_getBlockByHash", (Param("hash", HASH), Param("full", BOOL, False)), "block or null")
@@ -218,13 +222,6 @@ def eth_get_block_by_hash(ctx, block_hash, full):
     """A block by hash, or null."""
     block = ctx.node.db.get_block(block_hash)
     return block_json(block, full) if block else None
-
-
-def _block_at(ctx, tag) -> Block | None:
-    try:
-        return ctx.node.db.get_block(resolve_header(ctx.node, tag).hash)
-    except RpcError:
-        return None
 
 
 @registry.method("eth_getBlockTransactionCountByNumber", (Param("block", BLOCK),), "quantity or null")
