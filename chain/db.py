@@ -7,11 +7,20 @@ Layout (one key space, one-byte prefixes):
     r ++ block hash     → RLP list of [receipt, gas used, effective gas price, return data, revert data]
     t ++ tx hash        → RLP [block hash, index]
     s ++ storage key    → value of the head state (flat, for fast reads and prefix scans)
+    u ++ number(8)      → undo record of a canonical block: RLP list of [storage key, value
+                          before the block] for every key the block changed (empty = absent)
     N ++ node hash      → Merkle Patricia trie node (state at every stored root)
     m ++ name           → metadata (head, genesis hash, chain-spec fingerprint)
 
 Everything a block brings lands in one LevelDB write batch, so a crash (even `kill -9`)
 leaves the database at the previous block or at this one, never between.
+
+`rewind(n)` takes the chain back to canonical block n (a dev snapshot's revert; a reorg's
+first half): in one batch it deletes every block above n (header, body, receipts,
+canonical number, transaction index entries, undo record), restores the flat state from
+the undo records, newest block first, and moves the head. So a crash during a rewind
+leaves the old chain or the new one. Trie nodes stay: they are content-addressed, and the
+state at n is still their root.
 """
 
 from collections.abc import Iterator
@@ -46,6 +55,14 @@ class DataDirError(Exception):
     """The data dir cannot be opened (in use by another node, unreadable, corrupt)."""
 
 
+class RewindError(Exception):
+    """The chain cannot be rewound to that block (not at or below the head, or undo records missing)."""
+
+
+def _number_key(number: int) -> bytes:
+    return number.to_bytes(8, "big")
+
+
 class ChainDB:
     def __init__(self, path: str | Path):
         try:
@@ -75,7 +92,7 @@ class ChainDB:
         return Header.decode(data) if data else None
 
     def get_canonical_hash(self, number: int) -> bytes | None:
-        return self.db.get(b"n" + number.to_bytes(8, "big"))
+        return self.db.get(b"n" + _number_key(number))
 
     def get_block(self, block_hash: bytes) -> Block | None:
         header = self.get_header(block_hash)
@@ -122,9 +139,12 @@ class ChainDB:
         self.db.compact_range()
 
     def commit_block(self, outcome: BlockOutcome) -> None:
-        """One atomic, synced batch: block, receipts, indexes, state writes, trie nodes, head."""
+        """One atomic, synced batch: block, receipts, indexes, state writes and their undo record, trie nodes, head."""
+        get = self.db.get
+        undo = []
         with self.db.write_batch(transaction=True, sync=True) as batch:
             for key, value in outcome.changes.items():
+                undo.append([key, get(b"s" + key) or b""])
                 if value is None:
                     batch.delete(b"s" + key)
                 else:
@@ -132,13 +152,47 @@ class ChainDB:
             for node_hash, node in outcome.trie_nodes.items():
                 batch.put(b"N" + node_hash, node)
             self._put_block(batch, outcome.block, outcome.applied)
+            batch.put(b"u" + _number_key(outcome.block.header.number), rlp_encode(undo))
             batch.put(HEAD, outcome.block.hash)
+
+    def rewind(self, to_number: int) -> Header:
+        """Make canonical block `to_number` the head again, in one atomic, synced batch; returns its header.
+
+        Raises RewindError, writing nothing, when the block is above the head or a block to
+        remove has no undo record.
+        """
+        head = self.get_header(self.get_head_hash())
+        if not 0 <= to_number <= head.number:
+            raise RewindError(f"cannot rewind to block {to_number}: the head is block {head.number}")
+        restored: dict[bytes, bytes] = {}
+        with self.db.write_batch(transaction=True, sync=True) as batch:
+            for number in range(head.number, to_number, -1):
+                number_key = _number_key(number)
+                block_hash = self.get_canonical_hash(number)
+                undo = self.db.get(b"u" + number_key)
+                if undo is None:
+                    raise RewindError(f"block {number} has no undo record")
+                for key, previous in rlp.decode(undo):
+                    restored[key] = previous
+                for raw in rlp.decode(self.db.get(b"b" + block_hash)):
+                    batch.delete(b"t" + keccak256(raw))
+                for key in (b"h" + block_hash, b"b" + block_hash, b"r" + block_hash, b"n" + number_key,
+                            b"u" + number_key):
+                    batch.delete(key)
+            for key, previous in restored.items():
+                if previous:
+                    batch.put(b"s" + key, previous)
+                else:
+                    batch.delete(b"s" + key)
+            target_hash = self.get_canonical_hash(to_number)
+            batch.put(HEAD, target_hash)
+        return self.get_header(target_hash)
 
     def _put_block(self, batch, block: Block, applied) -> None:
         block_hash = block.hash
         batch.put(b"h" + block_hash, block.header.encode())
         batch.put(b"b" + block_hash, rlp_encode(list(block.transactions)))
-        batch.put(b"n" + block.header.number.to_bytes(8, "big"), block_hash)
+        batch.put(b"n" + _number_key(block.header.number), block_hash)
         receipts = []
         for index, item in enumerate(applied):
             batch.put(b"t" + item.transaction.hash, rlp_encode([block_hash, encode_uint(index)]))

@@ -1,11 +1,15 @@
 """A node: its database, the runtime it runs, its transaction pool, and authoring.
 
 Every mutation of chain state goes through `import_block` or `author_block`, which run
-the runtime against the head state and commit the outcome in one database batch.
+the runtime against the head state and commit the outcome in one database batch, or
+`rewind_to`, which takes the chain back to one of its blocks (using the undo records
+those batches wrote).
 """
 
+import logging
 import time
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from genesis.builder import ChainSpecError, build_genesis, compute_spec_fingerprint
@@ -15,6 +19,7 @@ from runtime.exceptions import InvalidBlock, InvalidTransaction
 from runtime.executive import (BlockOutcome, Runtime, apply_block, block_env, build_block, check_can_pay,
                                check_transaction)
 from runtime.fees import compute_base_fee
+from runtime.module import BlockEnv
 from runtime.modules import balances, system
 from runtime.state import State
 from runtime.transactions import Transaction, decode_transaction
@@ -23,6 +28,50 @@ from runtime.trie import Trie
 from .db import ChainDB, HeadState, HistoricalState, StoredReceipt
 from .pool import PoolLimits, TransactionPool
 from .senders import SenderRecovery
+
+log = logging.getLogger("flockchain.node")
+
+
+@dataclass
+class BlockClock:
+    """Where authored blocks get their timestamps: the wall clock plus an offset, or a timestamp
+    pinned for the next block (anvil's evm_increaseTime and evm_setNextBlockTimestamp).
+
+    A node-side matter: the runtime only sees the header's timestamp, and never one below the parent's.
+    """
+
+    offset: int = 0
+    pinned: int | None = None
+    now: Callable[[], float] = time.time
+
+    def next_timestamp(self, parent_timestamp: int) -> int:
+        timestamp = self.pinned if self.pinned is not None else int(self.now()) + self.offset
+        return max(timestamp, parent_timestamp)
+
+    def advance(self, seconds: int) -> int:
+        """Move time forward for every later block; returns the total offset."""
+        self.offset += seconds
+        return self.offset
+
+    def pin(self, timestamp: int) -> None:
+        """The next block gets exactly this timestamp (or its parent's, if that is later)."""
+        self.pinned = timestamp
+
+    def sealed(self, timestamp: int) -> None:
+        """A block used the clock: after a pinned timestamp, time goes on from it (anvil's rule)."""
+        if self.pinned is not None:
+            self.offset = timestamp - int(self.now())
+            self.pinned = None
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A head to come back to, with the clock as it was (anvil's evm_snapshot)."""
+
+    number: int
+    block_hash: bytes
+    offset: int
+    pinned: int | None
 
 
 class Node:
@@ -47,6 +96,11 @@ class Node:
         self.authority = private_key_to_address(authority_key) if authority_key else None
         self.chain_id = system.ChainId.get(State(self.head_state))
         self.sender_recovery = SenderRecovery(recovery_workers) if recovery_workers else None
+        self.clock = BlockClock()
+        self.block_listeners: list[Callable[[BlockOutcome], None]] = []
+        """Called after each block is committed, whoever authored or imported it."""
+        self._snapshots: dict[int, Snapshot] = {}
+        self._next_snapshot_id = 0
 
     def close(self) -> None:
         if self.sender_recovery:
@@ -95,11 +149,29 @@ class Node:
         if self.db.get_transaction_location(tx.hash) is not None:
             raise InvalidTransaction("AlreadyKnown", "transaction is already included in a block")
         state = self.state()
-        env = replace(block_env(self.head), base_fee_per_gas=self.next_base_fee())
-        check_transaction(state, env, tx, self.head.gas_limit)
-        check_can_pay(state, tx)
+        self._check_admission(state, self.pending_env(), tx)
         self.pool.add(tx, system.get_nonce(state, tx.sender))
         return tx
+
+    def pending_env(self) -> BlockEnv:
+        """The next block as far as it is known now: what transactions are checked against before inclusion."""
+        return replace(block_env(self.head), number=self.head.number + 1, base_fee_per_gas=self.next_base_fee())
+
+    def _check_admission(self, state: State, env, tx: Transaction) -> None:
+        check_transaction(state, env, tx, self.head.gas_limit)
+        check_can_pay(state, tx)
+
+    def _recheck_pool(self) -> None:
+        """After a rewind: drop what the pool would now refuse (a nonce out of range, fees the sender cannot pay)."""
+        state, env = self.state(), self.pending_env()
+        for tx in list(self.pool.by_hash.values()):
+            nonce = system.get_nonce(state, tx.sender)
+            try:
+                if not nonce <= tx.nonce < nonce + self.pool.limits.max_nonce_gap:
+                    raise InvalidTransaction("NonceOutOfRange", f"nonce {tx.nonce}, account nonce is {nonce}")
+                self._check_admission(state, env, tx)
+            except InvalidTransaction:
+                self.pool.remove(tx)
 
     # blocks
     def import_block(self, block: Block, transactions: list[Transaction] | None = None) -> BlockOutcome:
@@ -128,24 +200,48 @@ class Node:
         return outcomes
 
     def author_block(self, timestamp: int | None = None) -> BlockOutcome:
-        """Build a block from the pool's ready transactions, seal it, commit it."""
+        """Build a block from the pool's ready transactions, seal it, commit it.
+
+        Without `timestamp` the block takes the clock's (never below the parent's).
+        """
+        state = self.state()
+        candidates = self.pool.ready(lambda sender: system.get_nonce(state, sender))
+        outcome, rejected = self._build(candidates, timestamp)
+        for tx, error in rejected:
+            if error.reason != "GasLimitExceeded":
+                self.pool.remove(tx)
+        return self._seal_and_commit(outcome, timestamp is None)
+
+    def author_block_of(self, transactions: list[Transaction]) -> BlockOutcome:
+        """Seal a block of exactly `transactions`, leaving the pool be (the node's own calls on a dev chain).
+
+        Raises the first refused transaction's InvalidTransaction and seals nothing.
+        """
+        outcome, rejected = self._build(transactions, None)
+        if rejected:
+            self.state_trie = Trie(self.db.nodes, self.head.state_root)
+            raise rejected[0][1]
+        return self._seal_and_commit(outcome, True)
+
+    def _build(self, candidates, timestamp: int | None):
         if self.authority_key is None:
             raise RuntimeError("this node has no authority key")
         parent = self.head
-        timestamp = max(int(time.time()) if timestamp is None else timestamp, parent.timestamp)
+        if timestamp is None:
+            timestamp = self.clock.next_timestamp(parent.timestamp)
+        timestamp = max(timestamp, parent.timestamp)
         template = Header(parent_hash=parent.hash, number=parent.number + 1, timestamp=timestamp,
                           author=self.authority, state_root=b"", transactions_root=b"", receipts_root=b"",
                           logs_bloom=b"", gas_limit=system.BlockGasLimit.get(self.state()), gas_used=0,
                           base_fee_per_gas=self.next_base_fee(), slot=parent.slot + 1)
-        state = self.state()
-        candidates = self.pool.ready(lambda sender: system.get_nonce(state, sender))
-        outcome, rejected = build_block(self.runtime, self.head_state, self.state_trie, parent, template, candidates)
-        for tx, error in rejected:
-            if error.reason != "GasLimitExceeded":
-                self.pool.remove(tx)
+        return build_block(self.runtime, self.head_state, self.state_trie, parent, template, candidates)
+
+    def _seal_and_commit(self, outcome: BlockOutcome, clock_timed: bool) -> BlockOutcome:
         y_parity, r, s = sign_hash(self.authority_key, outcome.block.header.pre_seal_hash)
         header = outcome.block.header.with_seal(r.to_bytes(32, "big") + s.to_bytes(32, "big") + bytes((y_parity,)))
         outcome = replace(outcome, block=Block(header, outcome.block.transactions))
+        if clock_timed:
+            self.clock.sealed(header.timestamp)
         self._commit(outcome)
         return outcome
 
@@ -156,6 +252,42 @@ class Node:
             self.pool.remove(applied.transaction)
         state = self.state()
         self.pool.prune(lambda sender: system.get_nonce(state, sender))
+        for listener in self.block_listeners:
+            try:
+                listener(outcome)
+            except Exception:
+                log.exception("block listener failed")
+
+    def rewind_to(self, number: int) -> Header:
+        """Make canonical block `number` the head again (a snapshot's revert now, a reorg later).
+
+        The database rewinds in one batch (RewindError, nothing changed, if it cannot); the
+        state trie reopens at the new head's root and the pool drops what no longer applies.
+        """
+        self.head = self.db.rewind(number)
+        self.state_trie = Trie(self.db.nodes, self.head.state_root)
+        self._recheck_pool()
+        return self.head
+
+    # dev snapshots
+    def take_snapshot(self) -> int:
+        """Remember the head and the clock; returns the id `revert_to_snapshot` takes."""
+        snapshot_id = self._next_snapshot_id
+        self._next_snapshot_id += 1
+        self._snapshots[snapshot_id] = Snapshot(self.head.number, self.head.hash, self.clock.offset, self.clock.pinned)
+        return snapshot_id
+
+    def revert_to_snapshot(self, snapshot_id: int) -> bool:
+        """Rewind to a snapshot and restore its clock. The snapshot and every later one are used up
+        (anvil's rule); False when the id is unknown or its block is no longer on the chain."""
+        snapshot = self._snapshots.get(snapshot_id)
+        for later in [i for i in self._snapshots if i >= snapshot_id]:
+            del self._snapshots[later]
+        if snapshot is None or self.db.get_canonical_hash(snapshot.number) != snapshot.block_hash:
+            return False
+        self.rewind_to(snapshot.number)
+        self.clock.offset, self.clock.pinned = snapshot.offset, snapshot.pinned
+        return True
 
     def balance_of(self, address: bytes, header: Header | None = None) -> int:
         state = self.state() if header is None else self.state_at(header)

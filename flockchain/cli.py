@@ -21,9 +21,10 @@ from chain.db import DataDirError
 from chain.devkeys import dev_keys
 from chain.node import Node
 from genesis.builder import ChainSpecError, load_spec
+from rpc import devnet
 from rpc.flock import describe_modules
 from rpc.params import to_checksum
-from rpc.server import RpcContext, RpcLimits, RpcServer
+from rpc.server import REGISTRIES, RpcContext, RpcLimits, RpcServer
 from rpc.subscriptions import EventHub
 from runtime.modules.balances import UNIT
 
@@ -64,7 +65,7 @@ async def run_dev_node(args, spec, accounts, authority, data_dir: str) -> None:
     author = DevAuthor(node, block_time=args.block_time, on_block=lambda outcome: hub.publish_block(outcome.block))
     context = RpcContext(node, on_transaction=lambda tx: author.notify(), dev=True, hub=hub,
                          dev_keys={key.address: key.private_key for key in accounts})
-    server = RpcServer(context, limits=RpcLimits(cors_origins=tuple(args.cors)))
+    server = RpcServer(context, REGISTRIES + (devnet.registry,), RpcLimits(cors_origins=tuple(args.cors)))
     runner = web.AppRunner(server.app(), access_log=None)
     try:
         await runner.setup()

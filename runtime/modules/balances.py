@@ -5,9 +5,9 @@
 - frozen: the part of free that may not go below (locks); usable = free − frozen.
 
 TotalIssuance is the sum of every account's free + reserved and changes only through
-`mint` and `burn` (the EIP-1559 base fee is burned). The module also answers as an ERC-20
-at its address (name, symbol, decimals, totalSupply, balanceOf, transfer), so wallets and
-indexers can track FLOCK with the tools they already have.
+`mint`, `burn` and the root's `forceSetBalance` (the EIP-1559 base fee is burned). The
+module also answers as an ERC-20 at its address (name, symbol, decimals, totalSupply,
+balanceOf, transfer), so wallets and indexers can track FLOCK with the tools they already have.
 """
 
 from dataclasses import dataclass
@@ -16,6 +16,7 @@ from ..exceptions import DispatchError
 from ..module import CallDecl, CallEnv, ErrorDecl, EventDecl, Module, ViewDecl, module_address
 from ..state import State
 from ..storage import ADDRESS, U256, StorageMap, StorageValue, UintTuple
+from . import system
 
 NAME = "balances"
 ADDRESS_ = module_address(1)
@@ -32,6 +33,7 @@ TotalIssuance = StorageValue(NAME, "TotalIssuance", U256, 0)
 
 # Events
 Transfer = EventDecl("Transfer(address indexed from,address indexed to,uint256 value)")
+BalanceSet = EventDecl("BalanceSet(address indexed who,uint256 free)")
 
 # Errors
 InsufficientBalance = ErrorDecl("InsufficientBalance(uint256 available,uint256 required)")
@@ -84,12 +86,18 @@ def transfer(state: State, source: bytes, dest: bytes, amount: int) -> None:
     deposit(state, dest, amount)
 
 
-def mint(state: State, who: bytes, amount: int) -> None:
-    """New FLOCK, never beyond the supply cap."""
+def issue(state: State, amount: int) -> None:
+    """Raise TotalIssuance, never beyond the supply cap; the error reports the would-be supply, saturated
+    at uint256 so it always encodes."""
     supply, cap = TotalIssuance.get(state), SupplyCap.get(state)
     if supply + amount > cap:
-        raise DispatchError(SupplyCapExceeded, supply + amount, cap)
+        raise DispatchError(SupplyCapExceeded, min(supply + amount, UINT256_MAX), cap)
     TotalIssuance.set(state, supply + amount)
+
+
+def mint(state: State, who: bytes, amount: int) -> None:
+    """New FLOCK, never beyond the supply cap."""
+    issue(state, amount)
     deposit(state, who, amount)
 
 
@@ -101,6 +109,24 @@ def burn(state: State, who: bytes, amount: int) -> None:
 def burn_withdrawn(state: State, amount: int) -> None:
     """Burn an amount already withdrawn from an account (the base fee)."""
     TotalIssuance.set(state, TotalIssuance.get(state) - amount)
+
+
+def force_set_balance(state: State, who: bytes, free: int) -> None:
+    """Set a free balance outright, minting or burning the difference so issuance stays Σ balances."""
+    account = get_account(state, who)
+    if free > account.free:
+        issue(state, free - account.free)
+    else:
+        TotalIssuance.set(state, TotalIssuance.get(state) - (account.free - free))
+    set_account(state, who, AccountData(free, account.reserved, account.frozen))
+
+
+def call_force_set_balance(state: State, env: CallEnv, who: bytes, free: int) -> tuple:
+    """Root only: what a dev chain's set-balance control (anvil_setBalance) is made of."""
+    system.ensure_root(state, env.sender)
+    force_set_balance(state, who, free)
+    env.emit(BalanceSet.to_log(ADDRESS_, who, free))
+    return ()
 
 
 def call_transfer(state: State, env: CallEnv, to: bytes, value: int) -> tuple:
@@ -133,6 +159,7 @@ MODULE = Module(
     address=ADDRESS_,
     calls=(
         CallDecl("transfer(address to,uint256 value)", call_transfer, weight=5_000, returns=("bool",)),
+        CallDecl("forceSetBalance(address who,uint256 free)", call_force_set_balance, weight=10_000),
     ),
     views=(
         ViewDecl("name()", lambda state: ("Flock",), ("string",)),
@@ -144,8 +171,8 @@ MODULE = Module(
                  ("uint256", "uint256", "uint256")),
         ViewDecl("supplyCap()", lambda state: (SupplyCap.get(state),), ("uint256",)),
     ),
-    events=(Transfer,),
-    errors=(InsufficientBalance, SupplyCapExceeded),
+    events=(Transfer, BalanceSet),
+    errors=(InsufficientBalance, SupplyCapExceeded, system.NotRoot),
     storage=(SupplyCap, Account, TotalIssuance),
     parameters={"SupplyCap": SupplyCap},
     genesis=genesis,

@@ -1,11 +1,17 @@
-"""system: chain identity, account nonces, recent block hashes, block authorities.
+"""system: chain identity, account nonces, recent block hashes, block authorities, the root origin.
+
+Root is the privileged origin (Substrate's sudo key): the few calls that may bypass the
+ordinary rules (a forced balance, say) check `ensure_root` first, so they still reach state
+only through signed, included transactions that anyone re-executing the block can verify.
+A chain whose genesis names no root has no such calls at all.
 
 Events are not kept in state: each call's events become logs in its receipt, which the
 receipts root commits to (Substrate keeps them in storage for one block; Ethereum clients
 read them from receipts).
 """
 
-from ..module import BlockEnv, Module, ViewDecl, module_address
+from ..exceptions import DispatchError
+from ..module import BlockEnv, ErrorDecl, Module, ViewDecl, module_address
 from ..state import State
 from ..storage import ADDRESS, HASH32, U64, BytesList, StorageMap, StorageValue
 
@@ -22,6 +28,10 @@ BlockGasLimit = StorageValue(NAME, "BlockGasLimit", U64, 30_000_000)
 AccountNonce = StorageMap(NAME, "AccountNonce", ADDRESS, U64, 0)
 BlockHash = StorageMap(NAME, "BlockHash", U64, HASH32, None)
 Authorities = StorageValue(NAME, "Authorities", BytesList(), ())
+Root = StorageValue(NAME, "Root", ADDRESS, None)
+
+# Errors
+NotRoot = ErrorDecl("NotRoot(address caller)")
 
 
 def get_nonce(state: State, account: bytes) -> int:
@@ -34,6 +44,13 @@ def increment_nonce(state: State, account: bytes) -> None:
     AccountNonce.set(state, account, nonce + 1)
 
 
+def ensure_root(state: State, sender: bytes) -> None:
+    """Fail the call unless the sender is the chain's root (no root set: nobody is)."""
+    root = Root.get(state)
+    if root is None or sender != root:
+        raise DispatchError(NotRoot, sender)
+
+
 def on_initialize(state: State, env: BlockEnv) -> None:
     if env.number >= 1:
         BlockHash.set(state, env.number - 1, env.parent_hash)
@@ -41,10 +58,20 @@ def on_initialize(state: State, env: BlockEnv) -> None:
         BlockHash.remove(state, env.number - 1 - BLOCK_HASH_COUNT)
 
 
+def parse_address(text: str) -> bytes:
+    address = bytes.fromhex(text.removeprefix("0x"))
+    if len(address) != 20:
+        raise ValueError(f"{text!r} is not a 20-byte address")
+    return address
+
+
 def genesis(state: State, config: dict) -> None:
+    """config: chainId, blockGasLimit (optional), authorities (hex addresses), root (optional hex address)."""
     ChainId.set(state, int(config["chainId"]))
     BlockGasLimit.set(state, int(config.get("blockGasLimit", BlockGasLimit.default)))
-    Authorities.set(state, tuple(bytes.fromhex(a.removeprefix("0x")) for a in config.get("authorities", ())))
+    Authorities.set(state, tuple(parse_address(a) for a in config.get("authorities", ())))
+    if config.get("root"):
+        Root.set(state, parse_address(config["root"]))
 
 
 def check_invariants(state: State) -> None:
@@ -52,6 +79,8 @@ def check_invariants(state: State) -> None:
     assert sum(1 for _ in BlockHash.items(state)) <= BLOCK_HASH_COUNT, "at most 256 block hashes kept"
     for account, nonce in AccountNonce.items(state):
         assert len(account) == 20 and 0 < nonce < 2**64 - 1
+    root = Root.get(state)
+    assert root is None or len(root) == 20, "root, when set, is an address"
 
 
 MODULE = Module(
@@ -61,8 +90,10 @@ MODULE = Module(
         ViewDecl("chainId()", lambda state: (ChainId.get(state),), ("uint64",)),
         ViewDecl("nonceOf(address account)", lambda state, a: (get_nonce(state, a),), ("uint64",)),
         ViewDecl("blockHash(uint64 number)", lambda state, n: (BlockHash.get(state, n) or b"\x00" * 32,), ("bytes32",)),
+        ViewDecl("root()", lambda state: (Root.get(state) or b"\x00" * 20,), ("address",)),
     ),
-    storage=(ChainId, BlockGasLimit, AccountNonce, BlockHash, Authorities),
+    errors=(NotRoot,),
+    storage=(ChainId, BlockGasLimit, AccountNonce, BlockHash, Authorities, Root),
     parameters={"ChainId": ChainId, "BlockGasLimit": BlockGasLimit},
     on_initialize=on_initialize,
     genesis=genesis,

@@ -510,7 +510,8 @@ def test_kill_9_while_creating_a_fresh_data_dir(tmp_path, nodes):
     record = Record()
     assert verify(node.url, record, genesis_hash)["number"] == "0x0"
     balances, nonces, supply = state_at(node.url, "latest")
-    assert balances == [10_000 * 10**18] * len(DEV) + [0] * (1 + len(RECIPIENTS)) and not any(nonces)
+    assert balances == [10_000 * 10**18] * (len(DEV) + 1) + [0] * len(RECIPIENTS) and not any(nonces), \
+        "the dev accounts and the authority (the chain's root, which pays for devnet controls) are funded"
     transfer_and_confirm(node.url, DEV[0], RECIPIENTS[0], 10**15, record)
     verify(node.url, record, genesis_hash)
     node.stop()

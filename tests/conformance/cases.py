@@ -1,4 +1,4 @@
-"""Conformance cases for the executive and balances, written as test functions.
+"""Conformance cases for the executive, system and balances, written as test functions.
 
 Each case builds its blocks with the real executive on the dev genesis, asserts what the
 spec says must happen, and returns a `Vector` (pre-state, blocks, post-state or none for
@@ -14,11 +14,12 @@ from eth_abi import encode as abi_encode
 from runtime.blocks import Block
 from runtime.exceptions import InvalidBlock
 from runtime.modules import balances, system
-from runtime.transactions import ACCESS_LIST, DYNAMIC_FEE, LEGACY, decode_transaction
-from tests.runtime.harness import ACCOUNTS, AUTHORITY, MemoryChain, seal, transfer
+from runtime.transactions import ACCESS_LIST, DYNAMIC_FEE, LEGACY, decode_transaction, sign_transaction
+from tests.runtime.harness import ACCOUNTS, AUTHORITY, CHAIN_ID, MemoryChain, seal, transfer
 
 RECIPIENT = b"\x42" * 20
 TRANSFER_CALL = balances.MODULE.calls[0]
+FORCE_SET_BALANCE = next(c for c in balances.MODULE.calls if c.name == "forceSetBalance")
 
 
 @dataclass(frozen=True)
@@ -105,11 +106,12 @@ def case_transfers_of_each_type() -> Vector:
 def case_fees_burn_base_and_tip_author() -> Vector:
     b = CaseBuilder()
     issuance = balances.TotalIssuance.get(b.chain.state())
+    author_before = balances.free_balance(b.chain.state(), AUTHORITY.address)
     outcome = b.author(transfer(2, 0, RECIPIENT, 10**18, max_fee=3 * 10**9, tip=2 * 10**9))
     base = outcome.block.header.base_fee_per_gas
     state = b.chain.state()
     assert balances.TotalIssuance.get(state) == issuance - 21_000 * base
-    assert balances.free_balance(state, AUTHORITY.address) == 21_000 * min(2 * 10**9, 3 * 10**9 - base)
+    assert balances.free_balance(state, AUTHORITY.address) - author_before == 21_000 * min(2 * 10**9, 3 * 10**9 - base)
     return b.valid("fees_burn_base_and_tip_author", "base fee × gas burned, capped tip × gas to the author")
 
 
@@ -139,6 +141,56 @@ def case_failed_call_is_included() -> Vector:
     assert balances.free_balance(b.chain.state(), RECIPIENT) == 0
     assert system.get_nonce(b.chain.state(), ACCOUNTS[3].address) == 1
     return b.valid("failed_call_is_included", "a call that fails is included with status 0, pays its fee, moves nothing")
+
+
+def signed_by_root(nonce: int, who: bytes, free: int) -> bytes:
+    """A forceSetBalance call signed by the dev chain's root (its authority key)."""
+    data = FORCE_SET_BALANCE.selector + abi_encode(["address", "uint256"], [who, free])
+    return sign_transaction(AUTHORITY.private_key, DYNAMIC_FEE, chain_id=CHAIN_ID, nonce=nonce, gas_limit=60_000,
+                            to=balances.ADDRESS_, value=0, data=data, max_fee_per_gas=10**10,
+                            max_priority_fee_per_gas=10**9)
+
+
+def case_root_force_set_balance() -> Vector:
+    b = CaseBuilder()
+    assert system.Root.get(b.chain.state()) == AUTHORITY.address
+    issuance = balances.TotalIssuance.get(b.chain.state())
+    lowered = ACCOUNTS[1].address
+    outcome = b.author(signed_by_root(0, RECIPIENT, 5 * 10**18), signed_by_root(1, lowered, 10**18))
+    assert [a.receipt.status for a in outcome.applied] == [1, 1]
+    assert [log.topics[0] for a in outcome.applied for log in a.receipt.logs] == [balances.BalanceSet.topic] * 2
+    state = b.chain.state()
+    assert balances.free_balance(state, RECIPIENT) == 5 * 10**18
+    assert balances.free_balance(state, lowered) == 10**18
+    burned = sum(a.gas_used for a in outcome.applied) * outcome.block.header.base_fee_per_gas
+    assert balances.TotalIssuance.get(state) == issuance + 5 * 10**18 - (10_000 * 10**18 - 10**18) - burned
+    return b.valid("root_force_set_balance",
+                   "the root's forceSetBalance mints or burns the difference and emits BalanceSet")
+
+
+def case_root_force_set_balance_within_cap() -> Vector:
+    b = CaseBuilder()
+    cap = balances.SupplyCap.get(b.chain.state())
+    outcome = b.author(signed_by_root(0, RECIPIENT, cap))
+    (applied,) = outcome.applied
+    assert applied.receipt.status == 0 and applied.revert_data[:4] == balances.SupplyCapExceeded.selector
+    assert balances.free_balance(b.chain.state(), RECIPIENT) == 0
+    return b.valid("root_force_set_balance_within_cap", "even the root cannot raise issuance above SupplyCap")
+
+
+def case_non_root_force_set_balance() -> Vector:
+    b = CaseBuilder()
+    sender = ACCOUNTS[4].address
+    before = balances.free_balance(b.chain.state(), sender)
+    data = FORCE_SET_BALANCE.selector + abi_encode(["address", "uint256"], [sender, 10**24])
+    outcome = b.author(transfer(4, 0, balances.ADDRESS_, 0, gas=60_000, data=data))
+    (applied,) = outcome.applied
+    assert applied.receipt.status == 0 and applied.revert_data == system.NotRoot.encode(sender)
+    state = b.chain.state()
+    assert balances.free_balance(state, sender) == before - applied.gas_used * applied.effective_gas_price
+    assert system.get_nonce(state, sender) == 1
+    return b.valid("non_root_force_set_balance",
+                   "forceSetBalance from any other sender fails with NotRoot and pays its fee")
 
 
 def case_invalid_nonce() -> Vector:

@@ -91,7 +91,8 @@ def test_chain_identity(chain):
 def test_dev_accounts_funded_at_genesis(chain):
     for i in range(10):
         assert chain.w3.eth.get_balance(dev_account(i).address, 0) == 10_000 * 10**18
-    assert chain.w3.eth.get_balance(dev_account(AUTHOR).address, 0) == 0
+    assert chain.w3.eth.get_balance(dev_account(AUTHOR).address, 0) == 10_000 * 10**18, \
+        "the author is also the chain's root, funded to pay for devnet controls (anvil_setBalance)"
 
 
 def test_block_number_grows_after_transfer(chain):
@@ -361,7 +362,7 @@ def test_erc20_views_match_native_balances(chain):
     assert token.functions.decimals().call() == 18
     for address in [dev_account(i).address for i in (0, 1, 5, AUTHOR)] + [Account.create().address]:
         assert token.functions.balanceOf(address).call() == chain.w3.eth.get_balance(address)
-    assert token.functions.totalSupply().call(block_identifier=0) == 10 * 10_000 * 10**18
+    assert token.functions.totalSupply().call(block_identifier=0) == 11 * 10_000 * 10**18, "ten dev accounts and the root"
     assert chain.w3.eth.get_code(BALANCES) != b""
     assert chain.w3.eth.get_code(dev_account(0).address) == b""
 

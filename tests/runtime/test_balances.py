@@ -1,28 +1,37 @@
 """balances and the executive under random transaction sequences (hypothesis).
 
-Invariants after every block: each module's check_invariants (issuance = Σ balances,
-no empty or overflowing accounts), issuance changes only by the burned base fee, nonces
-only grow, and a failed call changes nothing but nonce and fee.
+Invariants after every block: each module's check_invariants (issuance = Σ balances ≤ cap,
+no empty or overflowing accounts), issuance changes only by the burned base fee unless the
+root forced a balance, only the root's forceSetBalance succeeds, nonces only grow, and a
+failed call changes nothing but nonce and fee.
 """
 
 import pytest
 from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from runtime.executive import NotPayable, OutOfGas, UnknownCall
 from runtime.modules import balances, system
-from runtime.transactions import ACCESS_LIST, DYNAMIC_FEE, LEGACY, decode_transaction
+from runtime.transactions import ACCESS_LIST, DYNAMIC_FEE, LEGACY, decode_transaction, sign_transaction
 
-from .harness import ACCOUNTS, AUTHORITY, MemoryChain, transfer
+from .harness import ACCOUNTS, AUTHORITY, CHAIN_ID, MemoryChain, transfer
 
 BALANCES = balances.ADDRESS_
 TRANSFER_SELECTOR = balances.MODULE.find_call(bytes.fromhex("a9059cbb")).selector
+FORCE_SET_BALANCE_SELECTOR = next(c for c in balances.MODULE.calls if c.name == "forceSetBalance").selector
 OUTSIDER = b"\x77" * 20
+ROOT = "root"
+"""The dev genesis makes its authority the root."""
+
+
+def address_of(who) -> bytes:
+    return {ROOT: AUTHORITY.address, "outsider": OUTSIDER, "balances": BALANCES}.get(who) or ACCOUNTS[who].address
+
 
 tx_spec = st.fixed_dictionaries({
-    "sender": st.integers(0, 3),
+    "sender": st.sampled_from([0, 1, 2, 3, ROOT]),
     "nonce_offset": st.sampled_from([0, 0, 0, 0, 1, -1]),
     "to": st.sampled_from([0, 1, 2, "outsider", "balances"]),
     "value": st.one_of(st.integers(0, 10**18), st.just(10**40), st.just(2**256 - 1)),
@@ -30,16 +39,20 @@ tx_spec = st.fixed_dictionaries({
     "max_fee": st.sampled_from([10**8, 10**9, 5 * 10**9, 10**11]),
     "gas": st.sampled_from([21_000, 20_999, 30_000, 60_000]),
     "tx_type": st.sampled_from([LEGACY, ACCESS_LIST, DYNAMIC_FEE]),
-    "call": st.sampled_from([None, "transfer", "transfer_too_much", "unknown", "garbage"]),
+    "call": st.sampled_from([None, "transfer", "transfer_too_much", "unknown", "garbage", "force_set_balance"]),
+    "set_who": st.sampled_from([0, 1, "outsider", ROOT]),
+    "set_free": st.sampled_from([0, 1, 10**18, 10**22, 10**27, 2**256 - 1]),
 })
+force_set_balance_spec = tx_spec.map(lambda spec: dict(
+    spec, to="balances", call="force_set_balance", value=0, gas=60_000, max_fee=10**11, nonce_offset=0))
+"""A forceSetBalance that reaches its handler, by root or not (random ones rarely do)."""
 
 
 def build(chain: MemoryChain, spec: dict, pending: dict) -> bytes:
     sender = spec["sender"]
-    address = ACCOUNTS[sender].address
+    address = address_of(sender)
     nonce = max(0, system.get_nonce(chain.state(), address) + pending.get(sender, 0) + spec["nonce_offset"])
-    to = {"outsider": OUTSIDER, "balances": BALANCES}.get(spec["to"])
-    to = to or ACCOUNTS[spec["to"]].address
+    to = address_of(spec["to"])
     data = b""
     if to == BALANCES and spec["call"]:
         data = {
@@ -47,20 +60,31 @@ def build(chain: MemoryChain, spec: dict, pending: dict) -> bytes:
             "transfer_too_much": TRANSFER_SELECTOR + abi_encode(["address", "uint256"], [OUTSIDER, 10**30]),
             "unknown": b"\xde\xad\xbe\xef",
             "garbage": TRANSFER_SELECTOR + b"\x01\x02",
+            "force_set_balance": FORCE_SET_BALANCE_SELECTOR + abi_encode(
+                ["address", "uint256"], [address_of(spec["set_who"]), spec["set_free"]]),
         }[spec["call"]]
     tip = min(spec["tip"], spec["max_fee"])
+    if sender == ROOT:
+        return sign_transaction(AUTHORITY.private_key, spec["tx_type"], chain_id=CHAIN_ID, nonce=nonce,
+                                gas_limit=spec["gas"], to=to, value=spec["value"], data=data,
+                                max_fee_per_gas=spec["max_fee"], max_priority_fee_per_gas=tip)
     return transfer(sender, nonce, to, spec["value"], max_fee=spec["max_fee"], tip=tip, gas=spec["gas"], data=data,
                     tx_type=spec["tx_type"])
 
 
 def totals(chain: MemoryChain) -> tuple[int, dict]:
     state = chain.state()
-    nonces = {a.address: system.get_nonce(state, a.address) for a in ACCOUNTS[:4]}
+    nonces = {a: system.get_nonce(state, a) for a in [a.address for a in ACCOUNTS[:4]] + [AUTHORITY.address]}
     return balances.TotalIssuance.get(state), nonces
 
 
+def is_force_set_balance(applied) -> bool:
+    tx = applied.transaction
+    return tx.to == BALANCES and tx.data[:4] == FORCE_SET_BALANCE_SELECTOR
+
+
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.lists(tx_spec, max_size=6), min_size=1, max_size=5))
+@given(st.lists(st.lists(st.one_of(tx_spec, force_set_balance_spec), max_size=6), min_size=1, max_size=5))
 def test_random_blocks_keep_every_invariant(blocks):
     chain = MemoryChain()
     for block_specs in blocks:
@@ -74,7 +98,17 @@ def test_random_blocks_keep_every_invariant(blocks):
         chain.check_invariants()
         issuance_after, nonces_after = totals(chain)
         burned = sum(a.gas_used * outcome.block.header.base_fee_per_gas for a in outcome.applied)
-        assert issuance_after == issuance_before - burned
+        forced = [a for a in outcome.applied if is_force_set_balance(a) and a.receipt.status == 1]
+        assert all(a.transaction.sender == AUTHORITY.address for a in forced), "only the root forces balances"
+        assert all(a.receipt.logs[-1].topics[0] == balances.BalanceSet.topic for a in forced)
+        for applied in outcome.applied:
+            if is_force_set_balance(applied) and applied.transaction.sender != AUTHORITY.address \
+                    and not applied.transaction.value and applied.revert_data[:4] != OutOfGas.selector:
+                assert applied.revert_data == system.NotRoot.encode(applied.transaction.sender)
+        if forced:
+            event("the root forced a balance")
+        else:
+            assert issuance_after == issuance_before - burned
         assert all(nonces_after[a] >= nonces_before[a] for a in nonces_before)
         included = {a.transaction.hash for a in outcome.applied}
         assert not included & {tx.hash for tx, _ in rejected}
