@@ -5,6 +5,6 @@ conformance runner and the tests receive it from here.
 """
 
 from runtime.executive import Runtime
-from runtime.modules import balances, system
+from runtime.modules import balances, randomness, system
 
-RUNTIME = Runtime(modules=(system.MODULE, balances.MODULE), spec_name="flockchain", spec_version=1)
+RUNTIME = Runtime(modules=(system.MODULE, balances.MODULE, randomness.MODULE), spec_name="flockchain", spec_version=1)

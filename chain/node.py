@@ -14,10 +14,10 @@ from pathlib import Path
 
 from genesis.builder import ChainSpecError, build_genesis, compute_spec_fingerprint
 from runtime.blocks import Block, Header
-from runtime.crypto import keccak256, private_key_to_address, sign_hash
+from runtime.crypto import keccak256, private_key_to_address
 from runtime.exceptions import InvalidBlock, InvalidTransaction
-from runtime.executive import (BlockOutcome, Runtime, apply_block, block_env, build_block, check_can_pay,
-                               check_transaction)
+from runtime.executive import (BlockOutcome, Runtime, apply_block, block_env, block_template, build_block, check_can_pay,
+                               check_transaction, seal_header)
 from runtime.fees import compute_base_fee
 from runtime.module import BlockEnv
 from runtime.modules import balances, system
@@ -229,16 +229,11 @@ class Node:
         parent = self.head
         if timestamp is None:
             timestamp = self.clock.next_timestamp(parent.timestamp)
-        timestamp = max(timestamp, parent.timestamp)
-        template = Header(parent_hash=parent.hash, number=parent.number + 1, timestamp=timestamp,
-                          author=self.authority, state_root=b"", transactions_root=b"", receipts_root=b"",
-                          logs_bloom=b"", gas_limit=system.BlockGasLimit.get(self.state()), gas_used=0,
-                          base_fee_per_gas=self.next_base_fee(), slot=parent.slot + 1)
+        template = block_template(self.state(), parent, self.authority_key, timestamp, parent.slot + 1)
         return build_block(self.runtime, self.head_state, self.state_trie, parent, template, candidates)
 
     def _seal_and_commit(self, outcome: BlockOutcome, clock_timed: bool) -> BlockOutcome:
-        y_parity, r, s = sign_hash(self.authority_key, outcome.block.header.pre_seal_hash)
-        header = outcome.block.header.with_seal(r.to_bytes(32, "big") + s.to_bytes(32, "big") + bytes((y_parity,)))
+        header = seal_header(outcome.block.header, self.authority_key)
         outcome = replace(outcome, block=Block(header, outcome.block.transactions))
         if clock_timed:
             self.clock.sealed(header.timestamp)

@@ -13,14 +13,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from coincurve import PublicKey
+
 from .abi import abi_encode
 
 from .blocks import Block, Header, Receipt, compute_logs_bloom, merge_blooms
-from .crypto import keccak256, recover_address
+from .crypto import ecvrf, keccak256, private_key_to_address, public_key_to_address, recover_public_key, sign_hash
 from .exceptions import DispatchError, InvalidBlock, InvalidTransaction
 from .fees import compute_base_fee, compute_intrinsic_gas
 from .module import BlockEnv, CallEnv, ErrorDecl, Log, Module
-from .modules import balances, system
+from .modules import balances, randomness, system
 from .state import State, StateBackend
 from .transactions import Transaction, decode_transaction
 from .trie import Trie, compute_ordered_trie_root
@@ -45,8 +47,8 @@ class Runtime:
         addresses = [m.address for m in self.modules]
         if len(set(names)) != len(names) or len(set(addresses)) != len(addresses):
             raise ValueError("module names and addresses must be unique")
-        if names[:2] != ["system", "balances"]:
-            raise ValueError("system and balances come first: every other module relies on them")
+        if names[:3] != ["system", "balances", "randomness"]:
+            raise ValueError("system, balances and randomness come first: every other module relies on them")
 
     @cached_property
     def by_address(self) -> dict[bytes, Module]:
@@ -224,19 +226,40 @@ def validate_header(runtime: Runtime, state: State, parent: Header, header: Head
     expected_fee = compute_base_fee(parent.gas_limit, parent.gas_used, parent.base_fee_per_gas)
     if header.base_fee_per_gas != expected_fee:
         raise InvalidBlock(f"baseFeePerGas {header.base_fee_per_gas}, expected {expected_fee}")
+    if header.slot <= parent.slot:
+        raise InvalidBlock(f"slot {header.slot} does not follow the parent's slot {parent.slot}")
     if header.author not in system.Authorities.get(state):
         raise InvalidBlock("author is not a block authority")
-    if not is_valid_seal(header):
+    public_key = recover_seal_key(header)
+    if public_key is None or public_key_to_address(PublicKey(public_key)) != header.author:
         raise InvalidBlock("seal is not the author's signature over the header")
+    randomness.verify_block_vrf(state, header.slot, public_key, header.vrf_output, header.vrf_proof)
 
 
-def is_valid_seal(header: Header) -> bool:
+def seal_header(header: Header, secret: bytes) -> Header:
+    """The author's signature over the pre-seal hash, as `r ‖ s ‖ yParity`."""
+    y_parity, r, s = sign_hash(secret, header.pre_seal_hash)
+    return header.with_seal(r.to_bytes(32, "big") + s.to_bytes(32, "big") + bytes((y_parity,)))
+
+
+def block_template(state: State, parent: Header, author_secret: bytes, timestamp: int, slot: int) -> Header:
+    """An unsealed header on `parent` for `build_block`: the chain's gas limit, the EIP-1559 base
+    fee, and the author's VRF output and proof for the slot (from the parent's state)."""
+    proof = ecvrf.prove(author_secret, randomness.compute_vrf_input(state, slot))
+    return Header(parent_hash=parent.hash, number=parent.number + 1, timestamp=max(timestamp, parent.timestamp),
+                  author=private_key_to_address(author_secret), state_root=b"", transactions_root=b"",
+                  receipts_root=b"", logs_bloom=b"", gas_limit=system.BlockGasLimit.get(state), gas_used=0,
+                  base_fee_per_gas=compute_base_fee(parent.gas_limit, parent.gas_used, parent.base_fee_per_gas),
+                  slot=slot, vrf_output=ecvrf.proof_to_hash(proof), vrf_proof=proof)
+
+
+def recover_seal_key(header: Header) -> bytes | None:
+    """The compressed public key that signed the pre-seal hash, or None for a malformed seal."""
     seal = header.seal
     if len(seal) != 65:
-        return False
-    signer = recover_address(header.pre_seal_hash, seal[64], int.from_bytes(seal[:32], "big"),
-                             int.from_bytes(seal[32:64], "big"))
-    return signer == header.author
+        return None
+    return recover_public_key(header.pre_seal_hash, seal[64], int.from_bytes(seal[:32], "big"),
+                              int.from_bytes(seal[32:64], "big"))
 
 
 def commit_state(trie: Trie, changes: dict[bytes, bytes | None]) -> tuple[bytes, dict]:
@@ -254,7 +277,7 @@ def compute_state_root(node_store, parent_root: bytes, changes: dict[bytes, byte
 
 def block_env(header: Header) -> BlockEnv:
     return BlockEnv(header.number, header.timestamp, header.author, header.parent_hash,
-                    header.base_fee_per_gas, header.gas_limit)
+                    header.base_fee_per_gas, header.gas_limit, header.slot, header.vrf_output)
 
 
 def execute_transactions(runtime: Runtime, state: State, env: BlockEnv,

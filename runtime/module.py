@@ -250,3 +250,5 @@ class BlockEnv:
     parent_hash: bytes
     base_fee_per_gas: int
     gas_limit: int
+    slot: int = 0
+    vrf_output: bytes = b""

@@ -27,19 +27,29 @@ def private_key_to_address(secret: bytes) -> bytes:
     return public_key_to_address(PrivateKey(secret).public_key)
 
 
+def _recover(message_hash: bytes, y_parity: int, r: int, s: int) -> PublicKey | None:
+    if y_parity not in (0, 1) or not (0 < r < SECP256K1_N) or not (0 < s <= SECP256K1_HALF_N):
+        return None
+    signature = r.to_bytes(32, "big") + s.to_bytes(32, "big") + bytes((y_parity,))
+    try:
+        return PublicKey.from_signature_and_message(signature, message_hash, hasher=None)
+    except Exception:
+        return None
+
+
 def recover_address(message_hash: bytes, y_parity: int, r: int, s: int) -> bytes | None:
     """Signer of a 32-byte hash, or None when (y, r, s) is not a valid low-s signature.
 
     High-s signatures are rejected (EIP-2) so a signature has exactly one encoding.
     """
-    if y_parity not in (0, 1) or not (0 < r < SECP256K1_N) or not (0 < s <= SECP256K1_HALF_N):
-        return None
-    signature = r.to_bytes(32, "big") + s.to_bytes(32, "big") + bytes((y_parity,))
-    try:
-        public_key = PublicKey.from_signature_and_message(signature, message_hash, hasher=None)
-    except Exception:
-        return None
-    return public_key_to_address(public_key)
+    public_key = _recover(message_hash, y_parity, r, s)
+    return None if public_key is None else public_key_to_address(public_key)
+
+
+def recover_public_key(message_hash: bytes, y_parity: int, r: int, s: int) -> bytes | None:
+    """The signer's compressed (33-byte) public key, under the same rules as recover_address."""
+    public_key = _recover(message_hash, y_parity, r, s)
+    return None if public_key is None else public_key.format(compressed=True)
 
 
 def sign_hash(secret: bytes, message_hash: bytes) -> tuple[int, int, int]:

@@ -13,7 +13,9 @@ from eth_abi import encode as abi_encode
 
 from runtime.blocks import Block
 from runtime.exceptions import InvalidBlock
-from runtime.modules import balances, system
+from runtime.crypto import keccak256
+from runtime.executive import build_block
+from runtime.modules import balances, randomness, system
 from runtime.transactions import ACCESS_LIST, DYNAMIC_FEE, LEGACY, decode_transaction, sign_transaction
 from tests.runtime.harness import ACCOUNTS, AUTHORITY, CHAIN_ID, MemoryChain, seal, transfer
 
@@ -31,6 +33,7 @@ class Vector:
     blocks: tuple[bytes, ...]
     post_state_root: bytes | None
     post_receipts: tuple[tuple[bytes, ...], ...] | None
+    folder = "executive"
 
     def to_json(self) -> dict:
         post = None
@@ -57,8 +60,8 @@ class CaseBuilder:
         self.blocks: list[bytes] = []
         self.receipts: list[tuple[bytes, ...]] = []
 
-    def author(self, *raws: bytes):
-        outcome, rejected = self.chain.author([decode_transaction(raw) for raw in raws])
+    def author(self, *raws: bytes, slot: int | None = None):
+        outcome, rejected = self.chain.author([decode_transaction(raw) for raw in raws], slot=slot)
         assert not rejected, rejected
         self.blocks.append(outcome.block.encode())
         self.receipts.append(tuple(a.receipt.encode() for a in outcome.applied))
@@ -83,11 +86,14 @@ class CaseBuilder:
 
     def next_block(self, *raws: bytes) -> Block:
         """A valid sealed block on the head, without committing it (to be forged)."""
-        probe = MemoryChain.__new__(MemoryChain)
-        probe.__dict__.update(self.chain.__dict__, backend=type(self.chain.backend)(self.chain.backend.items),
-                              nodes=dict(self.chain.nodes))
-        outcome, _ = probe.author([decode_transaction(raw) for raw in raws])
-        return outcome.block
+        return self.next_block_at(None, *raws)
+
+    def next_block_at(self, slot: int | None, *raws: bytes) -> Block:
+        """A sealed block on the head at `slot` (valid unless the slot is not), without committing it."""
+        header = self.chain.template(slot=slot)
+        outcome, _ = build_block(self.chain.runtime, self.chain.backend, self.chain.trie(), self.chain.head, header,
+                                 [decode_transaction(raw) for raw in raws])
+        return Block(seal(outcome.block.header), outcome.block.transactions)
 
 
 def reseal(block: Block, **changes) -> Block:
@@ -249,6 +255,49 @@ def case_invalid_gas_used() -> Vector:
     b = CaseBuilder()
     block = b.next_block(transfer(0, 0, RECIPIENT, 1))
     return b.invalid("invalid_gas_used", "gasUsed must equal the receipts' total", reseal(block, gas_used=21_001))
+
+
+def case_epoch_randomness_rotates() -> Vector:
+    b = CaseBuilder()
+    genesis_randomness = randomness.Randomness.get(b.chain.state())
+    first = b.author(transfer(0, 0, RECIPIENT, 1), slot=5)
+    outputs = [first.block.header.vrf_output]
+    outputs.append(b.author(slot=99).block.header.vrf_output)
+    b.author(slot=100)
+    state = b.chain.state()
+    accumulated = b"\x00" * 32
+    for output in outputs:
+        accumulated = keccak256(accumulated + output)
+    assert randomness.EpochIndex.get(state) == 1
+    assert randomness.Randomness.get(state) == genesis_randomness, "epoch 1 uses the genesis randomness"
+    assert randomness.NextRandomness.get(state) == keccak256(genesis_randomness + (2).to_bytes(8, "big") + accumulated)
+    b.author(slot=250)
+    state = b.chain.state()
+    assert randomness.EpochIndex.get(state) == 2
+    assert randomness.RandomnessOf.get(state, 2) == keccak256(genesis_randomness + (2).to_bytes(8, "big") + accumulated)
+    return b.valid("epoch_randomness_rotates", "epoch 0's VRF outputs become epoch 2's randomness (BABE's rule)")
+
+
+def case_invalid_vrf_proof() -> Vector:
+    b = CaseBuilder()
+    block = b.next_block(transfer(0, 0, RECIPIENT, 1))
+    other_slot = b.next_block_at(block.header.slot + 1)
+    return b.invalid("invalid_vrf_proof", "a VRF proof made for another slot does not verify",
+                     reseal(block, vrf_proof=other_slot.header.vrf_proof, vrf_output=other_slot.header.vrf_output))
+
+
+def case_invalid_vrf_output() -> Vector:
+    b = CaseBuilder()
+    block = b.next_block(transfer(0, 0, RECIPIENT, 1))
+    return b.invalid("invalid_vrf_output", "vrfOutput must be the output of the proof",
+                     reseal(block, vrf_output=bytes(32)))
+
+
+def case_invalid_slot() -> Vector:
+    b = CaseBuilder()
+    b.author(slot=7)
+    block = b.next_block_at(7)
+    return b.invalid("invalid_slot", "slots strictly increase", block)
 
 
 CASES = [value for name, value in sorted(globals().items()) if name.startswith("case_")]

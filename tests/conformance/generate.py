@@ -4,15 +4,18 @@ import json
 
 from .cases import CASES
 from .runner import VECTOR_DIR
+from .sampling_cases import SAMPLING_CASES
+
+ALL_CASES = CASES + SAMPLING_CASES
 
 
 def main() -> None:
-    directory = VECTOR_DIR / "executive"
-    directory.mkdir(parents=True, exist_ok=True)
-    for case in CASES:
+    for case in ALL_CASES:
         vector = case()
+        directory = VECTOR_DIR / vector.folder
+        directory.mkdir(parents=True, exist_ok=True)
         (directory / f"{vector.name}.json").write_text(json.dumps(vector.to_json(), indent=1) + "\n")
-        print(f"wrote {vector.name}")
+        print(f"wrote {vector.folder}/{vector.name}")
 
 
 if __name__ == "__main__":

@@ -1,9 +1,10 @@
 """Check an implementation against conformance vectors (JSON files), with no other input.
 
-A vector gives a parent header and the full flat pre-state, then blocks to import in
+A block vector gives a parent header and the full flat pre-state, then blocks to import in
 order. With a `post`, every block must import and the final state root and each block's
 receipts (consensus encoding) must match. Without one, every block but the last must
-import and the last must be rejected.
+import and the last must be rejected. A sampling vector (`"kind": "sampling"`) gives a seed,
+weighted candidates and k; the selection must match in order (spec/sampling.md).
 
     python -m tests.conformance.runner [VECTOR_DIR]      # prints "N passed, N failed"
 
@@ -52,8 +53,21 @@ def import_blocks_here(parent: bytes, pre_state: dict[bytes, bytes], blocks: lis
         yield head.state_root, [a.receipt.encode() for a in outcome.applied]
 
 
+def sample_here(seed: bytes, candidates: list[tuple[bytes, int]], k: int) -> list[bytes]:
+    from runtime.sampling import sample
+    return sample(seed, candidates, k)
+
+
+def run_sampling_vector(vector: dict, sample: Callable = sample_here) -> None:
+    candidates = [(_bytes(c), int(w)) for c, w in vector["candidates"]]
+    selection = sample(_bytes(vector["seed"]), candidates, vector["k"])
+    assert [_bytes(c) for c in vector["selection"]] == list(selection), f"{vector['name']}: selection differs"
+
+
 def run_vector(vector: dict, import_blocks: Callable = import_blocks_here) -> None:
     """Raise AssertionError when the implementation disagrees with the vector."""
+    if vector.get("kind") == "sampling":
+        return run_sampling_vector(vector)
     pre_state = {_bytes(k): _bytes(v) for k, v in vector["pre"]["state"].items()}
     blocks = [_bytes(b) for b in vector["blocks"]]
     results = []

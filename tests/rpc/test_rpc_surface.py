@@ -199,3 +199,18 @@ def test_cors_allows_only_named_origins(tmp_path):
 
 def test_web3_checksums_match(chain):
     assert Web3.to_checksum_address(modules(chain)["balances"]["address"]) == modules(chain)["balances"]["address"]
+
+
+def test_vrf_in_headers_and_epoch_randomness(chain):
+    from runtime.crypto import ecvrf
+    tx_hash = chain.w3.eth.send_transaction({"from": dev_account(1).address, "to": dev_account(2).address, "value": 1})
+    chain.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=10)
+    head = chain.rpc("chain_getHeader")["result"]
+    block = chain.w3.eth.get_block("latest")
+    assert block.mixHash.to_0x_hex() == head["digest"]["vrfOutput"]
+    proof = bytes.fromhex(head["digest"]["vrfProof"][2:])
+    assert ecvrf.proof_to_hash(proof) == bytes(block.mixHash)
+    current = chain.rpc("flock_getRandomness")["result"]
+    assert current["current"] is True and int(current["epochLength"], 16) > 0
+    assert chain.rpc("flock_getRandomness", "0x0")["result"]["randomness"] == "0x" + "00" * 32
+    assert chain.rpc("flock_getRandomness", hex(10**6))["result"] is None

@@ -10,10 +10,7 @@ from chain.composition import RUNTIME
 from chain.devkeys import dev_keys
 from genesis.builder import build_genesis, load_spec
 from runtime.blocks import Block, Header
-from runtime.crypto import sign_hash
-from runtime.executive import BlockOutcome, apply_block, build_block
-from runtime.fees import compute_base_fee
-from runtime.modules import system
+from runtime.executive import BlockOutcome, apply_block, block_template, build_block, seal_header
 from runtime.state import MemoryBackend, State
 from runtime.transactions import DYNAMIC_FEE, sign_transaction
 from runtime.trie import Trie
@@ -37,17 +34,15 @@ class MemoryChain:
     def trie(self) -> Trie:
         return Trie(self.nodes, self.head.state_root)
 
-    def template(self, timestamp: int | None = None) -> Header:
+    def template(self, timestamp: int | None = None, slot: int | None = None) -> Header:
         parent = self.head
-        return Header(parent_hash=parent.hash, number=parent.number + 1,
-                      timestamp=parent.timestamp + 1 if timestamp is None else timestamp,
-                      author=AUTHORITY.address, state_root=b"", transactions_root=b"", receipts_root=b"", logs_bloom=b"",
-                      gas_limit=system.BlockGasLimit.get(self.state()), gas_used=0,
-                      base_fee_per_gas=compute_base_fee(parent.gas_limit, parent.gas_used, parent.base_fee_per_gas))
+        return block_template(self.state(), parent, AUTHORITY.private_key,
+                              parent.timestamp + 1 if timestamp is None else timestamp,
+                              parent.slot + 1 if slot is None else slot)
 
-    def author(self, transactions, timestamp: int | None = None):
+    def author(self, transactions, timestamp: int | None = None, slot: int | None = None):
         """Build and seal a block from decoded transactions; returns (outcome, rejected). Commits it."""
-        outcome, rejected = build_block(self.runtime, self.backend, self.trie(), self.head, self.template(timestamp),
+        outcome, rejected = build_block(self.runtime, self.backend, self.trie(), self.head, self.template(timestamp, slot),
                                         transactions)
         header = seal(outcome.block.header)
         outcome = replace(outcome, block=Block(header, outcome.block.transactions))
@@ -71,8 +66,7 @@ class MemoryChain:
 
 
 def seal(header: Header, key: bytes = AUTHORITY.private_key) -> Header:
-    y, r, s = sign_hash(key, header.pre_seal_hash)
-    return header.with_seal(r.to_bytes(32, "big") + s.to_bytes(32, "big") + bytes((y,)))
+    return seal_header(header, key)
 
 
 def transfer(sender_index: int, nonce: int, to: bytes, value: int, max_fee: int = 10**10, tip: int = 10**9,
