@@ -1,7 +1,8 @@
 """balances: the native FLOCK currency (18 decimals), with free, reserved and frozen parts.
 
 - free: spendable unless frozen; fees, transfers and `value` come from here.
-- reserved: held by another module (stake, deposits); not spendable, still owned.
+- reserved: held by modules (stake, locks), the sum of the account's holds, one per reason;
+  not spendable, still owned.
 - frozen: the part of free that may not go below (locks); usable = free − frozen.
 
 TotalIssuance is the sum of every account's free + reserved and changes only through
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from ..exceptions import DispatchError
 from ..module import CallDecl, CallEnv, ErrorDecl, EventDecl, Module, ViewDecl, module_address
 from ..state import State
-from ..storage import ADDRESS, U256, StorageMap, StorageValue, UintTuple
+from ..storage import ADDRESS, U256, RawBytes, StorageMap, StorageValue, UintTuple
 from . import system
 
 NAME = "balances"
@@ -30,6 +31,8 @@ SupplyCap = StorageValue(NAME, "SupplyCap", U256, 1_000_000_000 * UNIT)
 # Storage
 Account = StorageMap(NAME, "Account", ADDRESS, UintTuple(3), (0, 0, 0))
 TotalIssuance = StorageValue(NAME, "TotalIssuance", U256, 0)
+Hold = StorageMap(NAME, "Hold", RawBytes(), U256, 0)
+"""(account ‖ reason) → amount held for that reason; an account's reserved balance is the sum of its holds."""
 
 # Events
 Transfer = EventDecl("Transfer(address indexed from,address indexed to,uint256 value)")
@@ -37,6 +40,7 @@ BalanceSet = EventDecl("BalanceSet(address indexed who,uint256 free)")
 
 # Errors
 InsufficientBalance = ErrorDecl("InsufficientBalance(uint256 available,uint256 required)")
+InsufficientHold = ErrorDecl("InsufficientHold(uint256 held,uint256 required)")
 SupplyCapExceeded = ErrorDecl("SupplyCapExceeded(uint256 supply,uint256 cap)")
 
 
@@ -111,6 +115,44 @@ def burn_withdrawn(state: State, amount: int) -> None:
     TotalIssuance.set(state, TotalIssuance.get(state) - amount)
 
 
+def get_held(state: State, who: bytes, reason: bytes) -> int:
+    return Hold.get(state, who + reason)
+
+
+def hold(state: State, who: bytes, reason: bytes, amount: int) -> None:
+    """Move usable free balance into a hold for `reason` (a module's name): still owned, not spendable."""
+    withdraw(state, who, amount)
+    account = get_account(state, who)
+    set_account(state, who, AccountData(account.free, account.reserved + amount, account.frozen))
+    Hold.set(state, who + reason, Hold.get(state, who + reason) + amount)
+
+
+def _take_held(state: State, who: bytes, reason: bytes, amount: int) -> None:
+    held = Hold.get(state, who + reason)
+    if held < amount:
+        raise DispatchError(InsufficientHold, held, amount)
+    Hold.set(state, who + reason, held - amount)
+    account = get_account(state, who)
+    set_account(state, who, AccountData(account.free, account.reserved - amount, account.frozen))
+
+
+def release(state: State, who: bytes, reason: bytes, amount: int) -> None:
+    """Return held funds to the owner's free balance."""
+    _take_held(state, who, reason, amount)
+    deposit(state, who, amount)
+
+
+def transfer_held(state: State, who: bytes, reason: bytes, dest: bytes, amount: int) -> None:
+    """Move held funds to another account's free balance (a slash paid to a reporter or a pool)."""
+    _take_held(state, who, reason, amount)
+    deposit(state, dest, amount)
+
+
+def burn_held(state: State, who: bytes, reason: bytes, amount: int) -> None:
+    _take_held(state, who, reason, amount)
+    TotalIssuance.set(state, TotalIssuance.get(state) - amount)
+
+
 def force_set_balance(state: State, who: bytes, free: int) -> None:
     """Set a free balance outright, minting or burning the difference so issuance stays Σ balances."""
     account = get_account(state, who)
@@ -152,6 +194,13 @@ def check_invariants(state: State) -> None:
         total += free + reserved
     assert total == TotalIssuance.get(state), f"issuance {TotalIssuance.get(state)} != sum of balances {total}"
     assert total <= SupplyCap.get(state), "supply within cap"
+    held: dict[bytes, int] = {}
+    for key, amount in Hold.items(state):
+        assert amount > 0
+        held[key[:20]] = held.get(key[:20], 0) + amount
+    for who, (_, reserved, _) in Account.items(state):
+        assert reserved == held.pop(who, 0), "an account's reserved balance is the sum of its holds"
+    assert not held, "no hold without an account"
 
 
 MODULE = Module(
@@ -172,8 +221,8 @@ MODULE = Module(
         ViewDecl("supplyCap()", lambda state: (SupplyCap.get(state),), ("uint256",)),
     ),
     events=(Transfer, BalanceSet),
-    errors=(InsufficientBalance, SupplyCapExceeded, system.NotRoot),
-    storage=(SupplyCap, Account, TotalIssuance),
+    errors=(InsufficientBalance, InsufficientHold, SupplyCapExceeded, system.NotRoot),
+    storage=(SupplyCap, Account, TotalIssuance, Hold),
     parameters={"SupplyCap": SupplyCap},
     genesis=genesis,
     check_invariants=check_invariants,

@@ -12,6 +12,7 @@ from eth_abi import encode as abi_encode
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
+from runtime.exceptions import DispatchError
 from runtime.executive import NotPayable, OutOfGas, UnknownCall
 from runtime.modules import balances, system
 from runtime.transactions import ACCESS_LIST, DYNAMIC_FEE, LEGACY, decode_transaction, sign_transaction
@@ -165,3 +166,33 @@ def test_unknown_selector_and_out_of_gas_fail_with_framework_errors():
     assert unknown.receipt.status == 0 and unknown.revert_data == UnknownCall.encode(b"\xde\xad\xbe\xef")
     assert out_of_gas.receipt.status == 0 and out_of_gas.revert_data[:4] == OutOfGas.selector
     assert out_of_gas.gas_used == 21_700, "out of gas charges the whole gas limit"
+
+
+hold_ops = st.lists(st.tuples(st.sampled_from(["hold", "release", "transfer_held", "burn_held"]),
+                              st.integers(0, 2), st.sampled_from([b"staking", b"gmflock"]),
+                              st.one_of(st.integers(0, 10**22), st.just(10**30))), max_size=25)
+
+
+@given(hold_ops)
+def test_holds_keep_reserved_equal_to_their_sum(ops):
+    chain = MemoryChain()
+    for op, who, reason, amount in ops:
+        state = chain.state()
+        account = ACCOUNTS[who].address
+        before = balances.get_account(state, account), balances.TotalIssuance.get(state)
+        state.checkpoint()
+        try:
+            if op == "transfer_held":
+                balances.transfer_held(state, account, reason, OUTSIDER, amount)
+            else:
+                getattr(balances, op)(state, account, reason, amount)
+        except DispatchError as error:
+            state.rollback()
+            assert error.error in (balances.InsufficientBalance, balances.InsufficientHold)
+            assert (balances.get_account(state, account), balances.TotalIssuance.get(state)) == before
+            continue
+        state.commit()
+        chain.backend.apply(state.changes())
+        chain.check_invariants()
+        issuance = balances.TotalIssuance.get(chain.state())
+        assert issuance == before[1] - (amount if op == "burn_held" else 0)
