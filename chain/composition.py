@@ -5,6 +5,16 @@ conformance runner and the tests receive it from here.
 """
 
 from runtime.executive import Runtime
-from runtime.modules import balances, randomness, system
+from runtime.modules import balances, gmflock, randomness, staking, system
 
-RUNTIME = Runtime(modules=(system.MODULE, balances.MODULE, randomness.MODULE), spec_name="flockchain", spec_version=1)
+RUNTIME = Runtime(
+    modules=(
+        system.MODULE,
+        balances.MODULE,
+        randomness.MODULE,
+        staking.MODULE,
+        gmflock.MODULE,
+    ),
+    spec_name="flockchain",
+    spec_version=1,
+)

@@ -58,6 +58,21 @@ class Uint(Codec):
 
 
 @dataclass(frozen=True)
+class FixedUint(Codec):
+    """Unsigned integer in exactly `size` big-endian bytes, so zero is stored (as a role or index may be)."""
+
+    size: int
+
+    def encode(self, value: int) -> bytes:
+        if not (0 <= value < (1 << (8 * self.size))):
+            raise StorageOverflow(f"{value} does not fit {self.size} bytes")
+        return value.to_bytes(self.size, "big")
+
+    def decode(self, data: bytes) -> int:
+        return int.from_bytes(data, "big")
+
+
+@dataclass(frozen=True)
 class FixedBytes(Codec):
     size: int
 
@@ -94,6 +109,21 @@ class UintTuple(Codec):
 
     def decode(self, data: bytes) -> tuple[int, ...]:
         return tuple(int.from_bytes(v, "big") for v in rlp.decode(data))
+
+
+@dataclass(frozen=True)
+class UintTupleList(Codec):
+    """A list of fixed-length unsigned-integer tuples (e.g. unlocking chunks), RLP-encoded."""
+
+    length: int
+
+    def encode(self, value: tuple[tuple[int, ...], ...]) -> bytes:
+        if any(len(entry) != self.length for entry in value):
+            raise StorageOverflow(f"every entry must hold {self.length} integers")
+        return rlp_encode([[U256.encode(v) for v in entry] for entry in value])
+
+    def decode(self, data: bytes) -> tuple[tuple[int, ...], ...]:
+        return tuple(tuple(int.from_bytes(v, "big") for v in entry) for entry in rlp.decode(data))
 
 
 @dataclass(frozen=True)

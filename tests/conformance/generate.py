@@ -5,8 +5,9 @@ import json
 from .cases import CASES
 from .runner import VECTOR_DIR
 from .sampling_cases import SAMPLING_CASES
+from .staking_cases import STAKING_CASES
 
-ALL_CASES = CASES + SAMPLING_CASES
+ALL_CASES = CASES + SAMPLING_CASES + STAKING_CASES
 
 
 def main() -> None:

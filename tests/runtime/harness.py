@@ -27,6 +27,7 @@ class MemoryChain:
         self.backend = MemoryBackend(genesis.state)
         self.nodes = dict(genesis.trie_nodes)
         self.head: Header = genesis.header
+        self.outcomes: list[BlockOutcome] = []
 
     def state(self) -> State:
         return State(self.backend)
@@ -55,6 +56,7 @@ class MemoryChain:
         return outcome
 
     def commit(self, outcome: BlockOutcome) -> None:
+        self.outcomes.append(outcome)
         self.backend.apply(outcome.changes)
         self.nodes.update(outcome.trie_nodes)
         self.head = outcome.block.header
@@ -73,3 +75,10 @@ def transfer(sender_index: int, nonce: int, to: bytes, value: int, max_fee: int 
              gas: int = 21_000, data: bytes = b"", tx_type: int = DYNAMIC_FEE, chain_id: int = CHAIN_ID) -> bytes:
     return sign_transaction(ACCOUNTS[sender_index].private_key, tx_type, chain_id=chain_id, nonce=nonce, gas_limit=gas,
                             to=to, value=value, data=data, max_fee_per_gas=max_fee, max_priority_fee_per_gas=tip)
+
+
+def call_data(module, name: str, *args) -> bytes:
+    """ABI call data for a module's call or view by name."""
+    from eth_abi import encode
+    declaration = next(d for d in (*module.calls, *module.views) if d.name == name)
+    return declaration.selector + encode([p.type for p in declaration.params], list(args))

@@ -169,7 +169,7 @@ def test_unknown_selector_and_out_of_gas_fail_with_framework_errors():
 
 
 hold_ops = st.lists(st.tuples(st.sampled_from(["hold", "release", "transfer_held", "burn_held"]),
-                              st.integers(0, 2), st.sampled_from([b"staking", b"gmflock"]),
+                              st.integers(0, 2), st.sampled_from([b"test-hold-a", b"test-hold-b"]),
                               st.one_of(st.integers(0, 10**22), st.just(10**30))), max_size=25)
 
 

@@ -1,0 +1,312 @@
+"""staking: bonded FLOCK in the roles that keep FL honest, delegation to training nodes, commission.
+
+Roles: a training node (proposer, `role 0`) or a validator (voter, `role 1`) bonds its own
+stake; anyone delegates FLOCK to a training node and shares its rewards, less the node's
+commission. All staked FLOCK — own, delegated, unbonding — is held under the balances
+hold `staking`, so it stays in its owner's account (and total issuance) but cannot move.
+
+Time is counted in epochs (randomness.EpochIndex). Unbonding and undelegating put funds in
+unlocking chunks that become withdrawable `UnbondingPeriod` epochs later. A commission
+change takes effect from the next epoch — never the epoch being paid out — and a node may
+change it at most once per `CommissionCooldown` epochs.
+
+Commission is in parts per million (Substrate's Permill): 1,000,000 = 100%.
+"""
+
+from ..exceptions import DispatchError
+from ..module import CallDecl, CallEnv, ErrorDecl, EventDecl, Module, ViewDecl, module_address
+from ..state import State
+from ..storage import ADDRESS, U64, U256, FixedUint, RawBytes, StorageMap, StorageValue, Uint, UintTuple, UintTupleList
+from . import balances, randomness
+
+NAME = "staking"
+ADDRESS_ = module_address(3)
+HOLD = b"staking"
+UNIT = balances.UNIT
+TRAINING_NODE, VALIDATOR = 0, 1
+NO_ROLE = 255
+ROLES = (TRAINING_NODE, VALIDATOR)
+PER_MILLION = 1_000_000
+
+# Parameters
+MinNodeStake = StorageValue(NAME, "MinNodeStake", U256, 3_000 * UNIT)
+MinValidatorStake = StorageValue(NAME, "MinValidatorStake", U256, 3_000 * UNIT)
+MinDelegation = StorageValue(NAME, "MinDelegation", U256, UNIT)
+UnbondingPeriod = StorageValue(NAME, "UnbondingPeriod", U64, 7)
+MaxUnlockingChunks = StorageValue(NAME, "MaxUnlockingChunks", U64, 32)
+CommissionCooldown = StorageValue(NAME, "CommissionCooldown", U64, 1)
+DefaultCommission = StorageValue(NAME, "DefaultCommission", Uint(32), 180_000)
+"""18%, Bittensor's default delegate take (REFERENCE.md), until a node sets its own."""
+
+# Storage
+Role = StorageMap(NAME, "Role", ADDRESS, FixedUint(1), NO_ROLE)
+Bonded = StorageMap(NAME, "Bonded", ADDRESS, U256, 0)
+"""Own active stake of a training node or validator."""
+Unlocking = StorageMap(NAME, "Unlocking", ADDRESS, UintTupleList(2), ())
+"""(amount, epoch it becomes withdrawable), one entry per epoch, oldest first."""
+Delegation = StorageMap(NAME, "Delegation", RawBytes(), U256, 0)
+"""delegator ‖ node → amount delegated."""
+DelegatedTo = StorageMap(NAME, "DelegatedTo", ADDRESS, U256, 0)
+Commission = StorageMap(NAME, "Commission", ADDRESS, UintTuple(4), (0, 0, 0, 0))
+"""node → (commission, pending commission, epoch the pending one applies from, 1 + epoch of the last change)."""
+TotalBonded = StorageMap(NAME, "TotalBonded", FixedUint(1), U256, 0)
+"""role → Σ own stake in that role (what rewards are split by)."""
+TotalDelegated = StorageValue(NAME, "TotalDelegated", U256, 0)
+
+# Events
+Bonded_ = EventDecl("Bonded(address indexed who,uint8 role,uint256 amount)")
+Unbonded = EventDecl("Unbonded(address indexed who,uint256 amount,uint64 unlockEpoch)")
+Withdrawn = EventDecl("Withdrawn(address indexed who,uint256 amount)")
+Delegated = EventDecl("Delegated(address indexed delegator,address indexed node,uint256 amount)")
+Undelegated = EventDecl("Undelegated(address indexed delegator,address indexed node,uint256 amount,uint64 unlockEpoch)")
+CommissionSet = EventDecl("CommissionSet(address indexed node,uint32 perMillion,uint64 effectiveEpoch)")
+
+# Errors
+InvalidRole = ErrorDecl("InvalidRole(uint8 role)")
+AlreadyBonded = ErrorDecl("AlreadyBonded(uint8 role)")
+NotBonded = ErrorDecl("NotBonded()")
+ZeroAmount = ErrorDecl("ZeroAmount()")
+BelowMinimumStake = ErrorDecl("BelowMinimumStake(uint256 stake,uint256 minimum)")
+InsufficientStake = ErrorDecl("InsufficientStake(uint256 stake,uint256 requested)")
+NotATrainingNode = ErrorDecl("NotATrainingNode(address account)")
+CommissionTooHigh = ErrorDecl("CommissionTooHigh(uint32 perMillion)")
+CommissionCooldownActive = ErrorDecl("CommissionCooldownActive(uint64 nextChangeEpoch)")
+NothingToWithdraw = ErrorDecl("NothingToWithdraw()")
+TooManyUnlockingChunks = ErrorDecl("TooManyUnlockingChunks(uint64 maximum)")
+
+
+def current_epoch(state: State) -> int:
+    return randomness.EpochIndex.get(state)
+
+
+def minimum_stake(state: State, role: int) -> int:
+    return MinNodeStake.get(state) if role == TRAINING_NODE else MinValidatorStake.get(state)
+
+
+def get_commission(state: State, node: bytes) -> int:
+    """The commission in force this epoch."""
+    commission, pending, effective, last_change = Commission.get(state, node)
+    return pending if last_change and current_epoch(state) >= effective else commission
+
+
+def get_exposure(state: State, who: bytes) -> tuple[int, int]:
+    """(own stake, stake delegated to it)."""
+    return Bonded.get(state, who), DelegatedTo.get(state, who)
+
+
+def _take_value(state: State, env: CallEnv) -> int:
+    """The call's `value` sits in this module's account (the executive sent it there); hold it on the sender."""
+    if env.value == 0:
+        raise DispatchError(ZeroAmount)
+    balances.transfer(state, ADDRESS_, env.sender, env.value)
+    balances.hold(state, env.sender, HOLD, env.value)
+    return env.value
+
+
+def _add_unlocking(state: State, who: bytes, amount: int) -> int:
+    unlock_epoch = current_epoch(state) + UnbondingPeriod.get(state)
+    chunks = list(Unlocking.get(state, who))
+    if chunks and chunks[-1][1] == unlock_epoch:
+        chunks[-1] = (chunks[-1][0] + amount, unlock_epoch)
+    else:
+        if len(chunks) >= MaxUnlockingChunks.get(state):
+            raise DispatchError(TooManyUnlockingChunks, MaxUnlockingChunks.get(state))
+        chunks.append((amount, unlock_epoch))
+    Unlocking.set(state, who, tuple(chunks))
+    return unlock_epoch
+
+
+def _set_bonded(state: State, who: bytes, role: int, amount: int) -> None:
+    previous = Bonded.get(state, who)
+    Bonded.set(state, who, amount)
+    TotalBonded.set(state, role, TotalBonded.get(state, role) - previous + amount)
+    Role.set(state, who, role if amount else NO_ROLE)
+
+
+def call_bond(state: State, env: CallEnv, role: int) -> tuple:
+    if role not in ROLES:
+        raise DispatchError(InvalidRole, role)
+    current = Role.get(state, env.sender)
+    if current != NO_ROLE:
+        raise DispatchError(AlreadyBonded, current)
+    amount = env.value
+    if amount < minimum_stake(state, role):
+        raise DispatchError(BelowMinimumStake, amount, minimum_stake(state, role))
+    _take_value(state, env)
+    _set_bonded(state, env.sender, role, amount)
+    if role == TRAINING_NODE and Commission.get(state, env.sender) == Commission.default:
+        Commission.set(state, env.sender, (DefaultCommission.get(state), 0, 0, 0))
+    env.emit(Bonded_.to_log(ADDRESS_, env.sender, role, amount))
+    return ()
+
+
+def call_bond_extra(state: State, env: CallEnv) -> tuple:
+    role = Role.get(state, env.sender)
+    if role == NO_ROLE:
+        raise DispatchError(NotBonded)
+    amount = _take_value(state, env)
+    _set_bonded(state, env.sender, role, Bonded.get(state, env.sender) + amount)
+    env.emit(Bonded_.to_log(ADDRESS_, env.sender, role, amount))
+    return ()
+
+
+def call_unbond(state: State, env: CallEnv, amount: int) -> tuple:
+    role = Role.get(state, env.sender)
+    if role == NO_ROLE:
+        raise DispatchError(NotBonded)
+    if amount == 0:
+        raise DispatchError(ZeroAmount)
+    active = Bonded.get(state, env.sender)
+    if amount > active:
+        raise DispatchError(InsufficientStake, active, amount)
+    remaining = active - amount
+    if 0 < remaining < minimum_stake(state, role):
+        raise DispatchError(BelowMinimumStake, remaining, minimum_stake(state, role))
+    unlock_epoch = _add_unlocking(state, env.sender, amount)
+    _set_bonded(state, env.sender, role, remaining)
+    env.emit(Unbonded.to_log(ADDRESS_, env.sender, amount, unlock_epoch))
+    return ()
+
+
+def call_withdraw_unbonded(state: State, env: CallEnv) -> tuple:
+    epoch = current_epoch(state)
+    chunks = Unlocking.get(state, env.sender)
+    ready = sum(amount for amount, unlock in chunks if unlock <= epoch)
+    if ready == 0:
+        raise DispatchError(NothingToWithdraw)
+    Unlocking.set(state, env.sender, tuple(c for c in chunks if c[1] > epoch))
+    balances.release(state, env.sender, HOLD, ready)
+    env.emit(Withdrawn.to_log(ADDRESS_, env.sender, ready))
+    return ()
+
+
+def call_delegate(state: State, env: CallEnv, node: bytes) -> tuple:
+    if Role.get(state, node) != TRAINING_NODE:
+        raise DispatchError(NotATrainingNode, node)
+    key = env.sender + node
+    total = Delegation.get(state, key) + env.value
+    if total < MinDelegation.get(state):
+        raise DispatchError(BelowMinimumStake, total, MinDelegation.get(state))
+    amount = _take_value(state, env)
+    Delegation.set(state, key, total)
+    DelegatedTo.set(state, node, DelegatedTo.get(state, node) + amount)
+    TotalDelegated.set(state, TotalDelegated.get(state) + amount)
+    env.emit(Delegated.to_log(ADDRESS_, env.sender, node, amount))
+    return ()
+
+
+def call_undelegate(state: State, env: CallEnv, node: bytes, amount: int) -> tuple:
+    if amount == 0:
+        raise DispatchError(ZeroAmount)
+    key = env.sender + node
+    delegated = Delegation.get(state, key)
+    if amount > delegated:
+        raise DispatchError(InsufficientStake, delegated, amount)
+    remaining = delegated - amount
+    if 0 < remaining < MinDelegation.get(state):
+        raise DispatchError(BelowMinimumStake, remaining, MinDelegation.get(state))
+    unlock_epoch = _add_unlocking(state, env.sender, amount)
+    Delegation.set(state, key, remaining)
+    DelegatedTo.set(state, node, DelegatedTo.get(state, node) - amount)
+    TotalDelegated.set(state, TotalDelegated.get(state) - amount)
+    env.emit(Undelegated.to_log(ADDRESS_, env.sender, node, amount, unlock_epoch))
+    return ()
+
+
+def call_set_commission(state: State, env: CallEnv, per_million: int) -> tuple:
+    if Role.get(state, env.sender) != TRAINING_NODE:
+        raise DispatchError(NotATrainingNode, env.sender)
+    if per_million > PER_MILLION:
+        raise DispatchError(CommissionTooHigh, per_million)
+    epoch = current_epoch(state)
+    _, _, _, last_change = Commission.get(state, env.sender)
+    if last_change and epoch < last_change - 1 + CommissionCooldown.get(state):
+        raise DispatchError(CommissionCooldownActive, last_change - 1 + CommissionCooldown.get(state))
+    Commission.set(state, env.sender, (get_commission(state, env.sender), per_million, epoch + 1, epoch + 1))
+    env.emit(CommissionSet.to_log(ADDRESS_, env.sender, per_million, epoch + 1))
+    return ()
+
+
+def view_unlocking(state: State, who: bytes) -> tuple:
+    chunks = Unlocking.get(state, who)
+    epoch = current_epoch(state)
+    return sum(a for a, _ in chunks), sum(a for a, unlock in chunks if unlock <= epoch)
+
+
+def view_commission(state: State, node: bytes) -> tuple:
+    _, pending, effective, last_change = Commission.get(state, node)
+    return get_commission(state, node), pending if last_change else get_commission(state, node), effective
+
+
+def genesis(state: State, config: dict) -> None:
+    """Optional parameter overrides (in wei or epochs), e.g. smaller minimums on a dev chain."""
+    for key, item in (("minNodeStake", MinNodeStake), ("minValidatorStake", MinValidatorStake),
+                      ("minDelegation", MinDelegation), ("unbondingPeriod", UnbondingPeriod),
+                      ("commissionCooldown", CommissionCooldown), ("defaultCommission", DefaultCommission)):
+        if key in config:
+            item.set(state, int(config[key]))
+
+
+def check_invariants(state: State) -> None:
+    owed: dict[bytes, int] = {}
+    for who, amount in Bonded.items(state):
+        role = Role.get(state, who)
+        assert role in ROLES and amount >= minimum_stake(state, role), "a bonded account has a role and the minimum"
+        owed[who] = owed.get(who, 0) + amount
+    for who, role in Role.items(state):
+        assert Bonded.get(state, who) > 0, "a role implies a stake"
+    for who, chunks in Unlocking.items(state):
+        assert 0 < len(chunks) <= MaxUnlockingChunks.get(state) and all(a > 0 for a, _ in chunks)
+        assert [u for _, u in chunks] == sorted(set(u for _, u in chunks)), "one chunk per epoch, oldest first"
+        owed[who] = owed.get(who, 0) + sum(a for a, _ in chunks)
+    to_node: dict[bytes, int] = {}
+    for key, amount in Delegation.items(state):
+        delegator, node = key[:20], key[20:]
+        owed[delegator] = owed.get(delegator, 0) + amount
+        to_node[node] = to_node.get(node, 0) + amount
+    assert dict(DelegatedTo.items(state)) == to_node, "a node's delegated total is the sum of its delegations"
+    assert TotalDelegated.get(state) == sum(to_node.values())
+    for role in ROLES:
+        assert TotalBonded.get(state, role) == sum(a for w, a in Bonded.items(state) if Role.get(state, w) == role)
+    held = {key[:20]: amount for key, amount in balances.Hold.items(state) if key[20:] == HOLD}
+    assert held == owed, "the staking hold of each account is its own, unlocking and delegated stake"
+    for node, (commission, pending, _, _) in Commission.items(state):
+        assert commission <= PER_MILLION and pending <= PER_MILLION
+
+
+MODULE = Module(
+    name=NAME,
+    address=ADDRESS_,
+    calls=(
+        CallDecl("bond(uint8 role)", call_bond, weight=30_000, payable=True),
+        CallDecl("bondExtra()", call_bond_extra, weight=25_000, payable=True),
+        CallDecl("unbond(uint256 amount)", call_unbond, weight=30_000),
+        CallDecl("withdrawUnbonded()", call_withdraw_unbonded, weight=25_000),
+        CallDecl("delegate(address node)", call_delegate, weight=30_000, payable=True),
+        CallDecl("undelegate(address node,uint256 amount)", call_undelegate, weight=30_000),
+        CallDecl("setCommission(uint32 perMillion)", call_set_commission, weight=15_000),
+    ),
+    views=(
+        ViewDecl("stakeOf(address account)", lambda state, who: (Bonded.get(state, who),), ("uint256",)),
+        ViewDecl("roleOf(address account)", lambda state, who: (Role.get(state, who),), ("uint8",)),
+        ViewDecl("exposureOf(address account)", lambda state, who: get_exposure(state, who), ("uint256", "uint256")),
+        ViewDecl("delegationOf(address delegator,address node)",
+                 lambda state, delegator, node: (Delegation.get(state, delegator + node),), ("uint256",)),
+        ViewDecl("unlockingOf(address account)", view_unlocking, ("uint256", "uint256")),
+        ViewDecl("commissionOf(address node)", view_commission, ("uint32", "uint32", "uint64")),
+        ViewDecl("totalBonded(uint8 role)", lambda state, role: (TotalBonded.get(state, role),), ("uint256",)),
+        ViewDecl("totalDelegated()", lambda state: (TotalDelegated.get(state),), ("uint256",)),
+    ),
+    events=(Bonded_, Unbonded, Withdrawn, Delegated, Undelegated, CommissionSet),
+    errors=(InvalidRole, AlreadyBonded, NotBonded, ZeroAmount, BelowMinimumStake, InsufficientStake, NotATrainingNode,
+            CommissionTooHigh, CommissionCooldownActive, NothingToWithdraw, TooManyUnlockingChunks,
+            balances.InsufficientBalance),
+    storage=(MinNodeStake, MinValidatorStake, MinDelegation, UnbondingPeriod, MaxUnlockingChunks, CommissionCooldown,
+             DefaultCommission, Role, Bonded, Unlocking, Delegation, DelegatedTo, Commission, TotalBonded,
+             TotalDelegated),
+    parameters={"MinNodeStake": MinNodeStake, "MinValidatorStake": MinValidatorStake, "MinDelegation": MinDelegation,
+                "UnbondingPeriod": UnbondingPeriod, "MaxUnlockingChunks": MaxUnlockingChunks,
+                "CommissionCooldown": CommissionCooldown, "DefaultCommission": DefaultCommission},
+    genesis=genesis,
+    check_invariants=check_invariants,
+)
