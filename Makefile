@@ -2,15 +2,32 @@
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 SYSTEM_PYTHON ?= python3
+NPM ?= npm
+# npm packages, each from its committed package-lock.json (npm ci), stamped like .venv.
+ETHERS_TEST := tests/rpc/ethers
+ANVIL := bench/anvil
 
 .PHONY: install dev test bench vectors clean
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed $(ETHERS_TEST)/node_modules/.installed
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	$(SYSTEM_PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $@
+
+# ethers v6 for tests/rpc/test_ethers.py (which skips only where there is no node).
+$(ETHERS_TEST)/node_modules/.installed: $(ETHERS_TEST)/package-lock.json $(ETHERS_TEST)/package.json
+	@if command -v node >/dev/null && command -v $(NPM) >/dev/null; then \
+		$(NPM) ci --prefix $(ETHERS_TEST) --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "make install: no node/npm on PATH, so the ethers end-to-end test will be skipped"; fi
+
+# anvil, the baseline of bench/rpc_throughput.py: the registry package @foundry-rs/anvil-linux-amd64
+# ships the binary (the @foundry-rs/anvil wrapper cannot be locked for `npm ci` here: its other
+# platforms' packages are not on the registry this project reaches). Install scripts are not run.
+$(ANVIL)/node_modules/.installed: $(ANVIL)/package-lock.json $(ANVIL)/package.json
+	$(NPM) ci --prefix $(ANVIL) --no-audit --no-fund --loglevel=error --ignore-scripts
 	touch $@
 
 dev: install
@@ -19,11 +36,11 @@ dev: install
 test: install
 	$(PYTHON) -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
-bench: install
+bench: install $(ANVIL)/node_modules/.installed
 	$(PYTHON) -m bench
 
 vectors: install
 	$(PYTHON) -m tests.conformance.generate
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis $(ETHERS_TEST)/node_modules $(ANVIL)/node_modules

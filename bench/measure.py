@@ -8,6 +8,7 @@
 2. Peak resident memory of each run (each runs in its own process).
 3. Time to open a data dir holding 100,000 funded accounts, against the time to read the
    same number of keys from a fresh plyvel database (the floor for any LevelDB node).
+4. ECVRF prove and verify per second, beside ECDSA sign and recover from the same library.
 
 Never part of `make test`: figures depend on the machine.
 """
@@ -20,6 +21,7 @@ import tempfile
 import time
 
 from .pyevm_baseline import make_transfer_workload, run_pyevm_baseline
+from .vrf import measure as measure_vrf
 
 
 def _child(queue, fn, args):
@@ -154,4 +156,12 @@ def main(argv=None) -> None:
     print(row(f"open data dir, {args.accounts:,} accounts", opened["open_s"] * 1000, opened["plyvel_open_s"] * 1000, "ms",
               "bare plyvel open + read"))
     print(f"{'(genesis build for those accounts, once)':<44} {opened['genesis_build_s']:>12,.1f} s")
+
+    vrf = in_child(measure_vrf)
+    print(row("ECVRF prove/s, one core", vrf["prove"], vrf["sign"], "op/s", "ECDSA sign (coincurve)"))
+    print(row("ECVRF verify/s, one core", vrf["verify"], vrf["recover"], "op/s", "ECDSA recover (coincurve)"))
+
+    print()
+    from .rpc_throughput import report as rpc_throughput_report
+    rpc_throughput_report()  # 2,000 transfers over JSON-RPC: flockchain dev against anvil (bench/rpc_throughput.py)
 

@@ -4,8 +4,9 @@ Layout (one key space, one-byte prefixes):
 
     h ++ block hash     → header RLP              n ++ number(8)  → canonical block hash
     b ++ block hash     → body: RLP list of raw transactions
-    r ++ block hash     → RLP list of [receipt, gas used, effective gas price, return data, revert data]
-    t ++ tx hash        → RLP [block hash, index]
+    r ++ block hash ++ index(4) → RLP [receipt, gas used, effective gas price, return data, revert data,
+                          block-wide index of the receipt's first log] (one read per receipt)
+    t ++ tx hash        → RLP [block hash, index, raw transaction]
     s ++ storage key    → value of the head state (flat, for fast reads and prefix scans)
     u ++ number(8)      → undo record of a canonical block: RLP list of [storage key, value
                           before the block] for every key the block changed (empty = absent)
@@ -49,6 +50,20 @@ class StoredReceipt:
     effective_gas_price: int
     return_data: bytes
     revert_data: bytes
+    first_log_index: int
+
+    @classmethod
+    def decode(cls, block_hash: bytes, index: int, data: bytes) -> "StoredReceipt":
+        receipt, gas, price, returned, reverted, first_log = rlp.decode(data)
+        return cls(block_hash, index, Receipt.decode(receipt), int.from_bytes(gas, "big"), int.from_bytes(price, "big"),
+                   returned, reverted, int.from_bytes(first_log, "big"))
+
+
+@dataclass(frozen=True)
+class StoredTransaction:
+    block_hash: bytes
+    index: int
+    raw: bytes
 
 
 class DataDirError(Exception):
@@ -92,6 +107,8 @@ class ChainDB:
         return Header.decode(data) if data else None
 
     def get_canonical_hash(self, number: int) -> bytes | None:
+        if not 0 <= number < 2**64:
+            return None
         return self.db.get(b"n" + _number_key(number))
 
     def get_block(self, block_hash: bytes) -> Block | None:
@@ -101,18 +118,24 @@ class ChainDB:
         return Block(header, tuple(rlp.decode(self.db.get(b"b" + block_hash))))
 
     def get_receipts(self, block_hash: bytes) -> list[StoredReceipt]:
-        data = self.db.get(b"r" + block_hash)
-        if data is None:
-            return []
-        return [StoredReceipt(block_hash, i, Receipt.decode(r), int.from_bytes(g, "big"), int.from_bytes(p, "big"), ret, rev)
-                for i, (r, g, p, ret, rev) in enumerate(rlp.decode(data))]
+        prefix = b"r" + block_hash
+        return [StoredReceipt.decode(block_hash, int.from_bytes(key[-4:], "big"), data)
+                for key, data in self.db.iterator(prefix=prefix)]
 
-    def get_transaction_location(self, tx_hash: bytes) -> tuple[bytes, int] | None:
+    def get_receipt(self, block_hash: bytes, index: int) -> StoredReceipt | None:
+        data = self.db.get(b"r" + block_hash + index.to_bytes(4, "big"))
+        return None if data is None else StoredReceipt.decode(block_hash, index, data)
+
+    def get_transaction(self, tx_hash: bytes) -> StoredTransaction | None:
         data = self.db.get(b"t" + tx_hash)
         if data is None:
             return None
-        block_hash, index = rlp.decode(data)
-        return block_hash, int.from_bytes(index, "big")
+        block_hash, index, raw = rlp.decode(data)
+        return StoredTransaction(block_hash, int.from_bytes(index, "big"), raw)
+
+    def get_transaction_location(self, tx_hash: bytes) -> tuple[bytes, int] | None:
+        stored = self.get_transaction(tx_hash)
+        return None if stored is None else (stored.block_hash, stored.index)
 
     # state
     def get_state(self, key: bytes) -> bytes | None:
@@ -174,10 +197,10 @@ class ChainDB:
                     raise RewindError(f"block {number} has no undo record")
                 for key, previous in rlp.decode(undo):
                     restored[key] = previous
-                for raw in rlp.decode(self.db.get(b"b" + block_hash)):
+                for index, raw in enumerate(rlp.decode(self.db.get(b"b" + block_hash))):
                     batch.delete(b"t" + keccak256(raw))
-                for key in (b"h" + block_hash, b"b" + block_hash, b"r" + block_hash, b"n" + number_key,
-                            b"u" + number_key):
+                    batch.delete(b"r" + block_hash + index.to_bytes(4, "big"))
+                for key in (b"h" + block_hash, b"b" + block_hash, b"n" + number_key, b"u" + number_key):
                     batch.delete(key)
             for key, previous in restored.items():
                 if previous:
@@ -193,12 +216,13 @@ class ChainDB:
         batch.put(b"h" + block_hash, block.header.encode())
         batch.put(b"b" + block_hash, rlp_encode(list(block.transactions)))
         batch.put(b"n" + _number_key(block.header.number), block_hash)
-        receipts = []
+        first_log = 0
         for index, item in enumerate(applied):
-            batch.put(b"t" + item.transaction.hash, rlp_encode([block_hash, encode_uint(index)]))
-            receipts.append([item.receipt.encode(), encode_uint(item.gas_used), encode_uint(item.effective_gas_price),
-                             item.return_data, item.revert_data])
-        batch.put(b"r" + block_hash, rlp_encode(receipts))
+            batch.put(b"t" + item.transaction.hash, rlp_encode([block_hash, encode_uint(index), item.transaction.raw]))
+            batch.put(b"r" + block_hash + index.to_bytes(4, "big"), rlp_encode([
+                item.receipt.encode(), encode_uint(item.gas_used), encode_uint(item.effective_gas_price),
+                item.return_data, item.revert_data, encode_uint(first_log)]))
+            first_log += len(item.receipt.logs)
 
 
 class NodeStore:

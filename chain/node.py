@@ -135,12 +135,9 @@ class Node:
         block_hash = self.db.get_canonical_hash(number)
         return self.db.get_header(block_hash) if block_hash else None
 
-    def get_receipt(self, tx_hash: bytes) -> tuple[Block, StoredReceipt] | None:
+    def get_receipt(self, tx_hash: bytes) -> StoredReceipt | None:
         location = self.db.get_transaction_location(tx_hash)
-        if location is None:
-            return None
-        block_hash, index = location
-        return self.db.get_block(block_hash), self.db.get_receipts(block_hash)[index]
+        return None if location is None else self.db.get_receipt(*location)
 
     # transactions
     def submit_transaction(self, raw: bytes) -> Transaction:

@@ -185,20 +185,20 @@ def submit(ctx, raw: bytes) -> Transaction:
 @registry.method("eth_getTransactionReceipt", (Param("hash", HASH),), "receipt or null")
 def eth_get_transaction_receipt(ctx, tx_hash):
     """The receipt of an included transaction, or null."""
-    found = ctx.node.db.get_transaction_location(tx_hash)
-    if found is None:
+    stored = ctx.node.db.get_transaction(tx_hash)
+    if stored is None:
         return None
-    block = ctx.node.db.get_block(found[0])
-    return receipt_json(block, ctx.node.db.get_receipts(block.hash), found[1])
+    header = ctx.node.db.get_header(stored.block_hash)
+    return receipt_json(header, ctx.node.db.get_receipt(stored.block_hash, stored.index), stored.raw)
 
 
 @registry.method("eth_getTransactionByHash", (Param("hash", HASH),), "transaction or null")
 def eth_get_transaction_by_hash(ctx, tx_hash):
     """An included or pending transaction, or null."""
-    location = ctx.node.db.get_transaction_location(tx_hash)
-    if location is not None:
-        block = ctx.node.db.get_block(location[0])
-        return transaction_json(decode_transaction(block.transactions[location[1]]), block, location[1])
+    stored = ctx.node.db.get_transaction(tx_hash)
+    if stored is not None:
+        header = ctx.node.db.get_header(stored.block_hash)
+        return transaction_json(decode_transaction(stored.raw), header, stored.index)
     pending = ctx.node.pool.by_hash.get(tx_hash)
     return transaction_json(pending) if pending else None
 
@@ -241,7 +241,7 @@ def eth_get_block_transaction_count_by_hash(ctx, block_hash):
 def _transaction_at(block: Block | None, index: int):
     if block is None or index >= len(block.transactions):
         return None
-    return transaction_json(decode_transaction(block.transactions[index]), block, index)
+    return transaction_json(decode_transaction(block.transactions[index]), block.header, index)
 
 
 @registry.method("eth_getTransactionByBlockNumberAndIndex", (Param("block", BLOCK), Param("index", QUANTITY)),
@@ -265,7 +265,7 @@ def eth_get_block_receipts(ctx, block):
     if found is None:
         return None
     receipts = ctx.node.db.get_receipts(found.hash)
-    return [receipt_json(found, receipts, i) for i in range(len(receipts))]
+    return [receipt_json(found.header, stored, raw) for stored, raw in zip(receipts, found.transactions)]
 
 
 @registry.method("eth_getStorageAt", (Param("address", ADDRESS), Param("slot", QUANTITY), Param("block", BLOCK, "latest")),

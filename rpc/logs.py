@@ -8,11 +8,12 @@ Blocks whose header bloom cannot contain a match are skipped without reading rec
 from dataclasses import dataclass
 
 from runtime.blocks import Block, compute_logs_bloom
+from runtime.crypto import keccak256
 from runtime.module import Log
 
 from .errors import LIMIT_EXCEEDED, RpcError, invalid_params
 from .params import ParamType, parse_address, parse_block_tag, parse_hash
-from .views import block_logs, log_json, resolve_header
+from .views import receipt_logs, resolve_header
 
 MAX_BLOCK_RANGE = 10_000
 MAX_LOGS = 10_000
@@ -83,8 +84,12 @@ LOG_FILTER = ParamType("filter", parse_log_filter)
 def logs_in_block(node, block: Block, log_filter: LogFilter) -> list[dict]:
     if not log_filter.may_match(block.header.logs_bloom):
         return []
-    receipts = node.db.get_receipts(block.hash)
-    return [log_json(block, i, n, log) for i, n, log in block_logs(block, receipts) if log_filter.matches(log)]
+    found = []
+    for stored, raw in zip(node.db.get_receipts(block.hash), block.transactions):
+        if any(log_filter.matches(log) for log in stored.receipt.logs):
+            found.extend(log for log, entry in zip(receipt_logs(block.header, keccak256(raw), stored), stored.receipt.logs)
+                         if log_filter.matches(entry))
+    return found
 
 
 def block_range(node, log_filter: LogFilter) -> range:

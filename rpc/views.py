@@ -40,7 +40,7 @@ def header_json(header: Header, size: int) -> dict:
     }
 
 
-def transaction_json(tx: Transaction, block: Block | None = None, index: int | None = None) -> dict:
+def transaction_json(tx: Transaction, header: Header | None = None, index: int | None = None) -> dict:
     result = {
         "hash": to_data(tx.hash), "type": to_hex(tx.tx_type), "chainId": to_hex(tx.chain_id), "nonce": to_hex(tx.nonce),
         "from": to_data(tx.sender), "to": to_data(tx.to) if tx.to else None, "value": to_hex(tx.value),
@@ -55,48 +55,41 @@ def transaction_json(tx: Transaction, block: Block | None = None, index: int | N
     if tx.tx_type == DYNAMIC_FEE:
         result["maxFeePerGas"] = to_hex(tx.max_fee_per_gas)
         result["maxPriorityFeePerGas"] = to_hex(tx.max_priority_fee_per_gas)
-    if block is not None:
-        result.update(blockHash=to_data(block.hash), blockNumber=to_hex(block.header.number),
+    if header is not None:
+        result.update(blockHash=to_data(header.hash), blockNumber=to_hex(header.number),
                       transactionIndex=to_hex(index),
-                      gasPrice=to_hex(tx.effective_gas_price(block.header.base_fee_per_gas)))
+                      gasPrice=to_hex(tx.effective_gas_price(header.base_fee_per_gas)))
     return result
 
 
 def block_json(block: Block, full: bool) -> dict:
     result = header_json(block.header, len(block.encode()))
     txs = [decode_transaction(raw) for raw in block.transactions] if full else None
-    result["transactions"] = ([transaction_json(tx, block, i) for i, tx in enumerate(txs)] if full
+    result["transactions"] = ([transaction_json(tx, block.header, i) for i, tx in enumerate(txs)] if full
                               else [to_data(keccak256(raw)) for raw in block.transactions])
     return result
 
 
-def block_logs(block: Block, receipts: list[StoredReceipt]) -> list[tuple[int, int, Log]]:
-    """(transaction index, block-wide log index, log) for every log of a block, in order."""
-    logs, log_index = [], 0
-    for stored in receipts:
-        for log in stored.receipt.logs:
-            logs.append((stored.index, log_index, log))
-            log_index += 1
-    return logs
-
-
-def log_json(block: Block, tx_index: int, log_index: int, log: Log, removed: bool = False) -> dict:
+def log_json(header: Header, tx_hash: bytes, tx_index: int, log_index: int, log: Log, removed: bool = False) -> dict:
     return {"address": to_data(log.address), "topics": [to_data(t) for t in log.topics], "data": to_data(log.data),
-            "blockHash": to_data(block.hash), "blockNumber": to_hex(block.header.number),
-            "transactionHash": to_data(keccak256(block.transactions[tx_index])),
-            "transactionIndex": to_hex(tx_index), "logIndex": to_hex(log_index), "removed": removed}
+            "blockHash": to_data(header.hash), "blockNumber": to_hex(header.number),
+            "transactionHash": to_data(tx_hash), "transactionIndex": to_hex(tx_index), "logIndex": to_hex(log_index),
+            "removed": removed}
 
 
-def receipt_json(block: Block, receipts: list[StoredReceipt], index: int) -> dict:
-    stored = receipts[index]
-    tx = decode_transaction(block.transactions[index])
-    logs = [log_json(block, i, n, log) for i, n, log in block_logs(block, receipts) if i == index]
-    common = {"blockHash": to_data(block.hash), "blockNumber": to_hex(block.header.number),
-              "transactionHash": to_data(tx.hash), "transactionIndex": to_hex(index)}
+def receipt_logs(header: Header, tx_hash: bytes, stored: StoredReceipt) -> list[dict]:
+    return [log_json(header, tx_hash, stored.index, stored.first_log_index + i, log)
+            for i, log in enumerate(stored.receipt.logs)]
+
+
+def receipt_json(header: Header, stored: StoredReceipt, raw_transaction: bytes) -> dict:
+    tx = decode_transaction(raw_transaction)
+    common = {"blockHash": to_data(header.hash), "blockNumber": to_hex(header.number),
+              "transactionHash": to_data(tx.hash), "transactionIndex": to_hex(stored.index)}
     return dict(common, **{
         "from": to_data(tx.sender), "to": to_data(tx.to) if tx.to else None, "contractAddress": None,
         "cumulativeGasUsed": to_hex(stored.receipt.cumulative_gas_used), "gasUsed": to_hex(stored.gas_used),
-        "effectiveGasPrice": to_hex(stored.effective_gas_price), "logs": logs,
+        "effectiveGasPrice": to_hex(stored.effective_gas_price), "logs": receipt_logs(header, tx.hash, stored),
         "logsBloom": to_data(stored.receipt.logs_bloom), "type": to_hex(tx.tx_type),
         "status": to_hex(stored.receipt.status),
     })

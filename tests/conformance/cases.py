@@ -12,10 +12,10 @@ from dataclasses import dataclass, replace
 from eth_abi import encode as abi_encode
 
 from runtime.blocks import Block
-from runtime.exceptions import InvalidBlock
 from runtime.crypto import keccak256
+from runtime.exceptions import InvalidBlock
 from runtime.executive import build_block
-from runtime.modules import balances, randomness, system
+from runtime.modules import balances, gmflock, randomness, system
 from runtime.transactions import ACCESS_LIST, DYNAMIC_FEE, LEGACY, decode_transaction, sign_transaction
 from tests.runtime.harness import ACCOUNTS, AUTHORITY, CHAIN_ID, MemoryChain, seal, transfer
 
@@ -298,6 +298,136 @@ def case_invalid_slot() -> Vector:
     b.author(slot=7)
     block = b.next_block_at(7)
     return b.invalid("invalid_slot", "slots strictly increase", block)
+
+
+# gmflock (spec/modules/gmflock.md): vectors under vectors/gmflock/
+
+
+GM_DAY = 86_400
+GM_LOCK = next(c for c in gmflock.MODULE.calls if c.name == "lock")
+GM_UNLOCK = next(c for c in gmflock.MODULE.calls if c.name == "unlock")
+
+
+@dataclass(frozen=True)
+class GmflockVector(Vector):
+    folder = "gmflock"
+
+
+def gmflock_vector(vector: Vector) -> GmflockVector:
+    return GmflockVector(**vars(vector))
+
+
+def gm_lock(sender: int, nonce: int, value: int, days: int) -> bytes:
+    return transfer(sender, nonce, gmflock.ADDRESS_, value, gas=200_000,
+                    data=GM_LOCK.selector + abi_encode(["uint256"], [days]))
+
+
+def gm_unlock(sender: int, nonce: int, lock_id: int) -> bytes:
+    return transfer(sender, nonce, gmflock.ADDRESS_, 0, gas=200_000,
+                    data=GM_UNLOCK.selector + abi_encode(["uint256"], [lock_id]))
+
+
+def gm_author_at(b: CaseBuilder, timestamp: int, *raws: bytes):
+    """CaseBuilder.author at a chosen block timestamp (lock expiry is block time)."""
+    outcome, rejected = b.chain.author([decode_transaction(raw) for raw in raws], timestamp=timestamp)
+    assert not rejected, rejected
+    b.blocks.append(outcome.block.encode())
+    b.receipts.append(tuple(a.receipt.encode() for a in outcome.applied))
+    return outcome
+
+
+def gm_reverts(outcome, *revert_data: bytes) -> None:
+    assert [a.receipt.status for a in outcome.applied] == [0] * len(revert_data)
+    assert [a.revert_data for a in outcome.applied] == list(revert_data)
+
+
+def case_gmflock_lock_durations() -> Vector:
+    b = CaseBuilder()
+    n = 10**18
+    days = (1, 30, 31, 364, 365)
+    outcome = b.author(*(gm_lock(i, 0, n, t) for i, t in enumerate(days)), gm_lock(0, 1, 1, 365))
+    assert [a.receipt.status for a in outcome.applied] == [1] * 6
+    state = b.chain.state()
+    expected = [n, n, n + 6 * 10**15, 3_004 * 10**15, 3_010 * 10**15]
+    assert [gmflock.balance_of(state, ACCOUNTS[i].address) for i in range(1, 5)] == expected[1:]
+    assert gmflock.balance_of(state, ACCOUNTS[0].address) == n + 3, "1 wei for 365 days: 1 + 219·335 // 36500"
+    assert gmflock.total_supply(state) == sum(expected) + 3
+    assert balances.get_held(state, ACCOUNTS[0].address, b"gmflock") == n + 1
+    return gmflock_vector(b.valid("gmflock_lock_durations",
+                                  "lock 1 FLOCK for 1, 30, 31, 364, 365 days and 1 wei for 365: "
+                                  "m = n + n·219·(t − 30) // 36500, value held, Locked emitted"))
+
+
+def case_gmflock_unlock_after_expiry() -> Vector:
+    b = CaseBuilder()
+    first = b.author(gm_lock(1, 0, 5 * 10**18, 1), gm_lock(2, 0, 10**18, 40))
+    unlock_at = first.block.header.timestamp + GM_DAY
+    outcome = gm_author_at(b, unlock_at, gm_unlock(1, 1, 0))
+    assert outcome.applied[0].receipt.status == 1 and len(outcome.applied[0].receipt.logs) == 2
+    state = b.chain.state()
+    owner = ACCOUNTS[1].address
+    assert gmflock.balance_of(state, owner) == 0 and balances.get_held(state, owner, b"gmflock") == 0
+    assert gmflock.balance_of_at(state, owner, first.block.header.number) == 5 * 10**18
+    assert gmflock.total_supply(state) == 10**18 + 10**18 * 219 * 10 // 36_500
+    return gmflock_vector(b.valid("gmflock_unlock_after_expiry",
+                                  "unlock at exactly unlockAt releases the hold, burns the gmFLOCK, emits "
+                                  "balances Transfer and Unlocked; checkpoints keep the past balance"))
+
+
+def case_gmflock_checkpoint_once_per_block() -> Vector:
+    b = CaseBuilder()
+    first = b.author(gm_lock(3, 0, 10**18, 1))
+    outcome = gm_author_at(b, first.block.header.timestamp + GM_DAY, gm_lock(3, 1, 2 * 10**18, 2),
+                           gm_unlock(3, 2, 0), gm_lock(3, 3, 10**18, 3))
+    assert [a.receipt.status for a in outcome.applied] == [1, 1, 1]
+    state = b.chain.state()
+    owner = ACCOUNTS[3].address
+    assert gmflock.CheckpointCount.get(state, owner) == 2 and gmflock.CheckpointCount.get(state, b"") == 2
+    assert gmflock.balance_of_at(state, owner, outcome.block.header.number) == 3 * 10**18
+    return gmflock_vector(b.valid("gmflock_checkpoint_once_per_block",
+                                  "three changes in one block overwrite that block's checkpoint"))
+
+
+def case_gmflock_lock_zero_amount() -> Vector:
+    b = CaseBuilder()
+    gm_reverts(b.author(gm_lock(4, 0, 0, 30)), gmflock.ZeroAmount.encode())
+    return gmflock_vector(b.valid("gmflock_lock_zero_amount", "lock with no value fails with ZeroAmount()"))
+
+
+def case_gmflock_lock_invalid_duration() -> Vector:
+    b = CaseBuilder()
+    gm_reverts(b.author(gm_lock(4, 0, 10**18, 0), gm_lock(4, 1, 10**18, 366), gm_lock(4, 2, 0, 2**256 - 1)),
+               gmflock.InvalidDuration.encode(0), gmflock.InvalidDuration.encode(366),
+               gmflock.InvalidDuration.encode(2**256 - 1))
+    assert balances.get_account(b.chain.state(), ACCOUNTS[4].address).reserved == 0
+    return gmflock_vector(b.valid("gmflock_lock_invalid_duration",
+                                  "0 or 366 days fail with InvalidDuration, checked before the amount"))
+
+
+def case_gmflock_unlock_unknown_lock() -> Vector:
+    b = CaseBuilder()
+    b.author(gm_lock(5, 0, 10**18, 1))
+    gm_reverts(gm_author_at(b, b.chain.head.timestamp + 2 * GM_DAY, gm_unlock(5, 1, 1), gm_unlock(6, 0, 0)),
+               gmflock.UnknownLock.encode(1), gmflock.UnknownLock.encode(0))
+    return gmflock_vector(b.valid("gmflock_unlock_unknown_lock",
+                                  "an id past the sender's LockCount (another owner's lock included) is unknown"))
+
+
+def case_gmflock_unlock_not_expired() -> Vector:
+    b = CaseBuilder()
+    first = b.author(gm_lock(5, 0, 10**18, 1))
+    unlock_at = first.block.header.timestamp + GM_DAY
+    gm_reverts(gm_author_at(b, unlock_at - 1, gm_unlock(5, 1, 0)), gmflock.LockNotExpired.encode(unlock_at))
+    return gmflock_vector(b.valid("gmflock_unlock_not_expired", "one second before unlockAt: LockNotExpired(unlockAt)"))
+
+
+def case_gmflock_unlock_already_unlocked() -> Vector:
+    b = CaseBuilder()
+    first = b.author(gm_lock(6, 0, 10**18, 1))
+    outcome = gm_author_at(b, first.block.header.timestamp + GM_DAY, gm_unlock(6, 1, 0), gm_unlock(6, 2, 0))
+    assert outcome.applied[0].receipt.status == 1
+    assert outcome.applied[1].revert_data == gmflock.AlreadyUnlocked.encode(0)
+    return gmflock_vector(b.valid("gmflock_unlock_already_unlocked", "a lock unlocks once: AlreadyUnlocked(lockId)"))
 
 
 CASES = [value for name, value in sorted(globals().items()) if name.startswith("case_")]

@@ -1,0 +1,323 @@
+"""End-to-end transfer throughput over JSON-RPC: flockchain dev against anvil, in the same run.
+
+2,000 EIP-1559 transfers from the ten dev accounts (the mnemonic both nodes fund, chain id
+31337 for both) are signed once, untimed; the same bytes go to each node over HTTP on
+loopback, in JSON-RPC batches of 100 `eth_sendRawTransaction`, one batch after another on
+one keep-alive connection. The clock starts just after the node seals a block (so each node
+gets a whole block period for the load) and runs until every transaction has a receipt; the
+figure is transactions included per second, the median of three rounds, each on a fresh
+node. Both nodes seal a block every second:
+
+    flockchain dev --block-time 1                     (the stock dev chain spec: 30M gas a block,
+                                                       so at most 1,428 transfers a block)
+    flockchain dev --block-time 1 --chain SPEC        (the same spec with anvil's gas limit, 1e9)
+    anvil --block-time 1 --gas-limit 1000000000       (its default automine stalls under this load)
+
+anvil is Foundry's, from npm, pinned in bench/anvil/package-lock.json and installed there by
+`make bench`: `@foundry-rs/anvil-linux-amd64`, the registry package that ships the binary
+(`@foundry-rs/anvil` is only a wrapper that pulls it in as an optional dependency, and cannot
+be locked for `npm ci` here, as its other platforms' packages are not on the registry we
+reach). The binary is run directly. On another platform the anvil half is left out.
+
+A sender's transactions are included in nonce order and a block is committed with its
+receipts, so the clock stops when every sender's account nonce (`eth_getTransactionCount`
+at "latest", ten calls in one batch, polled every 50 ms) has passed its last transaction.
+Then, untimed, every receipt is read block by block (`eth_getBlockReceipts`) and must exist
+with status 1, and one batch of 100 `eth_getTransactionReceipt` is timed, since polling
+receipts one by one is what most clients do. Each node gets `DEADLINE_SECONDS`; one that
+has not included everything by then is reported as stalled, with what it did include.
+Nodes are always stopped.
+
+    .venv/bin/python -m bench.rpc_throughput [--transfers 2000] [--batch 100] [--rounds 3]
+"""
+
+import argparse
+import json
+import os
+import platform
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+from .pyevm_baseline import make_transfer_workload
+
+ROOT = Path(__file__).resolve().parents[1]
+ANVIL_DIR = ROOT / "bench" / "anvil"
+CHAIN_ID = 31337
+BLOCK_TIME = 1
+ANVIL_GAS_LIMIT = 1_000_000_000
+STARTUP_SECONDS = 30
+DEADLINE_SECONDS = 120
+POLL_SECONDS = 0.05
+RECEIPT_BATCH = 100
+_PLATFORM_PACKAGES = {("Linux", "x86_64"): "linux-amd64", ("Linux", "aarch64"): "linux-arm64",
+                      ("Darwin", "x86_64"): "darwin-amd64", ("Darwin", "arm64"): "darwin-arm64"}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def anvil_binary() -> Path | None:
+    """anvil from bench/anvil/node_modules: the platform package's binary, else npm's wrapper."""
+    suffix = _PLATFORM_PACKAGES.get((platform.system(), platform.machine()))
+    candidates = [ANVIL_DIR / "node_modules" / "@foundry-rs" / f"anvil-{suffix}" / "bin" / "anvil"] if suffix else []
+    candidates.append(ANVIL_DIR / "node_modules" / ".bin" / "anvil")
+    return next((path for path in candidates if path.exists()), None)
+
+
+def anvil_version(binary: Path) -> str:
+    output = subprocess.run([str(binary), "--version"], capture_output=True, text=True, timeout=30).stdout
+    words = output.split()
+    return words[2] if len(words) > 2 and words[:2] == ["anvil", "Version:"] else "?"
+
+
+class Rpc:
+    """JSON-RPC over one keep-alive HTTP connection."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.session = requests.Session()
+
+    def batch(self, calls: list[tuple[str, list]]) -> list[dict]:
+        body = [{"jsonrpc": "2.0", "id": i, "method": method, "params": params}
+                for i, (method, params) in enumerate(calls)]
+        response = self.session.post(self.url, json=body, timeout=60)
+        response.raise_for_status()
+        answers = response.json()
+        if not isinstance(answers, list):
+            raise RuntimeError(f"batch refused: {answers}")
+        return sorted(answers, key=lambda answer: answer["id"])
+
+    def call(self, method: str, params: list | None = None):
+        answer = self.batch([(method, params or [])])[0]
+        if "error" in answer:
+            raise RuntimeError(f"{method}: {answer['error']}")
+        return answer["result"]
+
+    def close(self) -> None:
+        self.session.close()
+
+
+def wait_until_serving(url: str, process: subprocess.Popen, log_path: Path, name: str) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited with {process.returncode}:\n{log_path.read_text(errors='replace')[-3000:]}")
+        try:
+            answer = requests.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []},
+                                   timeout=2).json()
+            if answer.get("result") == hex(CHAIN_ID):
+                return
+        except (requests.RequestException, ValueError):
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{name} did not answer eth_chainId {hex(CHAIN_ID)} within {STARTUP_SECONDS}s")
+
+
+def stop(process: subprocess.Popen) -> None:
+    """SIGTERM, then SIGKILL after 10 s; only the process this module started."""
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
+def senders_and_final_nonces(raw_txs: list[bytes]) -> dict[str, int]:
+    """Each sender's address and the account nonce it has once all its transactions are in."""
+    from eth_account import Account
+
+    finals: dict[str, int] = {}
+    for raw in raw_txs:
+        tx = Account.recover_transaction(raw)  # the checksummed sender
+        finals[tx] = finals.get(tx, 0) + 1
+    return finals
+
+
+def drive(url: str, raw_txs: list[bytes], batch: int, finals: dict[str, int]) -> dict:
+    """Submit every transaction in batches, then wait until all are included; the figures of one node."""
+    from eth_utils import keccak
+
+    rpc = Rpc(url)
+    try:
+        hashes = ["0x" + keccak(raw).hex() for raw in raw_txs]
+        payloads = ["0x" + raw.hex() for raw in raw_txs]
+        first_block = int(rpc.call("eth_blockNumber"), 16) + 1  # also: the connection is up before the clock starts
+        nonces = [("eth_getTransactionCount", [sender, "latest"]) for sender in finals]
+        rejected: list[str] = []
+        # Start right after a block is sealed, so every node gets a whole block period to take the load.
+        aligned = time.monotonic() + 3 * BLOCK_TIME
+        while int(rpc.call("eth_blockNumber"), 16) < first_block and time.monotonic() < aligned:
+            time.sleep(0.005)
+        first_block = int(rpc.call("eth_blockNumber"), 16) + 1
+        started = time.perf_counter()
+        for first in range(0, len(payloads), batch):
+            answers = rpc.batch([("eth_sendRawTransaction", [p]) for p in payloads[first:first + batch]])
+            for offset, answer in enumerate(answers):
+                if answer.get("result") != hashes[first + offset]:
+                    rejected.append(f"tx {first + offset}: {answer.get('error') or answer.get('result')}")
+        submitted = time.perf_counter() - started
+
+        # Included means the sender's account nonce has passed it (a block commits its receipts with it).
+        deadline = started + DEADLINE_SECONDS
+        while True:
+            done = all(int(answer.get("result", "0x0"), 16) >= final
+                       for answer, final in zip(rpc.batch(nonces), finals.values()))
+            if done or time.perf_counter() >= deadline:
+                break
+            time.sleep(POLL_SECONDS)
+        seconds = time.perf_counter() - started
+
+        # Untimed: every receipt exists with status 1 (read per block), and what one receipt lookup costs.
+        wanted, included, failed, per_block = set(hashes), 0, 0, []
+        for number in range(first_block, int(rpc.call("eth_blockNumber"), 16) + 1):
+            ours = [r for r in rpc.call("eth_getBlockReceipts", [hex(number)]) or [] if r["transactionHash"] in wanted]
+            included += len(ours)
+            failed += sum(1 for r in ours if r["status"] != "0x1")
+            if ours:
+                per_block.append(len(ours))
+        stalled = not done or included < len(raw_txs)
+        lookup_ms = float("nan")
+        if not stalled:  # the first 100 sit in the first (largest) block
+            sample = hashes[:RECEIPT_BATCH]
+            timer = time.perf_counter()
+            looked_up = rpc.batch([("eth_getTransactionReceipt", [h]) for h in sample])
+            lookup_ms = (time.perf_counter() - timer) * 1000 / len(sample)
+            if not all(answer.get("result") for answer in looked_up):
+                rejected.append("eth_getTransactionReceipt missed a receipt that eth_getBlockReceipts returned")
+        return {"transfers": len(raw_txs), "included": included, "failed": failed, "rejected": rejected,
+                "stalled": stalled, "seconds": seconds, "submit_s": submitted,
+                "tx_per_s": included / seconds, "blocks": len(per_block), "largest_block": max(per_block, default=0),
+                "receipt_lookup_ms": lookup_ms}
+    finally:
+        rpc.close()
+
+
+def run_node(name: str, command: list[str], workdir: Path, raw_txs: list[bytes], batch: int,
+             finals: dict[str, int], env: dict | None = None) -> dict:
+    """Start one node on a free loopback port, drive it, stop it (always)."""
+    port = free_port()
+    log_path = workdir / "node.log"
+    with open(log_path, "wb") as log_file:
+        process = subprocess.Popen([*command, "--host", "127.0.0.1", "--port", str(port)], cwd=workdir,
+                                   stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_until_serving(url, process, log_path, name)
+        result = drive(url, raw_txs, batch, finals)
+    finally:
+        stop(process)
+    log = log_path.read_text(errors="replace")
+    result["log_errors"] = log[log.index("Traceback"):][:2000] if "Traceback" in log else ""
+    return result
+
+
+def flockchain_command(workdir: Path, gas_limit: int | None = None) -> list[str]:
+    """`flockchain dev --block-time 1` on the stock dev spec, or on a copy whose block gas limit is `gas_limit`."""
+    command = [sys.executable, "-m", "flockchain.cli", "dev", "--data-dir", str(workdir / "data"),
+               "--block-time", str(BLOCK_TIME)]
+    if gas_limit is not None:
+        from genesis.builder import load_spec
+        spec = load_spec("dev")
+        spec["genesis"]["runtime"]["system"]["blockGasLimit"] = gas_limit
+        spec_path = workdir / "dev-gas-limit.json"
+        spec_path.write_text(json.dumps(spec))
+        command += ["--chain", str(spec_path)]
+    return command
+
+
+def measure(name: str, make_command, raw_txs: list[bytes], batch: int, finals: dict[str, int], rounds: int,
+            env: dict | None = None) -> dict:
+    """`rounds` runs, each on a fresh node; the median round's figures plus every round's time."""
+    results = []
+    for round_ in range(rounds):
+        with tempfile.TemporaryDirectory(prefix="flockchain-bench-rpc-") as tmp:
+            workdir = Path(tmp)
+            results.append(run_node(name, make_command(workdir), workdir, raw_txs, batch, finals, env))
+        print(f"  {name}, round {round_ + 1}: {results[-1]['tx_per_s']:,.1f} tx/s", flush=True)
+    median = sorted(results, key=lambda r: r["tx_per_s"])[len(results) // 2]
+    return dict(median, name=name, rounds=results)
+
+
+def describe(result: dict) -> str:
+    rounds = result["rounds"]
+    stalled = [r for r in rounds if r["stalled"]]
+    def each(key: str, spec: str = "") -> str:
+        return ", ".join(format(r[key], spec) for r in rounds)
+
+    line = (f"  {result['name']}: rounds took {each('seconds', '.2f')} s over {each('blocks')} blocks "
+            f"(largest {max(r['largest_block'] for r in rounds):,}); submitting took {each('submit_s', '.2f')} s; "
+            f"one eth_getTransactionReceipt afterwards {max(r['receipt_lookup_ms'] for r in rounds):.1f} ms")
+    for r in stalled:
+        line += f"\n    STALLED: {r['included']:,}/{r['transfers']:,} included after {r['seconds']:.1f} s"
+    for r in rounds:
+        if r["rejected"]:
+            line += f"\n    {len(r['rejected'])} rejected, first: {r['rejected'][0]}"
+        if r["failed"]:
+            line += f"\n    {r['failed']} receipts with status 0"
+        if r["log_errors"]:
+            line += f"\n    node log:\n{r['log_errors']}"
+    return line
+
+
+def report(transfers: int = 2_000, batch: int = 100, rounds: int = 3) -> None:
+    """Measure both nodes and print the table rows (called at the end of bench/measure.py's main)."""
+    from .measure import row
+
+    print(f"signing {transfers:,} EIP-1559 transfers for the JSON-RPC run (untimed) ...", flush=True)
+    raw_txs, _, _ = make_transfer_workload(transfers, CHAIN_ID)
+    finals = senders_and_final_nonces(raw_txs)
+    env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONPATH=os.pathsep.join(
+        filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    print(f"sending them over JSON-RPC in batches of {batch}, {rounds} rounds per node, each on a fresh node:", flush=True)
+    ours = measure(f"flockchain dev --block-time {BLOCK_TIME}", flockchain_command, raw_txs, batch, finals, rounds, env)
+    ours_big = measure("flockchain dev, spec gas limit 1e9", lambda w: flockchain_command(w, ANVIL_GAS_LIMIT),
+                       raw_txs, batch, finals, rounds, env)
+    binary = anvil_binary()
+    theirs, version = None, None
+    if binary is None:
+        print(f"anvil is not installed under {ANVIL_DIR.relative_to(ROOT)}: `make bench` installs it "
+              "(npm ci from its package-lock.json)", flush=True)
+    else:
+        version = anvil_version(binary)
+        theirs = measure(f"anvil {version} --block-time {BLOCK_TIME} --gas-limit 1e9",
+                         lambda w: [str(binary), "--chain-id", str(CHAIN_ID), "--block-time", str(BLOCK_TIME),
+                                    "--gas-limit", str(ANVIL_GAS_LIMIT)],
+                         raw_txs, batch, finals, rounds)
+
+    print()
+    rows = [(f"JSON-RPC transfers included/s, {BLOCK_TIME} s blocks", ours),
+            ("  … dev spec at anvil's gas limit (1e9)", ours_big)]
+    for name, result in rows:
+        if theirs is not None:
+            print(row(name, result["tx_per_s"], theirs["tx_per_s"], "tx/s", f"anvil {version}, gas limit 1e9"))
+        else:
+            print(f"{name:<44} {result['tx_per_s']:>12,.1f} tx/s   (no anvil to compare with)")
+    for result in (ours, ours_big, theirs):
+        if result is not None:
+            print(describe(result))
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.rpc_throughput", description=__doc__.splitlines()[0])
+    parser.add_argument("--transfers", type=int, default=2_000)
+    parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args(argv)
+    report(args.transfers, args.batch, args.rounds)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,296 @@
+"""gmflock: lock FLOCK for 1–365 days, get non-transferable gmFLOCK that weights governance.
+
+Locking n FLOCK for t days mints m gmFLOCK, fixed at lock time (no decay), FLock's rule
+with t0 = BonusFreeDays, t1 = MaxLockDays, ε = EpsilonPercent / 100:
+
+    m = n                                              if t ≤ t0
+    m = n + n · EpsilonPercent · (t − t0) // (100 · t1)  if t0 < t ≤ t1
+
+Rounding: the bonus is floored (one integer division), so m never exceeds the exact
+n·(1 + ε·(t − t0)/t1) and falls short of it by less than 1 wei. With the defaults
+(30, 365, 219): m = n + n·219·(t − 30) // 36500, ≈ 3.01·n at 365 days.
+
+The locked FLOCK stays the owner's, as a balances hold (reason "gmflock"): reserved, not
+spendable, released by `unlock` once the block timestamp reaches the lock's `unlockAt`,
+which burns the lock's gmFLOCK. Days are `SecondsPerDay` seconds of block time, so a
+dev chain may shorten them.
+
+gmFLOCK cannot be transferred: the module has no transfer call, and a balance moves only
+by locking and unlocking. Each balance and the total supply keep checkpoints — (block
+number, value) at the end of every block that changed them, ascending, at most one per
+block (Compound's and OpenZeppelin's ERC20Votes) — so a governance snapshot at a past
+block is one binary search (`balanceOfAt`, `totalSupplyAt`) from the head's state.
+"""
+
+from dataclasses import dataclass
+
+from ..module import CallDecl, CallEnv, ErrorDecl, EventDecl, Module, ViewDecl, fail, module_address
+from ..state import State
+from ..storage import U64, RawBytes, StorageMap, StorageValue, UintTuple
+from . import balances
+
+NAME = "gmflock"
+ADDRESS_ = module_address(4)
+REASON = b"gmflock"
+"""The balances hold reason under which locked FLOCK sits."""
+DECIMALS = 18
+UINT64_MAX = 2**64 - 1
+MIN_LOCK_DAYS = 1
+
+# Parameters
+SecondsPerDay = StorageValue(NAME, "SecondsPerDay", U64, 86_400)
+BonusFreeDays = StorageValue(NAME, "BonusFreeDays", U64, 30)
+"""t0: locks of at most this many days mint gmFLOCK one for one."""
+MaxLockDays = StorageValue(NAME, "MaxLockDays", U64, 365)
+"""t1: the longest lock, and the denominator of the bonus."""
+EpsilonPercent = StorageValue(NAME, "EpsilonPercent", U64, 219)
+"""ε in hundredths (2.19)."""
+
+# Storage
+LockCount = StorageMap(NAME, "LockCount", RawBytes(), U64, 0)
+"""owner → number of locks it ever made; its lock ids are 0 … LockCount − 1."""
+Lock = StorageMap(NAME, "Lock", RawBytes(), UintTuple(4), None)
+"""owner ‖ uint64(lockId) → (amount, gmAmount, unlockAt, unlocked); kept after unlock, with unlocked = 1."""
+CheckpointCount = StorageMap(NAME, "CheckpointCount", RawBytes(), U64, 0)
+"""series → number of checkpoints; a series is an owner's address, or b"" for the total supply."""
+Checkpoint = StorageMap(NAME, "Checkpoint", RawBytes(), UintTuple(2), None)
+"""series ‖ uint64(index) → (blockNumber, value): the value at the end of that block."""
+SUPPLY = b""
+"""The series of the total supply."""
+
+# Events
+Locked = EventDecl("Locked(address indexed owner,uint256 indexed lockId,uint256 amount,uint256 gmAmount,"
+                   "uint64 unlockAt)")
+Unlocked = EventDecl("Unlocked(address indexed owner,uint256 indexed lockId,uint256 amount,uint256 gmAmount)")
+
+# Errors
+ZeroAmount = ErrorDecl("ZeroAmount()")
+InvalidDuration = ErrorDecl("InvalidDuration(uint256 durationDays)")
+UnknownLock = ErrorDecl("UnknownLock(uint256 lockId)")
+LockNotExpired = ErrorDecl("LockNotExpired(uint64 unlockAt)")
+AlreadyUnlocked = ErrorDecl("AlreadyUnlocked(uint256 lockId)")
+
+
+@dataclass(frozen=True)
+class LockInfo:
+    amount: int
+    gm_amount: int
+    unlock_at: int
+    unlocked: bool
+
+
+def u64(value: int) -> bytes:
+    return value.to_bytes(8, "big")
+
+
+def compute_gm_amount(state: State, amount: int, duration_days: int) -> int:
+    """gmFLOCK for locking `amount` for `duration_days` (the module docstring's formula, bonus floored)."""
+    max_days, free_days = MaxLockDays.get(state), BonusFreeDays.get(state)
+    if not MIN_LOCK_DAYS <= duration_days <= max_days:
+        fail(InvalidDuration, duration_days)
+    if duration_days <= free_days:
+        return amount
+    return amount + amount * EpsilonPercent.get(state) * (duration_days - free_days) // (100 * max_days)
+
+
+# Checkpoints: a series' history, ascending in block number, one entry per block at most.
+
+def record_checkpoint(state: State, series: bytes, block_number: int, value: int) -> None:
+    """The series is `value` from the end of `block_number` on; a second change in a block overwrites."""
+    count = CheckpointCount.get(state, series)
+    if count and Checkpoint.get(state, series + u64(count - 1))[0] == block_number:
+        Checkpoint.set(state, series + u64(count - 1), (block_number, value))
+        return
+    Checkpoint.set(state, series + u64(count), (block_number, value))
+    CheckpointCount.set(state, series, count + 1)
+
+
+def get_latest(state: State, series: bytes) -> int:
+    count = CheckpointCount.get(state, series)
+    return Checkpoint.get(state, series + u64(count - 1))[1] if count else 0
+
+
+def get_value_at(state: State, series: bytes, block_number: int) -> int:
+    """The value at the end of `block_number`: the last checkpoint at or before it (0 before the first).
+
+    Final only for blocks before the current one; for the current or a later block it is the
+    value so far.
+    """
+    low, high = 0, CheckpointCount.get(state, series)
+    while low < high:
+        middle = (low + high) // 2
+        if Checkpoint.get(state, series + u64(middle))[0] <= block_number:
+            low = middle + 1
+        else:
+            high = middle
+    return Checkpoint.get(state, series + u64(low - 1))[1] if low else 0
+
+
+# The API other modules (governance, rewards) read.
+
+def balance_of(state: State, who: bytes) -> int:
+    return get_latest(state, who)
+
+
+def total_supply(state: State) -> int:
+    return get_latest(state, SUPPLY)
+
+
+def balance_of_at(state: State, who: bytes, block_number: int) -> int:
+    return get_value_at(state, who, block_number)
+
+
+def total_supply_at(state: State, block_number: int) -> int:
+    return get_value_at(state, SUPPLY, block_number)
+
+
+def get_lock(state: State, owner: bytes, lock_id: int) -> LockInfo:
+    """The lock, or the call fails with UnknownLock."""
+    if lock_id >= LockCount.get(state, owner):
+        fail(UnknownLock, lock_id)
+    amount, gm_amount, unlock_at, unlocked = Lock.get(state, owner + u64(lock_id))
+    return LockInfo(amount, gm_amount, unlock_at, bool(unlocked))
+
+
+def change_balance(state: State, who: bytes, delta: int, block_number: int) -> None:
+    """Mint (delta > 0) or burn gmFLOCK, checkpointing the balance and the supply."""
+    record_checkpoint(state, who, block_number, balance_of(state, who) + delta)
+    record_checkpoint(state, SUPPLY, block_number, total_supply(state) + delta)
+
+
+# Calls
+
+def call_lock(state: State, env: CallEnv, duration_days: int) -> tuple:
+    """Lock the attached value. The executive has already moved it to this module's account;
+    it goes back to the sender and into a hold, so it stays theirs (reserved) while locked."""
+    gm_amount = compute_gm_amount(state, env.value, duration_days)
+    if env.value == 0:
+        fail(ZeroAmount)
+    unlock_at = env.timestamp + duration_days * SecondsPerDay.get(state)
+    if unlock_at > UINT64_MAX:
+        fail(InvalidDuration, duration_days)
+    owner, amount = env.sender, env.value
+    balances.transfer(state, ADDRESS_, owner, amount)
+    balances.hold(state, owner, REASON, amount)
+    lock_id = LockCount.get(state, owner)
+    LockCount.set(state, owner, lock_id + 1)
+    Lock.set(state, owner + u64(lock_id), (amount, gm_amount, unlock_at, 0))
+    change_balance(state, owner, gm_amount, env.block_number)
+    env.emit(Locked.to_log(ADDRESS_, owner, lock_id, amount, gm_amount, unlock_at))
+    return ()
+
+
+def call_unlock(state: State, env: CallEnv, lock_id: int) -> tuple:
+    """Release an expired lock's FLOCK and burn its gmFLOCK. The balances `Transfer` from this
+    module to the owner mirrors the one the lock's value emitted, so logs track free balances."""
+    owner = env.sender
+    lock = get_lock(state, owner, lock_id)
+    if lock.unlocked:
+        fail(AlreadyUnlocked, lock_id)
+    if env.timestamp < lock.unlock_at:
+        fail(LockNotExpired, lock.unlock_at)
+    Lock.set(state, owner + u64(lock_id), (lock.amount, lock.gm_amount, lock.unlock_at, 1))
+    balances.release(state, owner, REASON, lock.amount)
+    change_balance(state, owner, -lock.gm_amount, env.block_number)
+    env.emit(balances.Transfer.to_log(balances.ADDRESS_, ADDRESS_, owner, lock.amount))
+    env.emit(Unlocked.to_log(ADDRESS_, owner, lock_id, lock.amount, lock.gm_amount))
+    return ()
+
+
+# Views
+
+def view_lock_of(state: State, owner: bytes, lock_id: int) -> tuple:
+    lock = get_lock(state, owner, lock_id)
+    return lock.amount, lock.gm_amount, lock.unlock_at, lock.unlocked
+
+
+def view_gm_amount_for(state: State, amount: int, duration_days: int) -> tuple:
+    return (compute_gm_amount(state, amount, duration_days),)
+
+
+# Genesis and invariants
+
+def genesis(state: State, config: dict) -> None:
+    """config (all optional): secondsPerDay, bonusFreeDays, maxLockDays, epsilonPercent."""
+    seconds = int(config.get("secondsPerDay", SecondsPerDay.default))
+    free_days = int(config.get("bonusFreeDays", BonusFreeDays.default))
+    max_days = int(config.get("maxLockDays", MaxLockDays.default))
+    epsilon = int(config.get("epsilonPercent", EpsilonPercent.default))
+    if seconds < 1 or max_days < MIN_LOCK_DAYS or not 0 <= free_days <= max_days or epsilon < 0:
+        raise ValueError("gmflock: need secondsPerDay ≥ 1, maxLockDays ≥ 1, 0 ≤ bonusFreeDays ≤ maxLockDays, "
+                         "epsilonPercent ≥ 0")
+    SecondsPerDay.set(state, seconds)
+    BonusFreeDays.set(state, free_days)
+    MaxLockDays.set(state, max_days)
+    EpsilonPercent.set(state, epsilon)
+
+
+def check_invariants(state: State) -> None:
+    assert SecondsPerDay.get(state) >= 1 and MaxLockDays.get(state) >= MIN_LOCK_DAYS
+    assert BonusFreeDays.get(state) <= MaxLockDays.get(state)
+    live_gm: dict[bytes, int] = {}
+    live_amount: dict[bytes, int] = {}
+    ids: dict[bytes, set[int]] = {}
+    for key, (amount, gm_amount, unlock_at, unlocked) in Lock.items(state):
+        owner, lock_id = key[:20], int.from_bytes(key[20:], "big")
+        assert len(key) == 28 and amount > 0 and gm_amount >= amount and unlocked in (0, 1)
+        assert unlock_at <= UINT64_MAX
+        ids.setdefault(owner, set()).add(lock_id)
+        if not unlocked:
+            live_gm[owner] = live_gm.get(owner, 0) + gm_amount
+            live_amount[owner] = live_amount.get(owner, 0) + amount
+    counts = dict(LockCount.items(state))
+    assert {owner: set(range(count)) for owner, count in counts.items()} == ids, "lock ids are 0 … LockCount − 1"
+
+    entries: dict[bytes, list[tuple[int, int, int]]] = {}
+    for key, (block_number, value) in Checkpoint.items(state):
+        entries.setdefault(key[:-8], []).append((int.from_bytes(key[-8:], "big"), block_number, value))
+    series_counts = dict(CheckpointCount.items(state))
+    assert set(series_counts) == set(entries), "every series has a count and checkpoints"
+    for series, listed in entries.items():
+        assert len(series) in (0, 20)
+        listed.sort()
+        assert [index for index, _, _ in listed] == list(range(series_counts[series]))
+        blocks = [block_number for _, block_number, _ in listed]
+        assert all(a < b for a, b in zip(blocks, blocks[1:])), "checkpoints ascend, one per block"
+
+    owners = set(series_counts) - {SUPPLY}
+    assert set(live_gm) <= owners
+    for owner in owners:
+        assert balance_of(state, owner) == live_gm.get(owner, 0), "a balance is its live locks' gmFLOCK"
+    assert total_supply(state) == sum(live_gm.values()), "supply = Σ live locks' gmFLOCK = Σ balances"
+
+    held = {key[:20]: amount for key, amount in balances.Hold.items(state) if key[20:] == REASON}
+    assert held == live_amount, "each owner's gmflock hold is its live locks' FLOCK"
+
+
+MODULE = Module(
+    name=NAME,
+    address=ADDRESS_,
+    calls=(
+        CallDecl("lock(uint256 durationDays)", call_lock, weight=20_000, payable=True),
+        CallDecl("unlock(uint256 lockId)", call_unlock, weight=15_000),
+    ),
+    views=(
+        ViewDecl("name()", lambda state: ("gmFLOCK",), ("string",)),
+        ViewDecl("symbol()", lambda state: ("gmFLOCK",), ("string",)),
+        ViewDecl("decimals()", lambda state: (DECIMALS,), ("uint8",)),
+        ViewDecl("balanceOf(address account)", lambda state, who: (balance_of(state, who),), ("uint256",)),
+        ViewDecl("totalSupply()", lambda state: (total_supply(state),), ("uint256",)),
+        ViewDecl("balanceOfAt(address account,uint256 blockNumber)",
+                 lambda state, who, number: (balance_of_at(state, who, number),), ("uint256",)),
+        ViewDecl("totalSupplyAt(uint256 blockNumber)", lambda state, number: (total_supply_at(state, number),),
+                 ("uint256",)),
+        ViewDecl("lockOf(address owner,uint256 lockId)", view_lock_of, ("uint256", "uint256", "uint64", "bool")),
+        ViewDecl("lockCount(address owner)", lambda state, who: (LockCount.get(state, who),), ("uint256",)),
+        ViewDecl("gmAmountFor(uint256 amount,uint256 durationDays)", view_gm_amount_for, ("uint256",)),
+        ViewDecl("secondsPerDay()", lambda state: (SecondsPerDay.get(state),), ("uint64",)),
+    ),
+    events=(Locked, Unlocked),
+    errors=(ZeroAmount, InvalidDuration, UnknownLock, LockNotExpired, AlreadyUnlocked),
+    storage=(SecondsPerDay, BonusFreeDays, MaxLockDays, EpsilonPercent, LockCount, Lock, CheckpointCount, Checkpoint),
+    parameters={"SecondsPerDay": SecondsPerDay, "BonusFreeDays": BonusFreeDays, "MaxLockDays": MaxLockDays,
+                "EpsilonPercent": EpsilonPercent},
+    genesis=genesis,
+    check_invariants=check_invariants,
+)
