@@ -30,6 +30,8 @@ class DevAuthor:
         self.block_time = block_time
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
+        self._next_seal: float | None = None
+        """Deadlines advance by block_time from the first, so sealing time does not stretch the interval."""
         node.block_listeners.append(log_block)
         if on_block:
             node.block_listeners.append(on_block)
@@ -63,7 +65,11 @@ class DevAuthor:
 
     async def _step(self) -> None:
         if self.block_time is not None:
-            await asyncio.sleep(self.block_time)
+            loop = asyncio.get_running_loop()
+            if self._next_seal is None:
+                self._next_seal = loop.time() + self.block_time
+            await asyncio.sleep(max(0.0, self._next_seal - loop.time()))
+            self._next_seal = max(self._next_seal + self.block_time, loop.time())
             self.seal()
             return
         await self._wake.wait()
