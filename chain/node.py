@@ -45,8 +45,9 @@ class BlockClock:
     now: Callable[[], float] = time.time
 
     def next_timestamp(self, parent_timestamp: int) -> int:
+        """Never below the parent's, never beyond uint64 (what a header can hold)."""
         timestamp = self.pinned if self.pinned is not None else int(self.now()) + self.offset
-        return max(timestamp, parent_timestamp)
+        return min(max(timestamp, parent_timestamp), MAX_TIMESTAMP)
 
     def advance(self, seconds: int) -> int:
         """Move time forward for every later block; returns the total offset."""
@@ -62,6 +63,11 @@ class BlockClock:
         if self.pinned is not None:
             self.offset = timestamp - int(self.now())
             self.pinned = None
+
+
+MAX_TIMESTAMP = 2**64 - 1
+MAX_SNAPSHOTS = 1_000
+"""Snapshots kept; beyond it the oldest is forgotten (reverting to it then returns false)."""
 
 
 @dataclass(frozen=True)
@@ -267,6 +273,8 @@ class Node:
         snapshot_id = self._next_snapshot_id
         self._next_snapshot_id += 1
         self._snapshots[snapshot_id] = Snapshot(self.head.number, self.head.hash, self.clock.offset, self.clock.pinned)
+        if len(self._snapshots) > MAX_SNAPSHOTS:
+            del self._snapshots[min(self._snapshots)]
         return snapshot_id
 
     def revert_to_snapshot(self, snapshot_id: int) -> bool:

@@ -25,6 +25,8 @@ def flock_get_randomness(ctx, epoch):
     state = ctx.node.state()
     current = randomness.EpochIndex.get(state)
     epoch = current if epoch is None else epoch
+    if epoch >= 2**64:
+        return None
     value = randomness.RandomnessOf.get(state, epoch)
     if value is None:
         return None

@@ -115,7 +115,7 @@ class RpcServer:
         is_notification = "id" not in request
         if request.get("jsonrpc") != "2.0" or not isinstance(request.get("method"), str) \
                 or not (id_ is None or isinstance(id_, (str, int))) or isinstance(id_, bool):
-            return _error(id_ if isinstance(id_, (str, int)) else None,
+            return _error(id_ if isinstance(id_, (str, int)) and not isinstance(id_, bool) else None,
                           RpcError(INVALID_REQUEST, "invalid request: needs jsonrpc \"2.0\", a string method and a string or number id"))
         method = self.methods.get(request["method"])
         try:

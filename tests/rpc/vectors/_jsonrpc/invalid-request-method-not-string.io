@@ -1,0 +1,3 @@
+// method must be a string
+>> {"jsonrpc":"2.0","id":1,"method":42}
+<< {"jsonrpc":"2.0","id":1,"error":{"code":-32600,"message":"invalid request: needs jsonrpc \"2.0\", a string method and a string or number id"}}

@@ -1,0 +1,3 @@
+// an id must be a string, number or null: -32600 with id null
+>> {"jsonrpc":"2.0","id":{"a":1},"method":"eth_chainId"}
+<< {"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"invalid request: needs jsonrpc \"2.0\", a string method and a string or number id"}}

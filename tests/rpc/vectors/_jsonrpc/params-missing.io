@@ -1,0 +1,3 @@
+// a required parameter missing: -32602
+>> {"jsonrpc":"2.0","id":1,"method":"eth_getBalance","params":[]}
+<< {"jsonrpc":"2.0","id":1,"error":{"code":-32602,"message":"invalid params: missing parameter 0 (address)"}}

@@ -1,0 +1,3 @@
+// the head block: header and extrinsics
+>> {"jsonrpc":"2.0","id":1,"method":"chain_getBlock"}
+<< {"jsonrpc":"2.0","id":1,"result":{"block":{"header":{"parentHash":"0x0000000000000000000000000000000000000000000000000000000000000000","number":"0x0","stateRoot":"0x6f97842dad94950cd0e4c8e1f86a97cf79ea7c65d540975fcea3494e245adebd","extrinsicsRoot":"0x56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421","digest":{"author":"0x0000000000000000000000000000000000000000","slot":"0x0","vrfOutput":"0x","vrfProof":"0x","seal":"0x"},"hash":"0xd0620d92c239fc49255c7b6fabad81d811184ecf1da15924a7c5368f1d35ff1a"},"extrinsics":[]},"justifications":null}}

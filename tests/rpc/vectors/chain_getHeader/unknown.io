@@ -1,0 +1,3 @@
+// an unknown hash: null
+>> {"jsonrpc":"2.0","id":1,"method":"chain_getHeader","params":["0xabababababababababababababababababababababababababababababababab"]}
+<< {"jsonrpc":"2.0","id":1,"result":null}

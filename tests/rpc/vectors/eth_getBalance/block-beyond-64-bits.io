@@ -1,0 +1,3 @@
+// a block number of 2^64 is simply not found: -32001
+>> {"jsonrpc":"2.0","id":1,"method":"eth_getBalance","params":["0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266","0x10000000000000000"]}
+<< {"jsonrpc":"2.0","id":1,"error":{"code":-32001,"message":"block 0x10000000000000000 not found"}}

@@ -1,0 +1,3 @@
+// an unknown tag: -32602
+>> {"jsonrpc":"2.0","id":1,"method":"eth_getBlockByNumber","params":["head",false]}
+<< {"jsonrpc":"2.0","id":1,"error":{"code":-32602,"message":"invalid params: block must be a number or one of latest, pending, earliest, safe, finalized, got 'head'"}}

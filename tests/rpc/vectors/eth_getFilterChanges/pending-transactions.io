@@ -1,0 +1,11 @@
+// a pending-transaction filter collects submitted hashes
+// stateful: seals blocks; replayed from genesis between evm_snapshot and evm_revert
+// speconly-next: filter ids are random
+>> {"jsonrpc":"2.0","id":1,"method":"eth_newPendingTransactionFilter"}
+<< {"jsonrpc":"2.0","id":1,"result":"0xd3fc1f9448be1ba5307b04c1d07c6be1"}
+>> {"jsonrpc":"2.0","id":2,"method":"evm_setNextBlockTimestamp","params":[1700000000]}
+<< {"jsonrpc":"2.0","id":2,"result":null}
+>> {"jsonrpc":"2.0","id":3,"method":"eth_sendRawTransaction","params":["0x02f874827a6980843b9aca00847735940082520894a0ee7a142d267c1f36714e4a8f75612f20a79720880de0b6b3a764000080c001a0939f5ffbd4bf6d2eb1b326e3f53d798ea27986587ea84763113b3c140e2fc9d8a0528ee240327c4f315c266e23ea8eb34a8531df8379cbddcfae95bc317827f1f0"]}
+<< {"jsonrpc":"2.0","id":3,"result":"0x147f4a95a7e50e370c39652be961c01f1ff4905e9d92726b1af16c2959d29962"}
+>> {"jsonrpc":"2.0","id":4,"method":"eth_getFilterChanges","params":["0xd3fc1f9448be1ba5307b04c1d07c6be1"]}
+<< {"jsonrpc":"2.0","id":4,"result":["0x147f4a95a7e50e370c39652be961c01f1ff4905e9d92726b1af16c2959d29962"]}

@@ -1,0 +1,3 @@
+// a slot must be a quantity: -32602
+>> {"jsonrpc":"2.0","id":1,"method":"eth_getStorageAt","params":["0x0000000000000000000000000000000000000801","zero","latest"]}
+<< {"jsonrpc":"2.0","id":1,"error":{"code":-32602,"message":"invalid params: quantity must be a 0x-prefixed hex number without leading zeros, got 'zero'"}}

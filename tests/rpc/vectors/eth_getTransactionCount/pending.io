@@ -1,0 +1,3 @@
+// nothing pending at genesis
+>> {"jsonrpc":"2.0","id":1,"method":"eth_getTransactionCount","params":["0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266","pending"]}
+<< {"jsonrpc":"2.0","id":1,"result":"0x0"}

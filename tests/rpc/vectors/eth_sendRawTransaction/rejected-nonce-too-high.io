@@ -1,0 +1,3 @@
+// refused with -32003 naming the reason: a nonce 1024 ahead of the account's: too far to hold
+>> {"jsonrpc":"2.0","id":1,"method":"eth_sendRawTransaction","params":["0x02f876827a69820400843b9aca00847735940082520894a0ee7a142d267c1f36714e4a8f75612f20a79720880de0b6b3a764000080c080a07dc9c7fbd978d26827155added54f4834bdd4feb5a8f82d5006b39019e00f7eba01463a4b8b143a65dcdeffe6ccb77eaeadec0fd94c1849830cf90ad2bd348b1af"]}
+<< {"jsonrpc":"2.0","id":1,"error":{"code":-32003,"message":"NonceTooHigh: nonce 1024 is 1024 ahead of the account nonce 0; the pool holds at most 1024 ahead","data":{"reason":"NonceTooHigh"}}}

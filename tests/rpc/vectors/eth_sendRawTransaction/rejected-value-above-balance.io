@@ -1,0 +1,3 @@
+// refused with -32003 naming the reason: value beyond the sender's balance
+>> {"jsonrpc":"2.0","id":1,"method":"eth_sendRawTransaction","params":["0x02f876827a6980843b9aca00847735940082520894a0ee7a142d267c1f36714e4a8f75612f20a797208a043c33c193756480000080c080a03f1618cecdd88890129a46ed67450c3ae2dfc1a780eb1fe783d88437f5c043b0a0683688fd1be44454a0884bb357bf703287c48bca7bd3a0341fabb3901bd915df"]}
+<< {"jsonrpc":"2.0","id":1,"error":{"code":-32003,"message":"InsufficientFunds: balance 10000000000000000000000 cannot pay gas limit \u00d7 max fee + value = 20000000042000000000000","data":{"reason":"InsufficientFunds"}}}

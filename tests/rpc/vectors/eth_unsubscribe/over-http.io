@@ -1,0 +1,3 @@
+// no subscriptions over HTTP: false
+>> {"jsonrpc":"2.0","id":1,"method":"eth_unsubscribe","params":["0xcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd"]}
+<< {"jsonrpc":"2.0","id":1,"result":false}

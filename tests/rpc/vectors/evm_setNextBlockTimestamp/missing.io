@@ -1,0 +1,3 @@
+// the timestamp is required: -32602
+>> {"jsonrpc":"2.0","id":1,"method":"evm_setNextBlockTimestamp"}
+<< {"jsonrpc":"2.0","id":1,"error":{"code":-32602,"message":"invalid params: missing parameter 0 (timestamp)"}}
