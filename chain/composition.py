@@ -5,7 +5,7 @@ conformance runner and the tests receive it from here.
 """
 
 from runtime.executive import Runtime
-from runtime.modules import balances, gmflock, randomness, staking, system
+from runtime.modules import balances, gmflock, randomness, staking, system, treasury
 
 RUNTIME = Runtime(
     modules=(
@@ -14,6 +14,7 @@ RUNTIME = Runtime(
         randomness.MODULE,
         staking.MODULE,
         gmflock.MODULE,
+        treasury.MODULE,
     ),
     spec_name="flockchain",
     spec_version=1,
