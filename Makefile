@@ -39,8 +39,10 @@ test: install
 bench: install $(ANVIL)/node_modules/.installed
 	$(PYTHON) -m bench
 
+# Regenerate the consensus vectors and the JSON-RPC vectors (after a deliberate change of either).
 vectors: install
 	$(PYTHON) -m tests.conformance.generate
+	$(PYTHON) -m tests.rpc.generate_vectors
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis $(ETHERS_TEST)/node_modules $(ANVIL)/node_modules
