@@ -5,7 +5,7 @@ conformance runner and the tests receive it from here.
 """
 
 from runtime.executive import Runtime
-from runtime.modules import balances, gmflock, randomness, staking, system, treasury
+from runtime.modules import balances, gmflock, randomness, rewards, slashing, staking, system, treasury
 
 RUNTIME = Runtime(
     modules=(
@@ -13,6 +13,8 @@ RUNTIME = Runtime(
         balances.MODULE,
         randomness.MODULE,
         staking.MODULE,
+        slashing.MODULE,
+        rewards.MODULE,
         gmflock.MODULE,
         treasury.MODULE,
     ),

@@ -42,6 +42,13 @@ class Codec:
         raise NotImplementedError
 
 
+def encode_rlp_uint(value: int, bits: int = 256) -> bytes:
+    """An integer inside an RLP structure: minimal big-endian, zero is the empty string (RLP's rule)."""
+    if not (0 <= value < (1 << bits)):
+        raise StorageOverflow(f"{value} does not fit uint{bits}")
+    return value.to_bytes((value.bit_length() + 7) // 8, "big")
+
+
 @dataclass(frozen=True)
 class Uint(Codec):
     """Unsigned integer below 2**bits, minimal big-endian."""
@@ -49,9 +56,10 @@ class Uint(Codec):
     bits: int = 256
 
     def encode(self, value: int) -> bytes:
+        """Minimal big-endian; zero is one 0x00 byte, stored only where the item's default is not zero."""
         if not (0 <= value < (1 << self.bits)):
             raise StorageOverflow(f"{value} does not fit uint{self.bits}")
-        return value.to_bytes((value.bit_length() + 7) // 8, "big")
+        return value.to_bytes(max(1, (value.bit_length() + 7) // 8), "big")
 
     def decode(self, data: bytes) -> int:
         return int.from_bytes(data, "big")
@@ -104,8 +112,7 @@ class UintTuple(Codec):
     def encode(self, value: tuple[int, ...]) -> bytes:
         if len(value) != self.length:
             raise StorageOverflow(f"expected {self.length} integers")
-        item = Uint(self.bits)
-        return rlp_encode([item.encode(v) for v in value])
+        return rlp_encode([encode_rlp_uint(v, self.bits) for v in value])
 
     def decode(self, data: bytes) -> tuple[int, ...]:
         return tuple(int.from_bytes(v, "big") for v in rlp.decode(data))
@@ -120,7 +127,7 @@ class UintTupleList(Codec):
     def encode(self, value: tuple[tuple[int, ...], ...]) -> bytes:
         if any(len(entry) != self.length for entry in value):
             raise StorageOverflow(f"every entry must hold {self.length} integers")
-        return rlp_encode([[U256.encode(v) for v in entry] for entry in value])
+        return rlp_encode([[encode_rlp_uint(v) for v in entry] for entry in value])
 
     def decode(self, data: bytes) -> tuple[tuple[int, ...], ...]:
         return tuple(tuple(int.from_bytes(v, "big") for v in entry) for entry in rlp.decode(data))

@@ -11,7 +11,12 @@ change takes effect from the next epoch — never the epoch being paid out — a
 change it at most once per `CommissionCooldown` epochs.
 
 Commission is in parts per million (Substrate's Permill): 1,000,000 = 100%.
+
+`slash` is the API the slashing module applies offences through: it takes a fraction of an
+account's own stake (active, then unlocking) and of the delegations to it, and pays it out.
 """
+
+from dataclasses import dataclass
 
 from ..exceptions import DispatchError
 from ..module import CallDecl, CallEnv, ErrorDecl, EventDecl, Module, ViewDecl, module_address
@@ -225,6 +230,101 @@ def call_set_commission(state: State, env: CallEnv, per_million: int) -> tuple:
     Commission.set(state, env.sender, (get_commission(state, env.sender), per_million, epoch + 1, epoch + 1))
     env.emit(CommissionSet.to_log(ADDRESS_, env.sender, per_million, epoch + 1))
     return ()
+
+
+# The slash API (for the slashing module): take a fraction of everything at stake with an offender.
+
+@dataclass(frozen=True)
+class SlashOutcome:
+    """What `slash` took, and from whom: `pieces` are (owner, amount), the offender's own piece first,
+    then its delegators in Delegation storage order; each piece left its owner's staking hold."""
+
+    own_at_stake: int
+    delegated_at_stake: int
+    own: int
+    delegated: int
+    pieces: tuple[tuple[bytes, int], ...]
+    unbonded: int
+    """Own stake left below the role's minimum, moved to unlocking (the role is lost)."""
+
+    @property
+    def at_stake(self) -> int:
+        return self.own_at_stake + self.delegated_at_stake
+
+    @property
+    def total(self) -> int:
+        return self.own + self.delegated
+
+
+def get_slashable(state: State, who: bytes) -> tuple[int, int]:
+    """(own at stake, delegated at stake): Bonded + Σ its unlocking chunks, and Σ delegations to it."""
+    return Bonded.get(state, who) + sum(a for a, _ in Unlocking.get(state, who)), DelegatedTo.get(state, who)
+
+
+def _force_unlocking(state: State, who: bytes, amount: int) -> None:
+    """`_add_unlocking` that cannot fail (it runs in a block hook): with no room for a new chunk, or a
+    last chunk already unlocking later, the amount joins the last chunk, which unlocks at the later
+    of the two epochs — never sooner than the unbonding period."""
+    unlock_epoch = current_epoch(state) + UnbondingPeriod.get(state)
+    chunks = list(Unlocking.get(state, who))
+    if chunks and (chunks[-1][1] >= unlock_epoch or len(chunks) >= MaxUnlockingChunks.get(state)):
+        chunks[-1] = (chunks[-1][0] + amount, max(chunks[-1][1], unlock_epoch))
+    else:
+        chunks.append((amount, unlock_epoch))
+    Unlocking.set(state, who, tuple(chunks))
+
+
+def _slash_own(state: State, who: bytes, amount: int) -> int:
+    """Take `amount` (≤ own at stake) from Bonded, then from unlocking chunks, latest unlock first.
+    Returns what a remainder below the role's minimum moved to unlocking."""
+    bonded = Bonded.get(state, who)
+    from_bonded = min(bonded, amount)
+    rest = amount - from_bonded
+    chunks = list(Unlocking.get(state, who))
+    for index in reversed(range(len(chunks))):
+        taken = min(rest, chunks[index][0])
+        chunks[index] = (chunks[index][0] - taken, chunks[index][1])
+        rest -= taken
+    assert rest == 0, "a slash takes no more than the own stake"
+    Unlocking.set(state, who, tuple(c for c in chunks if c[0]))
+    if not from_bonded:
+        return 0
+    role, remaining = Role.get(state, who), bonded - from_bonded
+    unbonded = remaining if 0 < remaining < minimum_stake(state, role) else 0
+    if unbonded:
+        _force_unlocking(state, who, unbonded)
+    _set_bonded(state, who, role, remaining - unbonded)
+    return unbonded
+
+
+def slash(state: State, who: bytes, per_million: int, dest: bytes) -> SlashOutcome:
+    """Take `per_million` of everything at stake with `who` and pay it to `dest`'s free balance.
+
+    Own part: ⌊own × per_million / 10⁶⌋ of Bonded + Σ Unlocking, from Bonded first, then the chunks
+    unlocking latest. Delegated part: ⌊d × per_million / 10⁶⌋ of each delegation d to `who` (and only
+    those). Floors leave the dust with the stakers. Own stake left active but below the role's minimum
+    moves to unlocking and the role is cleared (delegations to `who` stay, as after a full unbond).
+    Never fails: it runs in a block hook.
+    """
+    assert 0 <= per_million <= PER_MILLION
+    own_at_stake, delegated_at_stake = get_slashable(state, who)
+    own = own_at_stake * per_million // PER_MILLION
+    unbonded = _slash_own(state, who, own) if own else 0
+    pieces = [(who, own)] if own else []
+    # No node → delegators index exists: scan every delegation (slashes are rare).
+    for key, amount in list(Delegation.items(state)):
+        taken = amount * per_million // PER_MILLION
+        if key[20:] != who or not taken:
+            continue
+        Delegation.set(state, key, amount - taken)
+        pieces.append((key[:20], taken))
+    delegated = sum(a for _, a in pieces[1 if own else 0:])
+    if delegated:
+        DelegatedTo.set(state, who, DelegatedTo.get(state, who) - delegated)
+        TotalDelegated.set(state, TotalDelegated.get(state) - delegated)
+    for owner, amount in pieces:
+        balances.transfer_held(state, owner, HOLD, dest, amount)
+    return SlashOutcome(own_at_stake, delegated_at_stake, own, delegated, tuple(pieces), unbonded)
 
 
 def view_unlocking(state: State, who: bytes) -> tuple:

@@ -37,6 +37,8 @@ MNEMONIC = SPEC["devAccounts"]["mnemonic"]
 CHAIN_ID = 31337
 BALANCES_MODULE = "0x0000000000000000000000000000000000000801"
 TOTAL_SUPPLY_SELECTOR = "0x18160ddd"  # keccak("totalSupply()")[:4]
+REWARDS_MODULE = "0x0000000000000000000000000000000000000805"
+TOTAL_EMITTED_SELECTOR = "0xdf0244b1"  # keccak("totalEmitted()")[:4]
 GENESIS_SUPPLY = sum(int(v) for v in SPEC["genesis"]["runtime"]["balances"]["balances"].values())
 SEED = int(os.environ.get("FLOCKCHAIN_CRASH_SEED", "31337"))
 CYCLES = 5
@@ -56,8 +58,12 @@ def _derive(index: int):
 DEV = [_derive(i) for i in range(SPEC["devAccounts"]["count"])]
 AUTHORITY = _derive(SPEC["devAccounts"]["authorityIndex"]).address
 RECIPIENTS = [to_checksum_address(bytes([0xC0, i]) + bytes(18)) for i in range(1, 4)]
-TRACKED = [a.address for a in DEV] + [AUTHORITY] + RECIPIENTS
-"""Every address a balance can be at: senders, the block author (tips) and the recipients."""
+PAYEES = [a.address for a in DEV] + [AUTHORITY] + RECIPIENTS
+"""Every address a transfer or a tip goes to: senders, the block author (tips) and the recipients."""
+EMISSION_ACCOUNTS = [REWARDS_MODULE, "0x0000000000000000000000000000000000000807"]
+"""Where epoch emission goes: the rewards module's account and the treasury (its protocol fee)."""
+TRACKED = PAYEES + EMISSION_ACCOUNTS
+"""Every address a balance can be at."""
 
 
 def expected_genesis_hash() -> str:
@@ -321,9 +327,11 @@ def verify(url: str, record: Record, genesis_hash: str) -> dict:
         assert int(latest, 16) == len(nonces), f"{account.address}: nonce {int(latest, 16)}, {len(nonces)} included"
         assert int(pending, 16) == int(latest, 16), "the pool survived a kill -9?"
 
-    # supply: genesis minus burned base fees, and the sum of every balance
+    # supply: genesis plus emission minus burned base fees, and the sum of every balance
     balances, _, supply = state_at(url, "latest")
-    assert supply == GENESIS_SUPPLY - burned, f"total supply {supply} != genesis {GENESIS_SUPPLY} - burned {burned}"
+    emitted = int(rpc(url, "eth_call", {"to": REWARDS_MODULE, "data": TOTAL_EMITTED_SELECTOR}, "latest"), 16)
+    assert supply == GENESIS_SUPPLY + emitted - burned, \
+        f"total supply {supply} != genesis {GENESIS_SUPPLY} + emitted {emitted} - burned {burned}"
     assert sum(balances) == supply, f"balances add up to {sum(balances)}, total supply is {supply}"
     return head
 
@@ -380,7 +388,7 @@ class Load(threading.Thread):
                 batch = []
                 for _ in range(self.rng.randint(1, 30)):
                     sender = self.rng.choice(DEV)
-                    to = self.rng.choice([a for a in TRACKED if a != sender.address])
+                    to = self.rng.choice([a for a in PAYEES if a != sender.address])
                     self.counter += 1
                     raw, tx_hash = sign_transfer(sender, self.nonces[sender.address], to, 10**12 + self.counter)
                     self.record.sent[tx_hash] = (sender.address, self.nonces[sender.address])
@@ -510,7 +518,7 @@ def test_kill_9_while_creating_a_fresh_data_dir(tmp_path, nodes):
     record = Record()
     assert verify(node.url, record, genesis_hash)["number"] == "0x0"
     balances, nonces, supply = state_at(node.url, "latest")
-    assert balances == [10_000 * 10**18] * (len(DEV) + 1) + [0] * len(RECIPIENTS) and not any(nonces), \
+    assert balances == [10_000 * 10**18] * (len(DEV) + 1) + [0] * (len(RECIPIENTS) + 2) and not any(nonces), \
         "the dev accounts and the authority (the chain's root, which pays for devnet controls) are funded"
     transfer_and_confirm(node.url, DEV[0], RECIPIENTS[0], 10**15, record)
     verify(node.url, record, genesis_hash)

@@ -3,11 +3,13 @@
 import json
 
 from .cases import CASES
+from .rewards_cases import REWARDS_CASES
 from .runner import VECTOR_DIR
 from .sampling_cases import SAMPLING_CASES
+from .slashing_cases import SLASHING_CASES
 from .staking_cases import STAKING_CASES
 
-ALL_CASES = CASES + SAMPLING_CASES + STAKING_CASES
+ALL_CASES = CASES + SAMPLING_CASES + STAKING_CASES + REWARDS_CASES + SLASHING_CASES
 
 
 def main() -> None:

@@ -111,8 +111,10 @@ def test_random_blocks_keep_every_invariant(blocks):
         else:
             assert issuance_after == issuance_before - burned
         assert all(nonces_after[a] >= nonces_before[a] for a in nonces_before)
-        included = {a.transaction.hash for a in outcome.applied}
-        assert not included & {tx.hash for tx, _ in rejected}
+        included = [a.transaction.hash for a in outcome.applied]
+        assert len(set(included)) == len(included), "no transaction is included twice"
+        for tx, error in rejected:
+            assert tx.hash not in included or error.reason == "NonceTooLow", "only a repeat of an included one"
         for applied in outcome.applied:
             assert applied.receipt.status in (0, 1)
             assert applied.receipt.status == 1 or applied.revert_data
