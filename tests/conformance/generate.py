@@ -8,8 +8,9 @@ from .runner import VECTOR_DIR
 from .sampling_cases import SAMPLING_CASES
 from .slashing_cases import SLASHING_CASES
 from .staking_cases import STAKING_CASES
+from .treasury_cases import TREASURY_CASES
 
-ALL_CASES = CASES + SAMPLING_CASES + STAKING_CASES + REWARDS_CASES + SLASHING_CASES
+ALL_CASES = CASES + SAMPLING_CASES + STAKING_CASES + REWARDS_CASES + SLASHING_CASES + TREASURY_CASES
 
 
 def main() -> None:
