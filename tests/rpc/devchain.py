@@ -154,3 +154,24 @@ def start_dev_chain(workdir: Path, attempts: int = 3, extra_args: tuple[str, ...
         if "cannot serve" not in log_path.read_text(errors="replace"):
             break
     pytest.fail(f"flockchain dev exited with {process.returncode}:\n{log_path.read_text(errors='replace')}")
+
+
+def module_contract(chain, name: str):
+    """A web3 contract for a runtime module, from the ABI the node publishes (flock_modules)."""
+    entry = next(m for m in chain.rpc("flock_modules")["result"] if m["name"] == name)
+    return chain.w3.eth.contract(address=entry["address"], abi=entry["abi"])
+
+
+def wait_receipt(chain, tx_hash):
+    return chain.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=20)
+
+
+def reverts_with(call, error_data: bytes) -> None:
+    """`call()` must revert with exactly this custom error (selector and arguments)."""
+    from web3.exceptions import ContractCustomError
+    try:
+        call()
+    except ContractCustomError as error:
+        assert error.data == "0x" + error_data.hex()
+    else:
+        raise AssertionError("the call must revert")

@@ -1,48 +1,29 @@
 """gmFLOCK as a user does it: web3.py with the ABI from flock_modules against a real dev node —
 lock with value, read balances and the lock, wait out the lock with evm_increaseTime, unlock."""
 
-from web3.exceptions import ContractCustomError
 from web3.logs import DISCARD
 
 from runtime.modules.gmflock import InvalidDuration, LockNotExpired
 
-from .devchain import dev_account
+from .devchain import dev_account, module_contract, reverts_with, wait_receipt
 
 UNIT = 10**18
 
 
-def contract(chain, name):
-    entry = next(m for m in chain.rpc("flock_modules")["result"] if m["name"] == name)
-    return chain.w3.eth.contract(address=entry["address"], abi=entry["abi"])
-
-
-def wait(chain, tx_hash):
-    return chain.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=20)
-
-
-def reverts_with(call, error_data: bytes) -> None:
-    try:
-        call()
-    except ContractCustomError as error:
-        assert error.data == "0x" + error_data.hex()
-    else:
-        raise AssertionError("the call must revert")
-
-
 def test_lock_wait_and_unlock(chain):
     w3 = chain.w3
-    gmflock, balances = contract(chain, "gmflock"), contract(chain, "balances")
+    gmflock, balances = module_contract(chain, "gmflock"), module_contract(chain, "balances")
     owner, long_term = dev_account(2).address, dev_account(3).address
     seconds_per_day = gmflock.functions.secondsPerDay().call()
     assert gmflock.functions.symbol().call() == "gmFLOCK" and gmflock.functions.decimals().call() == 18
 
-    receipt = wait(chain, gmflock.functions.lock(1).transact({"from": owner, "value": 2 * UNIT}))
+    receipt = wait_receipt(chain, gmflock.functions.lock(1).transact({"from": owner, "value": 2 * UNIT}))
     assert receipt.status == 1
     (locked,) = gmflock.events.Locked().process_receipt(receipt, errors=DISCARD)
     unlock_at = w3.eth.get_block(receipt.blockNumber).timestamp + seconds_per_day
     assert dict(locked.args) == {"owner": owner, "lockId": 0, "amount": 2 * UNIT, "gmAmount": 2 * UNIT,
                                  "unlockAt": unlock_at}
-    wait(chain, gmflock.functions.lock(365).transact({"from": long_term, "value": UNIT}))
+    wait_receipt(chain, gmflock.functions.lock(365).transact({"from": long_term, "value": UNIT}))
     assert gmflock.functions.balanceOf(owner).call() == 2 * UNIT
     assert gmflock.functions.balanceOf(long_term).call() == 3_010 * 10**15, "3.01× at 365 days"
     assert gmflock.functions.totalSupply().call() == 5_010 * 10**15
@@ -56,7 +37,7 @@ def test_lock_wait_and_unlock(chain):
     chain.result("evm_mine")
     assert w3.eth.get_block("latest").timestamp >= unlock_at
     free_before = w3.eth.get_balance(owner)
-    receipt = wait(chain, gmflock.functions.unlock(0).transact({"from": owner}))
+    receipt = wait_receipt(chain, gmflock.functions.unlock(0).transact({"from": owner}))
     assert receipt.status == 1
     (unlocked,) = gmflock.events.Unlocked().process_receipt(receipt, errors=DISCARD)
     assert (unlocked.args.owner, unlocked.args.lockId, unlocked.args.amount) == (owner, 0, 2 * UNIT)

@@ -3,12 +3,11 @@ both roles, delegate, lock FLOCK in gmflock, let a day pass (evm_increaseTime) a
 (evm_mine), then read the emission, the pending rewards and claim them: exact numbers from
 spec/modules/rewards.md, balances and events."""
 
-from web3.exceptions import ContractCustomError
 from web3.logs import DISCARD
 
 from runtime.modules.rewards import NothingToClaim, UnknownPool
 
-from .devchain import dev_account
+from .devchain import dev_account, module_contract, reverts_with, wait_receipt
 
 UNIT = 10**18
 DAY = 86_400
@@ -16,24 +15,10 @@ D0 = 1_074 * UNIT
 PER_MILLION = 1_000_000
 
 
-def contract(chain, name):
-    entry = next(m for m in chain.rpc("flock_modules")["result"] if m["name"] == name)
-    return chain.w3.eth.contract(address=entry["address"], abi=entry["abi"])
-
-
 def wait(chain, tx_hash):
-    receipt = chain.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=20)
+    receipt = wait_receipt(chain, tx_hash)
     assert receipt.status == 1
     return receipt
-
-
-def reverts_with(call, error_data: bytes) -> None:
-    try:
-        call()
-    except ContractCustomError as error:
-        assert error.data == "0x" + error_data.hex()
-    else:
-        raise AssertionError("the call must revert")
 
 
 def mine_to_next_epoch(chain, randomness) -> int:
@@ -48,9 +33,9 @@ def mine_to_next_epoch(chain, randomness) -> int:
 
 def test_stake_delegate_lock_advance_epochs_and_claim(chain):
     w3 = chain.w3
-    staking, gmflock, rewards = contract(chain, "staking"), contract(chain, "gmflock"), contract(chain, "rewards")
-    balances, treasury = contract(chain, "balances"), contract(chain, "treasury")
-    randomness = contract(chain, "randomness")
+    staking, gmflock, rewards = module_contract(chain, "staking"), module_contract(chain, "gmflock"), module_contract(chain, "rewards")
+    balances, treasury = module_contract(chain, "balances"), module_contract(chain, "treasury")
+    randomness = module_contract(chain, "randomness")
     node, validator, delegator, locker = (dev_account(i).address for i in (0, 1, 2, 3))
 
     wait(chain, staking.functions.bond(0).transact({"from": node, "value": 3_000 * UNIT}))

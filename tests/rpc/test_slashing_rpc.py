@@ -2,24 +2,14 @@
 delegate, the root (the dev authority, account 10) reports two offences and cancels one, epochs pass
 with evm_mine, the other applies: stakes, balances and events as the spec says."""
 
-from web3.exceptions import ContractCustomError
 from web3.logs import DISCARD
 
 from runtime.modules.slashing import APPLIED, CANCELLED, UnknownSlash
 from runtime.modules.system import NotRoot
 
-from .devchain import CHAIN_ID, GWEI, dev_account
+from .devchain import CHAIN_ID, GWEI, dev_account, module_contract, reverts_with, wait_receipt
 
 UNIT = 10**18
-
-
-def contract(chain, name):
-    entry = next(m for m in chain.rpc("flock_modules")["result"] if m["name"] == name)
-    return chain.w3.eth.contract(address=entry["address"], abi=entry["abi"])
-
-
-def wait(chain, tx_hash):
-    return chain.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=20)
 
 
 def as_root(chain, function):
@@ -28,28 +18,19 @@ def as_root(chain, function):
     tx = function.build_transaction({"from": root.address, "chainId": CHAIN_ID, "gas": 200_000,
                                      "nonce": chain.w3.eth.get_transaction_count(root.address, "pending"),
                                      "maxFeePerGas": 2 * chain.w3.eth.gas_price, "maxPriorityFeePerGas": GWEI})
-    return wait(chain, chain.w3.eth.send_raw_transaction(root.sign_transaction(tx).raw_transaction))
-
-
-def reverts_with(call, error_data: bytes) -> None:
-    try:
-        call()
-    except ContractCustomError as error:
-        assert error.data == "0x" + error_data.hex()
-    else:
-        raise AssertionError("the call must revert")
+    return wait_receipt(chain, chain.w3.eth.send_raw_transaction(root.sign_transaction(tx).raw_transaction))
 
 
 def test_report_cancel_and_apply_a_slash(chain):
     w3 = chain.w3
-    staking, slashing = contract(chain, "staking"), contract(chain, "slashing")
-    randomness, treasury = contract(chain, "randomness"), contract(chain, "treasury")
+    staking, slashing = module_contract(chain, "staking"), module_contract(chain, "slashing")
+    randomness, treasury = module_contract(chain, "randomness"), module_contract(chain, "treasury")
     node, delegator, validator, reporter = (dev_account(i).address for i in (0, 1, 2, 7))
     root = dev_account(10).address
 
-    wait(chain, staking.functions.bond(0).transact({"from": node, "value": 4_000 * UNIT}))
-    wait(chain, staking.functions.delegate(node).transact({"from": delegator, "value": 1_000 * UNIT}))
-    wait(chain, staking.functions.bond(1).transact({"from": validator, "value": 3_500 * UNIT}))
+    wait_receipt(chain, staking.functions.bond(0).transact({"from": node, "value": 4_000 * UNIT}))
+    wait_receipt(chain, staking.functions.delegate(node).transact({"from": delegator, "value": 1_000 * UNIT}))
+    wait_receipt(chain, staking.functions.bond(1).transact({"from": validator, "value": 3_500 * UNIT}))
     assert slashing.functions.slashFraction(0).call() == 100_000
     deferral = slashing.functions.deferralEpochs().call()
 
