@@ -123,6 +123,7 @@ def eth_max_priority_fee_per_gas(ctx):
 @registry.method("eth_getCode", (Param("address", ADDRESS), Param("block", BLOCK, "latest")), "data")
 def eth_get_code(ctx, address, block):
     """Module addresses answer with a one-byte marker so tools treat them as contracts; accounts have none."""
+    resolve_header(ctx.node, block)
     return "0xfe" if address in ctx.node.runtime.by_address else "0x"
 
 

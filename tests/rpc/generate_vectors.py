@@ -476,6 +476,7 @@ simple("eth_getCode", "module", "a module address answers a one-byte marker so t
 simple("eth_getCode", "system-module", "the system module too", SYSTEM)
 simple("eth_getCode", "account", "an account has no code", DEV[0], "latest")
 simple("eth_getCode", "bad-address", "not an address: -32602", "0x1234", "latest")
+simple("eth_getCode", "unknown-block", "at a block the chain does not have: -32001", BALANCES, "0x100000")
 simple("eth_getStorageAt", "zero-word", "modules keep state in module storage: EVM slots read zero",
        BALANCES, "0x0", "latest")
 simple("eth_getStorageAt", "unknown-block", "at an unknown block: -32001", BALANCES, "0x0", "0x10")
