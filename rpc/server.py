@@ -29,6 +29,8 @@ class RpcLimits:
     max_batch_length: int = 1000
     cors_origins: tuple[str, ...] = ()
     """Origins browsers may call from (`*` for any); none by default, so no web page can."""
+    max_websockets: int = 200
+    """Open WebSocket connections; each holds subscriptions and an outbox, so their number is bounded."""
 
 
 @dataclass
@@ -78,6 +80,7 @@ class RpcServer:
                  limits: RpcLimits = RpcLimits()):
         self.context = context
         self.limits = limits
+        self.websockets = 0
         self.methods = {}
         for registry in registries:
             for name, method in registry.methods.items():
@@ -151,10 +154,14 @@ class RpcServer:
 
     async def websocket_handler(self, request: web.Request) -> web.WebSocketResponse:
         """Text and binary frames both carry JSON (web3.py sends binary by default, as geth accepts)."""
+        if self.websockets >= self.limits.max_websockets:
+            return web.json_response(_error(None, RpcError(LIMIT_EXCEEDED, "too many WebSocket connections (limit "
+                                                           f"{self.limits.max_websockets})")), status=503)
         ws = web.WebSocketResponse(max_msg_size=self.limits.max_request_bytes)
         await ws.prepare(request)
         connection = Connection(ws)
         writer = asyncio.get_running_loop().create_task(connection.drain())
+        self.websockets += 1
         try:
             async for message in ws:
                 if message.type in (WSMsgType.TEXT, WSMsgType.BINARY):
@@ -164,6 +171,7 @@ class RpcServer:
                 elif message.type == WSMsgType.ERROR:
                     break
         finally:
+            self.websockets -= 1
             if self.context.hub is not None:
                 self.context.hub.disconnect(connection)
             writer.cancel()
