@@ -8,7 +8,8 @@
 2. Peak resident memory of each run (each runs in its own process).
 3. Time to open a data dir holding 100,000 funded accounts, against the time to read the
    same number of keys from a fresh plyvel database (the floor for any LevelDB node).
-4. ECVRF prove and verify per second, beside ECDSA sign and recover from the same library.
+4. State-trie updates per second in a 3,000-key commit on 100,000 keys, beside py-trie.
+5. ECVRF prove and verify per second, beside ECDSA sign and recover from the same library.
 
 Never part of `make test`: figures depend on the machine.
 """
@@ -21,6 +22,7 @@ import tempfile
 import time
 
 from .pyevm_baseline import make_transfer_workload, run_pyevm_baseline
+from .trie import measure as measure_trie
 from .vrf import measure as measure_vrf
 
 
@@ -157,6 +159,9 @@ def main(argv=None) -> None:
               "bare plyvel open + read"))
     print(f"{'(genesis build for those accounts, once)':<44} {opened['genesis_build_s']:>12,.1f} s")
 
+    trie = in_child(measure_trie)
+    print(row(f"state trie updates/s, {3_000:,} per commit on 100k keys", trie["ours"], trie["theirs"], "op/s",
+              "py-trie HexaryTrie"))
     vrf = in_child(measure_vrf)
     print(row("ECVRF prove/s, one core", vrf["prove"], vrf["sign"], "op/s", "ECDSA sign (coincurve)"))
     print(row("ECVRF verify/s, one core", vrf["verify"], vrf["recover"], "op/s", "ECDSA recover (coincurve)"))
