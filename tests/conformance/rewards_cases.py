@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from runtime.modules import balances, rewards, staking, treasury
 from runtime.transactions import decode_transaction
-from tests.runtime.harness import ACCOUNTS, call_data, transfer
+from tests.runtime.harness import ACCOUNTS, module_call
 
 from .cases import CaseBuilder, Vector, signed_by_root
 
@@ -21,8 +21,8 @@ class RewardsVector(Vector):
     folder = "rewards"
 
 
-def module_call(module, sender: int, nonce: int, name: str, *args, value: int = 0) -> bytes:
-    return transfer(sender, nonce, module.ADDRESS_, value, gas=200_000, data=call_data(module.MODULE, name, *args))
+def call(module, sender: int, nonce: int, name: str, *args, value: int = 0) -> bytes:
+    return module_call(sender, nonce, module.MODULE, name, *args, value=value)
 
 
 def author_at(b: CaseBuilder, slot: int, timestamp: int, *raws: bytes):
@@ -94,12 +94,12 @@ def case_rewards_stop_at_the_supply_cap() -> RewardsVector:
 def case_rewards_payout_and_claim() -> RewardsVector:
     b = CaseBuilder()
     node, validator = ACCOUNTS[0].address, ACCOUNTS[1].address
-    expect(author_at(b, 1, T0, module_call(staking, 0, 0, "bond", 0, value=3_000 * UNIT),
-                     module_call(staking, 1, 0, "bond", 1, value=5_000 * UNIT),
-                     module_call(staking, 2, 0, "delegate", node, value=1_000 * UNIT),
-                     module_call(staking, 3, 0, "delegate", node, value=500 * UNIT),
-                     module_call(staking, 0, 1, "setCommission", 1_000_000),
-                     module_call(rewards, 2, 1, "claim")),
+    expect(author_at(b, 1, T0, call(staking, 0, 0, "bond", 0, value=3_000 * UNIT),
+                     call(staking, 1, 0, "bond", 1, value=5_000 * UNIT),
+                     call(staking, 2, 0, "delegate", node, value=1_000 * UNIT),
+                     call(staking, 3, 0, "delegate", node, value=500 * UNIT),
+                     call(staking, 0, 1, "setCommission", 1_000_000),
+                     call(rewards, 2, 1, "claim")),
            None, None, None, None, None, rewards.NothingToClaim.encode())
     author_at(b, EPOCH, T0 + DAY)
     state = b.chain.state()
@@ -110,8 +110,8 @@ def case_rewards_payout_and_claim() -> RewardsVector:
     assert [rewards.PendingRewards.get(state, ACCOUNTS[i].address) for i in (2, 3)] == shares, "at σ = 18%"
     assert rewards.PendingRewards.get(state, node) == node_reward - sum(shares)
     owed = rewards.PendingRewards.get(state, ACCOUNTS[2].address)
-    outcome = author_at(b, EPOCH + 1, T0 + DAY + 1, module_call(rewards, 2, 2, "claim"),
-                        module_call(rewards, 2, 3, "claim"), module_call(rewards, 4, 0, "poolBalance", 2))
+    outcome = author_at(b, EPOCH + 1, T0 + DAY + 1, call(rewards, 2, 2, "claim"),
+                        call(rewards, 2, 3, "claim"), call(rewards, 4, 0, "poolBalance", 2))
     expect(outcome, None, rewards.NothingToClaim.encode(), rewards.UnknownPool.encode(2))
     assert outcome.applied[0].receipt.logs[-1] == rewards.Claimed.to_log(rewards.ADDRESS_, ACCOUNTS[2].address, owed)
     author_at(b, 2 * EPOCH, T0 + 2 * DAY)

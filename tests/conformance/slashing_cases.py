@@ -3,8 +3,7 @@
 from dataclasses import dataclass
 
 from runtime.modules import balances, slashing, staking, system
-from runtime.transactions import DYNAMIC_FEE, sign_transaction
-from tests.runtime.harness import ACCOUNTS, AUTHORITY, CHAIN_ID, call_data, transfer
+from tests.runtime.harness import ACCOUNTS, module_call, root_call
 
 from .cases import CaseBuilder, Vector
 from .staking_cases import expect, staking_call
@@ -19,15 +18,12 @@ class SlashingVector(Vector):
     folder = "slashing"
 
 
-def root_call(nonce: int, name: str, *args) -> bytes:
-    """A slashing call signed by the dev chain's root (its authority key)."""
-    return sign_transaction(AUTHORITY.private_key, DYNAMIC_FEE, chain_id=CHAIN_ID, nonce=nonce, gas_limit=200_000,
-                            to=slashing.ADDRESS_, value=0, data=call_data(slashing.MODULE, name, *args),
-                            max_fee_per_gas=10**10, max_priority_fee_per_gas=10**9)
+def slashing_root_call(nonce: int, name: str, *args) -> bytes:
+    return root_call(nonce, slashing.MODULE, name, *args)
 
 
 def slashing_call(sender: int, nonce: int, name: str, *args) -> bytes:
-    return transfer(sender, nonce, slashing.ADDRESS_, 0, gas=200_000, data=call_data(slashing.MODULE, name, *args))
+    return module_call(sender, nonce, slashing.MODULE, name, *args)
 
 
 def bond_node_with_delegator(b: CaseBuilder, own: int = 4_000 * UNIT, delegated: int = 1_000 * UNIT) -> None:
@@ -42,7 +38,7 @@ def finish(b: CaseBuilder, name: str, description: str) -> SlashingVector:
 def case_slashing_report_and_apply() -> SlashingVector:
     b = CaseBuilder()
     bond_node_with_delegator(b)
-    expect(b.author(root_call(0, "reportOffence", slashing.POISONED_UPDATE, NODE, REPORTER)), None)
+    expect(b.author(slashing_root_call(0, "reportOffence", slashing.POISONED_UPDATE, NODE, REPORTER)), None)
     b.author(slot=EPOCH)
     assert slashing.get_slash(b.chain.state(), 0).status == slashing.PENDING
     b.author(slot=2 * EPOCH)
@@ -59,11 +55,11 @@ def case_slashing_report_errors() -> SlashingVector:
     b = CaseBuilder()
     expect(b.author(staking_call(0, 0, "bond", 1, value=3_000 * UNIT),
                     slashing_call(2, 0, "reportOffence", 0, NODE, REPORTER),
-                    root_call(0, "reportOffence", 4, NODE, REPORTER),
-                    root_call(1, "reportOffence", 0, DELEGATOR, REPORTER),
+                    slashing_root_call(0, "reportOffence", 4, NODE, REPORTER),
+                    slashing_root_call(1, "reportOffence", 0, DELEGATOR, REPORTER),
                     slashing_call(2, 1, "slashOf", 0),
                     slashing_call(2, 2, "slashFraction", 4),
-                    root_call(2, "reportOffence", slashing.UNAVAILABILITY, NODE, REPORTER),
+                    slashing_root_call(2, "reportOffence", slashing.UNAVAILABILITY, NODE, REPORTER),
                     slashing_call(2, 3, "slashOf", 0)),
            None, system.NotRoot, slashing.InvalidOffence, slashing.NothingAtStake, slashing.UnknownSlash,
            slashing.InvalidOffence, None, None)
@@ -74,15 +70,15 @@ def case_slashing_report_errors() -> SlashingVector:
 def case_slashing_cancel() -> SlashingVector:
     b = CaseBuilder()
     bond_node_with_delegator(b)
-    expect(b.author(root_call(0, "reportOffence", slashing.EQUIVOCATION, NODE, REPORTER),
-                    root_call(1, "reportOffence", slashing.UNAVAILABILITY, NODE, REPORTER),
+    expect(b.author(slashing_root_call(0, "reportOffence", slashing.EQUIVOCATION, NODE, REPORTER),
+                    slashing_root_call(1, "reportOffence", slashing.UNAVAILABILITY, NODE, REPORTER),
                     slashing_call(2, 0, "cancelSlash", 0)),
            None, None, system.NotRoot)
-    expect(b.author(root_call(2, "cancelSlash", 0), root_call(3, "cancelSlash", 0), root_call(4, "cancelSlash", 7),
+    expect(b.author(slashing_root_call(2, "cancelSlash", 0), slashing_root_call(3, "cancelSlash", 0), slashing_root_call(4, "cancelSlash", 7),
                     slot=EPOCH + 1),
            None, slashing.UnknownSlash, slashing.UnknownSlash)
     b.author(slot=2 * EPOCH)
-    expect(b.author(root_call(5, "cancelSlash", 1)), slashing.UnknownSlash)
+    expect(b.author(slashing_root_call(5, "cancelSlash", 1)), slashing.UnknownSlash)
     state = b.chain.state()
     assert slashing.get_slash(state, 0).status == slashing.CANCELLED
     assert slashing.get_slash(state, 1).amount == 50 * UNIT
@@ -93,10 +89,10 @@ def case_slashing_cancel() -> SlashingVector:
 def case_slashing_span_pays_the_larger() -> SlashingVector:
     b = CaseBuilder()
     bond_node_with_delegator(b, own=5_000 * UNIT)
-    expect(b.author(root_call(0, "reportOffence", slashing.UNAVAILABILITY, NODE, REPORTER)), None)
+    expect(b.author(slashing_root_call(0, "reportOffence", slashing.UNAVAILABILITY, NODE, REPORTER)), None)
     b.author(slot=2 * EPOCH)
-    expect(b.author(root_call(1, "reportOffence", slashing.POISONED_UPDATE, NODE, REPORTER),
-                    root_call(2, "reportOffence", slashing.FALSE_VALIDATION, NODE, REPORTER)), None, None)
+    expect(b.author(slashing_root_call(1, "reportOffence", slashing.POISONED_UPDATE, NODE, REPORTER),
+                    slashing_root_call(2, "reportOffence", slashing.FALSE_VALIDATION, NODE, REPORTER)), None, None)
     b.author(slot=4 * EPOCH)
     state = b.chain.state()
     assert [slashing.get_slash(state, i).applied_fraction for i in range(3)] == [10_000, 90_000, 0]
@@ -108,7 +104,7 @@ def case_slashing_below_minimum() -> SlashingVector:
     b = CaseBuilder()
     bond_node_with_delegator(b, own=3_200 * UNIT, delegated=100 * UNIT)
     expect(b.author(staking_call(0, 1, "unbond", 200 * UNIT),
-                    root_call(0, "reportOffence", slashing.POISONED_UPDATE, NODE, REPORTER)), None, None)
+                    slashing_root_call(0, "reportOffence", slashing.POISONED_UPDATE, NODE, REPORTER)), None, None)
     b.author(slot=2 * EPOCH)
     state = b.chain.state()
     assert staking.Role.get(state, NODE) == staking.NO_ROLE

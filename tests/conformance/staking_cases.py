@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from runtime.modules import balances, staking
-from tests.runtime.harness import ACCOUNTS, call_data, transfer
+from tests.runtime.harness import ACCOUNTS, module_call
 
 from .cases import CaseBuilder, Vector
 
@@ -16,7 +16,7 @@ class StakingVector(Vector):
 
 
 def staking_call(sender: int, nonce: int, name: str, *args, value: int = 0) -> bytes:
-    return transfer(sender, nonce, staking.ADDRESS_, value, gas=200_000, data=call_data(staking.MODULE, name, *args))
+    return module_call(sender, nonce, staking.MODULE, name, *args, value=value)
 
 
 def expect(outcome, *statuses_and_errors):

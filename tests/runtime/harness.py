@@ -82,3 +82,15 @@ def call_data(module, name: str, *args) -> bytes:
     from eth_abi import encode
     declaration = next(d for d in (*module.calls, *module.views) if d.name == name)
     return declaration.selector + encode([p.type for p in declaration.params], list(args))
+
+
+def module_call(sender: int, nonce: int, module, name: str, *args, value: int = 0, gas: int = 200_000) -> bytes:
+    """A dev account's signed call to a runtime module (`module` is the module's Module value)."""
+    return transfer(sender, nonce, module.address, value, gas=gas, data=call_data(module, name, *args))
+
+
+def root_call(nonce: int, module, name: str, *args, value: int = 0, gas: int = 200_000) -> bytes:
+    """The same, signed by the dev chain's root (its authority key)."""
+    return sign_transaction(AUTHORITY.private_key, DYNAMIC_FEE, chain_id=CHAIN_ID, nonce=nonce, gas_limit=gas,
+                            to=module.address, value=value, data=call_data(module, name, *args),
+                            max_fee_per_gas=10**10, max_priority_fee_per_gas=10**9)

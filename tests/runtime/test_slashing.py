@@ -11,9 +11,9 @@ from runtime.executive import Runtime
 from runtime.module import CallEnv
 from runtime.modules import balances, randomness, slashing, staking, system, treasury
 from runtime.state import MemoryBackend, State
-from runtime.transactions import decode_transaction, sign_transaction
+from runtime.transactions import decode_transaction
 
-from .harness import ACCOUNTS, AUTHORITY, CHAIN_ID, SPEC, MemoryChain, call_data, transfer
+from .harness import ACCOUNTS, AUTHORITY, SPEC, MemoryChain, module_call, root_call
 
 UNIT = balances.UNIT
 NODE, VALIDATOR = staking.TRAINING_NODE, staking.VALIDATOR
@@ -49,13 +49,10 @@ class Caller:
             who = address(sender)
             nonce = system.get_nonce(self.chain.state(), who) + pending.get(who, 0)
             pending[who] = pending.get(who, 0) + 1
-            data = call_data(module, name, *args)
             if sender == ROOT:
-                raws.append(sign_transaction(AUTHORITY.private_key, chain_id=CHAIN_ID, nonce=nonce, gas_limit=200_000,
-                                             to=module.address, value=value, data=data, max_fee_per_gas=10**10,
-                                             max_priority_fee_per_gas=10**9))
+                raws.append(root_call(nonce, module, name, *args, value=value))
             else:
-                raws.append(transfer(sender, nonce, module.address, value, gas=200_000, data=data))
+                raws.append(module_call(sender, nonce, module, name, *args, value=value))
         outcome, rejected = self.chain.author([decode_transaction(r) for r in raws], slot=slot)
         assert all(allow_unaffordable and error.reason in ("InsufficientFunds", "NonceTooHigh")
                    for _, error in rejected), rejected

@@ -5,21 +5,19 @@ from eth_abi import decode as abi_decode
 from runtime.modules import balances, system, treasury
 from runtime.transactions import decode_transaction
 
-from .harness import ACCOUNTS, AUTHORITY, MemoryChain, call_data, transfer
+from .harness import ACCOUNTS, AUTHORITY, MemoryChain, module_call, root_call
 
 TREASURY = treasury.ADDRESS_
 
 
-def send(chain, sender_index_or_key, name, *args, value=0):
-    from runtime.transactions import sign_transaction
-    data = call_data(treasury.MODULE, name, *args)
-    if sender_index_or_key == "root":
-        nonce = system.get_nonce(chain.state(), AUTHORITY.address)
-        raw = sign_transaction(AUTHORITY.private_key, chain_id=31337, nonce=nonce, gas_limit=100_000, to=TREASURY,
-                               value=value, data=data, max_fee_per_gas=10**10, max_priority_fee_per_gas=10**9)
+def send(chain, sender, name, *args, value=0):
+    """A treasury call from a dev account index, or from "root"."""
+    if sender == "root":
+        raw = root_call(system.get_nonce(chain.state(), AUTHORITY.address), treasury.MODULE, name, *args, value=value,
+                        gas=100_000)
     else:
-        nonce = system.get_nonce(chain.state(), ACCOUNTS[sender_index_or_key].address)
-        raw = transfer(sender_index_or_key, nonce, TREASURY, value, gas=100_000, data=data)
+        nonce = system.get_nonce(chain.state(), ACCOUNTS[sender].address)
+        raw = module_call(sender, nonce, treasury.MODULE, name, *args, value=value, gas=100_000)
     outcome, rejected = chain.author([decode_transaction(raw)])
     assert not rejected
     chain.check_invariants()
