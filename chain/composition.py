@@ -4,6 +4,7 @@ This is the one place the module list is written down; the genesis builder, the
 conformance runner and the tests receive it from here.
 """
 
+from fl_module import alliance
 from runtime.executive import Runtime
 from runtime.modules import balances, gmflock, randomness, rewards, slashing, staking, system, treasury
 
@@ -17,6 +18,7 @@ RUNTIME = Runtime(
         rewards.MODULE,
         gmflock.MODULE,
         treasury.MODULE,
+        alliance.MODULE,
     ),
     spec_name="flockchain",
     spec_version=1,

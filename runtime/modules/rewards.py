@@ -92,6 +92,8 @@ TotalPoolInflow = StorageValue(NAME, "TotalPoolInflow", U256, 0)
 TotalDistributed = StorageValue(NAME, "TotalDistributed", U256, 0)
 """Σ ever paid out of the pools into PendingRewards."""
 TotalClaimed = StorageValue(NAME, "TotalClaimed", U256, 0)
+TotalPoolWithdrawn = StorageValue(NAME, "TotalPoolWithdrawn", U256, 0)
+"""Σ moved out of managed pools to task modules' accounts (`withdraw_pool`)."""
 
 # Events
 Emitted = EventDecl("Emitted(uint64 indexed epoch,uint256 amount,uint256 protocolFee)")
@@ -248,6 +250,34 @@ def get_default_recipients(state: State) -> list[tuple[bytes, int]]:
     return [(who, own + staking.DelegatedTo.get(state, who)) for who, own in staking.Bonded.items(state)]
 
 
+def _credit(state: State, amount: int, recipients: list[tuple[bytes, int]], epoch: int, emit: Emit) -> int:
+    """Credit `amount` by weight into PendingRewards (the split of the module docstring); returns
+    the amount credited, Σ of floors (≤ amount)."""
+    if any(weight < 0 for _, weight in recipients):
+        raise ValueError("weights are non-negative")
+    total_weight = sum(weight for _, weight in recipients)
+    if amount == 0 or total_weight == 0:
+        return 0
+    delegations = get_delegations_by_node(state)
+    credits: dict[bytes, int] = {}
+    paid = 0
+    for who, weight in recipients:
+        reward = amount * weight // total_weight
+        if reward == 0:
+            continue
+        paid += reward
+        kept, shares = compute_delegation_split(reward, staking.Bonded.get(state, who), delegations.get(who, []),
+                                                commission_in_force(state, who, epoch))
+        for account, share in [(who, kept), *shares]:
+            credits[account] = credits.get(account, 0) + share
+    for account in sorted(credits):
+        if credits[account]:
+            PendingRewards.set(state, account, PendingRewards.get(state, account) + credits[account])
+            emit(Rewarded.to_log(ADDRESS_, account, credits[account]))
+    TotalDistributed.set(state, TotalDistributed.get(state) + paid)
+    return paid
+
+
 def distribute(state: State, pool: int, recipients: Iterable[tuple[bytes, int]], emit: Emit = _discard,
                commission_epoch: int | None = None) -> int:
     """For task modules: pay the pool's balance out by weight, each recipient's part split with its
@@ -256,32 +286,39 @@ def distribute(state: State, pool: int, recipients: Iterable[tuple[bytes, int]],
     σ is the commission in force at `commission_epoch` (default: the current epoch). One `Rewarded`
     per account credited, in ascending address order, to `emit` (a call's `env.emit`)."""
     check_pool(pool)
-    recipients = list(recipients)
-    if any(weight < 0 for _, weight in recipients):
-        raise ValueError("weights are non-negative")
-    balance, total_weight = PoolBalance.get(state, pool), sum(weight for _, weight in recipients)
-    if balance == 0 or total_weight == 0:
-        return 0
     epoch = randomness.EpochIndex.get(state) if commission_epoch is None else commission_epoch
-    delegations = get_delegations_by_node(state)
-    credits: dict[bytes, int] = {}
-    paid = 0
-    for who, weight in recipients:
-        reward = balance * weight // total_weight
-        if reward == 0:
-            continue
-        paid += reward
-        kept, shares = compute_delegation_split(reward, staking.Bonded.get(state, who), delegations.get(who, []),
-                                                commission_in_force(state, who, epoch))
-        for account, amount in [(who, kept), *shares]:
-            credits[account] = credits.get(account, 0) + amount
-    PoolBalance.set(state, pool, balance - paid)
-    TotalDistributed.set(state, TotalDistributed.get(state) + paid)
-    for account in sorted(credits):
-        if credits[account]:
-            PendingRewards.set(state, account, PendingRewards.get(state, account) + credits[account])
-            emit(Rewarded.to_log(ADDRESS_, account, credits[account]))
+    paid = _credit(state, PoolBalance.get(state, pool), list(recipients), epoch, emit)
+    PoolBalance.set(state, pool, PoolBalance.get(state, pool) - paid)
     return paid
+
+
+def pay_from(state: State, source: bytes, amount: int, recipients: Iterable[tuple[bytes, int]],
+             emit: Emit = _discard) -> int:
+    """For task modules that keep their own reward accounts: pay up to `amount` of `source`'s usable
+    balance by weight, exactly as `distribute` pays a pool (it passes through no pool: inflow and
+    distribution both grow by the amount paid). Returns the amount paid; the floors stay with `source`."""
+    paid = _credit(state, amount, list(recipients), randomness.EpochIndex.get(state), emit)
+    if paid:
+        balances.transfer(state, source, ADDRESS_, paid)
+        TotalPoolInflow.set(state, TotalPoolInflow.get(state) + paid)
+    return paid
+
+
+def withdraw_pool(state: State, pool: int, amount: int, dest: bytes) -> None:
+    """For a task module that manages a pool: move `amount` of it to `dest` (e.g. a task's reward
+    account, which pays it out later with `pay_from`)."""
+    check_pool(pool)
+    balance = PoolBalance.get(state, pool)
+    assert 0 <= amount <= balance, "a pool pays out no more than it holds"
+    PoolBalance.set(state, pool, balance - amount)
+    TotalPoolWithdrawn.set(state, TotalPoolWithdrawn.get(state) + amount)
+    balances.transfer(state, ADDRESS_, dest, amount)
+
+
+def release_pool(state: State, pool: int) -> None:
+    """A task module gives the pool back: its stake is the default again and the epoch boundary pays it."""
+    check_pool(pool)
+    PoolStake.remove(state, pool)
 
 
 # The epoch boundary
@@ -383,8 +420,8 @@ def check_invariants(state: State) -> None:
         "this module's balance covers Σ pending + Σ pools (equal unless someone sent FLOCK here)"
     assert TotalDistributed.get(state) == pending + TotalClaimed.get(state), \
         "every share credited (delegators' and nodes' alike) adds up to what left the pools"
-    assert TotalPoolInflow.get(state) == sum(pools.values()) + TotalDistributed.get(state), \
-        "what entered the pools is in them or was distributed"
+    assert TotalPoolInflow.get(state) == sum(pools.values()) + TotalDistributed.get(state) + \
+        TotalPoolWithdrawn.get(state), "what entered the pools is in them, was distributed or withdrawn"
     emissions = [value for _, value in EmissionOf.items(state)]
     assert sum(amount for amount, _ in emissions) == TotalEmitted.get(state)
     assert all(fee <= amount for amount, fee in emissions)
@@ -419,7 +456,7 @@ MODULE = Module(
     errors=(NothingToClaim, UnknownPool),
     storage=(DailyEmission, DecayPerMillion, DecayPeriodDays, SecondsPerDay, ProtocolFeePerMillion, ClockStart,
              LastEmissionTime, LastEpoch, TotalEmitted, EmissionOf, PoolBalance, PoolStake, PendingRewards,
-             TotalPoolInflow, TotalDistributed, TotalClaimed),
+             TotalPoolInflow, TotalDistributed, TotalClaimed, TotalPoolWithdrawn),
     parameters={"DailyEmission": DailyEmission, "DecayPerMillion": DecayPerMillion,
                 "DecayPeriodDays": DecayPeriodDays, "SecondsPerDay": SecondsPerDay,
                 "ProtocolFeePerMillion": ProtocolFeePerMillion},

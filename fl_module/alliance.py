@@ -1,0 +1,876 @@
+"""fl_alliance: FL Alliance tasks and their rounds — roles, committed updates, votes, tally, payouts.
+
+A task trains one model among institutions that keep their data. Each round:
+
+    draw       proposers, then voters, by stake-weighted sampling from VRF randomness
+    COMMIT     each proposer commits keccak256(updateHash ‖ salt ‖ proposer)
+    REVEAL     … and reveals (updateHash, salt); the update's bytes are a blob any node serves
+    VOTE_COMMIT  each voter commits keccak256(uint256 votes ‖ salt ‖ voter), bit i of `votes`
+               accepting the i-th revealed update
+    VOTE_REVEAL  … and reveals (votes, salt)
+    tally      stake-weighted per update; payouts and offences (below)
+    AGGREGATE  (only if an update was accepted) round members submit the hash of FedAvg of the
+               accepted updates; the hash with > 1/2 of the members' stake is the new global model
+
+A phase ends early when everyone who can act in it has acted (the last action moves the round
+on, in the same call), and otherwise at its deadline, when anyone calls `advance(task)`.
+Transitions happen in calls, not block hooks, so every step is an event in a receipt.
+
+The rules of the tally (all stakes are exposures, own + delegated, fixed at the draw):
+
+    accepted(u)    ⇔ 2 · accept(u) > accept(u) + reject(u)          (more than half of the voting stake)
+    poisoned(u)    ⇔ reject(u) · SupermajorityDenominator ≥ SupermajorityNumerator · (accept(u) + reject(u))
+    proposer of a poisoned update        → offence 0 (poisoned update)
+    voter who accepted a poisoned update → offence 1 (false validation), once per round
+    committed but did not reveal         → offence 3 (unavailability)
+
+Only a voter who *accepted* what a supermajority rejected is slashed, not one who rejected what
+most accepted: data are non-IID, so an honest update may fail to lower one honest voter's loss.
+
+Round reward R = ⌊pool / roundsLeft⌋ (FLock: pool / rounds left), paid when the tally runs:
+⌊R · ProposerSharePerMillion / 10⁶⌋ to accepted proposers by stake, the rest to the voters who
+revealed, weighted stake × (updates on which the voter's vote matched the outcome). Payment goes
+through rewards.pay_from (delegators share, claim()). The pool is the task's own account
+(`compute_task_account`): the creator's bounty, `fund()`, slashes of the task's offenders and its
+share of FL Alliance emissions (moved in at each epoch boundary, by task stake). What a finished
+task leaves is swept to the treasury.
+
+Randomness: the draw seeds are randomness.compute_role_seed(Randomness of the current epoch,
+task, round, b"proposer" | b"voter"). Known limit: when a round starts at a deadline, whoever calls
+`advance` chooses the block, and so, near an epoch boundary, which epoch's randomness is used.
+"""
+
+from dataclasses import dataclass
+
+from runtime.crypto import keccak256
+from runtime.exceptions import DispatchError
+from runtime.module import BlockEnv, CallDecl, CallEnv, ErrorDecl, EventDecl, Module, ViewDecl, module_address
+from runtime.modules import balances, randomness, rewards, slashing, staking, treasury
+from runtime.sampling import sample
+from runtime.state import State
+from runtime.storage import (ADDRESS, HASH32, U64, U256, BytesList, FixedUint, RawBytes, StorageMap, StorageValue,
+                             UintTuple, UintTupleList)
+
+NAME = "fl_alliance"
+ADDRESS_ = module_address(8)
+PER_MILLION = 1_000_000
+ZERO_HASH = b"\x00" * 32
+
+WAITING, RUNNING, FINISHED = 0, 1, 2
+"""Task status: waiting for enough participants to draw a round, running, finished."""
+COMMIT, REVEAL, VOTE_COMMIT, VOTE_REVEAL, AGGREGATE = 0, 1, 2, 3, 4
+PHASES = (COMMIT, REVEAL, VOTE_COMMIT, VOTE_REVEAL, AGGREGATE)
+ROUND_RUNNING, ROUND_COMPLETED, ROUND_NONE_ACCEPTED, ROUND_TIMED_OUT = 0, 1, 2, 3
+REJECTED, ACCEPTED, POISONED = 0, 1, 2
+"""An update's outcome: rejected, accepted, rejected by a supermajority (its proposer slashed)."""
+PROPOSER, VOTER = 0, 1
+
+# Parameters
+MaxActiveTasks = StorageValue(NAME, "MaxActiveTasks", U64, 16)
+MaxParticipants = StorageValue(NAME, "MaxParticipants", U64, 64)
+MaxRoleSize = StorageValue(NAME, "MaxRoleSize", U64, 32)
+"""Most proposers (≤ 256: one vote bit each) or voters a round may draw."""
+MaxRounds = StorageValue(NAME, "MaxRounds", U64, 10_000)
+MaxPhaseBlocks = StorageValue(NAME, "MaxPhaseBlocks", U64, 100_000)
+MaxDescriptorLength = StorageValue(NAME, "MaxDescriptorLength", U64, 128)
+SupermajorityNumerator = StorageValue(NAME, "SupermajorityNumerator", FixedUint(4), 2)
+SupermajorityDenominator = StorageValue(NAME, "SupermajorityDenominator", FixedUint(4), 3)
+QuorumPerMillion = StorageValue(NAME, "QuorumPerMillion", FixedUint(4), 500_000)
+"""A tally needs the voters who revealed to hold more than this share of the drawn voters' stake."""
+ProposerSharePerMillion = StorageValue(NAME, "ProposerSharePerMillion", FixedUint(4), 500_000)
+
+# Storage (task keys: u64 task; round keys: u64 task ‖ u32 round; member keys: round key ‖ address)
+TaskCount = StorageValue(NAME, "TaskCount", U64, 0)
+TaskConfig = StorageMap(NAME, "TaskConfig", FixedUint(8), UintTuple(12), None)
+"""task → (creator, initialModel, rounds, proposersPerRound, votersPerRound, commitBlocks, revealBlocks,
+voteCommitBlocks, voteRevealBlocks, aggregateBlocks, minStake, createdAt); addresses and hashes as integers."""
+TaskModelKind = StorageMap(NAME, "TaskModelKind", FixedUint(8), RawBytes(), b"")
+TaskDataset = StorageMap(NAME, "TaskDataset", FixedUint(8), RawBytes(), b"")
+TaskState = StorageMap(NAME, "TaskState", FixedUint(8), UintTuple(5), None)
+"""task → (status, round, phase, phaseEnd, rounds completed with a new model)."""
+GlobalModel = StorageMap(NAME, "GlobalModel", FixedUint(8), HASH32, None)
+Participants = StorageMap(NAME, "Participants", FixedUint(8), BytesList(), ())
+"""task → addresses in the order they joined."""
+ActiveTasks = StorageValue(NAME, "ActiveTasks", UintTupleList(1), ())
+"""Ids of tasks not finished, ascending."""
+Proposers = StorageMap(NAME, "Proposers", RawBytes(), UintTupleList(2), ())
+"""round key → (proposer, stake) in draw order."""
+Voters = StorageMap(NAME, "Voters", RawBytes(), UintTupleList(2), ())
+UpdateCommitment = StorageMap(NAME, "UpdateCommitment", RawBytes(), HASH32, None)
+UpdateHash = StorageMap(NAME, "UpdateHash", RawBytes(), HASH32, None)
+"""member key → the update a proposer revealed."""
+RevealedUpdates = StorageMap(NAME, "RevealedUpdates", RawBytes(), UintTupleList(2), ())
+"""round key → (proposer, updateHash) of each revealed update, in draw order: what vote bit i names."""
+VoteCommitment = StorageMap(NAME, "VoteCommitment", RawBytes(), HASH32, None)
+Votes = StorageMap(NAME, "Votes", RawBytes(), FixedUint(32), None)
+Tally = StorageMap(NAME, "Tally", RawBytes(), UintTupleList(3), ())
+"""round key → (acceptStake, rejectStake, outcome) per revealed update."""
+AggregateChoice = StorageMap(NAME, "AggregateChoice", RawBytes(), HASH32, None)
+AggregateStake = StorageMap(NAME, "AggregateStake", RawBytes(), U256, 0)
+"""round key ‖ model hash → stake of the members who submitted it."""
+RoundOutcome = StorageMap(NAME, "RoundOutcome", RawBytes(), UintTuple(4), None)
+"""round key → (status, global model after the round, reward paid, block it ended)."""
+LastEpoch = StorageValue(NAME, "LastEpoch", U64, 0)
+
+# Events
+TaskCreated = EventDecl("TaskCreated(uint256 indexed task,address indexed creator,address pool,uint256 bounty)")
+TaskFunded = EventDecl("TaskFunded(uint256 indexed task,address indexed from,uint256 amount)")
+Joined = EventDecl("Joined(uint256 indexed task,address indexed who,uint256 stake)")
+Left = EventDecl("Left(uint256 indexed task,address indexed who)")
+RoundStarted = EventDecl("RoundStarted(uint256 indexed task,uint32 indexed round,address[] proposers,"
+                         "address[] voters,uint64 phaseEnd)")
+PhaseChanged = EventDecl("PhaseChanged(uint256 indexed task,uint32 indexed round,uint8 phase,uint64 phaseEnd)")
+UpdateCommitted = EventDecl("UpdateCommitted(uint256 indexed task,uint32 indexed round,address indexed proposer)")
+UpdateRevealed = EventDecl("UpdateRevealed(uint256 indexed task,uint32 indexed round,address indexed proposer,"
+                           "bytes32 updateHash)")
+VotesCommitted = EventDecl("VotesCommitted(uint256 indexed task,uint32 indexed round,address indexed voter)")
+VotesRevealed = EventDecl("VotesRevealed(uint256 indexed task,uint32 indexed round,address indexed voter,"
+                          "uint256 votes)")
+UpdateTallied = EventDecl("UpdateTallied(uint256 indexed task,uint32 indexed round,address indexed proposer,"
+                          "bytes32 updateHash,uint8 outcome,uint256 acceptStake,uint256 rejectStake)")
+Penalized = EventDecl("Penalized(uint256 indexed task,uint32 indexed round,address indexed offender,uint8 kind,"
+                      "uint256 slashId)")
+AggregateSubmitted = EventDecl("AggregateSubmitted(uint256 indexed task,uint32 indexed round,address indexed who,"
+                               "bytes32 modelHash)")
+RoundCompleted = EventDecl("RoundCompleted(uint256 indexed task,uint32 indexed round,uint8 status,"
+                           "bytes32 globalModel,uint256 reward)")
+TaskFinished = EventDecl("TaskFinished(uint256 indexed task,bytes32 globalModel,uint256 swept)")
+
+# Errors
+UnknownTask = ErrorDecl("UnknownTask(uint256 task)")
+InvalidTaskConfig = ErrorDecl("InvalidTaskConfig(string reason)")
+TooManyActiveTasks = ErrorDecl("TooManyActiveTasks(uint64 maximum)")
+TaskNotActive = ErrorDecl("TaskNotActive(uint256 task,uint8 status)")
+TaskNotFinished = ErrorDecl("TaskNotFinished(uint256 task)")
+AlreadyJoined = ErrorDecl("AlreadyJoined(uint256 task)")
+NotParticipant = ErrorDecl("NotParticipant(uint256 task)")
+TooManyParticipants = ErrorDecl("TooManyParticipants(uint64 maximum)")
+NotEnoughStake = ErrorDecl("NotEnoughStake(uint256 stake,uint256 minimum)")
+WrongPhase = ErrorDecl("WrongPhase(uint8 phase,uint8 required)")
+PhaseClosed = ErrorDecl("PhaseClosed(uint64 phaseEnd)")
+NotInRole = ErrorDecl("NotInRole(address account,uint8 role)")
+AlreadyCommitted = ErrorDecl("AlreadyCommitted()")
+NotCommitted = ErrorDecl("NotCommitted()")
+AlreadyRevealed = ErrorDecl("AlreadyRevealed()")
+CommitmentMismatch = ErrorDecl("CommitmentMismatch(bytes32 committed,bytes32 computed)")
+InvalidVotes = ErrorDecl("InvalidVotes(uint256 votes,uint256 updates)")
+AlreadySubmitted = ErrorDecl("AlreadySubmitted()")
+NotRoundMember = ErrorDecl("NotRoundMember(address account)")
+NothingToAdvance = ErrorDecl("NothingToAdvance(uint64 phaseEnd)")
+ZeroAmount = ErrorDecl("ZeroAmount()")
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    creator: bytes
+    initial_model: bytes
+    rounds: int
+    proposers: int
+    voters: int
+    phase_blocks: tuple[int, int, int, int, int]
+    min_stake: int
+    created_at: int
+
+    def encode(self) -> tuple[int, ...]:
+        return (int.from_bytes(self.creator, "big"), int.from_bytes(self.initial_model, "big"), self.rounds,
+                self.proposers, self.voters, *self.phase_blocks, self.min_stake, self.created_at)
+
+    @classmethod
+    def decode(cls, values: tuple[int, ...]) -> "TaskSpec":
+        creator, model, rounds, proposers, voters, *rest = values
+        return cls(creator.to_bytes(20, "big"), model.to_bytes(32, "big"), rounds, proposers, voters,
+                   tuple(rest[:5]), rest[5], rest[6])
+
+
+@dataclass(frozen=True)
+class TaskProgress:
+    status: int
+    round: int
+    phase: int
+    phase_end: int
+    models_accepted: int
+
+    def replace(self, **changes) -> "TaskProgress":
+        return TaskProgress(**{**vars(self), **changes})
+
+
+# Keys and accounts
+
+def round_key(task: int, round_: int) -> bytes:
+    return task.to_bytes(8, "big") + round_.to_bytes(4, "big")
+
+
+def member_key(task: int, round_: int, who: bytes) -> bytes:
+    return round_key(task, round_) + who
+
+
+def compute_task_account(task: int) -> bytes:
+    """The task's reward pool: an account no key controls, keccak256(module address ‖ u64 task)[12:]."""
+    return keccak256(ADDRESS_ + task.to_bytes(8, "big"))[12:]
+
+
+def compute_update_commitment(update_hash: bytes, salt: bytes, proposer: bytes) -> bytes:
+    """The proposer's address binds the commitment to it, so nobody can copy another's."""
+    return keccak256(update_hash + salt + proposer)
+
+
+def compute_vote_commitment(votes: int, salt: bytes, voter: bytes) -> bytes:
+    return keccak256(votes.to_bytes(32, "big") + salt + voter)
+
+
+def _address(value: int) -> bytes:
+    return value.to_bytes(20, "big")
+
+
+def _as_int(address: bytes) -> int:
+    return int.from_bytes(address, "big")
+
+
+# Reading a task
+
+def get_spec(state: State, task: int) -> TaskSpec:
+    values = TaskConfig.get(state, task)
+    if values is None:
+        raise DispatchError(UnknownTask, task)
+    return TaskSpec.decode(values)
+
+
+def get_progress(state: State, task: int) -> TaskProgress:
+    values = TaskState.get(state, task)
+    if values is None:
+        raise DispatchError(UnknownTask, task)
+    return TaskProgress(*values)
+
+
+def set_progress(state: State, task: int, progress: TaskProgress) -> None:
+    TaskState.set(state, task, (progress.status, progress.round, progress.phase, progress.phase_end,
+                                progress.models_accepted))
+
+
+def get_stake(state: State, who: bytes, minimum: int) -> int:
+    """A participant's weight: its staking exposure (own + delegated), or 0 below the task's minimum."""
+    stake = sum(staking.get_exposure(state, who))
+    return stake if stake >= minimum else 0
+
+
+def get_members(state: State, task: int, round_: int) -> tuple[list[tuple[bytes, int]], list[tuple[bytes, int]]]:
+    """(proposers, voters) of a round as (address, stake at the draw), in draw order."""
+    key = round_key(task, round_)
+    return ([(_address(a), s) for a, s in Proposers.get(state, key)],
+            [(_address(a), s) for a, s in Voters.get(state, key)])
+
+
+def get_task_stake(state: State, task: int) -> int:
+    minimum = get_spec(state, task).min_stake
+    return sum(get_stake(state, who, minimum) for who in Participants.get(state, task))
+
+
+def update_pool_stake(state: State) -> None:
+    """FL Alliance's emission share follows the stake of active tasks; with none, rewards pays stakers."""
+    tasks = [task for (task,) in ActiveTasks.get(state)]
+    if tasks:
+        rewards.set_pool_stake(state, rewards.FL_ALLIANCE, sum(get_task_stake(state, task) for task in tasks))
+    else:
+        rewards.release_pool(state, rewards.FL_ALLIANCE)
+
+
+# The round state machine
+
+def start_round(state: State, env, task: int, round_: int) -> None:
+    """Draw the round's roles, or wait for participants when too few hold enough stake."""
+    spec = get_spec(state, task)
+    candidates = [(who, get_stake(state, who, spec.min_stake)) for who in Participants.get(state, task)]
+    if sum(1 for _, stake in candidates if stake) < spec.proposers + spec.voters:
+        set_progress(state, task, TaskProgress(WAITING, round_, COMMIT, 0, get_progress(state, task).models_accepted))
+        return
+    seed_source = randomness.Randomness.get(state)
+    proposers = sample(randomness.compute_role_seed(seed_source, task, round_, b"proposer"), candidates,
+                       spec.proposers)
+    rest = [(who, stake) for who, stake in candidates if who not in proposers]
+    voters = sample(randomness.compute_role_seed(seed_source, task, round_, b"voter"), rest, spec.voters)
+    stakes = dict(candidates)
+    key = round_key(task, round_)
+    Proposers.set(state, key, tuple((_as_int(who), stakes[who]) for who in proposers))
+    Voters.set(state, key, tuple((_as_int(who), stakes[who]) for who in voters))
+    phase_end = env.block_number + spec.phase_blocks[COMMIT]
+    set_progress(state, task, TaskProgress(RUNNING, round_, COMMIT, phase_end,
+                                           get_progress(state, task).models_accepted))
+    env.emit(RoundStarted.to_log(ADDRESS_, task, round_, proposers, voters, phase_end))
+
+
+def enter_phase(state: State, env, task: int, phase: int) -> None:
+    progress = get_progress(state, task)
+    phase_end = env.block_number + get_spec(state, task).phase_blocks[phase]
+    set_progress(state, task, progress.replace(phase=phase, phase_end=phase_end))
+    env.emit(PhaseChanged.to_log(ADDRESS_, task, progress.round, phase, phase_end))
+
+
+def end_round(state: State, env, task: int, status: int, reward: int = 0) -> None:
+    """Record the outcome, then draw the next round or finish the task."""
+    progress = get_progress(state, task)
+    model = GlobalModel.get(state, task)
+    RoundOutcome.set(state, round_key(task, progress.round),
+                     (status, int.from_bytes(model, "big"), reward, env.block_number))
+    env.emit(RoundCompleted.to_log(ADDRESS_, task, progress.round, status, model, reward))
+    accepted = progress.models_accepted + (status == ROUND_COMPLETED)
+    set_progress(state, task, progress.replace(models_accepted=accepted))
+    if progress.round + 1 >= get_spec(state, task).rounds:
+        finish_task(state, env, task)
+    else:
+        start_round(state, env, task, progress.round + 1)
+
+
+def finish_task(state: State, env, task: int) -> None:
+    progress = get_progress(state, task)
+    set_progress(state, task, progress.replace(status=FINISHED, phase_end=0))
+    ActiveTasks.set(state, tuple(entry for entry in ActiveTasks.get(state) if entry[0] != task))
+    swept = sweep(state, task)
+    update_pool_stake(state)
+    env.emit(TaskFinished.to_log(ADDRESS_, task, GlobalModel.get(state, task), swept))
+
+
+def sweep(state: State, task: int) -> int:
+    account = compute_task_account(task)
+    amount = balances.free_balance(state, account)
+    if amount:
+        treasury.deposit_from(state, account, amount)
+    return amount
+
+
+def report(state: State, env, task: int, round_: int, kind: int, offender: bytes) -> None:
+    """An offence found by the tally or a deadline, paid back to the task's pool; nothing at stake, no report."""
+    if sum(staking.get_slashable(state, offender)) == 0:
+        return
+    account = compute_task_account(task)
+    slash_id = slashing.report_offence(state, kind, offender, account, account, env.emit)
+    env.emit(Penalized.to_log(ADDRESS_, task, round_, offender, kind, slash_id))
+
+
+def is_phase_complete(state: State, task: int, progress: TaskProgress) -> bool:
+    """Everyone who can still act in the phase has acted."""
+    proposers, voters = get_members(state, task, progress.round)
+    key = lambda who: member_key(task, progress.round, who)
+    if progress.phase == COMMIT:
+        return all(UpdateCommitment.get(state, key(who)) for who, _ in proposers)
+    if progress.phase == REVEAL:
+        return all(UpdateHash.get(state, key(who)) or not UpdateCommitment.get(state, key(who))
+                   for who, _ in proposers)
+    if progress.phase == VOTE_COMMIT:
+        return all(VoteCommitment.get(state, key(who)) for who, _ in voters)
+    if progress.phase == VOTE_REVEAL:
+        return all(Votes.get(state, key(who)) is not None or not VoteCommitment.get(state, key(who))
+                   for who, _ in voters)
+    return get_aggregate_winner(state, task, progress.round, majority_only=True) is not None
+
+
+def end_phase(state: State, env, task: int) -> None:
+    """Close the current phase (its deadline passed, or everyone acted) and move the round on."""
+    progress = get_progress(state, task)
+    round_ = progress.round
+    proposers, voters = get_members(state, task, round_)
+    key = lambda who: member_key(task, round_, who)
+    if progress.phase == COMMIT:
+        if any(UpdateCommitment.get(state, key(who)) for who, _ in proposers):
+            return enter_phase(state, env, task, REVEAL)
+        return end_round(state, env, task, ROUND_TIMED_OUT)
+    if progress.phase == REVEAL:
+        revealed = []
+        for who, _ in proposers:
+            update = UpdateHash.get(state, key(who))
+            if update is not None:
+                revealed.append((_as_int(who), int.from_bytes(update, "big")))
+            elif UpdateCommitment.get(state, key(who)):
+                report(state, env, task, round_, slashing.UNAVAILABILITY, who)
+        RevealedUpdates.set(state, round_key(task, round_), tuple(revealed))
+        if revealed:
+            return enter_phase(state, env, task, VOTE_COMMIT)
+        return end_round(state, env, task, ROUND_TIMED_OUT)
+    if progress.phase == VOTE_COMMIT:
+        if any(VoteCommitment.get(state, key(who)) for who, _ in voters):
+            return enter_phase(state, env, task, VOTE_REVEAL)
+        return end_round(state, env, task, ROUND_TIMED_OUT)
+    if progress.phase == VOTE_REVEAL:
+        return process_tally(state, env, task)
+    winner = get_aggregate_winner(state, task, round_, majority_only=False)
+    if winner is None:
+        return end_round(state, env, task, ROUND_TIMED_OUT)
+    GlobalModel.set(state, task, winner)
+    return end_round(state, env, task, ROUND_COMPLETED, RoundOutcome.get(state, round_key(task, round_))[2])
+
+
+def compute_outcome(accept: int, reject: int, numerator: int, denominator: int) -> int:
+    """ACCEPTED with more than half the voting stake; POISONED when the rejecting stake reaches the
+    supermajority numerator/denominator of it; otherwise REJECTED. No voting stake: REJECTED."""
+    total = accept + reject
+    if total and 2 * accept > total:
+        return ACCEPTED
+    if total and reject * denominator >= numerator * total:
+        return POISONED
+    return REJECTED
+
+
+def process_tally(state: State, env, task: int) -> None:
+    progress = get_progress(state, task)
+    round_ = progress.round
+    key = lambda who: member_key(task, round_, who)
+    _, voters = get_members(state, task, round_)
+    updates = RevealedUpdates.get(state, round_key(task, round_))
+    ballots = []
+    for who, stake in voters:
+        votes = Votes.get(state, key(who))
+        if votes is not None:
+            ballots.append((who, stake, votes))
+        elif VoteCommitment.get(state, key(who)):
+            report(state, env, task, round_, slashing.UNAVAILABILITY, who)
+    drawn_stake = sum(stake for _, stake in voters)
+    revealed_stake = sum(stake for _, stake, _ in ballots)
+    if revealed_stake * PER_MILLION <= QuorumPerMillion.get(state) * drawn_stake:
+        return end_round(state, env, task, ROUND_TIMED_OUT)
+    numerator, denominator = SupermajorityNumerator.get(state), SupermajorityDenominator.get(state)
+    tally, outcomes = [], []
+    for index, (proposer, update) in enumerate(updates):
+        accept = sum(stake for _, stake, votes in ballots if votes >> index & 1)
+        outcome = compute_outcome(accept, revealed_stake - accept, numerator, denominator)
+        tally.append((accept, revealed_stake - accept, outcome))
+        outcomes.append(outcome)
+        env.emit(UpdateTallied.to_log(ADDRESS_, task, round_, _address(proposer), update.to_bytes(32, "big"),
+                                      outcome, accept, revealed_stake - accept))
+        if outcome == POISONED:
+            report(state, env, task, round_, slashing.POISONED_UPDATE, _address(proposer))
+    Tally.set(state, round_key(task, round_), tuple(tally))
+    for who, _, votes in ballots:
+        if any(outcome == POISONED and votes >> index & 1 for index, outcome in enumerate(outcomes)):
+            report(state, env, task, round_, slashing.FALSE_VALIDATION, who)
+    reward = pay_round(state, env, task, round_, outcomes, ballots)
+    if ACCEPTED not in outcomes:
+        return end_round(state, env, task, ROUND_NONE_ACCEPTED, reward)
+    RoundOutcome.set(state, round_key(task, round_), (ROUND_RUNNING, 0, reward, 0))
+    enter_phase(state, env, task, AGGREGATE)
+
+
+def pay_round(state: State, env, task: int, round_: int, outcomes: list[int],
+              ballots: list[tuple[bytes, int, int]]) -> int:
+    """R = ⌊pool / roundsLeft⌋: the proposers' share to accepted proposers by stake, the rest to voters
+    by stake × votes matching the outcome. Returns what was paid."""
+    account = compute_task_account(task)
+    rounds_left = get_spec(state, task).rounds - round_
+    reward = balances.free_balance(state, account) // rounds_left
+    proposer_part = reward * ProposerSharePerMillion.get(state) // PER_MILLION
+    proposers, _ = get_members(state, task, round_)
+    stakes = dict(proposers)
+    updates = RevealedUpdates.get(state, round_key(task, round_))
+    accepted = [(_address(p), stakes[_address(p)]) for (p, _), outcome in zip(updates, outcomes)
+                if outcome == ACCEPTED]
+    paid = rewards.pay_from(state, account, proposer_part, accepted, env.emit)
+    weights = [(who, stake * sum(1 for index, outcome in enumerate(outcomes)
+                                 if (votes >> index & 1) == (outcome == ACCEPTED)))
+               for who, stake, votes in ballots]
+    paid += rewards.pay_from(state, account, reward - proposer_part, sorted(weights), env.emit)
+    return paid
+
+
+def get_aggregate_winner(state: State, task: int, round_: int, majority_only: bool) -> bytes | None:
+    """The model hash submitted by more than half of the round members' stake; or, at the deadline
+    (`majority_only` false), the one with the most stake, the lowest hash among equals."""
+    proposers, voters = get_members(state, task, round_)
+    members = proposers + voters
+    totals: dict[bytes, int] = {}
+    for who, stake in members:
+        choice = AggregateChoice.get(state, member_key(task, round_, who))
+        if choice is not None:
+            totals[choice] = totals.get(choice, 0) + stake
+    if not totals:
+        return None
+    best = min(totals, key=lambda model: (-totals[model], model))
+    if majority_only and 2 * totals[best] <= sum(stake for _, stake in members):
+        return None
+    return best
+
+
+def advance_if_complete(state: State, env, task: int) -> None:
+    progress = get_progress(state, task)
+    while progress.status == RUNNING and is_phase_complete(state, task, progress):
+        end_phase(state, env, task)
+        next_progress = get_progress(state, task)
+        if next_progress.round != progress.round:
+            return
+        progress = next_progress
+
+
+# Calls
+
+def require_phase(state: State, env: CallEnv, task: int, phase: int) -> TaskProgress:
+    progress = get_progress(state, task)
+    if progress.status != RUNNING:
+        raise DispatchError(TaskNotActive, task, progress.status)
+    if progress.phase != phase:
+        raise DispatchError(WrongPhase, progress.phase, phase)
+    if env.block_number >= progress.phase_end:
+        raise DispatchError(PhaseClosed, progress.phase_end)
+    return progress
+
+
+def require_member(state: State, task: int, round_: int, who: bytes, role: int) -> None:
+    proposers, voters = get_members(state, task, round_)
+    if who not in {member for member, _ in (proposers if role == PROPOSER else voters)}:
+        raise DispatchError(NotInRole, who, role)
+
+
+def call_create_task(state: State, env: CallEnv, model: str, dataset: str, initial_model: bytes, rounds: int,
+                     proposers: int, voters: int, phase_blocks: tuple, min_stake: int) -> tuple:
+    """The call's value is the bounty: it moves from this module's address into the task's pool."""
+    limit = MaxDescriptorLength.get(state)
+    reasons = [
+        (not model or len(model.encode()) > limit, "model kind is empty or too long"),
+        (not dataset or len(dataset.encode()) > limit, "dataset descriptor is empty or too long"),
+        (initial_model == ZERO_HASH, "initial model hash is zero"),
+        (not 1 <= rounds <= MaxRounds.get(state), "rounds out of range"),
+        (not 1 <= proposers <= min(MaxRoleSize.get(state), 256), "proposers per round out of range"),
+        (not 1 <= voters <= MaxRoleSize.get(state), "voters per round out of range"),
+        (proposers + voters > MaxParticipants.get(state), "proposers + voters exceed the participant limit"),
+        (not all(1 <= blocks <= MaxPhaseBlocks.get(state) for blocks in phase_blocks), "phase length out of range"),
+    ]
+    for broken, reason in reasons:
+        if broken:
+            raise DispatchError(InvalidTaskConfig, reason)
+    active = ActiveTasks.get(state)
+    if len(active) >= MaxActiveTasks.get(state):
+        raise DispatchError(TooManyActiveTasks, MaxActiveTasks.get(state))
+    task = TaskCount.get(state)
+    TaskCount.set(state, task + 1)
+    spec = TaskSpec(env.sender, initial_model, rounds, proposers, voters, tuple(phase_blocks), min_stake,
+                    env.block_number)
+    TaskConfig.set(state, task, spec.encode())
+    TaskModelKind.set(state, task, model.encode())
+    TaskDataset.set(state, task, dataset.encode())
+    TaskState.set(state, task, (WAITING, 0, COMMIT, 0, 0))
+    GlobalModel.set(state, task, initial_model)
+    ActiveTasks.set(state, active + ((task,),))
+    account = compute_task_account(task)
+    if env.value:
+        balances.transfer(state, ADDRESS_, account, env.value)
+    update_pool_stake(state)
+    env.emit(TaskCreated.to_log(ADDRESS_, task, env.sender, account, env.value))
+    return (task,)
+
+
+def call_fund(state: State, env: CallEnv, task: int) -> tuple:
+    progress = get_progress(state, task)
+    if progress.status == FINISHED:
+        raise DispatchError(TaskNotActive, task, progress.status)
+    if env.value == 0:
+        raise DispatchError(ZeroAmount)
+    balances.transfer(state, ADDRESS_, compute_task_account(task), env.value)
+    env.emit(TaskFunded.to_log(ADDRESS_, task, env.sender, env.value))
+    return ()
+
+
+def call_join(state: State, env: CallEnv, task: int) -> tuple:
+    """Join with the stake bonded in staking (either role): it is what the draw and the tally weigh."""
+    progress = get_progress(state, task)
+    if progress.status == FINISHED:
+        raise DispatchError(TaskNotActive, task, progress.status)
+    participants = Participants.get(state, task)
+    if env.sender in participants:
+        raise DispatchError(AlreadyJoined, task)
+    if len(participants) >= MaxParticipants.get(state):
+        raise DispatchError(TooManyParticipants, MaxParticipants.get(state))
+    minimum = get_spec(state, task).min_stake
+    stake = sum(staking.get_exposure(state, env.sender))
+    if stake == 0 or stake < minimum:
+        raise DispatchError(NotEnoughStake, stake, minimum)
+    Participants.set(state, task, participants + (env.sender,))
+    update_pool_stake(state)
+    env.emit(Joined.to_log(ADDRESS_, task, env.sender, stake))
+    if progress.status == WAITING:
+        start_round(state, env, task, progress.round)
+    return ()
+
+
+def call_leave(state: State, env: CallEnv, task: int) -> tuple:
+    """Leave from the next draw on; a role already drawn this round is still the account's to fill."""
+    participants = Participants.get(state, task)
+    get_progress(state, task)
+    if env.sender not in participants:
+        raise DispatchError(NotParticipant, task)
+    Participants.set(state, task, tuple(who for who in participants if who != env.sender))
+    update_pool_stake(state)
+    env.emit(Left.to_log(ADDRESS_, task, env.sender))
+    return ()
+
+
+def call_commit_update(state: State, env: CallEnv, task: int, commitment: bytes) -> tuple:
+    progress = require_phase(state, env, task, COMMIT)
+    require_member(state, task, progress.round, env.sender, PROPOSER)
+    key = member_key(task, progress.round, env.sender)
+    if UpdateCommitment.get(state, key) is not None:
+        raise DispatchError(AlreadyCommitted)
+    UpdateCommitment.set(state, key, commitment)
+    env.emit(UpdateCommitted.to_log(ADDRESS_, task, progress.round, env.sender))
+    advance_if_complete(state, env, task)
+    return ()
+
+
+def call_reveal_update(state: State, env: CallEnv, task: int, update_hash: bytes, salt: bytes) -> tuple:
+    progress = require_phase(state, env, task, REVEAL)
+    key = member_key(task, progress.round, env.sender)
+    committed = UpdateCommitment.get(state, key)
+    if committed is None:
+        raise DispatchError(NotCommitted)
+    if UpdateHash.get(state, key) is not None:
+        raise DispatchError(AlreadyRevealed)
+    computed = compute_update_commitment(update_hash, salt, env.sender)
+    if computed != committed:
+        raise DispatchError(CommitmentMismatch, committed, computed)
+    UpdateHash.set(state, key, update_hash)
+    env.emit(UpdateRevealed.to_log(ADDRESS_, task, progress.round, env.sender, update_hash))
+    advance_if_complete(state, env, task)
+    return ()
+
+
+def call_commit_votes(state: State, env: CallEnv, task: int, commitment: bytes) -> tuple:
+    progress = require_phase(state, env, task, VOTE_COMMIT)
+    require_member(state, task, progress.round, env.sender, VOTER)
+    key = member_key(task, progress.round, env.sender)
+    if VoteCommitment.get(state, key) is not None:
+        raise DispatchError(AlreadyCommitted)
+    VoteCommitment.set(state, key, commitment)
+    env.emit(VotesCommitted.to_log(ADDRESS_, task, progress.round, env.sender))
+    advance_if_complete(state, env, task)
+    return ()
+
+
+def call_reveal_votes(state: State, env: CallEnv, task: int, votes: int, salt: bytes) -> tuple:
+    progress = require_phase(state, env, task, VOTE_REVEAL)
+    key = member_key(task, progress.round, env.sender)
+    committed = VoteCommitment.get(state, key)
+    if committed is None:
+        raise DispatchError(NotCommitted)
+    if Votes.get(state, key) is not None:
+        raise DispatchError(AlreadyRevealed)
+    updates = len(RevealedUpdates.get(state, round_key(task, progress.round)))
+    if votes >> updates:
+        raise DispatchError(InvalidVotes, votes, updates)
+    computed = compute_vote_commitment(votes, salt, env.sender)
+    if computed != committed:
+        raise DispatchError(CommitmentMismatch, committed, computed)
+    Votes.set(state, key, votes)
+    env.emit(VotesRevealed.to_log(ADDRESS_, task, progress.round, env.sender, votes))
+    advance_if_complete(state, env, task)
+    return ()
+
+
+def call_submit_aggregate(state: State, env: CallEnv, task: int, model_hash: bytes) -> tuple:
+    progress = require_phase(state, env, task, AGGREGATE)
+    proposers, voters = get_members(state, task, progress.round)
+    stake = dict(proposers + voters).get(env.sender)
+    if stake is None:
+        raise DispatchError(NotRoundMember, env.sender)
+    key = member_key(task, progress.round, env.sender)
+    if AggregateChoice.get(state, key) is not None:
+        raise DispatchError(AlreadySubmitted)
+    AggregateChoice.set(state, key, model_hash)
+    total_key = round_key(task, progress.round) + model_hash
+    AggregateStake.set(state, total_key, AggregateStake.get(state, total_key) + stake)
+    env.emit(AggregateSubmitted.to_log(ADDRESS_, task, progress.round, env.sender, model_hash))
+    advance_if_complete(state, env, task)
+    return ()
+
+
+def call_advance(state: State, env: CallEnv, task: int) -> tuple:
+    """Anyone: close a phase whose deadline has passed, or draw a waiting task's round."""
+    progress = get_progress(state, task)
+    if progress.status == WAITING:
+        start_round(state, env, task, progress.round)
+        if get_progress(state, task).status == WAITING:
+            raise DispatchError(NothingToAdvance, 0)
+        return ()
+    if progress.status != RUNNING or env.block_number < progress.phase_end:
+        raise DispatchError(NothingToAdvance, progress.phase_end)
+    end_phase(state, env, task)
+    advance_if_complete(state, env, task)
+    return ()
+
+
+def call_sweep(state: State, env: CallEnv, task: int) -> tuple:
+    """Anyone: what reaches a finished task's pool later (deferred slashes) goes to the treasury."""
+    progress = get_progress(state, task)
+    if progress.status != FINISHED:
+        raise DispatchError(TaskNotFinished, task)
+    if sweep(state, task) == 0:
+        raise DispatchError(ZeroAmount)
+    return ()
+
+
+# The epoch boundary: emissions into the tasks' pools
+
+def on_initialize(state: State, env: BlockEnv) -> None:
+    """At an epoch's first block (after rewards filled the pools), FL Alliance's pool goes to the
+    active tasks' pools by task stake, floored; the remainder waits for the next epoch."""
+    epoch = randomness.EpochIndex.get(state)
+    if epoch == LastEpoch.get(state):
+        return
+    LastEpoch.set(state, epoch)
+    if not rewards.is_pool_managed(state, rewards.FL_ALLIANCE):
+        return
+    tasks = [(task, get_task_stake(state, task)) for (task,) in ActiveTasks.get(state)]
+    total = sum(stake for _, stake in tasks)
+    available = rewards.PoolBalance.get(state, rewards.FL_ALLIANCE)
+    for task, stake in tasks:
+        share = available * stake // total if total else 0
+        if share:
+            rewards.withdraw_pool(state, rewards.FL_ALLIANCE, share, compute_task_account(task))
+    update_pool_stake(state)
+
+
+# Views
+
+def view_task(state: State, task: int) -> tuple:
+    spec = get_spec(state, task)
+    return (spec.creator, TaskModelKind.get(state, task).decode(), TaskDataset.get(state, task).decode(),
+            spec.initial_model, spec.rounds, spec.proposers, spec.voters, list(spec.phase_blocks), spec.min_stake,
+            compute_task_account(task))
+
+
+def view_task_status(state: State, task: int) -> tuple:
+    progress = get_progress(state, task)
+    return (progress.status, progress.round, progress.phase, progress.phase_end, GlobalModel.get(state, task),
+            balances.free_balance(state, compute_task_account(task)), progress.models_accepted)
+
+
+def view_roles(state: State, task: int, round_: int) -> tuple:
+    proposers, voters = get_members(state, task, round_)
+    return ([who for who, _ in proposers], [stake for _, stake in proposers], [who for who, _ in voters],
+            [stake for _, stake in voters])
+
+
+def view_round_updates(state: State, task: int, round_: int) -> tuple:
+    updates = RevealedUpdates.get(state, round_key(task, round_))
+    return ([_address(p) for p, _ in updates], [u.to_bytes(32, "big") for _, u in updates])
+
+
+def view_member(state: State, task: int, round_: int, who: bytes) -> tuple:
+    key = member_key(task, round_, who)
+    votes = Votes.get(state, key)
+    return (UpdateCommitment.get(state, key) or ZERO_HASH, UpdateHash.get(state, key) or ZERO_HASH,
+            VoteCommitment.get(state, key) or ZERO_HASH, votes is not None, votes or 0,
+            AggregateChoice.get(state, key) or ZERO_HASH)
+
+
+def view_round_result(state: State, task: int, round_: int) -> tuple:
+    get_progress(state, task)
+    outcome = RoundOutcome.get(state, round_key(task, round_))
+    tally = Tally.get(state, round_key(task, round_))
+    status, model, reward, ended = outcome or (ROUND_RUNNING, 0, 0, 0)
+    return (status, model.to_bytes(32, "big"), reward, ended, [o for _, _, o in tally], [a for a, _, _ in tally],
+            [r for _, r, _ in tally])
+
+
+# Genesis and invariants
+
+GENESIS_PARAMETERS = (("maxActiveTasks", MaxActiveTasks), ("maxParticipants", MaxParticipants),
+                      ("maxRoleSize", MaxRoleSize), ("supermajorityNumerator", SupermajorityNumerator),
+                      ("supermajorityDenominator", SupermajorityDenominator), ("quorumPerMillion", QuorumPerMillion),
+                      ("proposerSharePerMillion", ProposerSharePerMillion))
+
+
+def check_parameters(state: State) -> None:
+    numerator, denominator = SupermajorityNumerator.get(state), SupermajorityDenominator.get(state)
+    assert 0 < denominator and denominator < 2 * numerator <= 2 * denominator, \
+        "the supermajority is more than half and at most all"
+    assert QuorumPerMillion.get(state) < PER_MILLION and ProposerSharePerMillion.get(state) <= PER_MILLION
+    assert 1 <= MaxRoleSize.get(state) <= 256
+
+
+def genesis(state: State, config: dict) -> None:
+    """config (all optional): the parameters of GENESIS_PARAMETERS by their camelCase names."""
+    for key, item in GENESIS_PARAMETERS:
+        if key in config:
+            item.set(state, int(config[key]))
+    try:
+        check_parameters(state)
+    except AssertionError as error:
+        raise ValueError(f"fl_alliance: {error}") from None
+
+
+def check_invariants(state: State) -> None:
+    check_parameters(state)
+    count = TaskCount.get(state)
+    assert {task for task, _ in TaskConfig.items(state)} == set(range(count)), "task ids are 0 … TaskCount − 1"
+    active = [task for (task,) in ActiveTasks.get(state)]
+    assert active == sorted(set(active)) and len(active) <= MaxActiveTasks.get(state)
+    for task in range(count):
+        spec, progress = get_spec(state, task), get_progress(state, task)
+        assert (progress.status != FINISHED) == (task in active), "the active list is the unfinished tasks"
+        assert progress.round < spec.rounds and progress.phase in PHASES
+        assert progress.models_accepted <= progress.round + (progress.status == FINISHED)
+        participants = Participants.get(state, task)
+        assert len(set(participants)) == len(participants) <= MaxParticipants.get(state)
+        proposers, voters = get_members(state, task, progress.round)
+        if progress.status == RUNNING:
+            assert len(proposers) == spec.proposers and len(voters) == spec.voters
+            assert not {who for who, _ in proposers} & {who for who, _ in voters}, "one role per round"
+        for who, _ in proposers:
+            key = member_key(task, progress.round, who)
+            assert UpdateHash.get(state, key) is None or UpdateCommitment.get(state, key) is not None
+        for who, _ in voters:
+            key = member_key(task, progress.round, who)
+            assert Votes.get(state, key) is None or VoteCommitment.get(state, key) is not None
+
+
+MODULE = Module(
+    name=NAME,
+    address=ADDRESS_,
+    calls=(
+        CallDecl("createTask(string model,string dataset,bytes32 initialModel,uint32 rounds,uint16 proposersPerRound,"
+                 "uint16 votersPerRound,uint32[5] phaseBlocks,uint256 minStake)", call_create_task, weight=120_000,
+                 payable=True, returns=("uint256",)),
+        CallDecl("fund(uint256 task)", call_fund, weight=20_000, payable=True),
+        CallDecl("join(uint256 task)", call_join, weight=150_000),
+        CallDecl("leave(uint256 task)", call_leave, weight=60_000),
+        CallDecl("commitUpdate(uint256 task,bytes32 commitment)", call_commit_update, weight=200_000),
+        CallDecl("revealUpdate(uint256 task,bytes32 updateHash,bytes32 salt)", call_reveal_update, weight=250_000),
+        CallDecl("commitVotes(uint256 task,bytes32 commitment)", call_commit_votes, weight=200_000),
+        CallDecl("revealVotes(uint256 task,uint256 votes,bytes32 salt)", call_reveal_votes, weight=600_000),
+        CallDecl("submitAggregate(uint256 task,bytes32 modelHash)", call_submit_aggregate, weight=400_000),
+        CallDecl("advance(uint256 task)", call_advance, weight=600_000),
+        CallDecl("sweep(uint256 task)", call_sweep, weight=20_000),
+    ),
+    views=(
+        ViewDecl("taskCount()", lambda state: (TaskCount.get(state),), ("uint256",)),
+        ViewDecl("activeTasks()", lambda state: ([task for (task,) in ActiveTasks.get(state)],), ("uint256[]",)),
+        ViewDecl("taskOf(uint256 task)", view_task,
+                 ("address", "string", "string", "bytes32", "uint32", "uint16", "uint16", "uint32[5]", "uint256",
+                  "address")),
+        ViewDecl("taskStatus(uint256 task)", view_task_status,
+                 ("uint8", "uint32", "uint8", "uint64", "bytes32", "uint256", "uint32")),
+        ViewDecl("participantsOf(uint256 task)", lambda state, task: (list(Participants.get(state, task)),),
+                 ("address[]",)),
+        ViewDecl("rolesOf(uint256 task,uint32 round)", view_roles, ("address[]", "uint256[]", "address[]", "uint256[]")),
+        ViewDecl("roundUpdates(uint256 task,uint32 round)", view_round_updates, ("address[]", "bytes32[]")),
+        ViewDecl("memberOf(uint256 task,uint32 round,address who)", view_member,
+                 ("bytes32", "bytes32", "bytes32", "bool", "uint256", "bytes32")),
+        ViewDecl("roundResult(uint256 task,uint32 round)", view_round_result,
+                 ("uint8", "bytes32", "uint256", "uint64", "uint8[]", "uint256[]", "uint256[]")),
+        ViewDecl("taskAccount(uint256 task)", lambda state, task: (compute_task_account(task),), ("address",)),
+    ),
+    events=(TaskCreated, TaskFunded, Joined, Left, RoundStarted, PhaseChanged, UpdateCommitted, UpdateRevealed,
+            VotesCommitted, VotesRevealed, UpdateTallied, Penalized, AggregateSubmitted, RoundCompleted, TaskFinished),
+    errors=(UnknownTask, InvalidTaskConfig, TooManyActiveTasks, TaskNotActive, TaskNotFinished, AlreadyJoined,
+            NotParticipant, TooManyParticipants, NotEnoughStake, WrongPhase, PhaseClosed, NotInRole, AlreadyCommitted,
+            NotCommitted, AlreadyRevealed, CommitmentMismatch, InvalidVotes, AlreadySubmitted, NotRoundMember,
+            NothingToAdvance, ZeroAmount),
+    storage=(MaxActiveTasks, MaxParticipants, MaxRoleSize, MaxRounds, MaxPhaseBlocks, MaxDescriptorLength,
+             SupermajorityNumerator, SupermajorityDenominator, QuorumPerMillion, ProposerSharePerMillion, TaskCount,
+             TaskConfig, TaskModelKind, TaskDataset, TaskState, GlobalModel, Participants, ActiveTasks, Proposers,
+             Voters, UpdateCommitment, UpdateHash, RevealedUpdates, VoteCommitment, Votes, Tally, AggregateChoice,
+             AggregateStake, RoundOutcome, LastEpoch),
+    parameters={"MaxActiveTasks": MaxActiveTasks, "MaxParticipants": MaxParticipants, "MaxRoleSize": MaxRoleSize,
+                "MaxRounds": MaxRounds, "MaxPhaseBlocks": MaxPhaseBlocks, "MaxDescriptorLength": MaxDescriptorLength,
+                "SupermajorityNumerator": SupermajorityNumerator,
+                "SupermajorityDenominator": SupermajorityDenominator, "QuorumPerMillion": QuorumPerMillion,
+                "ProposerSharePerMillion": ProposerSharePerMillion},
+    on_initialize=on_initialize,
+    genesis=genesis,
+    check_invariants=check_invariants,
+)

@@ -1,0 +1,133 @@
+"""Drives fl_alliance through signed transactions on an in-memory chain (tests and conformance cases)."""
+
+from fl_module import alliance
+from runtime.crypto import keccak256
+from runtime.modules import balances, staking, system
+from runtime.transactions import decode_transaction
+from tests.runtime.harness import ACCOUNTS, MemoryChain, module_call
+
+UNIT = balances.UNIT
+STAKE = 3_000 * UNIT
+GAS = 3_000_000
+
+
+def address(index: int) -> bytes:
+    return ACCOUNTS[index].address
+
+
+def index_of(who: bytes) -> int:
+    return next(i for i, account in enumerate(ACCOUNTS) if account.address == who)
+
+
+def update_hash(index: int, round_: int, label: str = "honest") -> bytes:
+    return keccak256(f"update {label} {index} {round_}".encode())
+
+
+def salt(index: int, round_: int) -> bytes:
+    return keccak256(f"salt {index} {round_}".encode())
+
+
+class AllianceDriver:
+    """Calls are (sender index, module, name, args, value); `author` is a MemoryChain or a CaseBuilder's
+    `author(*raws)`; every block checks every module's invariants."""
+
+    def __init__(self, chain: MemoryChain, author=None):
+        self.chain = chain
+        self._author = author
+
+    def state(self):
+        return self.chain.state()
+
+    def block(self, *calls, slot=None):
+        raws, pending = [], {}
+        for sender, module, name, args, value in calls:
+            who = address(sender)
+            nonce = system.get_nonce(self.state(), who) + pending.get(who, 0)
+            pending[who] = pending.get(who, 0) + 1
+            raws.append(module_call(sender, nonce, module, name, *args, value=value, gas=GAS))
+        if self._author is not None:
+            outcome = self._author(*raws, slot=slot)
+        else:
+            outcome, rejected = self.chain.author([decode_transaction(r) for r in raws], slot=slot)
+            assert not rejected, rejected
+        self.chain.check_invariants()
+        return outcome.applied
+
+    def call(self, sender, name, *args, value=0):
+        return (sender, alliance.MODULE, name, args, value)
+
+    def empty_blocks(self, count: int):
+        for _ in range(count):
+            self.block()
+
+    def pass_deadline(self, task):
+        """Author empty blocks until the next block is at or past the phase's deadline."""
+        while self.chain.head.number + 1 < self.progress(task).phase_end:
+            self.block()
+
+    # Set-up
+
+    def bond(self, indices, role=staking.TRAINING_NODE, amount=STAKE):
+        return self.block(*((i, staking.MODULE, "bond", (role,), amount) for i in indices))
+
+    def create_task(self, creator=0, rounds=3, proposers=2, voters=3, phases=(4, 4, 4, 4, 4), min_stake=STAKE,
+                    bounty=90 * UNIT, model="linear", dataset="sklearn:diabetes", initial=None):
+        initial = initial or keccak256(b"initial model")
+        return self.block(self.call(creator, "createTask", model, dataset, initial, rounds, proposers, voters,
+                                    list(phases), min_stake, value=bounty))
+
+    def join(self, task, indices):
+        return self.block(*(self.call(i, "join", task) for i in indices))
+
+    # A round
+
+    def progress(self, task) -> alliance.TaskProgress:
+        return alliance.get_progress(self.state(), task)
+
+    def roles(self, task, round_=None):
+        round_ = self.progress(task).round if round_ is None else round_
+        proposers, voters = alliance.get_members(self.state(), task, round_)
+        return [index_of(w) for w, _ in proposers], [index_of(w) for w, _ in voters]
+
+    def commit_updates(self, task, proposers, labels=None):
+        round_ = self.progress(task).round
+        labels = labels or {}
+        return self.block(*(self.call(i, "commitUpdate", task, alliance.compute_update_commitment(
+            update_hash(i, round_, labels.get(i, "honest")), salt(i, round_), address(i))) for i in proposers))
+
+    def reveal_updates(self, task, proposers, labels=None):
+        round_ = self.progress(task).round
+        labels = labels or {}
+        return self.block(*(self.call(i, "revealUpdate", task, update_hash(i, round_, labels.get(i, "honest")),
+                                      salt(i, round_)) for i in proposers))
+
+    def commit_votes(self, task, votes: dict[int, int]):
+        round_ = self.progress(task).round
+        return self.block(*(self.call(i, "commitVotes", task, alliance.compute_vote_commitment(
+            v, salt(i, round_), address(i))) for i, v in votes.items()))
+
+    def reveal_votes(self, task, votes: dict[int, int]):
+        round_ = self.progress(task).round
+        return self.block(*(self.call(i, "revealVotes", task, v, salt(i, round_)) for i, v in votes.items()))
+
+    def submit_aggregate(self, task, indices, model: bytes):
+        return self.block(*(self.call(i, "submitAggregate", task, model) for i in indices))
+
+    def run_round(self, task, votes_for=lambda voter, updates: (1 << updates) - 1, labels=None,
+                  aggregate=b"\x42" * 32):
+        """One round where everyone acts; `votes_for(voter, n)` gives each voter's bitmap."""
+        proposers, voters = self.roles(task)
+        self.commit_updates(task, proposers, labels)
+        self.reveal_updates(task, proposers, labels)
+        count = len(alliance.RevealedUpdates.get(self.state(), alliance.round_key(task, self.progress(task).round)))
+        votes = {v: votes_for(v, count) for v in voters}
+        self.commit_votes(task, votes)
+        applied = self.reveal_votes(task, votes)
+        if self.progress(task).phase == alliance.AGGREGATE:
+            applied += self.submit_aggregate(task, proposers + voters, aggregate)
+        return proposers, voters, applied
+
+
+def logs_of(applied, event):
+    """Decoded-topic view: the logs of `event` among the applied transactions."""
+    return [log for a in applied for log in a.receipt.logs if log.topics[0] == event.topic]

@@ -1,0 +1,354 @@
+"""fl_alliance (spec/modules/fl_alliance.md): a round end to end, each offence, timeouts, every error,
+and random rounds under every module's invariants."""
+
+import pytest
+from eth_abi import decode as abi_decode
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fl_module import alliance
+from runtime.crypto import keccak256
+from runtime.modules import balances, randomness, rewards, slashing, staking
+from runtime.sampling import sample
+from tests.runtime.harness import MemoryChain
+
+from .alliance_driver import STAKE, UNIT, AllianceDriver, address, logs_of, salt, update_hash
+
+PARTICIPANTS = range(6)
+
+
+def running_task(rounds=3, proposers=2, voters=3, bounty=90 * UNIT, phases=(4, 4, 4, 4, 4)):
+    d = AllianceDriver(MemoryChain())
+    d.bond(PARTICIPANTS)
+    d.create_task(rounds=rounds, proposers=proposers, voters=voters, bounty=bounty, phases=phases)
+    d.join(0, PARTICIPANTS)
+    assert d.progress(0).status == alliance.RUNNING
+    return d
+
+
+def statuses(applied):
+    return [(a.receipt.status, a.revert_data[:4]) for a in applied]
+
+
+def ok(applied):
+    assert all(a.receipt.status == 1 for a in applied), statuses(applied)
+    return applied
+
+
+def fails(applied, error):
+    assert statuses(applied) == [(0, error.selector)], statuses(applied)
+
+
+def slashes(d):
+    return [slashing.get_slash(d.state(), i) for i in range(slashing.SlashCount.get(d.state()))]
+
+
+def test_task_waits_for_enough_participants_then_draws_roles_from_vrf_randomness():
+    d = AllianceDriver(MemoryChain())
+    d.bond(PARTICIPANTS)
+    ok(d.create_task(proposers=2, voters=3))
+    ok(d.join(0, range(4)))
+    assert d.progress(0).status == alliance.WAITING
+    applied = ok(d.join(0, [4]))
+    assert d.progress(0) == alliance.TaskProgress(alliance.RUNNING, 0, alliance.COMMIT, d.chain.head.number + 4, 0)
+    [started] = logs_of(applied, alliance.RoundStarted)
+    state = d.state()
+    candidates = [(address(i), STAKE) for i in range(5)]
+    seed = randomness.Randomness.get(state)
+    proposers = sample(randomness.compute_role_seed(seed, 0, 0, b"proposer"), candidates, 2)
+    rest = [c for c in candidates if c[0] not in proposers]
+    voters = sample(randomness.compute_role_seed(seed, 0, 0, b"voter"), rest, 3)
+    assert [w for w, _ in alliance.get_members(state, 0, 0)[0]] == proposers
+    assert [w for w, _ in alliance.get_members(state, 0, 0)[1]] == voters
+    assert abi_decode(["address[]", "address[]", "uint64"], started.data)[:2] == \
+        (tuple("0x" + w.hex() for w in proposers), tuple("0x" + w.hex() for w in voters))
+    assert rewards.get_pool_stake(state, rewards.FL_ALLIANCE) == 5 * STAKE
+
+
+def test_a_round_end_to_end_accepts_updates_sets_the_model_and_pays():
+    d = running_task()
+    pool = alliance.compute_task_account(0)
+    assert balances.free_balance(d.state(), pool) == 90 * UNIT
+    proposers, voters, applied = d.run_round(0)
+    state = d.state()
+    assert alliance.GlobalModel.get(state, 0) == b"\x42" * 32
+    status, model, reward, _ = alliance.RoundOutcome.get(state, alliance.round_key(0, 0))
+    assert (status, reward) == (alliance.ROUND_COMPLETED, 30 * UNIT)
+    assert [o for _, _, o in alliance.Tally.get(state, alliance.round_key(0, 0))] == [alliance.ACCEPTED] * 2
+    assert balances.free_balance(state, pool) == 60 * UNIT
+    assert [rewards.PendingRewards.get(state, address(i)) for i in proposers + voters] == \
+        [15 * UNIT // 2] * 2 + [5 * UNIT] * 3
+    assert d.progress(0).round == 1 and d.progress(0).phase == alliance.COMMIT
+    assert logs_of(applied, alliance.RoundStarted)
+    assert not slashes(d)
+
+
+def test_reward_split_follows_the_proposer_share():
+    d = running_task(bounty=120 * UNIT)
+    proposers, voters, _ = d.run_round(0)
+    state = d.state()
+    round_reward = 40 * UNIT
+    for i in proposers:
+        assert rewards.PendingRewards.get(state, address(i)) == round_reward // 2 // 2
+    for i in voters:
+        assert rewards.PendingRewards.get(state, address(i)) == round_reward // 2 // 3
+
+
+def test_a_poisoned_update_is_rejected_its_proposer_and_its_acceptors_slashed():
+    d = running_task()
+    proposers, voters = d.roles(0)
+    bad = proposers[0]
+    lazy = voters[0]
+    votes = lambda voter, n: (1 << n) - 1 if voter == lazy else 0b10
+    _, _, applied = d.run_round(0, votes_for=votes, labels={bad: "poisoned"})
+    state = d.state()
+    tally = alliance.Tally.get(state, alliance.round_key(0, 0))
+    assert [o for _, _, o in tally] == [alliance.POISONED, alliance.ACCEPTED]
+    assert tally[0][:2] == (STAKE, 2 * STAKE)
+    reported = {(s.offender, s.kind) for s in slashes(d)}
+    assert reported == {(address(bad), slashing.POISONED_UPDATE), (address(lazy), slashing.FALSE_VALIDATION)}
+    pool = alliance.compute_task_account(0)
+    assert all(s.beneficiary == pool and s.reporter == pool for s in slashes(d))
+    assert {log.topics[3][12:] for log in logs_of(applied, alliance.Penalized)} == {address(bad), address(lazy)}
+    assert rewards.PendingRewards.get(state, address(bad)) == 0
+    before = balances.free_balance(state, pool)
+    epoch_length = randomness.EpochLength.get(state)
+    d.block(slot=(slashing.DeferralEpochs.get(state) + 1) * epoch_length)
+    state = d.state()
+    assert staking.Bonded.get(state, address(bad)) < STAKE
+    assert balances.free_balance(state, pool) > before, "slashes go back to the task's pool"
+
+
+def test_no_supermajority_no_slash():
+    d = running_task(voters=3)
+    proposers, voters = d.roles(0)
+    votes = lambda voter, n: 0b11 if voter == voters[0] else 0b10
+    d.run_round(0, votes_for=votes)
+    tally = alliance.Tally.get(d.state(), alliance.round_key(0, 0))
+    assert [o for _, _, o in tally] == [alliance.POISONED, alliance.ACCEPTED]  # 2 of 3 reject: exactly 2/3
+    d2 = running_task(voters=4, proposers=1)
+    _, voters2 = d2.roles(0)
+    d2.run_round(0, votes_for=lambda voter, n: 1 if voter in voters2[:2] else 0)
+    tally2 = alliance.Tally.get(d2.state(), alliance.round_key(0, 0))
+    assert [o for _, _, o in tally2] == [alliance.REJECTED]  # half rejects: neither accepted nor poisoned
+    assert not slashes(d2)
+    assert d2.progress(0).round == 1
+    assert alliance.RoundOutcome.get(d2.state(), alliance.round_key(0, 0))[0] == alliance.ROUND_NONE_ACCEPTED
+
+
+def test_commit_without_reveal_is_slashed_for_unavailability_and_the_deadline_needs_advance():
+    d = running_task()
+    proposers, voters = d.roles(0)
+    ok(d.commit_updates(0, proposers))
+    ok(d.reveal_updates(0, proposers[:1]))
+    fails(d.block(d.call(5, "advance", 0)), alliance.NothingToAdvance)
+    d.pass_deadline(0)
+    applied = ok(d.block(d.call(5, "advance", 0)))
+    assert d.progress(0).phase == alliance.VOTE_COMMIT
+    assert [(s.offender, s.kind) for s in slashes(d)] == [(address(proposers[1]), slashing.UNAVAILABILITY)]
+    assert logs_of(applied, alliance.PhaseChanged)
+    assert [p for p, _ in alliance.RevealedUpdates.get(d.state(), alliance.round_key(0, 0))] == \
+        [int.from_bytes(address(proposers[0]), "big")]
+
+
+def test_a_round_nobody_acts_in_times_out_and_keeps_the_model():
+    d = running_task()
+    model = alliance.GlobalModel.get(d.state(), 0)
+    d.pass_deadline(0)
+    applied = ok(d.block(d.call(5, "advance", 0)))
+    state = d.state()
+    assert alliance.RoundOutcome.get(state, alliance.round_key(0, 0))[0] == alliance.ROUND_TIMED_OUT
+    assert alliance.GlobalModel.get(state, 0) == model and d.progress(0).round == 1
+    assert logs_of(applied, alliance.RoundCompleted) and logs_of(applied, alliance.RoundStarted)
+    assert rewards.PendingRewards.get(state, address(0)) == 0
+
+
+def test_too_few_vote_reveals_time_out_without_a_tally():
+    d = running_task()
+    proposers, voters = d.roles(0)
+    d.commit_updates(0, proposers)
+    d.reveal_updates(0, proposers)
+    d.commit_votes(0, {v: 0b11 for v in voters})
+    d.reveal_votes(0, {voters[0]: 0b11})
+    d.pass_deadline(0)
+    ok(d.block(d.call(5, "advance", 0)))
+    state = d.state()
+    assert alliance.RoundOutcome.get(state, alliance.round_key(0, 0))[0] == alliance.ROUND_TIMED_OUT
+    assert not alliance.Tally.get(state, alliance.round_key(0, 0))
+    assert sorted(s.offender for s in slashes(d)) == sorted(address(v) for v in voters[1:])
+
+
+def test_aggregate_deadline_takes_the_most_staked_hash_or_times_out():
+    d = running_task()
+    proposers, voters = d.roles(0)
+    d.commit_updates(0, proposers)
+    d.reveal_updates(0, proposers)
+    d.commit_votes(0, {v: 0b11 for v in voters})
+    d.reveal_votes(0, {v: 0b11 for v in voters})
+    members = proposers + voters
+    d.submit_aggregate(0, members[:2], b"\x01" * 32)
+    d.submit_aggregate(0, members[2:3], b"\x02" * 32)
+    assert d.progress(0).phase == alliance.AGGREGATE
+    fails(d.block(d.call(members[0], "submitAggregate", 0, b"\x03" * 32)), alliance.AlreadySubmitted)
+    d.pass_deadline(0)
+    ok(d.block(d.call(5, "advance", 0)))
+    assert alliance.GlobalModel.get(d.state(), 0) == b"\x01" * 32
+
+
+def test_the_last_round_finishes_the_task_and_sweeps_the_pool():
+    d = running_task(rounds=2, bounty=91 * UNIT)
+    d.run_round(0)
+    _, _, applied = d.run_round(0, aggregate=b"\x43" * 32)
+    state = d.state()
+    assert d.progress(0).status == alliance.FINISHED
+    assert alliance.ActiveTasks.get(state) == ()
+    assert balances.free_balance(state, alliance.compute_task_account(0)) == 0
+    [finished] = logs_of(applied, alliance.TaskFinished)
+    assert abi_decode(["bytes32", "uint256"], finished.data)[0] == b"\x43" * 32
+    assert rewards.PoolStake.get(state, rewards.FL_ALLIANCE) is None, "no active task: the pool goes back"
+    fails(d.block(d.call(0, "join", 0)), alliance.TaskNotActive)
+
+
+def test_emission_reaches_active_tasks_pools_at_the_epoch_boundary():
+    d = running_task()
+    pool = alliance.compute_task_account(0)
+    before = balances.free_balance(d.state(), pool)
+    d.block(slot=randomness.EpochLength.get(d.state()))
+    state = d.state()
+    emitted = rewards.EmissionOf.get(state, 1)
+    assert emitted and emitted[0] > 0
+    gained = balances.free_balance(state, pool) - before
+    assert 0 < gained <= emitted[0] - emitted[1]
+    assert rewards.PoolBalance.get(state, rewards.FL_ALLIANCE) == emitted[0] - emitted[1] - gained
+
+
+def test_errors_of_every_call():
+    d = running_task(phases=(30, 30, 30, 30, 30))
+    proposers, voters = d.roles(0)
+    p, v = proposers[0], voters[0]
+    h, s = update_hash(p, 0), keccak256(b"s")
+    fails(d.block(d.call(0, "createTask", "", "sklearn:digits", b"\x01" * 32, 1, 1, 1, [1] * 5, 0)),
+          alliance.InvalidTaskConfig)
+    fails(d.block(d.call(0, "createTask", "mlp", "sklearn:digits", b"\x00" * 32, 1, 1, 1, [1] * 5, 0)),
+          alliance.InvalidTaskConfig)
+    fails(d.block(d.call(0, "createTask", "mlp", "d", b"\x01" * 32, 1, 1, 1, [0, 1, 1, 1, 1], 0)),
+          alliance.InvalidTaskConfig)
+    fails(d.block(d.call(0, "join", 7)), alliance.UnknownTask)
+    fails(d.block(d.call(0, "join", 0)), alliance.AlreadyJoined)
+    fails(d.block(d.call(7, "join", 0)), alliance.NotEnoughStake)
+    fails(d.block(d.call(7, "leave", 0)), alliance.NotParticipant)
+    fails(d.block(d.call(0, "fund", 0)), alliance.ZeroAmount)
+    fails(d.block(d.call(v, "commitUpdate", 0, h)), alliance.NotInRole)
+    fails(d.block(d.call(p, "revealUpdate", 0, h, s)), alliance.WrongPhase)
+    fails(d.block(d.call(v, "commitVotes", 0, h)), alliance.WrongPhase)
+    fails(d.block(d.call(p, "submitAggregate", 0, h)), alliance.WrongPhase)
+    fails(d.block(d.call(0, "sweep", 0)), alliance.TaskNotFinished)
+    ok(d.block(d.call(p, "commitUpdate", 0, alliance.compute_update_commitment(h, s, address(p)))))
+    fails(d.block(d.call(p, "commitUpdate", 0, h)), alliance.AlreadyCommitted)
+    d.pass_deadline(0)
+    fails(d.block(d.call(proposers[1], "commitUpdate", 0, h)), alliance.PhaseClosed)
+    ok(d.block(d.call(5, "advance", 0)))
+    fails(d.block(d.call(p, "revealUpdate", 0, update_hash(p, 1), s)), alliance.CommitmentMismatch)
+    fails(d.block(d.call(proposers[1], "revealUpdate", 0, h, s)), alliance.NotCommitted)
+    ok(d.block(d.call(p, "revealUpdate", 0, h, s)))
+    assert d.progress(0).phase == alliance.VOTE_COMMIT, "the only committer revealed: the phase ended early"
+    fails(d.block(d.call(p, "commitVotes", 0, h)), alliance.NotInRole)
+    ok(d.commit_votes(0, {x: 0b10 for x in voters[:1]}))
+    d.pass_deadline(0)
+    ok(d.block(d.call(5, "advance", 0)))
+    fails(d.block(d.call(v, "revealVotes", 0, 0b10, keccak256(b"other"))), alliance.InvalidVotes)
+    fails(d.block(d.call(v, "revealVotes", 0, 0b1, salt(v, 0))), alliance.CommitmentMismatch)
+    fails(d.block(d.call(p, "submitAggregate", 0, h)), alliance.WrongPhase)
+    fails(d.block(d.call(8, "submitAggregate", 0, h)), alliance.WrongPhase)
+
+
+def test_leave_takes_effect_at_the_next_draw_and_too_few_participants_wait():
+    d = running_task(rounds=3)
+    ok(d.block(d.call(5, "leave", 0)))
+    ok(d.block(d.call(4, "leave", 0)))
+    d.pass_deadline(0)
+    ok(d.block(d.call(0, "advance", 0)))
+    assert d.progress(0).status == alliance.WAITING and d.progress(0).round == 1
+    fails(d.block(d.call(0, "advance", 0)), alliance.NothingToAdvance)
+    ok(d.join(0, [5]))
+    assert d.progress(0).status == alliance.RUNNING and d.progress(0).round == 1
+
+
+@pytest.mark.parametrize("accept,reject", [(0, 0), (1, 0), (0, 1), (2, 1), (1, 2), (1, 1), (3, 1), (1, 3)])
+def test_outcome_rule_examples(accept, reject):
+    outcome = alliance.compute_outcome(accept, reject, 2, 3)
+    if accept + reject and 2 * accept > accept + reject:
+        assert outcome == alliance.ACCEPTED
+    elif accept + reject and 3 * reject >= 2 * (accept + reject):
+        assert outcome == alliance.POISONED
+    else:
+        assert outcome == alliance.REJECTED
+
+
+@given(st.integers(0, 10**30), st.integers(0, 10**30), st.integers(1, 100), st.integers(1, 100))
+def test_outcome_rule_properties(accept, reject, numerator, denominator):
+    if not denominator < 2 * numerator <= 2 * denominator:
+        return
+    outcome = alliance.compute_outcome(accept, reject, numerator, denominator)
+    assert (outcome == alliance.ACCEPTED) == (accept + reject > 0 and 2 * accept > accept + reject)
+    if outcome == alliance.POISONED:
+        assert reject > accept, "a supermajority to reject is always a majority"
+    assert alliance.compute_outcome(reject, accept, numerator, denominator) != alliance.ACCEPTED or \
+        outcome != alliance.ACCEPTED
+
+
+ROUND_PLAN = st.lists(st.tuples(
+    st.lists(st.booleans(), min_size=2, max_size=2),   # proposer i commits
+    st.lists(st.booleans(), min_size=2, max_size=2),   # … and reveals
+    st.lists(st.integers(0, 3), min_size=3, max_size=3),  # voter j's bitmap
+    st.lists(st.booleans(), min_size=3, max_size=3),   # voter j reveals
+    st.booleans(),                                     # members agree on the aggregate
+), min_size=1, max_size=3)
+
+
+@settings(max_examples=10)
+@given(ROUND_PLAN)
+def test_random_rounds_keep_every_invariant_and_conserve_the_pool(plan):
+    d = running_task(rounds=3)
+    pool = alliance.compute_task_account(0)
+    paid = 0
+    for commits, reveals, bitmaps, vote_reveals, agree in plan:
+        if d.progress(0).status != alliance.RUNNING:
+            break
+        round_ = d.progress(0).round
+        proposers, voters = d.roles(0)
+        reported_before = len(slashes(d))
+        committing = [p for p, c in zip(proposers, commits) if c]
+        d.commit_updates(0, committing)
+        if d.progress(0).phase == alliance.COMMIT:
+            d.pass_deadline(0)
+            d.block(d.call(5, "advance", 0))
+        if d.progress(0).round == round_ and d.progress(0).phase == alliance.REVEAL:
+            d.reveal_updates(0, [p for p, r in zip(committing, reveals) if r])
+            if d.progress(0).phase == alliance.REVEAL:
+                d.pass_deadline(0)
+                d.block(d.call(5, "advance", 0))
+        if d.progress(0).round == round_ and d.progress(0).phase == alliance.VOTE_COMMIT:
+            n = len(alliance.RevealedUpdates.get(d.state(), alliance.round_key(0, round_)))
+            votes = {v: b & ((1 << n) - 1) for v, b in zip(voters, bitmaps)}
+            d.commit_votes(0, votes)
+            d.reveal_votes(0, {v: b for (v, b), r in zip(votes.items(), vote_reveals) if r})
+            if d.progress(0).round == round_ and d.progress(0).phase == alliance.VOTE_REVEAL:
+                d.pass_deadline(0)
+                d.block(d.call(5, "advance", 0))
+        if d.progress(0).round == round_ and d.progress(0).phase == alliance.AGGREGATE:
+            members = proposers + voters
+            if agree:
+                d.submit_aggregate(0, members, b"\x07" * 32)
+            else:
+                d.pass_deadline(0)
+                d.block(d.call(5, "advance", 0))
+        outcome = alliance.RoundOutcome.get(d.state(), alliance.round_key(0, round_))
+        assert outcome is not None and outcome[0] != alliance.ROUND_RUNNING
+        paid += outcome[2]
+        if outcome[0] == alliance.ROUND_COMPLETED:
+            assert alliance.GlobalModel.get(d.state(), 0) == b"\x07" * 32
+        for s in slashes(d)[reported_before:]:
+            assert s.offender in {address(i) for i in proposers + voters}, "only this round's members"
+    state = d.state()
+    assert balances.free_balance(state, pool) + paid == 90 * UNIT or d.progress(0).status == alliance.FINISHED
