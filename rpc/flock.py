@@ -1,6 +1,7 @@
 """flock_ methods: the runtime modules as contracts (name, address, ABI), and FL chain state."""
 
-from runtime.modules import randomness
+from fl_module import alliance
+from runtime.modules import balances, randomness
 
 from .params import QUANTITY, to_checksum, to_data, to_hex
 from .registry import Param, Registry
@@ -33,3 +34,84 @@ def flock_get_randomness(ctx, epoch):
     length = randomness.EpochLength.get(state)
     return {"epoch": to_hex(epoch), "randomness": to_data(value), "epochLength": to_hex(length),
             "firstSlot": to_hex(epoch * length), "current": epoch == current}
+
+
+# FL Alliance (spec/modules/fl_alliance.md)
+
+TASK_STATUS = ("waiting", "running", "finished")
+PHASES = ("commit", "reveal", "voteCommit", "voteReveal", "aggregate")
+ROUND_STATUS = ("running", "completed", "noneAccepted", "timedOut")
+OUTCOMES = ("rejected", "accepted", "poisoned")
+
+
+def task_json(state, task: int) -> dict | None:
+    if alliance.TaskConfig.get(state, task) is None:
+        return None
+    spec, progress = alliance.get_spec(state, task), alliance.get_progress(state, task)
+    pool = alliance.compute_task_account(task)
+    return {
+        "id": to_hex(task), "creator": to_checksum(spec.creator),
+        "model": alliance.TaskModelKind.get(state, task).decode(errors="replace"),
+        "dataset": alliance.TaskDataset.get(state, task).decode(errors="replace"),
+        "initialModel": to_data(spec.initial_model), "rounds": to_hex(spec.rounds),
+        "proposersPerRound": to_hex(spec.proposers), "votersPerRound": to_hex(spec.voters),
+        "phaseBlocks": dict(zip(PHASES, (to_hex(b) for b in spec.phase_blocks))), "minStake": to_hex(spec.min_stake),
+        "createdAt": to_hex(spec.created_at), "pool": to_checksum(pool),
+        "poolBalance": to_hex(balances.free_balance(state, pool)), "status": TASK_STATUS[progress.status],
+        "round": to_hex(progress.round), "phase": PHASES[progress.phase] if progress.status == alliance.RUNNING else None,
+        "phaseEnd": to_hex(progress.phase_end), "globalModel": to_data(alliance.GlobalModel.get(state, task)),
+        "roundsWithNewModel": to_hex(progress.models_accepted),
+        "participants": [to_checksum(who) for who in alliance.Participants.get(state, task)],
+    }
+
+
+def round_json(state, task: int, round_: int) -> dict | None:
+    if alliance.TaskConfig.get(state, task) is None or round_ > alliance.get_progress(state, task).round:
+        return None
+    proposers, voters = alliance.get_members(state, task, round_)
+    if not proposers and not voters:
+        return None
+
+    def member(who: bytes, stake: int) -> dict:
+        commit, update, vote_commit, revealed, votes, aggregate = alliance.view_member(state, task, round_, who)
+        empty = lambda value: None if value == alliance.ZERO_HASH else to_data(value)
+        return {"address": to_checksum(who), "stake": to_hex(stake), "updateCommitment": empty(commit),
+                "updateHash": empty(update), "voteCommitment": empty(vote_commit),
+                "votes": to_hex(votes) if revealed else None, "aggregate": empty(aggregate)}
+
+    status, model, reward, ended, outcomes, accepts, rejects = alliance.view_round_result(state, task, round_)
+    updates = alliance.RevealedUpdates.get(state, alliance.round_key(task, round_))
+    tally = [{"proposer": to_checksum(p.to_bytes(20, "big")), "updateHash": to_data(u.to_bytes(32, "big")),
+              "outcome": OUTCOMES[outcomes[i]] if i < len(outcomes) else None,
+              "acceptStake": to_hex(accepts[i]) if i < len(accepts) else None,
+              "rejectStake": to_hex(rejects[i]) if i < len(rejects) else None}
+             for i, (p, u) in enumerate(updates)]
+    return {"task": to_hex(task), "round": to_hex(round_), "status": ROUND_STATUS[status],
+            "proposers": [member(w, s) for w, s in proposers], "voters": [member(w, s) for w, s in voters],
+            "updates": tally, "globalModel": to_data(model) if status == alliance.ROUND_COMPLETED else None,
+            "reward": to_hex(reward), "endBlock": to_hex(ended) if status else None}
+
+
+@registry.method("flock_listTasks", result="tasks")
+def flock_list_tasks(ctx):
+    """Every FL Alliance task with its configuration, status, round and phase."""
+    state = ctx.node.state()
+    return [task_json(state, task) for task in range(alliance.TaskCount.get(state))]
+
+
+@registry.method("flock_getTask", (Param("task", QUANTITY),), "task or null")
+def flock_get_task(ctx, task):
+    """One FL Alliance task: configuration, pool, status, current round and phase, participants."""
+    state = ctx.node.state()
+    return task_json(state, task) if task < 2**64 else None
+
+
+@registry.method("flock_getRound", (Param("task", QUANTITY), Param("round", QUANTITY, None)), "round or null")
+def flock_get_round(ctx, task, round_):
+    """A round (the current one by default): roles with stakes, each member's commitments, votes and
+    aggregate, the revealed updates with their tally, and the outcome."""
+    state = ctx.node.state()
+    if task >= 2**64 or alliance.TaskConfig.get(state, task) is None:
+        return None
+    round_ = alliance.get_progress(state, task).round if round_ is None else round_
+    return round_json(state, task, round_) if round_ < 2**32 else None

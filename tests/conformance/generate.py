@@ -3,6 +3,7 @@
 import json
 
 from .cases import CASES
+from .fl_alliance_cases import FL_ALLIANCE_CASES
 from .rewards_cases import REWARDS_CASES
 from .runner import VECTOR_DIR
 from .sampling_cases import SAMPLING_CASES
@@ -10,7 +11,7 @@ from .slashing_cases import SLASHING_CASES
 from .staking_cases import STAKING_CASES
 from .treasury_cases import TREASURY_CASES
 
-ALL_CASES = CASES + SAMPLING_CASES + STAKING_CASES + REWARDS_CASES + SLASHING_CASES + TREASURY_CASES
+ALL_CASES = CASES + SAMPLING_CASES + STAKING_CASES + REWARDS_CASES + SLASHING_CASES + TREASURY_CASES + FL_ALLIANCE_CASES
 
 
 def main() -> None:

@@ -405,6 +405,14 @@ def _(s):
     s.call("flock_getRandomness", BEYOND_64_BITS)
 
 
+simple("flock_listTasks", "none", "no task yet: an empty list")
+simple("flock_getTask", "unknown", "a task that does not exist: null", "0x0")
+simple("flock_getTask", "bad-id", "not a quantity: -32602", "task-0")
+simple("flock_getTask", "missing-id", "no task id: -32602")
+simple("flock_getRound", "unknown-task", "a round of a task that does not exist: null", "0x0", "0x0")
+simple("flock_getRound", "bad-round", "not a quantity: -32602", "0x0", 1)
+
+
 simple("rpc.discover", "openrpc", "the OpenRPC document, generated from the method registry")
 simple("state_getRuntimeVersion", "head", "the runtime's name and versions")
 simple("state_getRuntimeVersion", "unknown-block", "at an unknown block: -32001", UNKNOWN_HASH)

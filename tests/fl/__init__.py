@@ -1,0 +1,1 @@
+"""Tests of the off-chain FL worker code (fl_module/worker)."""

@@ -1,0 +1,3 @@
+// a round of a task that does not exist: null
+>> {"jsonrpc":"2.0","id":1,"method":"flock_getRound","params":["0x0","0x0"]}
+<< {"jsonrpc":"2.0","id":1,"result":null}

@@ -1,0 +1,3 @@
+// a task that does not exist: null
+>> {"jsonrpc":"2.0","id":1,"method":"flock_getTask","params":["0x0"]}
+<< {"jsonrpc":"2.0","id":1,"result":null}
