@@ -1,6 +1,7 @@
 """`flockchain` — command-line entry point.
 
     flockchain dev [--port 8545] [--host 127.0.0.1] [--data-dir DIR] [--block-time S] [--cors ORIGIN]
+                   [--blob-peers URL] [--max-blob-size BYTES] [--blob-store-limit BYTES] [--blob-retention-rounds N]
     flockchain abi [MODULE]
 """
 
@@ -12,10 +13,12 @@ import shutil
 import signal
 import sys
 import tempfile
+from pathlib import Path
 
 from aiohttp import web
 
 from chain.authoring import DevAuthor
+from chain.blobs import DEFAULT_MAX_BLOB_SIZE, DEFAULT_MAX_TOTAL_SIZE, DEFAULT_RETENTION_ROUNDS, BlobStore
 from chain.composition import RUNTIME
 from chain.db import DataDirError
 from chain.devkeys import dev_keys
@@ -59,13 +62,30 @@ async def serve_dev(args) -> None:
             shutil.rmtree(data_dir, ignore_errors=True)
 
 
+def open_blob_store(args, data_dir: str) -> BlobStore:
+    """The blob store in `<data-dir>/blobs`, opened after the chain database so that a data dir in use by
+    another node is refused before this one touches (and tidies) that node's blobs."""
+    directory = Path(data_dir) / "blobs"
+    try:
+        return BlobStore(directory, args.max_blob_size, args.blob_store_limit, peers=tuple(args.blob_peers),
+                         retention_rounds=args.blob_retention_rounds)
+    except OSError as error:
+        raise DataDirError(f"cannot open the blob store in {directory}: {error}") from None
+
+
 async def run_dev_node(args, spec, accounts, authority, data_dir: str) -> None:
     node = Node(RUNTIME, spec, data_dir, authority_key=authority.private_key)
+    try:
+        blobs = open_blob_store(args, data_dir)
+    except BaseException:
+        node.close()
+        raise
     hub = EventHub(node)
     author = DevAuthor(node, block_time=args.block_time, on_block=lambda outcome: hub.publish_block(outcome.block))
     context = RpcContext(node, on_transaction=lambda tx: author.notify(), dev=True, hub=hub,
                          dev_keys={key.address: key.private_key for key in accounts})
-    server = RpcServer(context, REGISTRIES + (devnet.registry,), RpcLimits(cors_origins=tuple(args.cors)))
+    server = RpcServer(context, REGISTRIES + (devnet.registry,), RpcLimits(cors_origins=tuple(args.cors)),
+                       blobs=blobs)
     runner = web.AppRunner(server.app(), access_log=None)
     try:
         await runner.setup()
@@ -113,6 +133,16 @@ def main(argv: list[str] | None = None) -> int:
     dev.add_argument("--chain", default="dev", help="chain spec name or path (default: dev)")
     dev.add_argument("--cors", action="append", default=[], metavar="ORIGIN",
                      help="let browsers call from this origin (repeatable; '*' for any); off by default")
+    dev.add_argument("--blob-peers", action="append", default=[], metavar="URL",
+                     help="fetch blobs missing here from this node's HTTP endpoint, e.g. http://127.0.0.1:8546 "
+                          "(repeatable; asked in order)")
+    dev.add_argument("--max-blob-size", type=int, default=DEFAULT_MAX_BLOB_SIZE, metavar="BYTES",
+                     help=f"largest blob accepted or fetched (default {DEFAULT_MAX_BLOB_SIZE} = 16 MiB)")
+    dev.add_argument("--blob-store-limit", type=int, default=DEFAULT_MAX_TOTAL_SIZE, metavar="BYTES",
+                     help=f"total bytes of stored blobs; the oldest untagged are evicted to stay under it "
+                          f"(default {DEFAULT_MAX_TOTAL_SIZE} = 1 GiB)")
+    dev.add_argument("--blob-retention-rounds", type=int, default=DEFAULT_RETENTION_ROUNDS, metavar="N",
+                     help=f"rounds a task's blobs are kept after their round (default {DEFAULT_RETENTION_ROUNDS})")
     dev.add_argument("--log-level", default="WARNING")
     abi = commands.add_parser("abi", help="print the runtime modules' {name, address, abi} JSON (as flock_modules)")
     abi.add_argument("module", nargs="?", help="only this module's ABI")
@@ -122,6 +152,12 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.block_time is not None and args.block_time <= 0:
         parser.error("--block-time must be positive")
+    for option in ("max_blob_size", "blob_store_limit", "blob_retention_rounds"):
+        if getattr(args, option) < 0:
+            parser.error(f"--{option.replace('_', '-')} must not be negative")
+    for peer in args.blob_peers:
+        if not peer.startswith(("http://", "https://")):
+            parser.error(f"--blob-peers takes an http:// or https:// URL, got {peer!r}")
     try:
         asyncio.run(serve_dev(args))
     except (ChainSpecError, DataDirError) as error:

@@ -13,7 +13,10 @@ from dataclasses import dataclass, field, replace
 
 from aiohttp import WSMsgType, web
 
+from chain.blobs import BlobStore
+
 from . import eth, flock, substrate
+from .blobs import BlobRoutes
 from .eth import CLIENT_VERSION
 from .errors import (INTERNAL_ERROR, INVALID_REQUEST, LIMIT_EXCEEDED, METHOD_NOT_FOUND, PARSE_ERROR, RpcError)
 from .openrpc import openrpc_document
@@ -77,9 +80,11 @@ def _error(id_, error: RpcError) -> dict:
 
 class RpcServer:
     def __init__(self, context: RpcContext, registries: tuple[Registry, ...] = REGISTRIES,
-                 limits: RpcLimits = RpcLimits()):
+                 limits: RpcLimits = RpcLimits(), blobs: BlobStore | None = None):
         self.context = context
         self.limits = limits
+        self.blobs = blobs
+        """Served at /blobs on the same port when given (rpc/blobs.py); JSON-RPC methods never see it."""
         self.websockets = 0
         self.methods = {}
         for registry in registries:
@@ -188,7 +193,7 @@ class RpcServer:
             response = await handler(request)
         if allowed:
             response.headers["Access-Control-Allow-Origin"] = origin
-            response.headers["Access-Control-Allow-Methods"] = "POST, GET, OPTIONS"
+            response.headers["Access-Control-Allow-Methods"] = "POST, GET, PUT, OPTIONS"
             response.headers["Access-Control-Allow-Headers"] = "Content-Type"
             response.headers["Vary"] = "Origin"
         return response
@@ -196,4 +201,6 @@ class RpcServer:
     def app(self) -> web.Application:
         app = web.Application(client_max_size=self.limits.max_request_bytes, middlewares=[self.cors])
         app.router.add_route("*", "/", self.http_handler)
+        if self.blobs is not None:
+            BlobRoutes(self.blobs).register(app)
         return app
