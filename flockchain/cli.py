@@ -3,6 +3,9 @@
     flockchain dev [--port 8545] [--host 127.0.0.1] [--data-dir DIR] [--block-time S] [--cors ORIGIN]
                    [--blob-peers URL] [--max-blob-size BYTES] [--blob-store-limit BYTES] [--blob-retention-rounds N]
     flockchain abi [MODULE]
+    flockchain worker --key KEY --task N --data FILE --state-dir DIR [--rpc URL] [--attack A]
+    flockchain demo alliance [--participants 8] [--malicious 2] [--attack sign-flip] [--rounds 10]
+                             [--dataset diabetes|digits] [--collude] [--seed N] [--out DIR] [--compare]
 """
 
 import argparse
@@ -23,6 +26,8 @@ from chain.composition import RUNTIME
 from chain.db import DataDirError
 from chain.devkeys import dev_keys
 from chain.node import Node
+from fl_module import alliance
+from fl_module.worker import cli as worker_cli
 from genesis.builder import ChainSpecError, load_spec
 from rpc import devnet
 from rpc.flock import describe_modules
@@ -73,6 +78,20 @@ def open_blob_store(args, data_dir: str) -> BlobStore:
         raise DataDirError(f"cannot open the blob store in {directory}: {error}") from None
 
 
+def blob_pruner(node: Node, blobs: BlobStore):
+    """A block listener: when an FL task's round moves on, drop its blobs older than the retention."""
+    rounds: dict[int, int] = {}
+
+    def prune(outcome) -> None:
+        state = node.state()
+        for (task,) in alliance.ActiveTasks.get(state):
+            current = alliance.get_progress(state, task).round
+            if rounds.get(task) != current:
+                rounds[task] = current
+                blobs.prune(task, current)
+    return prune
+
+
 async def run_dev_node(args, spec, accounts, authority, data_dir: str) -> None:
     node = Node(RUNTIME, spec, data_dir, authority_key=authority.private_key)
     try:
@@ -81,6 +100,7 @@ async def run_dev_node(args, spec, accounts, authority, data_dir: str) -> None:
         node.close()
         raise
     hub = EventHub(node)
+    node.block_listeners.append(blob_pruner(node, blobs))
     author = DevAuthor(node, block_time=args.block_time, on_block=lambda outcome: hub.publish_block(outcome.block))
     context = RpcContext(node, on_transaction=lambda tx: author.notify(), dev=True, hub=hub,
                          dev_keys={key.address: key.private_key for key in accounts})
@@ -146,9 +166,15 @@ def main(argv: list[str] | None = None) -> int:
     dev.add_argument("--log-level", default="WARNING")
     abi = commands.add_parser("abi", help="print the runtime modules' {name, address, abi} JSON (as flock_modules)")
     abi.add_argument("module", nargs="?", help="only this module's ABI")
+    worker_cli.add_worker_parser(commands)
+    worker_cli.add_demo_parser(commands)
     args = parser.parse_args(argv)
     if args.command == "abi":
         return print_abi(args.module)
+    if args.command == "worker":
+        return worker_cli.run_worker(args)
+    if args.command == "demo":
+        return worker_cli.run_demo(args)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.block_time is not None and args.block_time <= 0:
         parser.error("--block-time must be positive")

@@ -9,8 +9,10 @@ from eth_abi import encode as _eth_abi_encode
 
 
 def _uint_bits(abi_type: str) -> int | None:
-    if abi_type.startswith("uint"):
-        return int(abi_type[4:] or 256)
+    """The width of a `uintN` (or `uint`); None for any other type, arrays of uints included."""
+    suffix = abi_type[4:]
+    if abi_type.startswith("uint") and (suffix == "" or suffix.isdigit()):
+        return int(suffix or 256)
     return None
 
 

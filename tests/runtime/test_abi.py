@@ -16,6 +16,10 @@ static = st.one_of(
     st.tuples(st.just("bytes4"), st.binary(min_size=4, max_size=4)),
     st.tuples(st.just("string"), st.text(max_size=40)),
     st.tuples(st.just("bytes"), st.binary(max_size=70)),
+    st.tuples(st.just("uint8[]"), st.lists(st.integers(0, 255), max_size=5)),
+    st.tuples(st.just("uint256[]"), st.lists(st.integers(0, 2**256 - 1), max_size=5)),
+    st.tuples(st.just("uint32[5]"), st.lists(st.integers(0, 2**32 - 1), min_size=5, max_size=5)),
+    st.tuples(st.just("address[]"), st.lists(st.binary(min_size=20, max_size=20), max_size=3)),
 )
 
 

@@ -1,0 +1,230 @@
+"""`flockchain worker`: one participant of an FL Alliance task, acting in whatever role it is drawn.
+
+The worker keeps no state the chain does not also hold, except the secrets of its open
+commitments (update hash or votes, and salt), which it writes to `--state-dir` before it
+commits, so a restarted worker can still reveal. At every new head it reads the task's status,
+its roles and its own commitments, and does the one thing still missing:
+
+    COMMIT       (proposer)  train from the global model, upload the update, commit
+    REVEAL       (committed) reveal the update
+    VOTE_COMMIT  (voter)     score every revealed update in one batched pass on its own held-out
+                             data; accept an update only if its loss is strictly below the global
+                             model's; commit the votes
+    VOTE_REVEAL  (committed) reveal the votes
+    AGGREGATE    (member)    FedAvg of the accepted updates (deterministic), upload, submit its hash
+    any phase past its deadline → `advance`
+"""
+
+import asyncio
+import json
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from eth_hash.auto import keccak
+
+from . import aggregate, attacks, models, tensors, train, validate
+from .chain import ChainClient, ChainError
+
+LOG = logging.getLogger("flockchain.worker")
+WAITING, RUNNING, FINISHED = 0, 1, 2
+COMMIT, REVEAL, VOTE_COMMIT, VOTE_REVEAL, AGGREGATE = 0, 1, 2, 3, 4
+ACCEPTED = 1
+ZERO = b"\x00" * 32
+ATTACKS = ("sign-flip", "label-flip", "noise", "free-rider", "lazy-voter")
+
+
+@dataclass(frozen=True)
+class LocalData:
+    """A participant's private data (an .npz file): what it trains on and what it votes with."""
+
+    train_x: torch.Tensor
+    train_y: torch.Tensor
+    val_x: torch.Tensor
+    val_y: torch.Tensor
+
+    @classmethod
+    def load(cls, path: str, kind: str) -> "LocalData":
+        label = torch.long if models.is_classification(kind) else torch.float32
+        with np.load(path) as arrays:
+            return cls(torch.as_tensor(arrays["train_x"], dtype=torch.float32),
+                       torch.as_tensor(arrays["train_y"], dtype=label),
+                       torch.as_tensor(arrays["val_x"], dtype=torch.float32),
+                       torch.as_tensor(arrays["val_y"], dtype=label))
+
+    def save(self, path: str) -> None:
+        np.savez(path, train_x=self.train_x.numpy(), train_y=self.train_y.numpy(), val_x=self.val_x.numpy(),
+                 val_y=self.val_y.numpy())
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    url: str
+    private_key: str
+    task: int
+    data: str
+    state_dir: str
+    attack: str | None = None
+    colluders: tuple[str, ...] = ()
+    """With an attack, vote as an adversary: accept these addresses' updates, reject everyone else's."""
+    stake: int = 3_000 * 10**18
+    staking_role: int = 1
+    training: train.TrainConfig | None = None
+    """None: the model kind's default (train.DEFAULT_TRAINING)."""
+    seed: int = 0
+    threads: int = 1
+
+
+class Worker:
+    def __init__(self, config: WorkerConfig):
+        self.config = config
+        self.data: LocalData | None = None
+        self.device = train.pick_device()
+        self.secrets_path = Path(config.state_dir) / "secrets.json"
+        self.secrets = json.loads(self.secrets_path.read_text()) if self.secrets_path.exists() else {}
+        self.client: ChainClient | None = None
+        self.kind = None
+        self.colluders = {c.lower() for c in config.colluders}
+
+    # Lifecycle
+
+    async def run(self) -> None:
+        torch.set_num_threads(self.config.threads)
+        self.client = await ChainClient.connect(self.config.url, self.config.private_key)
+        try:
+            self.kind = (await self.client.view("fl_alliance", "taskOf", self.config.task))[1]
+            self.data = LocalData.load(self.config.data, self.kind)
+            await self.ensure_joined()
+            if await self.step():
+                return
+            async for _ in self.client.heads():
+                if await self.step():
+                    return
+        finally:
+            await self.client.close()
+
+    async def ensure_joined(self) -> None:
+        me = self.client.address
+        role = await self.client.view("staking", "roleOf", me)
+        if role == 255:
+            await self.client.send("staking", "bond", self.config.staking_role, value=self.config.stake)
+            LOG.info("%s bonded %d FLOCK", me, self.config.stake // 10**18)
+        participants = await self.client.view("fl_alliance", "participantsOf", self.config.task)
+        if me not in participants:
+            await self.client.send("fl_alliance", "join", self.config.task)
+            LOG.info("%s joined task %d", me, self.config.task)
+
+    def save_secret(self, key: str, value: dict) -> None:
+        self.secrets[key] = value
+        self.secrets_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.secrets_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.secrets))
+        os.replace(tmp, self.secrets_path)
+
+    # One look at the chain
+
+    async def step(self) -> bool:
+        """Act on the current state; True once the task is finished."""
+        task = self.config.task
+        status = await self.client.task_status(task)
+        if status.status == FINISHED:
+            return True
+        if status.status == WAITING:
+            return False
+        head = await self.client.block_number()
+        try:
+            await self.act(status, head)
+        except ChainError as error:
+            LOG.warning("%s round %d phase %d: %s", self.client.address, status.round, status.phase, error)
+        if head + 1 >= status.phase_end:
+            await self.advance_if_due(status)
+        return False
+
+    async def act(self, status, head: int) -> None:
+        task, round_, me = self.config.task, status.round, self.client.address
+        proposers, _, voters, _ = await self.client.view("fl_alliance", "rolesOf", task, round_)
+        update_commit, update_hash, vote_commit, votes_revealed, _, aggregate_choice = \
+            await self.client.view("fl_alliance", "memberOf", task, round_, me)
+        key = f"{task}:{round_}"
+        if head + 1 >= status.phase_end:
+            return
+        if status.phase == COMMIT and me in proposers and update_commit == ZERO:
+            await self.propose(status, key)
+        elif status.phase == REVEAL and update_commit != ZERO and update_hash == ZERO and key in self.secrets:
+            secret = self.secrets[key]
+            await self.client.send("fl_alliance", "revealUpdate", task, bytes.fromhex(secret["update"]),
+                                   bytes.fromhex(secret["salt"]))
+        elif status.phase == VOTE_COMMIT and me in voters and vote_commit == ZERO:
+            await self.vote(status, key)
+        elif status.phase == VOTE_REVEAL and vote_commit != ZERO and not votes_revealed and f"{key}:votes" in self.secrets:
+            secret = self.secrets[f"{key}:votes"]
+            await self.client.send("fl_alliance", "revealVotes", task, secret["votes"], bytes.fromhex(secret["salt"]))
+        elif status.phase == AGGREGATE and (me in proposers or me in voters) and aggregate_choice == ZERO:
+            await self.submit_aggregate(status)
+
+    async def advance_if_due(self, status) -> None:
+        """Close a phase past its deadline; a dry run first, so only one of many workers pays for it."""
+        try:
+            await self.client.contracts["fl_alliance"].functions.advance(self.config.task).call(
+                {"from": self.client.address})
+            await self.client.send("fl_alliance", "advance", self.config.task)
+        except Exception:
+            return
+
+    # Roles
+
+    async def fetch_model(self, model_hash: bytes) -> dict[str, torch.Tensor]:
+        return tensors.decode_model(await self.client.get_blob(model_hash), self.kind)
+
+    async def propose(self, status, key: str) -> None:
+        glob = await self.fetch_model(status.global_model)
+        seed = self.config.seed * 1_000_003 + status.round
+        update = await asyncio.to_thread(self.compute_update, glob, seed)
+        data = tensors.encode_model(update)
+        update_hash = await self.client.put_blob(data, self.config.task, status.round)
+        salt = os.urandom(32)
+        self.save_secret(key, {"update": update_hash.hex(), "salt": salt.hex()})
+        commitment = keccak(update_hash + salt + bytes.fromhex(self.client.address[2:]))
+        await self.client.send("fl_alliance", "commitUpdate", self.config.task, commitment)
+        LOG.info("%s round %d: committed update 0x%s", self.client.address, status.round, update_hash.hex()[:12])
+
+    def compute_update(self, glob: dict, seed: int) -> dict:
+        config = self.config.training or train.DEFAULT_TRAINING[self.kind]
+        d = self.data
+        if self.config.attack:
+            return attacks.malicious_update(self.config.attack, self.kind, glob, d.train_x, d.train_y, config, seed,
+                                            self.device)
+        return train.train_with(self.kind, glob, d.train_x, d.train_y, config, seed, self.device)
+
+    async def vote(self, status, key: str) -> None:
+        task, round_ = self.config.task, status.round
+        owners, hashes = await self.client.view("fl_alliance", "roundUpdates", task, round_)
+        if self.config.attack == "lazy-voter":
+            decisions = attacks.lazy_votes(len(hashes))
+        elif self.config.attack and self.colluders:
+            decisions = attacks.collude_votes([owner.lower() for owner in owners], self.colluders)
+        else:
+            glob = await self.fetch_model(status.global_model)
+            candidates = [await self.fetch_model(h) for h in hashes]
+            losses = await asyncio.to_thread(validate.losses_batched, self.kind, [glob] + candidates,
+                                             self.data.val_x, self.data.val_y, self.device)
+            decisions = validate.decide_votes(losses[0], losses[1:])
+        votes = sum(1 << i for i, accept in enumerate(decisions) if accept)
+        salt = os.urandom(32)
+        self.save_secret(f"{key}:votes", {"votes": votes, "salt": salt.hex()})
+        commitment = keccak(votes.to_bytes(32, "big") + salt + bytes.fromhex(self.client.address[2:]))
+        await self.client.send("fl_alliance", "commitVotes", task, commitment)
+        LOG.info("%s round %d: voted %s", self.client.address, round_, format(votes, f"0{len(hashes)}b")[::-1])
+
+    async def submit_aggregate(self, status) -> None:
+        task, round_ = self.config.task, status.round
+        _, hashes = await self.client.view("fl_alliance", "roundUpdates", task, round_)
+        outcomes = (await self.client.view("fl_alliance", "roundResult", task, round_))[4]
+        accepted = [await self.fetch_model(h) for h, outcome in zip(hashes, outcomes) if outcome == ACCEPTED]
+        data = tensors.encode_model(aggregate.fedavg(accepted))
+        model_hash = await self.client.put_blob(data, task, round_)
+        await self.client.send("fl_alliance", "submitAggregate", task, model_hash)
+        LOG.info("%s round %d: aggregate 0x%s", self.client.address, round_, model_hash.hex()[:12])

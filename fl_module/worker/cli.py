@@ -1,0 +1,85 @@
+"""The worker's and the demo's command lines (`flockchain worker`, `flockchain demo alliance`).
+
+Kept apart from flockchain/cli.py so a worker process never imports the node; torch is
+imported only when a command runs.
+"""
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+ATTACKS = ("sign-flip", "label-flip", "noise", "free-rider", "lazy-voter")
+
+
+def add_worker_parser(commands) -> None:
+    worker = commands.add_parser("worker", help="one FL Alliance participant: follows a node, trains, votes")
+    worker.add_argument("--rpc", default="http://127.0.0.1:8545", help="the node's JSON-RPC URL (WebSocket on the same port)")
+    worker.add_argument("--key", required=True, help="the participant's private key (hex)")
+    worker.add_argument("--task", type=int, required=True)
+    worker.add_argument("--data", required=True, help=".npz with train_x, train_y, val_x, val_y")
+    worker.add_argument("--state-dir", required=True, help="where the secrets of open commitments are kept")
+    worker.add_argument("--attack", choices=ATTACKS, help="behave maliciously (for demos and tests)")
+    worker.add_argument("--colluders", default="", help="with --attack: comma-separated addresses to vote for")
+    worker.add_argument("--stake", type=int, default=3_000, help="FLOCK to bond if not bonded (default 3000)")
+    worker.add_argument("--seed", type=int, default=0)
+    worker.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
+    worker.add_argument("--log-level", default="INFO")
+
+
+def add_demo_parser(commands) -> None:
+    demo = commands.add_parser("demo", help="runnable demonstrations")
+    kinds = demo.add_subparsers(dest="demo", required=True)
+    alliance = kinds.add_parser("alliance", help="an FL Alliance task end to end on a dev chain with worker processes")
+    alliance.add_argument("--participants", type=int, default=8)
+    alliance.add_argument("--malicious", type=int, default=2)
+    alliance.add_argument("--attack", choices=ATTACKS + ("none",), default="sign-flip")
+    alliance.add_argument("--rounds", type=int, default=10)
+    alliance.add_argument("--dataset", choices=("diabetes", "digits"), default="diabetes")
+    alliance.add_argument("--collude", action="store_true", help="malicious voters accept each other and reject honest")
+    alliance.add_argument("--seed", type=int, default=0)
+    alliance.add_argument("--out", default="demo-out", help="directory for summary.json and loss.png")
+    alliance.add_argument("--compare", action="store_true", help="also run fedavg, median, trimmed_mean, multikrum")
+
+
+def run_worker(args) -> int:
+    from .agent import Worker, WorkerConfig
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    colluders = tuple(a for a in args.colluders.split(",") if a)
+    config = WorkerConfig(url=args.rpc, private_key=args.key, task=args.task, data=args.data, state_dir=args.state_dir,
+                          attack=args.attack, colluders=colluders, stake=args.stake * 10**18, seed=args.seed,
+                          threads=args.threads)
+    try:
+        asyncio.run(Worker(config).run())
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+def run_demo(args) -> int:
+    from . import demo
+    if args.participants < 2 or not 0 <= args.malicious < args.participants or args.rounds < 1:
+        print("flockchain demo: need ≥ 2 participants, 0 ≤ malicious < participants, ≥ 1 round", file=sys.stderr)
+        return 2
+    summary = demo.run(args.dataset, args.participants, args.malicious, args.attack, args.rounds, args.collude,
+                       args.seed, Path(args.out), args.compare)
+    figure = f"final test loss {summary['final_test_loss']:.4f}"
+    if summary["final_test_accuracy"] is not None:
+        figure += f", accuracy {summary['final_test_accuracy']:.3f}"
+    print(f"{figure}; slashed {len(summary['slashed'])} ({summary['honest_slashed']} honest) "
+          f"in {summary['seconds']} s; wrote {args.out}/summary.json and {args.out}/loss.png")
+    for rule, result in summary.get("baselines", {}).items():
+        accuracy = result["final_test_accuracy"]
+        print(f"  {rule:<13} test loss {result['final_test_loss']:.4f}" +
+              (f", accuracy {accuracy:.3f}" if accuracy is not None else ""))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m fl_module.worker")
+    commands = parser.add_subparsers(dest="command", required=True)
+    add_worker_parser(commands)
+    add_demo_parser(commands)
+    args = parser.parse_args(argv)
+    return run_worker(args) if args.command == "worker" else run_demo(args)

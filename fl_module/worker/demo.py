@@ -1,0 +1,252 @@
+"""`flockchain demo alliance`: a dev chain, N institutions as worker processes, one FL task, watched.
+
+What it does, in order: start `flockchain dev` (interval sealing) on a free port; give each
+participant a key and 10,000 FLOCK (root `forceSetBalance`, a dev-chain power); split the
+dataset non-IID (data.split_non_iid) and write each participant's share to its own file;
+upload the initial model as a blob and create the task (dev account 0 pays the bounty);
+start one `flockchain worker` process per participant, the malicious ones with `--attack`;
+then follow the chain round by round — roles, tallies, offences, and the global model's loss
+and accuracy on the held-out test split — and write DIR/summary.json and DIR/loss.png.
+The same seed gives the same split, the same malicious participants and the same initial
+model as the chain-free baselines of `--compare` (baselines.py).
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+import torch
+from eth_account import Account
+from eth_hash.auto import keccak
+from web3 import Web3
+from web3.logs import DISCARD
+
+from . import attacks, baselines, data, models, tensors, validate
+from .agent import LocalData
+
+UNIT = 10**18
+MNEMONIC = "test test test test test test test test test test test junk"
+PENALIZED = "0x" + keccak(b"Penalized(uint256,uint32,address,uint8,uint256)").hex()
+OUTCOMES = ("rejected", "accepted", "poisoned")
+BLOCK_TIME = 0.2
+PHASE_BLOCKS = [150, 50, 150, 50, 50]
+"""Deadlines only matter when someone does not act: phases end early once everyone has."""
+
+Account.enable_unaudited_hdwallet_features()
+
+
+def free_port() -> int:
+    import socket
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def participant_key(seed: int, index: int) -> str:
+    return "0x" + keccak(f"flockchain demo participant {seed} {index}".encode()).hex()
+
+
+class Rpc:
+    """Plain JSON-RPC over HTTP for the demo's own bookkeeping."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 60}))
+        self.modules = {m["name"]: m for m in self.call("flock_modules")}
+
+    def call(self, method: str, *params):
+        body = requests.post(self.url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)},
+                             timeout=60).json()
+        if "error" in body:
+            raise RuntimeError(f"{method}: {body['error']['message']}")
+        return body["result"]
+
+    def contract(self, name: str):
+        return self.w3.eth.contract(address=self.modules[name]["address"], abi=self.modules[name]["abi"])
+
+    def send(self, account, module: str, function: str, *args, value: int = 0):
+        contract = self.contract(module)
+        tx = getattr(contract.functions, function)(*args).build_transaction({
+            "from": account.address, "value": value, "gas": 5_000_000, "chainId": self.w3.eth.chain_id,
+            "nonce": self.w3.eth.get_transaction_count(account.address, "pending")})
+        tx_hash = self.w3.eth.send_raw_transaction(account.sign_transaction(tx).raw_transaction)
+        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=60, poll_latency=0.05)
+        if receipt["status"] != 1:
+            raise RuntimeError(f"{module}.{function} failed")
+        return receipt
+
+    def put_blob(self, blob: bytes) -> bytes:
+        response = requests.post(f"{self.url}/blobs", data=blob, timeout=60,
+                                 headers={"Content-Type": "application/octet-stream"})
+        response.raise_for_status()
+        return bytes.fromhex(response.json()["hash"][2:])
+
+    def get_blob(self, blob_hash: str) -> bytes:
+        response = requests.get(f"{self.url}/blobs/{blob_hash}", timeout=60)
+        response.raise_for_status()
+        if keccak(response.content).hex() != blob_hash.removeprefix("0x"):
+            raise RuntimeError(f"blob {blob_hash}: wrong bytes")
+        return response.content
+
+
+def start_chain(directory: Path, port: int) -> subprocess.Popen:
+    log = open(directory / "chain.log", "w")
+    process = subprocess.Popen([sys.executable, "-m", "flockchain", "dev", "--port", str(port), "--block-time",
+                                str(BLOCK_TIME), "--data-dir", str(directory / "chain")],
+                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the dev chain exited: see {directory / 'chain.log'}")
+        try:
+            requests.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}, timeout=1)
+            return process
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    raise RuntimeError("the dev chain did not start within 60 s")
+
+
+def stop(processes: list[subprocess.Popen]) -> None:
+    for process in processes:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def evaluate(kind: str, blob: bytes, test) -> tuple[float, float | None]:
+    params = tensors.decode_model(blob, kind)
+    return (validate.mean_loss(kind, params, test.test_x, test.test_y),
+            validate.accuracy(kind, params, test.test_x, test.test_y))
+
+
+def run(dataset: str, participants: int, malicious: int, attack: str | None, rounds: int, collude: bool, seed: int,
+        out: Path, compare: bool, progress=print, timeout: float = 1800) -> dict:
+    out.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="flockchain-demo-"))
+    kind = models.default_model_kind(dataset)
+    descriptor = models.dataset_descriptor(dataset)
+    attack = None if attack in (None, "none") or malicious == 0 else attack
+    bad = set(attacks.pick_malicious(participants, malicious, seed)) if attack else set()
+    keys = [participant_key(seed, i) for i in range(participants)]
+    addresses = [Account.from_key(k).address for k in keys]
+    port = free_port()
+    processes = [start_chain(work, port)]
+    url = f"http://127.0.0.1:{port}"
+    started = time.monotonic()
+    try:
+        rpc = Rpc(url)
+        root = Account.from_mnemonic(MNEMONIC, account_path="m/44'/60'/0'/0/10")
+        creator = Account.from_mnemonic(MNEMONIC, account_path="m/44'/60'/0'/0/0")
+        for address in addresses:
+            rpc.send(root, "balances", "forceSetBalance", address, 10_000 * UNIT)
+        shares = data.split_non_iid(dataset, participants, seed)
+        test = data.load(dataset, seed)
+        initial = tensors.encode_model(models.init_model(kind, seed))
+        initial_hash = rpc.put_blob(initial)
+        proposers = participants // 2
+        receipt = rpc.send(creator, "fl_alliance", "createTask", kind, descriptor, initial_hash, rounds, proposers,
+                           participants - proposers, PHASE_BLOCKS, 3_000 * UNIT, value=1_000 * UNIT)
+        task = int(rpc.contract("fl_alliance").events.TaskCreated().process_receipt(receipt, errors=DISCARD)[0]["args"]["task"])
+        colluders = ",".join(addresses[i] for i in sorted(bad)) if collude else ""
+        for i, share in enumerate(shares):
+            state = work / f"worker{i}"
+            state.mkdir()
+            LocalData(*share).save(str(state / "data.npz"))
+            command = [sys.executable, "-m", "fl_module.worker", "worker", "--rpc", url, "--key", keys[i], "--task",
+                       str(task), "--data", str(state / "data.npz"), "--state-dir", str(state), "--seed", str(seed)]
+            if i in bad:
+                command += ["--attack", attack] + (["--colluders", colluders] if colluders else [])
+            log = open(state / "worker.log", "w")
+            processes.append(subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
+        loss0, acc0 = evaluate(kind, initial, test)
+        progress(f"task {task}: {dataset}, {participants} participants ({len(bad)} malicious, "
+                 f"{attack or 'no attack'}{', colluding' if collude else ''}), {rounds} rounds; "
+                 f"initial test loss {loss0:.4f}" + (f", accuracy {acc0:.3f}" if acc0 is not None else ""))
+        per_round = follow(rpc, task, rounds, kind, test, addresses, bad, progress, started + timeout, processes)
+        final = per_round[-1] if per_round else {"test_loss": loss0, "test_accuracy": acc0}
+        offenders = sorted({o["offender"] for r in per_round for o in r["offences"]})
+        summary = {
+            "dataset": dataset, "model": kind, "participants": participants, "attack": attack, "collude": collude,
+            "seed": seed, "rounds": per_round, "initial_test_loss": loss0, "initial_test_accuracy": acc0,
+            "final_test_loss": final["test_loss"], "final_test_accuracy": final["test_accuracy"],
+            "malicious": [addresses[i] for i in sorted(bad)], "slashed": offenders,
+            "honest_slashed": sum(1 for o in offenders if addresses.index(o) not in bad),
+            "seconds": round(time.monotonic() - started, 1),
+        }
+    finally:
+        stop(processes)
+    if compare:
+        progress("baselines without the chain (same split, attack and initial model) …")
+        summary["baselines"] = {
+            rule: {key: value for key, value in result.items() if key in ("final_test_loss", "final_test_accuracy",
+                                                                          "per_round")}
+            for rule, result in baselines.run_baselines(dataset, participants, malicious if attack else 0,
+                                                        attack, rounds, seed).items()}
+    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    from . import plots
+    plots.plot_losses(summary, str(out / "loss.png"))
+    return summary
+
+
+def follow(rpc: Rpc, task: int, rounds: int, kind: str, test, addresses, bad, progress, deadline: float,
+           processes) -> list[dict]:
+    """Record each round once it has ended: roles, tally, offences, global model on the test split."""
+    per_round: list[dict] = []
+    last_block = 0
+    while len(per_round) < rounds:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the demo did not finish {rounds} rounds in time ({len(per_round)} done)")
+        if processes[0].poll() is not None:
+            raise RuntimeError("the dev chain stopped")
+        if all(p.poll() is not None for p in processes[1:]):
+            raise RuntimeError("every worker stopped: see their worker.log")
+        info = rpc.call("flock_getTask", hex(task))
+        done = int(info["round"], 16) + (info["status"] == "finished")
+        if len(per_round) >= done:
+            time.sleep(0.2)
+            continue
+        round_ = len(per_round)
+        details = rpc.call("flock_getRound", hex(task), hex(round_))
+        end_block = int(details["endBlock"], 16)
+        logs = rpc.call("eth_getLogs", {"address": rpc.modules["fl_alliance"]["address"], "fromBlock": hex(last_block),
+                                        "toBlock": hex(end_block), "topics": [PENALIZED, hex(task).replace(
+                                            "0x", "0x" + "0" * (64 - len(hex(task)) + 2)), "0x" + f"{round_:064x}"]})
+        last_block = end_block
+        kinds = ("poisoned update", "false validation", "equivocation", "unavailability")
+        offences = [{"offender": Web3.to_checksum_address("0x" + log["topics"][3][-40:]),
+                     "kind": kinds[int(log["data"][2:66], 16)]} for log in logs]
+        model = details["globalModel"] or info["globalModel"] if details["status"] == "completed" else None
+        loss, acc = evaluate(kind, rpc.get_blob(model or previous_model(per_round, info)), test)
+        index = {a: i for i, a in enumerate(addresses)}
+        record = {
+            "round": round_, "status": details["status"],
+            "proposers": [m["address"] for m in details["proposers"]],
+            "voters": [m["address"] for m in details["voters"]],
+            "accepted": [u["proposer"] for u in details["updates"] if u["outcome"] == "accepted"],
+            "rejected": [u["proposer"] for u in details["updates"] if u["outcome"] in ("rejected", "poisoned")],
+            "poisoned": [u["proposer"] for u in details["updates"] if u["outcome"] == "poisoned"],
+            "offences": offences, "global_model": model or previous_model(per_round, info),
+            "test_loss": loss, "test_accuracy": acc,
+        }
+        per_round.append(record)
+        marks = lambda group: " ".join(f"{index[a]}{'*' if index[a] in bad else ''}" for a in group) or "-"
+        progress(f"round {round_:>3} {details['status']:<12} accepted [{marks(record['accepted'])}] "
+                 f"rejected [{marks(record['rejected'])}] slashed [{marks([o['offender'] for o in offences])}]  "
+                 f"test loss {loss:.4f}" + (f"  accuracy {acc:.3f}" if acc is not None else ""))
+    return per_round
+
+
+def previous_model(per_round: list[dict], info: dict) -> str:
+    """The model a round without a new one kept: the last round's, or the task's initial model."""
+    return per_round[-1]["global_model"] if per_round else info["initialModel"]
