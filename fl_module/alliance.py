@@ -5,9 +5,9 @@ A task trains one model among institutions that keep their data. Each round:
     draw       proposers, then voters, by stake-weighted sampling from VRF randomness
     COMMIT     each proposer commits keccak256(updateHash ‖ salt ‖ proposer)
     REVEAL     … and reveals (updateHash, salt); the update's bytes are a blob any node serves
-    VOTE_COMMIT  each voter commits keccak256(uint256 votes ‖ salt ‖ voter), bit i of `votes`
-               accepting the i-th revealed update
-    VOTE_REVEAL  … and reveals (votes, salt)
+    VOTE_COMMIT  each voter commits keccak256(uint256 accepts ‖ uint256 harmful ‖ salt ‖ voter): bit i
+               of `accepts` accepts the i-th revealed update, bit i of `harmful` rejects it as harmful
+    VOTE_REVEAL  … and reveals (accepts, harmful, salt)
     tally      stake-weighted per update; payouts and offences (below)
     AGGREGATE  (only if an update was accepted) round members submit the hash of FedAvg of the
                accepted updates; the hash with > 1/2 of the members' stake is the new global model
@@ -18,14 +18,20 @@ Transitions happen in calls, not block hooks, so every step is an event in a rec
 
 The rules of the tally (all stakes are exposures, own + delegated, fixed at the draw):
 
-    accepted(u)    ⇔ 2 · accept(u) > accept(u) + reject(u)          (more than half of the voting stake)
-    poisoned(u)    ⇔ reject(u) · SupermajorityDenominator ≥ SupermajorityNumerator · (accept(u) + reject(u))
+    S              = stake of the voters who revealed
+    accepted(u)    ⇔ 2 · accept(u) > S                               (more than half of the voting stake)
+    poisoned(u)    ⇔ harmful(u) · SupermajorityDenominator ≥ SupermajorityNumerator · S
     proposer of a poisoned update        → offence 0 (poisoned update)
     voter who accepted a poisoned update → offence 1 (false validation), once per round
     committed but did not reveal         → offence 3 (unavailability)
 
-Only a voter who *accepted* what a supermajority rejected is slashed, not one who rejected what
-most accepted: data are non-IID, so an honest update may fail to lower one honest voter's loss.
+Why two kinds of rejection: on non-IID data an honest update often fails to lower some honest
+voters' loss (measured: a third of honest digits updates are rejected by 2/3 of honest voters),
+so "rejected by a supermajority" cannot be grounds to slash. A voter rejects an update whose
+loss is not strictly below the global model's, and flags it harmful only when it is far worse
+(the worker's rule: 1.5× the global model's loss); slashing needs a supermajority of flags.
+Only a voter who *accepted* a poisoned update is slashed, never one who rejected an update
+most accepted.
 
 Round reward R = ⌊pool / roundsLeft⌋ (FLock: pool / rounds left), paid when the tally runs:
 ⌊R · ProposerSharePerMillion / 10⁶⌋ to accepted proposers by stake, the rest to the voters who
@@ -62,7 +68,7 @@ COMMIT, REVEAL, VOTE_COMMIT, VOTE_REVEAL, AGGREGATE = 0, 1, 2, 3, 4
 PHASES = (COMMIT, REVEAL, VOTE_COMMIT, VOTE_REVEAL, AGGREGATE)
 ROUND_RUNNING, ROUND_COMPLETED, ROUND_NONE_ACCEPTED, ROUND_TIMED_OUT = 0, 1, 2, 3
 REJECTED, ACCEPTED, POISONED = 0, 1, 2
-"""An update's outcome: rejected, accepted, rejected by a supermajority (its proposer slashed)."""
+"""An update's outcome: rejected, accepted, flagged harmful by a supermajority (its proposer slashed)."""
 PROPOSER, VOTER = 0, 1
 
 # Parameters
@@ -102,9 +108,10 @@ UpdateHash = StorageMap(NAME, "UpdateHash", RawBytes(), HASH32, None)
 RevealedUpdates = StorageMap(NAME, "RevealedUpdates", RawBytes(), UintTupleList(2), ())
 """round key → (proposer, updateHash) of each revealed update, in draw order: what vote bit i names."""
 VoteCommitment = StorageMap(NAME, "VoteCommitment", RawBytes(), HASH32, None)
-Votes = StorageMap(NAME, "Votes", RawBytes(), FixedUint(32), None)
-Tally = StorageMap(NAME, "Tally", RawBytes(), UintTupleList(3), ())
-"""round key → (acceptStake, rejectStake, outcome) per revealed update."""
+Votes = StorageMap(NAME, "Votes", RawBytes(), UintTuple(2), None)
+"""member key → (accepts, harmful) bitmaps a voter revealed."""
+Tally = StorageMap(NAME, "Tally", RawBytes(), UintTupleList(4), ())
+"""round key → (acceptStake, rejectStake, harmfulStake, outcome) per revealed update."""
 AggregateChoice = StorageMap(NAME, "AggregateChoice", RawBytes(), HASH32, None)
 AggregateStake = StorageMap(NAME, "AggregateStake", RawBytes(), U256, 0)
 """round key ‖ model hash → stake of the members who submitted it."""
@@ -125,9 +132,10 @@ UpdateRevealed = EventDecl("UpdateRevealed(uint256 indexed task,uint32 indexed r
                            "bytes32 updateHash)")
 VotesCommitted = EventDecl("VotesCommitted(uint256 indexed task,uint32 indexed round,address indexed voter)")
 VotesRevealed = EventDecl("VotesRevealed(uint256 indexed task,uint32 indexed round,address indexed voter,"
-                          "uint256 votes)")
+                          "uint256 accepts,uint256 harmful)")
 UpdateTallied = EventDecl("UpdateTallied(uint256 indexed task,uint32 indexed round,address indexed proposer,"
-                          "bytes32 updateHash,uint8 outcome,uint256 acceptStake,uint256 rejectStake)")
+                          "bytes32 updateHash,uint8 outcome,uint256 acceptStake,uint256 rejectStake,"
+                          "uint256 harmfulStake)")
 Penalized = EventDecl("Penalized(uint256 indexed task,uint32 indexed round,address indexed offender,uint8 kind,"
                       "uint256 slashId)")
 AggregateSubmitted = EventDecl("AggregateSubmitted(uint256 indexed task,uint32 indexed round,address indexed who,"
@@ -153,7 +161,7 @@ AlreadyCommitted = ErrorDecl("AlreadyCommitted()")
 NotCommitted = ErrorDecl("NotCommitted()")
 AlreadyRevealed = ErrorDecl("AlreadyRevealed()")
 CommitmentMismatch = ErrorDecl("CommitmentMismatch(bytes32 committed,bytes32 computed)")
-InvalidVotes = ErrorDecl("InvalidVotes(uint256 votes,uint256 updates)")
+InvalidVotes = ErrorDecl("InvalidVotes(uint256 accepts,uint256 harmful,uint256 updates)")
 AlreadySubmitted = ErrorDecl("AlreadySubmitted()")
 NotRoundMember = ErrorDecl("NotRoundMember(address account)")
 NothingToAdvance = ErrorDecl("NothingToAdvance(uint64 phaseEnd)")
@@ -214,8 +222,8 @@ def compute_update_commitment(update_hash: bytes, salt: bytes, proposer: bytes) 
     return keccak256(update_hash + salt + proposer)
 
 
-def compute_vote_commitment(votes: int, salt: bytes, voter: bytes) -> bytes:
-    return keccak256(votes.to_bytes(32, "big") + salt + voter)
+def compute_vote_commitment(accepts: int, harmful: int, salt: bytes, voter: bytes) -> bytes:
+    return keccak256(accepts.to_bytes(32, "big") + harmful.to_bytes(32, "big") + salt + voter)
 
 
 def _address(value: int) -> bytes:
@@ -398,13 +406,13 @@ def end_phase(state: State, env, task: int) -> None:
     return end_round(state, env, task, ROUND_COMPLETED, RoundOutcome.get(state, round_key(task, round_))[2])
 
 
-def compute_outcome(accept: int, reject: int, numerator: int, denominator: int) -> int:
-    """ACCEPTED with more than half the voting stake; POISONED when the rejecting stake reaches the
-    supermajority numerator/denominator of it; otherwise REJECTED. No voting stake: REJECTED."""
-    total = accept + reject
+def compute_outcome(accept: int, harmful: int, total: int, numerator: int, denominator: int) -> int:
+    """ACCEPTED with more than half of the voting stake `total`; POISONED when the stake flagging it
+    harmful reaches the supermajority numerator/denominator of it; otherwise REJECTED (also when
+    nobody voted). Flags are a subset of rejections, so accept + harmful ≤ total."""
     if total and 2 * accept > total:
         return ACCEPTED
-    if total and reject * denominator >= numerator * total:
+    if total and harmful * denominator >= numerator * total:
         return POISONED
     return REJECTED
 
@@ -429,17 +437,18 @@ def process_tally(state: State, env, task: int) -> None:
     numerator, denominator = SupermajorityNumerator.get(state), SupermajorityDenominator.get(state)
     tally, outcomes = [], []
     for index, (proposer, update) in enumerate(updates):
-        accept = sum(stake for _, stake, votes in ballots if votes >> index & 1)
-        outcome = compute_outcome(accept, revealed_stake - accept, numerator, denominator)
-        tally.append((accept, revealed_stake - accept, outcome))
+        accept = sum(stake for _, stake, (accepts, _) in ballots if accepts >> index & 1)
+        harmful = sum(stake for _, stake, (_, flags) in ballots if flags >> index & 1)
+        outcome = compute_outcome(accept, harmful, revealed_stake, numerator, denominator)
+        tally.append((accept, revealed_stake - accept, harmful, outcome))
         outcomes.append(outcome)
         env.emit(UpdateTallied.to_log(ADDRESS_, task, round_, _address(proposer), update.to_bytes(32, "big"),
-                                      outcome, accept, revealed_stake - accept))
+                                      outcome, accept, revealed_stake - accept, harmful))
         if outcome == POISONED:
             report(state, env, task, round_, slashing.POISONED_UPDATE, _address(proposer))
     Tally.set(state, round_key(task, round_), tuple(tally))
-    for who, _, votes in ballots:
-        if any(outcome == POISONED and votes >> index & 1 for index, outcome in enumerate(outcomes)):
+    for who, _, (accepts, _) in ballots:
+        if any(outcome == POISONED and accepts >> index & 1 for index, outcome in enumerate(outcomes)):
             report(state, env, task, round_, slashing.FALSE_VALIDATION, who)
     reward = pay_round(state, env, task, round_, outcomes, ballots)
     if ACCEPTED not in outcomes:
@@ -463,8 +472,8 @@ def pay_round(state: State, env, task: int, round_: int, outcomes: list[int],
                 if outcome == ACCEPTED]
     paid = rewards.pay_from(state, account, proposer_part, accepted, env.emit)
     weights = [(who, stake * sum(1 for index, outcome in enumerate(outcomes)
-                                 if (votes >> index & 1) == (outcome == ACCEPTED)))
-               for who, stake, votes in ballots]
+                                 if (accepts >> index & 1) == (outcome == ACCEPTED)))
+               for who, stake, (accepts, _) in ballots]
     paid += rewards.pay_from(state, account, reward - proposer_part, sorted(weights), env.emit)
     return paid
 
@@ -640,7 +649,7 @@ def call_commit_votes(state: State, env: CallEnv, task: int, commitment: bytes) 
     return ()
 
 
-def call_reveal_votes(state: State, env: CallEnv, task: int, votes: int, salt: bytes) -> tuple:
+def call_reveal_votes(state: State, env: CallEnv, task: int, accepts: int, harmful: int, salt: bytes) -> tuple:
     progress = require_phase(state, env, task, VOTE_REVEAL)
     key = member_key(task, progress.round, env.sender)
     committed = VoteCommitment.get(state, key)
@@ -649,13 +658,13 @@ def call_reveal_votes(state: State, env: CallEnv, task: int, votes: int, salt: b
     if Votes.get(state, key) is not None:
         raise DispatchError(AlreadyRevealed)
     updates = len(RevealedUpdates.get(state, round_key(task, progress.round)))
-    if votes >> updates:
-        raise DispatchError(InvalidVotes, votes, updates)
-    computed = compute_vote_commitment(votes, salt, env.sender)
+    if accepts >> updates or harmful >> updates or accepts & harmful:
+        raise DispatchError(InvalidVotes, accepts, harmful, updates)
+    computed = compute_vote_commitment(accepts, harmful, salt, env.sender)
     if computed != committed:
         raise DispatchError(CommitmentMismatch, committed, computed)
-    Votes.set(state, key, votes)
-    env.emit(VotesRevealed.to_log(ADDRESS_, task, progress.round, env.sender, votes))
+    Votes.set(state, key, (accepts, harmful))
+    env.emit(VotesRevealed.to_log(ADDRESS_, task, progress.round, env.sender, accepts, harmful))
     advance_if_complete(state, env, task)
     return ()
 
@@ -752,8 +761,9 @@ def view_round_updates(state: State, task: int, round_: int) -> tuple:
 def view_member(state: State, task: int, round_: int, who: bytes) -> tuple:
     key = member_key(task, round_, who)
     votes = Votes.get(state, key)
+    accepts, harmful = votes or (0, 0)
     return (UpdateCommitment.get(state, key) or ZERO_HASH, UpdateHash.get(state, key) or ZERO_HASH,
-            VoteCommitment.get(state, key) or ZERO_HASH, votes is not None, votes or 0,
+            VoteCommitment.get(state, key) or ZERO_HASH, votes is not None, accepts, harmful,
             AggregateChoice.get(state, key) or ZERO_HASH)
 
 
@@ -762,8 +772,8 @@ def view_round_result(state: State, task: int, round_: int) -> tuple:
     outcome = RoundOutcome.get(state, round_key(task, round_))
     tally = Tally.get(state, round_key(task, round_))
     status, model, reward, ended = outcome or (ROUND_RUNNING, 0, 0, 0)
-    return (status, model.to_bytes(32, "big"), reward, ended, [o for _, _, o in tally], [a for a, _, _ in tally],
-            [r for _, r, _ in tally])
+    return (status, model.to_bytes(32, "big"), reward, ended, [o for *_, o in tally], [a for a, *_ in tally],
+            [r for _, r, *_ in tally], [h for _, _, h, _ in tally])
 
 
 # Genesis and invariants
@@ -831,7 +841,8 @@ MODULE = Module(
         CallDecl("commitUpdate(uint256 task,bytes32 commitment)", call_commit_update, weight=200_000),
         CallDecl("revealUpdate(uint256 task,bytes32 updateHash,bytes32 salt)", call_reveal_update, weight=250_000),
         CallDecl("commitVotes(uint256 task,bytes32 commitment)", call_commit_votes, weight=200_000),
-        CallDecl("revealVotes(uint256 task,uint256 votes,bytes32 salt)", call_reveal_votes, weight=600_000),
+        CallDecl("revealVotes(uint256 task,uint256 accepts,uint256 harmful,bytes32 salt)", call_reveal_votes,
+                 weight=600_000),
         CallDecl("submitAggregate(uint256 task,bytes32 modelHash)", call_submit_aggregate, weight=400_000),
         CallDecl("advance(uint256 task)", call_advance, weight=600_000),
         CallDecl("sweep(uint256 task)", call_sweep, weight=20_000),
@@ -849,9 +860,9 @@ MODULE = Module(
         ViewDecl("rolesOf(uint256 task,uint32 round)", view_roles, ("address[]", "uint256[]", "address[]", "uint256[]")),
         ViewDecl("roundUpdates(uint256 task,uint32 round)", view_round_updates, ("address[]", "bytes32[]")),
         ViewDecl("memberOf(uint256 task,uint32 round,address who)", view_member,
-                 ("bytes32", "bytes32", "bytes32", "bool", "uint256", "bytes32")),
+                 ("bytes32", "bytes32", "bytes32", "bool", "uint256", "uint256", "bytes32")),
         ViewDecl("roundResult(uint256 task,uint32 round)", view_round_result,
-                 ("uint8", "bytes32", "uint256", "uint64", "uint8[]", "uint256[]", "uint256[]")),
+                 ("uint8", "bytes32", "uint256", "uint64", "uint8[]", "uint256[]", "uint256[]", "uint256[]")),
         ViewDecl("taskAccount(uint256 task)", lambda state, task: (compute_task_account(task),), ("address",)),
     ),
     events=(TaskCreated, TaskFunded, Joined, Left, RoundStarted, PhaseChanged, UpdateCommitted, UpdateRevealed,

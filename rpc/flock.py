@@ -73,18 +73,21 @@ def round_json(state, task: int, round_: int) -> dict | None:
         return None
 
     def member(who: bytes, stake: int) -> dict:
-        commit, update, vote_commit, revealed, votes, aggregate = alliance.view_member(state, task, round_, who)
+        commit, update, vote_commit, revealed, accepts, harmful, aggregate = alliance.view_member(state, task, round_,
+                                                                                                  who)
         empty = lambda value: None if value == alliance.ZERO_HASH else to_data(value)
         return {"address": to_checksum(who), "stake": to_hex(stake), "updateCommitment": empty(commit),
                 "updateHash": empty(update), "voteCommitment": empty(vote_commit),
-                "votes": to_hex(votes) if revealed else None, "aggregate": empty(aggregate)}
+                "accepts": to_hex(accepts) if revealed else None, "harmful": to_hex(harmful) if revealed else None,
+                "aggregate": empty(aggregate)}
 
-    status, model, reward, ended, outcomes, accepts, rejects = alliance.view_round_result(state, task, round_)
+    status, model, reward, ended, outcomes, accepts, rejects, harmful = alliance.view_round_result(state, task, round_)
     updates = alliance.RevealedUpdates.get(state, alliance.round_key(task, round_))
     tally = [{"proposer": to_checksum(p.to_bytes(20, "big")), "updateHash": to_data(u.to_bytes(32, "big")),
               "outcome": OUTCOMES[outcomes[i]] if i < len(outcomes) else None,
               "acceptStake": to_hex(accepts[i]) if i < len(accepts) else None,
-              "rejectStake": to_hex(rejects[i]) if i < len(rejects) else None}
+              "rejectStake": to_hex(rejects[i]) if i < len(rejects) else None,
+              "harmfulStake": to_hex(harmful[i]) if i < len(harmful) else None}
              for i, (p, u) in enumerate(updates)]
     return {"task": to_hex(task), "round": to_hex(round_), "status": ROUND_STATUS[status],
             "proposers": [member(w, s) for w, s in proposers], "voters": [member(w, s) for w, s in voters],

@@ -9,7 +9,8 @@ its roles and its own commitments, and does the one thing still missing:
     REVEAL       (committed) reveal the update
     VOTE_COMMIT  (voter)     score every revealed update in one batched pass on its own held-out
                              data; accept an update only if its loss is strictly below the global
-                             model's; commit the votes
+                             model's, flag it harmful if its loss is far above (validate.py);
+                             commit the votes
     VOTE_REVEAL  (committed) reveal the votes
     AGGREGATE    (member)    FedAvg of the accepted updates (deterministic), upload, submit its hash
     any phase past its deadline → `advance`
@@ -146,7 +147,7 @@ class Worker:
     async def act(self, status, head: int) -> None:
         task, round_, me = self.config.task, status.round, self.client.address
         proposers, _, voters, _ = await self.client.view("fl_alliance", "rolesOf", task, round_)
-        update_commit, update_hash, vote_commit, votes_revealed, _, aggregate_choice = \
+        update_commit, update_hash, vote_commit, votes_revealed, _, _, aggregate_choice = \
             await self.client.view("fl_alliance", "memberOf", task, round_, me)
         key = f"{task}:{round_}"
         if head + 1 >= status.phase_end:
@@ -161,7 +162,8 @@ class Worker:
             await self.vote(status, key)
         elif status.phase == VOTE_REVEAL and vote_commit != ZERO and not votes_revealed and f"{key}:votes" in self.secrets:
             secret = self.secrets[f"{key}:votes"]
-            await self.client.send("fl_alliance", "revealVotes", task, secret["votes"], bytes.fromhex(secret["salt"]))
+            await self.client.send("fl_alliance", "revealVotes", task, secret["accepts"], secret["harmful"],
+                                   bytes.fromhex(secret["salt"]))
         elif status.phase == AGGREGATE and (me in proposers or me in voters) and aggregate_choice == ZERO:
             await self.submit_aggregate(status)
 
@@ -203,21 +205,26 @@ class Worker:
         task, round_ = self.config.task, status.round
         owners, hashes = await self.client.view("fl_alliance", "roundUpdates", task, round_)
         if self.config.attack == "lazy-voter":
-            decisions = attacks.lazy_votes(len(hashes))
+            decisions, flags = attacks.lazy_votes(len(hashes)), [False] * len(hashes)
         elif self.config.attack and self.colluders:
             decisions = attacks.collude_votes([owner.lower() for owner in owners], self.colluders)
+            flags = [not accept for accept in decisions]
         else:
             glob = await self.fetch_model(status.global_model)
             candidates = [await self.fetch_model(h) for h in hashes]
             losses = await asyncio.to_thread(validate.losses_batched, self.kind, [glob] + candidates,
                                              self.data.val_x, self.data.val_y, self.device)
             decisions = validate.decide_votes(losses[0], losses[1:])
-        votes = sum(1 << i for i, accept in enumerate(decisions) if accept)
+            flags = validate.decide_harmful(losses[0], losses[1:])
+        accepts = sum(1 << i for i, accept in enumerate(decisions) if accept)
+        harmful = sum(1 << i for i, flag in enumerate(flags) if flag and not decisions[i])
         salt = os.urandom(32)
-        self.save_secret(f"{key}:votes", {"votes": votes, "salt": salt.hex()})
-        commitment = keccak(votes.to_bytes(32, "big") + salt + bytes.fromhex(self.client.address[2:]))
+        self.save_secret(f"{key}:votes", {"accepts": accepts, "harmful": harmful, "salt": salt.hex()})
+        commitment = keccak(accepts.to_bytes(32, "big") + harmful.to_bytes(32, "big") + salt +
+                            bytes.fromhex(self.client.address[2:]))
         await self.client.send("fl_alliance", "commitVotes", task, commitment)
-        LOG.info("%s round %d: voted %s", self.client.address, round_, format(votes, f"0{len(hashes)}b")[::-1])
+        marks = "".join("+" if a else "!" if f else "-" for a, f in zip(decisions, flags))
+        LOG.info("%s round %d: voted %s", self.client.address, round_, marks)
 
     async def submit_aggregate(self, status) -> None:
         task, round_ = self.config.task, status.round

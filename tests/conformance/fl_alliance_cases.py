@@ -40,12 +40,12 @@ def case_fl_alliance_poisoned_update() -> AllianceVector:
     b = CaseBuilder()
     d = running_task(b)
     proposers, voters = d.roles(0)
-    d.run_round(0, votes_for=lambda voter, n: 0b11 if voter == voters[0] else 0b10,
+    d.run_round(0, votes_for=lambda voter, n: 0b11 if voter == voters[0] else (0b10, 0b01),
                 labels={proposers[0]: "poisoned"})
     kinds = sorted(slashing.get_slash(b.chain.state(), i).kind for i in range(2))
     assert kinds == [slashing.POISONED_UPDATE, slashing.FALSE_VALIDATION]
     return finish(b, "fl_alliance_poisoned_update",
-                  "an update rejected by 2/3: its proposer and the voter who accepted it are reported")
+                  "an update flagged harmful by 2/3: its proposer and the voter who accepted it are reported")
 
 
 def case_fl_alliance_timeouts_and_unavailability() -> AllianceVector:

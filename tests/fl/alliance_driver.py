@@ -101,21 +101,24 @@ class AllianceDriver:
         return self.block(*(self.call(i, "revealUpdate", task, update_hash(i, round_, labels.get(i, "honest")),
                                       salt(i, round_)) for i in proposers))
 
-    def commit_votes(self, task, votes: dict[int, int]):
+    def commit_votes(self, task, votes: dict[int, tuple[int, int]]):
+        """votes: voter → (accepts, harmful) bitmaps, or just accepts (no harmful flags)."""
         round_ = self.progress(task).round
         return self.block(*(self.call(i, "commitVotes", task, alliance.compute_vote_commitment(
-            v, salt(i, round_), address(i))) for i, v in votes.items()))
+            *as_pair(v), salt(i, round_), address(i))) for i, v in votes.items()))
 
-    def reveal_votes(self, task, votes: dict[int, int]):
+    def reveal_votes(self, task, votes: dict[int, tuple[int, int]]):
         round_ = self.progress(task).round
-        return self.block(*(self.call(i, "revealVotes", task, v, salt(i, round_)) for i, v in votes.items()))
+        return self.block(*(self.call(i, "revealVotes", task, *as_pair(v), salt(i, round_))
+                            for i, v in votes.items()))
 
     def submit_aggregate(self, task, indices, model: bytes):
         return self.block(*(self.call(i, "submitAggregate", task, model) for i in indices))
 
     def run_round(self, task, votes_for=lambda voter, updates: (1 << updates) - 1, labels=None,
                   aggregate=b"\x42" * 32):
-        """One round where everyone acts; `votes_for(voter, n)` gives each voter's bitmap."""
+        """One round where everyone acts; `votes_for(voter, n)` gives each voter's (accepts, harmful)
+        bitmaps, or accepts alone."""
         proposers, voters = self.roles(task)
         self.commit_updates(task, proposers, labels)
         self.reveal_updates(task, proposers, labels)
@@ -126,6 +129,10 @@ class AllianceDriver:
         if self.progress(task).phase == alliance.AGGREGATE:
             applied += self.submit_aggregate(task, proposers + voters, aggregate)
         return proposers, voters, applied
+
+
+def as_pair(votes) -> tuple[int, int]:
+    return votes if isinstance(votes, tuple) else (votes, 0)
 
 
 def logs_of(applied, event):

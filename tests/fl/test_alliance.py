@@ -74,7 +74,7 @@ def test_a_round_end_to_end_accepts_updates_sets_the_model_and_pays():
     assert alliance.GlobalModel.get(state, 0) == b"\x42" * 32
     status, model, reward, _ = alliance.RoundOutcome.get(state, alliance.round_key(0, 0))
     assert (status, reward) == (alliance.ROUND_COMPLETED, 30 * UNIT)
-    assert [o for _, _, o in alliance.Tally.get(state, alliance.round_key(0, 0))] == [alliance.ACCEPTED] * 2
+    assert [o for *_, o in alliance.Tally.get(state, alliance.round_key(0, 0))] == [alliance.ACCEPTED] * 2
     assert balances.free_balance(state, pool) == 60 * UNIT
     assert [rewards.PendingRewards.get(state, address(i)) for i in proposers + voters] == \
         [15 * UNIT // 2] * 2 + [5 * UNIT] * 3
@@ -99,12 +99,12 @@ def test_a_poisoned_update_is_rejected_its_proposer_and_its_acceptors_slashed():
     proposers, voters = d.roles(0)
     bad = proposers[0]
     lazy = voters[0]
-    votes = lambda voter, n: (1 << n) - 1 if voter == lazy else 0b10
+    votes = lambda voter, n: (1 << n) - 1 if voter == lazy else (0b10, 0b01)
     _, _, applied = d.run_round(0, votes_for=votes, labels={bad: "poisoned"})
     state = d.state()
     tally = alliance.Tally.get(state, alliance.round_key(0, 0))
-    assert [o for _, _, o in tally] == [alliance.POISONED, alliance.ACCEPTED]
-    assert tally[0][:2] == (STAKE, 2 * STAKE)
+    assert [o for *_, o in tally] == [alliance.POISONED, alliance.ACCEPTED]
+    assert tally[0][:3] == (STAKE, 2 * STAKE, 2 * STAKE)
     reported = {(s.offender, s.kind) for s in slashes(d)}
     assert reported == {(address(bad), slashing.POISONED_UPDATE), (address(lazy), slashing.FALSE_VALIDATION)}
     pool = alliance.compute_task_account(0)
@@ -119,18 +119,32 @@ def test_a_poisoned_update_is_rejected_its_proposer_and_its_acceptors_slashed():
     assert balances.free_balance(state, pool) > before, "slashes go back to the task's pool"
 
 
-def test_no_supermajority_no_slash():
+def test_rejection_without_harmful_flags_is_never_slashed():
     d = running_task(voters=3)
     proposers, voters = d.roles(0)
-    votes = lambda voter, n: 0b11 if voter == voters[0] else 0b10
-    d.run_round(0, votes_for=votes)
+    d.run_round(0, votes_for=lambda voter, n: 0b10)
     tally = alliance.Tally.get(d.state(), alliance.round_key(0, 0))
-    assert [o for _, _, o in tally] == [alliance.POISONED, alliance.ACCEPTED]  # 2 of 3 reject: exactly 2/3
+    assert [o for *_, o in tally] == [alliance.REJECTED, alliance.ACCEPTED], "rejected by all, flagged by none"
+    assert not slashes(d)
+    d2 = running_task(voters=3)
+    _, voters2 = d2.roles(0)
+    d2.run_round(0, votes_for=lambda voter, n: (0b10, 0b01) if voter == voters2[0] else 0b10)
+    tally2 = alliance.Tally.get(d2.state(), alliance.round_key(0, 0))
+    assert [o for *_, o in tally2] == [alliance.REJECTED, alliance.ACCEPTED], "one flag of three is no supermajority"
+    assert not slashes(d2)
+
+
+def test_harmful_flags_of_exactly_two_thirds_poison():
+    d = running_task(voters=3, proposers=1)
+    _, voters = d.roles(0)
+    d.run_round(0, votes_for=lambda voter, n: 1 if voter == voters[0] else (0, 1))
+    tally = alliance.Tally.get(d.state(), alliance.round_key(0, 0))
+    assert tally == ((STAKE, 2 * STAKE, 2 * STAKE, alliance.POISONED),)
     d2 = running_task(voters=4, proposers=1)
     _, voters2 = d2.roles(0)
-    d2.run_round(0, votes_for=lambda voter, n: 1 if voter in voters2[:2] else 0)
+    d2.run_round(0, votes_for=lambda voter, n: 1 if voter in voters2[:2] else (0, 1))
     tally2 = alliance.Tally.get(d2.state(), alliance.round_key(0, 0))
-    assert [o for _, _, o in tally2] == [alliance.REJECTED]  # half rejects: neither accepted nor poisoned
+    assert [o for *_, o in tally2] == [alliance.REJECTED], "half accept: neither accepted nor poisoned"
     assert not slashes(d2)
     assert d2.progress(0).round == 1
     assert alliance.RoundOutcome.get(d2.state(), alliance.round_key(0, 0))[0] == alliance.ROUND_NONE_ACCEPTED
@@ -256,8 +270,9 @@ def test_errors_of_every_call():
     ok(d.commit_votes(0, {x: 0b10 for x in voters[:1]}))
     d.pass_deadline(0)
     ok(d.block(d.call(5, "advance", 0)))
-    fails(d.block(d.call(v, "revealVotes", 0, 0b10, keccak256(b"other"))), alliance.InvalidVotes)
-    fails(d.block(d.call(v, "revealVotes", 0, 0b1, salt(v, 0))), alliance.CommitmentMismatch)
+    fails(d.block(d.call(v, "revealVotes", 0, 0b10, 0, keccak256(b"other"))), alliance.InvalidVotes)
+    fails(d.block(d.call(v, "revealVotes", 0, 0b1, 0b1, salt(v, 0))), alliance.InvalidVotes)
+    fails(d.block(d.call(v, "revealVotes", 0, 0b1, 0, salt(v, 0))), alliance.CommitmentMismatch)
     fails(d.block(d.call(p, "submitAggregate", 0, h)), alliance.WrongPhase)
     fails(d.block(d.call(8, "submitAggregate", 0, h)), alliance.WrongPhase)
 
@@ -274,33 +289,31 @@ def test_leave_takes_effect_at_the_next_draw_and_too_few_participants_wait():
     assert d.progress(0).status == alliance.RUNNING and d.progress(0).round == 1
 
 
-@pytest.mark.parametrize("accept,reject", [(0, 0), (1, 0), (0, 1), (2, 1), (1, 2), (1, 1), (3, 1), (1, 3)])
-def test_outcome_rule_examples(accept, reject):
-    outcome = alliance.compute_outcome(accept, reject, 2, 3)
-    if accept + reject and 2 * accept > accept + reject:
-        assert outcome == alliance.ACCEPTED
-    elif accept + reject and 3 * reject >= 2 * (accept + reject):
-        assert outcome == alliance.POISONED
-    else:
-        assert outcome == alliance.REJECTED
+@pytest.mark.parametrize("accept,harmful,total,outcome", [
+    (0, 0, 0, alliance.REJECTED), (1, 0, 1, alliance.ACCEPTED), (0, 1, 1, alliance.POISONED),
+    (2, 0, 3, alliance.ACCEPTED), (1, 2, 3, alliance.POISONED), (1, 1, 3, alliance.REJECTED),
+    (2, 2, 4, alliance.REJECTED), (0, 0, 3, alliance.REJECTED), (1, 3, 4, alliance.POISONED)])
+def test_outcome_rule_examples(accept, harmful, total, outcome):
+    assert alliance.compute_outcome(accept, harmful, total, 2, 3) == outcome
 
 
-@given(st.integers(0, 10**30), st.integers(0, 10**30), st.integers(1, 100), st.integers(1, 100))
-def test_outcome_rule_properties(accept, reject, numerator, denominator):
+@given(st.integers(0, 10**30), st.integers(0, 10**30), st.integers(0, 10**30), st.integers(1, 100),
+       st.integers(1, 100))
+def test_outcome_rule_properties(accept, harmful, other, numerator, denominator):
     if not denominator < 2 * numerator <= 2 * denominator:
         return
-    outcome = alliance.compute_outcome(accept, reject, numerator, denominator)
-    assert (outcome == alliance.ACCEPTED) == (accept + reject > 0 and 2 * accept > accept + reject)
+    total = accept + harmful + other
+    outcome = alliance.compute_outcome(accept, harmful, total, numerator, denominator)
+    assert (outcome == alliance.ACCEPTED) == (total > 0 and 2 * accept > total)
     if outcome == alliance.POISONED:
-        assert reject > accept, "a supermajority to reject is always a majority"
-    assert alliance.compute_outcome(reject, accept, numerator, denominator) != alliance.ACCEPTED or \
-        outcome != alliance.ACCEPTED
+        assert harmful > accept, "a supermajority of flags is always a majority against"
+        assert harmful * denominator >= numerator * total
 
 
 ROUND_PLAN = st.lists(st.tuples(
     st.lists(st.booleans(), min_size=2, max_size=2),   # proposer i commits
     st.lists(st.booleans(), min_size=2, max_size=2),   # … and reveals
-    st.lists(st.integers(0, 3), min_size=3, max_size=3),  # voter j's bitmap
+    st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3)), min_size=3, max_size=3),  # voter j's bitmaps
     st.lists(st.booleans(), min_size=3, max_size=3),   # voter j reveals
     st.booleans(),                                     # members agree on the aggregate
 ), min_size=1, max_size=3)
@@ -330,7 +343,7 @@ def test_random_rounds_keep_every_invariant_and_conserve_the_pool(plan):
                 d.block(d.call(5, "advance", 0))
         if d.progress(0).round == round_ and d.progress(0).phase == alliance.VOTE_COMMIT:
             n = len(alliance.RevealedUpdates.get(d.state(), alliance.round_key(0, round_)))
-            votes = {v: b & ((1 << n) - 1) for v, b in zip(voters, bitmaps)}
+            votes = {v: (a & ((1 << n) - 1), h & ~a & ((1 << n) - 1)) for v, (a, h) in zip(voters, bitmaps)}
             d.commit_votes(0, votes)
             d.reveal_votes(0, {v: b for (v, b), r in zip(votes.items(), vote_reveals) if r})
             if d.progress(0).round == round_ and d.progress(0).phase == alliance.VOTE_REVEAL:

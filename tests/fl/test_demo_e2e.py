@@ -1,0 +1,47 @@
+"""The alliance end to end, as a user runs it: a real dev node process, real worker processes
+(torch on the CPU), transactions over JSON-RPC, blobs over HTTP — `flockchain demo alliance` at
+small scale. Bounded in time; asserts what happened on chain, never how fast."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from fl_module.worker import demo
+
+pytestmark = pytest.mark.slow
+
+
+def proposed_by(summary, address):
+    return [r for r in summary["rounds"] if address in r["proposers"] and r["status"] != "timedOut"]
+
+
+def test_sign_flip_updates_are_rejected_and_their_proposer_slashed(tmp_path):
+    summary = demo.run("diabetes", participants=5, malicious=1, attack="sign-flip", rounds=3, collude=False,
+                       seed=3, out=tmp_path, compare=False, progress=lambda line: None, timeout=600)
+    assert json.loads((tmp_path / "summary.json").read_text()) == summary
+    assert (tmp_path / "loss.png").stat().st_size > 0
+    [bad] = summary["malicious"]
+    assert len(summary["rounds"]) == 3
+    for record in summary["rounds"]:
+        assert bad not in record["accepted"], "a sign-flipped update is never accepted"
+        if bad in record["proposers"] and record["status"] != "timedOut":
+            assert bad in record["poisoned"], "rejected by every honest voter: a supermajority"
+            assert {"offender": bad, "kind": "poisoned update"} in record["offences"]
+    assert summary["honest_slashed"] == 0
+    assert set(summary["slashed"]) <= {bad}
+    assert (bad in summary["slashed"]) == bool(proposed_by(summary, bad))
+    assert any(r["accepted"] for r in summary["rounds"])
+    assert summary["final_test_loss"] < summary["initial_test_loss"]
+
+
+def test_demo_command_writes_the_summary(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "flockchain", "demo", "alliance", "--participants", "4",
+                             "--malicious", "0", "--attack", "none", "--rounds", "2", "--out", str(tmp_path)],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["malicious"] == [] and summary["slashed"] == [] and summary["honest_slashed"] == 0
+    assert [r["round"] for r in summary["rounds"]] == [0, 1]
+    assert "final test loss" in result.stdout and "round   1" in result.stdout
