@@ -7,7 +7,7 @@ NPM ?= npm
 ETHERS_TEST := tests/rpc/ethers
 ANVIL := bench/anvil
 
-.PHONY: install dev test bench vectors clean
+.PHONY: install dev test bench soak vectors clean
 
 install: $(VENV)/.installed $(ETHERS_TEST)/node_modules/.installed
 
@@ -38,6 +38,10 @@ test: install
 
 bench: install $(ANVIL)/node_modules/.installed
 	$(PYTHON) -m bench
+
+# Long runs, not in the suite: the FL Alliance targets through the real chain (about 30 minutes on 2 cores).
+soak: install
+	$(PYTHON) -m bench.fl_targets
 
 # Regenerate the consensus vectors and the JSON-RPC vectors (after a deliberate change of either).
 vectors: install

@@ -29,7 +29,7 @@ Why two kinds of rejection: on non-IID data an honest update often fails to lowe
 voters' loss (measured: a third of honest digits updates are rejected by 2/3 of honest voters),
 so "rejected by a supermajority" cannot be grounds to slash. A voter rejects an update whose
 loss is not strictly below the global model's, and flags it harmful only when it is far worse
-(the worker's rule: 1.5× the global model's loss); slashing needs a supermajority of flags.
+(the worker's rule, validate.decide_harmful); slashing needs a supermajority of flags.
 Only a voter who *accepted* a poisoned update is slashed, never one who rejected an update
 most accepted.
 

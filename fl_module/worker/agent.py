@@ -23,9 +23,11 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import aiohttp
 import numpy as np
 import torch
 from eth_hash.auto import keccak
+from web3.exceptions import Web3Exception
 
 from . import aggregate, attacks, models, tensors, train, validate
 from .chain import ChainClient, ChainError
@@ -138,8 +140,9 @@ class Worker:
         head = await self.client.block_number()
         try:
             await self.act(status, head)
-        except ChainError as error:
-            LOG.warning("%s round %d phase %d: %s", self.client.address, status.round, status.phase, error)
+        except (ChainError, Web3Exception, aiohttp.ClientError, asyncio.TimeoutError) as error:
+            LOG.warning("%s round %d phase %d: %s (retried at the next head)", self.client.address, status.round,
+                        status.phase, error)
         if head + 1 >= status.phase_end:
             await self.advance_if_due(status)
         return False

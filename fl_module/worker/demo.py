@@ -37,6 +37,10 @@ OUTCOMES = ("rejected", "accepted", "poisoned")
 BLOCK_TIME = 0.2
 PHASE_BLOCKS = [150, 50, 150, 50, 50]
 """Deadlines only matter when someone does not act: phases end early once everyone has."""
+STAKE, MIN_STAKE = 5_000 * UNIT, 3_000 * UNIT
+"""Each participant bonds more than the task's minimum, so a slash (10% at most per slashing span)
+leaves it eligible: an offender keeps being drawn and keeps being rejected, rather than every
+later round waiting for a replacement (a round needs proposers + voters eligible participants)."""
 
 Account.enable_unaudited_hdwallet_features()
 
@@ -156,7 +160,7 @@ def run(dataset: str, participants: int, malicious: int, attack: str | None, rou
         initial_hash = rpc.put_blob(initial)
         proposers = participants // 2
         receipt = rpc.send(creator, "fl_alliance", "createTask", kind, descriptor, initial_hash, rounds, proposers,
-                           participants - proposers, PHASE_BLOCKS, 3_000 * UNIT, value=1_000 * UNIT)
+                           participants - proposers, PHASE_BLOCKS, MIN_STAKE, value=1_000 * UNIT)
         task = int(rpc.contract("fl_alliance").events.TaskCreated().process_receipt(receipt, errors=DISCARD)[0]["args"]["task"])
         colluders = ",".join(addresses[i] for i in sorted(bad)) if collude else ""
         for i, share in enumerate(shares):
@@ -164,7 +168,8 @@ def run(dataset: str, participants: int, malicious: int, attack: str | None, rou
             state.mkdir()
             LocalData(*share).save(str(state / "data.npz"))
             command = [sys.executable, "-m", "fl_module.worker", "worker", "--rpc", url, "--key", keys[i], "--task",
-                       str(task), "--data", str(state / "data.npz"), "--state-dir", str(state), "--seed", str(seed)]
+                       str(task), "--data", str(state / "data.npz"), "--state-dir", str(state), "--seed", str(seed),
+                       "--stake", str(STAKE // UNIT)]
             if i in bad:
                 command += ["--attack", attack] + (["--colluders", colluders] if colluders else [])
             log = open(state / "worker.log", "w")
