@@ -169,4 +169,6 @@ def main(argv=None) -> None:
     print()
     from .rpc_throughput import report as rpc_throughput_report
     rpc_throughput_report()  # 2,000 transfers over JSON-RPC: flockchain dev against anvil (bench/rpc_throughput.py)
+    from .fl_validation import report as fl_validation_report
+    fl_validation_report()  # a voter's batched scoring of 16 updates against one at a time (bench/fl_validation.py)
 

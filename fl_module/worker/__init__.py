@@ -1,0 +1,1 @@
+"""Off-chain half of FL Alliance rounds: models, canonical model bytes, aggregation, data, training, voting."""

@@ -1,0 +1,206 @@
+"""Chain-free simulations of the same federation, for `--compare` and for tuning.
+
+Every rule runs on the same data split (data.split_non_iid), the same malicious
+participants (attacks.pick_malicious), the same initial model (models.init_model) and the
+same local training (train.DEFAULT_TRAINING), all from one seed.
+
+Round structure:
+  fedavg, median, trimmed_mean, multikrum -- every participant trains from the global model
+    each round (a malicious one sends attacks.malicious_update instead), and the rule
+    combines all n models:
+      fedavg        aggregate.fedavg of all n
+      median        coordinate-wise median (mean of the two middle values when n is even)
+      trimmed_mean  coordinate-wise mean after dropping the floor(0.2 n) largest and smallest
+      multikrum     Blanchard et al. 2017: score each model by the summed squared distances to
+                    its n - f - 2 nearest others (f = number of malicious), average the m = n - f
+                    lowest-scored
+  vote_on_loss -- our rule without the chain: each round a seeded permutation splits the
+    participants into proposers (the first floor(n/2)) and voters (the rest). Proposers train
+    (or attack); each honest voter scores every update and the current global model on its
+    private held-out data and accepts an update iff its loss is strictly lower; a malicious
+    voter votes like an honest one, or accepts everything under lazy-voter, or with
+    collude=True accepts exactly its accomplices' updates. An update with more than half of
+    the voters' votes is accepted (equal stakes); the next global model is the fedavg of the
+    accepted updates in participant order, or the last one when none is accepted.
+"""
+
+import argparse
+import hashlib
+import time
+
+import torch
+
+from .aggregate import fedavg
+from .attacks import ATTACKS, collude_votes, lazy_votes, malicious_update, pick_malicious
+from .data import load, split_non_iid
+from .models import default_model_kind, init_model
+from .train import DEFAULT_TRAINING, TrainConfig, train_with
+from .validate import accuracy, decide_votes, mean_loss, score_candidates
+
+RULES = ("fedavg", "median", "trimmed_mean", "multikrum", "vote_on_loss")
+TRIM_FRACTION = 0.2
+
+
+def derive_seed(*parts: int | str) -> int:
+    """A 63-bit seed from a tuple of labels, so every (run, round, participant) draws independently."""
+    digest = hashlib.sha256(repr(parts).encode()).digest()
+    return int.from_bytes(digest[:8], "big") >> 1
+
+
+def _flatten(model: dict[str, torch.Tensor]) -> torch.Tensor:
+    return torch.cat([model[name].reshape(-1) for name in sorted(model)])
+
+
+def _unflatten(vector: torch.Tensor, like: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    result, offset = {}, 0
+    for name in sorted(like):
+        size = like[name].numel()
+        result[name] = vector[offset:offset + size].reshape(like[name].shape).to(torch.float32).contiguous()
+        offset += size
+    return result
+
+
+def coordinate_median(models: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+    ordered = torch.stack([_flatten(m) for m in models]).sort(dim=0).values
+    n = len(models)
+    middle = ordered[n // 2] if n % 2 else (ordered[n // 2 - 1] + ordered[n // 2]) / 2
+    return _unflatten(middle, models[0])
+
+
+def trimmed_mean(models: list[dict[str, torch.Tensor]], beta: float = TRIM_FRACTION) -> dict[str, torch.Tensor]:
+    n = len(models)
+    trim = int(beta * n)
+    if n - 2 * trim < 1:
+        return coordinate_median(models)
+    ordered = torch.stack([_flatten(m) for m in models]).sort(dim=0).values
+    return _unflatten(ordered[trim:n - trim].mean(dim=0), models[0])
+
+
+def multikrum_select(models: list[dict[str, torch.Tensor]], n_byzantine: int) -> list[int]:
+    """Indices of the n - f models with the lowest Krum scores (ties to the lower index)."""
+    n = len(models)
+    vectors = torch.stack([_flatten(m) for m in models]).to(torch.float64)
+    distances = torch.cdist(vectors, vectors) ** 2
+    neighbours = max(1, n - n_byzantine - 2)
+    scores = []
+    for i in range(n):
+        others = torch.cat([distances[i, :i], distances[i, i + 1:]])
+        scores.append(float(others.sort().values[:neighbours].sum()) if len(others) else 0.0)
+    keep = max(1, n - n_byzantine)
+    return sorted(sorted(range(n), key=lambda i: (scores[i], i))[:keep])
+
+
+def multikrum(models: list[dict[str, torch.Tensor]], n_byzantine: int) -> dict[str, torch.Tensor]:
+    return fedavg([models[i] for i in multikrum_select(models, n_byzantine)])
+
+
+def _update(kind, attack, is_malicious, global_params, share, config, seed):
+    if is_malicious and attack not in (None, "none"):
+        return malicious_update(attack, kind, global_params, share.train_x, share.train_y, config, seed, "cpu")
+    return train_with(kind, global_params, share.train_x, share.train_y, config, seed, "cpu")
+
+
+def _votes(kind, attack, collude, is_malicious, global_params, candidates, owners, malicious, share):
+    if is_malicious and collude:
+        return collude_votes(owners, malicious)
+    if is_malicious and attack == "lazy-voter":
+        return lazy_votes(len(candidates))
+    global_loss, losses = score_candidates(kind, global_params, candidates, share.val_x, share.val_y, "cpu")
+    return decide_votes(global_loss, losses)
+
+
+def run_baseline(rule: str, dataset: str, n_participants: int, n_malicious: int, attack: str | None, rounds: int,
+                 seed: int, *, collude: bool = False, alpha: float = 0.5, config: TrainConfig | None = None) -> dict:
+    """Run `rounds` rounds of `rule` (module docstring) and report the global model on the test split.
+
+    Returns {"rule", "final_test_loss", "final_test_accuracy" (None for regression),
+    "malicious": [indices], "per_round": [{"round", "test_loss", "test_accuracy", ...}]};
+    vote_on_loss rounds also list "proposers", "accepted" and "rejected" participant indices.
+    """
+    if rule not in RULES:
+        raise ValueError(f"unknown rule {rule!r}; known: {RULES}")
+    if attack not in (None, "none", *ATTACKS):
+        raise ValueError(f"unknown attack {attack!r}; known: {ATTACKS}")
+    kind = default_model_kind(dataset)
+    config = config or DEFAULT_TRAINING[kind]
+    shares = split_non_iid(dataset, n_participants, seed, alpha)
+    test = load(dataset, seed)
+    malicious = set(pick_malicious(n_participants, n_malicious, seed))
+    global_params = init_model(kind, seed)
+    per_round = []
+    for round_index in range(rounds):
+        record = {"round": round_index}
+        if rule == "vote_on_loss":
+            order = torch.randperm(n_participants, generator=torch.Generator().manual_seed(
+                derive_seed(seed, round_index, "roles"))).tolist()
+            proposers = sorted(order[:n_participants // 2])
+            voters = sorted(order[n_participants // 2:])
+            candidates = [_update(kind, attack, p in malicious, global_params, shares[p], config,
+                                  derive_seed(seed, round_index, p)) for p in proposers]
+            tally = [0] * len(candidates)
+            for v in voters:
+                for i, vote in enumerate(_votes(kind, attack, collude, v in malicious, global_params, candidates,
+                                                proposers, malicious, shares[v])):
+                    tally[i] += vote
+            accepted = [i for i in range(len(candidates)) if 2 * tally[i] > len(voters)]
+            if accepted:
+                global_params = fedavg([candidates[i] for i in accepted])
+            record.update(proposers=proposers, accepted=[proposers[i] for i in accepted],
+                          rejected=[p for i, p in enumerate(proposers) if i not in accepted])
+        else:
+            updates = [_update(kind, attack, p in malicious, global_params, shares[p], config,
+                               derive_seed(seed, round_index, p)) for p in range(n_participants)]
+            if rule == "fedavg":
+                global_params = fedavg(updates)
+            elif rule == "median":
+                global_params = coordinate_median(updates)
+            elif rule == "trimmed_mean":
+                global_params = trimmed_mean(updates)
+            else:
+                global_params = multikrum(updates, n_malicious)
+        record.update(test_loss=mean_loss(kind, global_params, test.test_x, test.test_y),
+                      test_accuracy=accuracy(kind, global_params, test.test_x, test.test_y))
+        per_round.append(record)
+    final = per_round[-1] if per_round else {
+        "test_loss": mean_loss(kind, global_params, test.test_x, test.test_y),
+        "test_accuracy": accuracy(kind, global_params, test.test_x, test.test_y)}
+    return {"rule": rule, "final_test_loss": final["test_loss"], "final_test_accuracy": final["test_accuracy"],
+            "malicious": sorted(malicious), "per_round": per_round}
+
+
+def run_baselines(dataset: str, n_participants: int, n_malicious: int, attack: str | None, rounds: int, seed: int,
+                  rules: tuple[str, ...] = ("fedavg", "median", "trimmed_mean", "multikrum")) -> dict[str, dict]:
+    """The summary's `baselines` object: each rule's final figures and per-round curve."""
+    return {rule: run_baseline(rule, dataset, n_participants, n_malicious, attack, rounds, seed) for rule in rules}
+
+
+def main(argv=None) -> None:
+    """Print final test figures per rule for a set of attack scenarios (the numbers in the issue notes)."""
+    parser = argparse.ArgumentParser(prog="python -m fl_module.worker.baselines")
+    parser.add_argument("--dataset", default="digits")
+    parser.add_argument("--participants", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--scenarios", nargs="+", default=["none:0", "label-flip:2", "label-flip:4",
+                                                           "sign-flip:2", "sign-flip:4"])
+    parser.add_argument("--collude", action="store_true")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)  # tiny models: one thread is as fast, and parallel runs do not thrash
+    figure = "final_test_accuracy" if default_model_kind(args.dataset) == "mlp" else "final_test_loss"
+    print(f"{args.dataset}, {args.participants} participants, {args.rounds} rounds, {figure}, "
+          f"mean over seeds {args.seeds}{', colluding voters' if args.collude else ''}")
+    print(f"{'attack / malicious':<20}" + "".join(f"{rule:>14}" for rule in RULES))
+    for scenario in args.scenarios:
+        attack, count = scenario.split(":")
+        cells = []
+        started = time.perf_counter()
+        for rule in RULES:
+            values = [run_baseline(rule, args.dataset, args.participants, int(count), attack, args.rounds, seed,
+                                   collude=args.collude and rule == "vote_on_loss")[figure] for seed in args.seeds]
+            cells.append(sum(values) / len(values))
+        print(f"{scenario:<20}" + "".join(f"{value:>14.3f}" for value in cells)
+              + f"   ({time.perf_counter() - started:.1f} s)", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,122 @@
+"""scikit-learn's bundled datasets, standardized and split non-IID across participants.
+
+Everything is a function of (dataset, seed, ...) only. Nothing downloads: load_digits and
+load_diabetes ship inside scikit-learn. Features (and, for diabetes, the target) are
+standardized with statistics of the training part only, so the global test split never
+leaks into training. Diabetes losses are therefore mean squared errors in units of the
+target's training standard deviation.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from sklearn.datasets import load_diabetes, load_digits
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import StandardScaler
+
+from .models import dataset_descriptor
+
+TEST_FRACTION = 0.2
+VALIDATION_FRACTION = 0.25      # of each participant's share, kept private for its votes
+MIN_SAMPLES_PER_PARTICIPANT = 24
+DIABETES_SORT_FEATURE = 0       # age: hospitals serve different age groups
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A standardized train split (to be shared out) and the global test split."""
+    descriptor: str
+    train_x: torch.Tensor
+    train_y: torch.Tensor
+    test_x: torch.Tensor
+    test_y: torch.Tensor
+
+
+@dataclass(frozen=True)
+class ParticipantData:
+    """One participant's private share: what it trains on and what it votes with."""
+    train_x: torch.Tensor
+    train_y: torch.Tensor
+    val_x: torch.Tensor
+    val_y: torch.Tensor
+
+    def __iter__(self):  # unpacks as (train_x, train_y, val_x, val_y)
+        return iter((self.train_x, self.train_y, self.val_x, self.val_y))
+
+
+def _targets(descriptor: str, y: np.ndarray) -> torch.Tensor:
+    if descriptor == "sklearn:digits":
+        return torch.as_tensor(y, dtype=torch.long)
+    return torch.as_tensor(y, dtype=torch.float32)
+
+
+def load(dataset: str, seed: int) -> Dataset:
+    """The dataset standardized on its training part, with a seeded (stratified for digits) 20% test split."""
+    descriptor = dataset_descriptor(dataset)
+    if descriptor == "sklearn:digits":
+        x, y = load_digits(return_X_y=True)
+        stratify = y
+    else:
+        x, y = load_diabetes(return_X_y=True, scaled=False)
+        stratify = None
+    train_x, test_x, train_y, test_y = train_test_split(
+        x, y, test_size=TEST_FRACTION, random_state=seed, stratify=stratify)
+    scaler = StandardScaler().fit(train_x)
+    train_x, test_x = scaler.transform(train_x), scaler.transform(test_x)
+    if descriptor == "sklearn:diabetes":
+        mean, std = train_y.mean(), train_y.std()
+        train_y, test_y = (train_y - mean) / std, (test_y - mean) / std
+    return Dataset(descriptor,
+                   torch.as_tensor(train_x, dtype=torch.float32), _targets(descriptor, train_y),
+                   torch.as_tensor(test_x, dtype=torch.float32), _targets(descriptor, test_y))
+
+
+def dirichlet_label_skew(labels: np.ndarray, n_participants: int, alpha: float,
+                         rng: np.random.Generator, min_samples: int) -> list[np.ndarray]:
+    """Per class, shares drawn from Dirichlet(alpha); redrawn until everyone has min_samples."""
+    for _ in range(1_000):
+        owners = [[] for _ in range(n_participants)]
+        for label in np.unique(labels):
+            indices = rng.permutation(np.flatnonzero(labels == label))
+            shares = rng.dirichlet(np.full(n_participants, alpha))
+            cuts = (np.cumsum(shares)[:-1] * len(indices)).astype(int)
+            for participant, part in enumerate(np.split(indices, cuts)):
+                owners[participant].extend(part.tolist())
+        if min(len(o) for o in owners) >= min_samples:
+            return [np.sort(np.array(o, dtype=np.int64)) for o in owners]
+    raise ValueError(f"cannot give {n_participants} participants {min_samples} samples each at alpha={alpha}")
+
+
+def hospital_buckets(feature: np.ndarray, n_participants: int, rng: np.random.Generator) -> list[np.ndarray]:
+    """Contiguous buckets of the samples sorted by one feature (ties broken at random)."""
+    order = np.lexsort((rng.random(len(feature)), feature))
+    return [np.sort(bucket) for bucket in np.array_split(order, n_participants)]
+
+
+def split_non_iid(dataset: str, n_participants: int, seed: int, alpha: float = 0.5) -> list[ParticipantData]:
+    """The training part of load(dataset, seed) shared out non-IID, each share split train/validation.
+
+    digits: label skew, per-class shares from Dirichlet(alpha) (smaller alpha, more skew).
+    diabetes: "hospitals", contiguous buckets by age, so each serves a different population
+    (alpha is unused). Each participant keeps VALIDATION_FRACTION of its share (at least one
+    sample) as the private held-out data it votes with.
+    """
+    data = load(dataset, seed)
+    if n_participants < 1:
+        raise ValueError("at least one participant")
+    if len(data.train_y) < n_participants * MIN_SAMPLES_PER_PARTICIPANT:
+        raise ValueError(f"{len(data.train_y)} training samples cannot serve {n_participants} participants")
+    rng = np.random.default_rng([seed, n_participants, 0x5eed])
+    if data.descriptor == "sklearn:digits":
+        shares = dirichlet_label_skew(data.train_y.numpy(), n_participants, alpha, rng, MIN_SAMPLES_PER_PARTICIPANT)
+    else:
+        shares = hospital_buckets(data.train_x[:, DIABETES_SORT_FEATURE].numpy(), n_participants, rng)
+    participants = []
+    for share in shares:
+        share = rng.permutation(share)
+        n_val = max(1, int(round(VALIDATION_FRACTION * len(share))))
+        val, train = torch.as_tensor(share[:n_val]), torch.as_tensor(share[n_val:])
+        participants.append(ParticipantData(data.train_x[train], data.train_y[train],
+                                            data.train_x[val], data.train_y[val]))
+    return participants

@@ -1,0 +1,95 @@
+"""Batched scoring equals one-by-one scoring; the vote is loss-based and strict."""
+
+import math
+
+import pytest
+import torch
+
+from fl_module.worker.attacks import sign_flip
+from fl_module.worker.data import load, split_non_iid
+from fl_module.worker.models import init_model
+from fl_module.worker.train import DEFAULT_TRAINING, train_with
+from fl_module.worker.validate import (
+    accuracy, decide_votes, losses_batched, losses_one_by_one, mean_loss, score_candidates, stack_models)
+
+torch.set_num_threads(1)  # two xdist workers share two cores
+
+
+def candidates(dataset: str, kind: str, count: int) -> tuple[dict, list[dict]]:
+    shares = split_non_iid(dataset, count, seed=0)
+    start = init_model(kind, 0)
+    return start, [train_with(kind, start, s.train_x, s.train_y, DEFAULT_TRAINING[kind], i, "cpu")
+                   for i, s in enumerate(shares)]
+
+
+@pytest.mark.parametrize("dataset,kind,count", [("digits", "mlp", 16), ("diabetes", "linear", 5)])
+@pytest.mark.parametrize("batch_size", [7, 64, 4096])
+def test_batched_losses_equal_one_by_one(dataset, kind, count, batch_size):
+    data = load(dataset, 0)
+    _, models = candidates(dataset, kind, count)
+    one = losses_one_by_one(kind, models, data.test_x, data.test_y, "cpu", batch_size)
+    batched = losses_batched(kind, models, data.test_x, data.test_y, "cpu", batch_size)
+    assert len(one) == len(batched) == count
+    for a, b in zip(one, batched):
+        assert math.isclose(a, b, rel_tol=1e-5)
+    assert len(set(round(v, 6) for v in one)) == count  # the models really differ
+
+
+def test_one_by_one_is_the_mean_loss_torch_computes():
+    data = load("digits", 0)
+    model = init_model("mlp", 2)
+    expected = torch.nn.functional.cross_entropy(
+        torch.relu(data.test_x @ model["fc1.weight"].t() + model["fc1.bias"]) @ model["fc2.weight"].t()
+        + model["fc2.bias"], data.test_y).item()
+    assert losses_one_by_one("mlp", [model], data.test_x, data.test_y, "cpu", 50)[0] == pytest.approx(expected, rel=1e-5)
+
+
+def test_empty_candidate_list_and_stacking():
+    data = load("diabetes", 0)
+    assert losses_batched("linear", [], data.test_x, data.test_y, "cpu") == []
+    stacked = stack_models([init_model("linear", 0), init_model("linear", 1)], torch.device("cpu"))
+    assert stacked["weight"].shape == (2, 1, 10) and stacked["bias"].shape == (2, 1)
+
+
+def test_score_candidates_puts_the_global_model_first():
+    data = load("diabetes", 0)
+    start, models = candidates("diabetes", "linear", 3)
+    global_loss, losses = score_candidates("linear", start, models, data.test_x, data.test_y, "cpu")
+    assert global_loss == pytest.approx(mean_loss("linear", start, data.test_x, data.test_y), rel=1e-6)
+    assert losses == pytest.approx(losses_one_by_one("linear", models, data.test_x, data.test_y, "cpu"), rel=1e-5)
+
+
+def test_votes_accept_only_a_strictly_lower_loss():
+    assert decide_votes(1.0, [0.5, 1.0, 1.5, float("nan"), 0.999999]) == [True, False, False, False, True]
+    assert decide_votes(1.0, []) == []
+
+
+def test_loss_vote_rejects_sign_flips_that_an_accuracy_rule_lets_through():
+    """A sign-flipped step leaves a voter's arg-max decisions as they were (accuracy unchanged,
+    so "accept unless accuracy drops by more than 0.02" accepts it) while its loss rises
+    (so the loss rule rejects it)."""
+    data = load("digits", 0)
+    model = train_with("mlp", init_model("mlp", 0), data.train_x[:1000], data.train_y[:1000],
+                       DEFAULT_TRAINING["mlp"], 0, "cpu")
+    voter_x, voter_y = data.test_x[:45], data.test_y[:45]  # a voter's small held-out set
+    flipped = []
+    for p in range(5):  # five proposers with IID slices the global model has not seen
+        part = slice(1000 + 80 * p, 1080 + 80 * p)
+        honest = train_with("mlp", model, data.train_x[part], data.train_y[part], DEFAULT_TRAINING["mlp"], 99 + p, "cpu")
+        flipped.append(sign_flip(model, honest, scale=1.0))
+    global_loss, losses = score_candidates("mlp", model, flipped, voter_x, voter_y, "cpu")
+    assert decide_votes(global_loss, losses) == [False] * 5
+    global_accuracy = accuracy("mlp", model, voter_x, voter_y)
+    assert all(global_accuracy - accuracy("mlp", f, voter_x, voter_y) <= 0.02 for f in flipped)
+
+
+def test_accuracy():
+    data = load("digits", 0)
+    model = init_model("mlp", 0)
+    value = accuracy("mlp", model, data.test_x, data.test_y)
+    assert 0.0 <= value <= 0.3  # an untrained model guesses
+    logits_model = {"fc1.weight": torch.zeros(32, 64), "fc1.bias": torch.zeros(32),
+                    "fc2.weight": torch.zeros(10, 32), "fc2.bias": torch.eye(10)[3]}
+    assert accuracy("mlp", logits_model, data.test_x, data.test_y) == pytest.approx(
+        (data.test_y == 3).double().mean().item())
+    assert accuracy("linear", init_model("linear", 0), torch.zeros(2, 10), torch.zeros(2)) is None
