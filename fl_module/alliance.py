@@ -54,7 +54,7 @@ from runtime.module import BlockEnv, CallDecl, CallEnv, ErrorDecl, EventDecl, Mo
 from runtime.modules import balances, randomness, rewards, slashing, staking, treasury
 from runtime.sampling import sample
 from runtime.state import State
-from runtime.storage import (ADDRESS, HASH32, U64, U256, BytesList, FixedUint, RawBytes, StorageMap, StorageValue,
+from runtime.storage import (HASH32, U64, U256, BytesList, FixedUint, RawBytes, StorageMap, StorageValue,
                              UintTuple, UintTupleList)
 
 NAME = "fl_alliance"

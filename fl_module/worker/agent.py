@@ -37,7 +37,6 @@ WAITING, RUNNING, FINISHED = 0, 1, 2
 COMMIT, REVEAL, VOTE_COMMIT, VOTE_REVEAL, AGGREGATE = 0, 1, 2, 3, 4
 ACCEPTED = 1
 ZERO = b"\x00" * 32
-ATTACKS = ("sign-flip", "label-flip", "noise", "free-rider", "lazy-voter")
 
 
 @dataclass(frozen=True)

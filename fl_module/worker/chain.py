@@ -16,7 +16,6 @@ from web3 import AsyncWeb3, WebSocketProvider
 LOG = logging.getLogger("flockchain.worker")
 GAS_LIMIT = 5_000_000
 TIP = 10**9
-UNIT = 10**18
 
 
 class ChainError(RuntimeError):
@@ -80,9 +79,6 @@ class ChainClient:
 
     async def block_number(self) -> int:
         return await self.w3.eth.block_number
-
-    async def balance(self) -> int:
-        return await self.w3.eth.get_balance(self.address)
 
     # Writes
 

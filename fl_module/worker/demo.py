@@ -21,7 +21,6 @@ import time
 from pathlib import Path
 
 import requests
-import torch
 from eth_account import Account
 from eth_hash.auto import keccak
 from web3 import Web3
@@ -33,7 +32,6 @@ from .agent import LocalData
 UNIT = 10**18
 MNEMONIC = "test test test test test test test test test test test junk"
 PENALIZED = "0x" + keccak(b"Penalized(uint256,uint32,address,uint8,uint256)").hex()
-OUTCOMES = ("rejected", "accepted", "poisoned")
 BLOCK_TIME = 0.2
 PHASE_BLOCKS = [150, 50, 150, 50, 50]
 """Deadlines only matter when someone does not act: phases end early once everyone has."""
