@@ -399,11 +399,12 @@ def end_phase(state: State, env, task: int) -> None:
         return end_round(state, env, task, ROUND_TIMED_OUT)
     if progress.phase == VOTE_REVEAL:
         return process_tally(state, env, task)
+    paid = RoundOutcome.get(state, round_key(task, round_))[2]
     winner = get_aggregate_winner(state, task, round_, majority_only=False)
     if winner is None:
-        return end_round(state, env, task, ROUND_TIMED_OUT)
+        return end_round(state, env, task, ROUND_TIMED_OUT, paid)
     GlobalModel.set(state, task, winner)
-    return end_round(state, env, task, ROUND_COMPLETED, RoundOutcome.get(state, round_key(task, round_))[2])
+    return end_round(state, env, task, ROUND_COMPLETED, paid)
 
 
 def compute_outcome(accept: int, harmful: int, total: int, numerator: int, denominator: int) -> int:

@@ -365,3 +365,19 @@ def test_random_rounds_keep_every_invariant_and_conserve_the_pool(plan):
             assert s.offender in {address(i) for i in proposers + voters}, "only this round's members"
     state = d.state()
     assert balances.free_balance(state, pool) + paid == 90 * UNIT or d.progress(0).status == alliance.FINISHED
+
+
+def test_an_aggregate_phase_nobody_submits_to_times_out_but_records_what_the_tally_paid():
+    d = running_task()
+    proposers, voters = d.roles(0)
+    d.commit_updates(0, proposers)
+    d.reveal_updates(0, proposers)
+    d.commit_votes(0, {v: 0b11 for v in voters})
+    d.reveal_votes(0, {v: 0b11 for v in voters})
+    model = alliance.GlobalModel.get(d.state(), 0)
+    d.pass_deadline(0)
+    ok(d.block(d.call(5, "advance", 0)))
+    status, _, reward, _ = alliance.RoundOutcome.get(d.state(), alliance.round_key(0, 0))
+    assert (status, reward) == (alliance.ROUND_TIMED_OUT, 30 * UNIT)
+    assert alliance.GlobalModel.get(d.state(), 0) == model
+    assert balances.free_balance(d.state(), alliance.compute_task_account(0)) == 60 * UNIT
