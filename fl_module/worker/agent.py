@@ -93,12 +93,16 @@ class Worker:
 
     # Lifecycle
 
-    async def run(self) -> None:
+    async def start(self) -> None:
+        """Connect, and read the task's model kind and the local data."""
         torch.set_num_threads(self.config.threads)
         self.client = await ChainClient.connect(self.config.url, self.config.private_key)
+        self.kind = (await self.client.view("fl_alliance", "taskOf", self.config.task))[1]
+        self.data = LocalData.load(self.config.data, self.kind)
+
+    async def run(self) -> None:
+        await self.start()
         try:
-            self.kind = (await self.client.view("fl_alliance", "taskOf", self.config.task))[1]
-            self.data = LocalData.load(self.config.data, self.kind)
             await self.ensure_joined()
             if await self.step():
                 return

@@ -97,10 +97,10 @@ class Rpc:
         return response.content
 
 
-def start_chain(directory: Path, port: int) -> subprocess.Popen:
+def start_chain(directory: Path, port: int, block_time: float = BLOCK_TIME) -> subprocess.Popen:
     log = open(directory / "chain.log", "w")
     process = subprocess.Popen([sys.executable, "-m", "flockchain", "dev", "--port", str(port), "--block-time",
-                                str(BLOCK_TIME), "--data-dir", str(directory / "chain")],
+                                str(block_time), "--data-dir", str(directory / "chain")],
                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60

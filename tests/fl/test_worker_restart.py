@@ -1,0 +1,81 @@
+"""A worker that stops between commit and reveal reveals after a restart, from its --state-dir.
+
+Real dev node process, real RPC and blobs; the workers run in this process so the test can stop
+one at an exact point of the round (after its commit, before its reveal) without a race.
+"""
+
+import asyncio
+
+import pytest
+from eth_account import Account
+
+from fl_module.worker import data, demo, models, tensors
+from fl_module.worker.agent import COMMIT, REVEAL, ZERO, LocalData, Worker, WorkerConfig
+
+pytestmark = pytest.mark.slow
+UNIT = 10**18
+
+
+@pytest.fixture
+def chain(tmp_path):
+    port = demo.free_port()
+    process = demo.start_chain(tmp_path, port)
+    yield f"http://127.0.0.1:{port}"
+    demo.stop([process])
+
+
+def test_a_restarted_proposer_reveals_what_it_committed(chain, tmp_path):
+    rpc = demo.Rpc(chain)
+    keys = [demo.participant_key(7, i) for i in range(3)]
+    root = Account.from_mnemonic(demo.MNEMONIC, account_path="m/44'/60'/0'/0/10")
+    creator = Account.from_mnemonic(demo.MNEMONIC, account_path="m/44'/60'/0'/0/0")
+    for key in keys:
+        rpc.send(root, "balances", "forceSetBalance", Account.from_key(key).address, 10_000 * UNIT)
+    initial = rpc.put_blob(tensors.encode_model(models.init_model("linear", 7)))
+    rpc.send(creator, "fl_alliance", "createTask", "linear", "sklearn:diabetes", initial, 1, 1, 2, [500] * 5,
+             3_000 * UNIT, value=30 * UNIT)
+    configs = []
+    for i, (key, share) in enumerate(zip(keys, data.split_non_iid("diabetes", 3, 7))):
+        state = tmp_path / f"worker{i}"
+        state.mkdir()
+        LocalData(*share).save(str(state / "data.npz"))
+        configs.append(WorkerConfig(url=chain, private_key=key, task=0, data=str(state / "data.npz"),
+                                    state_dir=str(state), stake=5_000 * UNIT))
+
+    async def scenario():
+        for config in configs:
+            worker = Worker(config)
+            await worker.start()
+            await worker.ensure_joined()
+            await worker.client.close()
+        [proposer] = rpc.contract("fl_alliance").functions.rolesOf(0, 0).call()[0]
+        config = next(c for c in configs if Account.from_key(c.private_key).address == proposer)
+        first = Worker(config)
+        await first.start()
+        assert (await first.client.task_status(0)).phase == COMMIT
+        await first.step()
+        status = await first.client.task_status(0)
+        member = await first.client.view("fl_alliance", "memberOf", 0, 0, proposer)
+        await first.client.close()
+        assert status.phase == REVEAL and member[0] != ZERO and member[1] == ZERO, "committed, not revealed"
+
+        forgetful = Worker(WorkerConfig(**{**vars(config), "state_dir": str(tmp_path / "empty")}))
+        await forgetful.start()
+        await forgetful.step()
+        assert (await forgetful.client.view("fl_alliance", "memberOf", 0, 0, proposer))[1] == ZERO, \
+            "without its secrets a worker cannot reveal (and does not crash)"
+        await forgetful.client.close()
+
+        restarted = Worker(config)
+        await restarted.start()
+        await restarted.step()
+        revealed = (await restarted.client.view("fl_alliance", "memberOf", 0, 0, proposer))[1]
+        status = await restarted.client.task_status(0)
+        await restarted.client.close()
+        return revealed, status
+
+    revealed, status = asyncio.run(asyncio.wait_for(scenario(), 300))
+    assert revealed != ZERO
+    assert status.phase == 2, "the only proposer revealed: votes are next"
+    blob = rpc.get_blob("0x" + revealed.hex())
+    tensors.decode_model(blob, "linear")
