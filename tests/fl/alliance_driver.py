@@ -115,6 +115,16 @@ class AllianceDriver:
     def submit_aggregate(self, task, indices, model: bytes):
         return self.block(*(self.call(i, "submitAggregate", task, model) for i in indices))
 
+    def vote_to_aggregate(self, task):
+        """Every proposer commits and reveals, every voter accepts everything: the round reaches AGGREGATE."""
+        proposers, voters = self.roles(task)
+        self.commit_updates(task, proposers)
+        self.reveal_updates(task, proposers)
+        votes = {v: (1 << len(proposers)) - 1 for v in voters}
+        self.commit_votes(task, votes)
+        self.reveal_votes(task, votes)
+        return proposers, voters
+
     def run_round(self, task, votes_for=lambda voter, updates: (1 << updates) - 1, labels=None,
                   aggregate=b"\x42" * 32):
         """One round where everyone acts; `votes_for(voter, n)` gives each voter's (accepts, harmful)

@@ -194,11 +194,7 @@ def test_too_few_vote_reveals_time_out_without_a_tally():
 
 def test_aggregate_deadline_takes_the_most_staked_hash_or_times_out():
     d = running_task()
-    proposers, voters = d.roles(0)
-    d.commit_updates(0, proposers)
-    d.reveal_updates(0, proposers)
-    d.commit_votes(0, {v: 0b11 for v in voters})
-    d.reveal_votes(0, {v: 0b11 for v in voters})
+    proposers, voters = d.vote_to_aggregate(0)
     members = proposers + voters
     d.submit_aggregate(0, members[:2], b"\x01" * 32)
     d.submit_aggregate(0, members[2:3], b"\x02" * 32)
@@ -369,11 +365,7 @@ def test_random_rounds_keep_every_invariant_and_conserve_the_pool(plan):
 
 def test_an_aggregate_phase_nobody_submits_to_times_out_but_records_what_the_tally_paid():
     d = running_task()
-    proposers, voters = d.roles(0)
-    d.commit_updates(0, proposers)
-    d.reveal_updates(0, proposers)
-    d.commit_votes(0, {v: 0b11 for v in voters})
-    d.reveal_votes(0, {v: 0b11 for v in voters})
+    proposers, voters = d.vote_to_aggregate(0)
     model = alliance.GlobalModel.get(d.state(), 0)
     d.pass_deadline(0)
     ok(d.block(d.call(5, "advance", 0)))
