@@ -26,7 +26,8 @@ The rules of the tally (all stakes are exposures, own + delegated, fixed at the 
     committed but did not reveal         → offence 3 (unavailability)
 
 Why two kinds of rejection: on non-IID data an honest update often fails to lower some honest
-voters' loss (measured: a third of honest digits updates are rejected by 2/3 of honest voters),
+voters' loss (measured: a quarter of honest digits updates and a third of honest diabetes updates
+are rejected by 2/3 of honest voters),
 so "rejected by a supermajority" cannot be grounds to slash. A voter rejects an update whose
 loss is not strictly below the global model's, and flags it harmful only when it is far worse
 (the worker's rule, validate.decide_harmful); slashing needs a supermajority of flags.
