@@ -610,29 +610,46 @@ def call_leave(state: State, env: CallEnv, task: int) -> tuple:
     return ()
 
 
-def call_commit_update(state: State, env: CallEnv, task: int, commitment: bytes) -> tuple:
-    progress = require_phase(state, env, task, COMMIT)
-    require_member(state, task, progress.round, env.sender, PROPOSER)
+def record_commitment(state: State, env: CallEnv, task: int, phase: int, role: int, commitments: StorageMap,
+                      committed: EventDecl, commitment: bytes) -> None:
+    """A proposer's or voter's commitment, once per round, in its phase."""
+    progress = require_phase(state, env, task, phase)
+    require_member(state, task, progress.round, env.sender, role)
     key = member_key(task, progress.round, env.sender)
-    if UpdateCommitment.get(state, key) is not None:
+    if commitments.get(state, key) is not None:
         raise DispatchError(AlreadyCommitted)
-    UpdateCommitment.set(state, key, commitment)
-    env.emit(UpdateCommitted.to_log(ADDRESS_, task, progress.round, env.sender))
+    commitments.set(state, key, commitment)
+    env.emit(committed.to_log(ADDRESS_, task, progress.round, env.sender))
     advance_if_complete(state, env, task)
+
+
+def open_commitment(state: State, env: CallEnv, task: int, phase: int, commitments: StorageMap,
+                    revealed: StorageMap) -> tuple[TaskProgress, bytes, bytes]:
+    """(progress, member key, the commitment) of a reveal that may go ahead: in its phase, committed,
+    not yet revealed."""
+    progress = require_phase(state, env, task, phase)
+    key = member_key(task, progress.round, env.sender)
+    committed = commitments.get(state, key)
+    if committed is None:
+        raise DispatchError(NotCommitted)
+    if revealed.get(state, key) is not None:
+        raise DispatchError(AlreadyRevealed)
+    return progress, key, committed
+
+
+def check_opening(committed: bytes, computed: bytes) -> None:
+    if computed != committed:
+        raise DispatchError(CommitmentMismatch, committed, computed)
+
+
+def call_commit_update(state: State, env: CallEnv, task: int, commitment: bytes) -> tuple:
+    record_commitment(state, env, task, COMMIT, PROPOSER, UpdateCommitment, UpdateCommitted, commitment)
     return ()
 
 
 def call_reveal_update(state: State, env: CallEnv, task: int, update_hash: bytes, salt: bytes) -> tuple:
-    progress = require_phase(state, env, task, REVEAL)
-    key = member_key(task, progress.round, env.sender)
-    committed = UpdateCommitment.get(state, key)
-    if committed is None:
-        raise DispatchError(NotCommitted)
-    if UpdateHash.get(state, key) is not None:
-        raise DispatchError(AlreadyRevealed)
-    computed = compute_update_commitment(update_hash, salt, env.sender)
-    if computed != committed:
-        raise DispatchError(CommitmentMismatch, committed, computed)
+    progress, key, committed = open_commitment(state, env, task, REVEAL, UpdateCommitment, UpdateHash)
+    check_opening(committed, compute_update_commitment(update_hash, salt, env.sender))
     UpdateHash.set(state, key, update_hash)
     env.emit(UpdateRevealed.to_log(ADDRESS_, task, progress.round, env.sender, update_hash))
     advance_if_complete(state, env, task)
@@ -640,31 +657,16 @@ def call_reveal_update(state: State, env: CallEnv, task: int, update_hash: bytes
 
 
 def call_commit_votes(state: State, env: CallEnv, task: int, commitment: bytes) -> tuple:
-    progress = require_phase(state, env, task, VOTE_COMMIT)
-    require_member(state, task, progress.round, env.sender, VOTER)
-    key = member_key(task, progress.round, env.sender)
-    if VoteCommitment.get(state, key) is not None:
-        raise DispatchError(AlreadyCommitted)
-    VoteCommitment.set(state, key, commitment)
-    env.emit(VotesCommitted.to_log(ADDRESS_, task, progress.round, env.sender))
-    advance_if_complete(state, env, task)
+    record_commitment(state, env, task, VOTE_COMMIT, VOTER, VoteCommitment, VotesCommitted, commitment)
     return ()
 
 
 def call_reveal_votes(state: State, env: CallEnv, task: int, accepts: int, harmful: int, salt: bytes) -> tuple:
-    progress = require_phase(state, env, task, VOTE_REVEAL)
-    key = member_key(task, progress.round, env.sender)
-    committed = VoteCommitment.get(state, key)
-    if committed is None:
-        raise DispatchError(NotCommitted)
-    if Votes.get(state, key) is not None:
-        raise DispatchError(AlreadyRevealed)
+    progress, key, committed = open_commitment(state, env, task, VOTE_REVEAL, VoteCommitment, Votes)
     updates = len(RevealedUpdates.get(state, round_key(task, progress.round)))
     if accepts >> updates or harmful >> updates or accepts & harmful:
         raise DispatchError(InvalidVotes, accepts, harmful, updates)
-    computed = compute_vote_commitment(accepts, harmful, salt, env.sender)
-    if computed != committed:
-        raise DispatchError(CommitmentMismatch, committed, computed)
+    check_opening(committed, compute_vote_commitment(accepts, harmful, salt, env.sender))
     Votes.set(state, key, (accepts, harmful))
     env.emit(VotesRevealed.to_log(ADDRESS_, task, progress.round, env.sender, accepts, harmful))
     advance_if_complete(state, env, task)

@@ -91,7 +91,7 @@ def round_json(state, task: int, round_: int) -> dict | None:
              for i, (p, u) in enumerate(updates)]
     return {"task": to_hex(task), "round": to_hex(round_), "status": ROUND_STATUS[status],
             "proposers": [member(w, s) for w, s in proposers], "voters": [member(w, s) for w, s in voters],
-            "updates": tally, "globalModel": to_data(model) if status == alliance.ROUND_COMPLETED else None,
+            "updates": tally, "globalModel": to_data(model) if status != alliance.ROUND_RUNNING else None,
             "reward": to_hex(reward), "endBlock": to_hex(ended) if status else None}
 
 
@@ -112,7 +112,8 @@ def flock_get_task(ctx, task):
 @registry.method("flock_getRound", (Param("task", QUANTITY), Param("round", QUANTITY, None)), "round or null")
 def flock_get_round(ctx, task, round_):
     """A round (the current one by default): roles with stakes, each member's commitments, votes and
-    aggregate, the revealed updates with their tally, and the outcome."""
+    aggregate, the revealed updates with their tally, and the outcome (globalModel: the model the round
+    ended with, the previous one kept when it accepted nothing)."""
     state = ctx.node.state()
     if task >= 2**64 or alliance.TaskConfig.get(state, task) is None:
         return None

@@ -5,7 +5,6 @@ signed here and sent raw, heads arrive by `eth_subscribe("newHeads")`.
 """
 
 import asyncio
-import logging
 from dataclasses import dataclass
 
 import aiohttp
@@ -13,7 +12,6 @@ from eth_account import Account
 from eth_hash.auto import keccak
 from web3 import AsyncWeb3, WebSocketProvider
 
-LOG = logging.getLogger("flockchain.worker")
 GAS_LIMIT = 5_000_000
 TIP = 10**9
 

@@ -32,6 +32,7 @@ from .agent import LocalData
 UNIT = 10**18
 MNEMONIC = "test test test test test test test test test test test junk"
 PENALIZED = "0x" + keccak(b"Penalized(uint256,uint32,address,uint8,uint256)").hex()
+OFFENCE_KINDS = ("poisoned update", "false validation", "equivocation", "unavailability")
 BLOCK_TIME = 0.2
 PHASE_BLOCKS = [150, 50, 150, 50, 50]
 """Deadlines only matter when someone does not act: phases end early once everyone has."""
@@ -223,14 +224,13 @@ def follow(rpc: Rpc, task: int, rounds: int, kind: str, test, addresses, bad, pr
         details = rpc.call("flock_getRound", hex(task), hex(round_))
         end_block = int(details["endBlock"], 16)
         logs = rpc.call("eth_getLogs", {"address": rpc.modules["fl_alliance"]["address"], "fromBlock": hex(last_block),
-                                        "toBlock": hex(end_block), "topics": [PENALIZED, hex(task).replace(
-                                            "0x", "0x" + "0" * (64 - len(hex(task)) + 2)), "0x" + f"{round_:064x}"]})
+                                        "toBlock": hex(end_block),
+                                        "topics": [PENALIZED, f"0x{task:064x}", f"0x{round_:064x}"]})
         last_block = end_block
-        kinds = ("poisoned update", "false validation", "equivocation", "unavailability")
         offences = [{"offender": Web3.to_checksum_address("0x" + log["topics"][3][-40:]),
-                     "kind": kinds[int(log["data"][2:66], 16)]} for log in logs]
-        model = details["globalModel"] or info["globalModel"] if details["status"] == "completed" else None
-        loss, acc = evaluate(kind, rpc.get_blob(model or previous_model(per_round, info)), test)
+                     "kind": OFFENCE_KINDS[int(log["data"][2:66], 16)]} for log in logs]
+        model = details["globalModel"]
+        loss, acc = evaluate(kind, rpc.get_blob(model), test)
         index = {a: i for i, a in enumerate(addresses)}
         record = {
             "round": round_, "status": details["status"],
@@ -239,7 +239,7 @@ def follow(rpc: Rpc, task: int, rounds: int, kind: str, test, addresses, bad, pr
             "accepted": [u["proposer"] for u in details["updates"] if u["outcome"] == "accepted"],
             "rejected": [u["proposer"] for u in details["updates"] if u["outcome"] in ("rejected", "poisoned")],
             "poisoned": [u["proposer"] for u in details["updates"] if u["outcome"] == "poisoned"],
-            "offences": offences, "global_model": model or previous_model(per_round, info),
+            "offences": offences, "global_model": model,
             "test_loss": loss, "test_accuracy": acc,
         }
         per_round.append(record)
@@ -248,8 +248,3 @@ def follow(rpc: Rpc, task: int, rounds: int, kind: str, test, addresses, bad, pr
                  f"rejected [{marks(record['rejected'])}] slashed [{marks([o['offender'] for o in offences])}]  "
                  f"test loss {loss:.4f}" + (f"  accuracy {acc:.3f}" if acc is not None else ""))
     return per_round
-
-
-def previous_model(per_round: list[dict], info: dict) -> str:
-    """The model a round without a new one kept: the last round's, or the task's initial model."""
-    return per_round[-1]["global_model"] if per_round else info["initialModel"]
