@@ -4,6 +4,8 @@ Layout (one key space, one-byte prefixes):
 
     h ++ block hash     → header RLP              n ++ number(8)  → canonical block hash
     b ++ block hash     → body: RLP list of raw transactions
+    c ++ parent hash ++ child hash → empty: the block tree's edges (canonical and side blocks)
+    j ++ block hash     → justification of a finalized block (runtime/finality.py)
     r ++ block hash ++ index(4) → RLP [receipt, gas used, effective gas price, return data, revert data,
                           block-wide index of the receipt's first log] (one read per receipt)
     t ++ tx hash        → RLP [block hash, index, raw transaction]
@@ -11,17 +13,20 @@ Layout (one key space, one-byte prefixes):
     u ++ number(8)      → undo record of a canonical block: RLP list of [storage key, value
                           before the block] for every key the block changed (empty = absent)
     N ++ node hash      → Merkle Patricia trie node (state at every stored root)
-    m ++ name           → metadata (head, genesis hash, chain-spec fingerprint)
+    m ++ name           → metadata (head, finalized block, genesis hash, chain-spec fingerprint)
 
 Everything a block brings lands in one LevelDB write batch, so a crash (even `kill -9`)
 leaves the database at the previous block or at this one, never between.
 
 `rewind(n)` takes the chain back to canonical block n (a dev snapshot's revert; a reorg's
-first half): in one batch it deletes every block above n (header, body, receipts,
-canonical number, transaction index entries, undo record), restores the flat state from
-the undo records, newest block first, and moves the head. So a crash during a rewind
-leaves the old chain or the new one. Trie nodes stay: they are content-addressed, and the
-state at n is still their root.
+first half): in one batch it takes every block above n off the canonical chain (receipts,
+canonical number, transaction index entries, undo record — and, for a snapshot revert,
+header and body too; a reorg keeps them as side blocks it may return to), restores the flat
+state from the undo records, newest block first, and moves the head. So a crash during a
+rewind leaves the old chain or the new one. Trie nodes stay: they are content-addressed, and
+the state at n is still their root. No rewind goes below the finalized block.
+
+Side blocks (known, not canonical, not yet executed) keep only header, body and tree edge.
 """
 
 from collections.abc import Iterator
@@ -36,7 +41,7 @@ from runtime.crypto import keccak256, rlp_encode
 from runtime.executive import BlockOutcome
 from runtime.trie import Trie
 
-HEAD, GENESIS, SPEC = b"mhead", b"mgenesis", b"mspec"
+HEAD, GENESIS, SPEC, FINALIZED = b"mhead", b"mgenesis", b"mspec", b"mfinal"
 
 
 @dataclass(frozen=True)
@@ -101,6 +106,20 @@ class ChainDB:
 
     def get_spec_fingerprint(self) -> bytes | None:
         return self.db.get(SPEC)
+
+    def get_finalized_hash(self) -> bytes | None:
+        """The last finalized block (genesis until something is finalized)."""
+        return self.db.get(FINALIZED) or self.get_genesis_hash()
+
+    def get_justification(self, block_hash: bytes) -> bytes | None:
+        return self.db.get(b"j" + block_hash)
+
+    def get_children(self, block_hash: bytes) -> list[bytes]:
+        prefix = b"c" + block_hash
+        return [key[len(prefix):] for key in self.db.iterator(prefix=prefix, include_value=False)]
+
+    def has_block(self, block_hash: bytes) -> bool:
+        return self.db.get(b"h" + block_hash) is not None
 
     def get_header(self, block_hash: bytes) -> Header | None:
         data = self.db.get(b"h" + block_hash)
@@ -178,15 +197,43 @@ class ChainDB:
             batch.put(b"u" + _number_key(outcome.block.header.number), rlp_encode(undo))
             batch.put(HEAD, outcome.block.hash)
 
-    def rewind(self, to_number: int) -> Header:
+    def put_side_block(self, block: Block) -> None:
+        """Keep a block that is not (yet) on the canonical chain: header, body, tree edge."""
+        block_hash = block.hash
+        with self.db.write_batch(transaction=True, sync=True) as batch:
+            batch.put(b"h" + block_hash, block.header.encode())
+            batch.put(b"b" + block_hash, rlp_encode(list(block.transactions)))
+            batch.put(b"c" + block.header.parent_hash + block_hash, b"")
+
+    def delete_side_block(self, block_hash: bytes) -> None:
+        """Forget a side block (found invalid when executed); canonical blocks are never deleted this way."""
+        header = self.get_header(block_hash)
+        if header is None or self.get_canonical_hash(header.number) == block_hash:
+            return
+        with self.db.write_batch(transaction=True, sync=True) as batch:
+            for key in (b"h" + block_hash, b"b" + block_hash, b"c" + header.parent_hash + block_hash):
+                batch.delete(key)
+
+    def set_finalized(self, block_hash: bytes, justification: bytes) -> None:
+        """Record a canonical block as final with the justification that proves it."""
+        with self.db.write_batch(transaction=True, sync=True) as batch:
+            batch.put(b"j" + block_hash, justification)
+            batch.put(FINALIZED, block_hash)
+
+    def rewind(self, to_number: int, keep_blocks: bool = False) -> Header:
         """Make canonical block `to_number` the head again, in one atomic, synced batch; returns its header.
 
-        Raises RewindError, writing nothing, when the block is above the head or a block to
+        With `keep_blocks` the blocks taken off stay as side blocks (a reorg may come back to
+        them); without, they are forgotten (a snapshot revert). Raises RewindError, writing
+        nothing, when the block is above the head or below the finalized block, or a block to
         remove has no undo record.
         """
         head = self.get_header(self.get_head_hash())
         if not 0 <= to_number <= head.number:
             raise RewindError(f"cannot rewind to block {to_number}: the head is block {head.number}")
+        finalized = self.get_header(self.get_finalized_hash())
+        if to_number < finalized.number:
+            raise RewindError(f"cannot rewind to block {to_number}: block {finalized.number} is final")
         restored: dict[bytes, bytes] = {}
         with self.db.write_batch(transaction=True, sync=True) as batch:
             for number in range(head.number, to_number, -1):
@@ -200,8 +247,12 @@ class ChainDB:
                 for index, raw in enumerate(rlp.decode(self.db.get(b"b" + block_hash))):
                     batch.delete(b"t" + keccak256(raw))
                     batch.delete(b"r" + block_hash + index.to_bytes(4, "big"))
-                for key in (b"h" + block_hash, b"b" + block_hash, b"n" + number_key, b"u" + number_key):
-                    batch.delete(key)
+                batch.delete(b"n" + number_key)
+                batch.delete(b"u" + number_key)
+                if not keep_blocks:
+                    parent_hash = self.get_header(block_hash).parent_hash
+                    for key in (b"h" + block_hash, b"b" + block_hash, b"c" + parent_hash + block_hash):
+                        batch.delete(key)
             for key, previous in restored.items():
                 if previous:
                     batch.put(b"s" + key, previous)
@@ -216,6 +267,8 @@ class ChainDB:
         batch.put(b"h" + block_hash, block.header.encode())
         batch.put(b"b" + block_hash, rlp_encode(list(block.transactions)))
         batch.put(b"n" + _number_key(block.header.number), block_hash)
+        if block.header.number > 0:
+            batch.put(b"c" + block.header.parent_hash + block_hash, b"")
         first_log = 0
         for index, item in enumerate(applied):
             batch.put(b"t" + item.transaction.hash, rlp_encode([block_hash, encode_uint(index), item.transaction.raw]))

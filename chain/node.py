@@ -4,6 +4,13 @@ Every mutation of chain state goes through `import_block` or `author_block`, whi
 the runtime against the head state and commit the outcome in one database batch, or
 `rewind_to`, which takes the chain back to one of its blocks (using the undo records
 those batches wrote).
+
+Blocks from the network arrive through `receive_block`, which keeps a block tree: a block
+on the head is executed at once; a block on another branch is kept as a side block, and
+when its branch becomes longer than the canonical chain (the fork-choice rule: the longest
+chain that contains the finalized block) `reorg_to` rewinds to the common ancestor and
+executes the branch, giving the pool back the abandoned branch's transactions. Nothing at
+or below the finalized block is ever reverted (spec/fork_choice.md).
 """
 
 import logging
@@ -12,12 +19,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from coincurve import PublicKey
+
 from genesis.builder import ChainSpecError, build_genesis, compute_spec_fingerprint
 from runtime.blocks import Block, Header
 from runtime.crypto import keccak256, private_key_to_address
 from runtime.exceptions import InvalidBlock, InvalidTransaction
+from runtime.crypto import public_key_to_address
 from runtime.executive import (BlockOutcome, Runtime, apply_block, block_env, block_template, build_block, check_can_pay,
-                               check_transaction, seal_header)
+                               check_transaction, recover_seal_key, seal_header)
 from runtime.fees import compute_base_fee
 from runtime.module import BlockEnv
 from runtime.modules import balances, system
@@ -25,7 +35,7 @@ from runtime.state import State
 from runtime.transactions import Transaction, decode_transaction
 from runtime.trie import Trie
 
-from .db import ChainDB, HeadState, HistoricalState, StoredReceipt
+from .db import ChainDB, HeadState, HistoricalState, RewindError, StoredReceipt
 from .pool import PoolLimits, TransactionPool
 from .senders import SenderRecovery
 
@@ -63,6 +73,21 @@ class BlockClock:
         if self.pinned is not None:
             self.offset = timestamp - int(self.now())
             self.pinned = None
+
+
+class BlockStatus:
+    """What `receive_block` did with a block."""
+
+    KNOWN = "known"
+    IMPORTED = "imported"
+    """Executed on the head: the new head."""
+    SIDE = "side"
+    """Kept on a branch no longer than the canonical chain."""
+    REORG = "reorg"
+    """Its branch became the longest: the chain switched to it."""
+    UNKNOWN_PARENT = "unknown-parent"
+    STALE = "stale"
+    """At or below the finalized block, or on a branch that does not contain it."""
 
 
 MAX_TIMESTAMP = 2**64 - 1
@@ -105,6 +130,9 @@ class Node:
         self.clock = BlockClock()
         self.block_listeners: list[Callable[[BlockOutcome], None]] = []
         """Called after each block is committed, whoever authored or imported it."""
+        self.finality_listeners: list[Callable[[Header], None]] = []
+        self.reorg_listeners: list[Callable[[Header, list[Block]], None]] = []
+        """Called after a reorg with the common ancestor and the retracted blocks (oldest first)."""
         self._snapshots: dict[int, Snapshot] = {}
         self._next_snapshot_id = 0
 
@@ -136,6 +164,25 @@ class Node:
 
     def next_base_fee(self) -> int:
         return compute_base_fee(self.head.gas_limit, self.head.gas_used, self.head.base_fee_per_gas)
+
+    @property
+    def finalized(self) -> Header:
+        return self.db.get_header(self.db.get_finalized_hash())
+
+    def is_canonical(self, header: Header) -> bool:
+        return self.db.get_canonical_hash(header.number) == header.hash
+
+    def is_descendant(self, block_hash: bytes, ancestor_hash: bytes) -> bool:
+        """Whether `block_hash` is `ancestor_hash` or built on it (False when either is unknown)."""
+        ancestor = self.db.get_header(ancestor_hash)
+        header = self.db.get_header(block_hash)
+        if ancestor is None:
+            return False
+        while header is not None and header.number > ancestor.number:
+            if self.is_canonical(header):
+                return self.db.get_canonical_hash(ancestor.number) == ancestor_hash
+            header = self.db.get_header(header.parent_hash)
+        return header is not None and header.hash == ancestor_hash
 
     def get_header_by_number(self, number: int) -> Header | None:
         block_hash = self.db.get_canonical_hash(number)
@@ -189,6 +236,116 @@ class Node:
         self._commit(outcome)
         return outcome
 
+    def receive_block(self, block: Block) -> str:
+        """Take a block from a peer into the block tree and apply the fork-choice rule; returns a BlockStatus.
+
+        Raises InvalidBlock when the block breaks a rule: executed blocks are checked in full,
+        side blocks only for the author's seal until their branch is executed.
+        """
+        header = block.header
+        if self.db.has_block(block.hash):
+            return BlockStatus.KNOWN
+        parent = self.db.get_header(header.parent_hash)
+        if parent is None:
+            return BlockStatus.UNKNOWN_PARENT
+        finalized = self.finalized
+        if header.number <= finalized.number or not self.is_descendant(parent.hash, finalized.hash):
+            return BlockStatus.STALE
+        if parent.hash == self.head.hash:
+            self.import_block(block)
+            return BlockStatus.IMPORTED
+        if header.number != parent.number + 1:
+            raise InvalidBlock(f"number {header.number} does not follow {parent.number}")
+        check_seal(header)
+        self.db.put_side_block(block)
+        if header.number > self.head.number and self.reorg_to(block.hash):
+            return BlockStatus.REORG
+        return BlockStatus.SIDE
+
+    def reorg_to(self, tip_hash: bytes) -> bool:
+        """Make the branch ending at `tip_hash` canonical; False (chain unchanged) if it cannot be.
+
+        The branch is executed block by block on the common ancestor's state; a block that
+        fails is forgotten with its descendants and the old branch is re-applied. The
+        abandoned branch's transactions go back to the pool when they are still valid.
+        """
+        branch, header = [], self.db.get_header(tip_hash)
+        while header is not None and not self.is_canonical(header):
+            branch.append(header.hash)
+            header = self.db.get_header(header.parent_hash)
+        if header is None or header.number < self.finalized.number:
+            return False
+        ancestor = header
+        retracted = [self.db.get_block(self.db.get_canonical_hash(n)) for n in range(ancestor.number + 1,
+                                                                                    self.head.number + 1)]
+        try:
+            self.rewind_to(ancestor.number, keep_blocks=True)
+        except RewindError:
+            return False
+        for block_hash in reversed(branch):
+            try:
+                self.import_block(self.db.get_block(block_hash))
+            except InvalidBlock as error:
+                log.warning("branch block %s is invalid (%s); staying on the old chain", block_hash.hex()[:16], error)
+                self._forget_branch(block_hash)
+                self.rewind_to(ancestor.number, keep_blocks=True)
+                for block in retracted:
+                    self.import_block(block)
+                return False
+        log.info("reorg: %d blocks retracted, %d enacted on #%d", len(retracted), len(branch), ancestor.number)
+        for block in retracted:
+            for raw in block.transactions:
+                try:
+                    self.submit_transaction(raw)
+                except InvalidTransaction:
+                    pass
+        for listener in self.reorg_listeners:
+            try:
+                listener(ancestor, retracted)
+            except Exception:
+                log.exception("reorg listener failed")
+        return True
+
+    def _forget_branch(self, block_hash: bytes) -> None:
+        stack = [block_hash]
+        while stack:
+            current = stack.pop()
+            stack.extend(self.db.get_children(current))
+            self.db.delete_side_block(current)
+
+    def get_best_descendant(self, block_hash: bytes) -> bytes:
+        """The highest known block built on `block_hash` (itself if none; the first found on ties)."""
+        best, best_number = block_hash, self.db.get_header(block_hash).number
+        stack = [(block_hash, best_number)]
+        while stack:
+            current, number = stack.pop()
+            if number > best_number:
+                best, best_number = current, number
+            stack.extend((child, number + 1) for child in self.db.get_children(current))
+        return best
+
+    def finalize(self, block_hash: bytes, justification: bytes) -> Header:
+        """Make a known block final, switching to its branch first if it is not canonical.
+
+        Raises ValueError when the block is unknown, not above the finalized block, not
+        built on it, or its branch cannot be executed.
+        """
+        header, finalized = self.db.get_header(block_hash), self.finalized
+        if header is None:
+            raise ValueError(f"cannot finalize unknown block 0x{block_hash.hex()}")
+        if header.number <= finalized.number or not self.is_descendant(block_hash, finalized.hash):
+            raise ValueError(f"block #{header.number} does not extend the finalized block #{finalized.number}")
+        if not self.is_canonical(header) and not self.reorg_to(self.get_best_descendant(block_hash)):
+            if not self.is_canonical(header) and not self.reorg_to(block_hash):
+                raise ValueError(f"the branch of block #{header.number} cannot be executed")
+        self.db.set_finalized(block_hash, justification)
+        for listener in self.finality_listeners:
+            try:
+                listener(header)
+            except Exception:
+                log.exception("finality listener failed")
+        return header
+
     def import_blocks(self, blocks: list[Block]) -> list[BlockOutcome]:
         """Import a run of blocks in order; with sender recovery workers, block i+1 is decoded while block i runs."""
         if self.sender_recovery is None or not blocks:
@@ -202,14 +359,15 @@ class Node:
             outcomes.append(self.import_block(block, transactions))
         return outcomes
 
-    def author_block(self, timestamp: int | None = None) -> BlockOutcome:
+    def author_block(self, timestamp: int | None = None, slot: int | None = None) -> BlockOutcome:
         """Build a block from the pool's ready transactions, seal it, commit it.
 
-        Without `timestamp` the block takes the clock's (never below the parent's).
+        Without `timestamp` the block takes the clock's (never below the parent's); without
+        `slot`, the parent's slot + 1 (a single-authority dev chain).
         """
         state = self.state()
         candidates = self.pool.ready(lambda sender: system.get_nonce(state, sender))
-        outcome, rejected = self._build(candidates, timestamp)
+        outcome, rejected = self._build(candidates, timestamp, slot)
         for tx, error in rejected:
             if error.reason != "GasLimitExceeded":
                 self.pool.remove(tx)
@@ -226,13 +384,14 @@ class Node:
             raise rejected[0][1]
         return self._seal_and_commit(outcome, True)
 
-    def _build(self, candidates, timestamp: int | None):
+    def _build(self, candidates, timestamp: int | None, slot: int | None = None):
         if self.authority_key is None:
             raise RuntimeError("this node has no authority key")
         parent = self.head
         if timestamp is None:
             timestamp = self.clock.next_timestamp(parent.timestamp)
-        template = block_template(self.state(), parent, self.authority_key, timestamp, parent.slot + 1)
+        template = block_template(self.state(), parent, self.authority_key, timestamp,
+                                  parent.slot + 1 if slot is None else slot)
         return build_block(self.runtime, self.head_state, self.state_trie, parent, template, candidates)
 
     def _seal_and_commit(self, outcome: BlockOutcome, clock_timed: bool) -> BlockOutcome:
@@ -256,13 +415,14 @@ class Node:
             except Exception:
                 log.exception("block listener failed")
 
-    def rewind_to(self, number: int) -> Header:
-        """Make canonical block `number` the head again (a snapshot's revert now, a reorg later).
+    def rewind_to(self, number: int, keep_blocks: bool = False) -> Header:
+        """Make canonical block `number` the head again (a snapshot's revert, or a reorg's first half
+        with `keep_blocks`, which keeps the blocks taken off as side blocks).
 
         The database rewinds in one batch (RewindError, nothing changed, if it cannot); the
         state trie reopens at the new head's root and the pool drops what no longer applies.
         """
-        self.head = self.db.rewind(number)
+        self.head = self.db.rewind(number, keep_blocks)
         self.state_trie = Trie(self.db.nodes, self.head.state_root)
         self._recheck_pool()
         return self.head
@@ -292,3 +452,10 @@ class Node:
     def balance_of(self, address: bytes, header: Header | None = None) -> int:
         state = self.state() if header is None else self.state_at(header)
         return balances.free_balance(state, address)
+
+
+def check_seal(header: Header) -> None:
+    """The one rule a side block is held to before its branch is executed: the author signed it."""
+    public_key = recover_seal_key(header)
+    if public_key is None or public_key_to_address(PublicKey(public_key)) != header.author:
+        raise InvalidBlock("seal is not the author's signature over the header")

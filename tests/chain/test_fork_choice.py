@@ -1,0 +1,180 @@
+"""The block tree on real LevelDB: side blocks, the longest-chain rule, reorgs that give transactions
+back to the pool and keep receipts and indexes on the canonical chain, and finality never reverted.
+
+Two nodes of the dev chain share its authority key, so each can author its own branch from a
+common block: the forks a network produces, without the network.
+"""
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from chain.composition import RUNTIME
+from chain.db import RewindError
+from chain.node import BlockStatus, Node
+from runtime.blocks import Block
+from runtime.exceptions import InvalidBlock
+from runtime.modules import balances
+from tests.runtime.harness import ACCOUNTS, AUTHORITY, SPEC, transfer
+
+RECIPIENT = b"\x77" * 20
+
+
+def open_node(path) -> Node:
+    return Node(RUNTIME, SPEC, path, authority_key=AUTHORITY.private_key)
+
+
+@pytest.fixture
+def pair(tmp_path):
+    a, b = open_node(tmp_path / "a"), open_node(tmp_path / "b")
+    yield a, b
+    a.close()
+    b.close()
+
+
+def author(node: Node, senders=(), value: int = 1, timestamp: int | None = None) -> Block:
+    for sender in senders:
+        node.submit_transaction(transfer(sender, node.get_pending_nonce(ACCOUNTS[sender].address), RECIPIENT, value))
+    return node.author_block(timestamp=timestamp).block
+
+
+def share(source: Node, target: Node, first: int = 1) -> list[str]:
+    """Send `source`'s canonical blocks from `first` to its head to `target`, as a peer would."""
+    return [target.receive_block(source.db.get_block(source.db.get_canonical_hash(n)))
+            for n in range(first, source.head.number + 1)]
+
+
+def canonical_hashes(node: Node) -> list[bytes]:
+    return [node.db.get_canonical_hash(n) for n in range(node.head.number + 1)]
+
+
+def test_blocks_on_the_head_are_imported_and_repeats_are_known(pair):
+    a, b = pair
+    for _ in range(3):
+        author(a, senders=(0,))
+    assert share(a, b) == [BlockStatus.IMPORTED] * 3
+    assert share(a, b) == [BlockStatus.KNOWN] * 3
+    assert b.head == a.head
+
+
+def test_shorter_branch_is_kept_aside_and_longer_branch_wins_with_transactions_returned(pair):
+    a, b = pair
+    author(a)
+    share(a, b)
+    fork = a.head.number
+    retracted = [author(a, senders=(1,), value=5, timestamp=100 + i) for i in range(2)]  # a: 2 blocks
+    for i in range(3):
+        author(b, senders=(2,), value=7, timestamp=200 + i)                            # b: 3 blocks
+    assert share(b, a, fork + 1)[:2] == [BlockStatus.SIDE, BlockStatus.SIDE]
+    assert a.head == b.head and canonical_hashes(a) == canonical_hashes(b)
+    # the abandoned branch's transfers are back in the pool, not in any index
+    pooled = {tx.raw: tx.hash for tx in a.pool.by_hash.values()}
+    returned = [raw for block in retracted for raw in block.transactions]
+    assert sorted(pooled) == sorted(returned)
+    assert all(a.db.get_transaction(pooled[raw]) is None for raw in returned)
+    # receipts and state follow the new chain
+    assert a.balance_of(RECIPIENT) == b.balance_of(RECIPIENT) == 21
+    for n in range(fork + 1, a.head.number + 1):
+        block = a.db.get_block(a.db.get_canonical_hash(n))
+        assert len(a.db.get_receipts(block.hash)) == len(block.transactions)
+    # the old branch is still known by hash and can win back
+    assert all(a.db.has_block(block.hash) for block in retracted)
+    a.author_block(timestamp=300)  # includes the returned transfers on the new head
+    assert a.balance_of(RECIPIENT) == 31
+
+
+def test_equal_length_branch_does_not_switch(pair):
+    a, b = pair
+    author(a, timestamp=10)
+    author(b, timestamp=20)
+    assert share(b, a) == [BlockStatus.SIDE]
+    assert a.head.timestamp == 10
+
+
+def test_unknown_parent_and_bad_seal(pair):
+    a, b = pair
+    author(b)
+    author(b)
+    assert a.receive_block(b.db.get_block(b.head.hash)) == BlockStatus.UNKNOWN_PARENT
+    author(a, timestamp=5)
+    forged = b.db.get_block(b.db.get_canonical_hash(1))
+    bad = Block(forged.header.with_seal(b"\x01" * 65), forged.transactions)
+    with pytest.raises(InvalidBlock, match="seal"):
+        a.receive_block(bad)
+    assert not a.db.has_block(bad.hash)
+
+
+def test_invalid_branch_is_forgotten_and_the_chain_stays(pair):
+    a, b = pair
+    author(a, timestamp=5)
+    for i in range(2):
+        author(b, senders=(3,), timestamp=50 + i)
+    good = b.db.get_block(b.db.get_canonical_hash(1))
+    # same author and seal rule, wrong state root: passes the side check, fails execution
+    header = good.header.__class__(**{**good.header.__dict__, "state_root": b"\x11" * 32})
+    from runtime.executive import seal_header
+    bad = Block(seal_header(header.with_seal(b""), AUTHORITY.private_key), good.transactions)
+    before = a.head
+    assert a.receive_block(bad) == BlockStatus.SIDE
+    child = b.db.get_block(b.db.get_canonical_hash(2))
+    child = Block(seal_header(child.header.__class__(**{**child.header.__dict__, "parent_hash": bad.hash}),
+                              AUTHORITY.private_key), child.transactions)
+    assert a.receive_block(child) == BlockStatus.SIDE  # the switch failed on `bad`
+    assert a.head == before and not a.db.has_block(bad.hash) and not a.db.has_block(child.hash)
+
+
+def test_finalized_blocks_are_never_reverted(pair):
+    a, b = pair
+    author(a, timestamp=1)
+    share(a, b)
+    author(a, timestamp=2)
+    a.finalize(a.head.hash, b"justification")
+    assert a.finalized == a.head and a.db.get_justification(a.head.hash) == b"justification"
+    for i in range(4):  # a longer branch forking below the finalized block
+        author(b, timestamp=10 + i)
+    statuses = share(b, a, 2)
+    assert statuses[0] == BlockStatus.STALE and a.finalized == a.head
+    with pytest.raises(RewindError, match="final"):
+        a.rewind_to(1, keep_blocks=True)
+    with pytest.raises(ValueError, match="does not extend"):
+        a.finalize(a.db.get_canonical_hash(1), b"")
+
+
+def test_finalizing_a_side_block_switches_to_its_branch(pair):
+    a, b = pair
+    author(a, timestamp=1)
+    share(a, b)
+    for i in range(3):
+        author(a, timestamp=2 + i)
+    side = author(b, senders=(4,), timestamp=50)
+    assert a.receive_block(side) == BlockStatus.SIDE
+    a.finalize(side.hash, b"j")
+    assert a.head == side.header and a.finalized == side.header
+    assert a.balance_of(RECIPIENT) == 1
+
+
+@settings(max_examples=15)
+@given(st.lists(st.tuples(st.booleans(), st.integers(0, 2)), min_size=1, max_size=10))
+def test_any_delivery_order_converges_to_the_longest_chain(tmp_path_factory, steps):
+    """Two authors build on their own heads and sometimes exchange everything; after a final
+    exchange both hold the same canonical chain, the longest one known, with matching balances."""
+    path = tmp_path_factory.mktemp("forks")
+    a, b = open_node(path / "a"), open_node(path / "b")
+    try:
+        clock = 0
+        for exchange, which in steps:
+            clock += 1
+            author((a, b)[which % 2], senders=(which,), timestamp=clock)
+            if exchange:
+                share(a, b)
+                share(b, a)
+        share(a, b)
+        share(b, a)
+        if a.head.number == b.head.number and a.head != b.head:
+            author(a, timestamp=clock + 1)
+            share(a, b)
+        assert a.head == b.head and canonical_hashes(a) == canonical_hashes(b)
+        assert balances.free_balance(a.state(), RECIPIENT) == balances.free_balance(b.state(), RECIPIENT)
+    finally:
+        a.close()
+        b.close()
