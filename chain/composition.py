@@ -6,13 +6,14 @@ conformance runner and the tests receive it from here.
 
 from fl_module import alliance
 from runtime.executive import Runtime
-from runtime.modules import balances, gmflock, randomness, rewards, slashing, staking, system, treasury
+from runtime.modules import balances, consensus, gmflock, randomness, rewards, slashing, staking, system, treasury
 
 RUNTIME = Runtime(
     modules=(
         system.MODULE,
         balances.MODULE,
         randomness.MODULE,
+        consensus.MODULE,
         staking.MODULE,
         slashing.MODULE,
         rewards.MODULE,

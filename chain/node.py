@@ -107,7 +107,7 @@ class Snapshot:
 
 class Node:
     def __init__(self, runtime: Runtime, spec: dict, data_dir: str | Path, authority_key: bytes | None = None,
-                 pool_limits: PoolLimits = PoolLimits(), recovery_workers: int = 0):
+                 pool_limits: PoolLimits = PoolLimits(), recovery_workers: int = 0, instant_finality: bool = False):
         self.runtime = runtime
         self.spec = spec
         self.db = ChainDB(data_dir)
@@ -128,6 +128,8 @@ class Node:
         self.chain_id = system.ChainId.get(State(self.head_state))
         self.sender_recovery = SenderRecovery(recovery_workers) if recovery_workers else None
         self.clock = BlockClock()
+        self.instant_finality = instant_finality
+        """A dev chain's single authority: each sealed block is final at once (and snapshots may still revert)."""
         self.block_listeners: list[Callable[[BlockOutcome], None]] = []
         """Called after each block is committed, whoever authored or imported it."""
         self.finality_listeners: list[Callable[[Header], None]] = []
@@ -167,6 +169,8 @@ class Node:
 
     @property
     def finalized(self) -> Header:
+        if self.instant_finality:
+            return self.head
         return self.db.get_header(self.db.get_finalized_hash())
 
     def is_canonical(self, header: Header) -> bool:

@@ -2,6 +2,8 @@
 
     flockchain dev [--port 8545] [--host 127.0.0.1] [--data-dir DIR] [--block-time S] [--cors ORIGIN]
                    [--blob-peers URL] [--max-blob-size BYTES] [--blob-store-limit BYTES] [--blob-retention-rounds N]
+    flockchain node --chain genesis/local.json (--key KEYSTORE | --dev-key I) --data-dir DIR [--rpc-port P] ...
+    flockchain testnet -n N [--base-port 8545] [--data-dir DIR]
     flockchain abi [MODULE]
     flockchain worker --key KEY --task N --data FILE --state-dir DIR [--rpc URL] [--attack A]
     flockchain demo alliance [--participants 8] [--malicious 2] [--attack sign-flip] [--rounds 10]
@@ -35,6 +37,8 @@ from rpc.params import to_checksum
 from rpc.server import REGISTRIES, RpcContext, RpcLimits, RpcServer
 from rpc.subscriptions import EventHub
 from runtime.modules.balances import UNIT
+
+from . import network_cli
 
 
 def print_banner(node: Node, accounts, url: str, data_dir: str, block_time) -> None:
@@ -93,7 +97,7 @@ def blob_pruner(node: Node, blobs: BlobStore):
 
 
 async def run_dev_node(args, spec, accounts, authority, data_dir: str) -> None:
-    node = Node(RUNTIME, spec, data_dir, authority_key=authority.private_key)
+    node = Node(RUNTIME, spec, data_dir, authority_key=authority.private_key, instant_finality=True)
     try:
         blobs = open_blob_store(args, data_dir)
     except BaseException:
@@ -166,11 +170,17 @@ def main(argv: list[str] | None = None) -> int:
     dev.add_argument("--log-level", default="WARNING")
     abi = commands.add_parser("abi", help="print the runtime modules' {name, address, abi} JSON (as flock_modules)")
     abi.add_argument("module", nargs="?", help="only this module's ABI")
+    network_cli.add_node_parser(commands)
+    network_cli.add_testnet_parser(commands)
     worker_cli.add_worker_parser(commands)
     worker_cli.add_demo_parser(commands)
     args = parser.parse_args(argv)
     if args.command == "abi":
         return print_abi(args.module)
+    if args.command == "node":
+        return network_cli.node_main(args)
+    if args.command == "testnet":
+        return network_cli.testnet_main(args)
     if args.command == "worker":
         return worker_cli.run_worker(args)
     if args.command == "demo":

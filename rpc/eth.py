@@ -338,8 +338,11 @@ def eth_fee_history(ctx, block_count, newest, percentiles):
 
 @registry.method("eth_syncing", result="false or progress")
 def eth_syncing(ctx):
-    """False: a dev node is always at its own head."""
-    return False
+    """False when at the head (a dev node always is); else {startingBlock, currentBlock, highestBlock}."""
+    progress = None if ctx.network is None else ctx.network.sync_progress()
+    if progress is None:
+        return False
+    return {key: to_hex(value) for key, value in progress.items()}
 
 
 @registry.method("eth_accounts", result="addresses")
@@ -357,7 +360,7 @@ def net_listening(ctx):
 @registry.method("net_peerCount", result="quantity")
 def net_peer_count(ctx):
     """Connected peers (a dev node has none)."""
-    return to_hex(len(getattr(ctx.node, "peers", ())))
+    return to_hex(0 if ctx.network is None else len(ctx.network.peers_json()))
 
 
 @registry.method("eth_getLogs", (Param("filter", LOG_FILTER),), "logs")

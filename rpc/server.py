@@ -38,8 +38,8 @@ class RpcLimits:
 
 @dataclass
 class RpcContext:
-    """What methods see: the node, the event hub, dev keys (dev chains only), and, over a
-    WebSocket, the caller's connection (for subscriptions)."""
+    """What methods see: the node, the event hub, dev keys (dev chains only), the network (a
+    networked node), and, over a WebSocket, the caller's connection (for subscriptions)."""
 
     node: object
     on_transaction: Callable = lambda tx: None
@@ -47,6 +47,8 @@ class RpcContext:
     hub: EventHub | None = None
     dev_keys: dict = field(default_factory=dict)
     connection: Connection | None = None
+    network: object | None = None
+    """A networked node's peers and sync progress (chain/service.py NodeService); None on a dev chain."""
 
 
 JSON_RECURSION_LIMIT = 1000

@@ -1,6 +1,7 @@
 """Substrate-flavoured namespaces: chain_, state_, system_, author_ — for tools in that ecosystem.
 
-Blocks are final as soon as they are sealed on a dev chain, so the finalized head is the head.
+Blocks are final as soon as they are sealed on a dev chain, so there the finalized head is the head;
+on a network, the last block a justification finalized (its justification is in chain_getBlock).
 """
 
 from runtime.crypto import keccak256
@@ -37,7 +38,16 @@ def chain_get_block(ctx, block_hash):
         return None
     block = ctx.node.db.get_block(header.hash)
     return {"block": {"header": substrate_header_json(header), "extrinsics": [to_data(tx) for tx in block.transactions]},
-            "justifications": None}
+            "justifications": _justifications(ctx, header.hash)}
+
+
+FINALITY_ENGINE_ID = "0x46524e4b"
+"""b"FRNK", the engine id Substrate gives GRANDPA justifications."""
+
+
+def _justifications(ctx, block_hash: bytes):
+    justification = ctx.node.db.get_justification(block_hash)
+    return None if justification is None else [[FINALITY_ENGINE_ID, to_data(justification)]]
 
 
 @registry.method("chain_getBlockHash", (Param("number", QUANTITY, None),), "hash or null")
@@ -50,7 +60,7 @@ def chain_get_block_hash(ctx, number):
 @registry.method("chain_getFinalizedHead", result="hash")
 def chain_get_finalized_head(ctx):
     """The last finalized block."""
-    return to_data(ctx.node.head.hash)
+    return to_data(ctx.node.finalized.hash)
 
 
 @registry.method("chain_subscribeNewHeads", result="subscription id")
@@ -104,7 +114,9 @@ def state_get_runtime_version(ctx, at):
 @registry.method("system_health", result="health")
 def system_health(ctx):
     """Peers, whether syncing, whether peers are expected."""
-    return {"peers": len(getattr(ctx.node, "peers", ())), "isSyncing": False, "shouldHavePeers": not ctx.dev}
+    network = ctx.network
+    return {"peers": 0 if network is None else len(network.peers_json()),
+            "isSyncing": network is not None and network.sync_progress() is not None, "shouldHavePeers": not ctx.dev}
 
 
 @registry.method("system_name", result="string")
@@ -133,8 +145,14 @@ def system_properties(ctx):
 
 @registry.method("system_peers", result="peers")
 def system_peers(ctx):
-    """Connected peers (a dev node has none)."""
-    return list(getattr(ctx.node, "peers", ()))
+    """Connected peers (a dev node has none): node id, addresses, best and finalized block."""
+    return [] if ctx.network is None else ctx.network.peers_json()
+
+
+@registry.method("system_localPeerId", result="string")
+def system_local_peer_id(ctx):
+    """This node's network identity (its compressed public key); empty on a dev chain."""
+    return "" if ctx.network is None else ctx.network.local_peer_id()
 
 
 @registry.method("author_submitExtrinsic", (Param("extrinsic", DATA),), "hash")

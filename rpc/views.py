@@ -19,6 +19,8 @@ def resolve_header(node, tag) -> Header:
         header = node.get_header_by_number(tag)
     elif tag == "earliest":
         header = node.get_header_by_number(0)
+    elif tag in ("safe", "finalized"):
+        header = node.finalized
     else:
         header = node.head
     if header is None:

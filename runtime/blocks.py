@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 
 import rlp
 
-from .crypto import RlpShapeError, check_rlp_depth, keccak256, rlp_encode
+from .crypto import RlpShapeError, check_rlp_depth, keccak256, recover_public_key, rlp_encode
 from .exceptions import InvalidBlock
 from .module import Log
 
@@ -102,6 +102,19 @@ class Header:
             return cls.from_fields(rlp.decode(data, strict=True))
         except (rlp.exceptions.DecodingError, RlpShapeError) as error:
             raise InvalidBlock(f"header is not valid RLP ({error})") from None
+
+
+def recover_seal_key(header: Header) -> bytes | None:
+    """The compressed public key that signed the pre-seal hash, or None for a malformed seal.
+
+    Here rather than in the executive so that modules (consensus's equivocation proofs) check
+    seals with the same rule as header validity.
+    """
+    seal = header.seal
+    if len(seal) != 65:
+        return None
+    return recover_public_key(header.pre_seal_hash, seal[64], int.from_bytes(seal[:32], "big"),
+                              int.from_bytes(seal[32:64], "big"))
 
 
 @dataclass(frozen=True)

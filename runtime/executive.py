@@ -17,12 +17,12 @@ from coincurve import PublicKey
 
 from .abi import abi_encode
 
-from .blocks import Block, Header, Receipt, compute_logs_bloom, merge_blooms
-from .crypto import ecvrf, keccak256, private_key_to_address, public_key_to_address, recover_public_key, sign_hash
+from .blocks import Block, Header, Receipt, compute_logs_bloom, merge_blooms, recover_seal_key
+from .crypto import ecvrf, keccak256, private_key_to_address, public_key_to_address, sign_hash
 from .exceptions import DispatchError, InvalidBlock, InvalidTransaction
 from .fees import compute_base_fee, compute_intrinsic_gas
 from .module import BlockEnv, CallEnv, ErrorDecl, Log, Module
-from .modules import balances, randomness, system
+from .modules import balances, consensus, randomness, system
 from .state import State, StateBackend
 from .transactions import Transaction, decode_transaction
 from .trie import Trie, compute_ordered_trie_root
@@ -47,8 +47,9 @@ class Runtime:
         addresses = [m.address for m in self.modules]
         if len(set(names)) != len(names) or len(set(addresses)) != len(addresses):
             raise ValueError("module names and addresses must be unique")
-        if names[:3] != ["system", "balances", "randomness"]:
-            raise ValueError("system, balances and randomness come first: every other module relies on them")
+        if names[:4] != ["system", "balances", "randomness", "consensus"]:
+            raise ValueError("system, balances, randomness and consensus come first: every other module relies on "
+                             "them, and consensus rotates its authorities on randomness's new epoch")
 
     @cached_property
     def by_address(self) -> dict[bytes, Module]:
@@ -228,12 +229,14 @@ def validate_header(runtime: Runtime, state: State, parent: Header, header: Head
         raise InvalidBlock(f"baseFeePerGas {header.base_fee_per_gas}, expected {expected_fee}")
     if header.slot <= parent.slot:
         raise InvalidBlock(f"slot {header.slot} does not follow the parent's slot {parent.slot}")
-    if header.author not in system.Authorities.get(state):
-        raise InvalidBlock("author is not a block authority")
+    if header.author not in dict(consensus.get_epoch_authorities(state, header.slot)):
+        epoch = randomness.compute_epoch(state, header.slot)
+        raise InvalidBlock(f"author 0x{header.author.hex()} is not an authority of epoch {epoch}")
     public_key = recover_seal_key(header)
     if public_key is None or public_key_to_address(PublicKey(public_key)) != header.author:
         raise InvalidBlock("seal is not the author's signature over the header")
     randomness.verify_block_vrf(state, header.slot, public_key, header.vrf_output, header.vrf_proof)
+    consensus.check_slot_claim(state, header.slot, header.author, header.vrf_output)
 
 
 def seal_header(header: Header, secret: bytes) -> Header:
@@ -242,24 +245,22 @@ def seal_header(header: Header, secret: bytes) -> Header:
     return header.with_seal(r.to_bytes(32, "big") + s.to_bytes(32, "big") + bytes((y_parity,)))
 
 
-def block_template(state: State, parent: Header, author_secret: bytes, timestamp: int, slot: int) -> Header:
+def block_template(state: State, parent: Header, author_secret: bytes, timestamp: int, slot: int,
+                   claim: consensus.SlotClaim | None = None) -> Header:
     """An unsealed header on `parent` for `build_block`: the chain's gas limit, the EIP-1559 base
-    fee, and the author's VRF output and proof for the slot (from the parent's state)."""
-    proof = ecvrf.prove(author_secret, randomness.compute_vrf_input(state, slot))
+    fee, and the author's VRF output and proof for the slot (from the parent's state; `claim`, from
+    consensus.compute_slot_claim for this slot and key, saves proving it again)."""
+    if claim is None:
+        proof = ecvrf.prove(author_secret, randomness.compute_vrf_input(state, slot))
+    elif claim.slot != slot:
+        raise ValueError(f"the claim is for slot {claim.slot}, not {slot}")
+    else:
+        proof = claim.vrf_proof
     return Header(parent_hash=parent.hash, number=parent.number + 1, timestamp=max(timestamp, parent.timestamp),
                   author=private_key_to_address(author_secret), state_root=b"", transactions_root=b"",
                   receipts_root=b"", logs_bloom=b"", gas_limit=system.BlockGasLimit.get(state), gas_used=0,
                   base_fee_per_gas=compute_base_fee(parent.gas_limit, parent.gas_used, parent.base_fee_per_gas),
                   slot=slot, vrf_output=ecvrf.proof_to_hash(proof), vrf_proof=proof)
-
-
-def recover_seal_key(header: Header) -> bytes | None:
-    """The compressed public key that signed the pre-seal hash, or None for a malformed seal."""
-    seal = header.seal
-    if len(seal) != 65:
-        return None
-    return recover_public_key(header.pre_seal_hash, seal[64], int.from_bytes(seal[:32], "big"),
-                              int.from_bytes(seal[32:64], "big"))
 
 
 def commit_state(trie: Trie, changes: dict[bytes, bytes | None]) -> tuple[bytes, dict]:

@@ -63,9 +63,12 @@ class RlpShapeError(ValueError):
 
 
 def check_rlp_depth(data: bytes, max_depth: int) -> None:
-    """Refuse lists nested deeper than `max_depth`, iteratively and in linear time.
+    """Refuse lists nested deeper than `max_depth`, and items that run past the end of their
+    list, iteratively and in linear time.
 
-    Recursive decoders (pyrlp, rusty-rlp) overflow the stack on hostile nesting; every
+    Recursive decoders (pyrlp, rusty-rlp) overflow the stack on hostile nesting, and rusty-rlp
+    silently drops a list's last item when it overruns the list (`c3 01 c2 01` decodes to
+    `[01]`), which would give one signed transaction several encodings and hashes; every
     untrusted payload passes this scan first. It reads only item headers.
     """
     ends: list[int] = []
@@ -74,20 +77,26 @@ def check_rlp_depth(data: bytes, max_depth: int) -> None:
         while ends and pos >= ends[-1]:
             ends.pop()
         prefix = data[pos]
-        if prefix < 0x80:
-            pos += 1
-        elif prefix < 0xB8:
-            pos += 1 + prefix - 0x80
-        elif prefix < 0xC0:
-            size = prefix - 0xB7
-            pos += 1 + size + int.from_bytes(data[pos + 1:pos + 1 + size], "big")
-        else:
-            if prefix < 0xF8:
-                header, length = 1, prefix - 0xC0
+        if prefix < 0xC0:
+            if prefix < 0x80:
+                item_end = pos + 1
+            elif prefix < 0xB8:
+                item_end = pos + 1 + prefix - 0x80
             else:
-                size = prefix - 0xF7
-                header, length = 1 + size, int.from_bytes(data[pos + 1:pos + 1 + size], "big")
-            ends.append(pos + header + length)
+                size = prefix - 0xB7
+                item_end = pos + 1 + size + int.from_bytes(data[pos + 1:pos + 1 + size], "big")
+            header = item_end - pos
+        elif prefix < 0xF8:
+            header = 1
+            item_end = pos + 1 + prefix - 0xC0
+        else:
+            size = prefix - 0xF7
+            header = 1 + size
+            item_end = pos + header + int.from_bytes(data[pos + 1:pos + 1 + size], "big")
+        if ends and item_end > ends[-1]:
+            raise RlpShapeError(f"RLP item at byte {pos} runs past the end of its list")
+        if prefix >= 0xC0:
+            ends.append(item_end)
             if len(ends) > max_depth:
                 raise RlpShapeError(f"RLP lists nested deeper than {max_depth}")
-            pos += header
+        pos += header

@@ -339,12 +339,27 @@ def view_commission(state: State, node: bytes) -> tuple:
 
 
 def genesis(state: State, config: dict) -> None:
-    """Optional parameter overrides (in wei or epochs), e.g. smaller minimums on a dev chain."""
+    """Optional parameter overrides (in wei or epochs), e.g. smaller minimums on a dev chain; then
+    `bonds`: [{"who": address, "role": 0|1, "amount": wei}], held on the genesis balance as `bond`
+    holds (balances' genesis runs first), so a testnet's validators are bonded from block 0."""
     for key, item in (("minNodeStake", MinNodeStake), ("minValidatorStake", MinValidatorStake),
                       ("minDelegation", MinDelegation), ("unbondingPeriod", UnbondingPeriod),
                       ("commissionCooldown", CommissionCooldown), ("defaultCommission", DefaultCommission)):
         if key in config:
             item.set(state, int(config[key]))
+    for entry in config.get("bonds", ()):
+        who = bytes.fromhex(entry["who"].removeprefix("0x"))
+        role, amount = int(entry["role"]), int(entry["amount"])
+        if len(who) != 20 or role not in ROLES or Role.get(state, who) != NO_ROLE:
+            raise ValueError(f"staking: bond of {entry['who']}: needs an address, role 0 or 1, one bond per account")
+        if amount < minimum_stake(state, role):
+            raise ValueError(f"staking: bond of {entry['who']}: {amount} is below the role's minimum")
+        if balances.get_account(state, who).usable < amount:
+            raise ValueError(f"staking: bond of {entry['who']}: the genesis balance cannot hold {amount}")
+        balances.hold(state, who, HOLD, amount)
+        _set_bonded(state, who, role, amount)
+        if role == TRAINING_NODE and Commission.get(state, who) == Commission.default:
+            Commission.set(state, who, (DefaultCommission.get(state), 0, 0, 0))
 
 
 def check_invariants(state: State) -> None:

@@ -1,4 +1,6 @@
-"""system: chain identity, account nonces, recent block hashes, block authorities, the root origin.
+"""system: chain identity, account nonces, recent block hashes, the root origin.
+
+Block authorities live in the consensus module (weighted, per epoch).
 
 Root is the privileged origin (Substrate's sudo key): the few calls that may bypass the
 ordinary rules (a forced balance, say) check `ensure_root` first, so they still reach state
@@ -13,7 +15,7 @@ read them from receipts).
 from ..exceptions import DispatchError
 from ..module import BlockEnv, ErrorDecl, Module, ViewDecl, module_address
 from ..state import State
-from ..storage import ADDRESS, HASH32, U64, BytesList, StorageMap, StorageValue
+from ..storage import ADDRESS, HASH32, U64, StorageMap, StorageValue
 
 NAME = "system"
 ADDRESS_ = module_address(0)
@@ -27,7 +29,6 @@ BlockGasLimit = StorageValue(NAME, "BlockGasLimit", U64, 30_000_000)
 # Storage
 AccountNonce = StorageMap(NAME, "AccountNonce", ADDRESS, U64, 0)
 BlockHash = StorageMap(NAME, "BlockHash", U64, HASH32, None)
-Authorities = StorageValue(NAME, "Authorities", BytesList(), ())
 Root = StorageValue(NAME, "Root", ADDRESS, None)
 
 # Errors
@@ -66,10 +67,11 @@ def parse_address(text: str) -> bytes:
 
 
 def genesis(state: State, config: dict) -> None:
-    """config: chainId, blockGasLimit (optional), authorities (hex addresses), root (optional hex address)."""
+    """config: chainId, blockGasLimit (optional), root (optional hex address)."""
+    if "authorities" in config:
+        raise ValueError("system.authorities moved: block authorities are consensus.authorities")
     ChainId.set(state, int(config["chainId"]))
     BlockGasLimit.set(state, int(config.get("blockGasLimit", BlockGasLimit.default)))
-    Authorities.set(state, tuple(parse_address(a) for a in config.get("authorities", ())))
     if config.get("root"):
         Root.set(state, parse_address(config["root"]))
 
@@ -93,7 +95,7 @@ MODULE = Module(
         ViewDecl("root()", lambda state: (Root.get(state) or b"\x00" * 20,), ("address",)),
     ),
     errors=(NotRoot,),
-    storage=(ChainId, BlockGasLimit, AccountNonce, BlockHash, Authorities, Root),
+    storage=(ChainId, BlockGasLimit, AccountNonce, BlockHash, Root),
     parameters={"ChainId": ChainId, "BlockGasLimit": BlockGasLimit},
     on_initialize=on_initialize,
     genesis=genesis,

@@ -17,7 +17,7 @@ from runtime.exceptions import InvalidBlock
 from runtime.executive import build_block
 from runtime.modules import balances, gmflock, randomness, system
 from runtime.transactions import ACCESS_LIST, DYNAMIC_FEE, LEGACY, decode_transaction, sign_transaction
-from tests.runtime.harness import ACCOUNTS, AUTHORITY, CHAIN_ID, MemoryChain, seal, transfer
+from tests.runtime.harness import ACCOUNTS, AUTHORITY, CHAIN_ID, SPEC, MemoryChain, seal, transfer
 
 RECIPIENT = b"\x42" * 20
 TRANSFER_CALL = balances.MODULE.calls[0]
@@ -53,8 +53,8 @@ class Vector:
 class CaseBuilder:
     """Records the pre-state, then blocks as they are authored or forged."""
 
-    def __init__(self):
-        self.chain = MemoryChain()
+    def __init__(self, spec: dict = SPEC):
+        self.chain = MemoryChain(spec)
         self.pre_parent = self.chain.head.encode()
         self.pre_state = dict(self.chain.backend.items)
         self.blocks: list[bytes] = []

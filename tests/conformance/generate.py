@@ -3,6 +3,7 @@
 import json
 
 from .cases import CASES
+from .consensus_cases import CONSENSUS_CASES
 from .fl_alliance_cases import FL_ALLIANCE_CASES
 from .rewards_cases import REWARDS_CASES
 from .runner import VECTOR_DIR
@@ -11,7 +12,8 @@ from .slashing_cases import SLASHING_CASES
 from .staking_cases import STAKING_CASES
 from .treasury_cases import TREASURY_CASES
 
-ALL_CASES = CASES + SAMPLING_CASES + STAKING_CASES + REWARDS_CASES + SLASHING_CASES + TREASURY_CASES + FL_ALLIANCE_CASES
+ALL_CASES = (CASES + SAMPLING_CASES + STAKING_CASES + REWARDS_CASES + SLASHING_CASES + TREASURY_CASES + FL_ALLIANCE_CASES
+             + CONSENSUS_CASES)
 
 
 def main() -> None:

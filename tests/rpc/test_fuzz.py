@@ -49,7 +49,7 @@ class InProcessNode:
     def __init__(self, data_dir):
         spec = load_spec("dev")
         accounts, authority = dev_keys(spec)
-        self.node = Node(RUNTIME, spec, data_dir, authority_key=authority.private_key)
+        self.node = Node(RUNTIME, spec, data_dir, authority_key=authority.private_key, instant_finality=True)
         self.hub = EventHub(self.node)
         self.author = DevAuthor(self.node, on_block=lambda outcome: self.hub.publish_block(outcome.block))
         # `flockchain dev` seals on the next event-loop turn after author.notify(); here, at once.

@@ -59,3 +59,23 @@ def test_hostile_nesting_is_refused_without_recursion():
         payload = (bytes((0xC0 + n,)) if n < 56 else bytes((0xF7 + len(length),)) + length) + payload
     with pytest.raises(RlpShapeError):
         check_rlp_depth(payload, 3)
+
+
+def test_an_item_overrunning_its_list_is_refused():
+    """rusty-rlp decodes `c3 01 c2 01` to [01], dropping the overrunning item; the scan refuses it."""
+    with pytest.raises(RlpShapeError, match="runs past the end of its list"):
+        check_rlp_depth(bytes.fromhex("c301c201"), 3)
+
+
+@given(st.one_of(st.binary(max_size=64), st.recursive(st.binary(max_size=8), lambda c: st.lists(c, max_size=4),
+                                                      max_leaves=12).map(rlp_encode).flatmap(
+    lambda encoded: st.integers(0, len(encoded) - 1).flatmap(
+        lambda i: st.integers(0, 255).map(lambda b: encoded[:i] + bytes((b,)) + encoded[i + 1:])))))
+def test_what_passes_the_scan_and_decodes_is_the_one_canonical_encoding(data):
+    """So a payload (a transaction, say) has exactly one encoding, hence one hash."""
+    try:
+        check_rlp_depth(data, 8)
+        decoded = rlp.decode(data, strict=True)
+    except (RlpShapeError, rlp.exceptions.DecodingError):
+        return
+    assert rlp_encode(decoded) == data

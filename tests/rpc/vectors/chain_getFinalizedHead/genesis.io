@@ -1,3 +1,3 @@
 // the finalized head is the head on a dev chain
 >> {"jsonrpc":"2.0","id":1,"method":"chain_getFinalizedHead"}
-<< {"jsonrpc":"2.0","id":1,"result":"0xb261ac4620cd8c9a9c6188c6e85ca73eb8d53fb381061b2bf4da5ce1fbf7c6ba"}
+<< {"jsonrpc":"2.0","id":1,"result":"0x9757dd5bcf3f7c73fd6d3b81edd5fdffd6d857b847352db64692bd031f1232c1"}

@@ -8,6 +8,6 @@
 >> {"jsonrpc":"2.0","id":3,"method":"evm_mine","params":[1700000012]}
 << {"jsonrpc":"2.0","id":3,"result":"0x0"}
 >> {"jsonrpc":"2.0","id":4,"method":"eth_getFilterChanges","params":["0xba15251c3960ffebc3ab6083b44cc4db"]}
-<< {"jsonrpc":"2.0","id":4,"result":["0x277dbd932e2466c21da202d8c177773013691be15d5d575369b5864c7e72dd3c","0x7f7d5e025f2c97c12b78b956de86bac8e96da26619128676e960b65a68868ed4"]}
+<< {"jsonrpc":"2.0","id":4,"result":["0x3d3588840def817e602e325d2d550b9a9fb6ceb757762ee442474328f3a42f19","0xcd89d8f253b22215d70808b7bf85f1eb2d3a9fe0a12bb9214965e0074ad4bf0e"]}
 >> {"jsonrpc":"2.0","id":5,"method":"eth_getFilterChanges","params":["0xba15251c3960ffebc3ab6083b44cc4db"]}
 << {"jsonrpc":"2.0","id":5,"result":[]}

@@ -1,0 +1,86 @@
+"""BABE-style slot authoring for a networked validator.
+
+Time is cut into slots of the chain's `SlotDuration` since the Unix epoch. At the start of
+each slot the validator asks the runtime whether its key may author it
+(`consensus.compute_slot_claim`: a primary claim when its VRF output is under the
+threshold for its stake, else the slot's secondary author) and, if so, builds a block on
+its best head with the slot's timestamp. What makes a block valid is the runtime's rule
+(spec/modules/consensus.md); this file only decides when to try.
+"""
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from runtime.blocks import Block
+from runtime.executive import seal_header
+from runtime.modules import consensus
+
+from .node import Node
+
+log = logging.getLogger("flockchain.babe")
+
+EQUIVOCATION_EXTRA_DATA = b"equivocation"
+
+
+@dataclass(frozen=True)
+class SlotClock:
+    slot_duration_ms: int
+    now: Callable[[], float] = time.time
+
+    def current_slot(self) -> int:
+        return int(self.now() * 1000) // self.slot_duration_ms
+
+    def slot_start(self, slot: int) -> float:
+        return slot * self.slot_duration_ms / 1000
+
+    def timestamp(self, slot: int) -> int:
+        """A slot's block timestamp: its start, in whole seconds (rounded down)."""
+        return slot * self.slot_duration_ms // 1000
+
+
+class SlotAuthor:
+    """Tries to author every slot; `may_author()` lets the node hold off while it catches up.
+
+    `equivocate` is a test switch: the author also seals a second block for each slot it wins
+    (the same block with other extraData), the misbehaviour other validators must prove and slash.
+    """
+
+    def __init__(self, node: Node, key: bytes, clock: SlotClock, on_authored: Callable[[list[Block]], None],
+                 may_author: Callable[[], bool] = lambda: True, equivocate: bool = False):
+        self.node = node
+        self.key = key
+        self.clock = clock
+        self.on_authored = on_authored
+        self.may_author = may_author
+        self.equivocate = equivocate
+        self.authored = 0
+
+    async def run(self) -> None:
+        slot = self.clock.current_slot()
+        while True:
+            slot = max(slot + 1, self.clock.current_slot())
+            await asyncio.sleep(max(0.0, self.clock.slot_start(slot) - self.clock.now()))
+            try:
+                blocks = self.try_author(slot)
+            except Exception:
+                log.exception("authoring slot %d failed", slot)
+                continue
+            if blocks:
+                self.on_authored(blocks)
+
+    def try_author(self, slot: int) -> list[Block]:
+        """The blocks authored for `slot` (none when this key may not author it or the node is catching up)."""
+        if slot <= self.node.head.slot or not self.may_author():
+            return []
+        if consensus.compute_slot_claim(self.node.state(), slot, self.key) is None:
+            return []
+        block = self.node.author_block(timestamp=self.clock.timestamp(slot), slot=slot).block
+        self.authored += 1
+        log.info("authored block #%d in slot %d", block.header.number, slot)
+        if not self.equivocate:
+            return [block]
+        twin_header = seal_header(replace(block.header, extra_data=EQUIVOCATION_EXTRA_DATA, seal=b""), self.key)
+        return [block, Block(twin_header, block.transactions)]

@@ -1,0 +1,215 @@
+"""`flockchain node` (one networked node) and `flockchain testnet` (N validators on this machine).
+
+    flockchain node --chain genesis/local.json (--key KEYSTORE [--password-file F] | --dev-key I)
+                    --data-dir DIR [--rpc-port 8545] [--p2p-port 30333] [--bootnodes URL ...]
+    flockchain testnet -n N [--base-port 8545] [--p2p-base-port 30333] [--data-dir DIR] [--slot-duration MS]
+"""
+
+import argparse
+import asyncio
+import json
+import logging
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from aiohttp import web
+from eth_account import Account
+
+from chain.blobs import BlobStore
+from chain.composition import RUNTIME
+from chain.db import DataDirError
+from chain.finality import FinalityConfig
+from chain.devkeys import derive_key
+from chain.network import NetworkConfig
+from chain.node import Node
+from chain.service import NodeService, ServiceConfig
+from genesis.builder import ChainSpecError, load_spec
+from genesis.local import build_local_spec
+from rpc.params import to_checksum
+from rpc.errors import invalid_params
+from rpc.params import DATA, ParamType
+from rpc.registry import Param, Registry
+from rpc.server import REGISTRIES, RpcContext, RpcLimits, RpcServer
+from rpc.subscriptions import EventHub
+from runtime.modules import consensus
+
+log = logging.getLogger("flockchain.node")
+
+TEST_MNEMONIC = "test test test test test test test test test test test junk"
+DEV_PATH = "m/44'/60'/0'/0/{index}"
+
+
+def add_node_parser(commands) -> None:
+    node = commands.add_parser("node", help="a networked node (a validator when its key is in the authority set)")
+    node.add_argument("--chain", required=True, help="chain spec name or path, e.g. genesis/local.json")
+    keys = node.add_mutually_exclusive_group(required=True)
+    keys.add_argument("--key", help="the validator's encrypted keystore (JSON, as geth and web3 write it)")
+    keys.add_argument("--dev-key", type=int, metavar="INDEX",
+                      help="the test mnemonic's key INDEX (local test networks only: everyone knows these keys)")
+    node.add_argument("--password-file", help="file holding the keystore's password (default: ask)")
+    node.add_argument("--data-dir", required=True)
+    node.add_argument("--rpc-host", default="127.0.0.1")
+    node.add_argument("--rpc-port", type=int, default=8545)
+    node.add_argument("--p2p-host", default="127.0.0.1")
+    node.add_argument("--p2p-port", type=int, default=30333)
+    node.add_argument("--bootnodes", nargs="*", default=None, metavar="URL",
+                      help="peers to dial (ws://HOST:PORT/p2p); default: the chain spec's bootNodes")
+    node.add_argument("--max-peers", type=int, default=25)
+    node.add_argument("--no-author", action="store_true", help="follow and serve the chain, never author or vote")
+    node.add_argument("--test-equivocate", action="store_true", help=argparse.SUPPRESS)
+    node.add_argument("--test-controls", action="store_true", help=argparse.SUPPRESS)
+    node.add_argument("--log-level", default="INFO")
+
+
+def add_testnet_parser(commands) -> None:
+    testnet = commands.add_parser("testnet", help="N validator nodes on this machine, each its own process")
+    testnet.add_argument("-n", "--nodes", type=int, default=4)
+    testnet.add_argument("--base-port", type=int, default=8545, help="node i serves JSON-RPC on BASE + i")
+    testnet.add_argument("--p2p-base-port", type=int, default=30333, help="node i listens for peers on BASE + i")
+    testnet.add_argument("--data-dir", help="keep the nodes' data here (default: a fresh temporary directory)")
+    testnet.add_argument("--slot-duration", type=int, default=1000, metavar="MS")
+    testnet.add_argument("--log-level", default="INFO")
+
+
+def load_key(args) -> bytes:
+    if args.dev_key is not None:
+        return derive_key(TEST_MNEMONIC, DEV_PATH.format(index=args.dev_key)).private_key
+    keystore = json.loads(Path(args.key).read_text())
+    if args.password_file:
+        password = Path(args.password_file).read_text().rstrip("\n")
+    else:
+        import getpass
+        password = getpass.getpass(f"password for {args.key}: ")
+    return bytes(Account.decrypt(keystore, password))
+
+
+def parse_peer_ids(value) -> list[bytes]:
+    if not isinstance(value, list) or len(value) > 1_000:
+        raise invalid_params("peerIds must be a list of at most 1000 peer ids")
+    return [DATA.parse(item, "peer id") for item in value]
+
+
+PEER_IDS = ParamType("peerIds", parse_peer_ids, {"type": "array", "items": DATA.schema})
+
+
+def test_controls(service: NodeService) -> Registry:
+    """Test-only methods (`--test-controls`): cut this node off from some peers to simulate a partition."""
+    registry = Registry()
+
+    @registry.method("test_blockPeers", (Param("peerIds", PEER_IDS),), "null")
+    def block_peers(ctx, peer_ids):
+        """Disconnect these peers (system_localPeerId values) and refuse them until the next call; [] heals."""
+        service.network.set_blocked(set(peer_ids))
+        return None
+    return registry
+
+
+async def run_node(args) -> None:
+    spec = load_spec(args.chain)
+    key = load_key(args)
+    node = Node(RUNTIME, spec, args.data_dir, authority_key=key)
+    try:
+        blobs = BlobStore(Path(args.data_dir) / "blobs")
+        bootnodes = tuple(spec.get("bootNodes", ()) if args.bootnodes is None else args.bootnodes)
+        service = NodeService(node, key, ServiceConfig(
+            NetworkConfig(host=args.p2p_host, port=args.p2p_port, bootnodes=bootnodes, max_peers=args.max_peers),
+            FinalityConfig(equivocate=args.test_equivocate), author=not args.no_author,
+            equivocate=args.test_equivocate))
+        hub = EventHub(node)
+        node.block_listeners.append(lambda outcome: hub.publish_block(outcome.block))
+        context = RpcContext(node, on_transaction=service.submit_local_transaction, hub=hub, network=service)
+        registries = REGISTRIES + ((test_controls(service),) if args.test_controls else ())
+        server = RpcServer(context, registries, RpcLimits(), blobs=blobs)
+        runner = web.AppRunner(server.app(), access_log=None)
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, args.rpc_host, args.rpc_port).start()
+            await service.start()
+            voters = dict(consensus.get_epoch_authorities(node.state(), node.head.slot + 1))
+            role = "validator" if service.address in voters and not args.no_author else "full node"
+            print(f"flockchain node ({role} {to_checksum(service.address)}) chain {spec.get('name')} "
+                  f"#{node.head.number}; JSON-RPC http://{args.rpc_host}:{args.rpc_port}; "
+                  f"p2p {service.network.local_url}; peer id {service.local_peer_id()}", flush=True)
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
+            await stop.wait()
+        finally:
+            await service.stop()
+            await runner.cleanup()
+    finally:
+        node.close()
+
+
+def node_main(args) -> int:
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        asyncio.run(run_node(args))
+    except (ChainSpecError, DataDirError, ValueError, OSError) as error:
+        print(f"flockchain node: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def testnet_main(args) -> int:
+    """Write a chain spec for N validators (the test mnemonic's keys 0..N-1), start one `flockchain node`
+    process per validator, print their URLs, and stop them all on Ctrl-C or SIGTERM."""
+    if args.nodes < 1:
+        print("flockchain testnet: -n must be at least 1", file=sys.stderr)
+        return 2
+    root = Path(args.data_dir) if args.data_dir else Path(tempfile.mkdtemp(prefix="flockchain-testnet-"))
+    root.mkdir(parents=True, exist_ok=True)
+    spec_path = root / "local.json"
+    if not spec_path.exists():
+        validators = [to_checksum(derive_key(TEST_MNEMONIC, DEV_PATH.format(index=i)).address)
+                      for i in range(args.nodes)]
+        spec = build_local_spec(validators, slot_duration_ms=args.slot_duration)
+        spec_path.write_text(json.dumps(spec, indent=2) + "\n")
+    p2p = [f"ws://127.0.0.1:{args.p2p_base_port + i}/p2p" for i in range(args.nodes)]
+    processes = []
+    stop = {"now": False}
+
+    def request_stop(*_):
+        stop["now"] = True
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    try:
+        for i in range(args.nodes):
+            command = [sys.executable, "-m", "flockchain", "node", "--chain", str(spec_path), "--dev-key", str(i),
+                       "--data-dir", str(root / f"node{i}"), "--rpc-port", str(args.base_port + i),
+                       "--p2p-port", str(args.p2p_base_port + i), "--log-level", args.log_level,
+                       "--bootnodes", *[url for j, url in enumerate(p2p) if j != i]]
+            log_file = open(root / f"node{i}.log", "ab")
+            processes.append(subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT,
+                                              start_new_session=True))
+        print(f"flockchain testnet: {args.nodes} validators, chain spec {spec_path}, logs in {root}/node*.log")
+        for i in range(args.nodes):
+            print(f"  node {i}: JSON-RPC http://127.0.0.1:{args.base_port + i}  p2p {p2p[i]}")
+        sys.stdout.flush()
+        while not stop["now"]:
+            for i, process in enumerate(processes):
+                if process.poll() is not None:
+                    print(f"flockchain testnet: node {i} exited with {process.returncode} (see node{i}.log)",
+                          file=sys.stderr)
+                    stop["now"] = True
+            time.sleep(0.2)
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        for process in processes:
+            try:
+                process.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+        if not args.data_dir:
+            shutil.rmtree(root, ignore_errors=True)
+    return 0
+

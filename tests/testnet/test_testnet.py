@@ -1,0 +1,148 @@
+"""Multi-node tests with real processes on loopback: authoring by slot lottery, finality by more
+than two thirds of stake, losing and regaining nodes, a partition healing, a new node syncing,
+and an equivocating validator slashed everywhere.
+
+Every wait is bounded (Cluster.wait_for); nothing asserts on wall-clock speed.
+"""
+
+import time
+
+import pytest
+from eth_abi import decode
+from web3 import Web3
+
+from tests.rpc.devchain import dev_account
+from tests.testnet.cluster import SLOT_MS, Cluster
+
+pytestmark = pytest.mark.timeout(600)
+
+SLASHING = "0x0000000000000000000000000000000000000806"
+SLASH_COUNT = "0x" + Web3.keccak(text="slashCount()")[:4].hex()
+SLASH_OF = Web3.keccak(text="slashOf(uint256)")[:4]
+EQUIVOCATION, APPLIED = 2, 2
+CONSENSUS = "0x0000000000000000000000000000000000000809"
+EQUIVOCATION_REPORTED = "0x" + Web3.keccak(text="EquivocationReported(address,uint8,uint64,uint256)").hex()
+BLOCK_EQUIVOCATION, VOTE_EQUIVOCATION = 0, 1
+
+
+@pytest.fixture
+def cluster(tmp_path):
+    cluster = Cluster(tmp_path)
+    yield cluster
+    cluster.stop()
+
+
+def assert_still_final(cluster: Cluster, number: int, block_hash: str) -> None:
+    for node in cluster.running():
+        assert node.canonical_hash(number) == block_hash, f"node {node.index} reverted final block #{number}"
+        assert node.finalized()[0] >= number
+
+
+def settle(slots: int = 6) -> None:
+    time.sleep(slots * SLOT_MS / 1000)
+
+
+def test_network_survives_losing_a_minority_and_stalls_finality_without_a_supermajority(cluster):
+    cluster.start_all()
+    cluster.wait_for("blocks and finality on all 4 nodes", lambda: cluster.finalized_at_least(3), 90)
+    cluster.wait_for("agreement on the finalized block", cluster.agree_on_finalized, 30)
+    authors = {node.rpc("eth_getBlockByNumber", hex(n), False)["miner"].lower()
+               for node in cluster.nodes[:1] for n in range(1, node.head() + 1)}
+    assert len(authors) >= 2, "blocks come from several validators"
+
+    # kill one of four: blocks and finality go on
+    cluster.kill(3)
+    number, block_hash = cluster.nodes[0].finalized()
+    cluster.wait_for("finality with 3 of 4", lambda: cluster.finalized_at_least(number + 3), 90)
+    assert_still_final(cluster, number, block_hash)
+    # restart it: it catches up
+    cluster.start(3)
+    target = cluster.nodes[0].finalized()[0]
+    cluster.wait_for("the restarted node to catch up", lambda: cluster.nodes[3].finalized()[0] >= target, 90)
+    cluster.wait_for("agreement after the restart", cluster.agree_on_finalized, 30)
+
+    # kill two of four: finality stops (blocks may go on)
+    cluster.kill(2)
+    cluster.kill(3)
+    settle(4)
+    stalled = max(node.finalized()[0] for node in cluster.running())
+    stalled_hash = cluster.nodes[0].canonical_hash(stalled)
+    head_before = cluster.nodes[0].head()
+    settle(16)
+    assert max(node.finalized()[0] for node in cluster.running()) == stalled, "finality went on with half the stake"
+    assert cluster.nodes[0].head() >= head_before
+    # restart one: finality resumes, and nothing final was reverted
+    cluster.start(2)
+    cluster.wait_for("finality to resume with 3 of 4", lambda: cluster.finalized_at_least(stalled + 2), 120)
+    assert_still_final(cluster, stalled, stalled_hash)
+    cluster.wait_for("agreement after finality resumed", cluster.agree_on_finalized, 30)
+
+
+def test_partition_heals_into_one_chain_without_reverting_finality(cluster):
+    cluster.start_all()
+    cluster.wait_for("finality before the partition", lambda: cluster.finalized_at_least(2), 90)
+    number, block_hash = cluster.nodes[0].finalized()
+    left, right = cluster.nodes[:2], cluster.nodes[2:]
+    for side, other in ((left, right), (right, left)):
+        for node in side:
+            node.rpc("test_blockPeers", [n.peer_id for n in other])
+    settle(16)
+    assert_still_final(cluster, number, block_hash)
+    for node in cluster.nodes:
+        node.rpc("test_blockPeers", [])
+    after = max(node.finalized()[0] for node in cluster.nodes)
+    cluster.wait_for("finality after healing", lambda: cluster.finalized_at_least(after + 2), 120)
+    cluster.wait_for("one chain after healing", cluster.agree_on_finalized, 30)
+    assert_still_final(cluster, number, block_hash)
+
+
+def test_new_node_syncs_from_genesis(tmp_path):
+    cluster = Cluster(tmp_path, validators=4, extra_nodes=1)
+    try:
+        cluster.start_all(4)
+        cluster.wait_for("some finalized blocks", lambda: cluster.finalized_at_least(5), 90)
+        late = cluster.start(4, "--no-author")
+        target = cluster.nodes[0].head()
+        cluster.wait_for("the new node to reach the head", lambda: late.head() >= target, 90)
+        number = min(late.finalized()[0], cluster.nodes[0].finalized()[0])
+        cluster.wait_for("a justification on the new node", lambda: late.finalized()[0] >= 5, 60)
+        assert late.canonical_hash(number) == cluster.nodes[0].canonical_hash(number)
+        assert int(late.rpc("net_peerCount"), 16) >= 1
+    finally:
+        cluster.stop()
+
+
+def reported_kinds(node, offender: str) -> set[int]:
+    """Kinds (block, vote) of the EquivocationReported logs naming `offender`."""
+    logs = node.rpc("eth_getLogs", {"address": CONSENSUS, "fromBlock": "0x0", "toBlock": "latest",
+                                    "topics": [EQUIVOCATION_REPORTED, "0x" + offender[2:].rjust(64, "0")]})
+    return {decode(["uint8", "uint64", "uint256"], bytes.fromhex(log["data"][2:]))[0] for log in logs}
+
+
+def slash_records(node) -> list[tuple]:
+    count = int(node.rpc("eth_call", {"to": SLASHING, "data": SLASH_COUNT}, "latest"), 16)
+    records = []
+    for slash_id in range(count):
+        data = "0x" + (SLASH_OF + slash_id.to_bytes(32, "big")).hex()
+        raw = bytes.fromhex(node.rpc("eth_call", {"to": SLASHING, "data": data}, "latest")[2:])
+        kind, offender, *_, status = decode(["uint8", "address", "address", "address", "uint32", "uint64", "uint8"],
+                                            raw[:7 * 32])
+        records.append((kind, offender.lower(), status))
+    return records
+
+
+def test_equivocating_validator_is_slashed_on_every_honest_node(cluster):
+    for index in range(3):
+        cluster.start(index)
+    cluster.start(3, "--test-equivocate")
+    offender = dev_account(3).address.lower()
+
+    def slashed_everywhere():
+        return all((EQUIVOCATION, offender, APPLIED) in slash_records(node) for node in cluster.nodes[:3])
+    cluster.wait_for("an applied equivocation slash of validator 3 on every honest node", slashed_everywhere, 120)
+
+    def both_kinds_reported():
+        return all(reported_kinds(node, offender) == {BLOCK_EQUIVOCATION, VOTE_EQUIVOCATION} for node in cluster.nodes[:3])
+    cluster.wait_for("two blocks for one slot and two votes in one round both proven", both_kinds_reported, 120)
+    for node in cluster.nodes[:3]:
+        assert all(address == offender for _, address, _ in slash_records(node)), "only the equivocator is slashed"
