@@ -51,6 +51,10 @@ DEFAULT_MAX_BLOB_SIZE = 16 * 1024 * 1024
 DEFAULT_MAX_TOTAL_SIZE = 1024 * 1024 * 1024
 DEFAULT_RETENTION_ROUNDS = 10
 DEFAULT_PEER_TIMEOUT = 10.0
+MAX_PROVIDERS = 8
+"""Peers remembered per announced blob (asked before the configured peers)."""
+MAX_ANNOUNCED = 10_000
+"""Announced blobs remembered; the oldest are forgotten first."""
 FETCH_CHUNK = 64 * 1024
 
 _HEX_NAME = re.compile(r"[0-9a-f]{64}")
@@ -213,6 +217,10 @@ class BlobStore:
         self._index: dict[bytes, BlobInfo] = {}
         self._total_size = 0
         self._fetches: dict[bytes, asyncio.Future] = {}
+        self._providers: dict[bytes, tuple[str, ...]] = {}
+        """Blobs peers announced over the network (chain/network BLOB), by hash: their HTTP base URLs."""
+        self.listeners: list = []
+        """Called as listener(hash, size) after a blob new to this store is kept (from any thread)."""
         self.directory.mkdir(parents=True, exist_ok=True)
         self._load()
 
@@ -283,6 +291,12 @@ class BlobStore:
             if temporary is not None:
                 with suppress(OSError):
                     os.unlink(temporary)
+        if existing is None:
+            for listener in self.listeners:
+                try:
+                    listener(actual, len(data))
+                except Exception:
+                    log.exception("blob listener failed")
         return StoredBlob(actual, len(data), existing is None)
 
     def get(self, hash_: bytes) -> bytes | None:
@@ -347,12 +361,31 @@ class BlobStore:
         return deleted
 
     # peers
+    def note_provider(self, hash_: bytes, url: str) -> None:
+        """A peer announced it holds this blob at `url` (its HTTP base URL): ask it first on a miss."""
+        check_blob_hash(hash_)
+        if not url.startswith(("http://", "https://")):
+            return
+        with self._lock:
+            providers = self._providers.pop(hash_, ())
+            if url.rstrip("/") not in providers:
+                providers = (providers + (url.rstrip("/"),))[-MAX_PROVIDERS:]
+            self._providers[hash_] = providers
+            while len(self._providers) > MAX_ANNOUNCED:
+                del self._providers[next(iter(self._providers))]
+
+    def providers(self, hash_: bytes) -> tuple[str, ...]:
+        """Who to ask for a blob: peers that announced it, then the configured peers."""
+        with self._lock:
+            announced = self._providers.get(hash_, ())
+        return announced + tuple(peer for peer in self.peers if peer not in announced)
+
     async def fetch(self, hash_: bytes, from_peers: bool = True) -> bytes | None:
         """The blob from this store or, on a miss, from the first peer that serves the right bytes
         (which are then kept here). Concurrent fetches of one hash share one round of peer requests."""
         check_blob_hash(hash_)
         data = await asyncio.to_thread(self.get, hash_)
-        if data is not None or not from_peers or not self.peers:
+        if data is not None or not from_peers or not self.providers(hash_):
             return data
         pending = self._fetches.get(hash_)
         if pending is None:
@@ -364,7 +397,7 @@ class BlobStore:
     async def _fetch_from_peers(self, hash_: bytes) -> bytes | None:
         name = format_blob_hash(hash_)
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.peer_timeout)) as session:
-            for peer in self.peers:
+            for peer in self.providers(hash_):
                 data = await self._fetch_from(session, peer, hash_)
                 if data is None:
                     continue

@@ -6,6 +6,8 @@ Layout (one key space, one-byte prefixes):
     b ++ block hash     → body: RLP list of raw transactions
     c ++ parent hash ++ child hash → empty: the block tree's edges (canonical and side blocks)
     j ++ block hash     → justification of a finalized block (runtime/finality.py)
+    v ++ set(8) ++ round(8) ++ stage(1) → this node's own finality vote (the last VOTE_HISTORY rounds)
+    l ++ set(8)         → this node's finality lock: RLP [round, block hash]
     r ++ block hash ++ index(4) → RLP [receipt, gas used, effective gas price, return data, revert data,
                           block-wide index of the receipt's first log] (one read per receipt)
     t ++ tx hash        → RLP [block hash, index, raw transaction]
@@ -39,7 +41,10 @@ import rlp
 from runtime.blocks import Block, Header, Receipt, encode_uint
 from runtime.crypto import keccak256, rlp_encode
 from runtime.executive import BlockOutcome
+from runtime.finality import SignedVote
 from runtime.trie import Trie
+
+from .finality import Lock
 
 HEAD, GENESIS, SPEC, FINALIZED = b"mhead", b"mgenesis", b"mspec", b"mfinal"
 
@@ -276,6 +281,43 @@ class ChainDB:
                 item.receipt.encode(), encode_uint(item.gas_used), encode_uint(item.effective_gas_price),
                 item.return_data, item.revert_data, encode_uint(first_log)]))
             first_log += len(item.receipt.logs)
+
+
+VOTE_HISTORY = 1_000
+"""Rounds of this node's own votes kept: more than any round a restarted voter re-enters."""
+
+
+class VoteJournalDB:
+    """The finality voter's journal (chain/finality.py VoteJournal) in the chain database: each vote and
+    lock is written (synced) before the vote is sent, so a crash cannot lead to a second, different vote."""
+
+    def __init__(self, db: ChainDB):
+        self.db = db.db
+
+    @staticmethod
+    def _vote_key(set_id: int, round_: int, stage: int) -> bytes:
+        return b"v" + _number_key(set_id) + _number_key(round_) + bytes((stage,))
+
+    def get_vote(self, set_id: int, round_: int, stage: int):
+        data = self.db.get(self._vote_key(set_id, round_, stage))
+        return None if data is None else SignedVote.decode(data)
+
+    def put_vote(self, vote) -> None:
+        with self.db.write_batch(transaction=True, sync=True) as batch:
+            batch.put(self._vote_key(vote.set_id, vote.round, vote.stage), vote.encode())
+            if vote.round > VOTE_HISTORY:
+                for stage in (0, 1):
+                    batch.delete(self._vote_key(vote.set_id, vote.round - VOTE_HISTORY, stage))
+
+    def get_lock(self, set_id: int):
+        data = self.db.get(b"l" + _number_key(set_id))
+        if data is None:
+            return None
+        round_, block_hash = rlp.decode(data)
+        return Lock(int.from_bytes(round_, "big"), block_hash)
+
+    def put_lock(self, set_id: int, lock) -> None:
+        self.db.put(b"l" + _number_key(set_id), rlp_encode([encode_uint(lock.round), lock.block_hash]), sync=True)
 
 
 class NodeStore:

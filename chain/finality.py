@@ -76,6 +76,39 @@ class Lock:
     block_hash: bytes
 
 
+class VoteJournal(Protocol):
+    """Where a voter keeps what it signed and its lock, so that after a restart it re-sends its own
+    vote for a (set, round, stage) instead of signing a different one (an equivocation)."""
+
+    def get_vote(self, set_id: int, round_: int, stage: int) -> SignedVote | None: ...
+
+    def put_vote(self, vote: SignedVote) -> None: ...
+
+    def get_lock(self, set_id: int) -> Lock | None: ...
+
+    def put_lock(self, set_id: int, lock: Lock) -> None: ...
+
+
+class MemoryJournal:
+    """A journal that forgets on restart (tests, observers)."""
+
+    def __init__(self):
+        self.votes: dict[tuple[int, int, int], SignedVote] = {}
+        self.locks: dict[int, Lock] = {}
+
+    def get_vote(self, set_id: int, round_: int, stage: int) -> SignedVote | None:
+        return self.votes.get((set_id, round_, stage))
+
+    def put_vote(self, vote: SignedVote) -> None:
+        self.votes[(vote.set_id, vote.round, vote.stage)] = vote
+
+    def get_lock(self, set_id: int) -> Lock | None:
+        return self.locks.get(set_id)
+
+    def put_lock(self, set_id: int, lock: Lock) -> None:
+        self.locks[set_id] = lock
+
+
 @dataclass
 class RoundVotes:
     number: int
@@ -98,8 +131,10 @@ class FinalityVoter:
 
     def __init__(self, tree: BlockTree, chain_id: int, secret: bytes | None,
                  send_vote: Callable[[SignedVote], None], on_finalize: Callable[[Justification], None],
-                 on_equivocation: Callable[[SignedVote, SignedVote], None], config: FinalityConfig = FinalityConfig()):
+                 on_equivocation: Callable[[SignedVote, SignedVote], None], config: FinalityConfig = FinalityConfig(),
+                 journal: VoteJournal | None = None):
         self.tree = tree
+        self.journal = MemoryJournal() if journal is None else journal
         self.chain_id = chain_id
         self.secret = secret
         self.address = private_key_to_address(secret) if secret is not None else None
@@ -212,7 +247,9 @@ class FinalityVoter:
         """More than a third: at least one honest voter is in a round this far."""
         self._round = 1
         self._rounds = {1: self._fresh_round(1, now)}
-        self._lock = Lock(0, self._finalized.hash)
+        kept = self.journal.get_lock(set_id)
+        self._lock = kept if kept is not None and self.tree.is_descendant(kept.block_hash, self._finalized.hash) \
+            else Lock(0, self._finalized.hash)
         self._latest_round: dict[bytes, int] = {}
         self._far: dict[bytes, tuple[SignedVote, ...]] = {}
         """Each voter's votes at its latest round beyond the kept ones, for a catch-up jump there."""
@@ -313,7 +350,11 @@ class FinalityVoter:
                                      header.parent_hash, header.number - 1))
 
     def _cast(self, state: RoundVotes, stage: int, target: BlockId) -> None:
-        vote = sign_vote(self.secret, self.chain_id, self._set_id, state.number, stage, target.hash, target.number)
+        """Sign and send a vote, or re-send the one the journal holds for this round and stage."""
+        vote = self.journal.get_vote(self._set_id, state.number, stage)
+        if vote is None:
+            vote = sign_vote(self.secret, self.chain_id, self._set_id, state.number, stage, target.hash, target.number)
+            self.journal.put_vote(vote)
         self._store(state, self.address, vote)
         self.send_vote(vote)
 
@@ -356,7 +397,12 @@ class FinalityVoter:
             return
         locked = self._lock.block_hash
         below = ghost.hash != locked and self.tree.is_descendant(locked, ghost.hash)
-        self._lock = Lock(round_, locked if below else ghost.hash)
+        self._set_lock(Lock(round_, locked if below else ghost.hash))
+
+    def _set_lock(self, lock: Lock) -> None:
+        if lock != self._lock:
+            self._lock = lock
+            self.journal.put_lock(self._set_id, lock)
 
     def _finalize(self, state: RoundVotes, ghost: BlockId, now: float) -> None:
         justification = self._justify(state, ghost)
@@ -398,7 +444,7 @@ class FinalityVoter:
             self._start_set(set_id, voters, now)
             return
         if not self.tree.is_descendant(self._lock.block_hash, finalized.hash):
-            self._lock = Lock(self._lock.round, finalized.hash)
+            self._set_lock(Lock(self._lock.round, finalized.hash))
         for state in self._rounds.values():
             state.dirty = True
 

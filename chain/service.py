@@ -21,6 +21,8 @@ from runtime.modules import consensus
 from runtime.transactions import DYNAMIC_FEE, sign_transaction
 
 from .babe import SlotAuthor, SlotClock
+from .blobs import BlobStore
+from .db import VoteJournalDB
 from .finality import FinalityConfig, FinalityVoter
 from .network import BadPeerData, ChainStatus, NetworkConfig, NetworkService
 from .node import BlockStatus, Node
@@ -44,8 +46,9 @@ class ServiceConfig:
 
 
 class NodeService:
-    def __init__(self, node: Node, key: bytes, config: ServiceConfig):
+    def __init__(self, node: Node, key: bytes, config: ServiceConfig, blobs: BlobStore | None = None):
         self.node = node
+        self.blobs = blobs
         self.key = key
         self.address = private_key_to_address(key)
         self.config = config
@@ -54,7 +57,8 @@ class NodeService:
         self.clock = SlotClock(consensus.get_slot_duration(node.state()))
         self.author = SlotAuthor(node, key, self.clock, self._on_authored, self._may_author, config.equivocate)
         self.voter = FinalityVoter(self, self.chain_id, key if config.author else None, self._send_vote,
-                                   self._on_finalize, self._report_vote_equivocation, config.finality)
+                                   self._on_finalize, self._report_vote_equivocation, config.finality,
+                                   VoteJournalDB(node.db))
         self._slot_authors: OrderedDict[tuple[int, bytes], Header] = OrderedDict()
         self._reported: set[tuple] = set()
         self._syncing: dict | None = None
@@ -66,6 +70,9 @@ class NodeService:
     async def start(self) -> None:
         await self.network.start()
         loop = asyncio.get_running_loop()
+        if self.blobs is not None:
+            self.blobs.listeners.append(
+                lambda blob_hash, size: loop.call_soon_threadsafe(self.network.broadcast_blob, blob_hash, size))
         if self.config.author:
             self._tasks.append(loop.create_task(self.author.run()))
         self._tasks.append(loop.create_task(self._drive_finality()))
@@ -169,7 +176,9 @@ class NodeService:
             raise BadPeerData(f"invalid justification: {error}") from None
 
     async def on_blob(self, peer, blob_hash: bytes, size: int) -> None:
-        pass
+        """Remember who holds the blob: a miss here fetches it from them over HTTP (spec/blobs.md)."""
+        if self.blobs is not None and peer.rpc_url:
+            self.blobs.note_provider(blob_hash, peer.rpc_url)
 
     def get_blocks(self, start: int, count: int) -> list[tuple[bytes, bytes | None]]:
         blocks = []

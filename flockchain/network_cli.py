@@ -117,9 +117,10 @@ async def run_node(args) -> None:
         blobs = BlobStore(Path(args.data_dir) / "blobs")
         bootnodes = tuple(spec.get("bootNodes", ()) if args.bootnodes is None else args.bootnodes)
         service = NodeService(node, key, ServiceConfig(
-            NetworkConfig(host=args.p2p_host, port=args.p2p_port, bootnodes=bootnodes, max_peers=args.max_peers),
+            NetworkConfig(host=args.p2p_host, port=args.p2p_port, bootnodes=bootnodes, max_peers=args.max_peers,
+                          rpc_url=f"http://{args.rpc_host}:{args.rpc_port}"),
             FinalityConfig(equivocate=args.test_equivocate), author=not args.no_author,
-            equivocate=args.test_equivocate))
+            equivocate=args.test_equivocate), blobs)
         hub = EventHub(node)
         node.block_listeners.append(lambda outcome: hub.publish_block(outcome.block))
         context = RpcContext(node, on_transaction=service.submit_local_transaction, hub=hub, network=service)

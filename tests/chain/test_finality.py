@@ -569,3 +569,52 @@ def attack(net: Network, blocks: Blocks, rng: random.Random) -> None:
             vote = sign_vote(KEYS[3], CHAIN_ID, 0, rng.choice(sorted(rounds)) + rng.choice([0, 0, 1]),
                              rng.choice([PREVOTE, PRECOMMIT]), block.hash, block.number)
             net.queue.append((net.now, 3, receiver, vote))
+
+
+def test_a_restarted_voter_resends_its_journalled_vote_instead_of_signing_another(tmp_path):
+    """A validator killed after voting comes back with the same journal (LevelDB here): in the round
+    it voted in it re-sends that vote even though its best block moved, so it never equivocates."""
+    from chain.db import ChainDB, VoteJournalDB
+
+    blocks = Blocks()
+    trunk = blocks.chain(3)
+    tree = MemoryTree(blocks)
+    tree.learn(*trunk)
+    tree.choose_best(trunk[0])
+    db = ChainDB(tmp_path / "db")
+    sent = []
+    voter = FinalityVoter(tree, CHAIN_ID, KEYS[0], sent.append, tree.finalize, lambda a, b: None, CONFIG,
+                          VoteJournalDB(db))
+    voter.tick(0.0)
+    voter.tick(CONFIG.prevote_delay + 0.01)
+    (first,) = sent
+    assert (first.round, first.stage, first.target_hash) == (1, PREVOTE, blocks.hashes[trunk[0]])
+    db.close()
+
+    db = ChainDB(tmp_path / "db")
+    tree.choose_best(trunk[2])
+    sent.clear()
+    restarted = FinalityVoter(tree, CHAIN_ID, KEYS[0], sent.append, tree.finalize, lambda a, b: None, CONFIG,
+                              VoteJournalDB(db))
+    restarted.tick(0.0)
+    restarted.tick(CONFIG.prevote_delay + 0.01)
+    assert sent == [first]
+    db.close()
+
+
+def test_the_journal_keeps_votes_and_the_lock_across_reopening_and_prunes_old_rounds(tmp_path):
+    from chain.db import VOTE_HISTORY, ChainDB, VoteJournalDB
+    from chain.finality import Lock
+
+    db = ChainDB(tmp_path / "db")
+    journal = VoteJournalDB(db)
+    old = sign_vote(KEYS[1], CHAIN_ID, 3, 5, PRECOMMIT, b"\x01" * 32, 9)
+    journal.put_vote(old)
+    journal.put_lock(3, Lock(5, b"\x02" * 32))
+    db.close()
+    journal = VoteJournalDB(db := ChainDB(tmp_path / "db"))
+    assert journal.get_vote(3, 5, PRECOMMIT) == old and journal.get_vote(3, 5, PREVOTE) is None
+    assert journal.get_lock(3) == Lock(5, b"\x02" * 32) and journal.get_lock(4) is None
+    journal.put_vote(sign_vote(KEYS[1], CHAIN_ID, 3, 5 + VOTE_HISTORY, PREVOTE, b"\x01" * 32, 9))
+    assert journal.get_vote(3, 5, PRECOMMIT) is None
+    db.close()

@@ -8,9 +8,11 @@ Every wait is bounded (Cluster.wait_for); nothing asserts on wall-clock speed.
 import time
 
 import pytest
+import requests
 from eth_abi import decode
 from web3 import Web3
 
+from runtime.finality import Justification, verify_justification
 from tests.rpc.devchain import dev_account
 from tests.testnet.cluster import SLOT_MS, Cluster
 
@@ -20,9 +22,11 @@ SLASHING = "0x0000000000000000000000000000000000000806"
 SLASH_COUNT = "0x" + Web3.keccak(text="slashCount()")[:4].hex()
 SLASH_OF = Web3.keccak(text="slashOf(uint256)")[:4]
 EQUIVOCATION, APPLIED = 2, 2
+CHAIN_ID = 31338
 CONSENSUS = "0x0000000000000000000000000000000000000809"
 EQUIVOCATION_REPORTED = "0x" + Web3.keccak(text="EquivocationReported(address,uint8,uint64,uint256)").hex()
 BLOCK_EQUIVOCATION, VOTE_EQUIVOCATION = 0, 1
+AUTHORITIES = "0x" + Web3.keccak(text="authorities()")[:4].hex()
 
 
 @pytest.fixture
@@ -38,6 +42,44 @@ def assert_still_final(cluster: Cluster, number: int, block_hash: str) -> None:
         assert node.finalized()[0] >= number
 
 
+def check_finality_rpc(node) -> None:
+    """chain_getFinalizedHead names the finalized block, and chain_getBlock carries a justification for
+    it that verifies against the validator set with nothing but its bytes."""
+    number, block_hash = node.finalized()
+    assert node.rpc("chain_getFinalizedHead") == block_hash
+    justifications = node.rpc("chain_getBlock", block_hash)["justifications"]
+    assert justifications and justifications[0][0] == "0x46524e4b"
+    justification = Justification.decode(bytes.fromhex(justifications[0][1][2:]))
+    assert (justification.target_hash.hex(), justification.target_number) == (block_hash[2:], number)
+    raw = node.rpc("eth_call", {"to": CONSENSUS, "data": AUTHORITIES}, {"blockHash": block_hash})
+    addresses, weights = decode(["address[]", "uint256[]"], bytes.fromhex(raw[2:]))
+    assert len(addresses) == 4
+    voters = {bytes.fromhex(address[2:]): weight for address, weight in zip(addresses, weights)}
+    verify_justification(justification, CHAIN_ID, justification.set_id, voters)
+
+
+def check_transaction_gossip(cluster: Cluster) -> None:
+    """A transfer sent to one node is included and its receipt is readable on every node."""
+    sender, w3 = dev_account(5), Web3(Web3.HTTPProvider(cluster.nodes[0].url))
+    tx = sender.sign_transaction({"chainId": CHAIN_ID, "nonce": w3.eth.get_transaction_count(sender.address),
+                                  "to": dev_account(6).address, "value": 12345, "gas": 21_000,
+                                  "maxFeePerGas": 2 * w3.eth.gas_price, "maxPriorityFeePerGas": 10**9, "type": 2})
+    tx_hash = "0x" + w3.eth.send_raw_transaction(tx.raw_transaction).hex()
+    cluster.wait_for("the transfer's receipt on every node",
+                     lambda: all(node.rpc("eth_getTransactionReceipt", tx_hash) for node in cluster.running()), 60)
+    assert {node.rpc("eth_getTransactionReceipt", tx_hash)["blockHash"] for node in cluster.running()} \
+        .__len__() == 1
+
+
+def check_blob_announcement(cluster: Cluster) -> None:
+    """A blob uploaded to one node is announced to its peers, and another node serves it on request."""
+    data = b"model weights " * 1000
+    stored = requests.post(cluster.nodes[0].url + "/blobs", data=data, timeout=10).json()
+    cluster.wait_for("the blob from another node",
+                     lambda: requests.get(f"{cluster.nodes[3].url}/blobs/{stored['hash']}", timeout=10).content == data,
+                     30)
+
+
 def settle(slots: int = 6) -> None:
     time.sleep(slots * SLOT_MS / 1000)
 
@@ -49,6 +91,9 @@ def test_network_survives_losing_a_minority_and_stalls_finality_without_a_superm
     authors = {node.rpc("eth_getBlockByNumber", hex(n), False)["miner"].lower()
                for node in cluster.nodes[:1] for n in range(1, node.head() + 1)}
     assert len(authors) >= 2, "blocks come from several validators"
+    check_finality_rpc(cluster.nodes[1])
+    check_transaction_gossip(cluster)
+    check_blob_announcement(cluster)
 
     # kill one of four: blocks and finality go on
     cluster.kill(3)
