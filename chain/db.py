@@ -7,6 +7,7 @@ Layout (one key space, one-byte prefixes):
     c ++ parent hash ++ child hash → empty: the block tree's edges (canonical and side blocks)
     j ++ block hash     → justification of a finalized block (runtime/finality.py)
     v ++ set(8) ++ round(8) ++ stage(1) → this node's own finality vote (the last VOTE_HISTORY rounds)
+    R ++ set(8)         → the highest round this node signed a finality vote in
     l ++ set(8)         → this node's finality lock: RLP [round, block hash]
     r ++ block hash ++ index(4) → RLP [receipt, gas used, effective gas price, return data, revert data,
                           block-wide index of the receipt's first log] (one read per receipt)
@@ -302,9 +303,16 @@ class VoteJournalDB:
         data = self.db.get(self._vote_key(set_id, round_, stage))
         return None if data is None else SignedVote.decode(data)
 
+    def get_last_round(self, set_id: int) -> int:
+        data = self.db.get(b"R" + _number_key(set_id))
+        return 0 if data is None else int.from_bytes(data, "big")
+
     def put_vote(self, vote) -> None:
+        """Old votes are pruned: the voter never signs below its last round, so they are not needed."""
         with self.db.write_batch(transaction=True, sync=True) as batch:
             batch.put(self._vote_key(vote.set_id, vote.round, vote.stage), vote.encode())
+            if vote.round > self.get_last_round(vote.set_id):
+                batch.put(b"R" + _number_key(vote.set_id), _number_key(vote.round))
             if vote.round > VOTE_HISTORY:
                 for stage in (0, 1):
                     batch.delete(self._vote_key(vote.set_id, vote.round - VOTE_HISTORY, stage))

@@ -84,6 +84,10 @@ class VoteJournal(Protocol):
 
     def put_vote(self, vote: SignedVote) -> None: ...
 
+    def get_last_round(self, set_id: int) -> int:
+        """The highest round of `set_id` this voter signed in (0: none)."""
+        ...
+
     def get_lock(self, set_id: int) -> Lock | None: ...
 
     def put_lock(self, set_id: int, lock: Lock) -> None: ...
@@ -101,6 +105,9 @@ class MemoryJournal:
 
     def put_vote(self, vote: SignedVote) -> None:
         self.votes[(vote.set_id, vote.round, vote.stage)] = vote
+
+    def get_last_round(self, set_id: int) -> int:
+        return max((r for s, r, _ in self.votes if s == set_id), default=0)
 
     def get_lock(self, set_id: int) -> Lock | None:
         return self.locks.get(set_id)
@@ -245,8 +252,9 @@ class FinalityVoter:
         self._threshold = compute_threshold(total)
         self._catch_up_weight = total - self._threshold + 1
         """More than a third: at least one honest voter is in a round this far."""
-        self._round = 1
-        self._rounds = {1: self._fresh_round(1, now)}
+        self._round = max(1, self.journal.get_last_round(set_id))
+        """A restarted voter resumes at the last round it signed in, never below it."""
+        self._rounds = {self._round: self._fresh_round(self._round, now)}
         kept = self.journal.get_lock(set_id)
         self._lock = kept if kept is not None and self.tree.is_descendant(kept.block_hash, self._finalized.hash) \
             else Lock(0, self._finalized.hash)
@@ -352,6 +360,8 @@ class FinalityVoter:
     def _cast(self, state: RoundVotes, stage: int, target: BlockId) -> None:
         """Sign and send a vote, or re-send the one the journal holds for this round and stage."""
         vote = self.journal.get_vote(self._set_id, state.number, stage)
+        if vote is None and state.number < self.journal.get_last_round(self._set_id):
+            return
         if vote is None:
             vote = sign_vote(self.secret, self.chain_id, self._set_id, state.number, stage, target.hash, target.number)
             self.journal.put_vote(vote)

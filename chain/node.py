@@ -15,6 +15,7 @@ or below the finalized block is ever reverted (spec/fork_choice.md).
 
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -30,7 +31,7 @@ from runtime.executive import (BlockOutcome, Runtime, apply_block, block_env, bl
                                check_transaction, recover_seal_key, seal_header)
 from runtime.fees import compute_base_fee
 from runtime.module import BlockEnv
-from runtime.modules import balances, system
+from runtime.modules import balances, consensus, system
 from runtime.state import State
 from runtime.transactions import Transaction, decode_transaction
 from runtime.trie import Trie
@@ -91,6 +92,7 @@ class BlockStatus:
 
 
 MAX_TIMESTAMP = 2**64 - 1
+MAX_BAD_BLOCKS = 4_096
 MAX_SNAPSHOTS = 1_000
 """Snapshots kept; beyond it the oldest is forgotten (reverting to it then returns false)."""
 
@@ -135,6 +137,8 @@ class Node:
         self.finality_listeners: list[Callable[[Header], None]] = []
         self.reorg_listeners: list[Callable[[Header, list[Block]], None]] = []
         """Called after a reorg with the common ancestor and the retracted blocks (oldest first)."""
+        self._bad_blocks: OrderedDict[bytes, None] = OrderedDict()
+        """Blocks found invalid when executed (bounded): they and their descendants are refused at once."""
         self._snapshots: dict[int, Snapshot] = {}
         self._next_snapshot_id = 0
 
@@ -249,6 +253,9 @@ class Node:
         header = block.header
         if self.db.has_block(block.hash):
             return BlockStatus.KNOWN
+        if block.hash in self._bad_blocks or header.parent_hash in self._bad_blocks:
+            self._remember_bad(block.hash)
+            raise InvalidBlock("the block is, or builds on, a block found invalid")
         parent = self.db.get_header(header.parent_hash)
         if parent is None:
             return BlockStatus.UNKNOWN_PARENT
@@ -261,17 +268,30 @@ class Node:
         if header.number != parent.number + 1:
             raise InvalidBlock(f"number {header.number} does not follow {parent.number}")
         check_seal(header)
+        if header.author not in self._known_authors():
+            raise InvalidBlock("author is not in the current or next authority set")
         self.db.put_side_block(block)
         if header.number > self.head.number and self.reorg_to(block.hash):
             return BlockStatus.REORG
         return BlockStatus.SIDE
 
+    def _known_authors(self) -> set[bytes]:
+        """Who may have authored a side block, as far as the head state knows (its epoch's set and the next)."""
+        state = self.state()
+        return {a for a, _ in consensus.Authorities.get(state)} | {a for a, _ in consensus.NextAuthorities.get(state)}
+
+    def _remember_bad(self, block_hash: bytes) -> None:
+        self._bad_blocks[block_hash] = None
+        while len(self._bad_blocks) > MAX_BAD_BLOCKS:
+            self._bad_blocks.popitem(last=False)
+
     def reorg_to(self, tip_hash: bytes) -> bool:
-        """Make the branch ending at `tip_hash` canonical; False (chain unchanged) if it cannot be.
+        """Make the branch ending at `tip_hash` canonical; False (chain unchanged) if it may not be
+        (it leaves the finalized chain).
 
         The branch is executed block by block on the common ancestor's state; a block that
-        fails is forgotten with its descendants and the old branch is re-applied. The
-        abandoned branch's transactions go back to the pool when they are still valid.
+        fails is forgotten with its descendants, the old branch is re-applied and InvalidBlock
+        is raised. The abandoned branch's transactions go back to the pool when still valid.
         """
         branch, header = [], self.db.get_header(tip_hash)
         while header is not None and not self.is_canonical(header):
@@ -295,7 +315,7 @@ class Node:
                 self.rewind_to(ancestor.number, keep_blocks=True)
                 for block in retracted:
                     self.import_block(block)
-                return False
+                raise InvalidBlock(f"branch block 0x{block_hash.hex()} is invalid: {error}") from None
         log.info("reorg: %d blocks retracted, %d enacted on #%d", len(retracted), len(branch), ancestor.number)
         for block in retracted:
             for raw in block.transactions:
@@ -314,8 +334,19 @@ class Node:
         stack = [block_hash]
         while stack:
             current = stack.pop()
+            self._remember_bad(current)
             stack.extend(self.db.get_children(current))
             self.db.delete_side_block(current)
+
+    def recover_fork_choice(self) -> None:
+        """After a restart: a crash between a reorg's rewind and its re-execution leaves the longer
+        branch as side blocks; switch to it now (else nothing would, until a new block arrives)."""
+        tip = self.get_best_descendant(self.finalized.hash)
+        if self.db.get_header(tip).number > self.head.number:
+            try:
+                self.reorg_to(tip)
+            except InvalidBlock as error:
+                log.warning("the longest stored branch is invalid: %s", error)
 
     def get_best_descendant(self, block_hash: bytes) -> bytes:
         """The highest known block built on `block_hash` (itself if none; the first found on ties)."""
@@ -339,9 +370,15 @@ class Node:
             raise ValueError(f"cannot finalize unknown block 0x{block_hash.hex()}")
         if header.number <= finalized.number or not self.is_descendant(block_hash, finalized.hash):
             raise ValueError(f"block #{header.number} does not extend the finalized block #{finalized.number}")
-        if not self.is_canonical(header) and not self.reorg_to(self.get_best_descendant(block_hash)):
-            if not self.is_canonical(header) and not self.reorg_to(block_hash):
-                raise ValueError(f"the branch of block #{header.number} cannot be executed")
+        for tip in (self.get_best_descendant(block_hash), block_hash):
+            if self.is_canonical(header):
+                break
+            try:
+                self.reorg_to(tip)
+            except InvalidBlock as error:
+                log.warning("cannot switch to the finalized branch through %s: %s", tip.hex()[:16], error)
+        if not self.is_canonical(header):
+            raise ValueError(f"the branch of block #{header.number} cannot be executed")
         self.db.set_finalized(block_hash, justification)
         for listener in self.finality_listeners:
             try:

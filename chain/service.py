@@ -68,6 +68,7 @@ class NodeService:
 
     # lifecycle
     async def start(self) -> None:
+        self.node.recover_fork_choice()
         await self.network.start()
         loop = asyncio.get_running_loop()
         if self.blobs is not None:
@@ -166,10 +167,8 @@ class NodeService:
             decoded = Justification.decode(justification)
         except InvalidFinalityMessage as error:
             raise BadPeerData(f"invalid justification: {error}") from None
-        if self.node.db.get_header(decoded.target_hash) is None:
-            if decoded.target_number > self.node.head.number:
-                self._start_sync(peer)
-            return False
+        if self.node.db.get_header(decoded.target_hash) is None and decoded.target_number > self.node.head.number:
+            self._start_sync(peer)
         try:
             return self.voter.on_justification(decoded, self.now())
         except InvalidFinalityMessage as error:
@@ -194,8 +193,9 @@ class NodeService:
             status = self.node.receive_block(block)
         except InvalidBlock as error:
             raise BadPeerData(f"invalid block #{block.header.number}: {error}") from None
-        if status != BlockStatus.KNOWN:
+        if status == BlockStatus.SIDE:
             self._check_slot_equivocation(block.header)
+            self.voter.on_block_imported(self.now())
         if status in (BlockStatus.IMPORTED, BlockStatus.REORG):
             self.voter.on_block_imported(self.now())
             self.network.announce_status()
@@ -213,9 +213,9 @@ class NodeService:
         self._check_slot_equivocation(outcome.block.header)
 
     def _may_author(self) -> bool:
-        if self._syncing is not None:
-            return False
-        return all(peer.status.best_number <= self.node.head.number + 1 for peer in self.network.peers)
+        """Not while catching up: a block on a stale head only makes a fork. (Peers' claimed best blocks
+        are not trusted here: a peer that lies about its best would otherwise stop authoring.)"""
+        return self._syncing is None
 
     # sync
     def _start_sync(self, peer) -> None:
@@ -223,44 +223,52 @@ class NodeService:
             self._sync_task = asyncio.get_running_loop().create_task(self._sync_from(peer))
 
     async def _sync_from(self, peer) -> None:
-        """Fetch the peer's canonical blocks after our head (from our finalized block when the head is
-        not on its chain) until we hold its best, importing justifications as they come."""
-        start = self.node.head.number + 1
+        """Fetch the peer's canonical blocks after our head until we hold its best, importing
+        justifications as they come; when its chain does not connect to our head, once more from
+        our finalized block. It stops at a block from a future slot, at a chain that leaves our
+        finalized block, and when a pass brings nothing new, so a lying peer cannot keep it going.
+        The loop yields after each block: RPC, votes and keepalives are served during a long sync."""
+        start, from_finalized = self.node.head.number + 1, False
         self._syncing = {"startingBlock": self.node.head.number, "currentBlock": self.node.head.number,
                          "highestBlock": peer.status.best_number}
         try:
-            while peer.status.best_number >= start or peer.status.finalized_number > self.node.finalized.number:
+            while True:
                 if start > peer.status.best_number:
-                    start = self.node.finalized.number + 1
+                    if from_finalized or peer.status.finalized_number <= self.node.finalized.number:
+                        return
+                    start, from_finalized = self.node.finalized.number + 1, True
                 batch = await peer.request_blocks(start, SYNC_BATCH)
                 if not batch:
                     return
-                progressed = False
                 for block_rlp, justification in batch:
                     try:
                         block = Block.decode(block_rlp)
                     except InvalidBlock as error:
                         raise BadPeerData(f"undecodable block in sync: {error}") from None
+                    if block.header.slot > self.clock.current_slot() + 1:
+                        log.info("sync stops at #%d: its slot %d is in the future", block.header.number,
+                                 block.header.slot)
+                        return
                     status = self._receive(block)
-                    if status == BlockStatus.UNKNOWN_PARENT:
-                        if start == self.node.finalized.number + 1:
-                            raise BadPeerData("sync blocks do not connect to our finalized block")
-                        start = self.node.finalized.number + 1
+                    if status == BlockStatus.UNKNOWN_PARENT and not from_finalized:
+                        start, from_finalized = self.node.finalized.number + 1, True
                         break
-                    progressed = progressed or status != BlockStatus.KNOWN
+                    if status in (BlockStatus.UNKNOWN_PARENT, BlockStatus.STALE):
+                        log.info("sync stops: the peer's chain does not contain our finalized block")
+                        return
                     if justification:
                         self._import_justification(justification, block.hash)
                     self._syncing["currentBlock"] = self.node.head.number
                     self._syncing["highestBlock"] = max(self._syncing["highestBlock"], peer.status.best_number)
+                    await asyncio.sleep(0)
                 else:
                     start += len(batch)
-                    if not progressed and start > peer.status.best_number:
-                        return
-                await asyncio.sleep(0)
         except BadPeerData as error:
             await self.network.punish(peer, str(error))
         except (asyncio.TimeoutError, ConnectionError) as error:
             log.info("sync from a peer stopped: %s", error)
+        except Exception:
+            log.exception("sync from a peer failed")
         finally:
             self._syncing = None
 
@@ -301,6 +309,9 @@ class NodeService:
 
     # equivocation
     def _check_slot_equivocation(self, header: Header) -> None:
+        """Called for blocks whose seal was checked (executed or side blocks), never for this node's own."""
+        if header.author == self.address:
+            return
         key = (header.slot, header.author)
         first = self._slot_authors.get(key)
         if first is None:
@@ -321,13 +332,13 @@ class NodeService:
         reported by someone else, say) or was sent before."""
         if key in self._reported:
             return
-        self._reported.add(key)
         call = next(c for c in consensus.MODULE.calls if c.name == call_name)
         data = call.selector + abi_encode(["bytes", "bytes"], list(proof))
         node = self.node
         success, _ = call_readonly(node.runtime, node.head_state, node.pending_env(), self.address,
                                    consensus.ADDRESS_, 0, data)
         if not success:
+            log.info("%s not submitted: the runtime would refuse it (already reported?)", call_name)
             return
         raw = sign_transaction(self.key, DYNAMIC_FEE, chain_id=self.chain_id,
                                nonce=node.get_pending_nonce(self.address), gas_limit=21_000 + 16 * len(data) + call.weight,
@@ -338,5 +349,6 @@ class NodeService:
         except InvalidTransaction as error:
             log.warning("equivocation report refused by the pool: %s", error)
             return
+        self._reported.add(key)
         log.warning("reported %s equivocation", key[0])
         self.network.broadcast_transactions([raw])

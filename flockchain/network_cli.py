@@ -167,14 +167,17 @@ def testnet_main(args) -> int:
     root = Path(args.data_dir) if args.data_dir else Path(tempfile.mkdtemp(prefix="flockchain-testnet-"))
     root.mkdir(parents=True, exist_ok=True)
     spec_path = root / "local.json"
-    if not spec_path.exists():
-        validators = [to_checksum(derive_key(TEST_MNEMONIC, DEV_PATH.format(index=i)).address)
-                      for i in range(args.nodes)]
-        spec = build_local_spec(validators, slot_duration_ms=args.slot_duration)
-        spec_path.write_text(json.dumps(spec, indent=2) + "\n")
+    validators = [to_checksum(derive_key(TEST_MNEMONIC, DEV_PATH.format(index=i)).address) for i in range(args.nodes)]
+    spec = build_local_spec(validators, slot_duration_ms=args.slot_duration)
+    if spec_path.exists() and json.loads(spec_path.read_text()) != spec:
+        print(f"flockchain testnet: {spec_path} holds another network (other validators or slot duration); "
+              f"use another --data-dir", file=sys.stderr)
+        return 2
+    spec_path.write_text(json.dumps(spec, indent=2) + "\n")
     p2p = [f"ws://127.0.0.1:{args.p2p_base_port + i}/p2p" for i in range(args.nodes)]
-    processes = []
+    processes, logs = [], []
     stop = {"now": False}
+    failed = False
 
     def request_stop(*_):
         stop["now"] = True
@@ -186,8 +189,8 @@ def testnet_main(args) -> int:
                        "--data-dir", str(root / f"node{i}"), "--rpc-port", str(args.base_port + i),
                        "--p2p-port", str(args.p2p_base_port + i), "--log-level", args.log_level,
                        "--bootnodes", *[url for j, url in enumerate(p2p) if j != i]]
-            log_file = open(root / f"node{i}.log", "ab")
-            processes.append(subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT,
+            logs.append(open(root / f"node{i}.log", "ab"))
+            processes.append(subprocess.Popen(command, stdout=logs[-1], stderr=subprocess.STDOUT,
                                               start_new_session=True))
         print(f"flockchain testnet: {args.nodes} validators, chain spec {spec_path}, logs in {root}/node*.log")
         for i in range(args.nodes):
@@ -198,7 +201,7 @@ def testnet_main(args) -> int:
                 if process.poll() is not None:
                     print(f"flockchain testnet: node {i} exited with {process.returncode} (see node{i}.log)",
                           file=sys.stderr)
-                    stop["now"] = True
+                    stop["now"] = failed = True
             time.sleep(0.2)
     finally:
         for process in processes:
@@ -210,7 +213,9 @@ def testnet_main(args) -> int:
                 process.wait(max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 process.kill()
+        for log_file in logs:
+            log_file.close()
         if not args.data_dir:
             shutil.rmtree(root, ignore_errors=True)
-    return 0
+    return 1 if failed else 0
 

@@ -62,14 +62,25 @@ class RlpShapeError(ValueError):
     """RLP whose structure is refused before decoding (nested too deep, or truncated)."""
 
 
+def _long_length(data: bytes, pos: int, size: int) -> int:
+    """A long-form length: canonical only without leading zeros and when the short form cannot hold it."""
+    length_bytes = data[pos + 1:pos + 1 + size]
+    length = int.from_bytes(length_bytes, "big")
+    if length_bytes[:1] == b"\x00" or length < 56:
+        raise RlpShapeError(f"RLP length at byte {pos} is not in its canonical form")
+    return length
+
+
 def check_rlp_depth(data: bytes, max_depth: int) -> None:
-    """Refuse lists nested deeper than `max_depth`, and items that run past the end of their
-    list, iteratively and in linear time.
+    """Refuse lists nested deeper than `max_depth`, items that run past the end of their list, and
+    non-canonical headers (a long-form length for a short item, a length with leading zeros, a
+    single byte below 0x80 written as a string), iteratively and in linear time.
 
     Recursive decoders (pyrlp, rusty-rlp) overflow the stack on hostile nesting, and rusty-rlp
-    silently drops a list's last item when it overruns the list (`c3 01 c2 01` decodes to
-    `[01]`), which would give one signed transaction several encodings and hashes; every
-    untrusted payload passes this scan first. It reads only item headers.
+    silently drops a list's last item when it overruns the list (`c3 01 c2 01` decodes to `[01]`)
+    or uses a long form for a short item (`c4 00 b8 01 05` decodes to `[00]`), which would give one
+    signed transaction several encodings and hashes; every untrusted payload passes this scan
+    first. It reads only item headers.
     """
     ends: list[int] = []
     pos, end = 0, len(data)
@@ -81,10 +92,12 @@ def check_rlp_depth(data: bytes, max_depth: int) -> None:
             if prefix < 0x80:
                 item_end = pos + 1
             elif prefix < 0xB8:
+                if prefix == 0x81 and pos + 1 < end and data[pos + 1] < 0x80:
+                    raise RlpShapeError(f"RLP byte at {pos} is not in its canonical single-byte form")
                 item_end = pos + 1 + prefix - 0x80
             else:
                 size = prefix - 0xB7
-                item_end = pos + 1 + size + int.from_bytes(data[pos + 1:pos + 1 + size], "big")
+                item_end = pos + 1 + size + _long_length(data, pos, size)
             header = item_end - pos
         elif prefix < 0xF8:
             header = 1
@@ -92,7 +105,7 @@ def check_rlp_depth(data: bytes, max_depth: int) -> None:
         else:
             size = prefix - 0xF7
             header = 1 + size
-            item_end = pos + header + int.from_bytes(data[pos + 1:pos + 1 + size], "big")
+            item_end = pos + header + _long_length(data, pos, size)
         if ends and item_end > ends[-1]:
             raise RlpShapeError(f"RLP item at byte {pos} runs past the end of its list")
         if prefix >= 0xC0:

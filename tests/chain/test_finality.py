@@ -618,3 +618,27 @@ def test_the_journal_keeps_votes_and_the_lock_across_reopening_and_prunes_old_ro
     journal.put_vote(sign_vote(KEYS[1], CHAIN_ID, 3, 5 + VOTE_HISTORY, PREVOTE, b"\x01" * 32, 9))
     assert journal.get_vote(3, 5, PRECOMMIT) is None
     db.close()
+
+
+def test_a_restarted_voter_resumes_at_its_last_signed_round_even_after_pruning(tmp_path):
+    """Votes older than VOTE_HISTORY rounds are pruned; the voter never signs below its last round,
+    so a restart long into a set cannot sign a fresh round-1 vote beside the pruned one."""
+    from chain.db import VOTE_HISTORY, ChainDB, VoteJournalDB
+
+    blocks = Blocks()
+    trunk = blocks.chain(2)
+    tree = MemoryTree(blocks)
+    tree.learn(*trunk)
+    tree.choose_best(trunk[1])
+    db = ChainDB(tmp_path / "db")
+    journal = VoteJournalDB(db)
+    last = 7 + VOTE_HISTORY
+    journal.put_vote(sign_vote(KEYS[0], CHAIN_ID, 0, 7, PREVOTE, blocks.hashes[trunk[0]], 1))
+    journal.put_vote(sign_vote(KEYS[0], CHAIN_ID, 0, last, PREVOTE, blocks.hashes[trunk[0]], 1))
+    assert journal.get_vote(0, 7, PREVOTE) is None and journal.get_last_round(0) == last
+    sent = []
+    voter = FinalityVoter(tree, CHAIN_ID, KEYS[0], sent.append, tree.finalize, lambda a, b: None, CONFIG, journal)
+    voter.tick(0.0)
+    voter.tick(CONFIG.prevote_delay + 0.01)
+    assert voter.round == last and sent and all(vote.round >= last for vote in sent)
+    db.close()

@@ -5,6 +5,8 @@ Two nodes of the dev chain share its authority key, so each can author its own b
 common block: the forks a network produces, without the network.
 """
 
+from dataclasses import replace
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -13,6 +15,8 @@ from chain.composition import RUNTIME
 from chain.db import RewindError
 from chain.node import BlockStatus, Node
 from runtime.blocks import Block
+from runtime.crypto import private_key_to_address
+from runtime.executive import seal_header
 from runtime.exceptions import InvalidBlock
 from runtime.modules import balances
 from tests.runtime.harness import ACCOUNTS, AUTHORITY, SPEC, transfer
@@ -112,15 +116,32 @@ def test_invalid_branch_is_forgotten_and_the_chain_stays(pair):
     good = b.db.get_block(b.db.get_canonical_hash(1))
     # same author and seal rule, wrong state root: passes the side check, fails execution
     header = good.header.__class__(**{**good.header.__dict__, "state_root": b"\x11" * 32})
-    from runtime.executive import seal_header
     bad = Block(seal_header(header.with_seal(b""), AUTHORITY.private_key), good.transactions)
     before = a.head
     assert a.receive_block(bad) == BlockStatus.SIDE
     child = b.db.get_block(b.db.get_canonical_hash(2))
     child = Block(seal_header(child.header.__class__(**{**child.header.__dict__, "parent_hash": bad.hash}),
                               AUTHORITY.private_key), child.transactions)
-    assert a.receive_block(child) == BlockStatus.SIDE  # the switch failed on `bad`
+    with pytest.raises(InvalidBlock, match="state_root"):
+        a.receive_block(child)  # its branch is longer: the switch executes `bad` and fails
     assert a.head == before and not a.db.has_block(bad.hash) and not a.db.has_block(child.hash)
+    with pytest.raises(InvalidBlock, match="found invalid"):
+        a.receive_block(child)  # refused at once the second time, with no re-execution
+    grandchild = Block(seal_header(replace(child.header, parent_hash=child.hash, number=3, seal=b""),
+                                   AUTHORITY.private_key), ())
+    with pytest.raises(InvalidBlock, match="found invalid"):
+        a.receive_block(grandchild)
+
+
+def test_side_block_by_a_key_outside_the_authority_sets_is_refused(pair):
+    a, b = pair
+    author(a, timestamp=5)
+    author(b, timestamp=6)
+    stranger = bytes([7]) * 32
+    header = b.head.__class__(**{**b.head.__dict__, "author": private_key_to_address(stranger)})
+    forged = Block(seal_header(header.with_seal(b""), stranger), ())
+    with pytest.raises(InvalidBlock, match="authority set"):
+        a.receive_block(forged)
 
 
 def test_finalized_blocks_are_never_reverted(pair):
@@ -178,3 +199,21 @@ def test_any_delivery_order_converges_to_the_longest_chain(tmp_path_factory, ste
     finally:
         a.close()
         b.close()
+
+
+def test_a_crash_between_a_reorgs_rewind_and_its_execution_is_recovered_at_restart(tmp_path):
+    """The rewind is one batch and each re-executed block another: a crash between them leaves the
+    longer branch as side blocks, and the restarted node switches to it before anything else."""
+    a = open_node(tmp_path / "a")
+    for i in range(3):
+        author(a, senders=(1,), timestamp=10 + i)
+    head = a.head
+    a.rewind_to(0, keep_blocks=True)  # the reorg's first half, then the crash
+    a.close()
+    a = open_node(tmp_path / "a")
+    try:
+        assert a.head.number == 0
+        a.recover_fork_choice()
+        assert a.head == head and a.balance_of(RECIPIENT) == 3
+    finally:
+        a.close()

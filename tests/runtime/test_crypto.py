@@ -61,10 +61,41 @@ def test_hostile_nesting_is_refused_without_recursion():
         check_rlp_depth(payload, 3)
 
 
-def test_an_item_overrunning_its_list_is_refused():
-    """rusty-rlp decodes `c3 01 c2 01` to [01], dropping the overrunning item; the scan refuses it."""
-    with pytest.raises(RlpShapeError, match="runs past the end of its list"):
-        check_rlp_depth(bytes.fromhex("c301c201"), 3)
+@pytest.mark.parametrize("data, reason", [
+    ("c301c201", "runs past the end of its list"),      # rusty-rlp decodes it to [01]
+    ("c400b80105", "not in its canonical form"),       # long form for a 1-byte string: rusty-rlp gives [00]
+    ("c500f9000105", "not in its canonical form"),     # long-form list length with a leading zero
+    ("b8020102", "not in its canonical form"),
+    ("c28105", "canonical single-byte form"),           # 0x05 written as a one-byte string
+])
+def test_non_canonical_rlp_is_refused(data, reason):
+    """Each of these decodes (to something else) in rusty-rlp; the scan refuses them first."""
+    with pytest.raises(RlpShapeError, match=reason):
+        check_rlp_depth(bytes.fromhex(data), 3)
+
+
+def test_a_transaction_with_a_padded_list_is_refused():
+    """The malleability these rules close: a signed transaction with `b8 00` appended inside its list."""
+    from runtime.exceptions import DecodingError
+    from runtime.transactions import DYNAMIC_FEE, decode_transaction, sign_transaction
+    raw = sign_transaction(b"\x01" * 32, DYNAMIC_FEE, chain_id=1, nonce=0, gas_limit=21_000, to=b"\x02" * 20,
+                           value=1, max_fee_per_gas=10, max_priority_fee_per_gas=1)
+    payload = raw[1 + _header_size(raw[1:]):]
+    padded = raw[:1] + _relist(payload + b"\xb8\x00")
+    assert rlp.decode(padded[1:]) == rlp.decode(raw[1:]), "rusty-rlp alone would take it as the same transaction"
+    with pytest.raises(DecodingError):
+        decode_transaction(padded)
+
+
+def _header_size(encoded: bytes) -> int:
+    return 1 if encoded[0] < 0xF8 else 1 + encoded[0] - 0xF7
+
+
+def _relist(payload: bytes) -> bytes:
+    if len(payload) < 56:
+        return bytes((0xC0 + len(payload),)) + payload
+    size = (len(payload).bit_length() + 7) // 8
+    return bytes((0xF7 + size,)) + len(payload).to_bytes(size, "big") + payload
 
 
 @given(st.one_of(st.binary(max_size=64), st.recursive(st.binary(max_size=8), lambda c: st.lists(c, max_size=4),
