@@ -10,6 +10,8 @@
    same number of keys from a fresh plyvel database (the floor for any LevelDB node).
 4. State-trie updates per second in a 3,000-key commit on 100,000 keys, beside py-trie.
 5. ECVRF prove and verify per second, beside ECDSA sign and recover from the same library.
+6. Sync of a fresh node: 1,000 blocks at the gas target (714,000 transfers) fetched from a peer
+   over the network and imported, beside importing the same blocks from memory (bench/sync.py).
 
 Never part of `make test`: figures depend on the machine.
 """
@@ -171,4 +173,6 @@ def main(argv=None) -> None:
     rpc_throughput_report()  # 2,000 transfers over JSON-RPC: flockchain dev against anvil (bench/rpc_throughput.py)
     from .fl_validation import report as fl_validation_report
     fl_validation_report()  # a voter's batched scoring of 16 updates against one at a time (bench/fl_validation.py)
+    from .sync import report as sync_report
+    sync_report()  # a fresh node syncing 1,000 blocks from a peer against importing them from memory (bench/sync.py)
 

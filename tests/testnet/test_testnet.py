@@ -27,6 +27,8 @@ CONSENSUS = "0x0000000000000000000000000000000000000809"
 EQUIVOCATION_REPORTED = "0x" + Web3.keccak(text="EquivocationReported(address,uint8,uint64,uint256)").hex()
 BLOCK_EQUIVOCATION, VOTE_EQUIVOCATION = 0, 1
 AUTHORITIES = "0x" + Web3.keccak(text="authorities()")[:4].hex()
+STAKING = "0x0000000000000000000000000000000000000803"
+BOND_VALIDATOR = "0x" + Web3.keccak(text="bond(uint8)")[:4].hex() + (1).to_bytes(32, "big").hex()
 
 
 @pytest.fixture
@@ -191,3 +193,49 @@ def test_equivocating_validator_is_slashed_on_every_honest_node(cluster):
     cluster.wait_for("two blocks for one slot and two votes in one round both proven", both_kinds_reported, 120)
     for node in cluster.nodes[:3]:
         assert all(address == offender for _, address, _ in slash_records(node)), "only the equivocator is slashed"
+
+
+def test_a_newly_bonded_validator_joins_at_an_epoch_boundary_and_authors_and_votes(tmp_path):
+    """Stake bonded as VALIDATOR enters the authority set at an epoch boundary (the runtime's election),
+    and the node holding that key starts authoring blocks and voting in the new voter set."""
+    cluster = Cluster(tmp_path, validators=4, extra_nodes=1)
+    try:
+        cluster.start_all(4)
+        cluster.start(4)
+        cluster.wait_for("finality before the bond", lambda: cluster.finalized_at_least(2), 90)
+        account, w3 = dev_account(4), Web3(Web3.HTTPProvider(cluster.nodes[0].url))
+        tx = account.sign_transaction({
+            "chainId": CHAIN_ID, "nonce": w3.eth.get_transaction_count(account.address), "to": STAKING,
+            "value": 10_000 * 10**18, "data": BOND_VALIDATOR, "gas": 100_000, "type": 2,
+            "maxFeePerGas": 2 * w3.eth.gas_price, "maxPriorityFeePerGas": 10**9})
+        receipt = w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(tx.raw_transaction), 60)
+        assert receipt.status == 1
+
+        def in_set():
+            raw = cluster.nodes[0].rpc("eth_call", {"to": CONSENSUS, "data": AUTHORITIES}, "latest")
+            return account.address.lower() in [a.lower() for a in decode(["address[]", "uint256[]"],
+                                                                          bytes.fromhex(raw[2:]))[0]]
+        cluster.wait_for("the new validator in the authority set", in_set, 90)
+        joined = cluster.nodes[0].head()
+
+        def authored_by_newcomer():
+            return any(cluster.nodes[0].rpc("eth_getBlockByNumber", hex(n), False)["miner"].lower()
+                       == account.address.lower() for n in range(joined, cluster.nodes[0].head() + 1))
+        cluster.wait_for("a block authored by the new validator", authored_by_newcomer, 90)
+        cluster.wait_for("finality with the new voter set", lambda: cluster.finalized_at_least(joined + 2), 90)
+        cluster.wait_for("agreement", cluster.agree_on_finalized, 30)
+
+        def newcomer_precommitted():
+            node = cluster.nodes[0]
+            for number in range(joined, node.finalized()[0] + 1):
+                found = node.rpc("chain_getBlock", node.canonical_hash(number))["justifications"]
+                if found:
+                    justification = Justification.decode(bytes.fromhex(found[0][1][2:]))
+                    voters = {vote.voter(CHAIN_ID) for vote in justification.precommits}
+                    if justification.set_id >= 1 and bytes.fromhex(account.address[2:]) in voters:
+                        return True
+            return False
+        cluster.wait_for("a justification of the new voter set with the new validator's precommit",
+                         newcomer_precommitted, 90)
+    finally:
+        cluster.stop()
