@@ -29,7 +29,7 @@ from chain.network import NetworkConfig
 from chain.node import Node
 from chain.service import NodeService, ServiceConfig
 from genesis.builder import ChainSpecError, load_spec
-from genesis.local import build_local_spec
+from genesis.local import build_dev_local_spec, local_boot_nodes
 from rpc.params import to_checksum
 from rpc.errors import invalid_params
 from rpc.params import DATA, ParamType
@@ -159,22 +159,23 @@ def node_main(args) -> int:
 
 
 def testnet_main(args) -> int:
-    """Write a chain spec for N validators (the test mnemonic's keys 0..N-1), start one `flockchain node`
-    process per validator, print their URLs, and stop them all on Ctrl-C or SIGTERM."""
+    """Write a chain spec for N validators (the test mnemonic's keys 0..N-1, the rest of its first ten
+    accounts funded; for N = 4 and the default ports it is genesis/local.json), start one `flockchain
+    node` process per validator, print their URLs, and stop them all on Ctrl-C or SIGTERM."""
     if args.nodes < 1:
         print("flockchain testnet: -n must be at least 1", file=sys.stderr)
         return 2
     root = Path(args.data_dir) if args.data_dir else Path(tempfile.mkdtemp(prefix="flockchain-testnet-"))
     root.mkdir(parents=True, exist_ok=True)
     spec_path = root / "local.json"
-    validators = [to_checksum(derive_key(TEST_MNEMONIC, DEV_PATH.format(index=i)).address) for i in range(args.nodes)]
-    spec = build_local_spec(validators, slot_duration_ms=args.slot_duration)
+    spec = build_dev_local_spec(args.nodes, slot_duration_ms=args.slot_duration,
+                                boot_nodes=local_boot_nodes(args.nodes, args.p2p_base_port))
     if spec_path.exists() and json.loads(spec_path.read_text()) != spec:
         print(f"flockchain testnet: {spec_path} holds another network (other validators or slot duration); "
               f"use another --data-dir", file=sys.stderr)
         return 2
     spec_path.write_text(json.dumps(spec, indent=2) + "\n")
-    p2p = [f"ws://127.0.0.1:{args.p2p_base_port + i}/p2p" for i in range(args.nodes)]
+    p2p = spec["bootNodes"]
     processes, logs = [], []
     stop = {"now": False}
     failed = False

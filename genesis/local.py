@@ -26,12 +26,13 @@ def build_local_spec(validators: list[str], slot_duration_ms: int = 1_000, epoch
                      chain_id: int = 31338, stake: int = 10_000 * UNIT, balance: int = 1_000_000 * UNIT,
                      endowed: list[str] = (), root: str | None = None, deferral_epochs: int = 0,
                      primary_probability: int = 250_000, max_authorities: int = 100,
-                     dev_accounts: dict | None = None) -> dict:
+                     dev_accounts: dict | None = None, boot_nodes: list[str] = ()) -> dict:
     """A Substrate-shaped chain spec (as genesis/dev.json) for a local multi-node testnet.
 
     `validators`: hex addresses, each given `balance` and bonded with `stake` (weight = stake);
     `endowed`: more hex addresses given `balance`; `root`: an optional privileged origin;
-    `dev_accounts`: a devAccounts section (mnemonic, derivationPath, count) when the keys are known.
+    `dev_accounts`: a devAccounts section (mnemonic, derivationPath, count) when the keys are known;
+    `boot_nodes`: peers every node dials (ws://HOST:PORT/p2p).
     """
     if not validators or len(set(a.lower() for a in validators)) != len(validators):
         raise ValueError("a local testnet needs at least one validator, each once")
@@ -50,7 +51,7 @@ def build_local_spec(validators: list[str], slot_duration_ms: int = 1_000, epoch
         "name": "Flockchain Local Testnet",
         "id": "local",
         "chainType": "Local",
-        "bootNodes": [],
+        "bootNodes": list(boot_nodes),
         "properties": {"tokenSymbol": "FLOCK", "tokenDecimals": balances.DECIMALS},
     }
     if dev_accounts is not None:
@@ -76,6 +77,11 @@ def build_dev_local_spec(validator_count: int, **options) -> dict:
                             dev_accounts=dev_accounts, **options)
 
 
+def local_boot_nodes(count: int, p2p_base_port: int = 30333) -> list[str]:
+    """Node i of `flockchain testnet` listens on 127.0.0.1:p2p_base_port + i."""
+    return [f"ws://127.0.0.1:{p2p_base_port + i}/p2p" for i in range(count)]
+
+
 def render(spec: dict) -> str:
     return json.dumps(spec, indent=2) + "\n"
 
@@ -91,7 +97,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.validators < 1:
         parser.error("-n must be at least 1")
     spec = build_dev_local_spec(args.validators, slot_duration_ms=args.slot_duration, epoch_length=args.epoch_length,
-                                chain_id=args.chain_id)
+                                chain_id=args.chain_id, boot_nodes=local_boot_nodes(args.validators))
     sys.stdout.write(render(spec))
 
 

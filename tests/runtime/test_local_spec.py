@@ -6,7 +6,7 @@ import json
 import pytest
 
 from genesis.builder import SPEC_DIR, ChainSpecError, build_genesis, load_spec
-from genesis.local import build_dev_local_spec, render
+from genesis.local import build_dev_local_spec, local_boot_nodes, render
 from runtime.modules import balances, consensus, randomness, slashing, staking
 
 from .harness import ACCOUNTS, VALIDATOR_KEYS, MemoryChain, local_spec
@@ -15,7 +15,7 @@ UNIT = balances.UNIT
 
 
 def test_committed_local_spec_is_the_generated_one():
-    assert (SPEC_DIR / "local.json").read_text() == render(build_dev_local_spec(4)), \
+    assert (SPEC_DIR / "local.json").read_text() == render(build_dev_local_spec(4, boot_nodes=local_boot_nodes(4))), \
         "regenerate: python -m genesis.local -n 4 > genesis/local.json"
 
 
@@ -71,3 +71,4 @@ def test_the_generated_spec_is_plain_json():
     assert spec["id"] == "local" and spec["chainType"] == "Local" and spec["bootNodes"] == []
     assert len(spec["genesis"]["runtime"]["consensus"]["authorities"]) == 2
     assert "authorityIndex" not in spec["devAccounts"]
+
