@@ -56,7 +56,6 @@ class SlotAuthor:
         self.on_authored = on_authored
         self.may_author = may_author
         self.equivocate = equivocate
-        self.authored = 0
 
     async def run(self) -> None:
         slot = self.clock.current_slot()
@@ -78,7 +77,6 @@ class SlotAuthor:
         if consensus.compute_slot_claim(self.node.state(), slot, self.key) is None:
             return []
         block = self.node.author_block(timestamp=self.clock.timestamp(slot), slot=slot).block
-        self.authored += 1
         log.info("authored block #%d in slot %d", block.header.number, slot)
         if not self.equivocate:
             return [block]

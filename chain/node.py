@@ -134,9 +134,6 @@ class Node:
         """A dev chain's single authority: each sealed block is final at once (and snapshots may still revert)."""
         self.block_listeners: list[Callable[[BlockOutcome], None]] = []
         """Called after each block is committed, whoever authored or imported it."""
-        self.finality_listeners: list[Callable[[Header], None]] = []
-        self.reorg_listeners: list[Callable[[Header, list[Block]], None]] = []
-        """Called after a reorg with the common ancestor and the retracted blocks (oldest first)."""
         self._bad_blocks: OrderedDict[bytes, None] = OrderedDict()
         """Blocks found invalid when executed (bounded): they and their descendants are refused at once."""
         self._snapshots: dict[int, Snapshot] = {}
@@ -306,29 +303,30 @@ class Node:
             self.rewind_to(ancestor.number, keep_blocks=True)
         except RewindError:
             return False
+        enacted = []
         for block_hash in reversed(branch):
             try:
-                self.import_block(self.db.get_block(block_hash))
+                enacted.append(self.import_block(self.db.get_block(block_hash)).block)
             except InvalidBlock as error:
                 log.warning("branch block %s is invalid (%s); staying on the old chain", block_hash.hex()[:16], error)
                 self._forget_branch(block_hash)
                 self.rewind_to(ancestor.number, keep_blocks=True)
                 for block in retracted:
                     self.import_block(block)
+                self._return_to_pool(enacted)
                 raise InvalidBlock(f"branch block 0x{block_hash.hex()} is invalid: {error}") from None
         log.info("reorg: %d blocks retracted, %d enacted on #%d", len(retracted), len(branch), ancestor.number)
-        for block in retracted:
+        self._return_to_pool(retracted)
+        return True
+
+    def _return_to_pool(self, blocks: list[Block]) -> None:
+        """Give the pool back the transactions of blocks no longer canonical (those still valid)."""
+        for block in blocks:
             for raw in block.transactions:
                 try:
                     self.submit_transaction(raw)
                 except InvalidTransaction:
                     pass
-        for listener in self.reorg_listeners:
-            try:
-                listener(ancestor, retracted)
-            except Exception:
-                log.exception("reorg listener failed")
-        return True
 
     def _forget_branch(self, block_hash: bytes) -> None:
         stack = [block_hash]
@@ -380,11 +378,6 @@ class Node:
         if not self.is_canonical(header):
             raise ValueError(f"the branch of block #{header.number} cannot be executed")
         self.db.set_finalized(block_hash, justification)
-        for listener in self.finality_listeners:
-            try:
-                listener(header)
-            except Exception:
-                log.exception("finality listener failed")
         return header
 
     def import_blocks(self, blocks: list[Block]) -> list[BlockOutcome]:

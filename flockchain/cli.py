@@ -15,7 +15,6 @@ import asyncio
 import json
 import logging
 import shutil
-import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -39,6 +38,7 @@ from rpc.subscriptions import EventHub
 from runtime.modules.balances import UNIT
 
 from . import network_cli
+from .signals import until_stopped
 
 
 def print_banner(node: Node, accounts, url: str, data_dir: str, block_time) -> None:
@@ -116,11 +116,7 @@ async def run_dev_node(args, spec, accounts, authority, data_dir: str) -> None:
         await web.TCPSite(runner, args.host, args.port).start()
         author.start()
         print_banner(node, accounts, f"http://{args.host}:{args.port}", data_dir, args.block_time)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        await stop.wait()
+        await until_stopped()
     finally:
         await author.stop()
         await runner.cleanup()

@@ -29,7 +29,7 @@ from chain.network import NetworkConfig
 from chain.node import Node
 from chain.service import NodeService, ServiceConfig
 from genesis.builder import ChainSpecError, load_spec
-from genesis.local import build_dev_local_spec, local_boot_nodes
+from genesis.local import DERIVATION_PATH, TEST_MNEMONIC, build_dev_local_spec, local_boot_nodes
 from rpc.params import to_checksum
 from rpc.errors import invalid_params
 from rpc.params import DATA, ParamType
@@ -38,10 +38,10 @@ from rpc.server import REGISTRIES, RpcContext, RpcLimits, RpcServer
 from rpc.subscriptions import EventHub
 from runtime.modules import consensus
 
+from .signals import until_stopped
+
 log = logging.getLogger("flockchain.node")
 
-TEST_MNEMONIC = "test test test test test test test test test test test junk"
-DEV_PATH = "m/44'/60'/0'/0/{index}"
 
 
 def add_node_parser(commands) -> None:
@@ -78,7 +78,7 @@ def add_testnet_parser(commands) -> None:
 
 def load_key(args) -> bytes:
     if args.dev_key is not None:
-        return derive_key(TEST_MNEMONIC, DEV_PATH.format(index=args.dev_key)).private_key
+        return derive_key(TEST_MNEMONIC, DERIVATION_PATH.format(index=args.dev_key)).private_key
     keystore = json.loads(Path(args.key).read_text())
     if args.password_file:
         password = Path(args.password_file).read_text().rstrip("\n")
@@ -136,11 +136,7 @@ async def run_node(args) -> None:
             print(f"flockchain node ({role} {to_checksum(service.address)}) chain {spec.get('name')} "
                   f"#{node.head.number}; JSON-RPC http://{args.rpc_host}:{args.rpc_port}; "
                   f"p2p {service.network.local_url}; peer id {service.local_peer_id()}", flush=True)
-            stop = asyncio.Event()
-            loop = asyncio.get_running_loop()
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(sig, stop.set)
-            await stop.wait()
+            await until_stopped()
         finally:
             await service.stop()
             await runner.cleanup()

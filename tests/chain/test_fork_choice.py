@@ -217,3 +217,17 @@ def test_a_crash_between_a_reorgs_rewind_and_its_execution_is_recovered_at_resta
         assert a.head == head and a.balance_of(RECIPIENT) == 3
     finally:
         a.close()
+
+
+def test_a_branch_failing_part_way_gives_its_valid_blocks_transactions_back(pair):
+    a, b = pair
+    author(a, timestamp=5)
+    good = author(b, senders=(3,), value=9, timestamp=50)
+    author(b, timestamp=51)
+    tip = b.head
+    bad = Block(seal_header(replace(tip, state_root=b"\x22" * 32, seal=b""), AUTHORITY.private_key), ())
+    assert a.receive_block(good) == BlockStatus.SIDE
+    with pytest.raises(InvalidBlock, match="state_root"):
+        a.receive_block(bad)
+    assert a.head.timestamp == 5 and a.db.has_block(good.hash) and not a.db.has_block(bad.hash)
+    assert [tx.raw for tx in a.pool.by_hash.values()] == list(good.transactions)

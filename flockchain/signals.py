@@ -1,0 +1,13 @@
+"""Waiting for an operator to stop a long-running command."""
+
+import asyncio
+import signal
+
+
+async def until_stopped() -> None:
+    """Return on SIGINT (Ctrl-C) or SIGTERM, so the caller's cleanup runs."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
