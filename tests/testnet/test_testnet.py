@@ -133,7 +133,14 @@ def test_partition_heals_into_one_chain_without_reverting_finality(cluster):
     for side, other in ((left, right), (right, left)):
         for node in side:
             node.rpc("test_blockPeers", [n.peer_id for n in other])
-    settle(16)
+    settle(4)  # votes already on the wire may still complete a round
+    stalled = max(node.finalized()[0] for node in cluster.nodes)
+
+    def diverged():
+        height = min(left[0].head(), right[0].head())
+        return height > stalled and left[0].canonical_hash(height) != right[0].canonical_hash(height)
+    cluster.wait_for("both halves authoring their own branch", diverged, 60)
+    assert max(node.finalized()[0] for node in cluster.nodes) == stalled, "half the stake finalized a branch"
     assert_still_final(cluster, number, block_hash)
     for node in cluster.nodes:
         node.rpc("test_blockPeers", [])
