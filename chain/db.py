@@ -101,7 +101,11 @@ class ChainDB:
         self.nodes = NodeStore(self.db)
 
     def close(self) -> None:
+        """Close LevelDB and drop every reference to its handle, so it is freed now: a handle left for
+        interpreter teardown (the RPC server's objects can outlive the node in aiohttp's caches)
+        makes plyvel's destructor fail there, printing a bare "Error in sys.excepthook"."""
         self.db.close()
+        self.db = self.nodes.db = None
 
     # blocks
     def get_head_hash(self) -> bytes | None:
@@ -292,8 +296,12 @@ class VoteJournalDB:
     """The finality voter's journal (chain/finality.py VoteJournal) in the chain database: each vote and
     lock is written (synced) before the vote is sent, so a crash cannot lead to a second, different vote."""
 
-    def __init__(self, db: ChainDB):
-        self.db = db.db
+    def __init__(self, chain_db: ChainDB):
+        self.chain_db = chain_db
+
+    @property
+    def db(self):
+        return self.chain_db.db
 
     @staticmethod
     def _vote_key(set_id: int, round_: int, stage: int) -> bytes:
