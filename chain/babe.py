@@ -80,5 +80,6 @@ class SlotAuthor:
         log.info("authored block #%d in slot %d", block.header.number, slot)
         if not self.equivocate:
             return [block]
-        twin_header = seal_header(replace(block.header, extra_data=EQUIVOCATION_EXTRA_DATA, seal=b""), self.key)
+        twin_header = seal_header(replace(block.header, extra_data=EQUIVOCATION_EXTRA_DATA, seal=b""), self.key,
+                                  self.node.chain_id)
         return [block, Block(twin_header, block.transactions)]

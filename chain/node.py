@@ -264,7 +264,7 @@ class Node:
             return BlockStatus.IMPORTED
         if header.number != parent.number + 1:
             raise InvalidBlock(f"number {header.number} does not follow {parent.number}")
-        check_seal(header)
+        check_seal(header, self.chain_id)
         if header.author not in self._known_authors():
             raise InvalidBlock("author is not in the current or next authority set")
         self.db.put_side_block(block)
@@ -429,7 +429,7 @@ class Node:
         return build_block(self.runtime, self.head_state, self.state_trie, parent, template, candidates)
 
     def _seal_and_commit(self, outcome: BlockOutcome, clock_timed: bool) -> BlockOutcome:
-        header = seal_header(outcome.block.header, self.authority_key)
+        header = seal_header(outcome.block.header, self.authority_key, self.chain_id)
         outcome = replace(outcome, block=Block(header, outcome.block.transactions))
         if clock_timed:
             self.clock.sealed(header.timestamp)
@@ -488,8 +488,8 @@ class Node:
         return balances.free_balance(state, address)
 
 
-def check_seal(header: Header) -> None:
-    """The one rule a side block is held to before its branch is executed: the author signed it."""
-    public_key = recover_seal_key(header)
+def check_seal(header: Header, chain_id: int) -> None:
+    """What a side block is held to before its branch is executed: the author signed it for this chain."""
+    public_key = recover_seal_key(header, chain_id)
     if public_key is None or public_key_to_address(PublicKey(public_key)) != header.author:
         raise InvalidBlock("seal is not the author's signature over the header")

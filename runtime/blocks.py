@@ -17,6 +17,7 @@ ZERO_HASH = b"\x00" * 32
 ZERO_ADDRESS = b"\x00" * 20
 BLOOM_BYTES = 256
 MAX_EXTRA_DATA = 32
+SEAL_DOMAIN = b"flockchain/seal/v1"
 
 
 def encode_uint(value: int) -> bytes:
@@ -70,8 +71,13 @@ class Header:
 
     @property
     def pre_seal_hash(self) -> bytes:
-        """What the author signs: the header with the seal left out."""
+        """The header with the seal left out (what the seal hash binds to a chain)."""
         return keccak256(rlp_encode(self.fields(with_seal=False)))
+
+    def seal_hash(self, chain_id: int) -> bytes:
+        """What the author signs: the pre-seal hash bound to the chain, so that a key authoring on two
+        chains cannot have one chain's headers used as equivocation evidence on the other."""
+        return keccak256(SEAL_DOMAIN + chain_id.to_bytes(8, "big") + self.pre_seal_hash)
 
     def with_seal(self, seal: bytes) -> "Header":
         return replace(self, seal=seal)
@@ -104,8 +110,8 @@ class Header:
             raise InvalidBlock(f"header is not valid RLP ({error})") from None
 
 
-def recover_seal_key(header: Header) -> bytes | None:
-    """The compressed public key that signed the pre-seal hash, or None for a malformed seal.
+def recover_seal_key(header: Header, chain_id: int) -> bytes | None:
+    """The compressed public key that signed the header's seal hash, or None for a malformed seal.
 
     Here rather than in the executive so that modules (consensus's equivocation proofs) check
     seals with the same rule as header validity.
@@ -113,7 +119,7 @@ def recover_seal_key(header: Header) -> bytes | None:
     seal = header.seal
     if len(seal) != 65:
         return None
-    return recover_public_key(header.pre_seal_hash, seal[64], int.from_bytes(seal[:32], "big"),
+    return recover_public_key(header.seal_hash(chain_id), seal[64], int.from_bytes(seal[:32], "big"),
                               int.from_bytes(seal[32:64], "big"))
 
 

@@ -232,16 +232,16 @@ def validate_header(runtime: Runtime, state: State, parent: Header, header: Head
     if header.author not in dict(consensus.get_epoch_authorities(state, header.slot)):
         epoch = randomness.compute_epoch(state, header.slot)
         raise InvalidBlock(f"author 0x{header.author.hex()} is not an authority of epoch {epoch}")
-    public_key = recover_seal_key(header)
+    public_key = recover_seal_key(header, system.ChainId.get(state))
     if public_key is None or public_key_to_address(PublicKey(public_key)) != header.author:
         raise InvalidBlock("seal is not the author's signature over the header")
     randomness.verify_block_vrf(state, header.slot, public_key, header.vrf_output, header.vrf_proof)
     consensus.check_slot_claim(state, header.slot, header.author, header.vrf_output)
 
 
-def seal_header(header: Header, secret: bytes) -> Header:
-    """The author's signature over the pre-seal hash, as `r ‖ s ‖ yParity`."""
-    y_parity, r, s = sign_hash(secret, header.pre_seal_hash)
+def seal_header(header: Header, secret: bytes, chain_id: int) -> Header:
+    """The author's signature over the seal hash (bound to `chain_id`), as `r ‖ s ‖ yParity`."""
+    y_parity, r, s = sign_hash(secret, header.seal_hash(chain_id))
     return header.with_seal(r.to_bytes(32, "big") + s.to_bytes(32, "big") + bytes((y_parity,)))
 
 
@@ -320,7 +320,7 @@ def build_block(runtime: Runtime, backend: StateBackend, trie: Trie, parent: Hea
                 candidates: Iterable[Transaction]) -> tuple[BlockOutcome, list[tuple[Transaction, InvalidTransaction]]]:
     """Author a block on `parent`: the template supplies timestamp, author and digest; roots are filled in.
 
-    The result is unsealed; the author signs `pre_seal_hash` and sets `seal`. `trie` (at the
+    The result is unsealed; the author signs `seal_hash(chainId)` and sets `seal`. `trie` (at the
     parent's state root) moves to the new root.
     """
     _check_trie(trie, parent)

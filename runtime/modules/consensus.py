@@ -330,8 +330,8 @@ def _decode_header(data: bytes, index: int) -> Header:
         fail(MalformedHeader, index)
 
 
-def _check_seal(header: Header, index: int) -> None:
-    key = recover_seal_key(header)
+def _check_seal(state: State, header: Header, index: int) -> None:
+    key = recover_seal_key(header, system.ChainId.get(state))
     if key is None or public_key_to_address(PublicKey(key)) != header.author:
         fail(InvalidSeal, index)
 
@@ -351,8 +351,8 @@ def call_report_block_equivocation(state: State, env: CallEnv, header1: bytes, h
         fail(DifferentAuthors, first.author, second.author)
     if first.hash == second.hash:
         fail(SameHeader, first.hash)
-    _check_seal(first, 1)
-    _check_seal(second, 2)
+    _check_seal(state, first, 1)
+    _check_seal(state, second, 2)
     key = first.author + u64(first.slot)
     if BlockEquivocation.get(state, key) is not None:
         fail(BlockEquivocationAlreadyReported, first.author, first.slot)

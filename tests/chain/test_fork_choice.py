@@ -16,10 +16,9 @@ from chain.db import RewindError
 from chain.node import BlockStatus, Node
 from runtime.blocks import Block
 from runtime.crypto import private_key_to_address
-from runtime.executive import seal_header
 from runtime.exceptions import InvalidBlock
 from runtime.modules import balances
-from tests.runtime.harness import ACCOUNTS, AUTHORITY, SPEC, transfer
+from tests.runtime.harness import ACCOUNTS, AUTHORITY, SPEC, seal, transfer
 
 RECIPIENT = b"\x77" * 20
 
@@ -116,18 +115,18 @@ def test_invalid_branch_is_forgotten_and_the_chain_stays(pair):
     good = b.db.get_block(b.db.get_canonical_hash(1))
     # same author and seal rule, wrong state root: passes the side check, fails execution
     header = good.header.__class__(**{**good.header.__dict__, "state_root": b"\x11" * 32})
-    bad = Block(seal_header(header.with_seal(b""), AUTHORITY.private_key), good.transactions)
+    bad = Block(seal(header.with_seal(b""), AUTHORITY.private_key), good.transactions)
     before = a.head
     assert a.receive_block(bad) == BlockStatus.SIDE
     child = b.db.get_block(b.db.get_canonical_hash(2))
-    child = Block(seal_header(child.header.__class__(**{**child.header.__dict__, "parent_hash": bad.hash}),
+    child = Block(seal(child.header.__class__(**{**child.header.__dict__, "parent_hash": bad.hash}),
                               AUTHORITY.private_key), child.transactions)
     with pytest.raises(InvalidBlock, match="state_root"):
         a.receive_block(child)  # its branch is longer: the switch executes `bad` and fails
     assert a.head == before and not a.db.has_block(bad.hash) and not a.db.has_block(child.hash)
     with pytest.raises(InvalidBlock, match="found invalid"):
         a.receive_block(child)  # refused at once the second time, with no re-execution
-    grandchild = Block(seal_header(replace(child.header, parent_hash=child.hash, number=3, seal=b""),
+    grandchild = Block(seal(replace(child.header, parent_hash=child.hash, number=3, seal=b""),
                                    AUTHORITY.private_key), ())
     with pytest.raises(InvalidBlock, match="found invalid"):
         a.receive_block(grandchild)
@@ -139,7 +138,7 @@ def test_side_block_by_a_key_outside_the_authority_sets_is_refused(pair):
     author(b, timestamp=6)
     stranger = bytes([7]) * 32
     header = b.head.__class__(**{**b.head.__dict__, "author": private_key_to_address(stranger)})
-    forged = Block(seal_header(header.with_seal(b""), stranger), ())
+    forged = Block(seal(header.with_seal(b""), stranger), ())
     with pytest.raises(InvalidBlock, match="authority set"):
         a.receive_block(forged)
 
@@ -225,7 +224,7 @@ def test_a_branch_failing_part_way_gives_its_valid_blocks_transactions_back(pair
     good = author(b, senders=(3,), value=9, timestamp=50)
     author(b, timestamp=51)
     tip = b.head
-    bad = Block(seal_header(replace(tip, state_root=b"\x22" * 32, seal=b""), AUTHORITY.private_key), ())
+    bad = Block(seal(replace(tip, state_root=b"\x22" * 32, seal=b""), AUTHORITY.private_key), ())
     assert a.receive_block(good) == BlockStatus.SIDE
     with pytest.raises(InvalidBlock, match="state_root"):
         a.receive_block(bad)

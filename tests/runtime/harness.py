@@ -14,7 +14,7 @@ from runtime import finality
 from runtime.blocks import ZERO_HASH, Block, Header
 from runtime.crypto import keccak256
 from runtime.executive import BlockOutcome, apply_block, block_template, build_block, seal_header
-from runtime.modules import consensus
+from runtime.modules import consensus, system
 from runtime.state import MemoryBackend, State
 from runtime.transactions import DYNAMIC_FEE, sign_transaction
 from runtime.trie import Trie
@@ -62,7 +62,7 @@ class MemoryChain:
         without checking the header (the dev authority may author any slot)."""
         outcome, rejected = build_block(self.runtime, self.backend, self.trie(), self.head,
                                         self.template(timestamp, slot, key), transactions)
-        header = seal(outcome.block.header, key)
+        header = seal(outcome.block.header, key, self.chain_id)
         outcome = replace(outcome, block=Block(header, outcome.block.transactions))
         self.commit(outcome)
         return outcome, rejected
@@ -84,13 +84,17 @@ class MemoryChain:
         template = block_template(state, parent, key, parent.timestamp + 1 if timestamp is None else timestamp, slot,
                                   claim)
         built, rejected = build_block(self.runtime, self.backend, self.trie(), parent, template, transactions)
-        block = Block(seal(built.block.header, key), built.block.transactions)
+        block = Block(seal(built.block.header, key, self.chain_id), built.block.transactions)
         return self.import_block(block), rejected
 
     def import_block(self, block: Block) -> BlockOutcome:
         outcome = apply_block(self.runtime, self.backend, self.trie(), self.head, block)
         self.commit(outcome)
         return outcome
+
+    @property
+    def chain_id(self) -> int:
+        return system.ChainId.get(self.state())
 
     def commit(self, outcome: BlockOutcome) -> None:
         self.outcomes.append(outcome)
@@ -104,8 +108,8 @@ class MemoryChain:
             module.check_invariants(state)
 
 
-def seal(header: Header, key: bytes = AUTHORITY.private_key) -> Header:
-    return seal_header(header, key)
+def seal(header: Header, key: bytes = AUTHORITY.private_key, chain_id: int = CHAIN_ID) -> Header:
+    return seal_header(header, key, chain_id)
 
 
 def transfer(sender_index: int, nonce: int, to: bytes, value: int, max_fee: int = 10**10, tip: int = 10**9,
@@ -133,14 +137,14 @@ def root_call(nonce: int, module, name: str, *args, value: int = 0, gas: int = 2
                             max_fee_per_gas=10**10, max_priority_fee_per_gas=10**9)
 
 
-def signed_header(signer: int, slot: int, salt: int = 0, author: int | None = None) -> Header:
+def signed_header(signer: int, slot: int, salt: int = 0, author: int | None = None, chain_id: int = CHAIN_ID) -> Header:
     """Evidence for equivocation reports: a header sealed by dev account `signer`, naming `author`
     (default: the signer) at `slot`; `salt` makes headers differ. Not a valid block, only a signed one."""
     header = Header(parent_hash=keccak256(bytes([salt])), number=3, timestamp=salt,
                     author=ACCOUNTS[signer if author is None else author].address, state_root=ZERO_HASH,
                     transactions_root=ZERO_HASH, receipts_root=ZERO_HASH, logs_bloom=bytes(256), gas_limit=30_000_000,
                     gas_used=0, base_fee_per_gas=10**9, slot=slot, vrf_output=ZERO_HASH, vrf_proof=bytes(81))
-    return seal(header, ACCOUNTS[signer].private_key)
+    return seal(header, ACCOUNTS[signer].private_key, chain_id)
 
 
 def signed_vote(signer: int, round_: int = 1, stage: int = finality.PREVOTE, target: int = 1, set_id: int = 0,

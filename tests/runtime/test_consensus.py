@@ -299,6 +299,8 @@ def block_evidence(kind: str, who: int, slot: int) -> tuple[bytes, bytes, object
         second, error = signed_header((who + 1) % 7, slot, 2), consensus.DifferentAuthors
     elif kind == "malformed":
         second, error = b"\xc0", consensus.MalformedHeader
+    elif kind == "other_chain":  # the same key sealing on another chain is no evidence here
+        second, error = signed_header(who, slot, 2, chain_id=CHAIN_ID + 1), consensus.InvalidSeal
     else:
         error = None
     encode = lambda h: h if isinstance(h, bytes) else h.encode()  # noqa: E731
@@ -328,7 +330,7 @@ def slash_id_of(applied) -> int:
 
 block_reports = st.tuples(
     st.sampled_from(["valid", "valid", "valid", "same", "tampered", "forged", "unsealed", "other_slot",
-                     "other_author", "malformed"]),
+                     "other_author", "malformed", "other_chain"]),
     st.sampled_from([0, 1, 2, 3, OUTSIDER]),
     st.sampled_from([5, 6, 1_000]),
     st.booleans(),
@@ -386,7 +388,7 @@ def test_a_block_equivocation_report_slashes_the_author_at_the_next_block():
     assert consensus.view_block_reported(chain.state(), address(2), 8) == (False, 0)
 
 
-@pytest.mark.parametrize("kind", ["same", "tampered", "forged", "unsealed", "other_slot", "other_author",
+@pytest.mark.parametrize("kind", ["same", "tampered", "forged", "unsealed", "other_slot", "other_author", "other_chain",
                                   "malformed"])
 def test_a_refused_block_report_changes_nothing(kind):
     chain = MemoryChain(local_spec())

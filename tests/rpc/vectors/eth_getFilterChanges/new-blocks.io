@@ -8,6 +8,6 @@
 >> {"jsonrpc":"2.0","id":3,"method":"evm_mine","params":[1700000012]}
 << {"jsonrpc":"2.0","id":3,"result":"0x0"}
 >> {"jsonrpc":"2.0","id":4,"method":"eth_getFilterChanges","params":["0xba15251c3960ffebc3ab6083b44cc4db"]}
-<< {"jsonrpc":"2.0","id":4,"result":["0x3d3588840def817e602e325d2d550b9a9fb6ceb757762ee442474328f3a42f19","0xcd89d8f253b22215d70808b7bf85f1eb2d3a9fe0a12bb9214965e0074ad4bf0e"]}
+<< {"jsonrpc":"2.0","id":4,"result":["0x5a9a37cc4919f39ac3071a00d21f98d0bcbe18f0b097d2a8ff8adc39a9227174","0x65e785a9ad4df2cf02e4bbc65c7b175ef49a543cbd0a2fa9664faefc6aea56cb"]}
 >> {"jsonrpc":"2.0","id":5,"method":"eth_getFilterChanges","params":["0xba15251c3960ffebc3ab6083b44cc4db"]}
 << {"jsonrpc":"2.0","id":5,"result":[]}
