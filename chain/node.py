@@ -134,6 +134,9 @@ class Node:
         """A dev chain's single authority: each sealed block is final at once (and snapshots may still revert)."""
         self.block_listeners: list[Callable[[BlockOutcome], None]] = []
         """Called after each block is committed, whoever authored or imported it."""
+        self.retract_listeners: list[Callable[[list[Block]], None]] = []
+        """Called with the blocks a reorg is about to take off the canonical chain (newest first), while
+        their receipts are still stored (RPC sends their logs again with `removed: true`)."""
         self._bad_blocks: OrderedDict[bytes, None] = OrderedDict()
         """Blocks found invalid when executed (bounded): they and their descendants are refused at once."""
         self._snapshots: dict[int, Snapshot] = {}
@@ -299,6 +302,7 @@ class Node:
         ancestor = header
         retracted = [self.db.get_block(self.db.get_canonical_hash(n)) for n in range(ancestor.number + 1,
                                                                                     self.head.number + 1)]
+        self._notify_retracted(retracted)
         try:
             self.rewind_to(ancestor.number, keep_blocks=True)
         except RewindError:
@@ -310,6 +314,7 @@ class Node:
             except InvalidBlock as error:
                 log.warning("branch block %s is invalid (%s); staying on the old chain", block_hash.hex()[:16], error)
                 self._forget_branch(block_hash)
+                self._notify_retracted(enacted)
                 self.rewind_to(ancestor.number, keep_blocks=True)
                 for block in retracted:
                     self.import_block(block)
@@ -318,6 +323,13 @@ class Node:
         log.info("reorg: %d blocks retracted, %d enacted on #%d", len(retracted), len(branch), ancestor.number)
         self._return_to_pool(retracted)
         return True
+
+    def _notify_retracted(self, blocks: list[Block]) -> None:
+        for listener in self.retract_listeners:
+            try:
+                listener(blocks[::-1])
+            except Exception:
+                log.exception("retract listener failed")
 
     def _return_to_pool(self, blocks: list[Block]) -> None:
         """Give the pool back the transactions of blocks no longer canonical (those still valid)."""

@@ -123,6 +123,7 @@ async def run_node(args) -> None:
             equivocate=args.test_equivocate), blobs)
         hub = EventHub(node)
         node.block_listeners.append(lambda outcome: hub.publish_block(outcome.block))
+        node.retract_listeners.append(hub.publish_retracted)
         context = RpcContext(node, on_transaction=service.submit_local_transaction, hub=hub, network=service)
         registries = REGISTRIES + ((test_controls(service),) if args.test_controls else ())
         server = RpcServer(context, registries, RpcLimits(), blobs=blobs)

@@ -135,14 +135,34 @@ class EventHub:
             del self.filters[stale.id]
 
     # events from the node
-    def publish_block(self, block: Block) -> None:
-        header = None
-        logs_cache: dict[LogFilter, list] = {}
+    def publish_retracted(self, blocks: list[Block]) -> None:
+        """Before a reorg takes `blocks` (newest first) off the canonical chain: their logs go to log
+        subscriptions and filters again with `removed: true`, as Ethereum clients expect."""
+        for block in blocks:
+            logs_for = self._logs_of(block, removed=True)
+            for installed in self.filters.values():
+                if installed.kind == "logs":
+                    installed.buffer(logs_for(installed.log_filter))
+            for connection in list(self.connections):
+                for subscription in list(connection.subscriptions.values()):
+                    if subscription.kind == "logs":
+                        for log in logs_for(subscription.log_filter):
+                            self._notify(subscription, log)
+
+    def _logs_of(self, block: Block, removed: bool = False):
+        """A per-filter cache of the block's matching logs (read while its receipts are still stored)."""
+        cache: dict[LogFilter, list] = {}
 
         def logs_for(log_filter: LogFilter) -> list:
-            if log_filter not in logs_cache:
-                logs_cache[log_filter] = logs_in_block(self.node, block, log_filter)
-            return logs_cache[log_filter]
+            if log_filter not in cache:
+                found = logs_in_block(self.node, block, log_filter)
+                cache[log_filter] = [dict(log, removed=True) for log in found] if removed else found
+            return cache[log_filter]
+        return logs_for
+
+    def publish_block(self, block: Block) -> None:
+        header = None
+        logs_for = self._logs_of(block)
 
         for installed in self.filters.values():
             if installed.kind == "blocks":

@@ -18,7 +18,7 @@ from runtime.blocks import Block
 from runtime.crypto import private_key_to_address
 from runtime.exceptions import InvalidBlock
 from runtime.modules import balances
-from tests.runtime.harness import ACCOUNTS, AUTHORITY, SPEC, seal, transfer
+from tests.runtime.harness import ACCOUNTS, AUTHORITY, SPEC, module_call, seal, transfer
 
 RECIPIENT = b"\x77" * 20
 
@@ -230,3 +230,29 @@ def test_a_branch_failing_part_way_gives_its_valid_blocks_transactions_back(pair
         a.receive_block(bad)
     assert a.head.timestamp == 5 and a.db.has_block(good.hash) and not a.db.has_block(bad.hash)
     assert [tx.raw for tx in a.pool.by_hash.values()] == list(good.transactions)
+
+
+def test_a_reorg_sends_the_retracted_logs_again_as_removed_then_the_new_ones(pair):
+    """What an eth_newFilter / eth_subscribe("logs") client sees across a reorg: the abandoned
+    branch's logs with removed: true, then the new branch's logs."""
+    from rpc.logs import LogFilter
+    from rpc.subscriptions import EventHub
+
+    a, b = pair
+    hub = EventHub(a)
+    a.block_listeners.append(lambda outcome: hub.publish_block(outcome.block))
+    a.retract_listeners.append(hub.publish_retracted)
+    watched = hub.new_filter("logs", LogFilter(addresses=(balances.ADDRESS_,)))
+
+    def erc20_transfer(node, sender, value, timestamp):
+        nonce = node.get_pending_nonce(ACCOUNTS[sender].address)
+        node.submit_transaction(module_call(sender, nonce, balances.MODULE, "transfer", RECIPIENT, value))
+        return node.author_block(timestamp=timestamp).block
+
+    old = erc20_transfer(a, 1, 5, 10)
+    new = [erc20_transfer(b, 2, 7, 20 + i) for i in range(2)]
+    assert [log["removed"] for log in hub.take_changes(watched)] == [False]
+    share(b, a)
+    changes = hub.take_changes(watched)
+    assert [(log["removed"], log["blockHash"]) for log in changes] == \
+        [(True, "0x" + old.hash.hex())] + [(False, "0x" + block.hash.hex()) for block in new]
