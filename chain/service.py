@@ -10,6 +10,7 @@ import asyncio
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from runtime.abi import abi_encode
 from runtime.blocks import Block, Header
@@ -175,8 +176,11 @@ class NodeService:
             raise BadPeerData(f"invalid justification: {error}") from None
 
     async def on_blob(self, peer, blob_hash: bytes, size: int) -> None:
-        """Remember who holds the blob: a miss here fetches it from them over HTTP (spec/blobs.md)."""
-        if self.blobs is not None and peer.rpc_url:
+        """Remember who holds the blob: a miss here fetches it from them over HTTP (spec/blobs.md).
+
+        Only from the peer's own host: the URL is the peer's say-so, and must not point this node's
+        fetches at a third machine."""
+        if self.blobs is not None and peer.rpc_url and urlsplit(peer.rpc_url).hostname == peer.host:
             self.blobs.note_provider(blob_hash, peer.rpc_url)
 
     def get_blocks(self, start: int, count: int) -> list[tuple[bytes, bytes | None]]:
