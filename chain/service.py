@@ -65,6 +65,8 @@ class NodeService:
         self._syncing: dict | None = None
         self._sync_task: asyncio.Task | None = None
         self._tasks: list[asyncio.Task] = []
+        self.pending_listeners: list = []
+        """Called with each transaction a peer sent that entered the pool (RPC's newPendingTransactions)."""
         node.block_listeners.append(self._on_block_committed)
 
     # lifecycle
@@ -137,10 +139,12 @@ class NodeService:
         relay = []
         for raw in raws:
             try:
-                self.node.submit_transaction(raw)
-                relay.append(raw)
+                tx = self.node.submit_transaction(raw)
             except InvalidTransaction:
-                pass
+                continue
+            relay.append(raw)
+            for listener in self.pending_listeners:
+                listener(tx)
         return relay
 
     async def on_block(self, peer, block_rlp: bytes) -> bool:

@@ -124,6 +124,7 @@ async def run_node(args) -> None:
         hub = EventHub(node)
         node.block_listeners.append(lambda outcome: hub.publish_block(outcome.block))
         node.retract_listeners.append(hub.publish_retracted)
+        service.pending_listeners.append(hub.publish_pending)
         context = RpcContext(node, on_transaction=service.submit_local_transaction, hub=hub, network=service)
         registries = REGISTRIES + ((test_controls(service),) if args.test_controls else ())
         server = RpcServer(context, registries, RpcLimits(), blobs=blobs)

@@ -61,7 +61,9 @@ def check_finality_rpc(node) -> None:
 
 
 def check_transaction_gossip(cluster: Cluster) -> None:
-    """A transfer sent to one node is included and its receipt is readable on every node."""
+    """A transfer sent to one node reaches another's pool (its pending-transaction filter) by gossip, is
+    included, and its receipt is readable on every node."""
+    pending = cluster.nodes[2].rpc("eth_newPendingTransactionFilter")
     sender, w3 = dev_account(5), Web3(Web3.HTTPProvider(cluster.nodes[0].url))
     tx = sender.sign_transaction({"chainId": CHAIN_ID, "nonce": w3.eth.get_transaction_count(sender.address),
                                   "to": dev_account(6).address, "value": 12345, "gas": 21_000,
@@ -69,8 +71,8 @@ def check_transaction_gossip(cluster: Cluster) -> None:
     tx_hash = "0x" + w3.eth.send_raw_transaction(tx.raw_transaction).hex()
     cluster.wait_for("the transfer's receipt on every node",
                      lambda: all(node.rpc("eth_getTransactionReceipt", tx_hash) for node in cluster.running()), 60)
-    assert {node.rpc("eth_getTransactionReceipt", tx_hash)["blockHash"] for node in cluster.running()} \
-        .__len__() == 1
+    assert len({node.rpc("eth_getTransactionReceipt", tx_hash)["blockHash"] for node in cluster.running()}) == 1
+    assert tx_hash in cluster.nodes[2].rpc("eth_getFilterChanges", pending), "gossiped into node 2's pool first"
 
 
 def check_blob_announcement(cluster: Cluster) -> None:
