@@ -20,15 +20,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from coincurve import PublicKey
-
 from genesis.builder import ChainSpecError, build_genesis, compute_spec_fingerprint
-from runtime.blocks import Block, Header
+from runtime.blocks import Block, Header, is_sealed_by_author
 from runtime.crypto import keccak256, private_key_to_address
 from runtime.exceptions import InvalidBlock, InvalidTransaction
-from runtime.crypto import public_key_to_address
 from runtime.executive import (BlockOutcome, Runtime, apply_block, block_env, block_template, build_block, check_can_pay,
-                               check_transaction, recover_seal_key, seal_header)
+                               check_transaction, seal_header)
 from runtime.fees import compute_base_fee
 from runtime.module import BlockEnv
 from runtime.modules import balances, consensus, system
@@ -131,6 +128,8 @@ class Node:
         self.sender_recovery = SenderRecovery(recovery_workers) if recovery_workers else None
         self.clock = BlockClock()
         self.instant_finality = instant_finality
+        self._finalized: Header = self.db.get_header(self.db.get_finalized_hash())
+        """Read on every block received and in sync loops: kept here, written through by `finalize`."""
         """A dev chain's single authority: each sealed block is final at once (and snapshots may still revert)."""
         self.block_listeners: list[Callable[[BlockOutcome], None]] = []
         """Called after each block is committed, whoever authored or imported it."""
@@ -173,9 +172,7 @@ class Node:
 
     @property
     def finalized(self) -> Header:
-        if self.instant_finality:
-            return self.head
-        return self.db.get_header(self.db.get_finalized_hash())
+        return self.head if self.instant_finality else self._finalized
 
     def is_canonical(self, header: Header) -> bool:
         return self.db.get_canonical_hash(header.number) == header.hash
@@ -390,6 +387,7 @@ class Node:
         if not self.is_canonical(header):
             raise ValueError(f"the branch of block #{header.number} cannot be executed")
         self.db.set_finalized(block_hash, justification)
+        self._finalized = header
         return header
 
     def import_blocks(self, blocks: list[Block]) -> list[BlockOutcome]:
@@ -502,6 +500,5 @@ class Node:
 
 def check_seal(header: Header, chain_id: int) -> None:
     """What a side block is held to before its branch is executed: the author signed it for this chain."""
-    public_key = recover_seal_key(header, chain_id)
-    if public_key is None or public_key_to_address(PublicKey(public_key)) != header.author:
+    if not is_sealed_by_author(header, chain_id):
         raise InvalidBlock("seal is not the author's signature over the header")

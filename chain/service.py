@@ -16,7 +16,8 @@ from runtime.abi import abi_encode
 from runtime.blocks import Block, Header
 from runtime.crypto import private_key_to_address
 from runtime.exceptions import InvalidBlock, InvalidTransaction
-from runtime.executive import call_readonly
+from runtime.executive import call_readonly, compute_call_gas
+from runtime.fees import compute_intrinsic_gas
 from runtime.finality import InvalidFinalityMessage, Justification, SignedVote
 from runtime.modules import consensus
 from runtime.transactions import DYNAMIC_FEE, sign_transaction
@@ -348,10 +349,10 @@ class NodeService:
         if not success:
             log.info("%s not submitted: the runtime would refuse it (already reported?)", call_name)
             return
-        raw = sign_transaction(self.key, DYNAMIC_FEE, chain_id=self.chain_id,
-                               nonce=node.get_pending_nonce(self.address), gas_limit=21_000 + 16 * len(data) + call.weight,
-                               to=consensus.ADDRESS_, value=0, data=data, max_fee_per_gas=2 * node.next_base_fee(),
-                               max_priority_fee_per_gas=0)
+        gas = compute_intrinsic_gas(data) + compute_call_gas(node.runtime, consensus.ADDRESS_, data)
+        raw = sign_transaction(self.key, DYNAMIC_FEE, chain_id=self.chain_id, nonce=node.get_pending_nonce(self.address),
+                               gas_limit=gas, to=consensus.ADDRESS_, value=0, data=data,
+                               max_fee_per_gas=2 * node.next_base_fee(), max_priority_fee_per_gas=0)
         try:
             node.submit_transaction(raw)
         except InvalidTransaction as error:

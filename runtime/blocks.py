@@ -8,8 +8,10 @@ Receipts and their root are Ethereum's, so a receipt proof here means what it me
 from dataclasses import dataclass, replace
 
 import rlp
+from coincurve import PublicKey
 
-from .crypto import RlpShapeError, check_rlp_depth, keccak256, recover_public_key, rlp_encode
+from .crypto import (RlpShapeError, check_rlp_depth, keccak256, public_key_to_address, recover_public_key,
+                     rlp_encode)
 from .exceptions import InvalidBlock
 from .module import Log
 
@@ -121,6 +123,12 @@ def recover_seal_key(header: Header, chain_id: int) -> bytes | None:
         return None
     return recover_public_key(header.seal_hash(chain_id), seal[64], int.from_bytes(seal[:32], "big"),
                               int.from_bytes(seal[32:64], "big"))
+
+
+def is_sealed_by_author(header: Header, chain_id: int) -> bool:
+    """The header's seal is a valid signature by the address in its `author` field, for this chain."""
+    public_key = recover_seal_key(header, chain_id)
+    return public_key is not None and public_key_to_address(PublicKey(public_key)) == header.author
 
 
 @dataclass(frozen=True)

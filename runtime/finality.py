@@ -13,6 +13,7 @@ import rlp
 
 from .blocks import Header, decode_fixed, decode_uint, encode_uint
 from .crypto import RlpShapeError, check_rlp_depth, keccak256, recover_address, rlp_encode, sign_hash
+from .modules.randomness import u64
 
 PREVOTE, PRECOMMIT = 0, 1
 STAGES = (PREVOTE, PRECOMMIT)
@@ -23,10 +24,6 @@ MAX_ANCESTRY_HEADERS = 10_000
 
 class InvalidFinalityMessage(ValueError):
     """A vote or justification that is malformed, wrongly signed, or does not prove what it claims."""
-
-
-def u64(value: int) -> bytes:
-    return value.to_bytes(8, "big")
 
 
 def compute_vote_hash(chain_id: int, set_id: int, round_: int, stage: int, target_hash: bytes,

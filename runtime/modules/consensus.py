@@ -28,11 +28,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import rlp
-from coincurve import PublicKey
 
 from .. import finality
-from ..blocks import Header, recover_seal_key
-from ..crypto import ecvrf, keccak256, private_key_to_address, public_key_to_address, rlp_encode
+from ..blocks import Header, is_sealed_by_author
+from ..crypto import ecvrf, keccak256, private_key_to_address, rlp_encode
 from ..exceptions import InvalidBlock
 from ..module import BlockEnv, CallDecl, CallEnv, ErrorDecl, EventDecl, Module, ViewDecl, fail, module_address
 from ..state import State
@@ -111,8 +110,7 @@ VoteEquivocationAlreadyReported = ErrorDecl("VoteEquivocationAlreadyReported(add
                                             "uint64 round,uint8 stage)")
 
 
-def u64(value: int) -> bytes:
-    return value.to_bytes(8, "big")
+u64 = randomness.u64
 
 
 # The primary threshold, in integer fixed point.
@@ -331,8 +329,7 @@ def _decode_header(data: bytes, index: int) -> Header:
 
 
 def _check_seal(state: State, header: Header, index: int) -> None:
-    key = recover_seal_key(header, system.ChainId.get(state))
-    if key is None or public_key_to_address(PublicKey(key)) != header.author:
+    if not is_sealed_by_author(header, system.ChainId.get(state)):
         fail(InvalidSeal, index)
 
 
