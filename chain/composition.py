@@ -6,7 +6,7 @@ conformance runner and the tests receive it from here.
 
 from fl_module import alliance
 from runtime.executive import Runtime
-from runtime.modules import balances, consensus, gmflock, randomness, rewards, slashing, staking, system, treasury
+from runtime.modules import balances, bridge, consensus, gmflock, randomness, rewards, slashing, staking, system, treasury
 
 RUNTIME = Runtime(
     modules=(
@@ -20,6 +20,7 @@ RUNTIME = Runtime(
         gmflock.MODULE,
         treasury.MODULE,
         alliance.MODULE,
+        bridge.MODULE,
     ),
     spec_name="flockchain",
     spec_version=1,

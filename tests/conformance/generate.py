@@ -2,6 +2,7 @@
 
 import json
 
+from .bridge_cases import BRIDGE_CASES
 from .cases import CASES
 from .consensus_cases import CONSENSUS_CASES
 from .fl_alliance_cases import FL_ALLIANCE_CASES
@@ -13,7 +14,7 @@ from .staking_cases import STAKING_CASES
 from .treasury_cases import TREASURY_CASES
 
 ALL_CASES = (CASES + SAMPLING_CASES + STAKING_CASES + REWARDS_CASES + SLASHING_CASES + TREASURY_CASES + FL_ALLIANCE_CASES
-             + CONSENSUS_CASES)
+             + CONSENSUS_CASES + BRIDGE_CASES)
 
 
 def main() -> None:

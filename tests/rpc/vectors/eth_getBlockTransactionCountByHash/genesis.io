@@ -1,3 +1,3 @@
 // genesis holds no transactions
->> {"jsonrpc":"2.0","id":1,"method":"eth_getBlockTransactionCountByHash","params":["0x9757dd5bcf3f7c73fd6d3b81edd5fdffd6d857b847352db64692bd031f1232c1"]}
+>> {"jsonrpc":"2.0","id":1,"method":"eth_getBlockTransactionCountByHash","params":["0x9237926cb0b3fa3776249781570d5a5523e73b8081f9df87b4ac794aacce0702"]}
 << {"jsonrpc":"2.0","id":1,"result":"0x0"}

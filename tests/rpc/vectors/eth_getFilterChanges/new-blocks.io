@@ -8,6 +8,6 @@
 >> {"jsonrpc":"2.0","id":3,"method":"evm_mine","params":[1700000012]}
 << {"jsonrpc":"2.0","id":3,"result":"0x0"}
 >> {"jsonrpc":"2.0","id":4,"method":"eth_getFilterChanges","params":["0xba15251c3960ffebc3ab6083b44cc4db"]}
-<< {"jsonrpc":"2.0","id":4,"result":["0x5a9a37cc4919f39ac3071a00d21f98d0bcbe18f0b097d2a8ff8adc39a9227174","0x65e785a9ad4df2cf02e4bbc65c7b175ef49a543cbd0a2fa9664faefc6aea56cb"]}
+<< {"jsonrpc":"2.0","id":4,"result":["0x93ecf6bfc853f4813652e2a0254c83cdef96fd67c13e36827168128b2897238f","0xfe31782ca935b5ad82255cd95309597b708701a54b9733f318c3e1c6dc0b56fc"]}
 >> {"jsonrpc":"2.0","id":5,"method":"eth_getFilterChanges","params":["0xba15251c3960ffebc3ab6083b44cc4db"]}
 << {"jsonrpc":"2.0","id":5,"result":[]}

@@ -1,0 +1,512 @@
+"""bridge: FLOCK between this chain and Base, without trusting a relayer.
+
+Base → here. The FlockBridge contract on Base locks FLOCK and logs `Deposit(nonce, sender,
+recipient, amount)` with sequential nonces. Validators attest Base block hashes (each one that
+its Base endpoint reports `finalized`); a hash counts once attestations by more than 2/3 of the
+current authority set's weight arrived. Anyone then submits (attested hash, header RLP, receipt
+index, receipt proof): the header must hash to the attested hash, the proof must lead from its
+receiptsRoot to a successful receipt, and every Deposit log of the bridge contract in that receipt
+is minted to its recipient, once per deposit nonce.
+
+Here → Base. `withdraw(baseRecipient)` burns the call's value and records withdrawal `nonce`.
+Validators sign its EIP-712 `Withdrawal` digest (the contract's: domain {"FlockBridge", "1",
+BaseChainId, BridgeContract}); anyone submits those signatures, which are checked here and
+kept until they carry more than 2/3 of the weight of the set the withdrawal was requested
+under. The contract's `withdraw(nonce, recipient, amount, signatures)` then releases FLOCK, and
+a proof of its `Withdrawal` log (`confirmRelease`) marks the withdrawal released here.
+
+A withdrawal may burn only FLOCK that is locked on Base: `Outstanding` = InitialLocked +
+minted − burned, so FLOCK minted here by the bridge equals FLOCK locked on Base minus FLOCK
+released, once every message is relayed.
+"""
+
+from dataclasses import dataclass
+
+from ..abi import abi_encode
+from ..base_chain import BaseDataError, BaseLog, decode_header, verify_receipt
+from ..crypto import SECP256K1_HALF_N, keccak256, recover_address
+from ..module import CallDecl, CallEnv, ErrorDecl, EventDecl, Module, ViewDecl, fail, module_address
+from ..state import State
+from ..storage import ADDRESS, HASH32, U64, U256, BytesList, FixedUint, RawBytes, StorageMap, StorageValue, UintTuple
+from . import balances, consensus, system
+
+NAME = "bridge"
+ADDRESS_ = module_address(10)
+ZERO_ADDRESS = bytes(20)
+REQUESTED, SIGNED, RELEASED = 0, 1, 2
+"""A withdrawal's status."""
+
+DEPOSIT_TOPIC = keccak256(b"Deposit(uint256,address,address,uint256)")
+RELEASE_TOPIC = keccak256(b"Withdrawal(uint256,address,uint256,uint256)")
+DOMAIN_TYPEHASH = keccak256(b"EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)")
+WITHDRAWAL_TYPEHASH = keccak256(
+    b"Withdrawal(uint256 homeChainId,uint256 validatorSetId,uint256 nonce,address recipient,uint256 amount)")
+NAME_HASH, VERSION_HASH = keccak256(b"FlockBridge"), keccak256(b"1")
+
+# Parameters (Root: configure)
+BaseChainId = StorageValue(NAME, "BaseChainId", U64, 8453)
+BridgeContract = StorageValue(NAME, "BridgeContract", ADDRESS, ZERO_ADDRESS)
+"""FlockBridge's address on Base; the zero address means the bridge is not configured."""
+TokenContract = StorageValue(NAME, "TokenContract", ADDRESS, ZERO_ADDRESS)
+InitialLocked = StorageValue(NAME, "InitialLocked", U256, 0)
+"""FLOCK locked on Base at genesis that backs FLOCK issued here at genesis (withdrawable)."""
+
+# Storage
+BaseBlock = StorageMap(NAME, "BaseBlock", HASH32, UintTuple(4), None)
+"""Base block hash → (number, setId the weight is counted in, attested weight, accepted 0/1)."""
+Attestation = StorageMap(NAME, "Attestation", RawBytes(), FixedUint(1), 0)
+"""(block hash ‖ u64 setId ‖ validator) → 1 when that validator attested the hash in that set."""
+LatestBaseBlock = StorageValue(NAME, "LatestBaseBlock", UintTuple(2), (0, 0))
+"""(number, hash) of the highest accepted Base block."""
+Deposit = StorageMap(NAME, "Deposit", U256, UintTuple(4), None)
+"""Deposit nonce → (recipient, amount, Base block number, sender) once minted; addresses as integers."""
+NextUnmintedDeposit = StorageValue(NAME, "NextUnmintedDeposit", U256, 0)
+"""Every deposit nonce below this one is minted."""
+Minted = StorageValue(NAME, "Minted", U256, 0)
+Burned = StorageValue(NAME, "Burned", U256, 0)
+WithdrawalCount = StorageValue(NAME, "WithdrawalCount", U64, 0)
+Withdrawal = StorageMap(NAME, "Withdrawal", U64, UintTuple(8), None)
+"""nonce → (sender, recipient, amount, setId, status, signed weight, requested at block, released in Base block)."""
+Signers = StorageMap(NAME, "Signers", U64, BytesList(), ())
+"""nonce → the validators whose signatures are kept, ascending (the order the contract wants)."""
+Signature = StorageMap(NAME, "Signature", RawBytes(), RawBytes(), None)
+"""(u64 nonce ‖ signer) → the 65-byte signature r ‖ s ‖ v."""
+NextUnreleasedWithdrawal = StorageValue(NAME, "NextUnreleasedWithdrawal", U64, 0)
+
+# Events
+BridgeConfigured = EventDecl("BridgeConfigured(uint64 baseChainId,address bridge,address token)")
+BaseBlockAttested = EventDecl("BaseBlockAttested(bytes32 indexed blockHash,address indexed validator,uint64 number,"
+                              "uint256 weight,uint256 totalWeight)")
+BaseBlockAccepted = EventDecl("BaseBlockAccepted(bytes32 indexed blockHash,uint64 number)")
+DepositMinted = EventDecl("DepositMinted(uint256 indexed nonce,address indexed recipient,address sender,"
+                          "uint256 amount,bytes32 baseBlockHash)")
+WithdrawalRequested = EventDecl("WithdrawalRequested(uint256 indexed nonce,address indexed sender,"
+                                "address baseRecipient,uint256 amount,uint64 validatorSetId)")
+WithdrawalSignatureAdded = EventDecl("WithdrawalSignatureAdded(uint256 indexed nonce,address indexed signer,"
+                                     "uint256 weight,uint256 totalWeight)")
+WithdrawalSigned = EventDecl("WithdrawalSigned(uint256 indexed nonce)")
+WithdrawalReleased = EventDecl("WithdrawalReleased(uint256 indexed nonce,bytes32 baseBlockHash)")
+
+# Errors
+NotConfigured = ErrorDecl("NotConfigured()")
+NotAValidator = ErrorDecl("NotAValidator(address account,uint64 setId)")
+AlreadyAttested = ErrorDecl("AlreadyAttested(bytes32 blockHash,address validator)")
+AlreadyAccepted = ErrorDecl("AlreadyAccepted(bytes32 blockHash)")
+ConflictingNumber = ErrorDecl("ConflictingNumber(bytes32 blockHash,uint64 attested,uint64 given)")
+BlockNotAccepted = ErrorDecl("BlockNotAccepted(bytes32 blockHash)")
+HeaderHashMismatch = ErrorDecl("HeaderHashMismatch(bytes32 expected,bytes32 actual)")
+MalformedBaseHeader = ErrorDecl("MalformedBaseHeader(string reason)")
+InvalidReceiptProof = ErrorDecl("InvalidReceiptProof(string reason)")
+FailedReceipt = ErrorDecl("FailedReceipt(uint256 receiptIndex)")
+NoDepositInReceipt = ErrorDecl("NoDepositInReceipt(uint256 receiptIndex)")
+DepositAlreadyMinted = ErrorDecl("DepositAlreadyMinted(uint256 nonce)")
+MalformedBridgeLog = ErrorDecl("MalformedBridgeLog(uint256 logIndex)")
+ZeroAmount = ErrorDecl("ZeroAmount()")
+ZeroRecipient = ErrorDecl("ZeroRecipient()")
+ExceedsBridgedSupply = ErrorDecl("ExceedsBridgedSupply(uint256 outstanding,uint256 amount)")
+UnknownWithdrawal = ErrorDecl("UnknownWithdrawal(uint256 nonce)")
+InvalidSignature = ErrorDecl("InvalidSignature()")
+DuplicateSignature = ErrorDecl("DuplicateSignature(uint256 nonce,address signer)")
+WithdrawalAlreadySigned = ErrorDecl("WithdrawalAlreadySigned(uint256 nonce)")
+UnknownAuthoritySet = ErrorDecl("UnknownAuthoritySet(uint64 setId)")
+NoReleaseInReceipt = ErrorDecl("NoReleaseInReceipt(uint256 receiptIndex)")
+ReleaseMismatch = ErrorDecl("ReleaseMismatch(uint256 nonce)")
+AlreadyReleased = ErrorDecl("AlreadyReleased(uint256 nonce)")
+
+
+@dataclass(frozen=True)
+class WithdrawalRecord:
+    sender: bytes
+    recipient: bytes
+    amount: int
+    set_id: int
+    status: int = REQUESTED
+    signed_weight: int = 0
+    requested_at: int = 0
+    released_in: int = 0
+
+    def encode(self) -> tuple[int, ...]:
+        return (int.from_bytes(self.sender, "big"), int.from_bytes(self.recipient, "big"), self.amount, self.set_id,
+                self.status, self.signed_weight, self.requested_at, self.released_in)
+
+    @classmethod
+    def decode(cls, values: tuple[int, ...]) -> "WithdrawalRecord":
+        sender, recipient, *rest = values
+        return cls(sender.to_bytes(20, "big"), recipient.to_bytes(20, "big"), *rest)
+
+
+def _address_int(address: bytes) -> int:
+    return int.from_bytes(address, "big")
+
+
+def is_supermajority(weight: int, total: int) -> bool:
+    """More than 2/3 of the weight, in integers: weight·3 > total·2 (the contract's rule)."""
+    return weight * 3 > total * 2
+
+
+def get_outstanding(state: State) -> int:
+    """FLOCK locked on Base that this chain has issued and not burned: what withdrawals may release."""
+    return InitialLocked.get(state) + Minted.get(state) - Burned.get(state)
+
+
+def _ensure_configured(state: State) -> bytes:
+    bridge = BridgeContract.get(state)
+    if bridge == ZERO_ADDRESS:
+        fail(NotConfigured)
+    return bridge
+
+
+# Attestations
+
+def call_attest_base_block(state: State, env: CallEnv, number: int, block_hash: bytes) -> tuple:
+    """A validator of the current set vouches that Base block `number` with `block_hash` is final."""
+    _ensure_configured(state)
+    set_id, members = consensus.get_voter_set(state)
+    weight = members.get(env.sender)
+    if weight is None:
+        fail(NotAValidator, env.sender, set_id)
+    record = BaseBlock.get(state, block_hash)
+    if record is not None:
+        recorded_number, recorded_set, attested, accepted = record
+        if recorded_number != number:
+            fail(ConflictingNumber, block_hash, recorded_number, number)
+        if accepted:
+            fail(AlreadyAccepted, block_hash)
+        if recorded_set != set_id:
+            attested = 0
+    else:
+        attested = 0
+    key = block_hash + set_id.to_bytes(8, "big") + env.sender
+    if Attestation.get(state, key):
+        fail(AlreadyAttested, block_hash, env.sender)
+    Attestation.set(state, key, 1)
+    attested += weight
+    total = sum(members.values())
+    accepted = is_supermajority(attested, total)
+    BaseBlock.set(state, block_hash, (number, set_id, attested, int(accepted)))
+    env.emit(BaseBlockAttested.to_log(ADDRESS_, block_hash, env.sender, number, attested, total))
+    if accepted:
+        if number >= LatestBaseBlock.get(state)[0]:
+            LatestBaseBlock.set(state, (number, int.from_bytes(block_hash, "big")))
+        env.emit(BaseBlockAccepted.to_log(ADDRESS_, block_hash, number))
+    return ()
+
+
+def _proven_logs(state: State, block_hash: bytes, header: bytes, receipt_index: int,
+                 proof: list[bytes]) -> tuple[int, tuple[BaseLog, ...]]:
+    """(Base block number, logs of the bridge contract) of a successful receipt in an accepted block."""
+    bridge = _ensure_configured(state)
+    record = BaseBlock.get(state, block_hash)
+    if record is None or not record[3]:
+        fail(BlockNotAccepted, block_hash)
+    actual = keccak256(bytes(header))
+    if actual != block_hash:
+        fail(HeaderHashMismatch, block_hash, actual)
+    try:
+        decoded = decode_header(bytes(header))
+    except BaseDataError as error:
+        fail(MalformedBaseHeader, str(error))
+    try:
+        receipt = verify_receipt(decoded.receipts_root, receipt_index, [bytes(node) for node in proof])
+    except BaseDataError as error:
+        fail(InvalidReceiptProof, str(error))
+    if not receipt.succeeded:
+        fail(FailedReceipt, receipt_index)
+    return decoded.number, tuple(log for log in receipt.logs if log.address == bridge)
+
+
+def _word_address(word: bytes, log_index: int) -> bytes:
+    if len(word) != 32 or word[:12] != bytes(12):
+        fail(MalformedBridgeLog, log_index)
+    return word[12:]
+
+
+# Deposits (Base → here)
+
+def call_prove_deposit(state: State, env: CallEnv, block_hash: bytes, header: bytes, receipt_index: int,
+                       proof: list[bytes]) -> tuple:
+    """Mint every not-yet-minted Deposit of the bridge contract in a proven receipt; returns how many."""
+    number, logs = _proven_logs(state, block_hash, header, receipt_index, proof)
+    deposits = []
+    for index, log in enumerate(logs):
+        if not log.topics or log.topics[0] != DEPOSIT_TOPIC:
+            continue
+        if len(log.topics) != 3 or len(log.data) != 64:
+            fail(MalformedBridgeLog, index)
+        deposits.append((int.from_bytes(log.topics[1], "big"), _word_address(log.topics[2], index),
+                         _word_address(log.data[:32], index), int.from_bytes(log.data[32:], "big")))
+    if not deposits:
+        fail(NoDepositInReceipt, receipt_index)
+    fresh = [deposit for deposit in deposits if Deposit.get(state, deposit[0]) is None]
+    if not fresh:
+        fail(DepositAlreadyMinted, deposits[0][0])
+    for nonce, sender, recipient, amount in fresh:
+        balances.mint(state, recipient, amount)
+        Minted.set(state, Minted.get(state) + amount)
+        Deposit.set(state, nonce, (_address_int(recipient), amount, number, _address_int(sender)))
+        env.emit(DepositMinted.to_log(ADDRESS_, nonce, recipient, sender, amount, block_hash))
+    watermark = NextUnmintedDeposit.get(state)
+    while Deposit.get(state, watermark) is not None:
+        watermark += 1
+    NextUnmintedDeposit.set(state, watermark)
+    return (len(fresh),)
+
+
+# Withdrawals (here → Base)
+
+def call_withdraw(state: State, env: CallEnv, base_recipient: bytes) -> tuple:
+    """Burn the call's value (already at this module's address) and record a withdrawal to Base."""
+    _ensure_configured(state)
+    if env.value == 0:
+        fail(ZeroAmount)
+    if base_recipient == ZERO_ADDRESS:
+        fail(ZeroRecipient)
+    outstanding = get_outstanding(state)
+    if env.value > outstanding:
+        fail(ExceedsBridgedSupply, outstanding, env.value)
+    balances.burn(state, ADDRESS_, env.value)
+    Burned.set(state, Burned.get(state) + env.value)
+    nonce = WithdrawalCount.get(state)
+    set_id = consensus.SetId.get(state)
+    WithdrawalCount.set(state, nonce + 1)
+    record = WithdrawalRecord(env.sender, base_recipient, env.value, set_id, requested_at=env.block_number)
+    Withdrawal.set(state, nonce, record.encode())
+    env.emit(WithdrawalRequested.to_log(ADDRESS_, nonce, env.sender, base_recipient, env.value, set_id))
+    return (nonce,)
+
+
+def get_withdrawal(state: State, nonce: int) -> WithdrawalRecord:
+    values = Withdrawal.get(state, nonce) if nonce < WithdrawalCount.get(state) else None
+    if values is None:
+        fail(UnknownWithdrawal, nonce)
+    return WithdrawalRecord.decode(values)
+
+
+def compute_domain_separator(state: State) -> bytes:
+    return keccak256(abi_encode(["bytes32", "bytes32", "bytes32", "uint256", "address"],
+                                [DOMAIN_TYPEHASH, NAME_HASH, VERSION_HASH, BaseChainId.get(state),
+                                 BridgeContract.get(state)]))
+
+
+def compute_withdrawal_digest(state: State, nonce: int, record: WithdrawalRecord) -> bytes:
+    """The EIP-712 digest FlockBridge.withdraw checks: what a validator signs for withdrawal `nonce`."""
+    struct_hash = keccak256(abi_encode(
+        ["bytes32", "uint256", "uint256", "uint256", "address", "uint256"],
+        [WITHDRAWAL_TYPEHASH, system.ChainId.get(state), record.set_id, nonce, record.recipient, record.amount]))
+    return keccak256(b"\x19\x01" + compute_domain_separator(state) + struct_hash)
+
+
+def recover_signer(digest: bytes, signature: bytes) -> bytes | None:
+    """The contract's rule: 65 bytes r ‖ s ‖ v, v ∈ {27, 28}, s in the lower half; else None."""
+    if len(signature) != 65 or signature[64] not in (27, 28):
+        return None
+    r, s = int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:64], "big")
+    if s > SECP256K1_HALF_N:
+        return None
+    return recover_address(digest, signature[64] - 27, r, s)
+
+
+def call_submit_withdrawal_signature(state: State, env: CallEnv, nonce: int, signature: bytes) -> tuple:
+    """Keep a validator's signature on withdrawal `nonce` (anyone may carry it) until > 2/3 signed."""
+    record = get_withdrawal(state, nonce)
+    if record.status != REQUESTED:
+        fail(WithdrawalAlreadySigned, nonce)
+    signer = recover_signer(compute_withdrawal_digest(state, nonce, record), bytes(signature))
+    if signer is None:
+        fail(InvalidSignature)
+    members = consensus.get_authority_set(state, record.set_id)
+    if members is None:
+        fail(UnknownAuthoritySet, record.set_id)
+    if signer not in members:
+        fail(NotAValidator, signer, record.set_id)
+    key = nonce.to_bytes(8, "big") + signer
+    if Signature.get(state, key) is not None:
+        fail(DuplicateSignature, nonce, signer)
+    Signature.set(state, key, bytes(signature))
+    Signers.set(state, nonce, tuple(sorted(Signers.get(state, nonce) + (signer,))))
+    weight, total = record.signed_weight + members[signer], sum(members.values())
+    signed = is_supermajority(weight, total)
+    record = WithdrawalRecord(record.sender, record.recipient, record.amount, record.set_id,
+                              SIGNED if signed else REQUESTED, weight, record.requested_at)
+    Withdrawal.set(state, nonce, record.encode())
+    env.emit(WithdrawalSignatureAdded.to_log(ADDRESS_, nonce, signer, weight, total))
+    if signed:
+        env.emit(WithdrawalSigned.to_log(ADDRESS_, nonce))
+    return ()
+
+
+def call_confirm_release(state: State, env: CallEnv, block_hash: bytes, header: bytes, receipt_index: int,
+                         proof: list[bytes]) -> tuple:
+    """Mark withdrawals released on Base, from a proven receipt with the contract's Withdrawal log."""
+    number, logs = _proven_logs(state, block_hash, header, receipt_index, proof)
+    released = []
+    for index, log in enumerate(logs):
+        if not log.topics or log.topics[0] != RELEASE_TOPIC:
+            continue
+        if len(log.topics) != 3 or len(log.data) != 64:
+            fail(MalformedBridgeLog, index)
+        released.append((int.from_bytes(log.topics[1], "big"), _word_address(log.topics[2], index),
+                         int.from_bytes(log.data[:32], "big")))
+    if not released:
+        fail(NoReleaseInReceipt, receipt_index)
+    for nonce, recipient, amount in released:
+        record = get_withdrawal(state, nonce)
+        if (record.recipient, record.amount) != (recipient, amount):
+            fail(ReleaseMismatch, nonce)
+        if record.status == RELEASED:
+            fail(AlreadyReleased, nonce)
+        record = WithdrawalRecord(record.sender, record.recipient, record.amount, record.set_id, RELEASED,
+                                  record.signed_weight, record.requested_at, number)
+        Withdrawal.set(state, nonce, record.encode())
+        env.emit(WithdrawalReleased.to_log(ADDRESS_, nonce, block_hash))
+    watermark, count = NextUnreleasedWithdrawal.get(state), WithdrawalCount.get(state)
+    while watermark < count and WithdrawalRecord.decode(Withdrawal.get(state, watermark)).status == RELEASED:
+        watermark += 1
+    NextUnreleasedWithdrawal.set(state, watermark)
+    return ()
+
+
+def call_configure(state: State, env: CallEnv, base_chain_id: int, bridge: bytes, token: bytes) -> tuple:
+    system.ensure_root(state, env.sender)
+    BaseChainId.set(state, base_chain_id)
+    BridgeContract.set(state, bridge)
+    TokenContract.set(state, token)
+    env.emit(BridgeConfigured.to_log(ADDRESS_, base_chain_id, bridge, token))
+    return ()
+
+
+# Views
+
+def view_config(state: State) -> tuple:
+    return (BaseChainId.get(state), BridgeContract.get(state), TokenContract.get(state), consensus.SetId.get(state))
+
+
+def view_base_block(state: State, block_hash: bytes) -> tuple:
+    number, set_id, weight, accepted = BaseBlock.get(state, block_hash) or (0, 0, 0, 0)
+    return bool(accepted), number, weight
+
+
+def view_has_attested(state: State, block_hash: bytes, validator: bytes) -> tuple:
+    key = block_hash + consensus.SetId.get(state).to_bytes(8, "big") + validator
+    return (bool(Attestation.get(state, key)),)
+
+
+def view_latest_base_block(state: State) -> tuple:
+    number, block_hash = LatestBaseBlock.get(state)
+    return number, block_hash.to_bytes(32, "big")
+
+
+def view_deposit(state: State, nonce: int) -> tuple:
+    values = Deposit.get(state, nonce)
+    if values is None:
+        return False, ZERO_ADDRESS, 0, 0, ZERO_ADDRESS
+    recipient, amount, number, sender = values
+    return True, recipient.to_bytes(20, "big"), amount, number, sender.to_bytes(20, "big")
+
+
+def view_withdrawal(state: State, nonce: int) -> tuple:
+    record = get_withdrawal(state, nonce)
+    return (record.sender, record.recipient, record.amount, record.set_id, record.status, record.signed_weight,
+            record.requested_at, record.released_in)
+
+
+def view_withdrawal_signatures(state: State, nonce: int) -> tuple:
+    """The kept signatures in ascending signer order: FlockBridge.withdraw's `signatures` argument."""
+    get_withdrawal(state, nonce)
+    prefix = nonce.to_bytes(8, "big")
+    return ([Signature.get(state, prefix + signer) for signer in Signers.get(state, nonce)],)
+
+
+def view_has_signed(state: State, nonce: int, validator: bytes) -> tuple:
+    return (Signature.get(state, nonce.to_bytes(8, "big") + validator) is not None,)
+
+
+def view_withdrawal_digest(state: State, nonce: int) -> tuple:
+    return (compute_withdrawal_digest(state, nonce, get_withdrawal(state, nonce)),)
+
+
+def view_supply(state: State) -> tuple:
+    return Minted.get(state), Burned.get(state), get_outstanding(state)
+
+
+def genesis(state: State, config: dict) -> None:
+    """config: {"baseChainId", "bridge", "token", "initialLocked"}; all optional."""
+    if "baseChainId" in config:
+        BaseChainId.set(state, int(config["baseChainId"]))
+    for key, item in (("bridge", BridgeContract), ("token", TokenContract)):
+        if key in config:
+            item.set(state, bytes.fromhex(config[key].removeprefix("0x")))
+    if "initialLocked" in config:
+        InitialLocked.set(state, int(config["initialLocked"]))
+
+
+def check_invariants(state: State) -> None:
+    minted = sum(amount for _, (_, amount, _, _) in Deposit.items(state))
+    assert minted == Minted.get(state), "Minted is the sum of minted deposits"
+    count = WithdrawalCount.get(state)
+    records = {nonce: WithdrawalRecord.decode(values) for nonce, values in Withdrawal.items(state)}
+    assert set(records) == set(range(count)), "withdrawal nonces are 0 … count − 1"
+    assert sum(r.amount for r in records.values()) == Burned.get(state), "Burned is the sum of withdrawals"
+    assert get_outstanding(state) >= 0, "never more burned than locked"
+    for nonce, record in records.items():
+        signers = Signers.get(state, nonce)
+        assert list(signers) == sorted(set(signers)), "signers ascending and distinct"
+        members = consensus.get_authority_set(state, record.set_id)
+        if members is not None:
+            assert record.signed_weight == sum(members[s] for s in signers), "signed weight is the signers' weight"
+            if record.status == REQUESTED:
+                assert not is_supermajority(record.signed_weight, sum(members.values())), "signed once > 2/3"
+    watermark = NextUnmintedDeposit.get(state)
+    assert Deposit.get(state, watermark) is None, "the watermark's nonce is not minted"
+    assert sum(1 for nonce, _ in Deposit.items(state) if nonce < watermark) == watermark, "all below it are"
+    released_mark = NextUnreleasedWithdrawal.get(state)
+    assert all(records[n].status == RELEASED for n in range(released_mark)), "all below the mark are released"
+    assert released_mark == count or records[released_mark].status != RELEASED
+
+
+MODULE = Module(
+    name=NAME,
+    address=ADDRESS_,
+    calls=(
+        CallDecl("attestBaseBlock(uint64 number,bytes32 blockHash)", call_attest_base_block, weight=30_000),
+        CallDecl("proveDeposit(bytes32 blockHash,bytes header,uint256 receiptIndex,bytes[] proof)",
+                 call_prove_deposit, weight=150_000, returns=("uint256",)),
+        CallDecl("withdraw(address baseRecipient)", call_withdraw, weight=30_000, payable=True,
+                 returns=("uint256",)),
+        CallDecl("submitWithdrawalSignature(uint256 nonce,bytes signature)", call_submit_withdrawal_signature,
+                 weight=40_000),
+        CallDecl("confirmRelease(bytes32 blockHash,bytes header,uint256 receiptIndex,bytes[] proof)",
+                 call_confirm_release, weight=150_000),
+        CallDecl("configure(uint64 baseChainId,address bridge,address token)", call_configure, weight=10_000),
+    ),
+    views=(
+        ViewDecl("config()", view_config, ("uint64", "address", "address", "uint64")),
+        ViewDecl("baseBlock(bytes32 blockHash)", view_base_block, ("bool", "uint64", "uint256")),
+        ViewDecl("hasAttested(bytes32 blockHash,address validator)", view_has_attested, ("bool",)),
+        ViewDecl("latestBaseBlock()", view_latest_base_block, ("uint64", "bytes32")),
+        ViewDecl("depositOf(uint256 nonce)", view_deposit, ("bool", "address", "uint256", "uint64", "address")),
+        ViewDecl("nextUnmintedDeposit()", lambda state: (NextUnmintedDeposit.get(state),), ("uint256",)),
+        ViewDecl("withdrawalCount()", lambda state: (WithdrawalCount.get(state),), ("uint256",)),
+        ViewDecl("nextUnreleasedWithdrawal()", lambda state: (NextUnreleasedWithdrawal.get(state),), ("uint256",)),
+        ViewDecl("withdrawalOf(uint256 nonce)", view_withdrawal,
+                 ("address", "address", "uint256", "uint64", "uint8", "uint256", "uint64", "uint64")),
+        ViewDecl("withdrawalSignatures(uint256 nonce)", view_withdrawal_signatures, ("bytes[]",)),
+        ViewDecl("hasSigned(uint256 nonce,address validator)", view_has_signed, ("bool",)),
+        ViewDecl("withdrawalDigest(uint256 nonce)", view_withdrawal_digest, ("bytes32",)),
+        ViewDecl("supply()", view_supply, ("uint256", "uint256", "uint256")),
+    ),
+    events=(BridgeConfigured, BaseBlockAttested, BaseBlockAccepted, DepositMinted, WithdrawalRequested,
+            WithdrawalSignatureAdded, WithdrawalSigned, WithdrawalReleased),
+    errors=(NotConfigured, NotAValidator, AlreadyAttested, AlreadyAccepted, ConflictingNumber, BlockNotAccepted,
+            HeaderHashMismatch, MalformedBaseHeader, InvalidReceiptProof, FailedReceipt, NoDepositInReceipt,
+            DepositAlreadyMinted, MalformedBridgeLog, ZeroAmount, ZeroRecipient, ExceedsBridgedSupply,
+            UnknownWithdrawal, InvalidSignature, DuplicateSignature, WithdrawalAlreadySigned, UnknownAuthoritySet,
+            NoReleaseInReceipt, ReleaseMismatch, AlreadyReleased, system.NotRoot, balances.InsufficientBalance,
+            balances.SupplyCapExceeded),
+    storage=(BaseChainId, BridgeContract, TokenContract, InitialLocked, BaseBlock, Attestation, LatestBaseBlock,
+             Deposit, NextUnmintedDeposit, Minted, Burned, WithdrawalCount, Withdrawal, Signers, Signature,
+             NextUnreleasedWithdrawal),
+    parameters={"BaseChainId": BaseChainId, "BridgeContract": BridgeContract, "TokenContract": TokenContract},
+    genesis=genesis,
+    check_invariants=check_invariants,
+)
