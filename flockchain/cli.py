@@ -22,6 +22,7 @@ from pathlib import Path
 from aiohttp import web
 
 from chain.authoring import DevAuthor
+from chain.bridge.relayer import start_duty
 from chain.blobs import DEFAULT_MAX_BLOB_SIZE, DEFAULT_MAX_TOTAL_SIZE, DEFAULT_RETENTION_ROUNDS, BlobStore
 from chain.composition import RUNTIME
 from chain.db import DataDirError
@@ -37,7 +38,7 @@ from rpc.server import REGISTRIES, RpcContext, RpcLimits, RpcServer
 from rpc.subscriptions import EventHub
 from runtime.modules.balances import UNIT
 
-from . import network_cli
+from . import base_cli, network_cli, relayer_cli
 from .signals import until_stopped
 
 
@@ -111,13 +112,20 @@ async def run_dev_node(args, spec, accounts, authority, data_dir: str) -> None:
     server = RpcServer(context, REGISTRIES + (devnet.registry,), RpcLimits(cors_origins=tuple(args.cors)),
                        blobs=blobs)
     runner = web.AppRunner(server.app(), access_log=None)
+    duty = None
     try:
         await runner.setup()
         await web.TCPSite(runner, args.host, args.port).start()
         author.start()
         print_banner(node, accounts, f"http://{args.host}:{args.port}", data_dir, args.block_time)
+        if args.base_rpc:
+            duty = start_duty(f"http://127.0.0.1:{args.port}", args.base_rpc, authority.private_key)
+            print(f"Bridge duty:       relaying with {args.base_rpc} as the dev authority", flush=True)
         await until_stopped()
     finally:
+        if duty is not None:
+            duty[1].set()
+            await asyncio.to_thread(duty[0].join, 10)
         await author.stop()
         await runner.cleanup()
         node.close()
@@ -163,11 +171,16 @@ def main(argv: list[str] | None = None) -> int:
                           f"(default {DEFAULT_MAX_TOTAL_SIZE} = 1 GiB)")
     dev.add_argument("--blob-retention-rounds", type=int, default=DEFAULT_RETENTION_ROUNDS, metavar="N",
                      help=f"rounds a task's blobs are kept after their round (default {DEFAULT_RETENTION_ROUNDS})")
+    dev.add_argument("--base-rpc", metavar="URL",
+                     help="run the bridge's validator and relayer duty against this Base JSON-RPC endpoint "
+                          "(e.g. a `flockchain base-devnet`); the dev authority is the whole validator set")
     dev.add_argument("--log-level", default="WARNING")
     abi = commands.add_parser("abi", help="print the runtime modules' {name, address, abi} JSON (as flock_modules)")
     abi.add_argument("module", nargs="?", help="only this module's ABI")
     network_cli.add_node_parser(commands)
     network_cli.add_testnet_parser(commands)
+    relayer_cli.add_relayer_parser(commands)
+    base_cli.add_base_devnet_parser(commands)
     worker_cli.add_worker_parser(commands)
     worker_cli.add_demo_parser(commands)
     args = parser.parse_args(argv)
@@ -177,6 +190,10 @@ def main(argv: list[str] | None = None) -> int:
         return network_cli.node_main(args)
     if args.command == "testnet":
         return network_cli.testnet_main(args)
+    if args.command == "relayer":
+        return relayer_cli.relayer_main(args)
+    if args.command == "base-devnet":
+        return base_cli.base_devnet_main(args)
     if args.command == "worker":
         return worker_cli.run_worker(args)
     if args.command == "demo":

@@ -1,7 +1,7 @@
 """flock_ methods: the runtime modules as contracts (name, address, ABI), and FL chain state."""
 
 from fl_module import alliance
-from runtime.modules import balances, randomness
+from runtime.modules import balances, bridge, randomness
 
 from .params import QUANTITY, to_checksum, to_data, to_hex
 from .registry import Param, Registry
@@ -119,3 +119,79 @@ def flock_get_round(ctx, task, round_):
         return None
     round_ = alliance.get_progress(state, task).round if round_ is None else round_
     return round_json(state, task, round_) if round_ < 2**32 else None
+
+
+# Bridge (spec/modules/bridge.md)
+
+def bridge_info(state) -> dict:
+    """Where the Base side lives and the ABIs to talk to it: what a wallet or relayer needs first."""
+    from chain.bridge.compile import compile_contract
+
+    base_chain_id, bridge_address, token, set_id = bridge.view_config(state)
+    return {"baseChainId": to_hex(base_chain_id), "bridgeAddress": to_checksum(bridge_address),
+            "tokenAddress": to_checksum(token), "validatorSetId": to_hex(set_id),
+            "configured": bridge_address != bridge.ZERO_ADDRESS, "module": to_checksum(bridge.ADDRESS_),
+            "bridgeAbi": compile_contract("FlockBridge").abi, "tokenAbi": compile_contract("MockFLOCK").abi}
+
+
+@registry.method("flock_bridgeInfo", result="bridge")
+def flock_bridge_info(ctx):
+    """{baseChainId, bridgeAddress, tokenAddress, validatorSetId, bridgeAbi, tokenAbi} of the Base side, plus
+    `configured` and the home `module` address."""
+    return bridge_info(ctx.node.state())
+
+
+WITHDRAWAL_STATUS = {bridge.REQUESTED: "requested", bridge.SIGNED: "signed", bridge.RELEASED: "released"}
+MAX_TRANSFERS = 1_000
+
+
+def withdrawal_json(state, nonce: int) -> dict:
+    sender, recipient, amount, set_id, status, weight, requested_at, released_in, floor = \
+        bridge.view_withdrawal(state, nonce)
+    return {"nonce": to_hex(nonce), "sender": to_checksum(sender), "baseRecipient": to_checksum(recipient),
+            "amount": to_hex(amount), "validatorSetId": to_hex(set_id), "status": WITHDRAWAL_STATUS[status],
+            "signedWeight": to_hex(weight), "requestedAt": to_hex(requested_at),
+            "releasedInBaseBlock": to_hex(released_in) if status == bridge.RELEASED else None,
+            "baseFloor": to_hex(floor),
+            "signatures": [to_data(s) for s in bridge.view_withdrawal_signatures(state, nonce)[0]]}
+
+
+def deposit_json(state, nonce: int) -> dict | None:
+    minted, recipient, amount, base_block, sender = bridge.view_deposit(state, nonce)
+    if not minted:
+        return None
+    return {"nonce": to_hex(nonce), "sender": to_checksum(sender), "recipient": to_checksum(recipient),
+            "amount": to_hex(amount), "baseBlockNumber": to_hex(base_block)}
+
+
+@registry.method("flock_bridgeDeposit", (Param("nonce", QUANTITY),), "deposit or null")
+def flock_bridge_deposit(ctx, nonce):
+    """A Base deposit nonce as minted here ({nonce, sender, recipient, amount, baseBlockNumber}), or null
+    while it is not minted."""
+    return deposit_json(ctx.node.state(), nonce) if nonce < 2**256 else None
+
+
+@registry.method("flock_bridgeWithdrawals", (Param("fromNonce", QUANTITY, None), Param("limit", QUANTITY, None)),
+                 "withdrawals")
+def flock_bridge_withdrawals(ctx, from_nonce, limit):
+    """Withdrawals from `fromNonce` (default: the oldest not yet released, so every pending one comes first),
+    each with status requested | signed | released and the signatures collected for it."""
+    state = ctx.node.state()
+    limit = MAX_TRANSFERS if limit is None else min(limit, MAX_TRANSFERS)
+    count = bridge.WithdrawalCount.get(state)
+    start = bridge.NextUnreleasedWithdrawal.get(state) if from_nonce is None else min(from_nonce, count)
+    return [withdrawal_json(state, n) for n in range(start, min(count, start + limit))]
+
+
+@registry.method("flock_bridgeStatus", result="status")
+def flock_bridge_status(ctx):
+    """The bridged supply (minted, burned, outstanding), the highest accepted Base block, and where the
+    deposit and withdrawal nonces stand: what a relayer resumes from."""
+    state = ctx.node.state()
+    minted, burned, outstanding = bridge.view_supply(state)
+    latest_number, latest_hash = bridge.view_latest_base_block(state)
+    return {"minted": to_hex(minted), "burned": to_hex(burned), "outstanding": to_hex(outstanding),
+            "latestBaseBlock": {"number": to_hex(latest_number), "hash": to_data(latest_hash)},
+            "nextUnmintedDeposit": to_hex(bridge.NextUnmintedDeposit.get(state)),
+            "withdrawalCount": to_hex(bridge.WithdrawalCount.get(state)),
+            "nextUnreleasedWithdrawal": to_hex(bridge.NextUnreleasedWithdrawal.get(state))}

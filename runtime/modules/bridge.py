@@ -20,7 +20,7 @@ minted − burned, so FLOCK minted here by the bridge equals FLOCK locked on Bas
 released, once every message is relayed.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..abi import abi_encode
 from ..base_chain import BaseDataError, BaseLog, decode_header, verify_receipt
@@ -65,8 +65,9 @@ NextUnmintedDeposit = StorageValue(NAME, "NextUnmintedDeposit", U256, 0)
 Minted = StorageValue(NAME, "Minted", U256, 0)
 Burned = StorageValue(NAME, "Burned", U256, 0)
 WithdrawalCount = StorageValue(NAME, "WithdrawalCount", U64, 0)
-Withdrawal = StorageMap(NAME, "Withdrawal", U64, UintTuple(8), None)
-"""nonce → (sender, recipient, amount, setId, status, signed weight, requested at block, released in Base block)."""
+Withdrawal = StorageMap(NAME, "Withdrawal", U64, UintTuple(9), None)
+"""nonce → (sender, recipient, amount, setId, status, signed weight, requested at block, released in Base block,
+Base floor: the highest accepted Base block when requested, below which its release cannot be)."""
 Signers = StorageMap(NAME, "Signers", U64, BytesList(), ())
 """nonce → the validators whose signatures are kept, ascending (the order the contract wants)."""
 Signature = StorageMap(NAME, "Signature", RawBytes(), RawBytes(), None)
@@ -124,10 +125,11 @@ class WithdrawalRecord:
     signed_weight: int = 0
     requested_at: int = 0
     released_in: int = 0
+    base_floor: int = 0
 
     def encode(self) -> tuple[int, ...]:
         return (int.from_bytes(self.sender, "big"), int.from_bytes(self.recipient, "big"), self.amount, self.set_id,
-                self.status, self.signed_weight, self.requested_at, self.released_in)
+                self.status, self.signed_weight, self.requested_at, self.released_in, self.base_floor)
 
     @classmethod
     def decode(cls, values: tuple[int, ...]) -> "WithdrawalRecord":
@@ -269,7 +271,8 @@ def call_withdraw(state: State, env: CallEnv, base_recipient: bytes) -> tuple:
     nonce = WithdrawalCount.get(state)
     set_id = consensus.SetId.get(state)
     WithdrawalCount.set(state, nonce + 1)
-    record = WithdrawalRecord(env.sender, base_recipient, env.value, set_id, requested_at=env.block_number)
+    record = WithdrawalRecord(env.sender, base_recipient, env.value, set_id, requested_at=env.block_number,
+                              base_floor=LatestBaseBlock.get(state)[0])
     Withdrawal.set(state, nonce, record.encode())
     env.emit(WithdrawalRequested.to_log(ADDRESS_, nonce, env.sender, base_recipient, env.value, set_id))
     return (nonce,)
@@ -326,8 +329,7 @@ def call_submit_withdrawal_signature(state: State, env: CallEnv, nonce: int, sig
     Signers.set(state, nonce, tuple(sorted(Signers.get(state, nonce) + (signer,))))
     weight, total = record.signed_weight + members[signer], sum(members.values())
     signed = is_supermajority(weight, total)
-    record = WithdrawalRecord(record.sender, record.recipient, record.amount, record.set_id,
-                              SIGNED if signed else REQUESTED, weight, record.requested_at)
+    record = replace(record, status=SIGNED if signed else REQUESTED, signed_weight=weight)
     Withdrawal.set(state, nonce, record.encode())
     env.emit(WithdrawalSignatureAdded.to_log(ADDRESS_, nonce, signer, weight, total))
     if signed:
@@ -355,8 +357,7 @@ def call_confirm_release(state: State, env: CallEnv, block_hash: bytes, header: 
             fail(ReleaseMismatch, nonce)
         if record.status == RELEASED:
             fail(AlreadyReleased, nonce)
-        record = WithdrawalRecord(record.sender, record.recipient, record.amount, record.set_id, RELEASED,
-                                  record.signed_weight, record.requested_at, number)
+        record = replace(record, status=RELEASED, released_in=number)
         Withdrawal.set(state, nonce, record.encode())
         env.emit(WithdrawalReleased.to_log(ADDRESS_, nonce, block_hash))
     watermark, count = NextUnreleasedWithdrawal.get(state), WithdrawalCount.get(state)
@@ -407,7 +408,7 @@ def view_deposit(state: State, nonce: int) -> tuple:
 def view_withdrawal(state: State, nonce: int) -> tuple:
     record = get_withdrawal(state, nonce)
     return (record.sender, record.recipient, record.amount, record.set_id, record.status, record.signed_weight,
-            record.requested_at, record.released_in)
+            record.requested_at, record.released_in, record.base_floor)
 
 
 def view_withdrawal_signatures(state: State, nonce: int) -> tuple:
@@ -489,7 +490,7 @@ MODULE = Module(
         ViewDecl("withdrawalCount()", lambda state: (WithdrawalCount.get(state),), ("uint256",)),
         ViewDecl("nextUnreleasedWithdrawal()", lambda state: (NextUnreleasedWithdrawal.get(state),), ("uint256",)),
         ViewDecl("withdrawalOf(uint256 nonce)", view_withdrawal,
-                 ("address", "address", "uint256", "uint64", "uint8", "uint256", "uint64", "uint64")),
+                 ("address", "address", "uint256", "uint64", "uint8", "uint256", "uint64", "uint64", "uint64")),
         ViewDecl("withdrawalSignatures(uint256 nonce)", view_withdrawal_signatures, ("bytes[]",)),
         ViewDecl("hasSigned(uint256 nonce,address validator)", view_has_signed, ("bool",)),
         ViewDecl("withdrawalDigest(uint256 nonce)", view_withdrawal_digest, ("bytes32",)),
