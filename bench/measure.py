@@ -12,6 +12,8 @@
 5. ECVRF prove and verify per second, beside ECDSA sign and recover from the same library.
 6. Sync of a fresh node: 1,000 blocks at the gas target (714,000 transfers) fetched from a peer
    over the network and imported, beside importing the same blocks from memory (bench/sync.py).
+7. The bridge: receipt-proof size and verification, a proveDeposit block, deposit → mint latency
+   (bench/bridge.py).
 
 Never part of `make test`: figures depend on the machine.
 """
@@ -175,4 +177,6 @@ def main(argv=None) -> None:
     fl_validation_report()  # a voter's batched scoring of 16 updates against one at a time (bench/fl_validation.py)
     from .sync import report as sync_report
     sync_report()  # a fresh node syncing 1,000 blocks from a peer against importing them from memory (bench/sync.py)
+    from .bridge import report as bridge_report
+    bridge_report()  # receipt proofs beside py-trie, proveDeposit beside a transfer, deposit → mint latency
 

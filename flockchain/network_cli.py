@@ -21,6 +21,7 @@ from aiohttp import web
 from eth_account import Account
 
 from chain.blobs import BlobStore
+from chain.bridge.relayer import start_duty
 from chain.composition import RUNTIME
 from chain.db import DataDirError
 from chain.finality import FinalityConfig
@@ -61,6 +62,8 @@ def add_node_parser(commands) -> None:
                       help="peers to dial (ws://HOST:PORT/p2p); default: the chain spec's bootNodes")
     node.add_argument("--max-peers", type=int, default=25)
     node.add_argument("--no-author", action="store_true", help="follow and serve the chain, never author or vote")
+    node.add_argument("--base-rpc", metavar="URL",
+                      help="run the bridge duty (attest Base blocks, sign withdrawals, relay) against this Base endpoint")
     node.add_argument("--test-equivocate", action="store_true", help=argparse.SUPPRESS)
     node.add_argument("--test-controls", action="store_true", help=argparse.SUPPRESS)
     node.add_argument("--log-level", default="INFO")
@@ -130,6 +133,7 @@ async def run_node(args) -> None:
         server = RpcServer(context, registries, RpcLimits(), blobs=blobs)
         runner = web.AppRunner(server.app(), access_log=None)
         await runner.setup()
+        duty = None
         try:
             await web.TCPSite(runner, args.rpc_host, args.rpc_port).start()
             await service.start()
@@ -138,8 +142,13 @@ async def run_node(args) -> None:
             print(f"flockchain node ({role} {to_checksum(service.address)}) chain {spec.get('name')} "
                   f"#{node.head.number}; JSON-RPC http://{args.rpc_host}:{args.rpc_port}; "
                   f"p2p {service.network.local_url}; peer id {service.local_peer_id()}", flush=True)
+            if args.base_rpc:
+                duty = start_duty(f"http://127.0.0.1:{args.rpc_port}", args.base_rpc, key)
             await until_stopped()
         finally:
+            if duty is not None:
+                duty[1].set()
+                await asyncio.to_thread(duty[0].join, 10)
             await service.stop()
             await runner.cleanup()
     finally:

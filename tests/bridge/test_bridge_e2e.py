@@ -67,10 +67,35 @@ def test_deposits_and_withdrawals_both_ways_twice(tmp_path):
         stop_process(base.process)
 
 
+class CrashingRelayer:
+    """A `flockchain relayer` process that is killed (SIGKILL) at random instants of its work and restarted."""
+
+    def __init__(self, command: list[str], log_path, rng: random.Random):
+        self.command, self.log_path, self.rng = command, log_path, rng
+        self.launches = 0
+        self.process = None
+        self.launch()
+
+    def launch(self) -> None:
+        self.process = spawn(self.command, self.log_path)
+        self.launches += 1
+
+    def started(self) -> bool:
+        return self.log_path.read_text(errors="replace").count("relaying between") >= self.launches
+
+    def wait_started(self) -> None:
+        wait_for(self.started, 30, "the relayer to start", (self.log_path,))
+
+    def crash_and_restart(self) -> None:
+        """Kill it within 1.5 s (a deposit or withdrawal just made is then being relayed), and restart it."""
+        time.sleep(self.rng.uniform(0.05, 1.5))
+        kill(self.process)
+        self.launch()
+
+
 def test_a_relayer_killed_at_random_points_loses_and_doubles_nothing(tmp_path):
     base = start_base_devnet(tmp_path, "--block-time", "0.2", "--finality-lag", "2")
     chain = relayer = None
-    rng = random.Random(8)
     try:
         chain = start_dev_chain(tmp_path)
         relayer_log = tmp_path / "relayer.log"
@@ -79,13 +104,11 @@ def test_a_relayer_killed_at_random_points_loses_and_doubles_nothing(tmp_path):
         users = [dev_account(i) for i in (1, 2)]
         deposits = [(users[i % 2], (i + 1) * UNIT) for i in range(6)]
         minted_before = {u.address: chain.w3.eth.get_balance(u.address) for u in users}
-        relayer = spawn(command, relayer_log)
+        relayer = CrashingRelayer(command, relayer_log, random.Random(8))
         for user, amount in deposits:
+            relayer.wait_started()
             deposit_on_base(base, user, amount, user.address)
-        for _ in range(6):
-            time.sleep(rng.uniform(0.5, 3.0))
-            kill(relayer)
-            relayer = spawn(command, relayer_log)
+            relayer.crash_and_restart()
         module = module_contract(chain, "bridge")
         wait_for(lambda: module.functions.nextUnmintedDeposit().call() == len(deposits), TIMEOUT,
                  "every deposit minted", logs)
@@ -99,11 +122,9 @@ def test_a_relayer_killed_at_random_points_loses_and_doubles_nothing(tmp_path):
         base_before = {u.address: token.functions.balanceOf(u.address).call() for u in users}
         withdrawals = [(users[0], 2 * UNIT), (users[1], 3 * UNIT), (users[0], UNIT)]
         for user, amount in withdrawals:
+            relayer.wait_started()
             withdraw_here(chain, user, amount, user.address)
-        for _ in range(4):
-            time.sleep(rng.uniform(0.5, 3.0))
-            kill(relayer)
-            relayer = spawn(command, relayer_log)
+            relayer.crash_and_restart()
         wait_for(lambda: all(w["status"] == "released" for w in chain.result("flock_bridgeWithdrawals", "0x0")),
                  TIMEOUT, "every withdrawal released and confirmed", logs)
         for user in users:
@@ -113,7 +134,7 @@ def test_a_relayer_killed_at_random_points_loses_and_doubles_nothing(tmp_path):
                                               "locked": 15 * UNIT}
     finally:
         if relayer is not None:
-            kill(relayer)
+            kill(relayer.process)
         if chain is not None:
             stop_dev_chain(chain.process)
         stop_process(base.process)
