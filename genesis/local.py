@@ -26,13 +26,14 @@ def build_local_spec(validators: list[str], slot_duration_ms: int = 1_000, epoch
                      chain_id: int = 31338, stake: int = 10_000 * UNIT, balance: int = 1_000_000 * UNIT,
                      endowed: list[str] = (), root: str | None = None, deferral_epochs: int = 0,
                      primary_probability: int = 250_000, max_authorities: int = 100,
-                     dev_accounts: dict | None = None, boot_nodes: list[str] = ()) -> dict:
+                     dev_accounts: dict | None = None, boot_nodes: list[str] = (), bridge: dict | None = None) -> dict:
     """A Substrate-shaped chain spec (as genesis/dev.json) for a local multi-node testnet.
 
     `validators`: hex addresses, each given `balance` and bonded with `stake` (weight = stake);
     `endowed`: more hex addresses given `balance`; `root`: an optional privileged origin;
     `dev_accounts`: a devAccounts section (mnemonic, derivationPath, count) when the keys are known;
-    `boot_nodes`: peers every node dials (ws://HOST:PORT/p2p).
+    `boot_nodes`: peers every node dials (ws://HOST:PORT/p2p); `bridge`: the bridge module's genesis config
+    (spec/modules/bridge.md), unconfigured when absent.
     """
     if not validators or len(set(a.lower() for a in validators)) != len(validators):
         raise ValueError("a local testnet needs at least one validator, each once")
@@ -47,6 +48,8 @@ def build_local_spec(validators: list[str], slot_duration_ms: int = 1_000, epoch
         "staking": {"bonds": [{"who": a, "role": staking.VALIDATOR, "amount": str(stake)} for a in validators]},
         "slashing": {"deferralEpochs": deferral_epochs},
     }
+    if bridge is not None:
+        runtime["bridge"] = bridge
     spec = {
         "name": "Flockchain Local Testnet",
         "id": "local",
