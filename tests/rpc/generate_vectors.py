@@ -412,6 +412,11 @@ simple("flock_getTask", "bad-id", "not a quantity: -32602", "task-0")
 simple("flock_getTask", "missing-id", "no task id: -32602")
 simple("flock_getRound", "unknown-task", "a round of a task that does not exist: null", "0x0", "0x0")
 simple("flock_getRound", "bad-round", "not a quantity: -32602", "0x0", 1)
+simple("flock_bridgeDeposit", "not-minted", "a deposit nonce not minted here: null", "0x0")
+simple("flock_bridgeDeposit", "bad-nonce", "not a quantity: -32602", "zero")
+simple("flock_bridgeWithdrawals", "none", "no withdrawal yet: an empty list")
+simple("flock_bridgeWithdrawals", "bad-limit", "not a quantity: -32602", "0x0", -1)
+simple("flock_bridgeStatus", "fresh", "nothing bridged yet; no Base block accepted")
 
 
 simple("rpc.discover", "openrpc", "the OpenRPC document, generated from the method registry")
