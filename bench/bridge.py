@@ -77,7 +77,7 @@ def measure_transaction(block, receipts, rounds: int = 10) -> dict:
     prove_times, transfer_times = [], []
     for _ in range(rounds):
         chain = MemoryChain()
-        chain.author([call(AUTHORITY.private_key, 0, "attestBaseBlock", proof.block_number, proof.block_hash)])
+        chain.author([call(AUTHORITY.private_key, 0, "attestBaseBlock", proof.block_hash)])
         tx = call(ACCOUNTS[0].private_key, 0, "proveDeposit", proof.block_hash, proof.header, DEPOSIT_INDEX,
                   list(proof.proof))
         started = time.perf_counter()

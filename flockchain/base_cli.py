@@ -29,10 +29,14 @@ def add_base_devnet_parser(commands) -> None:
                    help="seal a block every S seconds, empty or not (default 1.0)")
     p.add_argument("--finality-lag", type=int, default=DEFAULT_FINALITY_LAG, metavar="N",
                    help="'finalized' is N blocks behind latest, 'safe' ceil(N/2) (default 4)")
+    p.add_argument("--home-chain", default="dev", metavar="SPEC",
+                   help="the home chain's spec (name or path, e.g. genesis/local.json): the bridge starts with its "
+                        "genesis authority set and chain id (default: dev)")
     p.add_argument("--validators", metavar="ADDR[:WEIGHT],...",
-                   help="the bridge's validator set (default: genesis/dev.json's authorities, weight 1)")
-    p.add_argument("--home-chain-id", type=int, default=DEFAULT_HOME_CHAIN_ID,
-                   help="the home chain's id signed into withdrawals (default 31337)")
+                   help="override the bridge's validator set (default: the home chain's genesis authorities and weights)")
+    p.add_argument("--home-chain-id", type=int, default=None,
+                   help=f"override the home chain's id signed into withdrawals (default: the spec's, "
+                        f"{DEFAULT_HOME_CHAIN_ID} for dev)")
     p.add_argument("--daily-cap", type=int, default=DEFAULT_DAILY_CAP, metavar="WEI",
                    help="the bridge's daily release cap in wei (default 10**24 = 1,000,000 FLOCK)")
     p.add_argument("--log-level", default="WARNING")
@@ -82,11 +86,22 @@ def check_args(args) -> None:
         raise ArgumentError("--block-time must be a positive number of seconds")
     if args.finality_lag < 0:
         raise ArgumentError("--finality-lag must not be negative")
+    from chain.bridge.base_devnet import spec_validators
+    from genesis.builder import ChainSpecError, load_spec
+
+    try:
+        spec = load_spec(args.home_chain)
+        home_validators = spec_validators(spec)
+        home_chain_id = int(spec["genesis"]["runtime"]["system"]["chainId"])
+    except (ChainSpecError, OSError, KeyError, ValueError, TypeError) as error:
+        raise ArgumentError(f"--home-chain {args.home_chain!r}: {error}") from None
+    if args.home_chain_id is None:
+        args.home_chain_id = home_chain_id
     if not 0 <= args.home_chain_id < 2**256:
         raise ArgumentError("--home-chain-id must be a uint256")
     if not 0 <= args.daily_cap < 2**256:
         raise ArgumentError("--daily-cap must be a uint256 (wei)")
-    args.validator_set = parse_validators(args.validators) if args.validators else None
+    args.validator_set = parse_validators(args.validators) if args.validators else home_validators
 
 
 def bind(host: str, port: int) -> socket.socket:

@@ -32,6 +32,9 @@ UnknownCall = ErrorDecl("UnknownCall(bytes4 selector)")
 MalformedCallData = ErrorDecl("MalformedCallData(bytes4 selector)")
 NotPayable = ErrorDecl("NotPayable(uint256 value)")
 OutOfGas = ErrorDecl("OutOfGas(uint256 required,uint256 limit)")
+ModuleFault = ErrorDecl("ModuleFault()")
+"""A module handler raised something other than a dispatch error: a module bug, contained as a failed call
+so that one transaction cannot stop block production."""
 
 
 @dataclass(frozen=True)
@@ -166,6 +169,9 @@ def dispatch(runtime: Runtime, state: State, env: BlockEnv, sender: bytes, to: b
     except DispatchError as error:
         state.rollback()
         return _CallResult(False, revert_data=error.revert_data)
+    except Exception:  # noqa: BLE001 - any other exception is a module bug (see ModuleFault)
+        state.rollback()
+        return _CallResult(False, revert_data=ModuleFault.encode())
     state.commit()
     return _CallResult(True, logs, return_data)
 

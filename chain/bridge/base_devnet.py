@@ -325,9 +325,13 @@ def _dev_spec() -> dict:
 
 
 def spec_validators(spec: dict) -> tuple[Validator, ...]:
-    """The spec's consensus authorities, each with weight 1: the bridge's default validator set."""
-    authorities = spec["genesis"]["runtime"]["consensus"]["authorities"]
-    return tuple(Validator(bytes.fromhex(a[2:]), 1) for a in authorities)
+    """The spec's genesis authority set (set 0) with its weights, in consensus's canonical order: the bridge's
+    default validator set mirrors the home chain's."""
+    from runtime.modules import consensus
+
+    authorities = consensus.canonical_order(consensus.parse_authority(entry)
+                                            for entry in spec["genesis"]["runtime"]["consensus"]["authorities"])
+    return tuple(Validator(address, weight) for address, weight in authorities)
 
 
 class BaseDevnet:

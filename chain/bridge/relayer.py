@@ -8,14 +8,17 @@ killed at any instant and restarted, and several relayers can run at once:
   validator attests the block (if it has not), and anyone, once the block is accepted, sends
   `bridge.proveDeposit` with the header and receipt proof (checked locally against the block's
   hash and receiptsRoot first).
-- Withdrawals (here → Base): every withdrawal from `nextUnreleasedWithdrawal`. A validator of its
-  set signs the EIP-712 digest it computes itself (and checks against the chain's); once > 2/3
-  signed, anyone sends FlockBridge.withdraw with the collected signatures unless Base already
-  processed the nonce; when the Base `Withdrawal` log is final, the block is attested and
-  `bridge.confirmRelease` marks it released here.
+- Rotations: while FlockBridge's `validatorSetId` is behind this chain's `SetId`, validators of the
+  outgoing set sign the next rotation and anyone sends `rotateValidators` once > 2/3 signed, in order.
+- Withdrawals (here → Base): every withdrawal not yet released. A validator of the current set signs
+  the EIP-712 digest it computes itself (and checks against the chain's); once > 2/3 signed and the
+  contract is on that set, anyone sends FlockBridge.withdraw with the collected signatures unless
+  Base already processed the nonce; when the Base `Withdrawal` log is final, the block is attested
+  and `bridge.confirmRelease` marks it released here.
 
-Each transaction is dry-run first (eth_call), so what another relayer already did is skipped
-rather than paid for; transactions in flight are remembered only to avoid sending twice before
+Each transaction is estimated first (a dry run), so what another relayer already did is skipped
+rather than paid for; one item's failure (a receipt too large to prove, an endpoint error) is logged
+and does not hold up the others; transactions in flight are remembered only to avoid sending twice before
 they are included. The same code runs as `flockchain relayer` and inside a node (`--base-rpc`).
 """
 
@@ -39,11 +42,15 @@ log = logging.getLogger("flockchain.relayer")
 
 LOG_RANGE = 2_000
 """Base blocks per eth_getLogs request (public Base endpoints cap the range)."""
-HOME_GAS = 2_000_000
-BASE_GAS = 1_500_000
+GAS_MARGIN = 20_000
+"""Added to 120% of a transaction's gas estimate."""
 TIP = 10**9
 IN_FLIGHT_SECONDS = 30.0
 """How long a sent transaction suppresses an identical one while it is not yet included."""
+MAX_PROOF_BYTES = 100_000
+"""Header and proof nodes above this do not fit a transaction of this chain (128 KiB, ABI-encoded)."""
+WITHDRAWAL_PAGE = 1_000
+"""flock_bridgeWithdrawals' page size."""
 
 
 class RelayerError(RuntimeError):
@@ -91,6 +98,9 @@ class Relayer:
         self.interval = interval
         self.stats = RelayerStats()
         self._in_flight: dict[tuple, float] = {}
+        self._deposit_cursor: dict[int, int] = {}
+        """{watermark nonce: first Base block still worth scanning}; only this process's shortcut."""
+        self._unprovable: set[tuple] = set()
         self._connected = False
 
     # Setup
@@ -140,18 +150,34 @@ class Relayer:
     def relay_once(self) -> None:
         if not self._connected:
             self.connect()
+        latest = self.base.eth.block_number
         finalized = self.base.eth.get_block("finalized")["number"]
-        self.relay_deposits(finalized)
-        self.relay_withdrawals(finalized)
+        if finalized > latest:
+            raise RelayerError(f"the Base endpoint reports finalized block {finalized} above its head {latest}")
+        now = time.monotonic()
+        self._in_flight = {key: sent for key, sent in self._in_flight.items() if now - sent <= IN_FLIGHT_SECONDS}
+        self._each("stage", (lambda: self.relay_deposits(finalized), self.relay_rotations,
+                             lambda: self.relay_withdrawals(finalized)), lambda stage: stage())
         self.stats.passes += 1
+
+    def _each(self, what: str, items, handle) -> None:
+        """handle(item) for every item; one item's failure is logged and does not hold up the others."""
+        for item in items:
+            try:
+                handle(item)
+            except Exception as error:  # noqa: BLE001 - retried next pass; the rest go on now
+                log.warning("%s %s: %s", what, item, error)
 
     # Deposits
 
     def _scan_start(self) -> int:
+        """Where deposits not yet minted can start: the Base block of the last nonce below the watermark
+        (nonces are sequential on Base), or where this process already looked, whichever is later."""
         next_nonce = self.module.functions.nextUnmintedDeposit().call()
-        if next_nonce == 0:
-            return self.base_start_block
-        return max(self.base_start_block, self.module.functions.depositOf(next_nonce - 1).call()[3])
+        start = self.base_start_block
+        if next_nonce:
+            start = max(start, self.module.functions.depositOf(next_nonce - 1).call()[3])
+        return max(start, self._deposit_cursor.get(next_nonce, 0))
 
     def _logs(self, topics: list, start: int, end: int) -> list:
         found = []
@@ -161,25 +187,42 @@ class Relayer:
         return found
 
     def relay_deposits(self, finalized: int) -> None:
+        next_nonce = self.module.functions.nextUnmintedDeposit().call()
         start = self._scan_start()
         if start > finalized:
             return
         pending: dict[tuple[bytes, int], tuple[int, int]] = {}
+        first_open = None
         for entry in self._logs([self.deposit_topic], start, finalized):
             nonce = int.from_bytes(entry["topics"][1], "big")
-            if self.module.functions.depositOf(nonce).call()[0]:
+            if nonce < next_nonce or self.module.functions.depositOf(nonce).call()[0]:
                 continue
+            first_open = entry["blockNumber"] if first_open is None else min(first_open, entry["blockNumber"])
             pending.setdefault((bytes(entry["blockHash"]), entry["transactionIndex"]), (entry["blockNumber"], nonce))
-        for (block_hash, index), (number, nonce) in sorted(pending.items(), key=lambda item: item[1]):
-            if self._accepted(block_hash, number):
-                self._prove("proveDeposit", block_hash, index, ("deposit", nonce))
+        self._deposit_cursor = {next_nonce: finalized + 1 if first_open is None else first_open}
+        items = sorted(pending.items(), key=lambda item: item[1])
+        self._each("deposit", items, lambda item: self._relay_receipt("proveDeposit", *item[0], item[1][0],
+                                                                      ("deposit", item[1][1])))
+
+    def _relay_receipt(self, call: str, block_hash: bytes, index: int, number: int, key: tuple) -> None:
+        if key in self._unprovable:
+            return
+        if self._accepted(block_hash, number):
+            self._prove(call, block_hash, index, key)
 
     def _accepted(self, block_hash: bytes, number: int) -> bool:
-        """Whether the Base block is accepted here; attests it first when this relayer is a validator."""
+        """Whether the Base block is accepted here. A validator first attests it, once its own Base endpoint
+        shows that exact hash at that height and the height final."""
         if self.module.functions.baseBlock(block_hash).call()[0]:
             return True
         if self.is_validator() and not self.module.functions.hasAttested(block_hash, self.account.address).call():
-            if self._send_home(("attest", block_hash), "attestBaseBlock", number, block_hash):
+            canonical = self.base.eth.get_block(number)
+            final = self.base.eth.get_block("finalized")["number"]
+            if bytes(canonical["hash"]) != block_hash or number > final:
+                log.warning("not attesting Base block %d 0x%s: not the endpoint's final block there", number,
+                            block_hash.hex())
+                return False
+            if self._send_home(("attest", block_hash), "attestBaseBlock", block_hash):
                 self.stats.attested += 1
         return self.module.functions.baseBlock(block_hash).call()[0]
 
@@ -192,6 +235,11 @@ class Relayer:
             proof = build_receipt_proof(block, receipts, index)
         except ProofError as error:
             raise RelayerError(f"Base endpoint served inconsistent data: {error}") from None
+        if proof.size > MAX_PROOF_BYTES:
+            log.warning("receipt %d of Base block %d needs a %d-byte proof, more than a transaction may carry; "
+                        "it cannot be relayed", index, proof.block_number, proof.size)
+            self._unprovable.add(key)
+            return
         log.info("proof for receipt %d of Base block %d: %d bytes in %d nodes", index, proof.block_number,
                  proof.size, len(proof.proof))
         if self._send_home(key, call, proof.block_hash, proof.header, index, list(proof.proof)):
@@ -200,7 +248,7 @@ class Relayer:
             else:
                 self.stats.confirmed += 1
 
-    # Withdrawals
+    # The Base contract's validator set
 
     def is_validator(self, set_id: int | None = None) -> bool:
         if set_id is None:
@@ -209,27 +257,68 @@ class Relayer:
             members, _ = self.consensus.functions.authoritySet(set_id).call()
         return self.account.address in members
 
-    def relay_withdrawals(self, finalized: int) -> None:
-        for item in self.home.provider.make_request("flock_bridgeWithdrawals", [])["result"]:
-            nonce, status = int(item["nonce"], 16), item["status"]
-            if status == "requested":
-                self._sign(nonce, item)
-            elif status == "signed":
-                if not self.bridge.functions.processed(nonce).call():
-                    self._release(nonce, item)
-                else:
-                    self._confirm(nonce, max(self.base_start_block, int(item["baseFloor"], 16)), finalized)
+    def relay_rotations(self) -> None:
+        """Bring the contract to this chain's set, one rotation at a time: sign each as an outgoing validator,
+        submit it to Base once > 2/3 of the outgoing set signed."""
+        home_set = self.consensus.functions.setId().call()
+        base_set = self.bridge.functions.validatorSetId().call()
+        for set_id in range(base_set, home_set):
+            if self.is_validator(set_id) and not self._has_signed_rotation(set_id):
+                digest = bytes(self.module.functions.rotationDigest(set_id).call())
+                signature = Account.unsafe_sign_hash(digest, self.account.key).signature
+                self._send_home(("rotation", set_id), "submitRotationSignature", set_id, bytes(signature))
+            validators, weights, signatures, signed = self.module.functions.rotation(set_id).call()
+            if not signed:
+                return
+            call = self.bridge.functions.rotateValidators(validators, weights, [bytes(s) for s in signatures])
+            if not self._send_base(("rotate", set_id), call):
+                return
 
-    def _sign(self, nonce: int, item: dict) -> None:
-        set_id = int(item["validatorSetId"], 16)
-        if not self.is_validator(set_id) or self.module.functions.hasSigned(nonce, self.account.address).call():
+    def _has_signed_rotation(self, set_id: int) -> bool:
+        digest = bytes(self.module.functions.rotationDigest(set_id).call())
+        signatures = self.module.functions.rotation(set_id).call()[2]
+        return any(Account._recover_hash(digest, signature=bytes(s)) == self.account.address for s in signatures)
+
+    # Withdrawals
+
+    def _withdrawals(self) -> list[dict]:
+        """Every withdrawal not yet released, page by page."""
+        found, start = [], None
+        while True:
+            page = self.home.provider.make_request("flock_bridgeWithdrawals",
+                                                   [] if start is None else [hex(start)])["result"]
+            found += [item for item in page if item["status"] != "released"]
+            if len(page) < WITHDRAWAL_PAGE:
+                return found
+            start = int(page[-1]["nonce"], 16) + 1
+
+    def relay_withdrawals(self, finalized: int) -> None:
+        home_set = self.consensus.functions.setId().call()
+        base_set = self.bridge.functions.validatorSetId().call()
+        processed = []
+        for item in self._withdrawals():
+            nonce = int(item["nonce"], 16)
+            try:
+                if self.bridge.functions.processed(nonce).call():
+                    processed.append(item)
+                elif int(item["validatorSetId"], 16) != home_set or item["status"] == "requested":
+                    self._sign(nonce, item, home_set)
+                elif int(item["validatorSetId"], 16) == base_set:
+                    self._release(nonce, item)
+            except Exception as error:  # noqa: BLE001 - retried next pass; the others go on now
+                log.warning("withdrawal %d: %s", nonce, error)
+        if processed:
+            self._confirm(processed, finalized)
+
+    def _sign(self, nonce: int, item: dict, set_id: int) -> None:
+        if not self.is_validator() or self.module.functions.hasSigned(nonce, self.account.address).call():
             return
         typed = withdrawal_typed_data(self.base_chain_id, self.bridge.address, self.home_chain_id, set_id, nonce,
                                       item["baseRecipient"], int(item["amount"], 16))
         signed = Account.sign_message(encode_typed_data(full_message=typed), self.account.key)
         if bytes(signed.message_hash) != bytes(self.module.functions.withdrawalDigest(nonce).call()):
             raise RelayerError(f"withdrawal {nonce}: the chain's digest differs from the EIP-712 message signed here")
-        if self._send_home(("sign", nonce), "submitWithdrawalSignature", nonce, bytes(signed.signature)):
+        if self._send_home(("sign", nonce, set_id), "submitWithdrawalSignature", nonce, bytes(signed.signature)):
             self.stats.signed += 1
 
     def _release(self, nonce: int, item: dict) -> None:
@@ -238,12 +327,16 @@ class Relayer:
         if self._send_base(("release", nonce), call):
             self.stats.released += 1
 
-    def _confirm(self, nonce: int, floor: int, finalized: int) -> None:
-        for entry in self._logs([self.release_topic, "0x" + nonce.to_bytes(32, "big").hex()], floor, finalized):
-            block_hash = bytes(entry["blockHash"])
-            if self._accepted(block_hash, entry["blockNumber"]):
-                self._prove("confirmRelease", block_hash, entry["transactionIndex"], ("confirm", nonce))
-            return
+    def _confirm(self, processed: list[dict], finalized: int) -> None:
+        """One log scan for every withdrawal Base processed and this chain has not confirmed yet."""
+        floor = max(self.base_start_block, min(int(item["baseFloor"], 16) for item in processed))
+        nonces = ["0x" + int(item["nonce"], 16).to_bytes(32, "big").hex() for item in processed]
+        entries = {}
+        for entry in self._logs([self.release_topic, nonces], floor, finalized):
+            entries.setdefault((bytes(entry["blockHash"]), entry["transactionIndex"]), entry)
+        self._each("release", entries.values(), lambda entry: self._relay_receipt(
+            "confirmRelease", bytes(entry["blockHash"]), entry["transactionIndex"], entry["blockNumber"],
+            ("confirm", bytes(entry["blockHash"]), entry["transactionIndex"])))
 
     # Sending
 
@@ -252,47 +345,32 @@ class Relayer:
         return sent is None or time.monotonic() - sent > IN_FLIGHT_SECONDS
 
     def _send_home(self, key: tuple, name: str, *args) -> bool:
-        """Dry-run, then sign and send a bridge-module call; False when it would fail or is in flight."""
-        if not self._fresh(key):
-            return False
-        function = getattr(self.module.functions, name)(*args)
-        try:
-            function.call({"from": self.account.address})
-        except ContractLogicError as error:
-            log.info("skip %s%s: %s", name, key, error)
-            return False
-        base_fee = self.home.eth.get_block("latest")["baseFeePerGas"]
-        tx = function.build_transaction({
-            "from": self.account.address, "chainId": self.home_chain_id, "gas": HOME_GAS,
-            "nonce": self.home.eth.get_transaction_count(self.account.address, "pending"),
-            "maxFeePerGas": 2 * base_fee + TIP, "maxPriorityFeePerGas": TIP})
-        tx_hash = self.home.eth.send_raw_transaction(self.account.sign_transaction(tx).raw_transaction)
-        self._in_flight[key] = time.monotonic()
-        receipt = self.home.eth.wait_for_transaction_receipt(tx_hash, timeout=60, poll_latency=0.1)
-        if receipt["status"] != 1:
-            log.warning("%s%s failed in block %d", name, key, receipt["blockNumber"])
-            return False
-        self._in_flight.pop(key, None)
-        return True
+        return self._send(self.home, self.account, self.home_chain_id, key,
+                          getattr(self.module.functions, name)(*args))
 
     def _send_base(self, key: tuple, function) -> bool:
+        return self._send(self.base, self.base_account, self.base_chain_id, key, function)
+
+    def _send(self, w3: Web3, account, chain_id: int, key: tuple, function) -> bool:
+        """Estimate (a dry run: what would fail, e.g. because another relayer did it, is skipped unpaid), sign,
+        send and wait; False when skipped, in flight or failed."""
         if not self._fresh(key):
             return False
         try:
-            function.call({"from": self.base_account.address})
+            gas = function.estimate_gas({"from": account.address})
         except (ContractLogicError, Web3Exception) as error:
-            log.info("skip Base %s: %s", key, error)
+            log.info("skip %s: %s", key, error)
             return False
-        block = self.base.eth.get_block("latest")
+        base_fee = w3.eth.get_block("latest")["baseFeePerGas"]
         tx = function.build_transaction({
-            "from": self.base_account.address, "chainId": self.base_chain_id, "gas": BASE_GAS,
-            "nonce": self.base.eth.get_transaction_count(self.base_account.address, "pending"),
-            "maxFeePerGas": 2 * block["baseFeePerGas"] + TIP, "maxPriorityFeePerGas": TIP})
-        tx_hash = self.base.eth.send_raw_transaction(self.base_account.sign_transaction(tx).raw_transaction)
+            "from": account.address, "chainId": chain_id, "gas": gas + gas // 5 + GAS_MARGIN,
+            "nonce": w3.eth.get_transaction_count(account.address, "pending"),
+            "maxFeePerGas": 2 * base_fee + TIP, "maxPriorityFeePerGas": TIP})
+        tx_hash = w3.eth.send_raw_transaction(account.sign_transaction(tx).raw_transaction)
         self._in_flight[key] = time.monotonic()
-        receipt = self.base.eth.wait_for_transaction_receipt(tx_hash, timeout=60, poll_latency=0.2)
+        receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=60, poll_latency=0.1)
         if receipt["status"] != 1:
-            log.warning("Base %s failed in block %d", key, receipt["blockNumber"])
+            log.warning("%s failed in block %d", key, receipt["blockNumber"])
             return False
         return True
 

@@ -41,6 +41,7 @@ RELEASE_TOPIC = keccak256(b"Withdrawal(uint256,address,uint256,uint256)")
 DOMAIN_TYPEHASH = keccak256(b"EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)")
 WITHDRAWAL_TYPEHASH = keccak256(
     b"Withdrawal(uint256 homeChainId,uint256 validatorSetId,uint256 nonce,address recipient,uint256 amount)")
+ROTATION_TYPEHASH = keccak256(b"ValidatorSetRotation(uint256 homeChainId,uint256 validatorSetId,bytes32 newSetHash)")
 NAME_HASH, VERSION_HASH = keccak256(b"FlockBridge"), keccak256(b"1")
 
 # Parameters (Root: configure)
@@ -52,12 +53,12 @@ InitialLocked = StorageValue(NAME, "InitialLocked", U256, 0)
 """FLOCK locked on Base at genesis that backs FLOCK issued here at genesis (withdrawable)."""
 
 # Storage
-BaseBlock = StorageMap(NAME, "BaseBlock", HASH32, UintTuple(4), None)
-"""Base block hash → (number, setId the weight is counted in, attested weight, accepted 0/1)."""
+BaseBlock = StorageMap(NAME, "BaseBlock", HASH32, UintTuple(3), None)
+"""Base block hash → (setId the weight is counted in, attested weight, accepted 0/1)."""
 Attestation = StorageMap(NAME, "Attestation", RawBytes(), FixedUint(1), 0)
 """(block hash ‖ u64 setId ‖ validator) → 1 when that validator attested the hash in that set."""
 LatestBaseBlock = StorageValue(NAME, "LatestBaseBlock", UintTuple(2), (0, 0))
-"""(number, hash) of the highest accepted Base block."""
+"""(number, hash) of the highest Base block a proof was checked against (its number read from its header)."""
 Deposit = StorageMap(NAME, "Deposit", U256, UintTuple(4), None)
 """Deposit nonce → (recipient, amount, Base block number, sender) once minted; addresses as integers."""
 NextUnmintedDeposit = StorageValue(NAME, "NextUnmintedDeposit", U256, 0)
@@ -73,19 +74,26 @@ Signers = StorageMap(NAME, "Signers", U64, BytesList(), ())
 Signature = StorageMap(NAME, "Signature", RawBytes(), RawBytes(), None)
 """(u64 nonce ‖ signer) → the 65-byte signature r ‖ s ‖ v."""
 NextUnreleasedWithdrawal = StorageValue(NAME, "NextUnreleasedWithdrawal", U64, 0)
+RotationSigners = StorageMap(NAME, "RotationSigners", U64, BytesList(), ())
+"""outgoing setId → the outgoing validators whose rotation signatures are kept, ascending."""
+RotationSignature = StorageMap(NAME, "RotationSignature", RawBytes(), RawBytes(), None)
+"""(u64 outgoing setId ‖ signer) → the 65-byte signature on the rotation to setId + 1."""
 
 # Events
 BridgeConfigured = EventDecl("BridgeConfigured(uint64 baseChainId,address bridge,address token)")
-BaseBlockAttested = EventDecl("BaseBlockAttested(bytes32 indexed blockHash,address indexed validator,uint64 number,"
-                              "uint256 weight,uint256 totalWeight)")
-BaseBlockAccepted = EventDecl("BaseBlockAccepted(bytes32 indexed blockHash,uint64 number)")
+BaseBlockAttested = EventDecl("BaseBlockAttested(bytes32 indexed blockHash,address indexed validator,uint256 weight,"
+                              "uint256 totalWeight)")
+BaseBlockAccepted = EventDecl("BaseBlockAccepted(bytes32 indexed blockHash)")
 DepositMinted = EventDecl("DepositMinted(uint256 indexed nonce,address indexed recipient,address sender,"
                           "uint256 amount,bytes32 baseBlockHash)")
 WithdrawalRequested = EventDecl("WithdrawalRequested(uint256 indexed nonce,address indexed sender,"
                                 "address baseRecipient,uint256 amount,uint64 validatorSetId)")
 WithdrawalSignatureAdded = EventDecl("WithdrawalSignatureAdded(uint256 indexed nonce,address indexed signer,"
                                      "uint256 weight,uint256 totalWeight)")
-WithdrawalSigned = EventDecl("WithdrawalSigned(uint256 indexed nonce)")
+WithdrawalSigned = EventDecl("WithdrawalSigned(uint256 indexed nonce,uint64 validatorSetId)")
+RotationSignatureAdded = EventDecl("RotationSignatureAdded(uint64 indexed setId,address indexed signer,uint256 weight,"
+                                   "uint256 totalWeight)")
+RotationSigned = EventDecl("RotationSigned(uint64 indexed setId)")
 WithdrawalReleased = EventDecl("WithdrawalReleased(uint256 indexed nonce,bytes32 baseBlockHash)")
 
 # Errors
@@ -93,7 +101,6 @@ NotConfigured = ErrorDecl("NotConfigured()")
 NotAValidator = ErrorDecl("NotAValidator(address account,uint64 setId)")
 AlreadyAttested = ErrorDecl("AlreadyAttested(bytes32 blockHash,address validator)")
 AlreadyAccepted = ErrorDecl("AlreadyAccepted(bytes32 blockHash)")
-ConflictingNumber = ErrorDecl("ConflictingNumber(bytes32 blockHash,uint64 attested,uint64 given)")
 BlockNotAccepted = ErrorDecl("BlockNotAccepted(bytes32 blockHash)")
 HeaderHashMismatch = ErrorDecl("HeaderHashMismatch(bytes32 expected,bytes32 actual)")
 MalformedBaseHeader = ErrorDecl("MalformedBaseHeader(string reason)")
@@ -108,11 +115,13 @@ ExceedsBridgedSupply = ErrorDecl("ExceedsBridgedSupply(uint256 outstanding,uint2
 UnknownWithdrawal = ErrorDecl("UnknownWithdrawal(uint256 nonce)")
 InvalidSignature = ErrorDecl("InvalidSignature()")
 DuplicateSignature = ErrorDecl("DuplicateSignature(uint256 nonce,address signer)")
-WithdrawalAlreadySigned = ErrorDecl("WithdrawalAlreadySigned(uint256 nonce)")
 UnknownAuthoritySet = ErrorDecl("UnknownAuthoritySet(uint64 setId)")
 NoReleaseInReceipt = ErrorDecl("NoReleaseInReceipt(uint256 receiptIndex)")
 ReleaseMismatch = ErrorDecl("ReleaseMismatch(uint256 nonce)")
 AlreadyReleased = ErrorDecl("AlreadyReleased(uint256 nonce)")
+BridgeInUse = ErrorDecl("BridgeInUse(uint256 minted,uint256 withdrawals)")
+UnknownRotation = ErrorDecl("UnknownRotation(uint64 setId)")
+DuplicateRotationSignature = ErrorDecl("DuplicateRotationSignature(uint64 setId,address signer)")
 
 
 @dataclass(frozen=True)
@@ -160,23 +169,17 @@ def _ensure_configured(state: State) -> bytes:
 
 # Attestations
 
-def call_attest_base_block(state: State, env: CallEnv, number: int, block_hash: bytes) -> tuple:
-    """A validator of the current set vouches that Base block `number` with `block_hash` is final."""
+def call_attest_base_block(state: State, env: CallEnv, block_hash: bytes) -> tuple:
+    """A validator of the current set vouches that the Base block with this hash is final."""
     _ensure_configured(state)
     set_id, members = consensus.get_voter_set(state)
     weight = members.get(env.sender)
     if weight is None:
         fail(NotAValidator, env.sender, set_id)
-    record = BaseBlock.get(state, block_hash)
-    if record is not None:
-        recorded_number, recorded_set, attested, accepted = record
-        if recorded_number != number:
-            fail(ConflictingNumber, block_hash, recorded_number, number)
-        if accepted:
-            fail(AlreadyAccepted, block_hash)
-        if recorded_set != set_id:
-            attested = 0
-    else:
+    recorded_set, attested, accepted = BaseBlock.get(state, block_hash) or (set_id, 0, 0)
+    if accepted:
+        fail(AlreadyAccepted, block_hash)
+    if recorded_set != set_id:
         attested = 0
     key = block_hash + set_id.to_bytes(8, "big") + env.sender
     if Attestation.get(state, key):
@@ -185,12 +188,10 @@ def call_attest_base_block(state: State, env: CallEnv, number: int, block_hash: 
     attested += weight
     total = sum(members.values())
     accepted = is_supermajority(attested, total)
-    BaseBlock.set(state, block_hash, (number, set_id, attested, int(accepted)))
-    env.emit(BaseBlockAttested.to_log(ADDRESS_, block_hash, env.sender, number, attested, total))
+    BaseBlock.set(state, block_hash, (set_id, attested, int(accepted)))
+    env.emit(BaseBlockAttested.to_log(ADDRESS_, block_hash, env.sender, attested, total))
     if accepted:
-        if number >= LatestBaseBlock.get(state)[0]:
-            LatestBaseBlock.set(state, (number, int.from_bytes(block_hash, "big")))
-        env.emit(BaseBlockAccepted.to_log(ADDRESS_, block_hash, number))
+        env.emit(BaseBlockAccepted.to_log(ADDRESS_, block_hash))
     return ()
 
 
@@ -199,7 +200,7 @@ def _proven_logs(state: State, block_hash: bytes, header: bytes, receipt_index: 
     """(Base block number, logs of the bridge contract) of a successful receipt in an accepted block."""
     bridge = _ensure_configured(state)
     record = BaseBlock.get(state, block_hash)
-    if record is None or not record[3]:
+    if record is None or not record[2]:
         fail(BlockNotAccepted, block_hash)
     actual = keccak256(bytes(header))
     if actual != block_hash:
@@ -214,6 +215,8 @@ def _proven_logs(state: State, block_hash: bytes, header: bytes, receipt_index: 
         fail(InvalidReceiptProof, str(error))
     if not receipt.succeeded:
         fail(FailedReceipt, receipt_index)
+    if decoded.number >= LatestBaseBlock.get(state)[0]:
+        LatestBaseBlock.set(state, (decoded.number, int.from_bytes(block_hash, "big")))
     return decoded.number, tuple(log for log in receipt.logs if log.address == bridge)
 
 
@@ -239,19 +242,22 @@ def call_prove_deposit(state: State, env: CallEnv, block_hash: bytes, header: by
                          _word_address(log.data[:32], index), int.from_bytes(log.data[32:], "big")))
     if not deposits:
         fail(NoDepositInReceipt, receipt_index)
-    fresh = [deposit for deposit in deposits if Deposit.get(state, deposit[0]) is None]
-    if not fresh:
-        fail(DepositAlreadyMinted, deposits[0][0])
-    for nonce, sender, recipient, amount in fresh:
+    minted = 0
+    for nonce, sender, recipient, amount in deposits:
+        if Deposit.get(state, nonce) is not None:
+            continue
+        minted += 1
         balances.mint(state, recipient, amount)
         Minted.set(state, Minted.get(state) + amount)
         Deposit.set(state, nonce, (_address_int(recipient), amount, number, _address_int(sender)))
         env.emit(DepositMinted.to_log(ADDRESS_, nonce, recipient, sender, amount, block_hash))
+    if not minted:
+        fail(DepositAlreadyMinted, deposits[0][0])
     watermark = NextUnmintedDeposit.get(state)
     while Deposit.get(state, watermark) is not None:
         watermark += 1
     NextUnmintedDeposit.set(state, watermark)
-    return (len(fresh),)
+    return (minted,)
 
 
 # Withdrawals (here → Base)
@@ -309,32 +315,104 @@ def recover_signer(digest: bytes, signature: bytes) -> bytes | None:
     return recover_address(digest, signature[64] - 27, r, s)
 
 
+def _clear_signatures(state: State, nonce: int) -> None:
+    prefix = nonce.to_bytes(8, "big")
+    for signer in Signers.get(state, nonce):
+        Signature.remove(state, prefix + signer)
+    Signers.set(state, nonce, ())
+
+
 def call_submit_withdrawal_signature(state: State, env: CallEnv, nonce: int, signature: bytes) -> tuple:
-    """Keep a validator's signature on withdrawal `nonce` (anyone may carry it) until > 2/3 signed."""
+    """Keep a validator's signature on withdrawal `nonce` (anyone may carry it), under the current set.
+
+    A withdrawal requested under an earlier set is re-signed by the current one (the Base contract is
+    rotated to it, spec/modules/bridge.md): its kept signatures are dropped by the first signature of the
+    current set. Signatures are kept until the withdrawal is released, past > 2/3, so the kept set covers
+    the contract's threshold whatever order they came in."""
     record = get_withdrawal(state, nonce)
-    if record.status != REQUESTED:
-        fail(WithdrawalAlreadySigned, nonce)
+    if record.status == RELEASED:
+        fail(AlreadyReleased, nonce)
+    set_id = consensus.SetId.get(state)
+    if record.set_id != set_id:
+        record = replace(record, set_id=set_id, status=REQUESTED, signed_weight=0)
     signer = recover_signer(compute_withdrawal_digest(state, nonce, record), bytes(signature))
     if signer is None:
         fail(InvalidSignature)
-    members = consensus.get_authority_set(state, record.set_id)
-    if members is None:
-        fail(UnknownAuthoritySet, record.set_id)
+    members = dict(consensus.Authorities.get(state))
     if signer not in members:
-        fail(NotAValidator, signer, record.set_id)
+        fail(NotAValidator, signer, set_id)
     key = nonce.to_bytes(8, "big") + signer
-    if Signature.get(state, key) is not None:
+    if record.signed_weight and Signature.get(state, key) is not None:
         fail(DuplicateSignature, nonce, signer)
+    if record.signed_weight == 0:
+        _clear_signatures(state, nonce)
     Signature.set(state, key, bytes(signature))
     Signers.set(state, nonce, tuple(sorted(Signers.get(state, nonce) + (signer,))))
     weight, total = record.signed_weight + members[signer], sum(members.values())
-    signed = is_supermajority(weight, total)
-    record = replace(record, status=SIGNED if signed else REQUESTED, signed_weight=weight)
+    newly_signed = record.status == REQUESTED and is_supermajority(weight, total)
+    record = replace(record, status=SIGNED if is_supermajority(weight, total) else REQUESTED, signed_weight=weight)
     Withdrawal.set(state, nonce, record.encode())
     env.emit(WithdrawalSignatureAdded.to_log(ADDRESS_, nonce, signer, weight, total))
-    if signed:
-        env.emit(WithdrawalSigned.to_log(ADDRESS_, nonce))
+    if newly_signed:
+        env.emit(WithdrawalSigned.to_log(ADDRESS_, nonce, set_id))
     return ()
+
+
+# Rotations of the Base contract's validator set
+
+def compute_set_hash(authorities: tuple[tuple[bytes, int], ...]) -> bytes:
+    """FlockBridge's `keccak256(abi_encode(newValidators, newWeights))`, in the set's canonical order."""
+    return keccak256(abi_encode(["address[]", "uint256[]"], [[a for a, _ in authorities], [w for _, w in authorities]]))
+
+
+def _rotation_sets(state: State, set_id: int) -> tuple[dict, tuple]:
+    """(outgoing members, incoming set) of the rotation from `set_id` to `set_id + 1`."""
+    if set_id >= consensus.SetId.get(state):
+        fail(UnknownRotation, set_id)
+    outgoing, incoming = consensus.AuthoritySetOf.get(state, set_id), consensus.AuthoritySetOf.get(state, set_id + 1)
+    if outgoing is None or incoming is None:
+        fail(UnknownAuthoritySet, set_id if outgoing is None else set_id + 1)
+    return dict(outgoing), incoming
+
+
+def compute_rotation_digest(state: State, set_id: int, incoming: tuple) -> bytes:
+    """FlockBridge's EIP-712 ValidatorSetRotation digest: what the outgoing set signs."""
+    struct_hash = keccak256(abi_encode(["bytes32", "uint256", "uint256", "bytes32"],
+                                       [ROTATION_TYPEHASH, system.ChainId.get(state), set_id,
+                                        compute_set_hash(incoming)]))
+    return keccak256(b"\x19\x01" + compute_domain_separator(state) + struct_hash)
+
+
+def call_submit_rotation_signature(state: State, env: CallEnv, set_id: int, signature: bytes) -> tuple:
+    """Keep an outgoing validator's signature on rotating the Base contract from set `set_id` to the next."""
+    _ensure_configured(state)
+    outgoing, incoming = _rotation_sets(state, set_id)
+    signer = recover_signer(compute_rotation_digest(state, set_id, incoming), bytes(signature))
+    if signer is None:
+        fail(InvalidSignature)
+    if signer not in outgoing:
+        fail(NotAValidator, signer, set_id)
+    key = set_id.to_bytes(8, "big") + signer
+    if RotationSignature.get(state, key) is not None:
+        fail(DuplicateRotationSignature, set_id, signer)
+    RotationSignature.set(state, key, bytes(signature))
+    signers = tuple(sorted(RotationSigners.get(state, set_id) + (signer,)))
+    RotationSigners.set(state, set_id, signers)
+    weight, total = sum(outgoing[a] for a in signers), sum(outgoing.values())
+    env.emit(RotationSignatureAdded.to_log(ADDRESS_, set_id, signer, weight, total))
+    if is_supermajority(weight, total) and not is_supermajority(weight - outgoing[signer], total):
+        env.emit(RotationSigned.to_log(ADDRESS_, set_id))
+    return ()
+
+
+def view_rotation(state: State, set_id: int) -> tuple:
+    """The arguments of FlockBridge.rotateValidators for set_id → set_id + 1, and whether > 2/3 signed."""
+    outgoing, incoming = _rotation_sets(state, set_id)
+    signers = RotationSigners.get(state, set_id)
+    prefix = set_id.to_bytes(8, "big")
+    weight = sum(outgoing[a] for a in signers)
+    return ([a for a, _ in incoming], [w for _, w in incoming], [RotationSignature.get(state, prefix + a) for a in signers],
+            is_supermajority(weight, sum(outgoing.values())))
 
 
 def call_confirm_release(state: State, env: CallEnv, block_hash: bytes, header: bytes, receipt_index: int,
@@ -368,7 +446,11 @@ def call_confirm_release(state: State, env: CallEnv, block_hash: bytes, header: 
 
 
 def call_configure(state: State, env: CallEnv, base_chain_id: int, bridge: bytes, token: bytes) -> tuple:
+    """Root only, and only before anything was bridged: deposit nonces and withdrawal signatures belong to
+    one contract on one chain."""
     system.ensure_root(state, env.sender)
+    if Minted.get(state) or WithdrawalCount.get(state):
+        fail(BridgeInUse, Minted.get(state), WithdrawalCount.get(state))
     BaseChainId.set(state, base_chain_id)
     BridgeContract.set(state, bridge)
     TokenContract.set(state, token)
@@ -383,8 +465,8 @@ def view_config(state: State) -> tuple:
 
 
 def view_base_block(state: State, block_hash: bytes) -> tuple:
-    number, set_id, weight, accepted = BaseBlock.get(state, block_hash) or (0, 0, 0, 0)
-    return bool(accepted), number, weight
+    set_id, weight, accepted = BaseBlock.get(state, block_hash) or (0, 0, 0)
+    return bool(accepted), weight
 
 
 def view_has_attested(state: State, block_hash: bytes, validator: bytes) -> tuple:
@@ -419,11 +501,17 @@ def view_withdrawal_signatures(state: State, nonce: int) -> tuple:
 
 
 def view_has_signed(state: State, nonce: int, validator: bytes) -> tuple:
+    """Whether `validator`'s signature under the current set is kept (a withdrawal of an earlier set needs
+    signing again)."""
+    if nonce >= WithdrawalCount.get(state) or get_withdrawal(state, nonce).set_id != consensus.SetId.get(state):
+        return (False,)
     return (Signature.get(state, nonce.to_bytes(8, "big") + validator) is not None,)
 
 
 def view_withdrawal_digest(state: State, nonce: int) -> tuple:
-    return (compute_withdrawal_digest(state, nonce, get_withdrawal(state, nonce)),)
+    """What a validator signs for withdrawal `nonce` now: its digest under the current set."""
+    record = replace(get_withdrawal(state, nonce), set_id=consensus.SetId.get(state))
+    return (compute_withdrawal_digest(state, nonce, record),)
 
 
 def view_supply(state: State) -> tuple:
@@ -453,10 +541,12 @@ def check_invariants(state: State) -> None:
         signers = Signers.get(state, nonce)
         assert list(signers) == sorted(set(signers)), "signers ascending and distinct"
         members = consensus.get_authority_set(state, record.set_id)
-        if members is not None:
+        if members is not None and record.status != RELEASED:
             assert record.signed_weight == sum(members[s] for s in signers), "signed weight is the signers' weight"
-            if record.status == REQUESTED:
-                assert not is_supermajority(record.signed_weight, sum(members.values())), "signed once > 2/3"
+            signed = is_supermajority(record.signed_weight, sum(members.values()))
+            assert (record.status == SIGNED) == signed, "SIGNED exactly when > 2/3 of its set signed"
+    for set_id, signers in RotationSigners.items(state):
+        assert list(signers) == sorted(set(signers)) and set_id < consensus.SetId.get(state)
     watermark = NextUnmintedDeposit.get(state)
     assert Deposit.get(state, watermark) is None, "the watermark's nonce is not minted"
     assert sum(1 for nonce, _ in Deposit.items(state) if nonce < watermark) == watermark, "all below it are"
@@ -469,20 +559,22 @@ MODULE = Module(
     name=NAME,
     address=ADDRESS_,
     calls=(
-        CallDecl("attestBaseBlock(uint64 number,bytes32 blockHash)", call_attest_base_block, weight=30_000),
+        CallDecl("attestBaseBlock(bytes32 blockHash)", call_attest_base_block, weight=30_000),
         CallDecl("proveDeposit(bytes32 blockHash,bytes header,uint256 receiptIndex,bytes[] proof)",
                  call_prove_deposit, weight=150_000, returns=("uint256",)),
         CallDecl("withdraw(address baseRecipient)", call_withdraw, weight=30_000, payable=True,
                  returns=("uint256",)),
         CallDecl("submitWithdrawalSignature(uint256 nonce,bytes signature)", call_submit_withdrawal_signature,
                  weight=40_000),
+        CallDecl("submitRotationSignature(uint64 setId,bytes signature)", call_submit_rotation_signature,
+                 weight=60_000),
         CallDecl("confirmRelease(bytes32 blockHash,bytes header,uint256 receiptIndex,bytes[] proof)",
                  call_confirm_release, weight=150_000),
         CallDecl("configure(uint64 baseChainId,address bridge,address token)", call_configure, weight=10_000),
     ),
     views=(
         ViewDecl("config()", view_config, ("uint64", "address", "address", "uint64")),
-        ViewDecl("baseBlock(bytes32 blockHash)", view_base_block, ("bool", "uint64", "uint256")),
+        ViewDecl("baseBlock(bytes32 blockHash)", view_base_block, ("bool", "uint256")),
         ViewDecl("hasAttested(bytes32 blockHash,address validator)", view_has_attested, ("bool",)),
         ViewDecl("latestBaseBlock()", view_latest_base_block, ("uint64", "bytes32")),
         ViewDecl("depositOf(uint256 nonce)", view_deposit, ("bool", "address", "uint256", "uint64", "address")),
@@ -495,18 +587,23 @@ MODULE = Module(
         ViewDecl("hasSigned(uint256 nonce,address validator)", view_has_signed, ("bool",)),
         ViewDecl("withdrawalDigest(uint256 nonce)", view_withdrawal_digest, ("bytes32",)),
         ViewDecl("supply()", view_supply, ("uint256", "uint256", "uint256")),
+        ViewDecl("rotation(uint64 setId)", view_rotation, ("address[]", "uint256[]", "bytes[]", "bool")),
+        ViewDecl("rotationDigest(uint64 setId)",
+                 lambda state, set_id: (compute_rotation_digest(state, set_id, _rotation_sets(state, set_id)[1]),),
+                 ("bytes32",)),
     ),
     events=(BridgeConfigured, BaseBlockAttested, BaseBlockAccepted, DepositMinted, WithdrawalRequested,
-            WithdrawalSignatureAdded, WithdrawalSigned, WithdrawalReleased),
-    errors=(NotConfigured, NotAValidator, AlreadyAttested, AlreadyAccepted, ConflictingNumber, BlockNotAccepted,
+            WithdrawalSignatureAdded, WithdrawalSigned, WithdrawalReleased, RotationSignatureAdded, RotationSigned),
+    errors=(NotConfigured, NotAValidator, AlreadyAttested, AlreadyAccepted, BlockNotAccepted,
             HeaderHashMismatch, MalformedBaseHeader, InvalidReceiptProof, FailedReceipt, NoDepositInReceipt,
             DepositAlreadyMinted, MalformedBridgeLog, ZeroAmount, ZeroRecipient, ExceedsBridgedSupply,
-            UnknownWithdrawal, InvalidSignature, DuplicateSignature, WithdrawalAlreadySigned, UnknownAuthoritySet,
-            NoReleaseInReceipt, ReleaseMismatch, AlreadyReleased, system.NotRoot, balances.InsufficientBalance,
+            UnknownWithdrawal, InvalidSignature, DuplicateSignature, UnknownAuthoritySet,
+            NoReleaseInReceipt, ReleaseMismatch, AlreadyReleased, BridgeInUse, UnknownRotation,
+            DuplicateRotationSignature, system.NotRoot, balances.InsufficientBalance,
             balances.SupplyCapExceeded),
     storage=(BaseChainId, BridgeContract, TokenContract, InitialLocked, BaseBlock, Attestation, LatestBaseBlock,
              Deposit, NextUnmintedDeposit, Minted, Burned, WithdrawalCount, Withdrawal, Signers, Signature,
-             NextUnreleasedWithdrawal),
+             NextUnreleasedWithdrawal, RotationSigners, RotationSignature),
     parameters={"BaseChainId": BaseChainId, "BridgeContract": BridgeContract, "TokenContract": TokenContract},
     genesis=genesis,
     check_invariants=check_invariants,

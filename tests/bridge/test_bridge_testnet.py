@@ -11,14 +11,19 @@ from .processes import deposit_on_base, start_base_devnet, stop_process
 
 UNIT = 10**18
 VALIDATORS = 4
+STAKE = 10_000 * UNIT
+"""Each validator's stake in genesis/local.py's spec: the Base contract mirrors this chain's weights."""
 
 
 def test_four_validators_attest_and_sign_across_processes(tmp_path):
-    validators = ",".join(f"{dev_account(i).address}:1" for i in range(VALIDATORS))
-    base = start_base_devnet(tmp_path, "--block-time", "0.3", "--finality-lag", "2", "--validators", validators,
-                             "--home-chain-id", "31338")
     cluster = Cluster(tmp_path, validators=VALIDATORS,
                       bridge={"bridge": "0x" + BRIDGE_ADDRESS.hex(), "token": "0x" + TOKEN_ADDRESS.hex()})
+    base = start_base_devnet(tmp_path, "--block-time", "0.3", "--finality-lag", "2",
+                             "--home-chain", str(cluster.spec_path))
+    assert base.info["homeChainId"] == 31338
+    assert [(v["address"].lower(), int(v["weight"])) for v in base.info["validators"]] == sorted(
+        ((dev_account(i).address.lower(), STAKE) for i in range(VALIDATORS)), key=lambda v: v[0]), \
+        "the contract starts with the home chain's genesis set and weights"
     try:
         for index in range(VALIDATORS):
             cluster.start(index, "--base-rpc", base.url)
@@ -49,7 +54,7 @@ def test_four_validators_attest_and_sign_across_processes(tmp_path):
         withdrawal = node.rpc("flock_bridgeWithdrawals", "0x0")[0]
         signers = {w3.eth.account._recover_hash(contract.functions.withdrawalDigest(0).call(), signature=s)
                    for s in withdrawal["signatures"]}
-        assert len(signers) == 3 and signers <= {dev_account(i).address for i in range(VALIDATORS)}
+        assert len(signers) >= 3 and signers <= {dev_account(i).address for i in range(VALIDATORS)}
     finally:
         cluster.stop()
         stop_process(base.process)

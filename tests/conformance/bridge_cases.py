@@ -30,8 +30,8 @@ def case_bridge_deposit_minted_once() -> BridgeVector:
     recipient = ACCOUNTS[4].address
     block, receipts = base_block([receipt([]), receipt([deposit_log(0, recipient, 7 * UNIT)])])
     block_hash, proof = bytes.fromhex(block["hash"][2:]), prove(block, receipts, 1)
-    expect(b.author(bridge_call(0, 0, "proveDeposit", *proof), bridge_call(0, 1, "attestBaseBlock", 100, block_hash),
-                    authority_call(0, "attestBaseBlock", 100, block_hash), bridge_call(0, 2, "proveDeposit", *proof),
+    expect(b.author(bridge_call(0, 0, "proveDeposit", *proof), bridge_call(0, 1, "attestBaseBlock", block_hash),
+                    authority_call(0, "attestBaseBlock", block_hash), bridge_call(0, 2, "proveDeposit", *proof),
                     bridge_call(1, 0, "proveDeposit", *proof), bridge_call(1, 1, "proveDeposit", *prove(block, receipts, 0)),
                     bridge_call(1, 2, "proveDeposit", proof[0], proof[1], 0, proof[3])),
            bridge.BlockNotAccepted, bridge.NotAValidator, None, None, bridge.DepositAlreadyMinted,
@@ -46,13 +46,13 @@ def case_bridge_withdraw_and_sign() -> BridgeVector:
     block, receipts = base_block([receipt([deposit_log(0, user.address, 4 * UNIT)])])
     signature = sign_withdrawal(AUTHORITY.private_key, nonce=0, recipient=recipient, amount=3 * UNIT)
     expect(b.author(bridge_call(2, 0, "withdraw", recipient, value=UNIT),
-                    authority_call(0, "attestBaseBlock", 100, bytes.fromhex(block["hash"][2:])),
+                    authority_call(0, "attestBaseBlock", bytes.fromhex(block["hash"][2:])),
                     bridge_call(3, 0, "proveDeposit", *prove(block, receipts, 0)),
                     bridge_call(2, 1, "withdraw", recipient, value=3 * UNIT),
                     bridge_call(3, 1, "submitWithdrawalSignature", 0, signature[:64] + b"\x01"),
                     bridge_call(3, 2, "submitWithdrawalSignature", 0, signature),
                     bridge_call(3, 3, "submitWithdrawalSignature", 0, signature)),
-           bridge.ExceedsBridgedSupply, None, None, None, bridge.InvalidSignature, None, bridge.WithdrawalAlreadySigned)
+           bridge.ExceedsBridgedSupply, None, None, None, bridge.InvalidSignature, None, bridge.DuplicateSignature)
     return BridgeVector(**vars(b.valid("bridge_withdraw_and_sign",
                                        "a withdrawal burns bridged FLOCK and is signed by > 2/3 of the set")))
 

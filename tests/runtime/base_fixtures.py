@@ -75,3 +75,16 @@ def typed_withdrawal(nonce, recipient, amount, set_id=0, home_chain_id=CHAIN_ID,
 def sign_withdrawal(key: bytes, **fields) -> bytes:
     signed = Account.sign_message(encode_typed_data(full_message=typed_withdrawal(**fields)), key)
     return signed.signature
+
+
+def sign_rotation(key: bytes, set_id: int, new_set_hash: bytes, home_chain_id: int = CHAIN_ID, base_chain_id=8453,
+                  bridge_address=BRIDGE) -> bytes:
+    """An outgoing validator's EIP-712 ValidatorSetRotation signature (FlockBridge.rotateValidators)."""
+    typed = typed_withdrawal(0, bytes(20), 0, base_chain_id=base_chain_id, bridge_address=bridge_address)
+    typed["types"] = {"EIP712Domain": typed["types"]["EIP712Domain"],
+                      "ValidatorSetRotation": [{"name": "homeChainId", "type": "uint256"},
+                                               {"name": "validatorSetId", "type": "uint256"},
+                                               {"name": "newSetHash", "type": "bytes32"}]}
+    typed["primaryType"] = "ValidatorSetRotation"
+    typed["message"] = {"homeChainId": home_chain_id, "validatorSetId": set_id, "newSetHash": new_set_hash}
+    return Account.sign_message(encode_typed_data(full_message=typed), key).signature

@@ -19,11 +19,11 @@ from hypothesis import strategies as st
 from chain.bridge.proofs import ProofError, build_receipt_proof, encode_receipt
 from runtime.base_chain import BaseDataError, decode_receipt
 from runtime.crypto import keccak256
-from runtime.modules import balances, bridge, system
+from runtime.modules import balances, bridge, consensus, staking, system
 from runtime.transactions import DYNAMIC_FEE, decode_transaction, sign_transaction
 
-from .base_fixtures import (BRIDGE, TOKEN, base_block, deposit_log, prove, receipt, release_log, sign_withdrawal,
-                            typed_withdrawal)
+from .base_fixtures import (BRIDGE, TOKEN, base_block, deposit_log, prove, receipt, release_log, sign_rotation,
+                            sign_withdrawal, typed_withdrawal)
 from .harness import ACCOUNTS, AUTHORITY, CHAIN_ID, SPEC, VALIDATOR_KEYS, MemoryChain, local_spec
 
 OTHER_CONTRACT = bytes.fromhex("00" * 19 + "42")
@@ -57,7 +57,7 @@ def view(chain, name, *args):
 
 def attest(chain, block, keys=(AUTHORITY.private_key,)):
     for key in keys:
-        assert send(chain, key, "attestBaseBlock", int(block["number"], 16), bytes.fromhex(block["hash"][2:]))[0]
+        assert send(chain, key, "attestBaseBlock", bytes.fromhex(block["hash"][2:]))[0]
 
 
 def supply_of(chain) -> tuple[int, int, int]:
@@ -76,14 +76,15 @@ def test_a_proven_deposit_in_an_attested_block_is_minted_once():
     block, receipts = base_block([receipt([]), receipt([deposit_log(0, recipient, 5 * UNIT)])])
     assert refused(send(chain, ACCOUNTS[0].private_key, "proveDeposit", *prove(block, receipts, 1)),
                    bridge.BlockNotAccepted)
-    assert refused(send(chain, ACCOUNTS[0].private_key, "attestBaseBlock", 100, bytes.fromhex(block["hash"][2:])),
+    assert refused(send(chain, ACCOUNTS[0].private_key, "attestBaseBlock", bytes.fromhex(block["hash"][2:])),
                    bridge.NotAValidator)
     attest(chain, block)
     assert view(chain, "baseBlock", bytes.fromhex(block["hash"][2:]))[0] is True
-    assert view(chain, "latestBaseBlock") == (100, bytes.fromhex(block["hash"][2:]))
+    assert view(chain, "latestBaseBlock") == (0, bytes(32)), "a block's number is known once a proof shows its header"
     ok, data = send(chain, ACCOUNTS[0].private_key, "proveDeposit", *prove(block, receipts, 1))
     assert ok and abi_decode(["uint256"], data) == (1,)
     assert balance(chain, recipient) == 5 * UNIT
+    assert view(chain, "latestBaseBlock") == (100, bytes.fromhex(block["hash"][2:]))
     assert view(chain, "depositOf", 0)[:4] == (True, recipient, 5 * UNIT, 100)
     assert view(chain, "nextUnmintedDeposit") == (1,)
     assert supply_of(chain) == (5 * UNIT, 0, 5 * UNIT)
@@ -168,13 +169,12 @@ def test_attestations_need_more_than_two_thirds_of_the_stake():
     block_hash = bytes.fromhex(block["hash"][2:])
     attest(chain, block, VALIDATOR_KEYS[:2])
     assert view(chain, "baseBlock", block_hash)[0] is False
-    assert refused(send(chain, VALIDATOR_KEYS[1], "attestBaseBlock", 100, block_hash), bridge.AlreadyAttested)
-    assert refused(send(chain, VALIDATOR_KEYS[2], "attestBaseBlock", 101, block_hash), bridge.ConflictingNumber)
+    assert refused(send(chain, VALIDATOR_KEYS[1], "attestBaseBlock", block_hash), bridge.AlreadyAttested)
     assert refused(send(chain, ACCOUNTS[5].private_key, "proveDeposit", *prove(block, receipts, 0)),
                    bridge.BlockNotAccepted)
     attest(chain, block, VALIDATOR_KEYS[2:3])
     assert view(chain, "baseBlock", block_hash)[0] is True
-    assert refused(send(chain, VALIDATOR_KEYS[3], "attestBaseBlock", 100, block_hash), bridge.AlreadyAccepted)
+    assert refused(send(chain, VALIDATOR_KEYS[3], "attestBaseBlock", block_hash), bridge.AlreadyAccepted)
     assert send(chain, ACCOUNTS[5].private_key, "proveDeposit", *prove(block, receipts, 0))[0]
     assert balance(chain, recipient) == UNIT
 
@@ -224,8 +224,7 @@ def test_withdrawals_burn_only_bridged_flock_and_are_signed_by_the_validators():
     assert send(chain, user.private_key, "submitWithdrawalSignature", 0, good)[0]
     assert view(chain, "withdrawalOf", 0)[4] == bridge.SIGNED
     assert view(chain, "withdrawalSignatures", 0) == ([good],)
-    assert refused(send(chain, user.private_key, "submitWithdrawalSignature", 0, good),
-                   bridge.WithdrawalAlreadySigned)
+    assert refused(send(chain, user.private_key, "submitWithdrawalSignature", 0, good), bridge.DuplicateSignature)
 
 
 def test_withdrawal_signatures_need_more_than_two_thirds_and_each_signer_once():
@@ -243,14 +242,72 @@ def test_withdrawal_signatures_need_more_than_two_thirds_and_each_signer_once():
     assert send(chain, user.private_key, "submitWithdrawalSignature", 0, signatures[VALIDATOR_KEYS[3]])[0]
     state = view(chain, "withdrawalOf", 0)
     assert state[4] == bridge.SIGNED and state[5] == 3 * dict(chain_authorities(chain))[ACCOUNTS[0].address]
+    assert send(chain, user.private_key, "submitWithdrawalSignature", 0, signatures[VALIDATOR_KEYS[2]])[0], \
+        "signatures are kept past > 2/3 until the release"
     kept = view(chain, "withdrawalSignatures", 0)[0]
     signers = [Account._recover_hash(view(chain, "withdrawalDigest", 0)[0], signature=s) for s in kept]
-    assert signers == sorted(signers, key=lambda a: int(a, 16)) and len(kept) == 3
+    assert signers == sorted(signers, key=lambda a: int(a, 16)) and len(kept) == 4
+
+
+def test_a_set_change_is_signed_by_the_outgoing_set_and_open_withdrawals_are_signed_again():
+    spec = local_spec(epoch_length=10)
+    spec["genesis"]["runtime"]["bridge"] = {"bridge": "0x" + BRIDGE.hex(), "initialLocked": str(100 * UNIT)}
+    chain = MemoryChain(spec)
+    user, recipient, newcomer = ACCOUNTS[6], b"\x99" * 20, ACCOUNTS[4]
+    assert send(chain, user.private_key, "withdraw", recipient, value=5 * UNIT)[0]
+    for key in VALIDATOR_KEYS[:3]:
+        signature = sign_withdrawal(key, nonce=0, recipient=recipient, amount=5 * UNIT)
+        assert send(chain, user.private_key, "submitWithdrawalSignature", 0, signature)[0]
+    assert view(chain, "withdrawalOf", 0)[4] == bridge.SIGNED
+    assert refused(send(chain, user.private_key, "submitRotationSignature", 0, bytes(65)), bridge.UnknownRotation)
+
+    stake = dict(chain_authorities(chain))[ACCOUNTS[0].address]
+    assert send_module(chain, newcomer.private_key, staking.MODULE, "bond", staking.VALIDATOR, value=2 * stake)
+    chain.author([], slot=10)
+    chain.author([], slot=20)
+    assert consensus.SetId.get(chain.state()) == 1
+    validators, weights, kept, signed = view(chain, "rotation", 0)
+    assert (validators[0], weights[0], kept, signed) == (newcomer.address, 2 * stake, [], False)
+    incoming = tuple(zip(validators, weights))
+    digest = view(chain, "rotationDigest", 0)[0]
+    rotation = {key: sign_rotation(key, 0, bridge.compute_set_hash(incoming)) for key in VALIDATOR_KEYS}
+    assert bytes.fromhex(Account._recover_hash(digest, signature=rotation[VALIDATOR_KEYS[0]])[2:]) == ACCOUNTS[0].address
+    assert refused(send(chain, user.private_key, "submitRotationSignature", 0,
+                        sign_rotation(newcomer.private_key, 0, bridge.compute_set_hash(incoming))), bridge.NotAValidator)
+    assert refused(send(chain, user.private_key, "submitRotationSignature", 0,
+                        sign_rotation(VALIDATOR_KEYS[0], 1, bridge.compute_set_hash(incoming))), bridge.NotAValidator)
+    for key in VALIDATOR_KEYS[:3]:
+        assert send(chain, user.private_key, "submitRotationSignature", 0, rotation[key])[0]
+    assert refused(send(chain, user.private_key, "submitRotationSignature", 0, rotation[VALIDATOR_KEYS[0]]),
+                   bridge.DuplicateRotationSignature)
+    assert view(chain, "rotation", 0)[3] is True and len(view(chain, "rotation", 0)[2]) == 3
+    assert refused(send(chain, user.private_key, "submitRotationSignature", 1, rotation[VALIDATOR_KEYS[0]]),
+                   bridge.UnknownRotation)
+
+    assert view(chain, "hasSigned", 0, ACCOUNTS[0].address) == (False,), "set 0's signatures do not count in set 1"
+    old = sign_withdrawal(VALIDATOR_KEYS[3], nonce=0, recipient=recipient, amount=5 * UNIT)
+    assert refused(send(chain, user.private_key, "submitWithdrawalSignature", 0, old), bridge.NotAValidator)
+    assert view(chain, "withdrawalOf", 0)[3:5] == (0, bridge.SIGNED), "a refused signature changes nothing"
+    for index, key in enumerate(VALIDATOR_KEYS[:3] + [newcomer.private_key]):
+        again = sign_withdrawal(key, nonce=0, recipient=recipient, amount=5 * UNIT, set_id=1)
+        assert send(chain, user.private_key, "submitWithdrawalSignature", 0, again)[0]
+        record = view(chain, "withdrawalOf", 0)
+        assert record[3] == 1 and record[4] == (bridge.SIGNED if index == 3 else bridge.REQUESTED)
+        assert len(view(chain, "withdrawalSignatures", 0)[0]) == index + 1
 
 
 def chain_authorities(chain):
-    from runtime.modules import consensus
     return consensus.Authorities.get(chain.state())
+
+
+def send_module(chain, key: bytes, module, name: str, *args, value: int = 0) -> bool:
+    declaration = next(c for c in module.calls if c.name == name)
+    data = declaration.selector + abi_encode([p.type for p in declaration.params], list(args))
+    nonce = system.get_nonce(chain.state(), bytes.fromhex(Account.from_key(key).address[2:]))
+    raw = sign_transaction(key, DYNAMIC_FEE, chain_id=CHAIN_ID, nonce=nonce, gas_limit=500_000, to=module.address,
+                           value=value, data=data, max_fee_per_gas=10**10, max_priority_fee_per_gas=10**9)
+    outcome, rejected = chain.author([decode_transaction(raw)])
+    return not rejected and outcome.applied[0].receipt.status == 1
 
 
 def test_a_release_on_base_is_confirmed_by_proof():
@@ -281,7 +338,7 @@ def test_configuration_is_root_only():
     spec = copy.deepcopy(SPEC)
     del spec["genesis"]["runtime"]["bridge"]
     unconfigured = MemoryChain(spec)
-    assert refused(send(unconfigured, AUTHORITY.private_key, "attestBaseBlock", 1, bytes(32)), bridge.NotConfigured)
+    assert refused(send(unconfigured, AUTHORITY.private_key, "attestBaseBlock", bytes(32)), bridge.NotConfigured)
 
 
 def test_a_lying_base_node_is_caught_before_a_proof_is_sent():
