@@ -34,6 +34,7 @@ from eth_account.messages import encode_typed_data
 from web3 import Web3
 from web3.exceptions import ContractLogicError, Web3Exception
 
+from runtime.crypto import keccak256
 from runtime.modules import bridge as bridge_module
 
 from .proofs import ProofError, build_receipt_proof
@@ -49,6 +50,11 @@ IN_FLIGHT_SECONDS = 30.0
 """How long a sent transaction suppresses an identical one while it is not yet included."""
 MAX_PROOF_BYTES = 100_000
 """Header and proof nodes above this do not fit a transaction of this chain (128 KiB, ABI-encoded)."""
+TAKEOVER_SECONDS = 10.0
+"""Work anyone may do (proofs, rotations, releases) goes first to one validator chosen by the work's key;
+every other relayer does it only once it has stayed undone this long, so relayers do not race and pay for
+each other's failed duplicates, and no single one is needed."""
+SHARED_WORK = frozenset({"deposit", "confirm", "rotate", "release"})
 WITHDRAWAL_PAGE = 1_000
 """flock_bridgeWithdrawals' page size."""
 
@@ -66,6 +72,11 @@ class RelayerStats:
     confirmed: int = 0
     passes: int = 0
     mint_latency: list[float] = field(default_factory=list)
+
+
+def describe(key: tuple) -> str:
+    """A work key for logs: ("deposit", 3), ("attest", 0x…)."""
+    return "(" + ", ".join("0x" + part.hex() if isinstance(part, bytes) else str(part) for part in key) + ")"
 
 
 def withdrawal_typed_data(base_chain_id: int, bridge: str, home_chain_id: int, set_id: int, nonce: int,
@@ -101,6 +112,8 @@ class Relayer:
         self._deposit_cursor: dict[int, int] = {}
         """{watermark nonce: first Base block still worth scanning}; only this process's shortcut."""
         self._unprovable: set[tuple] = set()
+        self._first_seen: dict[tuple, float] = {}
+        self._members: list[str] = []
         self._connected = False
 
     # Setup
@@ -156,6 +169,8 @@ class Relayer:
             raise RelayerError(f"the Base endpoint reports finalized block {finalized} above its head {latest}")
         now = time.monotonic()
         self._in_flight = {key: sent for key, sent in self._in_flight.items() if now - sent <= IN_FLIGHT_SECONDS}
+        self._first_seen = {key: seen for key, seen in self._first_seen.items() if now - seen <= 600}
+        self._members = sorted(self.consensus.functions.authorities().call()[0], key=str.lower)
         self._each("stage", (lambda: self.relay_deposits(finalized), self.relay_rotations,
                              lambda: self.relay_withdrawals(finalized)), lambda stage: stage())
         self.stats.passes += 1
@@ -207,7 +222,7 @@ class Relayer:
     def _relay_receipt(self, call: str, block_hash: bytes, index: int, number: int, key: tuple) -> None:
         if key in self._unprovable:
             return
-        if self._accepted(block_hash, number):
+        if self._accepted(block_hash, number) and self._my_turn(key):
             self._prove(call, block_hash, index, key)
 
     def _accepted(self, block_hash: bytes, number: int) -> bool:
@@ -340,6 +355,19 @@ class Relayer:
 
     # Sending
 
+    def _my_turn(self, key: tuple) -> bool:
+        """Shared work: the designated validator (keccak(key) mod the set's size) at once, anyone else after
+        TAKEOVER_SECONDS."""
+        if key[0] not in SHARED_WORK:
+            return True
+        now = time.monotonic()
+        first = self._first_seen.setdefault(key, now)
+        if self._members:
+            designated = self._members[int.from_bytes(keccak256(repr(key).encode()), "big") % len(self._members)]
+            if designated == self.account.address:
+                return True
+        return now - first >= TAKEOVER_SECONDS
+
     def _fresh(self, key: tuple) -> bool:
         sent = self._in_flight.get(key)
         return sent is None or time.monotonic() - sent > IN_FLIGHT_SECONDS
@@ -354,12 +382,12 @@ class Relayer:
     def _send(self, w3: Web3, account, chain_id: int, key: tuple, function) -> bool:
         """Estimate (a dry run: what would fail, e.g. because another relayer did it, is skipped unpaid), sign,
         send and wait; False when skipped, in flight or failed."""
-        if not self._fresh(key):
+        if not self._fresh(key) or not self._my_turn(key):
             return False
         try:
             gas = function.estimate_gas({"from": account.address})
         except (ContractLogicError, Web3Exception) as error:
-            log.info("skip %s: %s", key, error)
+            log.info("skip %s: %s", describe(key), error)
             return False
         base_fee = w3.eth.get_block("latest")["baseFeePerGas"]
         tx = function.build_transaction({
@@ -370,7 +398,7 @@ class Relayer:
         self._in_flight[key] = time.monotonic()
         receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=60, poll_latency=0.1)
         if receipt["status"] != 1:
-            log.warning("%s failed in block %d", key, receipt["blockNumber"])
+            log.warning("%s failed in block %d", describe(key), receipt["blockNumber"])
             return False
         return True
 
