@@ -37,6 +37,7 @@ from web3.exceptions import ContractLogicError, Web3Exception
 from runtime.crypto import keccak256
 from runtime.modules import bridge as bridge_module
 
+from .compile import compile_all
 from .proofs import ProofError, build_receipt_proof
 
 log = logging.getLogger("flockchain.relayer")
@@ -410,6 +411,7 @@ def start_duty(home_url: str, base_url: str, key: bytes, interval: float = 1.0) 
     relayer = Relayer(home_url, base_url, key, interval=interval)
 
     def run() -> None:
+        compile_all()  # here, off the node's event loop, before the duty's first flock_bridgeInfo needs the ABIs
         try:
             relayer.run(stop)
         except RelayerError as error:

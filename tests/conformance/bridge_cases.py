@@ -2,9 +2,9 @@
 
 from dataclasses import dataclass
 
-from runtime.modules import bridge
-from tests.runtime.base_fixtures import base_block, deposit_log, prove, receipt, sign_withdrawal
-from tests.runtime.harness import ACCOUNTS, AUTHORITY, module_call, root_call
+from runtime.modules import bridge, consensus, staking
+from tests.runtime.base_fixtures import BRIDGE, base_block, deposit_log, prove, receipt, sign_rotation, sign_withdrawal
+from tests.runtime.harness import ACCOUNTS, AUTHORITY, local_spec, module_call, root_call
 
 from .cases import CaseBuilder, Vector
 from .staking_cases import expect
@@ -57,4 +57,28 @@ def case_bridge_withdraw_and_sign() -> BridgeVector:
                                        "a withdrawal burns bridged FLOCK and is signed by > 2/3 of the set")))
 
 
-BRIDGE_CASES = [case_bridge_deposit_minted_once, case_bridge_withdraw_and_sign]
+
+def case_bridge_rotation_signed_by_the_outgoing_set() -> BridgeVector:
+    spec = local_spec(epoch_length=10)
+    spec["genesis"]["runtime"]["bridge"] = {"bridge": "0x" + BRIDGE.hex()}
+    b = CaseBuilder(spec)
+    stake = dict(consensus.Authorities.get(b.chain.state()))[ACCOUNTS[0].address]
+    expect(b.author(module_call(4, 0, staking.MODULE, "bond", staking.VALIDATOR, value=2 * stake)), None)
+    b.author(slot=10)
+    b.author(slot=20)
+    incoming = consensus.AuthoritySetOf.get(b.chain.state(), 1)
+    signatures = [sign_rotation(ACCOUNTS[i].private_key, 0, bridge.compute_set_hash(incoming)) for i in range(4)]
+    expect(b.author(bridge_call(5, 0, "submitRotationSignature", 1, signatures[0]),
+                    *(bridge_call(5, 1 + i, "submitRotationSignature", 0, signatures[i]) for i in range(3)),
+                    bridge_call(5, 4, "submitRotationSignature", 0, signatures[0]),
+                    bridge_call(5, 5, "submitRotationSignature", 0,
+                                sign_rotation(ACCOUNTS[4].private_key, 0, bridge.compute_set_hash(incoming)))),
+           bridge.UnknownRotation, None, None, None, bridge.DuplicateRotationSignature, bridge.NotAValidator)
+    assert bridge.view_rotation(b.chain.state(), 0)[3] is True
+    return BridgeVector(**vars(b.valid("bridge_rotation_signed_by_the_outgoing_set",
+                                       "after a set change, > 2/3 of the outgoing set signs the Base contract's "
+                                       "rotation; unknown rotations, duplicates and incoming signers fail")))
+
+
+BRIDGE_CASES = [case_bridge_deposit_minted_once, case_bridge_withdraw_and_sign,
+                case_bridge_rotation_signed_by_the_outgoing_set]
