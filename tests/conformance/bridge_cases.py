@@ -4,9 +4,10 @@ from dataclasses import dataclass
 
 from runtime.modules import bridge, consensus, staking
 from tests.runtime.base_fixtures import BRIDGE, base_block, deposit_log, prove, receipt, sign_rotation, sign_withdrawal
-from tests.runtime.harness import ACCOUNTS, AUTHORITY, local_spec, module_call, root_call
+from tests.runtime.harness import ACCOUNTS, AUTHORITY, VALIDATOR_KEYS, local_spec, module_call, root_call
 
 from .cases import CaseBuilder, Vector
+from .consensus_cases import EPOCH, ValidatorsCaseBuilder
 from .staking_cases import expect
 
 UNIT = 10**18
@@ -59,13 +60,14 @@ def case_bridge_withdraw_and_sign() -> BridgeVector:
 
 
 def case_bridge_rotation_signed_by_the_outgoing_set() -> BridgeVector:
-    spec = local_spec(epoch_length=10)
+    spec = local_spec(epoch_length=EPOCH)
     spec["genesis"]["runtime"]["bridge"] = {"bridge": "0x" + BRIDGE.hex()}
-    b = CaseBuilder(spec)
+    b = ValidatorsCaseBuilder(keys=VALIDATOR_KEYS + [ACCOUNTS[4].private_key], spec=spec)
     stake = dict(consensus.Authorities.get(b.chain.state()))[ACCOUNTS[0].address]
     expect(b.author(module_call(4, 0, staking.MODULE, "bond", staking.VALIDATOR, value=2 * stake)), None)
-    b.author(slot=10)
-    b.author(slot=20)
+    b.author(slot=EPOCH)
+    b.author(slot=2 * EPOCH)
+    assert consensus.SetId.get(b.chain.state()) == 1
     incoming = consensus.AuthoritySetOf.get(b.chain.state(), 1)
     signatures = [sign_rotation(ACCOUNTS[i].private_key, 0, bridge.compute_set_hash(incoming)) for i in range(4)]
     expect(b.author(bridge_call(5, 0, "submitRotationSignature", 1, signatures[0]),

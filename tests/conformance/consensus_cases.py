@@ -28,8 +28,8 @@ class ValidatorsCaseBuilder(CaseBuilder):
     """On the local testnet's genesis (validators 0 … 3, epochs of 5 slots): each block is authored by
     the first of `keys` that may claim the slot, from the parent's slot + 1 on, as a network would."""
 
-    def __init__(self, keys=tuple(VALIDATOR_KEYS)):
-        super().__init__(local_spec(epoch_length=EPOCH))
+    def __init__(self, keys=tuple(VALIDATOR_KEYS), spec: dict | None = None):
+        super().__init__(spec or local_spec(epoch_length=EPOCH))
         self.keys = list(keys)
 
     def author(self, *raws: bytes, slot: int | None = None):
