@@ -96,7 +96,7 @@ def compute_call_gas(runtime: Runtime, tx_to: bytes | None, data: bytes) -> int:
     if module is None or len(data) < 4:
         return 0
     call = module.find_call(data[:4])
-    return call.weight if call else 0
+    return call.weight + call.weight_per_byte * len(data) if call else 0
 
 
 def check_transaction(state: State, env: BlockEnv, tx: Transaction, gas_available: int) -> int:

@@ -149,13 +149,15 @@ class CallEnv:
 
 @dataclass(frozen=True)
 class CallDecl(Signed):
-    """A state-changing call. `weight` is its declared gas on top of the intrinsic cost."""
+    """A state-changing call. Its declared gas on top of the intrinsic cost is `weight` plus
+    `weight_per_byte` per byte of call data, for calls whose work grows with what they are given."""
 
     signature: str
     handler: Callable[..., None]
     weight: int
     payable: bool = False
     returns: tuple[str, ...] = ()
+    weight_per_byte: int = 0
 
     def to_abi(self) -> dict:
         return {"type": "function", "name": self.name, "inputs": [p.to_abi() for p in self.params],

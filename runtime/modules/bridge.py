@@ -33,6 +33,9 @@ from . import balances, consensus, system
 NAME = "bridge"
 ADDRESS_ = module_address(10)
 ZERO_ADDRESS = bytes(20)
+PROOF_WEIGHT_PER_BYTE = 100
+"""Proofs are hashed and decoded, and a receipt may carry many deposits, each minted and stored: their
+gas grows with their bytes (a Deposit log is ~200 bytes: 20,000 gas each)."""
 REQUESTED, SIGNED, RELEASED = 0, 1, 2
 """A withdrawal's status."""
 
@@ -561,7 +564,7 @@ MODULE = Module(
     calls=(
         CallDecl("attestBaseBlock(bytes32 blockHash)", call_attest_base_block, weight=30_000),
         CallDecl("proveDeposit(bytes32 blockHash,bytes header,uint256 receiptIndex,bytes[] proof)",
-                 call_prove_deposit, weight=150_000, returns=("uint256",)),
+                 call_prove_deposit, weight=100_000, returns=("uint256",), weight_per_byte=PROOF_WEIGHT_PER_BYTE),
         CallDecl("withdraw(address baseRecipient)", call_withdraw, weight=30_000, payable=True,
                  returns=("uint256",)),
         CallDecl("submitWithdrawalSignature(uint256 nonce,bytes signature)", call_submit_withdrawal_signature,
@@ -569,7 +572,7 @@ MODULE = Module(
         CallDecl("submitRotationSignature(uint64 setId,bytes signature)", call_submit_rotation_signature,
                  weight=60_000),
         CallDecl("confirmRelease(bytes32 blockHash,bytes header,uint256 receiptIndex,bytes[] proof)",
-                 call_confirm_release, weight=150_000),
+                 call_confirm_release, weight=100_000, weight_per_byte=PROOF_WEIGHT_PER_BYTE),
         CallDecl("configure(uint64 baseChainId,address bridge,address token)", call_configure, weight=10_000),
     ),
     views=(
