@@ -82,13 +82,19 @@ def add_testnet_parser(commands) -> None:
 def load_key(args) -> bytes:
     if args.dev_key is not None:
         return derive_key(TEST_MNEMONIC, DERIVATION_PATH.format(index=args.dev_key)).private_key
-    keystore = json.loads(Path(args.key).read_text())
+    try:
+        keystore = json.loads(Path(args.key).read_text())
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{args.key} is not JSON ({error})") from None
     if args.password_file:
         password = Path(args.password_file).read_text().rstrip("\n")
     else:
         import getpass
         password = getpass.getpass(f"password for {args.key}: ")
-    return bytes(Account.decrypt(keystore, password))
+    try:
+        return bytes(Account.decrypt(keystore, password))
+    except (KeyError, TypeError) as error:
+        raise ValueError(f"{args.key} is not a V3 keystore (missing or malformed {error})") from None
 
 
 def parse_peer_ids(value) -> list[bytes]:

@@ -6,6 +6,8 @@ The crash test runs the only relayer (the dev authority's key) and kills it at r
 """
 
 import random
+import subprocess
+import sys
 import time
 
 from tests.rpc.devchain import module_contract, start_dev_chain, stop_dev_chain
@@ -135,6 +137,26 @@ def test_a_relayer_killed_at_random_points_loses_and_doubles_nothing(tmp_path):
     finally:
         if relayer is not None:
             kill(relayer.process)
+        if chain is not None:
+            stop_dev_chain(chain.process)
+        stop_process(base.process)
+
+
+def test_the_relayer_refuses_a_base_endpoint_of_another_chain_and_a_bad_key(tmp_path):
+    base = start_base_devnet(tmp_path, "--chain-id", "84532")
+    chain = None
+    try:
+        chain = start_dev_chain(tmp_path)
+        wrong_chain = subprocess.run([sys.executable, "-m", "flockchain", "relayer", "--rpc", chain.url, "--base-rpc",
+                                      base.url, "--dev-key", "5"], capture_output=True, text=True, timeout=60)
+        assert wrong_chain.returncode == 1
+        assert "the Base endpoint is chain 84532, the bridge expects 8453" in wrong_chain.stderr
+        (tmp_path / "key.json").write_text("{}")
+        bad_key = subprocess.run([sys.executable, "-m", "flockchain", "relayer", "--base-rpc", base.url, "--key",
+                                  str(tmp_path / "key.json"), "--password-file", str(tmp_path / "key.json")],
+                                 capture_output=True, text=True, timeout=60)
+        assert bad_key.returncode == 2 and "cannot load the key" in bad_key.stderr
+    finally:
         if chain is not None:
             stop_dev_chain(chain.process)
         stop_process(base.process)
