@@ -33,8 +33,12 @@ MalformedCallData = ErrorDecl("MalformedCallData(bytes4 selector)")
 NotPayable = ErrorDecl("NotPayable(uint256 value)")
 OutOfGas = ErrorDecl("OutOfGas(uint256 required,uint256 limit)")
 ModuleFault = ErrorDecl("ModuleFault()")
-"""A module handler raised something other than a dispatch error: a module bug, contained as a failed call
-so that one transaction cannot stop block production."""
+"""A module handler raised a logic error instead of a dispatch error: a module bug, contained as a failed
+call so that one transaction cannot stop block production."""
+MODULE_BUGS = (ArithmeticError, LookupError, TypeError, ValueError, AttributeError, AssertionError)
+"""Errors a handler's own code raises the same way on every machine. Storage I/O, memory and recursion
+errors are the machine's, not the block's: they propagate, so a node never commits or rejects a block
+because of them."""
 
 
 @dataclass(frozen=True)
@@ -169,7 +173,7 @@ def dispatch(runtime: Runtime, state: State, env: BlockEnv, sender: bytes, to: b
     except DispatchError as error:
         state.rollback()
         return _CallResult(False, revert_data=error.revert_data)
-    except Exception:  # noqa: BLE001 - any other exception is a module bug (see ModuleFault)
+    except MODULE_BUGS:
         state.rollback()
         return _CallResult(False, revert_data=ModuleFault.encode())
     state.commit()

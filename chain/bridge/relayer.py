@@ -29,6 +29,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from eth_abi import encode as abi_encode
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from web3 import Web3
@@ -51,6 +52,8 @@ IN_FLIGHT_SECONDS = 30.0
 """How long a sent transaction suppresses an identical one while it is not yet included."""
 MAX_PROOF_BYTES = 100_000
 """Header and proof nodes above this do not fit a transaction of this chain (128 KiB, ABI-encoded)."""
+RESCAN_BLOCKS = 256
+"""Log scans look this far back again: an endpoint whose log index lags its `finalized` block is caught up."""
 TAKEOVER_SECONDS = 10.0
 """Work anyone may do (proofs, rotations, releases) goes first to one validator chosen by the work's key;
 every other relayer does it only once it has stayed undone this long, so relayers do not race and pay for
@@ -78,6 +81,21 @@ class RelayerStats:
 def describe(key: tuple) -> str:
     """A work key for logs: ("deposit", 3), ("attest", 0x…)."""
     return "(" + ", ".join("0x" + part.hex() if isinstance(part, bytes) else str(part) for part in key) + ")"
+
+
+def rotation_typed_data(base_chain_id: int, bridge: str, home_chain_id: int, set_id: int, validators: list[str],
+                        weights: list[int]) -> dict:
+    """FlockBridge's EIP-712 ValidatorSetRotation message for set_id → set_id + 1, built here from the new set
+    itself, so a validator never signs a digest it did not derive."""
+    typed = withdrawal_typed_data(base_chain_id, bridge, home_chain_id, set_id, 0, "0x" + "00" * 20, 0)
+    new_set_hash = keccak256(abi_encode(["address[]", "uint256[]"], [validators, weights]))
+    typed["types"] = {"EIP712Domain": typed["types"]["EIP712Domain"],
+                      "ValidatorSetRotation": [{"name": "homeChainId", "type": "uint256"},
+                                               {"name": "validatorSetId", "type": "uint256"},
+                                               {"name": "newSetHash", "type": "bytes32"}]}
+    typed["primaryType"] = "ValidatorSetRotation"
+    typed["message"] = {"homeChainId": home_chain_id, "validatorSetId": set_id, "newSetHash": new_set_hash}
+    return typed
 
 
 def withdrawal_typed_data(base_chain_id: int, bridge: str, home_chain_id: int, set_id: int, nonce: int,
@@ -111,6 +129,8 @@ class Relayer:
         self.stats = RelayerStats()
         self._in_flight: dict[tuple, float] = {}
         self._deposit_cursor: dict[int, int] = {}
+        self._release_cursor: dict[int, int] = {}
+        """{withdrawal nonce: first Base block still worth scanning for its release}; this process's shortcut."""
         """{watermark nonce: first Base block still worth scanning}; only this process's shortcut."""
         self._unprovable: set[tuple] = set()
         self._first_seen: dict[tuple, float] = {}
@@ -215,7 +235,8 @@ class Relayer:
                 continue
             first_open = entry["blockNumber"] if first_open is None else min(first_open, entry["blockNumber"])
             pending.setdefault((bytes(entry["blockHash"]), entry["transactionIndex"]), (entry["blockNumber"], nonce))
-        self._deposit_cursor = {next_nonce: finalized + 1 if first_open is None else first_open}
+        self._deposit_cursor = {next_nonce: max(start, finalized + 1 - RESCAN_BLOCKS) if first_open is None
+                                else first_open}
         items = sorted(pending.items(), key=lambda item: item[1])
         self._each("deposit", items, lambda item: self._relay_receipt("proveDeposit", *item[0], item[1][0],
                                                                       ("deposit", item[1][1])))
@@ -279,11 +300,16 @@ class Relayer:
         home_set = self.consensus.functions.setId().call()
         base_set = self.bridge.functions.validatorSetId().call()
         for set_id in range(base_set, home_set):
-            if self.is_validator(set_id) and not self._has_signed_rotation(set_id):
-                digest = bytes(self.module.functions.rotationDigest(set_id).call())
-                signature = Account.unsafe_sign_hash(digest, self.account.key).signature
-                self._send_home(("rotation", set_id), "submitRotationSignature", set_id, bytes(signature))
             validators, weights, signatures, signed = self.module.functions.rotation(set_id).call()
+            if self.is_validator(set_id) and not self._has_signed_rotation(set_id):
+                typed = rotation_typed_data(self.base_chain_id, self.bridge.address, self.home_chain_id, set_id,
+                                            validators, weights)
+                signed_message = Account.sign_message(encode_typed_data(full_message=typed), self.account.key)
+                if bytes(signed_message.message_hash) != bytes(self.module.functions.rotationDigest(set_id).call()):
+                    raise RelayerError(f"rotation {set_id}: the chain's digest differs from the one signed here")
+                self._send_home(("rotation", set_id), "submitRotationSignature", set_id,
+                                bytes(signed_message.signature))
+                validators, weights, signatures, signed = self.module.functions.rotation(set_id).call()
             if not signed:
                 return
             call = self.bridge.functions.rotateValidators(validators, weights, [bytes(s) for s in signatures])
@@ -298,7 +324,8 @@ class Relayer:
     # Withdrawals
 
     def _withdrawals(self) -> list[dict]:
-        """Every withdrawal not yet released, page by page."""
+        """Every withdrawal not yet released, page by page. One signed under the contract's current set is released
+        before anyone signs it again under a newer set (which would drop those signatures)."""
         found, start = [], None
         while True:
             page = self.home.provider.make_request("flock_bridgeWithdrawals",
@@ -317,10 +344,10 @@ class Relayer:
             try:
                 if self.bridge.functions.processed(nonce).call():
                     processed.append(item)
+                elif item["status"] == "signed" and int(item["validatorSetId"], 16) == base_set:
+                    self._release(nonce, item)
                 elif int(item["validatorSetId"], 16) != home_set or item["status"] == "requested":
                     self._sign(nonce, item, home_set)
-                elif int(item["validatorSetId"], 16) == base_set:
-                    self._release(nonce, item)
             except Exception as error:  # noqa: BLE001 - retried next pass; the others go on now
                 log.warning("withdrawal %d: %s", nonce, error)
         if processed:
@@ -344,12 +371,21 @@ class Relayer:
             self.stats.released += 1
 
     def _confirm(self, processed: list[dict], finalized: int) -> None:
-        """One log scan for every withdrawal Base processed and this chain has not confirmed yet."""
-        floor = max(self.base_start_block, min(int(item["baseFloor"], 16) for item in processed))
-        nonces = ["0x" + int(item["nonce"], 16).to_bytes(32, "big").hex() for item in processed]
-        entries = {}
-        for entry in self._logs([self.release_topic, nonces], floor, finalized):
+        """One log scan for every withdrawal Base processed and this chain has not confirmed yet, from where
+        this process last looked for each (its Base floor at first)."""
+        starts = {int(item["nonce"], 16): max(self.base_start_block, int(item["baseFloor"], 16)) for item in processed}
+        starts = {nonce: max(start, self._release_cursor.get(nonce, 0)) for nonce, start in starts.items()}
+        self._release_cursor = dict(starts)
+        topics = [self.release_topic, ["0x" + nonce.to_bytes(32, "big").hex() for nonce in starts]]
+        entries, found = {}, set()
+        for entry in self._logs(topics, min(starts.values()), finalized):
             entries.setdefault((bytes(entry["blockHash"]), entry["transactionIndex"]), entry)
+            nonce = int.from_bytes(entry["topics"][1], "big")
+            found.add(nonce)
+            self._release_cursor[nonce] = entry["blockNumber"]
+        for nonce, start in starts.items():
+            if nonce not in found:
+                self._release_cursor[nonce] = max(start, finalized + 1 - RESCAN_BLOCKS)
         self._each("release", entries.values(), lambda entry: self._relay_receipt(
             "confirmRelease", bytes(entry["blockHash"]), entry["transactionIndex"], entry["blockNumber"],
             ("confirm", bytes(entry["blockHash"]), entry["transactionIndex"])))

@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from ..abi import abi_encode
 from ..base_chain import BaseDataError, BaseLog, decode_header, verify_receipt
 from ..crypto import SECP256K1_HALF_N, keccak256, recover_address
-from ..module import CallDecl, CallEnv, ErrorDecl, EventDecl, Module, ViewDecl, fail, module_address
+from ..module import BlockEnv, CallDecl, CallEnv, ErrorDecl, EventDecl, Module, ViewDecl, fail, module_address
 from ..state import State
 from ..storage import ADDRESS, HASH32, U64, U256, BytesList, FixedUint, RawBytes, StorageMap, StorageValue, UintTuple
 from . import balances, consensus, system
@@ -77,6 +77,11 @@ Signers = StorageMap(NAME, "Signers", U64, BytesList(), ())
 Signature = StorageMap(NAME, "Signature", RawBytes(), RawBytes(), None)
 """(u64 nonce ‖ signer) → the 65-byte signature r ‖ s ‖ v."""
 NextUnreleasedWithdrawal = StorageValue(NAME, "NextUnreleasedWithdrawal", U64, 0)
+SetOf = StorageMap(NAME, "SetOf", U64, consensus.AUTHORITIES, None)
+"""Every authority set by id, never pruned (consensus keeps 16): the Base contract may lag any number of
+sets behind, and each rotation it still needs is signed by that set."""
+RecordedSets = StorageValue(NAME, "RecordedSets", U64, 0)
+"""Sets 0 … RecordedSets − 1 are in SetOf."""
 RotationSigners = StorageMap(NAME, "RotationSigners", U64, BytesList(), ())
 """outgoing setId → the outgoing validators whose rotation signatures are kept, ascending."""
 RotationSignature = StorageMap(NAME, "RotationSignature", RawBytes(), RawBytes(), None)
@@ -118,11 +123,12 @@ ExceedsBridgedSupply = ErrorDecl("ExceedsBridgedSupply(uint256 outstanding,uint2
 UnknownWithdrawal = ErrorDecl("UnknownWithdrawal(uint256 nonce)")
 InvalidSignature = ErrorDecl("InvalidSignature()")
 DuplicateSignature = ErrorDecl("DuplicateSignature(uint256 nonce,address signer)")
-UnknownAuthoritySet = ErrorDecl("UnknownAuthoritySet(uint64 setId)")
 NoReleaseInReceipt = ErrorDecl("NoReleaseInReceipt(uint256 receiptIndex)")
 ReleaseMismatch = ErrorDecl("ReleaseMismatch(uint256 nonce)")
 AlreadyReleased = ErrorDecl("AlreadyReleased(uint256 nonce)")
 BridgeInUse = ErrorDecl("BridgeInUse(uint256 minted,uint256 withdrawals)")
+SetAlreadyChanged = ErrorDecl("SetAlreadyChanged(uint64 setId)")
+"""FlockBridge starts at validator set 0: it can serve this chain only from set 0 on."""
 UnknownRotation = ErrorDecl("UnknownRotation(uint64 setId)")
 DuplicateRotationSignature = ErrorDecl("DuplicateRotationSignature(uint64 setId,address signer)")
 
@@ -368,14 +374,25 @@ def compute_set_hash(authorities: tuple[tuple[bytes, int], ...]) -> bytes:
     return keccak256(abi_encode(["address[]", "uint256[]"], [[a for a, _ in authorities], [w for _, w in authorities]]))
 
 
+def record_sets(state: State) -> None:
+    """Copy into SetOf every set consensus started since the last call (at most one per block)."""
+    recorded, current = RecordedSets.get(state), consensus.SetId.get(state)
+    while recorded <= current:
+        SetOf.set(state, recorded, consensus.AuthoritySetOf.get(state, recorded))
+        recorded += 1
+    RecordedSets.set(state, recorded)
+
+
+def on_initialize(state: State, env: BlockEnv) -> None:
+    """After consensus's hook (bridge comes later in the runtime), so a set started in this block is recorded."""
+    record_sets(state)
+
+
 def _rotation_sets(state: State, set_id: int) -> tuple[dict, tuple]:
     """(outgoing members, incoming set) of the rotation from `set_id` to `set_id + 1`."""
     if set_id >= consensus.SetId.get(state):
         fail(UnknownRotation, set_id)
-    outgoing, incoming = consensus.AuthoritySetOf.get(state, set_id), consensus.AuthoritySetOf.get(state, set_id + 1)
-    if outgoing is None or incoming is None:
-        fail(UnknownAuthoritySet, set_id if outgoing is None else set_id + 1)
-    return dict(outgoing), incoming
+    return dict(SetOf.get(state, set_id)), SetOf.get(state, set_id + 1)
 
 
 def compute_rotation_digest(state: State, set_id: int, incoming: tuple) -> bytes:
@@ -449,11 +466,13 @@ def call_confirm_release(state: State, env: CallEnv, block_hash: bytes, header: 
 
 
 def call_configure(state: State, env: CallEnv, base_chain_id: int, bridge: bytes, token: bytes) -> tuple:
-    """Root only, and only before anything was bridged: deposit nonces and withdrawal signatures belong to
-    one contract on one chain."""
+    """Root only, only before anything was bridged (deposit nonces and withdrawal signatures belong to one
+    contract on one chain) and only in set 0 (the contract starts there; no rotation signature exists yet)."""
     system.ensure_root(state, env.sender)
     if Minted.get(state) or WithdrawalCount.get(state):
         fail(BridgeInUse, Minted.get(state), WithdrawalCount.get(state))
+    if consensus.SetId.get(state):
+        fail(SetAlreadyChanged, consensus.SetId.get(state))
     BaseChainId.set(state, base_chain_id)
     BridgeContract.set(state, bridge)
     TokenContract.set(state, token)
@@ -530,6 +549,7 @@ def genesis(state: State, config: dict) -> None:
             item.set(state, bytes.fromhex(config[key].removeprefix("0x")))
     if "initialLocked" in config:
         InitialLocked.set(state, int(config["initialLocked"]))
+    record_sets(state)
 
 
 def check_invariants(state: State) -> None:
@@ -543,13 +563,17 @@ def check_invariants(state: State) -> None:
     for nonce, record in records.items():
         signers = Signers.get(state, nonce)
         assert list(signers) == sorted(set(signers)), "signers ascending and distinct"
-        members = consensus.get_authority_set(state, record.set_id)
-        if members is not None and record.status != RELEASED:
+        members = dict(SetOf.get(state, record.set_id))
+        if record.status != RELEASED:
             assert record.signed_weight == sum(members[s] for s in signers), "signed weight is the signers' weight"
             signed = is_supermajority(record.signed_weight, sum(members.values()))
             assert (record.status == SIGNED) == signed, "SIGNED exactly when > 2/3 of its set signed"
     for set_id, signers in RotationSigners.items(state):
         assert list(signers) == sorted(set(signers)) and set_id < consensus.SetId.get(state)
+    assert RecordedSets.get(state) == consensus.SetId.get(state) + 1, "every set is recorded"
+    for set_id, members in SetOf.items(state):
+        kept = consensus.AuthoritySetOf.get(state, set_id)
+        assert kept is None or kept == members, "recorded sets are consensus's"
     watermark = NextUnmintedDeposit.get(state)
     assert Deposit.get(state, watermark) is None, "the watermark's nonce is not minted"
     assert sum(1 for nonce, _ in Deposit.items(state) if nonce < watermark) == watermark, "all below it are"
@@ -600,14 +624,15 @@ MODULE = Module(
     errors=(NotConfigured, NotAValidator, AlreadyAttested, AlreadyAccepted, BlockNotAccepted,
             HeaderHashMismatch, MalformedBaseHeader, InvalidReceiptProof, FailedReceipt, NoDepositInReceipt,
             DepositAlreadyMinted, MalformedBridgeLog, ZeroAmount, ZeroRecipient, ExceedsBridgedSupply,
-            UnknownWithdrawal, InvalidSignature, DuplicateSignature, UnknownAuthoritySet,
-            NoReleaseInReceipt, ReleaseMismatch, AlreadyReleased, BridgeInUse, UnknownRotation,
+            UnknownWithdrawal, InvalidSignature, DuplicateSignature,
+            NoReleaseInReceipt, ReleaseMismatch, AlreadyReleased, BridgeInUse, SetAlreadyChanged, UnknownRotation,
             DuplicateRotationSignature, system.NotRoot, balances.InsufficientBalance,
             balances.SupplyCapExceeded),
     storage=(BaseChainId, BridgeContract, TokenContract, InitialLocked, BaseBlock, Attestation, LatestBaseBlock,
              Deposit, NextUnmintedDeposit, Minted, Burned, WithdrawalCount, Withdrawal, Signers, Signature,
-             NextUnreleasedWithdrawal, RotationSigners, RotationSignature),
+             NextUnreleasedWithdrawal, SetOf, RecordedSets, RotationSigners, RotationSignature),
     parameters={"BaseChainId": BaseChainId, "BridgeContract": BridgeContract, "TokenContract": TokenContract},
+    on_initialize=on_initialize,
     genesis=genesis,
     check_invariants=check_invariants,
 )

@@ -383,3 +383,26 @@ def test_bridged_supply_is_conserved_and_each_nonce_minted_once(operations):
     minted, burned, outstanding = supply_of(chain)
     assert (minted, burned, outstanding) == (locked, requested, locked - requested)
     assert view(chain, "nextUnmintedDeposit") == (len(proofs),)
+
+
+def test_a_contract_many_sets_behind_can_still_be_rotated_set_by_set():
+    """Consensus keeps 16 sets; the bridge keeps every set, so a Base contract that fell further behind
+    (relayers down for many epochs) is still brought up to date, one signed rotation at a time."""
+    spec = local_spec(epoch_length=10, root="0x" + ACCOUNTS[8].address.hex())
+    spec["genesis"]["runtime"]["bridge"] = {"bridge": "0x" + BRIDGE.hex()}
+    chain = MemoryChain(spec)
+    for epoch in range(1, 21):
+        assert send_module(chain, VALIDATOR_KEYS[epoch % 4], staking.MODULE, "bondExtra", value=UNIT)
+        chain.author([], slot=10 * epoch)
+    set_id = consensus.SetId.get(chain.state())
+    assert set_id > 16 and consensus.get_authority_set(chain.state(), 0) is None, "consensus pruned set 0"
+    for old in (0, 1):
+        validators, weights, _, _ = view(chain, "rotation", old)
+        incoming = tuple(zip(validators, weights))
+        assert incoming == bridge.SetOf.get(chain.state(), old + 1)
+        for key in VALIDATOR_KEYS[:3]:
+            assert send(chain, ACCOUNTS[9].private_key, "submitRotationSignature", old,
+                        sign_rotation(key, old, bridge.compute_set_hash(incoming)))[0]
+        assert view(chain, "rotation", old)[3] is True
+    assert refused(send(chain, ACCOUNTS[8].private_key, "configure", 1, TOKEN, BRIDGE), bridge.SetAlreadyChanged), \
+        "a new contract would start at set 0, which this chain left"

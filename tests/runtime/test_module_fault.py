@@ -2,6 +2,8 @@
 
 from dataclasses import replace
 
+import pytest
+
 from chain.composition import RUNTIME
 from runtime.executive import ModuleFault
 from runtime.module import CallDecl, Module, ViewDecl, module_address
@@ -16,8 +18,13 @@ def call_fault(state, env, value: int) -> tuple:
     return (value.to_bytes(8, "big"),)
 
 
+def call_lose_disk(state, env) -> tuple:
+    raise OSError("the disk went away")
+
+
 FAULTY = Module(name="faulty", address=module_address(99),
-                calls=(CallDecl("fault(uint256 value)", call_fault, weight=1_000, returns=("bytes8",)),),
+                calls=(CallDecl("fault(uint256 value)", call_fault, weight=1_000, returns=("bytes8",)),
+                       CallDecl("loseDisk()", call_lose_disk, weight=1_000)),
                 views=(ViewDecl("peek(uint256 value)", lambda state, value: (value.to_bytes(8, "big"),), ("bytes8",)),))
 
 
@@ -37,3 +44,14 @@ def test_a_raising_call_or_view_fails_with_module_fault_and_the_chain_goes_on():
     assert minted == 1, "only the successful call's mint stays; the failed ones were rolled back"
     follower = MemoryChain(runtime=runtime)
     assert follower.import_block(outcome.block).block.header.state_root == outcome.block.header.state_root
+
+
+def test_an_error_of_the_machine_is_not_a_call_result_but_stops_the_block():
+    """A storage or memory error says nothing about the block: it must not become a failed call that a healthy
+    node would disagree with."""
+    runtime = replace(RUNTIME, modules=RUNTIME.modules + (FAULTY,))
+    chain = MemoryChain(runtime=runtime)
+    head = chain.head
+    with pytest.raises(OSError, match="the disk went away"):
+        chain.author([decode_transaction(module_call(0, 0, FAULTY, "loseDisk"))])
+    assert chain.head == head

@@ -1,3 +1,3 @@
 // genesis holds no transactions
->> {"jsonrpc":"2.0","id":1,"method":"eth_getBlockTransactionCountByHash","params":["0x9237926cb0b3fa3776249781570d5a5523e73b8081f9df87b4ac794aacce0702"]}
+>> {"jsonrpc":"2.0","id":1,"method":"eth_getBlockTransactionCountByHash","params":["0x38a00263bed1490951e20f5d14c7c42dd656061829c606963c53ebdbe2fab5a0"]}
 << {"jsonrpc":"2.0","id":1,"result":"0x0"}

@@ -8,6 +8,6 @@
 >> {"jsonrpc":"2.0","id":3,"method":"evm_mine","params":[1700000012]}
 << {"jsonrpc":"2.0","id":3,"result":"0x0"}
 >> {"jsonrpc":"2.0","id":4,"method":"eth_getFilterChanges","params":["0xba15251c3960ffebc3ab6083b44cc4db"]}
-<< {"jsonrpc":"2.0","id":4,"result":["0x93ecf6bfc853f4813652e2a0254c83cdef96fd67c13e36827168128b2897238f","0xfe31782ca935b5ad82255cd95309597b708701a54b9733f318c3e1c6dc0b56fc"]}
+<< {"jsonrpc":"2.0","id":4,"result":["0xbc62661d5e405c62e8ef227ad37c2cacf6c80fbbf8b10e520058a541cae3a26b","0x6885315b66f12f282af4b9516b8bf94332046d7b11ef98e61ae1bb158e5d9501"]}
 >> {"jsonrpc":"2.0","id":5,"method":"eth_getFilterChanges","params":["0xba15251c3960ffebc3ab6083b44cc4db"]}
 << {"jsonrpc":"2.0","id":5,"result":[]}
