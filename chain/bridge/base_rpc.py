@@ -16,6 +16,9 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from rpc.errors import (EXECUTION_REVERTED as REVERTED, INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST,
+                        LIMIT_EXCEEDED, METHOD_NOT_FOUND, PARSE_ERROR, RpcError)
+
 from .base_devnet import (
     SUGGESTED_TIP,
     BaseDevnet,
@@ -33,14 +36,7 @@ from .base_devnet import (
 log = logging.getLogger("flockchain.base_rpc")
 
 CLIENT_VERSION = "flockchain-base-devnet/v0.1.0/py-evm"
-PARSE_ERROR = -32700
-INVALID_REQUEST = -32600
-METHOD_NOT_FOUND = -32601
-INVALID_PARAMS = -32602
-INTERNAL_ERROR = -32603
 SERVER_ERROR = -32000
-LIMIT_EXCEEDED = -32005
-REVERTED = 3
 BLOCK_TAGS = ("latest", "earliest", "pending", "safe", "finalized")
 MAX_FEE_HISTORY_BLOCKS = 1024
 MAX_REWARD_PERCENTILES = 100
@@ -52,20 +48,6 @@ class RpcLimits:
     max_batch: int = 100
     max_log_block_range: int = 10_000
     max_log_results: int = 10_000
-
-
-class RpcError(Exception):
-    def __init__(self, code: int, message: str, data=None):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.data = data
-
-    def json(self) -> dict:
-        out = {"code": self.code, "message": self.message}
-        if self.data is not None:
-            out["data"] = self.data
-        return out
 
 
 def invalid(message: str) -> RpcError:
@@ -533,7 +515,7 @@ def _rewards(record: BlockRecord, percentiles: list) -> list[int]:
 
 
 def _error(request_id, error: RpcError) -> dict:
-    return {"jsonrpc": "2.0", "id": request_id, "error": error.json()}
+    return {"jsonrpc": "2.0", "id": request_id, "error": error.to_json()}
 
 
 async def _dispatch(api: Api, call) -> dict | None:
