@@ -27,7 +27,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass, field
 
 from eth_abi import encode as abi_encode
 from eth_account import Account
@@ -65,17 +64,6 @@ WITHDRAWAL_PAGE = 1_000
 
 class RelayerError(RuntimeError):
     """The two chains do not fit together (another Base chain id or bridge), or an endpoint misbehaves."""
-
-
-@dataclass
-class RelayerStats:
-    attested: int = 0
-    proven: int = 0
-    signed: int = 0
-    released: int = 0
-    confirmed: int = 0
-    passes: int = 0
-    mint_latency: list[float] = field(default_factory=list)
 
 
 def describe(key: tuple) -> str:
@@ -126,12 +114,11 @@ class Relayer:
         self.base_account = Account.from_key(base_key or key)
         self.base_start_block = base_start_block
         self.interval = interval
-        self.stats = RelayerStats()
         self._in_flight: dict[tuple, float] = {}
         self._deposit_cursor: dict[int, int] = {}
+        """{watermark nonce: first Base block still worth scanning}; only this process's shortcut."""
         self._release_cursor: dict[int, int] = {}
         """{withdrawal nonce: first Base block still worth scanning for its release}; this process's shortcut."""
-        """{watermark nonce: first Base block still worth scanning}; only this process's shortcut."""
         self._unprovable: set[tuple] = set()
         self._first_seen: dict[tuple, float] = {}
         self._members: list[str] = []
@@ -194,7 +181,6 @@ class Relayer:
         self._members = sorted(self.consensus.functions.authorities().call()[0], key=str.lower)
         self._each("stage", (lambda: self.relay_deposits(finalized), self.relay_rotations,
                              lambda: self.relay_withdrawals(finalized)), lambda stage: stage())
-        self.stats.passes += 1
 
     def _each(self, what: str, items, handle) -> None:
         """handle(item) for every item; one item's failure is logged and does not hold up the others."""
@@ -259,8 +245,7 @@ class Relayer:
                 log.warning("not attesting Base block %d 0x%s: not the endpoint's final block there", number,
                             block_hash.hex())
                 return False
-            if self._send_home(("attest", block_hash), "attestBaseBlock", block_hash):
-                self.stats.attested += 1
+            self._send_home(("attest", block_hash), "attestBaseBlock", block_hash)
         return self.module.functions.baseBlock(block_hash).call()[0]
 
     def _prove(self, call: str, block_hash: bytes, index: int, key: tuple) -> None:
@@ -279,11 +264,7 @@ class Relayer:
             return
         log.info("proof for receipt %d of Base block %d: %d bytes in %d nodes", index, proof.block_number,
                  proof.size, len(proof.proof))
-        if self._send_home(key, call, proof.block_hash, proof.header, index, list(proof.proof)):
-            if call == "proveDeposit":
-                self.stats.proven += 1
-            else:
-                self.stats.confirmed += 1
+        self._send_home(key, call, proof.block_hash, proof.header, index, list(proof.proof))
 
     # The Base contract's validator set
 
@@ -361,14 +342,12 @@ class Relayer:
         signed = Account.sign_message(encode_typed_data(full_message=typed), self.account.key)
         if bytes(signed.message_hash) != bytes(self.module.functions.withdrawalDigest(nonce).call()):
             raise RelayerError(f"withdrawal {nonce}: the chain's digest differs from the EIP-712 message signed here")
-        if self._send_home(("sign", nonce, set_id), "submitWithdrawalSignature", nonce, bytes(signed.signature)):
-            self.stats.signed += 1
+        self._send_home(("sign", nonce, set_id), "submitWithdrawalSignature", nonce, bytes(signed.signature))
 
     def _release(self, nonce: int, item: dict) -> None:
         signatures = [bytes.fromhex(s[2:]) for s in item["signatures"]]
         call = self.bridge.functions.withdraw(nonce, item["baseRecipient"], int(item["amount"], 16), signatures)
-        if self._send_base(("release", nonce), call):
-            self.stats.released += 1
+        self._send_base(("release", nonce), call)
 
     def _confirm(self, processed: list[dict], finalized: int) -> None:
         """One log scan for every withdrawal Base processed and this chain has not confirmed yet, from where
