@@ -58,28 +58,17 @@ def measure_proofs(rounds: int = 2_000) -> dict:
 def measure_transaction(block, receipts, rounds: int = 10) -> dict:
     """proveDeposit as a transaction in a block (attestation in the block before), beside a block with one
     transfer on the same chain; the fastest of `rounds` fresh chains each."""
-    from eth_abi import encode
-
     from runtime.modules import bridge
-    from runtime.transactions import DYNAMIC_FEE, decode_transaction, sign_transaction
-    from tests.runtime.harness import ACCOUNTS, AUTHORITY, CHAIN_ID, MemoryChain
-
-    def call(key, nonce, name, *args):
-        declaration = next(c for c in bridge.MODULE.calls if c.name == name)
-        data = declaration.selector + encode([p.type for p in declaration.params], list(args))
-        return decode_transaction(sign_transaction(key, DYNAMIC_FEE, chain_id=CHAIN_ID, nonce=nonce, gas_limit=2_000_000,
-                                                   to=bridge.ADDRESS_, value=0, data=data, max_fee_per_gas=10**10,
-                                                   max_priority_fee_per_gas=10**9))
-
-    from tests.runtime.harness import transfer
+    from runtime.transactions import decode_transaction
+    from tests.runtime.harness import MemoryChain, module_call, root_call, transfer
 
     proof = build_receipt_proof(block, receipts, DEPOSIT_INDEX)
     prove_times, transfer_times = [], []
     for _ in range(rounds):
         chain = MemoryChain()
-        chain.author([call(AUTHORITY.private_key, 0, "attestBaseBlock", proof.block_hash)])
-        tx = call(ACCOUNTS[0].private_key, 0, "proveDeposit", proof.block_hash, proof.header, DEPOSIT_INDEX,
-                  list(proof.proof))
+        chain.author([decode_transaction(root_call(0, bridge.MODULE, "attestBaseBlock", proof.block_hash))])
+        tx = decode_transaction(module_call(0, 0, bridge.MODULE, "proveDeposit", proof.block_hash, proof.header,
+                                            DEPOSIT_INDEX, list(proof.proof), gas=2_000_000))
         started = time.perf_counter()
         outcome, _ = chain.author([tx])
         prove_times.append(time.perf_counter() - started)

@@ -115,8 +115,9 @@ class Relayer:
         self.base_start_block = base_start_block
         self.interval = interval
         self._in_flight: dict[tuple, float] = {}
-        self._deposit_cursor: dict[int, int] = {}
-        """{watermark nonce: first Base block still worth scanning}; only this process's shortcut."""
+        self._deposit_cursor = (0, 0)
+        """(watermark nonce, first Base block still worth scanning while it is the watermark); only this
+        process's shortcut."""
         self._release_cursor: dict[int, int] = {}
         """{withdrawal nonce: first Base block still worth scanning for its release}; this process's shortcut."""
         self._unprovable: set[tuple] = set()
@@ -192,14 +193,14 @@ class Relayer:
 
     # Deposits
 
-    def _scan_start(self) -> int:
-        """Where deposits not yet minted can start: the Base block of the last nonce below the watermark
+    def _scan_start(self, next_nonce: int) -> int:
+        """Where deposits from the watermark `next_nonce` on can start: the Base block of the nonce below it
         (nonces are sequential on Base), or where this process already looked, whichever is later."""
-        next_nonce = self.module.functions.nextUnmintedDeposit().call()
         start = self.base_start_block
         if next_nonce:
             start = max(start, self.module.functions.depositOf(next_nonce - 1).call()[3])
-        return max(start, self._deposit_cursor.get(next_nonce, 0))
+        watermark, block = self._deposit_cursor
+        return max(start, block) if watermark == next_nonce else start
 
     def _logs(self, topics: list, start: int, end: int) -> list:
         found = []
@@ -210,7 +211,7 @@ class Relayer:
 
     def relay_deposits(self, finalized: int) -> None:
         next_nonce = self.module.functions.nextUnmintedDeposit().call()
-        start = self._scan_start()
+        start = self._scan_start(next_nonce)
         if start > finalized:
             return
         pending: dict[tuple[bytes, int], tuple[int, int]] = {}
@@ -221,8 +222,8 @@ class Relayer:
                 continue
             first_open = entry["blockNumber"] if first_open is None else min(first_open, entry["blockNumber"])
             pending.setdefault((bytes(entry["blockHash"]), entry["transactionIndex"]), (entry["blockNumber"], nonce))
-        self._deposit_cursor = {next_nonce: max(start, finalized + 1 - RESCAN_BLOCKS) if first_open is None
-                                else first_open}
+        self._deposit_cursor = (next_nonce, max(start, finalized + 1 - RESCAN_BLOCKS) if first_open is None
+                                else first_open)
         items = sorted(pending.items(), key=lambda item: item[1])
         self._each("deposit", items, lambda item: self._relay_receipt("proveDeposit", *item[0], item[1][0],
                                                                       ("deposit", item[1][1])))
@@ -269,38 +270,33 @@ class Relayer:
     # The Base contract's validator set
 
     def is_validator(self, set_id: int | None = None) -> bool:
+        """In the current set (as read at the start of this pass), or in set `set_id`."""
         if set_id is None:
-            members, _ = self.consensus.functions.authorities().call()
-        else:
-            members, _ = self.consensus.functions.authoritySet(set_id).call()
-        return self.account.address in members
+            return self.account.address in self._members
+        return self.account.address in self.consensus.functions.authoritySet(set_id).call()[0]
 
     def relay_rotations(self) -> None:
-        """Bring the contract to this chain's set, one rotation at a time: sign each as an outgoing validator,
-        submit it to Base once > 2/3 of the outgoing set signed."""
+        """Bring the contract to this chain's set, one rotation at a time: sign each as an outgoing validator
+        until > 2/3 signed, then submit it to Base."""
         home_set = self.consensus.functions.setId().call()
         base_set = self.bridge.functions.validatorSetId().call()
         for set_id in range(base_set, home_set):
             validators, weights, signatures, signed = self.module.functions.rotation(set_id).call()
-            if self.is_validator(set_id) and not self._has_signed_rotation(set_id):
+            if not signed and self.is_validator(set_id):
                 typed = rotation_typed_data(self.base_chain_id, self.bridge.address, self.home_chain_id, set_id,
                                             validators, weights)
-                signed_message = Account.sign_message(encode_typed_data(full_message=typed), self.account.key)
-                if bytes(signed_message.message_hash) != bytes(self.module.functions.rotationDigest(set_id).call()):
-                    raise RelayerError(f"rotation {set_id}: the chain's digest differs from the one signed here")
-                self._send_home(("rotation", set_id), "submitRotationSignature", set_id,
-                                bytes(signed_message.signature))
-                validators, weights, signatures, signed = self.module.functions.rotation(set_id).call()
+                message = Account.sign_message(encode_typed_data(full_message=typed), self.account.key)
+                signers = {Account._recover_hash(message.message_hash, signature=bytes(s)) for s in signatures}
+                if self.account.address not in signers:
+                    if bytes(message.message_hash) != bytes(self.module.functions.rotationDigest(set_id).call()):
+                        raise RelayerError(f"rotation {set_id}: the chain's digest differs from the one signed here")
+                    self._send_home(("rotation", set_id), "submitRotationSignature", set_id, bytes(message.signature))
+                    validators, weights, signatures, signed = self.module.functions.rotation(set_id).call()
             if not signed:
                 return
             call = self.bridge.functions.rotateValidators(validators, weights, [bytes(s) for s in signatures])
             if not self._send_base(("rotate", set_id), call):
                 return
-
-    def _has_signed_rotation(self, set_id: int) -> bool:
-        digest = bytes(self.module.functions.rotationDigest(set_id).call())
-        signatures = self.module.functions.rotation(set_id).call()[2]
-        return any(Account._recover_hash(digest, signature=bytes(s)) == self.account.address for s in signatures)
 
     # Withdrawals
 

@@ -87,6 +87,39 @@ RotationSigners = StorageMap(NAME, "RotationSigners", U64, BytesList(), ())
 RotationSignature = StorageMap(NAME, "RotationSignature", RawBytes(), RawBytes(), None)
 """(u64 outgoing setId ‖ signer) → the 65-byte signature on the rotation to setId + 1."""
 
+
+@dataclass(frozen=True)
+class SignatureBook:
+    """Signatures kept per message id (a withdrawal nonce, a rotation's outgoing set), signers ascending:
+    the order FlockBridge wants them in."""
+
+    signers: StorageMap
+    signatures: StorageMap
+
+    def has(self, state: State, id_: int, signer: bytes) -> bool:
+        return self.signatures.get(state, id_.to_bytes(8, "big") + signer) is not None
+
+    def keep(self, state: State, id_: int, signer: bytes, signature: bytes) -> tuple[bytes, ...]:
+        """Add a signature; returns the signers now kept."""
+        self.signatures.set(state, id_.to_bytes(8, "big") + signer, signature)
+        signers = tuple(sorted(self.signers.get(state, id_) + (signer,)))
+        self.signers.set(state, id_, signers)
+        return signers
+
+    def kept(self, state: State, id_: int) -> list[bytes]:
+        prefix = id_.to_bytes(8, "big")
+        return [self.signatures.get(state, prefix + signer) for signer in self.signers.get(state, id_)]
+
+    def clear(self, state: State, id_: int) -> None:
+        prefix = id_.to_bytes(8, "big")
+        for signer in self.signers.get(state, id_):
+            self.signatures.remove(state, prefix + signer)
+        self.signers.set(state, id_, ())
+
+
+WITHDRAWAL_SIGNATURES = SignatureBook(Signers, Signature)
+ROTATION_SIGNATURES = SignatureBook(RotationSigners, RotationSignature)
+
 # Events
 BridgeConfigured = EventDecl("BridgeConfigured(uint64 baseChainId,address bridge,address token)")
 BaseBlockAttested = EventDecl("BaseBlockAttested(bytes32 indexed blockHash,address indexed validator,uint256 weight,"
@@ -178,6 +211,10 @@ def _ensure_configured(state: State) -> bytes:
 
 # Attestations
 
+def _attestation_key(block_hash: bytes, set_id: int, validator: bytes) -> bytes:
+    return block_hash + set_id.to_bytes(8, "big") + validator
+
+
 def call_attest_base_block(state: State, env: CallEnv, block_hash: bytes) -> tuple:
     """A validator of the current set vouches that the Base block with this hash is final."""
     _ensure_configured(state)
@@ -190,7 +227,7 @@ def call_attest_base_block(state: State, env: CallEnv, block_hash: bytes) -> tup
         fail(AlreadyAccepted, block_hash)
     if recorded_set != set_id:
         attested = 0
-    key = block_hash + set_id.to_bytes(8, "big") + env.sender
+    key = _attestation_key(block_hash, set_id, env.sender)
     if Attestation.get(state, key):
         fail(AlreadyAttested, block_hash, env.sender)
     Attestation.set(state, key, 1)
@@ -324,13 +361,6 @@ def recover_signer(digest: bytes, signature: bytes) -> bytes | None:
     return recover_address(digest, signature[64] - 27, r, s)
 
 
-def _clear_signatures(state: State, nonce: int) -> None:
-    prefix = nonce.to_bytes(8, "big")
-    for signer in Signers.get(state, nonce):
-        Signature.remove(state, prefix + signer)
-    Signers.set(state, nonce, ())
-
-
 def call_submit_withdrawal_signature(state: State, env: CallEnv, nonce: int, signature: bytes) -> tuple:
     """Keep a validator's signature on withdrawal `nonce` (anyone may carry it), under the current set.
 
@@ -350,13 +380,11 @@ def call_submit_withdrawal_signature(state: State, env: CallEnv, nonce: int, sig
     members = dict(consensus.Authorities.get(state))
     if signer not in members:
         fail(NotAValidator, signer, set_id)
-    key = nonce.to_bytes(8, "big") + signer
-    if record.signed_weight and Signature.get(state, key) is not None:
-        fail(DuplicateSignature, nonce, signer)
     if record.signed_weight == 0:
-        _clear_signatures(state, nonce)
-    Signature.set(state, key, bytes(signature))
-    Signers.set(state, nonce, tuple(sorted(Signers.get(state, nonce) + (signer,))))
+        WITHDRAWAL_SIGNATURES.clear(state, nonce)
+    elif WITHDRAWAL_SIGNATURES.has(state, nonce, signer):
+        fail(DuplicateSignature, nonce, signer)
+    WITHDRAWAL_SIGNATURES.keep(state, nonce, signer, bytes(signature))
     weight, total = record.signed_weight + members[signer], sum(members.values())
     newly_signed = record.status == REQUESTED and is_supermajority(weight, total)
     record = replace(record, status=SIGNED if is_supermajority(weight, total) else REQUESTED, signed_weight=weight)
@@ -412,12 +440,9 @@ def call_submit_rotation_signature(state: State, env: CallEnv, set_id: int, sign
         fail(InvalidSignature)
     if signer not in outgoing:
         fail(NotAValidator, signer, set_id)
-    key = set_id.to_bytes(8, "big") + signer
-    if RotationSignature.get(state, key) is not None:
+    if ROTATION_SIGNATURES.has(state, set_id, signer):
         fail(DuplicateRotationSignature, set_id, signer)
-    RotationSignature.set(state, key, bytes(signature))
-    signers = tuple(sorted(RotationSigners.get(state, set_id) + (signer,)))
-    RotationSigners.set(state, set_id, signers)
+    signers = ROTATION_SIGNATURES.keep(state, set_id, signer, bytes(signature))
     weight, total = sum(outgoing[a] for a in signers), sum(outgoing.values())
     env.emit(RotationSignatureAdded.to_log(ADDRESS_, set_id, signer, weight, total))
     if is_supermajority(weight, total) and not is_supermajority(weight - outgoing[signer], total):
@@ -428,10 +453,8 @@ def call_submit_rotation_signature(state: State, env: CallEnv, set_id: int, sign
 def view_rotation(state: State, set_id: int) -> tuple:
     """The arguments of FlockBridge.rotateValidators for set_id → set_id + 1, and whether > 2/3 signed."""
     outgoing, incoming = _rotation_sets(state, set_id)
-    signers = RotationSigners.get(state, set_id)
-    prefix = set_id.to_bytes(8, "big")
-    weight = sum(outgoing[a] for a in signers)
-    return ([a for a, _ in incoming], [w for _, w in incoming], [RotationSignature.get(state, prefix + a) for a in signers],
+    weight = sum(outgoing[a] for a in RotationSigners.get(state, set_id))
+    return ([a for a, _ in incoming], [w for _, w in incoming], ROTATION_SIGNATURES.kept(state, set_id),
             is_supermajority(weight, sum(outgoing.values())))
 
 
@@ -492,8 +515,7 @@ def view_base_block(state: State, block_hash: bytes) -> tuple:
 
 
 def view_has_attested(state: State, block_hash: bytes, validator: bytes) -> tuple:
-    key = block_hash + consensus.SetId.get(state).to_bytes(8, "big") + validator
-    return (bool(Attestation.get(state, key)),)
+    return (bool(Attestation.get(state, _attestation_key(block_hash, consensus.SetId.get(state), validator))),)
 
 
 def view_latest_base_block(state: State) -> tuple:
@@ -518,8 +540,7 @@ def view_withdrawal(state: State, nonce: int) -> tuple:
 def view_withdrawal_signatures(state: State, nonce: int) -> tuple:
     """The kept signatures in ascending signer order: FlockBridge.withdraw's `signatures` argument."""
     get_withdrawal(state, nonce)
-    prefix = nonce.to_bytes(8, "big")
-    return ([Signature.get(state, prefix + signer) for signer in Signers.get(state, nonce)],)
+    return (WITHDRAWAL_SIGNATURES.kept(state, nonce),)
 
 
 def view_has_signed(state: State, nonce: int, validator: bytes) -> tuple:
@@ -527,7 +548,7 @@ def view_has_signed(state: State, nonce: int, validator: bytes) -> tuple:
     signing again)."""
     if nonce >= WithdrawalCount.get(state) or get_withdrawal(state, nonce).set_id != consensus.SetId.get(state):
         return (False,)
-    return (Signature.get(state, nonce.to_bytes(8, "big") + validator) is not None,)
+    return (WITHDRAWAL_SIGNATURES.has(state, nonce, validator),)
 
 
 def view_withdrawal_digest(state: State, nonce: int) -> tuple:

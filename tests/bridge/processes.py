@@ -98,14 +98,17 @@ def deposit_on_base(base: BaseDevnet, account, amount: int, recipient: str) -> d
     return send_base(base, account, bridge.functions.deposit(amount, recipient))
 
 
-def withdraw_here(chain, account, amount: int, base_recipient: str) -> dict:
-    """`bridge.withdraw(baseRecipient)` with value on this chain, through the module's published ABI."""
-    module = module_contract(chain, "bridge")
-    tx = module.functions.withdraw(base_recipient).build_transaction({
-        "from": account.address, "value": amount, "chainId": chain.w3.eth.chain_id, "gas": 200_000,
-        "nonce": chain.w3.eth.get_transaction_count(account.address, "pending"),
-        "maxFeePerGas": 2 * chain.w3.eth.gas_price, "maxPriorityFeePerGas": GWEI})
-    tx_hash = chain.w3.eth.send_raw_transaction(account.sign_transaction(tx).raw_transaction)
-    receipt = chain.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=30)
+def send_home(w3: Web3, account, function, value: int = 0) -> dict:
+    """Sign and send a module call on this chain as a wallet does; the receipt, which must succeed."""
+    tx = function.build_transaction({"from": account.address, "value": value, "chainId": w3.eth.chain_id,
+                                     "gas": 300_000, "nonce": w3.eth.get_transaction_count(account.address, "pending"),
+                                     "maxFeePerGas": 2 * w3.eth.gas_price + GWEI, "maxPriorityFeePerGas": GWEI})
+    receipt = w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(
+        account.sign_transaction(tx).raw_transaction), timeout=60)
     assert receipt["status"] == 1, receipt
     return receipt
+
+
+def withdraw_here(chain, account, amount: int, base_recipient: str) -> dict:
+    """`bridge.withdraw(baseRecipient)` with value on this chain, through the module's published ABI."""
+    return send_home(chain.w3, account, module_contract(chain, "bridge").functions.withdraw(base_recipient), amount)

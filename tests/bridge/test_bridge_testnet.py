@@ -8,22 +8,13 @@ from chain.bridge.base_devnet import BRIDGE_ADDRESS, TOKEN_ADDRESS
 from tests.rpc.devchain import dev_account
 from tests.testnet.cluster import Cluster
 
-from .processes import deposit_on_base, start_base_devnet, stop_process
+from .processes import deposit_on_base, send_home, start_base_devnet, stop_process
 
 UNIT = 10**18
 VALIDATORS = 4
 STAKE = 10_000 * UNIT
 STAKING = "0x0000000000000000000000000000000000000803"
 """Each validator's stake in genesis/local.py's spec: the Base contract mirrors this chain's weights."""
-
-
-def send(w3: Web3, account, function, value: int = 0) -> None:
-    built = function.build_transaction({"from": account.address, "value": value, "chainId": 31338, "gas": 300_000,
-                                        "nonce": w3.eth.get_transaction_count(account.address, "pending"),
-                                        "maxFeePerGas": 10 * 10**9, "maxPriorityFeePerGas": 10**9})
-    receipt = w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(
-        account.sign_transaction(built).raw_transaction), 60)
-    assert receipt.status == 1
 
 
 def test_validators_attest_sign_and_rotate_the_base_contract_across_processes(tmp_path):
@@ -54,7 +45,7 @@ def test_validators_attest_sign_and_rotate_the_base_contract_across_processes(tm
         module = next(m for m in node.rpc("flock_modules") if m["name"] == "bridge")
         w3 = Web3(Web3.HTTPProvider(node.url))
         contract = w3.eth.contract(address=module["address"], abi=module["abi"])
-        send(w3, user, contract.functions.withdraw(user.address), value=UNIT)
+        send_home(w3, user, contract.functions.withdraw(user.address), value=UNIT)
         cluster.wait_for("the withdrawal released on Base", lambda: token.functions.balanceOf(user.address).call()
                          == base_before + UNIT, seconds=90)
         cluster.wait_for("the release confirmed here", lambda: node.rpc("flock_bridgeWithdrawals", "0x0")[0]["status"]
@@ -70,13 +61,13 @@ def test_validators_attest_sign_and_rotate_the_base_contract_across_processes(tm
         cluster.start(VALIDATORS, "--base-rpc", base.url)
         staking = w3.eth.contract(address=STAKING, abi=next(m for m in node.rpc("flock_modules")
                                                             if m["name"] == "staking")["abi"])
-        send(w3, newcomer, staking.functions.bond(1), value=STAKE)
+        send_home(w3, newcomer, staking.functions.bond(1), value=STAKE)
         bridge = base.contract("bridge")
         cluster.wait_for("the Base contract rotated to set 1", lambda: bridge.functions.validatorSetId().call() == 1,
                          seconds=150)
         members = [bridge.functions.validators(i).call() for i in range(bridge.functions.validatorCount().call())]
         assert newcomer.address in members and len(members) == VALIDATORS + 1
-        send(w3, user, contract.functions.withdraw(user.address), value=2 * UNIT)
+        send_home(w3, user, contract.functions.withdraw(user.address), value=2 * UNIT)
         cluster.wait_for("the set-1 withdrawal released on Base", lambda: token.functions.balanceOf(user.address).call()
                          == base_before + 3 * UNIT, seconds=90)
         assert int(node.rpc("flock_bridgeWithdrawals", "0x1")[0]["validatorSetId"], 16) == 1

@@ -94,7 +94,7 @@ def test_withdrawals_rotations_and_releases_agree_with_the_contract():
     assert view(home, "withdrawalOf", 0)[4] == bridge.RELEASED
 
     stake = dict(consensus.Authorities.get(home.state()))[ACCOUNTS[0].address]
-    assert send_module(home, ACCOUNTS[4].private_key, staking.MODULE, "bond", staking.VALIDATOR, value=2 * stake)
+    assert send_module(home, ACCOUNTS[4].private_key, staking.MODULE, "bond", staking.VALIDATOR, value=2 * stake)[0]
     home.author([], slot=10)
     home.author([], slot=20)
     assert consensus.SetId.get(home.state()) == 1

@@ -69,12 +69,12 @@ def case_bridge_rotation_signed_by_the_outgoing_set() -> BridgeVector:
     b.author(slot=2 * EPOCH)
     assert consensus.SetId.get(b.chain.state()) == 1
     incoming = consensus.AuthoritySetOf.get(b.chain.state(), 1)
-    signatures = [sign_rotation(ACCOUNTS[i].private_key, 0, bridge.compute_set_hash(incoming)) for i in range(4)]
+    signatures = [sign_rotation(ACCOUNTS[i].private_key, 0, incoming) for i in range(4)]
     expect(b.author(bridge_call(5, 0, "submitRotationSignature", 1, signatures[0]),
                     *(bridge_call(5, 1 + i, "submitRotationSignature", 0, signatures[i]) for i in range(3)),
                     bridge_call(5, 4, "submitRotationSignature", 0, signatures[0]),
                     bridge_call(5, 5, "submitRotationSignature", 0,
-                                sign_rotation(ACCOUNTS[4].private_key, 0, bridge.compute_set_hash(incoming)))),
+                                sign_rotation(ACCOUNTS[4].private_key, 0, incoming))),
            bridge.UnknownRotation, None, None, None, bridge.DuplicateRotationSignature, bridge.NotAValidator)
     assert bridge.view_rotation(b.chain.state(), 0)[3] is True
     return BridgeVector(**vars(b.valid("bridge_rotation_signed_by_the_outgoing_set",

@@ -6,6 +6,7 @@ from eth_account import Account
 from eth_account.messages import encode_typed_data
 
 from chain.bridge.proofs import build_receipt_proof, encode_header, encode_receipt
+from chain.bridge.relayer import rotation_typed_data, withdrawal_typed_data
 from runtime.crypto import keccak256
 from runtime.modules import bridge
 from runtime.trie import compute_ordered_trie_root
@@ -58,33 +59,18 @@ def prove(block, receipts, index):
 
 def typed_withdrawal(nonce, recipient, amount, set_id=0, home_chain_id=CHAIN_ID, base_chain_id=8453,
                      bridge_address=BRIDGE) -> dict:
-    return {
-        "types": {"EIP712Domain": [{"name": "name", "type": "string"}, {"name": "version", "type": "string"},
-                                   {"name": "chainId", "type": "uint256"},
-                                   {"name": "verifyingContract", "type": "address"}],
-                  "Withdrawal": [{"name": "homeChainId", "type": "uint256"},
-                                 {"name": "validatorSetId", "type": "uint256"}, {"name": "nonce", "type": "uint256"},
-                                 {"name": "recipient", "type": "address"}, {"name": "amount", "type": "uint256"}]},
-        "primaryType": "Withdrawal",
-        "domain": {"name": "FlockBridge", "version": "1", "chainId": base_chain_id,
-                   "verifyingContract": "0x" + bridge_address.hex()},
-        "message": {"homeChainId": home_chain_id, "validatorSetId": set_id, "nonce": nonce,
-                    "recipient": "0x" + recipient.hex(), "amount": amount}}
+    """The relayer's EIP-712 message (chain.bridge.relayer), whose digests the module and the contract must agree with."""
+    return withdrawal_typed_data(base_chain_id, "0x" + bridge_address.hex(), home_chain_id, set_id, nonce,
+                                 "0x" + recipient.hex(), amount)
 
 
 def sign_withdrawal(key: bytes, **fields) -> bytes:
-    signed = Account.sign_message(encode_typed_data(full_message=typed_withdrawal(**fields)), key)
-    return signed.signature
+    return Account.sign_message(encode_typed_data(full_message=typed_withdrawal(**fields)), key).signature
 
 
-def sign_rotation(key: bytes, set_id: int, new_set_hash: bytes, home_chain_id: int = CHAIN_ID, base_chain_id=8453,
+def sign_rotation(key: bytes, set_id: int, incoming: tuple, home_chain_id: int = CHAIN_ID, base_chain_id=8453,
                   bridge_address=BRIDGE) -> bytes:
-    """An outgoing validator's EIP-712 ValidatorSetRotation signature (FlockBridge.rotateValidators)."""
-    typed = typed_withdrawal(0, bytes(20), 0, base_chain_id=base_chain_id, bridge_address=bridge_address)
-    typed["types"] = {"EIP712Domain": typed["types"]["EIP712Domain"],
-                      "ValidatorSetRotation": [{"name": "homeChainId", "type": "uint256"},
-                                               {"name": "validatorSetId", "type": "uint256"},
-                                               {"name": "newSetHash", "type": "bytes32"}]}
-    typed["primaryType"] = "ValidatorSetRotation"
-    typed["message"] = {"homeChainId": home_chain_id, "validatorSetId": set_id, "newSetHash": new_set_hash}
+    """An outgoing validator's EIP-712 ValidatorSetRotation signature to the set `incoming` ((address, weight), …)."""
+    typed = rotation_typed_data(base_chain_id, "0x" + bridge_address.hex(), home_chain_id, set_id,
+                                ["0x" + a.hex() for a, _ in incoming], [w for _, w in incoming])
     return Account.sign_message(encode_typed_data(full_message=typed), key).signature

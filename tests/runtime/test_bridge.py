@@ -10,7 +10,6 @@ import copy
 import pytest
 import rlp
 from eth_abi import decode as abi_decode
-from eth_abi import encode as abi_encode
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from hypothesis import given, settings
@@ -24,25 +23,28 @@ from runtime.transactions import DYNAMIC_FEE, decode_transaction, sign_transacti
 
 from .base_fixtures import (BRIDGE, TOKEN, base_block, deposit_log, prove, receipt, release_log, sign_rotation,
                             sign_withdrawal, typed_withdrawal)
-from .harness import ACCOUNTS, AUTHORITY, CHAIN_ID, SPEC, VALIDATOR_KEYS, MemoryChain, local_spec
+from .harness import ACCOUNTS, AUTHORITY, CHAIN_ID, SPEC, VALIDATOR_KEYS, MemoryChain, call_data, local_spec
 
 OTHER_CONTRACT = bytes.fromhex("00" * 19 + "42")
 UNIT = 10**18
 
 
-def send(chain, key: bytes, name: str, *args, value: int = 0, gas: int = 2_000_000):
-    """One bridge call by `key` in its own block: (success, return data or revert data)."""
-    declaration = next(d for d in (*bridge.MODULE.calls, *bridge.MODULE.views) if d.name == name)
-    data = declaration.selector + abi_encode([p.type for p in declaration.params], list(args))
-    sender = Account.from_key(key).address
-    nonce = system.get_nonce(chain.state(), bytes.fromhex(sender[2:]))
-    raw = sign_transaction(key, DYNAMIC_FEE, chain_id=CHAIN_ID, nonce=nonce, gas_limit=gas, to=bridge.ADDRESS_,
-                           value=value, data=data, max_fee_per_gas=10**10, max_priority_fee_per_gas=10**9)
+def send_module(chain, key: bytes, module, name: str, *args, value: int = 0, gas: int = 2_000_000):
+    """One module call by `key` in its own block: (success, return data or revert data)."""
+    nonce = system.get_nonce(chain.state(), bytes.fromhex(Account.from_key(key).address[2:]))
+    raw = sign_transaction(key, DYNAMIC_FEE, chain_id=CHAIN_ID, nonce=nonce, gas_limit=gas, to=module.address,
+                           value=value, data=call_data(module, name, *args), max_fee_per_gas=10**10,
+                           max_priority_fee_per_gas=10**9)
     outcome, rejected = chain.author([decode_transaction(raw)])
     assert not rejected, rejected
     chain.check_invariants()
     applied = outcome.applied[0]
     return applied.receipt.status == 1, applied.return_data if applied.receipt.status == 1 else applied.revert_data
+
+
+def send(chain, key: bytes, name: str, *args, **options):
+    """A bridge call, as send_module."""
+    return send_module(chain, key, bridge.MODULE, name, *args, **options)
 
 
 def refused(result, error) -> bool:
@@ -262,7 +264,7 @@ def test_a_set_change_is_signed_by_the_outgoing_set_and_open_withdrawals_are_sig
     assert refused(send(chain, user.private_key, "submitRotationSignature", 0, bytes(65)), bridge.UnknownRotation)
 
     stake = dict(chain_authorities(chain))[ACCOUNTS[0].address]
-    assert send_module(chain, newcomer.private_key, staking.MODULE, "bond", staking.VALIDATOR, value=2 * stake)
+    assert send_module(chain, newcomer.private_key, staking.MODULE, "bond", staking.VALIDATOR, value=2 * stake)[0]
     chain.author([], slot=10)
     chain.author([], slot=20)
     assert consensus.SetId.get(chain.state()) == 1
@@ -270,12 +272,12 @@ def test_a_set_change_is_signed_by_the_outgoing_set_and_open_withdrawals_are_sig
     assert (validators[0], weights[0], kept, signed) == (newcomer.address, 2 * stake, [], False)
     incoming = tuple(zip(validators, weights))
     digest = view(chain, "rotationDigest", 0)[0]
-    rotation = {key: sign_rotation(key, 0, bridge.compute_set_hash(incoming)) for key in VALIDATOR_KEYS}
+    rotation = {key: sign_rotation(key, 0, incoming) for key in VALIDATOR_KEYS}
     assert bytes.fromhex(Account._recover_hash(digest, signature=rotation[VALIDATOR_KEYS[0]])[2:]) == ACCOUNTS[0].address
     assert refused(send(chain, user.private_key, "submitRotationSignature", 0,
-                        sign_rotation(newcomer.private_key, 0, bridge.compute_set_hash(incoming))), bridge.NotAValidator)
+                        sign_rotation(newcomer.private_key, 0, incoming)), bridge.NotAValidator)
     assert refused(send(chain, user.private_key, "submitRotationSignature", 0,
-                        sign_rotation(VALIDATOR_KEYS[0], 1, bridge.compute_set_hash(incoming))), bridge.NotAValidator)
+                        sign_rotation(VALIDATOR_KEYS[0], 1, incoming)), bridge.NotAValidator)
     for key in VALIDATOR_KEYS[:3]:
         assert send(chain, user.private_key, "submitRotationSignature", 0, rotation[key])[0]
     assert refused(send(chain, user.private_key, "submitRotationSignature", 0, rotation[VALIDATOR_KEYS[0]]),
@@ -298,16 +300,6 @@ def test_a_set_change_is_signed_by_the_outgoing_set_and_open_withdrawals_are_sig
 
 def chain_authorities(chain):
     return consensus.Authorities.get(chain.state())
-
-
-def send_module(chain, key: bytes, module, name: str, *args, value: int = 0) -> bool:
-    declaration = next(c for c in module.calls if c.name == name)
-    data = declaration.selector + abi_encode([p.type for p in declaration.params], list(args))
-    nonce = system.get_nonce(chain.state(), bytes.fromhex(Account.from_key(key).address[2:]))
-    raw = sign_transaction(key, DYNAMIC_FEE, chain_id=CHAIN_ID, nonce=nonce, gas_limit=500_000, to=module.address,
-                           value=value, data=data, max_fee_per_gas=10**10, max_priority_fee_per_gas=10**9)
-    outcome, rejected = chain.author([decode_transaction(raw)])
-    return not rejected and outcome.applied[0].receipt.status == 1
 
 
 def test_a_release_on_base_is_confirmed_by_proof():
@@ -392,7 +384,7 @@ def test_a_contract_many_sets_behind_can_still_be_rotated_set_by_set():
     spec["genesis"]["runtime"]["bridge"] = {"bridge": "0x" + BRIDGE.hex()}
     chain = MemoryChain(spec)
     for epoch in range(1, 21):
-        assert send_module(chain, VALIDATOR_KEYS[epoch % 4], staking.MODULE, "bondExtra", value=UNIT)
+        assert send_module(chain, VALIDATOR_KEYS[epoch % 4], staking.MODULE, "bondExtra", value=UNIT)[0]
         chain.author([], slot=10 * epoch)
     set_id = consensus.SetId.get(chain.state())
     assert set_id > 16 and consensus.get_authority_set(chain.state(), 0) is None, "consensus pruned set 0"
@@ -402,7 +394,7 @@ def test_a_contract_many_sets_behind_can_still_be_rotated_set_by_set():
         assert incoming == bridge.SetOf.get(chain.state(), old + 1)
         for key in VALIDATOR_KEYS[:3]:
             assert send(chain, ACCOUNTS[9].private_key, "submitRotationSignature", old,
-                        sign_rotation(key, old, bridge.compute_set_hash(incoming)))[0]
+                        sign_rotation(key, old, incoming))[0]
         assert view(chain, "rotation", old)[3] is True
     assert refused(send(chain, ACCOUNTS[8].private_key, "configure", 1, TOKEN, BRIDGE), bridge.SetAlreadyChanged), \
         "a new contract would start at set 0, which this chain left"
