@@ -18,7 +18,7 @@ class ArgumentError(ValueError):
 
 
 def add_base_devnet_parser(commands) -> None:
-    from chain.bridge.base_devnet import (DEFAULT_BLOCK_TIME, DEFAULT_CHAIN_ID, DEFAULT_DAILY_CAP,
+    from base_devnet.chain import (DEFAULT_BLOCK_TIME, DEFAULT_CHAIN_ID, DEFAULT_DAILY_CAP,
                                           DEFAULT_FINALITY_LAG, DEFAULT_HOME_CHAIN_ID)
 
     p = commands.add_parser("base-devnet", help="a Base stand-in (py-evm) with the bridge contracts, over JSON-RPC")
@@ -50,7 +50,7 @@ def add_base_devnet_parser(commands) -> None:
 
 def parse_validators(text: str):
     """`ADDR[:WEIGHT],...` → Validator values; addresses are 20-byte hex, weights positive."""
-    from chain.bridge.base_devnet import Validator
+    from base_devnet.chain import Validator
 
     out, seen = [], set()
     for item in text.split(","):
@@ -86,7 +86,7 @@ def check_args(args) -> None:
         raise ArgumentError("--block-time must be a positive number of seconds")
     if args.finality_lag < 0:
         raise ArgumentError("--finality-lag must not be negative")
-    from chain.bridge.base_devnet import spec_validators
+    from base_devnet.chain import spec_validators
     from genesis.builder import ChainSpecError, load_spec
 
     try:
@@ -119,7 +119,7 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 def banner(devnet, url: str, block_time: float) -> tuple[str, dict]:
-    from chain.bridge.base_devnet import DEV_ETH, DEV_FLOCK, data_hex
+    from base_devnet.chain import DEV_ETH, DEV_FLOCK, data_hex
     from rpc.params import to_checksum
 
     info = {
@@ -152,8 +152,8 @@ def banner(devnet, url: str, block_time: float) -> tuple[str, dict]:
 async def serve(args, sock: socket.socket) -> None:
     from aiohttp import web
 
-    from chain.bridge.base_devnet import BaseDevnet
-    from chain.bridge.base_rpc import make_app
+    from base_devnet.chain import BaseDevnet
+    from base_devnet.server import make_app
 
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()

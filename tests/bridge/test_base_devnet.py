@@ -1,4 +1,4 @@
-"""The Base devnet (chain/bridge/base_devnet.py + base_rpc.py) as a relayer sees it.
+"""The Base devnet (base_devnet/chain.py + server.py) as a relayer sees it.
 
 Real clients against a real process: web3.py and raw JSON-RPC over HTTP against
 `flockchain base-devnet`, plus the mempool driven in-process where sealing must be controlled.
@@ -24,7 +24,7 @@ from eth_hash.auto import keccak
 from web3 import Web3
 from web3.exceptions import ContractLogicError
 
-from chain.bridge.base_devnet import (
+from base_devnet.chain import (
     BRIDGE_ADDRESS,
     DEPLOYER_ADDRESS,
     TOKEN_ADDRESS,

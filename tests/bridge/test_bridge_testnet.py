@@ -4,7 +4,7 @@ fifth validator's arrival rotates the Base contract's set through the outgoing v
 
 from web3 import Web3
 
-from chain.bridge.base_devnet import BRIDGE_ADDRESS, TOKEN_ADDRESS
+from base_devnet.chain import BRIDGE_ADDRESS, TOKEN_ADDRESS
 from tests.rpc.devchain import dev_account
 from tests.testnet.cluster import Cluster
 

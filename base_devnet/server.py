@@ -19,7 +19,7 @@ from aiohttp import web
 from rpc.errors import (EXECUTION_REVERTED as REVERTED, INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST,
                         LIMIT_EXCEEDED, METHOD_NOT_FOUND, PARSE_ERROR, RpcError)
 
-from .base_devnet import (
+from .chain import (
     SUGGESTED_TIP,
     BaseDevnet,
     BlockRecord,

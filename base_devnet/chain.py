@@ -1,6 +1,6 @@
 """An in-process stand-in for Base: a py-evm Prague chain with a mempool and interval sealing.
 
-The bridge relayer talks to it over plain eth_ JSON-RPC (chain/bridge/base_rpc.py), so the same
+The bridge relayer talks to it over plain eth_ JSON-RPC (base_devnet/server.py), so the same
 relayer runs against real Base by changing a URL. At start the dev authority key of
 genesis/dev.json deploys MockFLOCK (nonce 0) then FlockBridge (nonce 1), so both addresses are
 known before the devnet runs (:func:`default_addresses`), then funds and mints to the dev accounts.
