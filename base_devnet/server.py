@@ -18,6 +18,7 @@ from aiohttp import web
 
 from rpc.errors import (EXECUTION_REVERTED as REVERTED, INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST,
                         LIMIT_EXCEEDED, METHOD_NOT_FOUND, PARSE_ERROR, RpcError)
+from rpc.web_policy import JSON_TYPES, WebPolicy, refuse_content_type
 
 from .chain import (
     SUGGESTED_TIP,
@@ -518,7 +519,7 @@ def _error(request_id, error: RpcError) -> dict:
     return {"jsonrpc": "2.0", "id": request_id, "error": error.to_json()}
 
 
-async def _dispatch(api: Api, call) -> dict | None:
+async def _dispatch(api: Api, call, policy: WebPolicy, origin: str | None) -> dict | None:
     if not isinstance(call, dict):
         return _error(None, RpcError(INVALID_REQUEST, "invalid request: expected a JSON object"))
     request_id = call.get("id")
@@ -534,6 +535,8 @@ async def _dispatch(api: Api, call) -> dict | None:
     try:
         if handler is None:
             raise RpcError(METHOD_NOT_FOUND, f"the method {method} does not exist/is not available")
+        if policy.is_browser_barred(origin, method in DEV_CONTROLS):
+            raise RpcError(METHOD_NOT_FOUND, f"the method {method} is not available to browser origins")
         result = await handler(call.get("params"))
     except RpcError as error:
         response = _error(request_id, error)
@@ -571,11 +574,19 @@ async def _read_limited(request: web.Request, limit: int) -> bytes | None:
         chunks.append(chunk)
 
 
-def make_app(devnet: BaseDevnet, limits: RpcLimits = RpcLimits()) -> web.Application:
-    """The aiohttp application serving JSON-RPC on POST /."""
+DEV_CONTROLS = frozenset({"evm_mine"})
+"""Methods a browser origin may not call (rpc/web_policy.py: dev-only methods are barred to pages)."""
+
+
+def make_app(devnet: BaseDevnet, limits: RpcLimits = RpcLimits(), policy: WebPolicy = WebPolicy()) -> web.Application:
+    """The aiohttp application serving JSON-RPC on POST /, behind the project's web policy."""
     api = Api(devnet, limits)
 
     async def handle(request: web.Request) -> web.Response:
+        bad_type = refuse_content_type(request, JSON_TYPES)
+        if bad_type is not None:
+            return _reply(_error(None, RpcError(INVALID_REQUEST, bad_type)), status=415)
+        origin = request.headers.get("Origin")
         body = await _read_limited(request, limits.max_request_bytes)
         if body is None:
             return _reply(_error(None, RpcError(LIMIT_EXCEEDED, f"request too large: more than "
@@ -590,15 +601,18 @@ def make_app(devnet: BaseDevnet, limits: RpcLimits = RpcLimits()) -> web.Applica
             if len(payload) > limits.max_batch:
                 return _reply(_error(None, RpcError(LIMIT_EXCEEDED, f"batch too large: {len(payload)} requests, "
                                                                     f"at most {limits.max_batch}")))
-            responses = [r for r in [await _dispatch(api, call) for call in payload] if r is not None]
+            responses = [r for r in [await _dispatch(api, call, policy, origin) for call in payload] if r is not None]
             return _reply(responses) if responses else web.Response(status=200)
-        response = await _dispatch(api, payload)
+        response = await _dispatch(api, payload, policy, origin)
         return _reply(response) if response is not None else web.Response(status=200)
 
     async def refuse_get(_request: web.Request) -> web.Response:
         return web.Response(status=405, text="JSON-RPC: POST a JSON request to /\n")
 
-    app = web.Application(client_max_size=limits.max_request_bytes + 1)
+    def refuse(_request: web.Request, status: int, message: str) -> web.Response:
+        return _reply(_error(None, RpcError(INVALID_REQUEST, message)), status=status)
+
+    app = web.Application(client_max_size=limits.max_request_bytes + 1, middlewares=[policy.middleware(refuse)])
     app.router.add_post("/", handle)
     app.router.add_get("/", refuse_get)
     app["devnet"] = devnet

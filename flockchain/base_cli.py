@@ -10,6 +10,8 @@ import signal
 import socket
 import sys
 
+from .web_options import add_web_policy_arguments, web_policy_from_args
+
 NAME = "flockchain base-devnet"
 
 
@@ -39,6 +41,7 @@ def add_base_devnet_parser(commands) -> None:
                         f"{DEFAULT_HOME_CHAIN_ID} for dev)")
     p.add_argument("--daily-cap", type=int, default=DEFAULT_DAILY_CAP, metavar="WEI",
                    help="the bridge's daily release cap in wei (default 10**24 = 1,000,000 FLOCK)")
+    add_web_policy_arguments(p)
     p.add_argument("--log-level", default="WARNING")
 
     def one_line_error(message: str):
@@ -102,6 +105,7 @@ def check_args(args) -> None:
     if not 0 <= args.daily_cap < 2**256:
         raise ArgumentError("--daily-cap must be a uint256 (wei)")
     args.validator_set = parse_validators(args.validators) if args.validators else home_validators
+    args.web_policy = web_policy_from_args(args, args.host)
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -162,7 +166,7 @@ async def serve(args, sock: socket.socket) -> None:
     devnet = BaseDevnet(chain_id=args.chain_id, block_time=args.block_time, finality_lag=args.finality_lag,
                         validators=args.validator_set, home_chain_id=args.home_chain_id, daily_cap=args.daily_cap)
     await devnet.start()
-    runner = web.AppRunner(make_app(devnet), access_log=None)
+    runner = web.AppRunner(make_app(devnet, policy=args.web_policy), access_log=None)
     try:
         await runner.setup()
         await web.SockSite(runner, sock).start()

@@ -1,6 +1,6 @@
 """`flockchain` — command-line entry point.
 
-    flockchain dev [--port 8545] [--host 127.0.0.1] [--data-dir DIR] [--block-time S] [--cors ORIGIN]
+    flockchain dev [--port 8545] [--host 127.0.0.1] [--data-dir DIR] [--block-time S] [--cors ORIGIN] [--vhosts NAME]
                    [--blob-peers URL] [--max-blob-size BYTES] [--blob-store-limit BYTES] [--blob-retention-rounds N]
     flockchain node --chain genesis/local.json (--key KEYSTORE | --dev-key I) --data-dir DIR [--rpc-port P] ...
     flockchain testnet -n N [--base-port 8545] [--data-dir DIR]
@@ -34,15 +34,18 @@ from genesis.builder import ChainSpecError, load_spec
 from rpc import devnet
 from rpc.flock import describe_modules
 from rpc.params import to_checksum
-from rpc.server import REGISTRIES, RpcContext, RpcLimits, RpcServer
+from rpc.server import REGISTRIES, RpcContext, RpcServer
 from rpc.subscriptions import EventHub
 from runtime.modules.balances import UNIT
 
+from rpc.web_policy import WebPolicy, WebPolicyError
+
 from . import base_cli, network_cli, relayer_cli
 from .signals import until_stopped
+from .web_options import add_web_policy_arguments, describe_web_policy, web_policy_from_args
 
 
-def print_banner(node: Node, accounts, url: str, data_dir: str, block_time) -> None:
+def print_banner(node: Node, accounts, url: str, data_dir: str, block_time, policy: WebPolicy) -> None:
     lines = ["", "flockchain dev", "==============", "", "Available Accounts", "=================="]
     for i, key in enumerate(accounts):
         lines.append(f"({i}) {to_checksum(key.address)} ({node.balance_of(key.address) // UNIT} FLOCK)")
@@ -55,18 +58,18 @@ def print_banner(node: Node, accounts, url: str, data_dir: str, block_time) -> N
     lines += ["", f"Chain ID:          {node.chain_id}", f"Genesis hash:      0x{node.genesis_hash.hex()}",
               f"Head block:        #{node.head.number}", f"Data dir:          {data_dir}",
               f"Sealing:           {'every %ss' % block_time if block_time else 'instant (a block per batch of transactions)'}",
-              "", f"Listening on {url}", ""]
+              f"Browsers:          {describe_web_policy(policy)}", "", f"Listening on {url}", ""]
     print("\n".join(lines), flush=True)
 
 
-async def serve_dev(args) -> None:
+async def serve_dev(args, policy: WebPolicy) -> None:
     spec = load_spec(args.chain)
     accounts, authority = dev_keys(spec)
     if authority is None:
         raise ChainSpecError("the chain spec has no dev authority (devAccounts.authorityIndex)")
     data_dir = args.data_dir or tempfile.mkdtemp(prefix="flockchain-dev-")
     try:
-        await run_dev_node(args, spec, accounts, authority, data_dir)
+        await run_dev_node(args, spec, accounts, authority, data_dir, policy)
     finally:
         if not args.data_dir:
             shutil.rmtree(data_dir, ignore_errors=True)
@@ -97,7 +100,7 @@ def blob_pruner(node: Node, blobs: BlobStore):
     return prune
 
 
-async def run_dev_node(args, spec, accounts, authority, data_dir: str) -> None:
+async def run_dev_node(args, spec, accounts, authority, data_dir: str, policy: WebPolicy) -> None:
     node = Node(RUNTIME, spec, data_dir, authority_key=authority.private_key, instant_finality=True)
     try:
         blobs = open_blob_store(args, data_dir)
@@ -109,15 +112,14 @@ async def run_dev_node(args, spec, accounts, authority, data_dir: str) -> None:
     author = DevAuthor(node, block_time=args.block_time, on_block=lambda outcome: hub.publish_block(outcome.block))
     context = RpcContext(node, on_transaction=lambda tx: author.notify(), dev=True, hub=hub,
                          dev_keys={key.address: key.private_key for key in accounts})
-    server = RpcServer(context, REGISTRIES + (devnet.registry,), RpcLimits(cors_origins=tuple(args.cors)),
-                       blobs=blobs)
+    server = RpcServer(context, REGISTRIES + (devnet.registry,), blobs=blobs, policy=policy)
     runner = web.AppRunner(server.app(), access_log=None)
     duty = None
     try:
         await runner.setup()
         await web.TCPSite(runner, args.host, args.port).start()
         author.start()
-        print_banner(node, accounts, f"http://{args.host}:{args.port}", data_dir, args.block_time)
+        print_banner(node, accounts, f"http://{args.host}:{args.port}", data_dir, args.block_time, policy)
         if args.base_rpc:
             duty = start_duty(f"http://127.0.0.1:{args.port}", args.base_rpc, authority.private_key)
             print(f"Bridge duty:       relaying with {args.base_rpc} as the dev authority", flush=True)
@@ -159,8 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     dev.add_argument("--data-dir", help="keep the chain here (default: a fresh temporary directory)")
     dev.add_argument("--block-time", type=float, help="seal a block every S seconds instead of on each transaction")
     dev.add_argument("--chain", default="dev", help="chain spec name or path (default: dev)")
-    dev.add_argument("--cors", action="append", default=[], metavar="ORIGIN",
-                     help="let browsers call from this origin (repeatable; '*' for any); off by default")
+    add_web_policy_arguments(dev, signing=True)
     dev.add_argument("--blob-peers", action="append", default=[], metavar="URL",
                      help="fetch blobs missing here from this node's HTTP endpoint, e.g. http://127.0.0.1:8546 "
                           "(repeatable; asked in order)")
@@ -208,7 +209,11 @@ def main(argv: list[str] | None = None) -> int:
         if not peer.startswith(("http://", "https://")):
             parser.error(f"--blob-peers takes an http:// or https:// URL, got {peer!r}")
     try:
-        asyncio.run(serve_dev(args))
+        policy = web_policy_from_args(args, args.host)
+    except WebPolicyError as error:
+        parser.error(str(error))
+    try:
+        asyncio.run(serve_dev(args, policy))
     except (ChainSpecError, DataDirError) as error:
         print(f"flockchain: {error}", file=sys.stderr)
         return 2

@@ -35,11 +35,13 @@ from rpc.params import to_checksum
 from rpc.errors import invalid_params
 from rpc.params import DATA, ParamType
 from rpc.registry import Param, Registry
-from rpc.server import REGISTRIES, RpcContext, RpcLimits, RpcServer
+from rpc.server import REGISTRIES, RpcContext, RpcServer
 from rpc.subscriptions import EventHub
+from rpc.web_policy import WebPolicy
 from runtime.modules import consensus
 
 from .signals import until_stopped
+from .web_options import add_web_policy_arguments, web_policy_from_args
 
 log = logging.getLogger("flockchain.node")
 
@@ -64,6 +66,7 @@ def add_node_parser(commands) -> None:
     node.add_argument("--no-author", action="store_true", help="follow and serve the chain, never author or vote")
     node.add_argument("--base-rpc", metavar="URL",
                       help="run the bridge duty (attest Base blocks, sign withdrawals, relay) against this Base endpoint")
+    add_web_policy_arguments(node)
     node.add_argument("--test-equivocate", action="store_true", help=argparse.SUPPRESS)
     node.add_argument("--test-controls", action="store_true", help=argparse.SUPPRESS)
     node.add_argument("--log-level", default="INFO")
@@ -118,7 +121,7 @@ def test_controls(service: NodeService) -> Registry:
     return registry
 
 
-async def run_node(args) -> None:
+async def run_node(args, policy: WebPolicy) -> None:
     spec = load_spec(args.chain)
     key = load_key(args)
     node = Node(RUNTIME, spec, args.data_dir, authority_key=key)
@@ -136,7 +139,7 @@ async def run_node(args) -> None:
         service.pending_listeners.append(hub.publish_pending)
         context = RpcContext(node, on_transaction=service.submit_local_transaction, hub=hub, network=service)
         registries = REGISTRIES + ((test_controls(service),) if args.test_controls else ())
-        server = RpcServer(context, registries, RpcLimits(), blobs=blobs)
+        server = RpcServer(context, registries, blobs=blobs, policy=policy)
         runner = web.AppRunner(server.app(), access_log=None)
         await runner.setup()
         duty = None
@@ -164,7 +167,7 @@ async def run_node(args) -> None:
 def node_main(args) -> int:
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        asyncio.run(run_node(args))
+        asyncio.run(run_node(args, web_policy_from_args(args, args.rpc_host)))
     except (ChainSpecError, DataDirError, ValueError, OSError) as error:
         print(f"flockchain node: {error}", file=sys.stderr)
         return 2

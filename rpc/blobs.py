@@ -20,10 +20,15 @@ from aiohttp import ClientError, web
 from chain.blobs import (PEER_FETCH_HEADER, BlobHashMismatch, BlobStore, BlobStoreFull, BlobTag, BlobTooLarge,
                          InvalidBlobHash, InvalidBlobTag, format_blob_hash, parse_blob_hash)
 
+from .web_policy import refuse_content_type
+
 log = logging.getLogger("flockchain.rpc.blobs")
 
+BLOBS_PATH = "/blobs"
 READ_CHUNK = 64 * 1024
 OCTET_STREAM = "application/octet-stream"
+BLOB_TYPES = frozenset({OCTET_STREAM})
+"""Uploads are raw bytes; a page's form or text/plain POST is refused (rpc/web_policy.py)."""
 IMMUTABLE = "public, max-age=31536000, immutable"
 """A hash names one content forever, so caches may keep it forever."""
 _TAG_NUMBER = re.compile(r"[0-9]{1,20}")
@@ -60,8 +65,8 @@ class BlobRoutes:
         self.store = store
 
     def register(self, app: web.Application) -> None:
-        app.router.add_route("*", "/blobs", self.collection, expect_handler=self.expect)
-        app.router.add_route("*", "/blobs/{hash:.*}", self.item, expect_handler=self.expect)
+        app.router.add_route("*", BLOBS_PATH, self.collection, expect_handler=self.expect)
+        app.router.add_route("*", BLOBS_PATH + "/{hash:.*}", self.item, expect_handler=self.expect)
 
     async def expect(self, request: web.Request) -> web.Response | None:
         """`Expect: 100-continue` with a body over the limit gets 413 before the client sends it."""
@@ -114,6 +119,9 @@ class BlobRoutes:
         return None
 
     async def _upload(self, request: web.Request, expected: bytes | None) -> web.Response:
+        bad_type = refuse_content_type(request, BLOB_TYPES)
+        if bad_type is not None:
+            return error_response(415, bad_type)
         tag = parse_tag(request.query)
         too_large = self._too_large(request)
         if too_large is not None:

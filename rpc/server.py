@@ -1,7 +1,8 @@
 """One aiohttp server for JSON-RPC 2.0 over HTTP (POST /) and WebSocket (GET / with Upgrade).
 
-Limits (request bytes, batch length) are refused with a clear error before any work is
-done; any exception inside a method becomes -32603 and the node keeps running.
+Web pages are refused before anything else (rpc/web_policy.py: Host, Origin, Content-Type);
+limits (request bytes, batch length) are refused with a clear error before any work is done;
+any exception inside a method becomes -32603 and the node keeps running.
 """
 
 import asyncio
@@ -16,12 +17,13 @@ from aiohttp import WSMsgType, web
 from chain.blobs import BlobStore
 
 from . import eth, flock, substrate
-from .blobs import BlobRoutes
+from .blobs import BLOBS_PATH, BlobRoutes, error_response
 from .eth import CLIENT_VERSION
 from .errors import (INTERNAL_ERROR, INVALID_REQUEST, LIMIT_EXCEEDED, METHOD_NOT_FOUND, PARSE_ERROR, RpcError)
 from .openrpc import openrpc_document
 from .registry import Method, Registry
 from .subscriptions import Connection, EventHub
+from .web_policy import JSON_TYPES, WebPolicy, refuse_content_type
 
 log = logging.getLogger("flockchain.rpc")
 
@@ -30,8 +32,6 @@ log = logging.getLogger("flockchain.rpc")
 class RpcLimits:
     max_request_bytes: int = 5 * 1024 * 1024
     max_batch_length: int = 1000
-    cors_origins: tuple[str, ...] = ()
-    """Origins browsers may call from (`*` for any); none by default, so no web page can."""
     max_websockets: int = 200
     """Open WebSocket connections; each holds subscriptions and an outbox, so their number is bounded."""
 
@@ -47,6 +47,8 @@ class RpcContext:
     hub: EventHub | None = None
     dev_keys: dict = field(default_factory=dict)
     connection: Connection | None = None
+    origin: str | None = None
+    """The caller's browser Origin (None for curl, web3.py, ethers in Node), for dev-only methods' bar."""
     network: object | None = None
     """A networked node's peers and sync progress (chain/service.py NodeService); None on a dev chain."""
 
@@ -82,9 +84,10 @@ def _error(id_, error: RpcError) -> dict:
 
 class RpcServer:
     def __init__(self, context: RpcContext, registries: tuple[Registry, ...] = REGISTRIES,
-                 limits: RpcLimits = RpcLimits(), blobs: BlobStore | None = None):
+                 limits: RpcLimits = RpcLimits(), blobs: BlobStore | None = None, policy: WebPolicy = WebPolicy()):
         self.context = context
         self.limits = limits
+        self.policy = policy
         self.blobs = blobs
         """Served at /blobs on the same port when given (rpc/blobs.py); JSON-RPC methods never see it."""
         self.websockets = 0
@@ -102,7 +105,8 @@ class RpcServer:
     def discover(self, context) -> dict:
         return openrpc_document(self.methods, CLIENT_VERSION)
 
-    def handle_payload(self, text: str | bytes, connection: Connection | None = None) -> dict | list | None:
+    def handle_payload(self, text: str | bytes, connection: Connection | None = None,
+                       origin: str | None = None) -> dict | list | None:
         """Answer one HTTP body or WebSocket message; None when nothing is to be sent back."""
         try:
             request = parse_json(text)
@@ -114,11 +118,12 @@ class RpcServer:
             if len(request) > self.limits.max_batch_length:
                 return _error(None, RpcError(LIMIT_EXCEEDED, f"batch of {len(request)} requests exceeds the limit of "
                                              f"{self.limits.max_batch_length}"))
-            responses = [r for r in (self.handle_request(item, connection) for item in request) if r is not None]
+            responses = [r for r in (self.handle_request(item, connection, origin) for item in request)
+                         if r is not None]
             return responses or None
-        return self.handle_request(request, connection)
+        return self.handle_request(request, connection, origin)
 
-    def handle_request(self, request, connection: Connection | None = None) -> dict | None:
+    def handle_request(self, request, connection: Connection | None = None, origin: str | None = None) -> dict | None:
         if not isinstance(request, dict):
             return _error(None, RpcError(INVALID_REQUEST, "invalid request: expected a JSON object"))
         id_ = request.get("id")
@@ -131,7 +136,11 @@ class RpcServer:
         try:
             if method is None:
                 raise RpcError(METHOD_NOT_FOUND, f"the method {request['method']} does not exist/is not available")
-            context = self.context if connection is None else replace(self.context, connection=connection)
+            if self.policy.is_browser_barred(origin, method.dev_only):
+                raise RpcError(METHOD_NOT_FOUND, f"the method {method.name} is not available to browser origins "
+                                                 "(start the dev chain with --allow-browser-signing to allow it)")
+            context = self.context if connection is None and origin is None \
+                else replace(self.context, connection=connection, origin=origin)
             result = method.handler(context, *method.parse(request.get("params")))
         except RpcError as error:
             return None if is_notification else _error(id_, error)
@@ -145,6 +154,9 @@ class RpcServer:
             return await self.websocket_handler(request)
         if request.method != "POST":
             return web.json_response(_error(None, RpcError(INVALID_REQUEST, "send JSON-RPC as HTTP POST")), status=405)
+        bad_type = refuse_content_type(request, JSON_TYPES)
+        if bad_type is not None:
+            return web.json_response(_error(None, RpcError(INVALID_REQUEST, bad_type)), status=415)
         if request.content_length is not None and request.content_length > self.limits.max_request_bytes:
             return web.json_response(_error(None, RpcError(LIMIT_EXCEEDED, f"request of {request.content_length} bytes "
                                                            f"exceeds the limit of {self.limits.max_request_bytes}")),
@@ -154,7 +166,7 @@ class RpcServer:
         except web.HTTPRequestEntityTooLarge:
             return web.json_response(_error(None, RpcError(LIMIT_EXCEEDED, "request exceeds the size limit of "
                                                            f"{self.limits.max_request_bytes} bytes")), status=413)
-        response = self.handle_payload(body)
+        response = self.handle_payload(body, origin=request.headers.get("Origin"))
         if response is None:
             return web.Response(status=204)
         return web.json_response(response)
@@ -164,6 +176,7 @@ class RpcServer:
         if self.websockets >= self.limits.max_websockets:
             return web.json_response(_error(None, RpcError(LIMIT_EXCEEDED, "too many WebSocket connections (limit "
                                                            f"{self.limits.max_websockets})")), status=503)
+        origin = request.headers.get("Origin")
         ws = web.WebSocketResponse(max_msg_size=self.limits.max_request_bytes)
         await ws.prepare(request)
         connection = Connection(ws)
@@ -172,7 +185,7 @@ class RpcServer:
         try:
             async for message in ws:
                 if message.type in (WSMsgType.TEXT, WSMsgType.BINARY):
-                    response = self.handle_payload(message.data, connection)
+                    response = self.handle_payload(message.data, connection, origin)
                     if response is not None:
                         connection.send(response)
                 elif message.type == WSMsgType.ERROR:
@@ -184,24 +197,16 @@ class RpcServer:
             writer.cancel()
         return ws
 
-    @web.middleware
-    async def cors(self, request: web.Request, handler):
-        """Answer browsers only from the configured origins; preflight requests get the allowed methods."""
-        origin = request.headers.get("Origin")
-        allowed = origin is not None and ("*" in self.limits.cors_origins or origin in self.limits.cors_origins)
-        if request.method == "OPTIONS" and allowed:
-            response = web.Response(status=204)
-        else:
-            response = await handler(request)
-        if allowed:
-            response.headers["Access-Control-Allow-Origin"] = origin
-            response.headers["Access-Control-Allow-Methods"] = "POST, GET, PUT, OPTIONS"
-            response.headers["Access-Control-Allow-Headers"] = "Content-Type"
-            response.headers["Vary"] = "Origin"
-        return response
+    @staticmethod
+    def refuse(request: web.Request, status: int, message: str) -> web.Response:
+        """The web policy's refusals: JSON-RPC errors at /, the blob routes' {"error"} shape below /blobs."""
+        if request.path.startswith(BLOBS_PATH):
+            return error_response(status, message)
+        return web.json_response(_error(None, RpcError(INVALID_REQUEST, message)), status=status)
 
     def app(self) -> web.Application:
-        app = web.Application(client_max_size=self.limits.max_request_bytes, middlewares=[self.cors])
+        app = web.Application(client_max_size=self.limits.max_request_bytes,
+                              middlewares=[self.policy.middleware(self.refuse)])
         app.router.add_route("*", "/", self.http_handler)
         if self.blobs is not None:
             BlobRoutes(self.blobs).register(app)
