@@ -37,6 +37,8 @@ from chain.bridge.compile import compile_contract
 from chain.devkeys import derive_key, dev_keys
 from genesis.builder import load_spec
 from runtime.trie import compute_ordered_trie_root
+from tests.rpc.web_attacks import METAMASK, assert_page_requests_refused
+from tests.rpc.web_attacks import post as post_as
 
 FLOCKCHAIN = str(Path(sys.executable).with_name("flockchain"))
 MNEMONIC = "test test test test test test test test test test test junk"
@@ -327,6 +329,24 @@ def test_bad_input_gets_precise_errors_and_the_server_keeps_serving(w3, devnet):
     assert rpc_raw(url, "eth_sendRawTransaction", ["0x02zz"])["error"]["code"] == -32602
     assert rpc_raw(url, "eth_sendRawTransaction", ["0x0102"])["error"]["message"].startswith("rlp:")
     assert w3.eth.chain_id == CHAIN_ID
+
+
+def test_web_pages_cannot_drive_or_read_it(w3, devnet):
+    """The project's web policy (rpc/web_policy.py) on the Base devnet: a page's transaction never lands."""
+    user = Account.from_key(dev_key(6))
+    nonce = w3.eth.get_transaction_count(user.address)
+    tx = user.sign_transaction({"type": 2, "to": user.address, "value": 1, "gas": 21_000, "maxFeePerGas": 10 * GWEI,
+                                "maxPriorityFeePerGas": 1, "chainId": CHAIN_ID, "nonce": nonce})
+    assert_page_requests_refused(devnet.url, {"jsonrpc": "2.0", "id": 1, "method": "eth_sendRawTransaction",
+                                              "params": [tx.raw_transaction.to_0x_hex()]})
+    assert w3.eth.get_transaction_count(user.address, "pending") == nonce
+    assert rpc(devnet.url, "eth_getTransactionByHash", [tx.hash.to_0x_hex()]) is None
+    mine = post_as(devnet.url, {"jsonrpc": "2.0", "id": 1, "method": "evm_mine", "params": []},
+                   {"Content-Type": "application/json", "Origin": METAMASK})
+    assert mine.json()["error"]["code"] == -32601 and "browser origins" in mine.json()["error"]["message"]
+    chain_id = post_as(devnet.url, {"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []},
+                       {"Content-Type": "application/json", "Origin": METAMASK})
+    assert chain_id.json()["result"] == hex(CHAIN_ID) and chain_id.headers["Access-Control-Allow-Origin"] == METAMASK
 
 
 def test_fee_history_and_web3_filled_fees(w3, contracts):

@@ -82,7 +82,8 @@ def check_transaction_gossip(cluster: Cluster) -> None:
 def check_blob_announcement(cluster: Cluster) -> None:
     """A blob uploaded to one node is announced to its peers, and another node serves it on request."""
     data = b"model weights " * 1000
-    stored = requests.post(cluster.nodes[0].url + "/blobs", data=data, timeout=10).json()
+    stored = requests.post(cluster.nodes[0].url + "/blobs", data=data, timeout=10,
+                           headers={"Content-Type": "application/octet-stream"}).json()
     cluster.wait_for("the blob from another node",
                      lambda: requests.get(f"{cluster.nodes[3].url}/blobs/{stored['hash']}", timeout=10).content == data,
                      30)
