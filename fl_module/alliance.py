@@ -47,16 +47,16 @@ task, round, b"proposer" | b"voter"). Known limit: when a round starts at a dead
 `advance` chooses the block, and so, near an epoch boundary, which epoch's randomness is used.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from runtime.crypto import keccak256
 from runtime.exceptions import DispatchError
 from runtime.module import BlockEnv, CallDecl, CallEnv, ErrorDecl, EventDecl, Module, ViewDecl, module_address
 from runtime.modules import balances, randomness, rewards, slashing, staking, treasury
 from runtime.sampling import sample
+from runtime.records import Address, Hash32, RecordCodec, RecordList, Uint8, Uint16, Uint32, Uint64, Uint256
 from runtime.state import State
-from runtime.storage import (HASH32, U64, U256, BytesList, FixedUint, RawBytes, StorageMap, StorageValue,
-                             UintTuple, UintTupleList)
+from runtime.storage import HASH32, U64, U256, BytesList, FixedUint, RawBytes, StorageMap, StorageValue, UintTupleList
 
 NAME = "fl_alliance"
 ADDRESS_ = module_address(8)
@@ -86,38 +86,110 @@ QuorumPerMillion = StorageValue(NAME, "QuorumPerMillion", FixedUint(4), 500_000)
 """A tally needs the voters who revealed to hold more than this share of the drawn voters' stake."""
 ProposerSharePerMillion = StorageValue(NAME, "ProposerSharePerMillion", FixedUint(4), 500_000)
 
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    creator: Address
+    initial_model: Hash32
+    rounds: Uint32
+    proposers: Uint16
+    voters: Uint16
+    commit_blocks: Uint32
+    reveal_blocks: Uint32
+    vote_commit_blocks: Uint32
+    vote_reveal_blocks: Uint32
+    aggregate_blocks: Uint32
+    min_stake: Uint256
+    created_at: Uint64
+
+    @property
+    def phase_blocks(self) -> tuple[int, int, int, int, int]:
+        """Each phase's length in blocks, indexed by phase."""
+        return (self.commit_blocks, self.reveal_blocks, self.vote_commit_blocks, self.vote_reveal_blocks,
+                self.aggregate_blocks)
+
+
+@dataclass(frozen=True)
+class TaskProgress:
+    status: Uint8
+    round: Uint32
+    phase: Uint8
+    phase_end: Uint64
+    models_accepted: Uint32
+    """Rounds that ended with a new global model."""
+
+    def replace(self, **changes) -> "TaskProgress":
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class DrawnMember:
+    who: Address
+    stake: Uint256
+    """Its stake at the draw: what the tally and payouts weigh."""
+
+
+@dataclass(frozen=True)
+class RevealedUpdate:
+    proposer: Address
+    update_hash: Hash32
+
+
+@dataclass(frozen=True)
+class Ballot:
+    """A voter's revealed bitmaps: bit i accepts, or flags harmful, the i-th revealed update."""
+
+    accepts: Uint256
+    harmful: Uint256
+
+
+@dataclass(frozen=True)
+class UpdateTally:
+    accept_stake: Uint256
+    reject_stake: Uint256
+    harmful_stake: Uint256
+    outcome: Uint8
+
+
+@dataclass(frozen=True)
+class RoundResult:
+    status: Uint8
+    global_model: Hash32
+    """The global model after the round (zero while it runs)."""
+    reward: Uint256
+    ended_at: Uint64
+    """The block it ended in (0 while it runs)."""
+
+
 # Storage (task keys: u64 task; round keys: u64 task ‖ u32 round; member keys: round key ‖ address)
 TaskCount = StorageValue(NAME, "TaskCount", U64, 0)
-TaskConfig = StorageMap(NAME, "TaskConfig", FixedUint(8), UintTuple(12), None)
-"""task → (creator, initialModel, rounds, proposersPerRound, votersPerRound, commitBlocks, revealBlocks,
-voteCommitBlocks, voteRevealBlocks, aggregateBlocks, minStake, createdAt); addresses and hashes as integers."""
+TaskConfig = StorageMap(NAME, "TaskConfig", FixedUint(8), RecordCodec(TaskSpec), None)
 TaskModelKind = StorageMap(NAME, "TaskModelKind", FixedUint(8), RawBytes(), b"")
 TaskDataset = StorageMap(NAME, "TaskDataset", FixedUint(8), RawBytes(), b"")
-TaskState = StorageMap(NAME, "TaskState", FixedUint(8), UintTuple(5), None)
-"""task → (status, round, phase, phaseEnd, rounds completed with a new model)."""
+TaskState = StorageMap(NAME, "TaskState", FixedUint(8), RecordCodec(TaskProgress), None)
 GlobalModel = StorageMap(NAME, "GlobalModel", FixedUint(8), HASH32, None)
 Participants = StorageMap(NAME, "Participants", FixedUint(8), BytesList(), ())
 """task → addresses in the order they joined."""
 ActiveTasks = StorageValue(NAME, "ActiveTasks", UintTupleList(1), ())
 """Ids of tasks not finished, ascending."""
-Proposers = StorageMap(NAME, "Proposers", RawBytes(), UintTupleList(2), ())
-"""round key → (proposer, stake) in draw order."""
-Voters = StorageMap(NAME, "Voters", RawBytes(), UintTupleList(2), ())
+Proposers = StorageMap(NAME, "Proposers", RawBytes(), RecordList(DrawnMember), ())
+"""round key → its proposers in draw order."""
+Voters = StorageMap(NAME, "Voters", RawBytes(), RecordList(DrawnMember), ())
 UpdateCommitment = StorageMap(NAME, "UpdateCommitment", RawBytes(), HASH32, None)
 UpdateHash = StorageMap(NAME, "UpdateHash", RawBytes(), HASH32, None)
 """member key → the update a proposer revealed."""
-RevealedUpdates = StorageMap(NAME, "RevealedUpdates", RawBytes(), UintTupleList(2), ())
-"""round key → (proposer, updateHash) of each revealed update, in draw order: what vote bit i names."""
+RevealedUpdates = StorageMap(NAME, "RevealedUpdates", RawBytes(), RecordList(RevealedUpdate), ())
+"""round key → the revealed updates in draw order: what vote bit i names."""
 VoteCommitment = StorageMap(NAME, "VoteCommitment", RawBytes(), HASH32, None)
-Votes = StorageMap(NAME, "Votes", RawBytes(), UintTuple(2), None)
-"""member key → (accepts, harmful) bitmaps a voter revealed."""
-Tally = StorageMap(NAME, "Tally", RawBytes(), UintTupleList(4), ())
-"""round key → (acceptStake, rejectStake, harmfulStake, outcome) per revealed update."""
+Votes = StorageMap(NAME, "Votes", RawBytes(), RecordCodec(Ballot), None)
+"""member key → the ballot a voter revealed."""
+Tally = StorageMap(NAME, "Tally", RawBytes(), RecordList(UpdateTally), ())
+"""round key → the tally of each revealed update, in their order."""
 AggregateChoice = StorageMap(NAME, "AggregateChoice", RawBytes(), HASH32, None)
 AggregateStake = StorageMap(NAME, "AggregateStake", RawBytes(), U256, 0)
 """round key ‖ model hash → stake of the members who submitted it."""
-RoundOutcome = StorageMap(NAME, "RoundOutcome", RawBytes(), UintTuple(4), None)
-"""round key → (status, global model after the round, reward paid, block it ended)."""
+RoundOutcome = StorageMap(NAME, "RoundOutcome", RawBytes(), RecordCodec(RoundResult), None)
 LastEpoch = StorageValue(NAME, "LastEpoch", U64, 0)
 
 # Events
@@ -169,40 +241,6 @@ NothingToAdvance = ErrorDecl("NothingToAdvance(uint64 phaseEnd)")
 ZeroAmount = ErrorDecl("ZeroAmount()")
 
 
-@dataclass(frozen=True)
-class TaskSpec:
-    creator: bytes
-    initial_model: bytes
-    rounds: int
-    proposers: int
-    voters: int
-    phase_blocks: tuple[int, int, int, int, int]
-    min_stake: int
-    created_at: int
-
-    def encode(self) -> tuple[int, ...]:
-        return (int.from_bytes(self.creator, "big"), int.from_bytes(self.initial_model, "big"), self.rounds,
-                self.proposers, self.voters, *self.phase_blocks, self.min_stake, self.created_at)
-
-    @classmethod
-    def decode(cls, values: tuple[int, ...]) -> "TaskSpec":
-        creator, model, rounds, proposers, voters, *rest = values
-        return cls(creator.to_bytes(20, "big"), model.to_bytes(32, "big"), rounds, proposers, voters,
-                   tuple(rest[:5]), rest[5], rest[6])
-
-
-@dataclass(frozen=True)
-class TaskProgress:
-    status: int
-    round: int
-    phase: int
-    phase_end: int
-    models_accepted: int
-
-    def replace(self, **changes) -> "TaskProgress":
-        return TaskProgress(**{**vars(self), **changes})
-
-
 # Keys and accounts
 
 def round_key(task: int, round_: int) -> bytes:
@@ -227,33 +265,24 @@ def compute_vote_commitment(accepts: int, harmful: int, salt: bytes, voter: byte
     return keccak256(accepts.to_bytes(32, "big") + harmful.to_bytes(32, "big") + salt + voter)
 
 
-def _address(value: int) -> bytes:
-    return value.to_bytes(20, "big")
-
-
-def _as_int(address: bytes) -> int:
-    return int.from_bytes(address, "big")
-
-
 # Reading a task
 
 def get_spec(state: State, task: int) -> TaskSpec:
-    values = TaskConfig.get(state, task)
-    if values is None:
+    spec = TaskConfig.get(state, task)
+    if spec is None:
         raise DispatchError(UnknownTask, task)
-    return TaskSpec.decode(values)
+    return spec
 
 
 def get_progress(state: State, task: int) -> TaskProgress:
-    values = TaskState.get(state, task)
-    if values is None:
+    progress = TaskState.get(state, task)
+    if progress is None:
         raise DispatchError(UnknownTask, task)
-    return TaskProgress(*values)
+    return progress
 
 
 def set_progress(state: State, task: int, progress: TaskProgress) -> None:
-    TaskState.set(state, task, (progress.status, progress.round, progress.phase, progress.phase_end,
-                                progress.models_accepted))
+    TaskState.set(state, task, progress)
 
 
 def get_stake(state: State, who: bytes, minimum: int) -> int:
@@ -265,8 +294,7 @@ def get_stake(state: State, who: bytes, minimum: int) -> int:
 def get_members(state: State, task: int, round_: int) -> tuple[list[tuple[bytes, int]], list[tuple[bytes, int]]]:
     """(proposers, voters) of a round as (address, stake at the draw), in draw order."""
     key = round_key(task, round_)
-    return ([(_address(a), s) for a, s in Proposers.get(state, key)],
-            [(_address(a), s) for a, s in Voters.get(state, key)])
+    return ([(m.who, m.stake) for m in Proposers.get(state, key)], [(m.who, m.stake) for m in Voters.get(state, key)])
 
 
 def get_task_stake(state: State, task: int) -> int:
@@ -299,8 +327,8 @@ def start_round(state: State, env, task: int, round_: int) -> None:
     voters = sample(randomness.compute_role_seed(seed_source, task, round_, b"voter"), rest, spec.voters)
     stakes = dict(candidates)
     key = round_key(task, round_)
-    Proposers.set(state, key, tuple((_as_int(who), stakes[who]) for who in proposers))
-    Voters.set(state, key, tuple((_as_int(who), stakes[who]) for who in voters))
+    Proposers.set(state, key, tuple(DrawnMember(who, stakes[who]) for who in proposers))
+    Voters.set(state, key, tuple(DrawnMember(who, stakes[who]) for who in voters))
     phase_end = env.block_number + spec.phase_blocks[COMMIT]
     set_progress(state, task, TaskProgress(RUNNING, round_, COMMIT, phase_end,
                                            get_progress(state, task).models_accepted))
@@ -318,8 +346,7 @@ def end_round(state: State, env, task: int, status: int, reward: int = 0) -> Non
     """Record the outcome, then draw the next round or finish the task."""
     progress = get_progress(state, task)
     model = GlobalModel.get(state, task)
-    RoundOutcome.set(state, round_key(task, progress.round),
-                     (status, int.from_bytes(model, "big"), reward, env.block_number))
+    RoundOutcome.set(state, round_key(task, progress.round), RoundResult(status, model, reward, env.block_number))
     env.emit(RoundCompleted.to_log(ADDRESS_, task, progress.round, status, model, reward))
     accepted = progress.models_accepted + (status == ROUND_COMPLETED)
     set_progress(state, task, progress.replace(models_accepted=accepted))
@@ -387,7 +414,7 @@ def end_phase(state: State, env, task: int) -> None:
         for who, _ in proposers:
             update = UpdateHash.get(state, key(who))
             if update is not None:
-                revealed.append((_as_int(who), int.from_bytes(update, "big")))
+                revealed.append(RevealedUpdate(who, update))
             elif UpdateCommitment.get(state, key(who)):
                 report(state, env, task, round_, slashing.UNAVAILABILITY, who)
         RevealedUpdates.set(state, round_key(task, round_), tuple(revealed))
@@ -400,7 +427,7 @@ def end_phase(state: State, env, task: int) -> None:
         return end_round(state, env, task, ROUND_TIMED_OUT)
     if progress.phase == VOTE_REVEAL:
         return process_tally(state, env, task)
-    paid = RoundOutcome.get(state, round_key(task, round_))[2]
+    paid = RoundOutcome.get(state, round_key(task, round_)).reward
     winner = get_aggregate_winner(state, task, round_, majority_only=False)
     if winner is None:
         return end_round(state, env, task, ROUND_TIMED_OUT, paid)
@@ -427,9 +454,9 @@ def process_tally(state: State, env, task: int) -> None:
     updates = RevealedUpdates.get(state, round_key(task, round_))
     ballots = []
     for who, stake in voters:
-        votes = Votes.get(state, key(who))
-        if votes is not None:
-            ballots.append((who, stake, votes))
+        ballot = Votes.get(state, key(who))
+        if ballot is not None:
+            ballots.append((who, stake, ballot))
         elif VoteCommitment.get(state, key(who)):
             report(state, env, task, round_, slashing.UNAVAILABILITY, who)
     drawn_stake = sum(stake for _, stake in voters)
@@ -438,29 +465,29 @@ def process_tally(state: State, env, task: int) -> None:
         return end_round(state, env, task, ROUND_TIMED_OUT)
     numerator, denominator = SupermajorityNumerator.get(state), SupermajorityDenominator.get(state)
     tally, outcomes = [], []
-    for index, (proposer, update) in enumerate(updates):
-        accept = sum(stake for _, stake, (accepts, _) in ballots if accepts >> index & 1)
-        harmful = sum(stake for _, stake, (_, flags) in ballots if flags >> index & 1)
+    for index, update in enumerate(updates):
+        accept = sum(stake for _, stake, ballot in ballots if ballot.accepts >> index & 1)
+        harmful = sum(stake for _, stake, ballot in ballots if ballot.harmful >> index & 1)
         outcome = compute_outcome(accept, harmful, revealed_stake, numerator, denominator)
-        tally.append((accept, revealed_stake - accept, harmful, outcome))
+        tally.append(UpdateTally(accept, revealed_stake - accept, harmful, outcome))
         outcomes.append(outcome)
-        env.emit(UpdateTallied.to_log(ADDRESS_, task, round_, _address(proposer), update.to_bytes(32, "big"),
-                                      outcome, accept, revealed_stake - accept, harmful))
+        env.emit(UpdateTallied.to_log(ADDRESS_, task, round_, update.proposer, update.update_hash, outcome, accept,
+                                      revealed_stake - accept, harmful))
         if outcome == POISONED:
-            report(state, env, task, round_, slashing.POISONED_UPDATE, _address(proposer))
+            report(state, env, task, round_, slashing.POISONED_UPDATE, update.proposer)
     Tally.set(state, round_key(task, round_), tuple(tally))
-    for who, _, (accepts, _) in ballots:
-        if any(outcome == POISONED and accepts >> index & 1 for index, outcome in enumerate(outcomes)):
+    for who, _, ballot in ballots:
+        if any(outcome == POISONED and ballot.accepts >> index & 1 for index, outcome in enumerate(outcomes)):
             report(state, env, task, round_, slashing.FALSE_VALIDATION, who)
     reward = pay_round(state, env, task, round_, outcomes, ballots)
     if ACCEPTED not in outcomes:
         return end_round(state, env, task, ROUND_NONE_ACCEPTED, reward)
-    RoundOutcome.set(state, round_key(task, round_), (ROUND_RUNNING, 0, reward, 0))
+    RoundOutcome.set(state, round_key(task, round_), RoundResult(ROUND_RUNNING, ZERO_HASH, reward, 0))
     enter_phase(state, env, task, AGGREGATE)
 
 
 def pay_round(state: State, env, task: int, round_: int, outcomes: list[int],
-              ballots: list[tuple[bytes, int, int]]) -> int:
+              ballots: list[tuple[bytes, int, Ballot]]) -> int:
     """R = ⌊pool / roundsLeft⌋: the proposers' share to accepted proposers by stake, the rest to voters
     by stake × votes matching the outcome. Returns what was paid."""
     account = compute_task_account(task)
@@ -470,12 +497,11 @@ def pay_round(state: State, env, task: int, round_: int, outcomes: list[int],
     proposers, _ = get_members(state, task, round_)
     stakes = dict(proposers)
     updates = RevealedUpdates.get(state, round_key(task, round_))
-    accepted = [(_address(p), stakes[_address(p)]) for (p, _), outcome in zip(updates, outcomes)
-                if outcome == ACCEPTED]
+    accepted = [(u.proposer, stakes[u.proposer]) for u, outcome in zip(updates, outcomes) if outcome == ACCEPTED]
     paid = rewards.pay_from(state, account, proposer_part, accepted, env.emit)
     weights = [(who, stake * sum(1 for index, outcome in enumerate(outcomes)
-                                 if (accepts >> index & 1) == (outcome == ACCEPTED)))
-               for who, stake, (accepts, _) in ballots]
+                                 if (ballot.accepts >> index & 1) == (outcome == ACCEPTED)))
+               for who, stake, ballot in ballots]
     paid += rewards.pay_from(state, account, reward - proposer_part, sorted(weights), env.emit)
     return paid
 
@@ -549,12 +575,11 @@ def call_create_task(state: State, env: CallEnv, model: str, dataset: str, initi
         raise DispatchError(TooManyActiveTasks, MaxActiveTasks.get(state))
     task = TaskCount.get(state)
     TaskCount.set(state, task + 1)
-    spec = TaskSpec(env.sender, initial_model, rounds, proposers, voters, tuple(phase_blocks), min_stake,
-                    env.block_number)
-    TaskConfig.set(state, task, spec.encode())
+    spec = TaskSpec(env.sender, initial_model, rounds, proposers, voters, *phase_blocks, min_stake, env.block_number)
+    TaskConfig.set(state, task, spec)
     TaskModelKind.set(state, task, model.encode())
     TaskDataset.set(state, task, dataset.encode())
-    TaskState.set(state, task, (WAITING, 0, COMMIT, 0, 0))
+    TaskState.set(state, task, TaskProgress(WAITING, 0, COMMIT, 0, 0))
     GlobalModel.set(state, task, initial_model)
     ActiveTasks.set(state, active + ((task,),))
     account = compute_task_account(task)
@@ -667,7 +692,7 @@ def call_reveal_votes(state: State, env: CallEnv, task: int, accepts: int, harmf
     if accepts >> updates or harmful >> updates or accepts & harmful:
         raise DispatchError(InvalidVotes, accepts, harmful, updates)
     check_opening(committed, compute_vote_commitment(accepts, harmful, salt, env.sender))
-    Votes.set(state, key, (accepts, harmful))
+    Votes.set(state, key, Ballot(accepts, harmful))
     env.emit(VotesRevealed.to_log(ADDRESS_, task, progress.round, env.sender, accepts, harmful))
     advance_if_complete(state, env, task)
     return ()
@@ -759,25 +784,24 @@ def view_roles(state: State, task: int, round_: int) -> tuple:
 
 def view_round_updates(state: State, task: int, round_: int) -> tuple:
     updates = RevealedUpdates.get(state, round_key(task, round_))
-    return ([_address(p) for p, _ in updates], [u.to_bytes(32, "big") for _, u in updates])
+    return [u.proposer for u in updates], [u.update_hash for u in updates]
 
 
 def view_member(state: State, task: int, round_: int, who: bytes) -> tuple:
     key = member_key(task, round_, who)
-    votes = Votes.get(state, key)
-    accepts, harmful = votes or (0, 0)
+    ballot = Votes.get(state, key)
+    accepts, harmful = (0, 0) if ballot is None else (ballot.accepts, ballot.harmful)
     return (UpdateCommitment.get(state, key) or ZERO_HASH, UpdateHash.get(state, key) or ZERO_HASH,
-            VoteCommitment.get(state, key) or ZERO_HASH, votes is not None, accepts, harmful,
+            VoteCommitment.get(state, key) or ZERO_HASH, ballot is not None, accepts, harmful,
             AggregateChoice.get(state, key) or ZERO_HASH)
 
 
 def view_round_result(state: State, task: int, round_: int) -> tuple:
     get_progress(state, task)
-    outcome = RoundOutcome.get(state, round_key(task, round_))
+    result = RoundOutcome.get(state, round_key(task, round_)) or RoundResult(ROUND_RUNNING, ZERO_HASH, 0, 0)
     tally = Tally.get(state, round_key(task, round_))
-    status, model, reward, ended = outcome or (ROUND_RUNNING, 0, 0, 0)
-    return (status, model.to_bytes(32, "big"), reward, ended, [o for *_, o in tally], [a for a, *_ in tally],
-            [r for _, r, *_ in tally], [h for _, _, h, _ in tally])
+    return (result.status, result.global_model, result.reward, result.ended_at, [t.outcome for t in tally],
+            [t.accept_stake for t in tally], [t.reject_stake for t in tally], [t.harmful_stake for t in tally])
 
 
 # Genesis and invariants

@@ -83,12 +83,12 @@ def round_json(state, task: int, round_: int) -> dict | None:
 
     status, model, reward, ended, outcomes, accepts, rejects, harmful = alliance.view_round_result(state, task, round_)
     updates = alliance.RevealedUpdates.get(state, alliance.round_key(task, round_))
-    tally = [{"proposer": to_checksum(p.to_bytes(20, "big")), "updateHash": to_data(u.to_bytes(32, "big")),
+    tally = [{"proposer": to_checksum(u.proposer), "updateHash": to_data(u.update_hash),
               "outcome": OUTCOMES[outcomes[i]] if i < len(outcomes) else None,
               "acceptStake": to_hex(accepts[i]) if i < len(accepts) else None,
               "rejectStake": to_hex(rejects[i]) if i < len(rejects) else None,
               "harmfulStake": to_hex(harmful[i]) if i < len(harmful) else None}
-             for i, (p, u) in enumerate(updates)]
+             for i, u in enumerate(updates)]
     return {"task": to_hex(task), "round": to_hex(round_), "status": ROUND_STATUS[status],
             "proposers": [member(w, s) for w, s in proposers], "voters": [member(w, s) for w, s in voters],
             "updates": tally, "globalModel": to_data(model) if status != alliance.ROUND_RUNNING else None,

@@ -5,9 +5,9 @@ bytes of keccak256 of the module and item names (FRAME uses twox128; keccak keep
 one hash function). Map keys are stored as `keccak256(key)[:16] ++ key` (FRAME's
 `Blake2_128Concat` shape), so keys spread evenly yet stay readable from the raw key.
 
-Values are stored with a codec; a value equal to the item's default is not stored at all
-(FRAME's `ValueQuery`), so state holds no zero balances and roots do not depend on
-whether a key was ever touched.
+Values are stored with a codec (a value of several fields is a named record: runtime/records.py);
+a value equal to the item's default is not stored at all (FRAME's `ValueQuery`), so state
+holds no zero balances and roots do not depend on whether a key was ever touched.
 """
 
 from collections.abc import Iterator
@@ -103,24 +103,9 @@ class RawBytes(Codec):
 
 
 @dataclass(frozen=True)
-class UintTuple(Codec):
-    """A fixed-length tuple of unsigned integers (e.g. an account's balances), RLP-encoded."""
-
-    length: int
-    bits: int = 256
-
-    def encode(self, value: tuple[int, ...]) -> bytes:
-        if len(value) != self.length:
-            raise StorageOverflow(f"expected {self.length} integers")
-        return rlp_encode([encode_rlp_uint(v, self.bits) for v in value])
-
-    def decode(self, data: bytes) -> tuple[int, ...]:
-        return tuple(int.from_bytes(v, "big") for v in rlp.decode(data))
-
-
-@dataclass(frozen=True)
 class UintTupleList(Codec):
-    """A list of fixed-length unsigned-integer tuples (e.g. unlocking chunks), RLP-encoded."""
+    """A list of fixed-length unsigned-integer tuples, RLP-encoded: a list of ids as 1-tuples.
+    Entries of several fields are records (runtime/records.py), never tuples."""
 
     length: int
 

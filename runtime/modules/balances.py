@@ -15,8 +15,9 @@ from dataclasses import dataclass
 
 from ..exceptions import DispatchError
 from ..module import CallDecl, CallEnv, ErrorDecl, EventDecl, Module, ViewDecl, module_address
+from ..records import RecordCodec, Uint256
 from ..state import State
-from ..storage import ADDRESS, U256, RawBytes, StorageMap, StorageValue, UintTuple
+from ..storage import ADDRESS, U256, RawBytes, StorageMap, StorageValue
 from . import system
 
 NAME = "balances"
@@ -28,8 +29,25 @@ UINT256_MAX = 2**256 - 1
 # Parameters
 SupplyCap = StorageValue(NAME, "SupplyCap", U256, 1_000_000_000 * UNIT)
 
+
+
+@dataclass(frozen=True)
+class AccountData:
+    free: Uint256 = 0
+    reserved: Uint256 = 0
+    frozen: Uint256 = 0
+
+    @property
+    def usable(self) -> int:
+        return max(self.free - self.frozen, 0)
+
+    @property
+    def total(self) -> int:
+        return self.free + self.reserved
+
+
 # Storage
-Account = StorageMap(NAME, "Account", ADDRESS, UintTuple(3), (0, 0, 0))
+Account = StorageMap(NAME, "Account", ADDRESS, RecordCodec(AccountData), AccountData())
 TotalIssuance = StorageValue(NAME, "TotalIssuance", U256, 0)
 Hold = StorageMap(NAME, "Hold", RawBytes(), U256, 0)
 """(account ‖ reason) → amount held for that reason; an account's reserved balance is the sum of its holds."""
@@ -44,31 +62,16 @@ InsufficientHold = ErrorDecl("InsufficientHold(uint256 held,uint256 required)")
 SupplyCapExceeded = ErrorDecl("SupplyCapExceeded(uint256 supply,uint256 cap)")
 
 
-@dataclass(frozen=True)
-class AccountData:
-    free: int = 0
-    reserved: int = 0
-    frozen: int = 0
-
-    @property
-    def usable(self) -> int:
-        return max(self.free - self.frozen, 0)
-
-    @property
-    def total(self) -> int:
-        return self.free + self.reserved
-
-
 def get_account(state: State, who: bytes) -> AccountData:
-    return AccountData(*Account.get(state, who))
+    return Account.get(state, who)
 
 
 def set_account(state: State, who: bytes, account: AccountData) -> None:
-    Account.set(state, who, (account.free, account.reserved, account.frozen))
+    Account.set(state, who, account)
 
 
 def free_balance(state: State, who: bytes) -> int:
-    return Account.get(state, who)[0]
+    return Account.get(state, who).free
 
 
 def withdraw(state: State, who: bytes, amount: int) -> None:
@@ -177,6 +180,11 @@ def call_transfer(state: State, env: CallEnv, to: bytes, value: int) -> tuple:
     return (True,)
 
 
+def view_account_of(state: State, who: bytes) -> tuple:
+    account = Account.get(state, who)
+    return account.free, account.reserved, account.frozen
+
+
 def genesis(state: State, config: dict) -> None:
     """config: {"balances": {address: amount}}; amounts are wei (decimal strings or ints)."""
     if "supplyCap" in config:
@@ -187,19 +195,18 @@ def genesis(state: State, config: dict) -> None:
 
 def check_invariants(state: State) -> None:
     total = 0
-    for who, (free, reserved, frozen) in Account.items(state):
+    for who, account in Account.items(state):
         assert len(who) == 20
-        assert 0 <= free <= UINT256_MAX and 0 <= reserved <= UINT256_MAX and 0 <= frozen <= UINT256_MAX
-        assert (free, reserved, frozen) != (0, 0, 0), "empty accounts are not stored"
-        total += free + reserved
+        assert account != AccountData(), "empty accounts are not stored"
+        total += account.total
     assert total == TotalIssuance.get(state), f"issuance {TotalIssuance.get(state)} != sum of balances {total}"
     assert total <= SupplyCap.get(state), "supply within cap"
     held: dict[bytes, int] = {}
     for key, amount in Hold.items(state):
         assert amount > 0
         held[key[:20]] = held.get(key[:20], 0) + amount
-    for who, (_, reserved, _) in Account.items(state):
-        assert reserved == held.pop(who, 0), "an account's reserved balance is the sum of its holds"
+    for who, account in Account.items(state):
+        assert account.reserved == held.pop(who, 0), "an account's reserved balance is the sum of its holds"
     assert not held, "no hold without an account"
 
 
@@ -216,8 +223,7 @@ MODULE = Module(
         ViewDecl("decimals()", lambda state: (DECIMALS,), ("uint8",)),
         ViewDecl("totalSupply()", lambda state: (TotalIssuance.get(state),), ("uint256",)),
         ViewDecl("balanceOf(address account)", lambda state, who: (free_balance(state, who),), ("uint256",)),
-        ViewDecl("accountOf(address account)", lambda state, who: Account.get(state, who),
-                 ("uint256", "uint256", "uint256")),
+        ViewDecl("accountOf(address account)", view_account_of, ("uint256", "uint256", "uint256")),
         ViewDecl("supplyCap()", lambda state: (SupplyCap.get(state),), ("uint256",)),
     ),
     events=(Transfer, BalanceSet),

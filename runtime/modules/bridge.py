@@ -26,8 +26,9 @@ from ..abi import abi_encode
 from ..base_chain import BaseDataError, BaseLog, decode_header, verify_receipt
 from ..crypto import SECP256K1_HALF_N, keccak256, recover_address
 from ..module import BlockEnv, CallDecl, CallEnv, ErrorDecl, EventDecl, Module, ViewDecl, fail, module_address
+from ..records import Address, Bool, Hash32, RecordCodec, Uint8, Uint64, Uint256
 from ..state import State
-from ..storage import ADDRESS, HASH32, U64, U256, BytesList, FixedUint, RawBytes, StorageMap, StorageValue, UintTuple
+from ..storage import ADDRESS, HASH32, U64, U256, BytesList, FixedUint, RawBytes, StorageMap, StorageValue
 from . import balances, consensus, system
 
 NAME = "bridge"
@@ -55,23 +56,61 @@ TokenContract = StorageValue(NAME, "TokenContract", ADDRESS, ZERO_ADDRESS)
 InitialLocked = StorageValue(NAME, "InitialLocked", U256, 0)
 """FLOCK locked on Base at genesis that backs FLOCK issued here at genesis (withdrawable)."""
 
+
+
+@dataclass(frozen=True)
+class BaseBlockAttestations:
+    set_id: Uint64
+    """The authority set the weight is counted in."""
+    weight: Uint256
+    accepted: Bool
+
+
+@dataclass(frozen=True)
+class BaseBlockRef:
+    number: Uint64
+    hash: Hash32
+
+
+@dataclass(frozen=True)
+class DepositRecord:
+    recipient: Address
+    amount: Uint256
+    base_block: Uint64
+    """The number of the Base block it was proven in."""
+    sender: Address
+
+
+@dataclass(frozen=True)
+class WithdrawalRecord:
+    sender: Address
+    recipient: Address
+    amount: Uint256
+    set_id: Uint64
+    status: Uint8 = REQUESTED
+    signed_weight: Uint256 = 0
+    requested_at: Uint64 = 0
+    released_in: Uint64 = 0
+    """The Base block its release was proven in."""
+    base_floor: Uint64 = 0
+    """The highest accepted Base block when it was requested: its release cannot be below it."""
+
+
 # Storage
-BaseBlock = StorageMap(NAME, "BaseBlock", HASH32, UintTuple(3), None)
-"""Base block hash → (setId the weight is counted in, attested weight, accepted 0/1)."""
+BaseBlock = StorageMap(NAME, "BaseBlock", HASH32, RecordCodec(BaseBlockAttestations), None)
+"""Base block hash → the attestations it has."""
 Attestation = StorageMap(NAME, "Attestation", RawBytes(), FixedUint(1), 0)
 """(block hash ‖ u64 setId ‖ validator) → 1 when that validator attested the hash in that set."""
-LatestBaseBlock = StorageValue(NAME, "LatestBaseBlock", UintTuple(2), (0, 0))
-"""(number, hash) of the highest Base block a proof was checked against (its number read from its header)."""
-Deposit = StorageMap(NAME, "Deposit", U256, UintTuple(4), None)
-"""Deposit nonce → (recipient, amount, Base block number, sender) once minted; addresses as integers."""
+LatestBaseBlock = StorageValue(NAME, "LatestBaseBlock", RecordCodec(BaseBlockRef), BaseBlockRef(0, bytes(32)))
+"""The highest Base block a proof was checked against (its number read from its header)."""
+Deposit = StorageMap(NAME, "Deposit", U256, RecordCodec(DepositRecord), None)
+"""Deposit nonce → the deposit, once minted."""
 NextUnmintedDeposit = StorageValue(NAME, "NextUnmintedDeposit", U256, 0)
 """Every deposit nonce below this one is minted."""
 Minted = StorageValue(NAME, "Minted", U256, 0)
 Burned = StorageValue(NAME, "Burned", U256, 0)
 WithdrawalCount = StorageValue(NAME, "WithdrawalCount", U64, 0)
-Withdrawal = StorageMap(NAME, "Withdrawal", U64, UintTuple(9), None)
-"""nonce → (sender, recipient, amount, setId, status, signed weight, requested at block, released in Base block,
-Base floor: the highest accepted Base block when requested, below which its release cannot be)."""
+Withdrawal = StorageMap(NAME, "Withdrawal", U64, RecordCodec(WithdrawalRecord), None)
 Signers = StorageMap(NAME, "Signers", U64, BytesList(), ())
 """nonce → the validators whose signatures are kept, ascending (the order the contract wants)."""
 Signature = StorageMap(NAME, "Signature", RawBytes(), RawBytes(), None)
@@ -166,32 +205,6 @@ UnknownRotation = ErrorDecl("UnknownRotation(uint64 setId)")
 DuplicateRotationSignature = ErrorDecl("DuplicateRotationSignature(uint64 setId,address signer)")
 
 
-@dataclass(frozen=True)
-class WithdrawalRecord:
-    sender: bytes
-    recipient: bytes
-    amount: int
-    set_id: int
-    status: int = REQUESTED
-    signed_weight: int = 0
-    requested_at: int = 0
-    released_in: int = 0
-    base_floor: int = 0
-
-    def encode(self) -> tuple[int, ...]:
-        return (int.from_bytes(self.sender, "big"), int.from_bytes(self.recipient, "big"), self.amount, self.set_id,
-                self.status, self.signed_weight, self.requested_at, self.released_in, self.base_floor)
-
-    @classmethod
-    def decode(cls, values: tuple[int, ...]) -> "WithdrawalRecord":
-        sender, recipient, *rest = values
-        return cls(sender.to_bytes(20, "big"), recipient.to_bytes(20, "big"), *rest)
-
-
-def _address_int(address: bytes) -> int:
-    return int.from_bytes(address, "big")
-
-
 def is_supermajority(weight: int, total: int) -> bool:
     """More than 2/3 of the weight, in integers: weight·3 > total·2 (the contract's rule)."""
     return weight * 3 > total * 2
@@ -222,11 +235,10 @@ def call_attest_base_block(state: State, env: CallEnv, block_hash: bytes) -> tup
     weight = members.get(env.sender)
     if weight is None:
         fail(NotAValidator, env.sender, set_id)
-    recorded_set, attested, accepted = BaseBlock.get(state, block_hash) or (set_id, 0, 0)
-    if accepted:
+    record = BaseBlock.get(state, block_hash) or BaseBlockAttestations(set_id, 0, False)
+    if record.accepted:
         fail(AlreadyAccepted, block_hash)
-    if recorded_set != set_id:
-        attested = 0
+    attested = record.weight if record.set_id == set_id else 0
     key = _attestation_key(block_hash, set_id, env.sender)
     if Attestation.get(state, key):
         fail(AlreadyAttested, block_hash, env.sender)
@@ -234,7 +246,7 @@ def call_attest_base_block(state: State, env: CallEnv, block_hash: bytes) -> tup
     attested += weight
     total = sum(members.values())
     accepted = is_supermajority(attested, total)
-    BaseBlock.set(state, block_hash, (set_id, attested, int(accepted)))
+    BaseBlock.set(state, block_hash, BaseBlockAttestations(set_id, attested, accepted))
     env.emit(BaseBlockAttested.to_log(ADDRESS_, block_hash, env.sender, attested, total))
     if accepted:
         env.emit(BaseBlockAccepted.to_log(ADDRESS_, block_hash))
@@ -246,7 +258,7 @@ def _proven_logs(state: State, block_hash: bytes, header: bytes, receipt_index: 
     """(Base block number, logs of the bridge contract) of a successful receipt in an accepted block."""
     bridge = _ensure_configured(state)
     record = BaseBlock.get(state, block_hash)
-    if record is None or not record[2]:
+    if record is None or not record.accepted:
         fail(BlockNotAccepted, block_hash)
     actual = keccak256(bytes(header))
     if actual != block_hash:
@@ -261,8 +273,8 @@ def _proven_logs(state: State, block_hash: bytes, header: bytes, receipt_index: 
         fail(InvalidReceiptProof, str(error))
     if not receipt.succeeded:
         fail(FailedReceipt, receipt_index)
-    if decoded.number >= LatestBaseBlock.get(state)[0]:
-        LatestBaseBlock.set(state, (decoded.number, int.from_bytes(block_hash, "big")))
+    if decoded.number >= LatestBaseBlock.get(state).number:
+        LatestBaseBlock.set(state, BaseBlockRef(decoded.number, block_hash))
     return decoded.number, tuple(log for log in receipt.logs if log.address == bridge)
 
 
@@ -295,7 +307,7 @@ def call_prove_deposit(state: State, env: CallEnv, block_hash: bytes, header: by
         minted += 1
         balances.mint(state, recipient, amount)
         Minted.set(state, Minted.get(state) + amount)
-        Deposit.set(state, nonce, (_address_int(recipient), amount, number, _address_int(sender)))
+        Deposit.set(state, nonce, DepositRecord(recipient, amount, number, sender))
         env.emit(DepositMinted.to_log(ADDRESS_, nonce, recipient, sender, amount, block_hash))
     if not minted:
         fail(DepositAlreadyMinted, deposits[0][0])
@@ -324,17 +336,17 @@ def call_withdraw(state: State, env: CallEnv, base_recipient: bytes) -> tuple:
     set_id = consensus.SetId.get(state)
     WithdrawalCount.set(state, nonce + 1)
     record = WithdrawalRecord(env.sender, base_recipient, env.value, set_id, requested_at=env.block_number,
-                              base_floor=LatestBaseBlock.get(state)[0])
-    Withdrawal.set(state, nonce, record.encode())
+                              base_floor=LatestBaseBlock.get(state).number)
+    Withdrawal.set(state, nonce, record)
     env.emit(WithdrawalRequested.to_log(ADDRESS_, nonce, env.sender, base_recipient, env.value, set_id))
     return (nonce,)
 
 
 def get_withdrawal(state: State, nonce: int) -> WithdrawalRecord:
-    values = Withdrawal.get(state, nonce) if nonce < WithdrawalCount.get(state) else None
-    if values is None:
+    record = Withdrawal.get(state, nonce) if nonce < WithdrawalCount.get(state) else None
+    if record is None:
         fail(UnknownWithdrawal, nonce)
-    return WithdrawalRecord.decode(values)
+    return record
 
 
 def compute_domain_separator(state: State) -> bytes:
@@ -388,7 +400,7 @@ def call_submit_withdrawal_signature(state: State, env: CallEnv, nonce: int, sig
     weight, total = record.signed_weight + members[signer], sum(members.values())
     newly_signed = record.status == REQUESTED and is_supermajority(weight, total)
     record = replace(record, status=SIGNED if is_supermajority(weight, total) else REQUESTED, signed_weight=weight)
-    Withdrawal.set(state, nonce, record.encode())
+    Withdrawal.set(state, nonce, record)
     env.emit(WithdrawalSignatureAdded.to_log(ADDRESS_, nonce, signer, weight, total))
     if newly_signed:
         env.emit(WithdrawalSigned.to_log(ADDRESS_, nonce, set_id))
@@ -479,10 +491,10 @@ def call_confirm_release(state: State, env: CallEnv, block_hash: bytes, header: 
         if record.status == RELEASED:
             fail(AlreadyReleased, nonce)
         record = replace(record, status=RELEASED, released_in=number)
-        Withdrawal.set(state, nonce, record.encode())
+        Withdrawal.set(state, nonce, record)
         env.emit(WithdrawalReleased.to_log(ADDRESS_, nonce, block_hash))
     watermark, count = NextUnreleasedWithdrawal.get(state), WithdrawalCount.get(state)
-    while watermark < count and WithdrawalRecord.decode(Withdrawal.get(state, watermark)).status == RELEASED:
+    while watermark < count and Withdrawal.get(state, watermark).status == RELEASED:
         watermark += 1
     NextUnreleasedWithdrawal.set(state, watermark)
     return ()
@@ -510,8 +522,8 @@ def view_config(state: State) -> tuple:
 
 
 def view_base_block(state: State, block_hash: bytes) -> tuple:
-    set_id, weight, accepted = BaseBlock.get(state, block_hash) or (0, 0, 0)
-    return bool(accepted), weight
+    record = BaseBlock.get(state, block_hash)
+    return (False, 0) if record is None else (record.accepted, record.weight)
 
 
 def view_has_attested(state: State, block_hash: bytes, validator: bytes) -> tuple:
@@ -519,16 +531,15 @@ def view_has_attested(state: State, block_hash: bytes, validator: bytes) -> tupl
 
 
 def view_latest_base_block(state: State) -> tuple:
-    number, block_hash = LatestBaseBlock.get(state)
-    return number, block_hash.to_bytes(32, "big")
+    latest = LatestBaseBlock.get(state)
+    return latest.number, latest.hash
 
 
 def view_deposit(state: State, nonce: int) -> tuple:
-    values = Deposit.get(state, nonce)
-    if values is None:
+    deposit = Deposit.get(state, nonce)
+    if deposit is None:
         return False, ZERO_ADDRESS, 0, 0, ZERO_ADDRESS
-    recipient, amount, number, sender = values
-    return True, recipient.to_bytes(20, "big"), amount, number, sender.to_bytes(20, "big")
+    return True, deposit.recipient, deposit.amount, deposit.base_block, deposit.sender
 
 
 def view_withdrawal(state: State, nonce: int) -> tuple:
@@ -574,10 +585,10 @@ def genesis(state: State, config: dict) -> None:
 
 
 def check_invariants(state: State) -> None:
-    minted = sum(amount for _, (_, amount, _, _) in Deposit.items(state))
+    minted = sum(deposit.amount for _, deposit in Deposit.items(state))
     assert minted == Minted.get(state), "Minted is the sum of minted deposits"
     count = WithdrawalCount.get(state)
-    records = {nonce: WithdrawalRecord.decode(values) for nonce, values in Withdrawal.items(state)}
+    records = dict(Withdrawal.items(state))
     assert set(records) == set(range(count)), "withdrawal nonces are 0 … count − 1"
     assert sum(r.amount for r in records.values()) == Burned.get(state), "Burned is the sum of withdrawals"
     assert get_outstanding(state) >= 0, "never more burned than locked"

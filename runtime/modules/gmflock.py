@@ -22,11 +22,12 @@ block (Compound's and OpenZeppelin's ERC20Votes) — so a governance snapshot at
 block is one binary search (`balanceOfAt`, `totalSupplyAt`) from the head's state.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..module import CallDecl, CallEnv, ErrorDecl, EventDecl, Module, ViewDecl, fail, module_address
+from ..records import Bool, RecordCodec, Uint64, Uint256
 from ..state import State
-from ..storage import U64, RawBytes, StorageMap, StorageValue, UintTuple
+from ..storage import U64, RawBytes, StorageMap, StorageValue
 from . import balances
 
 NAME = "gmflock"
@@ -46,15 +47,32 @@ MaxLockDays = StorageValue(NAME, "MaxLockDays", U64, 365)
 EpsilonPercent = StorageValue(NAME, "EpsilonPercent", U64, 219)
 """ε in hundredths (2.19)."""
 
+
+
+@dataclass(frozen=True)
+class LockInfo:
+    amount: Uint256
+    gm_amount: Uint256
+    unlock_at: Uint64
+    unlocked: Bool
+
+
+@dataclass(frozen=True)
+class CheckpointRecord:
+    block_number: Uint64
+    value: Uint256
+    """The series' value at the end of that block."""
+
+
 # Storage
 LockCount = StorageMap(NAME, "LockCount", RawBytes(), U64, 0)
 """owner → number of locks it ever made; its lock ids are 0 … LockCount − 1."""
-Lock = StorageMap(NAME, "Lock", RawBytes(), UintTuple(4), None)
-"""owner ‖ uint64(lockId) → (amount, gmAmount, unlockAt, unlocked); kept after unlock, with unlocked = 1."""
+Lock = StorageMap(NAME, "Lock", RawBytes(), RecordCodec(LockInfo), None)
+"""owner ‖ uint64(lockId) → its lock; kept after unlock, with `unlocked` set."""
 CheckpointCount = StorageMap(NAME, "CheckpointCount", RawBytes(), U64, 0)
 """series → number of checkpoints; a series is an owner's address, or b"" for the total supply."""
-Checkpoint = StorageMap(NAME, "Checkpoint", RawBytes(), UintTuple(2), None)
-"""series ‖ uint64(index) → (blockNumber, value): the value at the end of that block."""
+Checkpoint = StorageMap(NAME, "Checkpoint", RawBytes(), RecordCodec(CheckpointRecord), None)
+"""series ‖ uint64(index) → its checkpoint."""
 SUPPLY = b""
 """The series of the total supply."""
 
@@ -69,14 +87,6 @@ InvalidDuration = ErrorDecl("InvalidDuration(uint256 durationDays)")
 UnknownLock = ErrorDecl("UnknownLock(uint256 lockId)")
 LockNotExpired = ErrorDecl("LockNotExpired(uint64 unlockAt)")
 AlreadyUnlocked = ErrorDecl("AlreadyUnlocked(uint256 lockId)")
-
-
-@dataclass(frozen=True)
-class LockInfo:
-    amount: int
-    gm_amount: int
-    unlock_at: int
-    unlocked: bool
 
 
 def u64(value: int) -> bytes:
@@ -98,16 +108,16 @@ def compute_gm_amount(state: State, amount: int, duration_days: int) -> int:
 def record_checkpoint(state: State, series: bytes, block_number: int, value: int) -> None:
     """The series is `value` from the end of `block_number` on; a second change in a block overwrites."""
     count = CheckpointCount.get(state, series)
-    if count and Checkpoint.get(state, series + u64(count - 1))[0] == block_number:
-        Checkpoint.set(state, series + u64(count - 1), (block_number, value))
+    if count and Checkpoint.get(state, series + u64(count - 1)).block_number == block_number:
+        Checkpoint.set(state, series + u64(count - 1), CheckpointRecord(block_number, value))
         return
-    Checkpoint.set(state, series + u64(count), (block_number, value))
+    Checkpoint.set(state, series + u64(count), CheckpointRecord(block_number, value))
     CheckpointCount.set(state, series, count + 1)
 
 
 def get_latest(state: State, series: bytes) -> int:
     count = CheckpointCount.get(state, series)
-    return Checkpoint.get(state, series + u64(count - 1))[1] if count else 0
+    return Checkpoint.get(state, series + u64(count - 1)).value if count else 0
 
 
 def get_value_at(state: State, series: bytes, block_number: int) -> int:
@@ -119,11 +129,11 @@ def get_value_at(state: State, series: bytes, block_number: int) -> int:
     low, high = 0, CheckpointCount.get(state, series)
     while low < high:
         middle = (low + high) // 2
-        if Checkpoint.get(state, series + u64(middle))[0] <= block_number:
+        if Checkpoint.get(state, series + u64(middle)).block_number <= block_number:
             low = middle + 1
         else:
             high = middle
-    return Checkpoint.get(state, series + u64(low - 1))[1] if low else 0
+    return Checkpoint.get(state, series + u64(low - 1)).value if low else 0
 
 
 # The API other modules (governance, rewards) read.
@@ -148,8 +158,7 @@ def get_lock(state: State, owner: bytes, lock_id: int) -> LockInfo:
     """The lock, or the call fails with UnknownLock."""
     if lock_id >= LockCount.get(state, owner):
         fail(UnknownLock, lock_id)
-    amount, gm_amount, unlock_at, unlocked = Lock.get(state, owner + u64(lock_id))
-    return LockInfo(amount, gm_amount, unlock_at, bool(unlocked))
+    return Lock.get(state, owner + u64(lock_id))
 
 
 def change_balance(state: State, who: bytes, delta: int, block_number: int) -> None:
@@ -174,7 +183,7 @@ def call_lock(state: State, env: CallEnv, duration_days: int) -> tuple:
     balances.hold(state, owner, REASON, amount)
     lock_id = LockCount.get(state, owner)
     LockCount.set(state, owner, lock_id + 1)
-    Lock.set(state, owner + u64(lock_id), (amount, gm_amount, unlock_at, 0))
+    Lock.set(state, owner + u64(lock_id), LockInfo(amount, gm_amount, unlock_at, unlocked=False))
     change_balance(state, owner, gm_amount, env.block_number)
     env.emit(Locked.to_log(ADDRESS_, owner, lock_id, amount, gm_amount, unlock_at))
     return ()
@@ -189,7 +198,7 @@ def call_unlock(state: State, env: CallEnv, lock_id: int) -> tuple:
         fail(AlreadyUnlocked, lock_id)
     if env.timestamp < lock.unlock_at:
         fail(LockNotExpired, lock.unlock_at)
-    Lock.set(state, owner + u64(lock_id), (lock.amount, lock.gm_amount, lock.unlock_at, 1))
+    Lock.set(state, owner + u64(lock_id), replace(lock, unlocked=True))
     balances.release(state, owner, REASON, lock.amount)
     change_balance(state, owner, -lock.gm_amount, env.block_number)
     env.emit(balances.Transfer.to_log(balances.ADDRESS_, ADDRESS_, owner, lock.amount))
@@ -231,20 +240,20 @@ def check_invariants(state: State) -> None:
     live_gm: dict[bytes, int] = {}
     live_amount: dict[bytes, int] = {}
     ids: dict[bytes, set[int]] = {}
-    for key, (amount, gm_amount, unlock_at, unlocked) in Lock.items(state):
+    for key, lock in Lock.items(state):
         owner, lock_id = key[:20], int.from_bytes(key[20:], "big")
-        assert len(key) == 28 and amount > 0 and gm_amount >= amount and unlocked in (0, 1)
-        assert unlock_at <= UINT64_MAX
+        assert len(key) == 28 and lock.amount > 0 and lock.gm_amount >= lock.amount
         ids.setdefault(owner, set()).add(lock_id)
-        if not unlocked:
-            live_gm[owner] = live_gm.get(owner, 0) + gm_amount
-            live_amount[owner] = live_amount.get(owner, 0) + amount
+        if not lock.unlocked:
+            live_gm[owner] = live_gm.get(owner, 0) + lock.gm_amount
+            live_amount[owner] = live_amount.get(owner, 0) + lock.amount
     counts = dict(LockCount.items(state))
     assert {owner: set(range(count)) for owner, count in counts.items()} == ids, "lock ids are 0 … LockCount − 1"
 
     entries: dict[bytes, list[tuple[int, int, int]]] = {}
-    for key, (block_number, value) in Checkpoint.items(state):
-        entries.setdefault(key[:-8], []).append((int.from_bytes(key[-8:], "big"), block_number, value))
+    for key, checkpoint in Checkpoint.items(state):
+        entries.setdefault(key[:-8], []).append((int.from_bytes(key[-8:], "big"), checkpoint.block_number,
+                                                 checkpoint.value))
     series_counts = dict(CheckpointCount.items(state))
     assert set(series_counts) == set(entries), "every series has a count and checkpoints"
     for series, listed in entries.items():

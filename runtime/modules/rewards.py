@@ -48,10 +48,12 @@ distribution) when a call passes its `emit` to `distribute`, and `Claimed` by `c
 """
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from ..module import BlockEnv, CallDecl, CallEnv, ErrorDecl, EventDecl, Log, Module, ViewDecl, fail, module_address
+from ..records import RecordCodec, Uint256
 from ..state import State
-from ..storage import ADDRESS, U64, U256, FixedUint, StorageMap, StorageValue, UintTuple
+from ..storage import ADDRESS, U64, U256, FixedUint, StorageMap, StorageValue
 from . import balances, randomness, staking, treasury
 
 NAME = "rewards"
@@ -71,6 +73,16 @@ SecondsPerDay = StorageValue(NAME, "SecondsPerDay", U64, 86_400)
 ProtocolFeePerMillion = StorageValue(NAME, "ProtocolFeePerMillion", FixedUint(4), 50_000)
 """Share of each emission paid to the treasury (5%: this chain's default; FLock publishes none)."""
 
+
+
+@dataclass(frozen=True)
+class Emission:
+    """What an epoch's first block minted: what `Emitted` would say."""
+
+    amount: Uint256
+    protocol_fee: Uint256
+
+
 # Storage
 ClockStart = StorageValue(NAME, "ClockStart", FixedUint(8), None)
 """Timestamp of the first block this module saw: t = 0 of the schedule. None before it."""
@@ -80,8 +92,7 @@ LastEpoch = StorageValue(NAME, "LastEpoch", U64, 0)
 """The epoch of the last block processed; at a new epoch's first block, the epoch being paid out."""
 TotalEmitted = StorageValue(NAME, "TotalEmitted", U256, 0)
 """Σ FLOCK minted by the schedule (protocol fees included)."""
-EmissionOf = StorageMap(NAME, "EmissionOf", U64, UintTuple(2), None)
-"""epoch → (amount minted, protocol fee) at its first block; what `Emitted` would say."""
+EmissionOf = StorageMap(NAME, "EmissionOf", U64, RecordCodec(Emission), None)
 PoolBalance = StorageMap(NAME, "PoolBalance", FixedUint(1), U256, 0)
 """pool → FLOCK in this module's account, not yet distributed."""
 PoolStake = StorageMap(NAME, "PoolStake", FixedUint(1), FixedUint(32), None)
@@ -219,8 +230,7 @@ def compute_pool_split(net: int, fl_stake: int, arena_stake: int) -> tuple[int, 
 
 def commission_in_force(state: State, node: bytes, epoch: int) -> int:
     """The node's commission (per million) in force at `epoch`: staking.get_commission's rule at any epoch."""
-    commission, pending, effective, last_change = staking.Commission.get(state, node)
-    return pending if last_change and epoch >= effective else commission
+    return staking.Commission.get(state, node).in_force(epoch)
 
 
 def compute_delegation_split(reward: int, own: int, delegations: list[tuple[bytes, int]],
@@ -341,7 +351,7 @@ def process_epoch(state: State, env: BlockEnv, epoch: int, emit: Emit = _discard
             credit_pool(state, pool, share)
     TotalEmitted.set(state, TotalEmitted.get(state) + minted)
     LastEmissionTime.set(state, env.timestamp)
-    EmissionOf.set(state, epoch, (minted, fee))
+    EmissionOf.set(state, epoch, Emission(minted, fee))
     emit(Emitted.to_log(ADDRESS_, epoch, minted, fee))
     for pool in POOLS:
         if PoolBalance.get(state, pool) and not is_pool_managed(state, pool):
@@ -382,7 +392,8 @@ def view_pool_balance(state: State, pool: int) -> tuple:
 
 
 def view_emission_of(state: State, epoch: int) -> tuple:
-    return EmissionOf.get(state, epoch) or (0, 0)
+    emission = EmissionOf.get(state, epoch) or Emission(0, 0)
+    return emission.amount, emission.protocol_fee
 
 
 # Genesis and invariants
@@ -422,10 +433,11 @@ def check_invariants(state: State) -> None:
         "every share credited (delegators' and nodes' alike) adds up to what left the pools"
     assert TotalPoolInflow.get(state) == sum(pools.values()) + TotalDistributed.get(state) + \
         TotalPoolWithdrawn.get(state), "what entered the pools is in them, was distributed or withdrawn"
-    emissions = [value for _, value in EmissionOf.items(state)]
-    assert sum(amount for amount, _ in emissions) == TotalEmitted.get(state)
-    assert all(fee <= amount for amount, fee in emissions)
-    assert TotalPoolInflow.get(state) >= sum(amount - fee for amount, fee in emissions), "emission less fees is pooled"
+    emissions = [emission for _, emission in EmissionOf.items(state)]
+    assert sum(e.amount for e in emissions) == TotalEmitted.get(state)
+    assert all(e.protocol_fee <= e.amount for e in emissions)
+    assert TotalPoolInflow.get(state) >= sum(e.amount - e.protocol_fee for e in emissions), \
+        "emission less fees is pooled"
     start = ClockStart.get(state)
     if start is None:
         assert TotalEmitted.get(state) == 0 and not emissions, "nothing is emitted before the clock starts"

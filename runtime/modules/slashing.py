@@ -22,11 +22,12 @@ stake at stake) is kept in its record, which `slashOf(id)` answers. `Slashed` is
 for the day the executive gives hooks events; it is not yet in the ABI.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..module import BlockEnv, CallDecl, CallEnv, ErrorDecl, EventDecl, Module, ViewDecl, fail, module_address
+from ..records import Address, RecordCodec, RecordList, Uint8, Uint32, Uint64, Uint256
 from ..state import State
-from ..storage import ADDRESS, U64, FixedUint, StorageMap, StorageValue, UintTuple, UintTupleList
+from ..storage import ADDRESS, U64, FixedUint, StorageMap, StorageValue
 from . import balances, randomness, staking, system, treasury
 
 NAME = "slashing"
@@ -51,17 +52,49 @@ SlashSpanEpochs = StorageValue(NAME, "SlashSpanEpochs", EPOCHS_CODEC, 28)
 ReporterShare = StorageValue(NAME, "ReporterShare", PER_MILLION_CODEC, 100_000)
 """The reporter's part of a slash, per million (FLock: 10% to the slasher, 90% back to the pool)."""
 
+
+
+@dataclass(frozen=True)
+class SlashRecord:
+    """A reported slash; kept after it is applied or cancelled."""
+
+    kind: Uint8
+    offender: Address
+    reporter: Address
+    beneficiary: Address
+    fraction: Uint32
+    """Parts per million, as reported."""
+    report_epoch: Uint64
+    apply_epoch: Uint256
+    """The report's epoch plus the governed deferral: no narrower."""
+    status: Uint8 = PENDING
+    applied_fraction: Uint32 = 0
+    """What the span rule left of `fraction` when it was applied."""
+    amount: Uint256 = 0
+    at_stake: Uint256 = 0
+
+
+@dataclass(frozen=True, order=True)
+class QueuedSlash:
+    apply_epoch: Uint256
+    slash_id: Uint64
+
+
+@dataclass(frozen=True)
+class SlashSpan:
+    start_epoch: Uint64
+    largest_fraction: Uint32
+    """The largest fraction applied in the span, per million."""
+
+
 # Storage
 SlashCount = StorageValue(NAME, "SlashCount", U64, 0)
 """Slashes ever reported; their ids are 0 … SlashCount − 1."""
-Slash = StorageMap(NAME, "Slash", FixedUint(8), UintTuple(11), None)
-"""id → (kind, offender, reporter, beneficiary, fraction, reportEpoch, applyEpoch, status,
-appliedFraction, amount, atStake); addresses as 160-bit integers; kept after it is applied or cancelled."""
-Queue = StorageValue(NAME, "Queue", UintTupleList(2), ())
-"""(applyEpoch, id) of every pending slash, ascending."""
+Slash = StorageMap(NAME, "Slash", FixedUint(8), RecordCodec(SlashRecord), None)
+Queue = StorageValue(NAME, "Queue", RecordList(QueuedSlash), ())
+"""Every pending slash, ascending by (applyEpoch, id)."""
 PendingCount = StorageMap(NAME, "PendingCount", ADDRESS, U64, 0)
-Span = StorageMap(NAME, "Span", ADDRESS, UintTuple(2), None)
-"""offender → (epoch its span started, largest fraction applied in it)."""
+Span = StorageMap(NAME, "Span", ADDRESS, RecordCodec(SlashSpan), None)
 
 # Events
 OffenceReported = EventDecl("OffenceReported(uint256 indexed id,uint8 kind,address indexed offender,address reporter,"
@@ -76,37 +109,12 @@ UnknownSlash = ErrorDecl("UnknownSlash(uint256 id)")
 NothingAtStake = ErrorDecl("NothingAtStake(address offender)")
 
 
-@dataclass(frozen=True)
-class SlashRecord:
-    kind: int
-    offender: bytes
-    reporter: bytes
-    beneficiary: bytes
-    fraction: int
-    report_epoch: int
-    apply_epoch: int
-    status: int = PENDING
-    applied_fraction: int = 0
-    amount: int = 0
-    at_stake: int = 0
-
-    def encode(self) -> tuple[int, ...]:
-        return (self.kind, int.from_bytes(self.offender, "big"), int.from_bytes(self.reporter, "big"),
-                int.from_bytes(self.beneficiary, "big"), self.fraction, self.report_epoch, self.apply_epoch,
-                self.status, self.applied_fraction, self.amount, self.at_stake)
-
-    @classmethod
-    def decode(cls, values: tuple[int, ...]) -> "SlashRecord":
-        kind, offender, reporter, beneficiary, *rest = values
-        return cls(kind, *(a.to_bytes(20, "big") for a in (offender, reporter, beneficiary)), *rest)
-
-
 def get_slash(state: State, slash_id: int) -> SlashRecord:
     """The record, or the call fails with UnknownSlash."""
-    values = Slash.get(state, slash_id) if slash_id < SlashCount.get(state) else None
-    if values is None:
+    record = Slash.get(state, slash_id) if slash_id < SlashCount.get(state) else None
+    if record is None:
         fail(UnknownSlash, slash_id)
-    return SlashRecord.decode(values)
+    return record
 
 
 def get_fraction(state: State, kind: int) -> int:
@@ -138,9 +146,9 @@ def report_offence(state: State, kind: int, offender: bytes, reporter: bytes, be
     slash_id = SlashCount.get(state)
     record = SlashRecord(kind, offender, reporter, treasury.ADDRESS_ if beneficiary is None else beneficiary,
                          fraction, epoch, apply_epoch)
-    Slash.set(state, slash_id, record.encode())
+    Slash.set(state, slash_id, record)
     SlashCount.set(state, slash_id + 1)
-    Queue.set(state, tuple(sorted(Queue.get(state) + ((apply_epoch, slash_id),))))
+    Queue.set(state, tuple(sorted(Queue.get(state) + (QueuedSlash(apply_epoch, slash_id),))))
     _set_pending_count(state, offender, 1)
     if emit is not None:
         emit(OffenceReported.to_log(ADDRESS_, slash_id, kind, offender, reporter, apply_epoch))
@@ -152,21 +160,20 @@ def cancel_slash(state: State, slash_id: int, emit=None) -> None:
     record = get_slash(state, slash_id)
     if record.status != PENDING:
         fail(UnknownSlash, slash_id)
-    Queue.set(state, tuple(entry for entry in Queue.get(state) if entry[1] != slash_id))
-    Slash.set(state, slash_id, SlashRecord(**{**vars(record), "status": CANCELLED}).encode())
+    Queue.set(state, tuple(entry for entry in Queue.get(state) if entry.slash_id != slash_id))
+    Slash.set(state, slash_id, replace(record, status=CANCELLED))
     _set_pending_count(state, record.offender, -1)
     if emit is not None:
         emit(SlashCancelled.to_log(ADDRESS_, slash_id))
 
 
-def compute_span_fraction(state: State, offender: bytes, fraction: int, epoch: int) -> tuple[int, tuple[int, int]]:
+def compute_span_fraction(state: State, offender: bytes, fraction: int, epoch: int) -> tuple[int, SlashSpan]:
     """(fraction to apply now, the offender's span afterwards): the span rule of the module docstring."""
     span = Span.get(state, offender)
-    if span is not None and epoch < span[0] + SlashSpanEpochs.get(state):
-        start, largest = span
-    else:
-        start, largest = epoch, 0
-    return max(0, fraction - largest), (start, max(largest, fraction))
+    if span is None or epoch >= span.start_epoch + SlashSpanEpochs.get(state):
+        span = SlashSpan(epoch, 0)
+    return max(0, fraction - span.largest_fraction), replace(span, largest_fraction=max(span.largest_fraction,
+                                                                                          fraction))
 
 
 def apply_slash(state: State, slash_id: int, epoch: int) -> SlashRecord:
@@ -180,9 +187,9 @@ def apply_slash(state: State, slash_id: int, epoch: int) -> SlashRecord:
     for dest, amount in ((record.reporter, reporter_cut), (record.beneficiary, outcome.total - reporter_cut)):
         if amount:
             balances.transfer(state, ADDRESS_, dest, amount)
-    applied = SlashRecord(**{**vars(record), "status": APPLIED, "applied_fraction": applied_fraction,
-                             "amount": outcome.total, "at_stake": outcome.at_stake})
-    Slash.set(state, slash_id, applied.encode())
+    applied = replace(record, status=APPLIED, applied_fraction=applied_fraction, amount=outcome.total,
+                      at_stake=outcome.at_stake)
+    Slash.set(state, slash_id, applied)
     _set_pending_count(state, record.offender, -1)
     return applied
 
@@ -191,12 +198,12 @@ def on_initialize(state: State, env: BlockEnv) -> None:
     """Apply every pending slash due at or before the current epoch, in (applyEpoch, id) order."""
     queue = Queue.get(state)
     epoch = randomness.EpochIndex.get(state)
-    if not queue or queue[0][0] > epoch:
+    if not queue or queue[0].apply_epoch > epoch:
         return
-    due = [entry for entry in queue if entry[0] <= epoch]
-    Queue.set(state, tuple(entry for entry in queue if entry[0] > epoch))
-    for _, slash_id in due:
-        apply_slash(state, slash_id, epoch)
+    due = [entry for entry in queue if entry.apply_epoch <= epoch]
+    Queue.set(state, tuple(entry for entry in queue if entry.apply_epoch > epoch))
+    for entry in due:
+        apply_slash(state, entry.slash_id, epoch)
 
 
 # Calls
@@ -223,7 +230,7 @@ def view_slash_of(state: State, slash_id: int) -> tuple:
 
 def view_span_of(state: State, who: bytes) -> tuple:
     span = Span.get(state, who)
-    return (0, 0) if span is None else span
+    return (0, 0) if span is None else (span.start_epoch, span.largest_fraction)
 
 
 # Genesis and invariants
@@ -248,7 +255,7 @@ def check_invariants(state: State) -> None:
     assert all(item.get(state) <= PER_MILLION for item in SlashFraction) and ReporterShare.get(state) <= PER_MILLION
     assert SlashSpanEpochs.get(state) >= 1
     count = SlashCount.get(state)
-    records = {slash_id: SlashRecord.decode(values) for slash_id, values in Slash.items(state)}
+    records = dict(Slash.items(state))
     assert set(records) == set(range(count)), "slash ids are 0 … SlashCount − 1"
     pending: dict[bytes, int] = {}
     for slash_id, r in records.items():
@@ -262,11 +269,11 @@ def check_invariants(state: State) -> None:
             assert r.status == APPLIED or (r.applied_fraction, r.amount, r.at_stake) == (0, 0, 0)
     queue = Queue.get(state)
     assert list(queue) == sorted(set(queue)), "the queue ascends, without repeats"
-    assert sorted(slash_id for _, slash_id in queue) == sorted(i for i, r in records.items() if r.status == PENDING)
-    assert all(records[slash_id].apply_epoch == apply_epoch for apply_epoch, slash_id in queue)
+    assert sorted(e.slash_id for e in queue) == sorted(i for i, r in records.items() if r.status == PENDING)
+    assert all(records[e.slash_id].apply_epoch == e.apply_epoch for e in queue)
     assert dict(PendingCount.items(state)) == pending, "PendingCount counts each offender's pending slashes"
-    for who, (_, largest) in Span.items(state):
-        assert largest <= PER_MILLION
+    for who, span in Span.items(state):
+        assert span.largest_fraction <= PER_MILLION
 
 
 MODULE = Module(

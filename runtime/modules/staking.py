@@ -16,12 +16,13 @@ Commission is in parts per million (Substrate's Permill): 1,000,000 = 100%.
 account's own stake (active, then unlocking) and of the delegations to it, and pays it out.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..exceptions import DispatchError
 from ..module import CallDecl, CallEnv, ErrorDecl, EventDecl, Module, ViewDecl, module_address
+from ..records import OptionalUint64, RecordCodec, RecordList, Uint32, Uint64, Uint256
 from ..state import State
-from ..storage import ADDRESS, U64, U256, FixedUint, RawBytes, StorageMap, StorageValue, Uint, UintTuple, UintTupleList
+from ..storage import ADDRESS, U64, U256, FixedUint, RawBytes, StorageMap, StorageValue, Uint
 from . import balances, randomness
 
 NAME = "staking"
@@ -43,17 +44,41 @@ CommissionCooldown = StorageValue(NAME, "CommissionCooldown", U64, 1)
 DefaultCommission = StorageValue(NAME, "DefaultCommission", Uint(32), 180_000)
 """18%, Bittensor's default delegate take (REFERENCE.md), until a node sets its own."""
 
+
+
+@dataclass(frozen=True)
+class UnlockChunk:
+    amount: Uint256
+    unlock_epoch: Uint256
+    """The epoch it becomes withdrawable (an epoch plus the governed unbonding period: no narrower)."""
+
+
+@dataclass(frozen=True)
+class CommissionRecord:
+    """A training node's commission, per million, and the change it scheduled last."""
+
+    current: Uint32 = 0
+    pending: Uint32 = 0
+    effective_epoch: Uint64 = 0
+    """The epoch from which `pending` is in force."""
+    changed_in: OptionalUint64 = None
+    """The epoch of the last change; None before the first."""
+
+    def in_force(self, epoch: int) -> int:
+        """The commission in force at `epoch`."""
+        return self.pending if self.changed_in is not None and epoch >= self.effective_epoch else self.current
+
+
 # Storage
 Role = StorageMap(NAME, "Role", ADDRESS, FixedUint(1), NO_ROLE)
 Bonded = StorageMap(NAME, "Bonded", ADDRESS, U256, 0)
 """Own active stake of a training node or validator."""
-Unlocking = StorageMap(NAME, "Unlocking", ADDRESS, UintTupleList(2), ())
-"""(amount, epoch it becomes withdrawable), one entry per epoch, oldest first."""
+Unlocking = StorageMap(NAME, "Unlocking", ADDRESS, RecordList(UnlockChunk), ())
+"""One chunk per unlock epoch, oldest first."""
 Delegation = StorageMap(NAME, "Delegation", RawBytes(), U256, 0)
 """delegator ‖ node → amount delegated."""
 DelegatedTo = StorageMap(NAME, "DelegatedTo", ADDRESS, U256, 0)
-Commission = StorageMap(NAME, "Commission", ADDRESS, UintTuple(4), (0, 0, 0, 0))
-"""node → (commission, pending commission, epoch the pending one applies from, 1 + epoch of the last change)."""
+Commission = StorageMap(NAME, "Commission", ADDRESS, RecordCodec(CommissionRecord), CommissionRecord())
 TotalBonded = StorageMap(NAME, "TotalBonded", FixedUint(1), U256, 0)
 """role → Σ own stake in that role (what rewards are split by)."""
 TotalDelegated = StorageValue(NAME, "TotalDelegated", U256, 0)
@@ -90,8 +115,7 @@ def minimum_stake(state: State, role: int) -> int:
 
 def get_commission(state: State, node: bytes) -> int:
     """The commission in force this epoch."""
-    commission, pending, effective, last_change = Commission.get(state, node)
-    return pending if last_change and current_epoch(state) >= effective else commission
+    return Commission.get(state, node).in_force(current_epoch(state))
 
 
 def get_exposure(state: State, who: bytes) -> tuple[int, int]:
@@ -111,12 +135,12 @@ def _take_value(state: State, env: CallEnv) -> int:
 def _add_unlocking(state: State, who: bytes, amount: int) -> int:
     unlock_epoch = current_epoch(state) + UnbondingPeriod.get(state)
     chunks = list(Unlocking.get(state, who))
-    if chunks and chunks[-1][1] == unlock_epoch:
-        chunks[-1] = (chunks[-1][0] + amount, unlock_epoch)
+    if chunks and chunks[-1].unlock_epoch == unlock_epoch:
+        chunks[-1] = UnlockChunk(chunks[-1].amount + amount, unlock_epoch)
     else:
         if len(chunks) >= MaxUnlockingChunks.get(state):
             raise DispatchError(TooManyUnlockingChunks, MaxUnlockingChunks.get(state))
-        chunks.append((amount, unlock_epoch))
+        chunks.append(UnlockChunk(amount, unlock_epoch))
     Unlocking.set(state, who, tuple(chunks))
     return unlock_epoch
 
@@ -140,7 +164,7 @@ def call_bond(state: State, env: CallEnv, role: int) -> tuple:
     _take_value(state, env)
     _set_bonded(state, env.sender, role, amount)
     if role == TRAINING_NODE and Commission.get(state, env.sender) == Commission.default:
-        Commission.set(state, env.sender, (DefaultCommission.get(state), 0, 0, 0))
+        Commission.set(state, env.sender, CommissionRecord(DefaultCommission.get(state)))
     env.emit(Bonded_.to_log(ADDRESS_, env.sender, role, amount))
     return ()
 
@@ -176,10 +200,10 @@ def call_unbond(state: State, env: CallEnv, amount: int) -> tuple:
 def call_withdraw_unbonded(state: State, env: CallEnv) -> tuple:
     epoch = current_epoch(state)
     chunks = Unlocking.get(state, env.sender)
-    ready = sum(amount for amount, unlock in chunks if unlock <= epoch)
+    ready = sum(chunk.amount for chunk in chunks if chunk.unlock_epoch <= epoch)
     if ready == 0:
         raise DispatchError(NothingToWithdraw)
-    Unlocking.set(state, env.sender, tuple(c for c in chunks if c[1] > epoch))
+    Unlocking.set(state, env.sender, tuple(chunk for chunk in chunks if chunk.unlock_epoch > epoch))
     balances.release(state, env.sender, HOLD, ready)
     env.emit(Withdrawn.to_log(ADDRESS_, env.sender, ready))
     return ()
@@ -224,10 +248,11 @@ def call_set_commission(state: State, env: CallEnv, per_million: int) -> tuple:
     if per_million > PER_MILLION:
         raise DispatchError(CommissionTooHigh, per_million)
     epoch = current_epoch(state)
-    _, _, _, last_change = Commission.get(state, env.sender)
-    if last_change and epoch < last_change - 1 + CommissionCooldown.get(state):
-        raise DispatchError(CommissionCooldownActive, last_change - 1 + CommissionCooldown.get(state))
-    Commission.set(state, env.sender, (get_commission(state, env.sender), per_million, epoch + 1, epoch + 1))
+    changed_in = Commission.get(state, env.sender).changed_in
+    if changed_in is not None and epoch < changed_in + CommissionCooldown.get(state):
+        raise DispatchError(CommissionCooldownActive, changed_in + CommissionCooldown.get(state))
+    Commission.set(state, env.sender, CommissionRecord(get_commission(state, env.sender), per_million, epoch + 1,
+                                                       changed_in=epoch))
     env.emit(CommissionSet.to_log(ADDRESS_, env.sender, per_million, epoch + 1))
     return ()
 
@@ -258,7 +283,7 @@ class SlashOutcome:
 
 def get_slashable(state: State, who: bytes) -> tuple[int, int]:
     """(own at stake, delegated at stake): Bonded + Σ its unlocking chunks, and Σ delegations to it."""
-    return Bonded.get(state, who) + sum(a for a, _ in Unlocking.get(state, who)), DelegatedTo.get(state, who)
+    return Bonded.get(state, who) + sum(c.amount for c in Unlocking.get(state, who)), DelegatedTo.get(state, who)
 
 
 def _force_unlocking(state: State, who: bytes, amount: int) -> None:
@@ -267,10 +292,10 @@ def _force_unlocking(state: State, who: bytes, amount: int) -> None:
     of the two epochs — never sooner than the unbonding period."""
     unlock_epoch = current_epoch(state) + UnbondingPeriod.get(state)
     chunks = list(Unlocking.get(state, who))
-    if chunks and (chunks[-1][1] >= unlock_epoch or len(chunks) >= MaxUnlockingChunks.get(state)):
-        chunks[-1] = (chunks[-1][0] + amount, max(chunks[-1][1], unlock_epoch))
+    if chunks and (chunks[-1].unlock_epoch >= unlock_epoch or len(chunks) >= MaxUnlockingChunks.get(state)):
+        chunks[-1] = UnlockChunk(chunks[-1].amount + amount, max(chunks[-1].unlock_epoch, unlock_epoch))
     else:
-        chunks.append((amount, unlock_epoch))
+        chunks.append(UnlockChunk(amount, unlock_epoch))
     Unlocking.set(state, who, tuple(chunks))
 
 
@@ -282,11 +307,11 @@ def _slash_own(state: State, who: bytes, amount: int) -> int:
     rest = amount - from_bonded
     chunks = list(Unlocking.get(state, who))
     for index in reversed(range(len(chunks))):
-        taken = min(rest, chunks[index][0])
-        chunks[index] = (chunks[index][0] - taken, chunks[index][1])
+        taken = min(rest, chunks[index].amount)
+        chunks[index] = replace(chunks[index], amount=chunks[index].amount - taken)
         rest -= taken
     assert rest == 0, "a slash takes no more than the own stake"
-    Unlocking.set(state, who, tuple(c for c in chunks if c[0]))
+    Unlocking.set(state, who, tuple(c for c in chunks if c.amount))
     if not from_bonded:
         return 0
     role, remaining = Role.get(state, who), bonded - from_bonded
@@ -330,12 +355,13 @@ def slash(state: State, who: bytes, per_million: int, dest: bytes) -> SlashOutco
 def view_unlocking(state: State, who: bytes) -> tuple:
     chunks = Unlocking.get(state, who)
     epoch = current_epoch(state)
-    return sum(a for a, _ in chunks), sum(a for a, unlock in chunks if unlock <= epoch)
+    return sum(c.amount for c in chunks), sum(c.amount for c in chunks if c.unlock_epoch <= epoch)
 
 
 def view_commission(state: State, node: bytes) -> tuple:
-    _, pending, effective, last_change = Commission.get(state, node)
-    return get_commission(state, node), pending if last_change else get_commission(state, node), effective
+    commission = Commission.get(state, node)
+    pending = commission.pending if commission.changed_in is not None else get_commission(state, node)
+    return get_commission(state, node), pending, commission.effective_epoch
 
 
 def genesis(state: State, config: dict) -> None:
@@ -359,7 +385,7 @@ def genesis(state: State, config: dict) -> None:
         balances.hold(state, who, HOLD, amount)
         _set_bonded(state, who, role, amount)
         if role == TRAINING_NODE and Commission.get(state, who) == Commission.default:
-            Commission.set(state, who, (DefaultCommission.get(state), 0, 0, 0))
+            Commission.set(state, who, CommissionRecord(DefaultCommission.get(state)))
 
 
 def check_invariants(state: State) -> None:
@@ -371,9 +397,10 @@ def check_invariants(state: State) -> None:
     for who, role in Role.items(state):
         assert Bonded.get(state, who) > 0, "a role implies a stake"
     for who, chunks in Unlocking.items(state):
-        assert 0 < len(chunks) <= MaxUnlockingChunks.get(state) and all(a > 0 for a, _ in chunks)
-        assert [u for _, u in chunks] == sorted(set(u for _, u in chunks)), "one chunk per epoch, oldest first"
-        owed[who] = owed.get(who, 0) + sum(a for a, _ in chunks)
+        assert 0 < len(chunks) <= MaxUnlockingChunks.get(state) and all(c.amount > 0 for c in chunks)
+        epochs = [c.unlock_epoch for c in chunks]
+        assert epochs == sorted(set(epochs)), "one chunk per epoch, oldest first"
+        owed[who] = owed.get(who, 0) + sum(c.amount for c in chunks)
     to_node: dict[bytes, int] = {}
     for key, amount in Delegation.items(state):
         delegator, node = key[:20], key[20:]
@@ -385,8 +412,8 @@ def check_invariants(state: State) -> None:
         assert TotalBonded.get(state, role) == sum(a for w, a in Bonded.items(state) if Role.get(state, w) == role)
     held = {key[:20]: amount for key, amount in balances.Hold.items(state) if key[20:] == HOLD}
     assert held == owed, "the staking hold of each account is its own, unlocking and delegated stake"
-    for node, (commission, pending, _, _) in Commission.items(state):
-        assert commission <= PER_MILLION and pending <= PER_MILLION
+    for node, commission in Commission.items(state):
+        assert commission.current <= PER_MILLION and commission.pending <= PER_MILLION
 
 
 MODULE = Module(

@@ -58,7 +58,7 @@ def case_fl_alliance_timeouts_and_unavailability() -> AllianceVector:
     d.block(d.call(5, "advance", 0))
     d.pass_deadline(0)
     d.block(d.call(5, "advance", 0))
-    assert alliance.RoundOutcome.get(b.chain.state(), alliance.round_key(0, 0))[0] == alliance.ROUND_TIMED_OUT
+    assert alliance.RoundOutcome.get(b.chain.state(), alliance.round_key(0, 0)).status == alliance.ROUND_TIMED_OUT
     return finish(b, "fl_alliance_timeouts_and_unavailability",
                   "a committer that does not reveal is reported; no vote commitments: the round times out")
 

@@ -52,11 +52,11 @@ def case_rewards_first_epoch_emission() -> RewardsVector:
     fund = treasury.get_balance(state)
     author_at(b, EPOCH, T0 + DAY)
     state = b.chain.state()
-    assert rewards.EmissionOf.get(state, 1) == (D0, D0 // 20)
+    assert rewards.EmissionOf.get(state, 1) == rewards.Emission(D0, D0 // 20)
     assert treasury.get_balance(state) == fund + D0 // 20
     assert rewards.PoolBalance.get(state, rewards.FL_ALLIANCE) == D0 - D0 // 20, "no stakers: the pool keeps it"
     author_at(b, 2 * EPOCH, T0 + DAY + 1)
-    assert rewards.EmissionOf.get(b.chain.state(), 2) == (D0 // DAY, D0 // DAY // 20)
+    assert rewards.EmissionOf.get(b.chain.state(), 2) == rewards.Emission(D0 // DAY, D0 // DAY // 20)
     return finish(b, "rewards_first_epoch_emission",
                   "the first block starts the clock; a day later 1,074 FLOCK are minted, 5% to the treasury; "
                   "one second later 1,074 FLOCK // 86,400")
@@ -70,7 +70,7 @@ def case_rewards_period_boundaries() -> RewardsVector:
     author_at(b, 3 * EPOCH, T0 + 60 * DAY + 3_600)
     state = b.chain.state()
     d1, d2 = D0 * 9 // 10, D0 * 81 // 100
-    assert rewards.EmissionOf.get(state, 2)[0] == (D0 + d1) // 2, "half a day at D0, half at D1"
+    assert rewards.EmissionOf.get(state, 2).amount == (D0 + d1) // 2, "half a day at D0, half at D1"
     assert rewards.TotalEmitted.get(state) == 30 * D0 + 30 * d1 + d2 * 3_600 // DAY
     return finish(b, "rewards_period_boundaries", "emission across the day-30 and day-60 decay boundaries")
 
@@ -85,9 +85,9 @@ def case_rewards_stop_at_the_supply_cap() -> RewardsVector:
     room = cap - balances.TotalIssuance.get(b.chain.state())
     author_at(b, EPOCH, T0 + DAY)
     state = b.chain.state()
-    assert rewards.EmissionOf.get(state, 1) == (room, room // 20) and balances.TotalIssuance.get(state) == cap
+    assert rewards.EmissionOf.get(state, 1) == rewards.Emission(room, room // 20) and balances.TotalIssuance.get(state) == cap
     author_at(b, 2 * EPOCH, T0 + 2 * DAY)
-    assert rewards.EmissionOf.get(b.chain.state(), 2) == (0, 0)
+    assert rewards.EmissionOf.get(b.chain.state(), 2) == rewards.Emission(0, 0)
     return finish(b, "rewards_stop_at_the_supply_cap", "emission mints only what SupplyCap leaves, then nothing")
 
 

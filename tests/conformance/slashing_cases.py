@@ -108,7 +108,7 @@ def case_slashing_below_minimum() -> SlashingVector:
     b.author(slot=2 * EPOCH)
     state = b.chain.state()
     assert staking.Role.get(state, NODE) == staking.NO_ROLE
-    assert staking.Unlocking.get(state, NODE) == ((200 * UNIT, 7), (2_680 * UNIT, 9))
+    assert staking.Unlocking.get(state, NODE) == (staking.UnlockChunk(200 * UNIT, 7), staking.UnlockChunk(2_680 * UNIT, 9))
     return finish(b, "slashing_below_minimum", "a node left below the minimum by a slash loses its role and its "
                   "remaining stake moves to unlocking")
 

@@ -72,9 +72,9 @@ def test_a_round_end_to_end_accepts_updates_sets_the_model_and_pays():
     proposers, voters, applied = d.run_round(0)
     state = d.state()
     assert alliance.GlobalModel.get(state, 0) == b"\x42" * 32
-    status, model, reward, _ = alliance.RoundOutcome.get(state, alliance.round_key(0, 0))
-    assert (status, reward) == (alliance.ROUND_COMPLETED, 30 * UNIT)
-    assert [o for *_, o in alliance.Tally.get(state, alliance.round_key(0, 0))] == [alliance.ACCEPTED] * 2
+    result = alliance.RoundOutcome.get(state, alliance.round_key(0, 0))
+    assert (result.status, result.reward) == (alliance.ROUND_COMPLETED, 30 * UNIT)
+    assert [t.outcome for t in alliance.Tally.get(state, alliance.round_key(0, 0))] == [alliance.ACCEPTED] * 2
     assert balances.free_balance(state, pool) == 60 * UNIT
     assert [rewards.PendingRewards.get(state, address(i)) for i in proposers + voters] == \
         [15 * UNIT // 2] * 2 + [5 * UNIT] * 3
@@ -103,8 +103,8 @@ def test_a_poisoned_update_is_rejected_its_proposer_and_its_acceptors_slashed():
     _, _, applied = d.run_round(0, votes_for=votes, labels={bad: "poisoned"})
     state = d.state()
     tally = alliance.Tally.get(state, alliance.round_key(0, 0))
-    assert [o for *_, o in tally] == [alliance.POISONED, alliance.ACCEPTED]
-    assert tally[0][:3] == (STAKE, 2 * STAKE, 2 * STAKE)
+    assert [t.outcome for t in tally] == [alliance.POISONED, alliance.ACCEPTED]
+    assert (tally[0].accept_stake, tally[0].reject_stake, tally[0].harmful_stake) == (STAKE, 2 * STAKE, 2 * STAKE)
     reported = {(s.offender, s.kind) for s in slashes(d)}
     assert reported == {(address(bad), slashing.POISONED_UPDATE), (address(lazy), slashing.FALSE_VALIDATION)}
     pool = alliance.compute_task_account(0)
@@ -124,13 +124,13 @@ def test_rejection_without_harmful_flags_is_never_slashed():
     proposers, voters = d.roles(0)
     d.run_round(0, votes_for=lambda voter, n: 0b10)
     tally = alliance.Tally.get(d.state(), alliance.round_key(0, 0))
-    assert [o for *_, o in tally] == [alliance.REJECTED, alliance.ACCEPTED], "rejected by all, flagged by none"
+    assert [t.outcome for t in tally] == [alliance.REJECTED, alliance.ACCEPTED], "rejected by all, flagged by none"
     assert not slashes(d)
     d2 = running_task(voters=3)
     _, voters2 = d2.roles(0)
     d2.run_round(0, votes_for=lambda voter, n: (0b10, 0b01) if voter == voters2[0] else 0b10)
     tally2 = alliance.Tally.get(d2.state(), alliance.round_key(0, 0))
-    assert [o for *_, o in tally2] == [alliance.REJECTED, alliance.ACCEPTED], "one flag of three is no supermajority"
+    assert [t.outcome for t in tally2] == [alliance.REJECTED, alliance.ACCEPTED], "one flag of three is no supermajority"
     assert not slashes(d2)
 
 
@@ -139,15 +139,15 @@ def test_harmful_flags_of_exactly_two_thirds_poison():
     _, voters = d.roles(0)
     d.run_round(0, votes_for=lambda voter, n: 1 if voter == voters[0] else (0, 1))
     tally = alliance.Tally.get(d.state(), alliance.round_key(0, 0))
-    assert tally == ((STAKE, 2 * STAKE, 2 * STAKE, alliance.POISONED),)
+    assert tally == (alliance.UpdateTally(STAKE, 2 * STAKE, 2 * STAKE, alliance.POISONED),)
     d2 = running_task(voters=4, proposers=1)
     _, voters2 = d2.roles(0)
     d2.run_round(0, votes_for=lambda voter, n: 1 if voter in voters2[:2] else (0, 1))
     tally2 = alliance.Tally.get(d2.state(), alliance.round_key(0, 0))
-    assert [o for *_, o in tally2] == [alliance.REJECTED], "half accept: neither accepted nor poisoned"
+    assert [t.outcome for t in tally2] == [alliance.REJECTED], "half accept: neither accepted nor poisoned"
     assert not slashes(d2)
     assert d2.progress(0).round == 1
-    assert alliance.RoundOutcome.get(d2.state(), alliance.round_key(0, 0))[0] == alliance.ROUND_NONE_ACCEPTED
+    assert alliance.RoundOutcome.get(d2.state(), alliance.round_key(0, 0)).status == alliance.ROUND_NONE_ACCEPTED
 
 
 def test_commit_without_reveal_is_slashed_for_unavailability_and_the_deadline_needs_advance():
@@ -161,8 +161,8 @@ def test_commit_without_reveal_is_slashed_for_unavailability_and_the_deadline_ne
     assert d.progress(0).phase == alliance.VOTE_COMMIT
     assert [(s.offender, s.kind) for s in slashes(d)] == [(address(proposers[1]), slashing.UNAVAILABILITY)]
     assert logs_of(applied, alliance.PhaseChanged)
-    assert [p for p, _ in alliance.RevealedUpdates.get(d.state(), alliance.round_key(0, 0))] == \
-        [int.from_bytes(address(proposers[0]), "big")]
+    assert [u.proposer for u in alliance.RevealedUpdates.get(d.state(), alliance.round_key(0, 0))] == \
+        [address(proposers[0])]
 
 
 def test_a_round_nobody_acts_in_times_out_and_keeps_the_model():
@@ -171,7 +171,7 @@ def test_a_round_nobody_acts_in_times_out_and_keeps_the_model():
     d.pass_deadline(0)
     applied = ok(d.block(d.call(5, "advance", 0)))
     state = d.state()
-    assert alliance.RoundOutcome.get(state, alliance.round_key(0, 0))[0] == alliance.ROUND_TIMED_OUT
+    assert alliance.RoundOutcome.get(state, alliance.round_key(0, 0)).status == alliance.ROUND_TIMED_OUT
     assert alliance.GlobalModel.get(state, 0) == model and d.progress(0).round == 1
     assert logs_of(applied, alliance.RoundCompleted) and logs_of(applied, alliance.RoundStarted)
     assert rewards.PendingRewards.get(state, address(0)) == 0
@@ -187,7 +187,7 @@ def test_too_few_vote_reveals_time_out_without_a_tally():
     d.pass_deadline(0)
     ok(d.block(d.call(5, "advance", 0)))
     state = d.state()
-    assert alliance.RoundOutcome.get(state, alliance.round_key(0, 0))[0] == alliance.ROUND_TIMED_OUT
+    assert alliance.RoundOutcome.get(state, alliance.round_key(0, 0)).status == alliance.ROUND_TIMED_OUT
     assert not alliance.Tally.get(state, alliance.round_key(0, 0))
     assert sorted(s.offender for s in slashes(d)) == sorted(address(v) for v in voters[1:])
 
@@ -226,10 +226,10 @@ def test_emission_reaches_active_tasks_pools_at_the_epoch_boundary():
     d.block(slot=randomness.EpochLength.get(d.state()))
     state = d.state()
     emitted = rewards.EmissionOf.get(state, 1)
-    assert emitted and emitted[0] > 0
+    assert emitted and emitted.amount > 0
     gained = balances.free_balance(state, pool) - before
-    assert 0 < gained <= emitted[0] - emitted[1]
-    assert rewards.PoolBalance.get(state, rewards.FL_ALLIANCE) == emitted[0] - emitted[1] - gained
+    assert 0 < gained <= emitted.amount - emitted.protocol_fee
+    assert rewards.PoolBalance.get(state, rewards.FL_ALLIANCE) == emitted.amount - emitted.protocol_fee - gained
 
 
 def test_errors_of_every_call():
@@ -353,9 +353,9 @@ def test_random_rounds_keep_every_invariant_and_conserve_the_pool(plan):
                 d.pass_deadline(0)
                 d.block(d.call(5, "advance", 0))
         outcome = alliance.RoundOutcome.get(d.state(), alliance.round_key(0, round_))
-        assert outcome is not None and outcome[0] != alliance.ROUND_RUNNING
-        paid += outcome[2]
-        if outcome[0] == alliance.ROUND_COMPLETED:
+        assert outcome is not None and outcome.status != alliance.ROUND_RUNNING
+        paid += outcome.reward
+        if outcome.status == alliance.ROUND_COMPLETED:
             assert alliance.GlobalModel.get(d.state(), 0) == b"\x07" * 32
         for s in slashes(d)[reported_before:]:
             assert s.offender in {address(i) for i in proposers + voters}, "only this round's members"
@@ -369,7 +369,7 @@ def test_an_aggregate_phase_nobody_submits_to_times_out_but_records_what_the_tal
     model = alliance.GlobalModel.get(d.state(), 0)
     d.pass_deadline(0)
     ok(d.block(d.call(5, "advance", 0)))
-    status, _, reward, _ = alliance.RoundOutcome.get(d.state(), alliance.round_key(0, 0))
-    assert (status, reward) == (alliance.ROUND_TIMED_OUT, 30 * UNIT)
+    result = alliance.RoundOutcome.get(d.state(), alliance.round_key(0, 0))
+    assert (result.status, result.reward) == (alliance.ROUND_TIMED_OUT, 30 * UNIT)
     assert alliance.GlobalModel.get(d.state(), 0) == model
     assert balances.free_balance(d.state(), alliance.compute_task_account(0)) == 60 * UNIT

@@ -104,7 +104,7 @@ def test_first_epoch_emits_one_day_exactly_with_the_fee_to_the_treasury():
     caller.next_epoch(0)
     state = chain.state()
     fee = D0 * 50_000 // 1_000_000
-    assert rewards.TotalEmitted.get(state) == D0 and rewards.EmissionOf.get(state, 1) == (D0, fee)
+    assert rewards.TotalEmitted.get(state) == D0 and rewards.EmissionOf.get(state, 1) == rewards.Emission(D0, fee)
     assert fee == 537 * UNIT // 10
     assert balances.TotalIssuance.get(state) == issuance + D0
     assert treasury.get_balance(state) == fund + fee
@@ -164,13 +164,13 @@ def test_emission_stops_exactly_at_the_supply_cap():
     chain, caller = started_chain(spec_with(balances={"supplyCap": str(issuance + 100 * UNIT)}))
     caller.next_epoch(DAY)
     state = chain.state()
-    assert rewards.EmissionOf.get(state, 1) == (100 * UNIT, 5 * UNIT), "mints only what the cap leaves"
+    assert rewards.EmissionOf.get(state, 1) == rewards.Emission(100 * UNIT, 5 * UNIT), "mints only what the cap leaves"
     assert balances.TotalIssuance.get(state) == balances.SupplyCap.get(state)
     caller.next_epoch(DAY)
-    assert rewards.EmissionOf.get(chain.state(), 2) == (0, 0) and emitted(chain) == 100 * UNIT
+    assert rewards.EmissionOf.get(chain.state(), 2) == rewards.Emission(0, 0) and emitted(chain) == 100 * UNIT
     burned = caller.call(0, balances, "transfer", address(1), 1).gas_used * chain.head.base_fee_per_gas
     caller.next_epoch(DAY)
-    assert rewards.EmissionOf.get(chain.state(), 3)[0] == burned, "burned fees make room again, no more"
+    assert rewards.EmissionOf.get(chain.state(), 3).amount == burned, "burned fees make room again, no more"
     assert balances.TotalIssuance.get(chain.state()) == balances.SupplyCap.get(chain.state())
 
 
@@ -180,7 +180,7 @@ def test_genesis_overrides_shorten_days_and_change_the_schedule():
     chain, caller = started_chain(spec)
     caller.next_epoch(25)
     assert emitted(chain) == 1_000 * UNIT * 2 + 500 * UNIT // 2, "two days at 1,000 then half a day at 500"
-    assert rewards.EmissionOf.get(chain.state(), 1)[1] == 0
+    assert rewards.EmissionOf.get(chain.state(), 1).protocol_fee == 0
     for bad in ({"secondsPerDay": 0}, {"decayPerMillion": 1_000_001}, {"protocolFeePerMillion": 2_000_000},
                 {"decayPeriodDays": 0}):
         try:

@@ -148,7 +148,7 @@ def test_random_sequences_keep_every_invariant_and_conserve_issuance(blocks):
             assert balances.free_balance(state, address(reporter)) == shares[reporter] + cut
         assert treasury.get_balance(state) == pot + sum(r.amount - r.amount // 10 for r in newly)
         assert not any(r.apply_epoch <= randomness.EpochIndex.get(state) and r.report_epoch < r.apply_epoch
-                       for r in map(slashing.SlashRecord.decode, dict(slashing.Slash.items(state)).values())
+                       for r in dict(slashing.Slash.items(state)).values()
                        if r.status == slashing.PENDING), "a slash due by this epoch has been applied"
 
 
@@ -214,7 +214,7 @@ def test_slash_takes_own_stake_first_and_delegations_pro_rata(own, unbond, deleg
     else:
         assert staking.Bonded.get(state, node) == 0 and staking.Role.get(state, node) == staking.NO_ROLE
         assert outcome.unbonded == remaining
-    assert sum(a for a, _ in staking.Unlocking.get(state, node)) == unbond - (outcome.own - from_bonded) + \
+    assert sum(c.amount for c in staking.Unlocking.get(state, node)) == unbond - (outcome.own - from_bonded) + \
         outcome.unbonded
     staking.check_invariants(state)
     balances.check_invariants(state)
@@ -231,7 +231,7 @@ def test_a_slash_left_below_the_minimum_unbonds_even_with_every_chunk_in_use():
     staking.call_unbond(state, env(node), UNIT)
     outcome = staking.slash(state, node, 10_000, slashing.ADDRESS_)
     assert outcome.own == (3_031 * UNIT) // 100 and outcome.unbonded == 3_029 * UNIT - outcome.own
-    assert staking.Unlocking.get(state, node) == ((UNIT, 7), (UNIT + outcome.unbonded, 8)), \
+    assert staking.Unlocking.get(state, node) == (staking.UnlockChunk(UNIT, 7), staking.UnlockChunk(UNIT + outcome.unbonded, 8)), \
         "no room for a chunk: the remainder joins the last one, never unlocking sooner"
     staking.check_invariants(state)
 
@@ -271,7 +271,7 @@ def test_worked_example_exact_numbers():
     assert treasury.get_balance(state) == 495 * UNIT, "90% to the beneficiary (the treasury)"
     assert slashing.PendingCount.get(state, address(0)) == 0
     assert staking.Role.get(state, address(0)) == NODE
-    assert slashing.Span.get(state, address(0)) == (2, 100_000)
+    assert slashing.Span.get(state, address(0)) == slashing.SlashSpan(2, 100_000)
 
 
 def test_dust_stays_with_the_stakers_and_goes_to_the_beneficiary():
@@ -301,12 +301,12 @@ def test_two_offences_in_one_span_pay_the_larger_not_the_sum():
     r, r2 = record(chain, large), record(chain, again)
     assert r.applied_fraction == 90_000 and r.amount == 5_940 * UNIT * 9 // 100, "only 10% − 1% more"
     assert (r2.status, r2.applied_fraction, r2.amount) == (slashing.APPLIED, 0, 0), "5% < 10% already paid"
-    assert slashing.Span.get(chain.state(), address(0)) == (2, 100_000)
+    assert slashing.Span.get(chain.state(), address(0)) == slashing.SlashSpan(2, 100_000)
     # After the span (28 epochs from its start) a new slash counts in full again.
     late = reported_id(caller.root("reportOffence", slashing.UNAVAILABILITY, address(0), address(7), slot=28 * EPOCH))
     caller.epoch(32)
     assert record(chain, late).applied_fraction == 10_000
-    assert slashing.Span.get(chain.state(), address(0)) == (32, 10_000)
+    assert slashing.Span.get(chain.state(), address(0)) == slashing.SlashSpan(32, 10_000)
 
 
 def test_cancellation_within_the_deferral_and_root_only_calls():
@@ -362,7 +362,7 @@ def test_a_node_slashed_below_the_minimum_loses_its_role_and_unbonds_the_rest():
     r = record(chain, slash_id)
     assert r.amount == 320 * UNIT + 10 * UNIT and r.at_stake == 3_300 * UNIT
     assert staking.Role.get(state, address(0)) == staking.NO_ROLE and staking.Bonded.get(state, address(0)) == 0
-    assert staking.Unlocking.get(state, address(0)) == ((200 * UNIT, 7), (2_680 * UNIT, 9))
+    assert staking.Unlocking.get(state, address(0)) == (staking.UnlockChunk(200 * UNIT, 7), staking.UnlockChunk(2_680 * UNIT, 9))
     assert staking.get_exposure(state, address(0)) == (0, 90 * UNIT), "delegations stay, as after a full unbond"
 
 
