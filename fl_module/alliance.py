@@ -856,7 +856,8 @@ def check_invariants(state: State) -> None:
             assert Votes.get(state, key) is None or VoteCommitment.get(state, key) is not None
 
 
-MODULE = Module(
+MODULE = Module.declare(
+    globals(),
     name=NAME,
     address=ADDRESS_,
     calls=(
@@ -893,17 +894,6 @@ MODULE = Module(
                  ("uint8", "bytes32", "uint256", "uint64", "uint8[]", "uint256[]", "uint256[]", "uint256[]")),
         ViewDecl("taskAccount(uint256 task)", lambda state, task: (compute_task_account(task),), ("address",)),
     ),
-    events=(TaskCreated, TaskFunded, Joined, Left, RoundStarted, PhaseChanged, UpdateCommitted, UpdateRevealed,
-            VotesCommitted, VotesRevealed, UpdateTallied, Penalized, AggregateSubmitted, RoundCompleted, TaskFinished),
-    errors=(UnknownTask, InvalidTaskConfig, TooManyActiveTasks, TaskNotActive, TaskNotFinished, AlreadyJoined,
-            NotParticipant, TooManyParticipants, NotEnoughStake, WrongPhase, PhaseClosed, NotInRole, AlreadyCommitted,
-            NotCommitted, AlreadyRevealed, CommitmentMismatch, InvalidVotes, AlreadySubmitted, NotRoundMember,
-            NothingToAdvance, ZeroAmount),
-    storage=(MaxActiveTasks, MaxParticipants, MaxRoleSize, MaxRounds, MaxPhaseBlocks, MaxDescriptorLength,
-             SupermajorityNumerator, SupermajorityDenominator, QuorumPerMillion, ProposerSharePerMillion, TaskCount,
-             TaskConfig, TaskModelKind, TaskDataset, TaskState, GlobalModel, Participants, ActiveTasks, Proposers,
-             Voters, UpdateCommitment, UpdateHash, RevealedUpdates, VoteCommitment, Votes, Tally, AggregateChoice,
-             AggregateStake, RoundOutcome, LastEpoch),
     parameters={"MaxActiveTasks": MaxActiveTasks, "MaxParticipants": MaxParticipants, "MaxRoleSize": MaxRoleSize,
                 "MaxRounds": MaxRounds, "MaxPhaseBlocks": MaxPhaseBlocks, "MaxDescriptorLength": MaxDescriptorLength,
                 "SupermajorityNumerator": SupermajorityNumerator,

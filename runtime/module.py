@@ -6,7 +6,7 @@ Solidity signatures, so any ABI-aware client (web3.py, ethers, a wallet) can use
 contract. Handlers are plain functions over state.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -17,6 +17,7 @@ from .abi import abi_encode
 from .crypto import keccak256
 from .exceptions import DispatchError
 from .state import State
+from .storage import StorageMap, StorageValue
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,9 @@ class Log:
 class EventDecl(Signed):
     signature: str
     anonymous: bool = False
+    in_abi: bool = True
+    """False for an event declared for block hooks, which have no receipt yet (executive.md): no client
+    can see it, so the module's ABI leaves it out."""
 
     @cached_property
     def topic(self) -> bytes:
@@ -200,6 +204,8 @@ class Module:
     `parameters` maps a parameter name to its storage item (governable, read from state,
     with the declared default); `genesis(state, config)` writes the module's genesis
     config; `check_invariants(state)` raises AssertionError when a promise is broken.
+    A module file builds its Module with `Module.declare(globals(), …)`, which collects the
+    storage items, events and errors the file declares.
     """
 
     name: str
@@ -220,6 +226,19 @@ class Module:
         if len(set(selectors)) != len(selectors):
             raise ValueError(f"module {self.name}: two calls or views share a selector")
 
+    @classmethod
+    def declare(cls, namespace: Mapping[str, Any], *, name: str, raises: tuple[ErrorDecl, ...] = (),
+                **fields) -> "Module":
+        """The module whose storage items, events and errors are the ones its file declares, collected
+        from `namespace` (the file's `globals()`) in the order written there, so each is written once.
+        `raises` adds, after its own, the errors of other modules that its calls let through."""
+        declared = list(_declarations(namespace))
+        return cls(name=name,
+                   storage=tuple(d for d in declared if isinstance(d, (StorageValue, StorageMap)) and d.module == name),
+                   events=tuple(d for d in declared if isinstance(d, EventDecl) and d.in_abi),
+                   errors=tuple(d for d in declared if isinstance(d, ErrorDecl)) + tuple(raises),
+                   **fields)
+
     def find_call(self, selector: bytes) -> CallDecl | None:
         return next((c for c in self.calls if c.selector == selector), None)
 
@@ -231,6 +250,19 @@ class Module:
         items = [c.to_abi() for c in self.calls] + [v.to_abi() for v in self.views]
         items += [e.to_abi() for e in self.events] + [e.to_abi() for e in self.errors]
         return items
+
+
+def _declarations(namespace: Mapping[str, Any]) -> Iterator[Any]:
+    """Each storage item, event and error bound in `namespace` once, in order; a tuple of storage items
+    (one per kind, say) counts as its items."""
+    seen = set()
+    for value in namespace.values():
+        items = value if isinstance(value, tuple) and value and \
+            all(isinstance(v, (StorageValue, StorageMap)) for v in value) else (value,)
+        for item in items:
+            if isinstance(item, (StorageValue, StorageMap, EventDecl, ErrorDecl)) and id(item) not in seen:
+                seen.add(id(item))
+                yield item
 
 
 def module_address(index: int) -> bytes:

@@ -210,9 +210,11 @@ def check_invariants(state: State) -> None:
     assert not held, "no hold without an account"
 
 
-MODULE = Module(
+MODULE = Module.declare(
+    globals(),
     name=NAME,
     address=ADDRESS_,
+    raises=(system.NotRoot,),
     calls=(
         CallDecl("transfer(address to,uint256 value)", call_transfer, weight=5_000, returns=("bool",)),
         CallDecl("forceSetBalance(address who,uint256 free)", call_force_set_balance, weight=10_000),
@@ -226,9 +228,6 @@ MODULE = Module(
         ViewDecl("accountOf(address account)", view_account_of, ("uint256", "uint256", "uint256")),
         ViewDecl("supplyCap()", lambda state: (SupplyCap.get(state),), ("uint256",)),
     ),
-    events=(Transfer, BalanceSet),
-    errors=(InsufficientBalance, InsufficientHold, SupplyCapExceeded, system.NotRoot),
-    storage=(SupplyCap, Account, TotalIssuance, Hold),
     parameters={"SupplyCap": SupplyCap},
     genesis=genesis,
     check_invariants=check_invariants,

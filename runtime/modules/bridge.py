@@ -171,10 +171,10 @@ WithdrawalRequested = EventDecl("WithdrawalRequested(uint256 indexed nonce,addre
 WithdrawalSignatureAdded = EventDecl("WithdrawalSignatureAdded(uint256 indexed nonce,address indexed signer,"
                                      "uint256 weight,uint256 totalWeight)")
 WithdrawalSigned = EventDecl("WithdrawalSigned(uint256 indexed nonce,uint64 validatorSetId)")
+WithdrawalReleased = EventDecl("WithdrawalReleased(uint256 indexed nonce,bytes32 baseBlockHash)")
 RotationSignatureAdded = EventDecl("RotationSignatureAdded(uint64 indexed setId,address indexed signer,uint256 weight,"
                                    "uint256 totalWeight)")
 RotationSigned = EventDecl("RotationSigned(uint64 indexed setId)")
-WithdrawalReleased = EventDecl("WithdrawalReleased(uint256 indexed nonce,bytes32 baseBlockHash)")
 
 # Errors
 NotConfigured = ErrorDecl("NotConfigured()")
@@ -614,9 +614,11 @@ def check_invariants(state: State) -> None:
     assert released_mark == count or records[released_mark].status != RELEASED
 
 
-MODULE = Module(
+MODULE = Module.declare(
+    globals(),
     name=NAME,
     address=ADDRESS_,
+    raises=(system.NotRoot, balances.InsufficientBalance, balances.SupplyCapExceeded),
     calls=(
         CallDecl("attestBaseBlock(bytes32 blockHash)", call_attest_base_block, weight=30_000),
         CallDecl("proveDeposit(bytes32 blockHash,bytes header,uint256 receiptIndex,bytes[] proof)",
@@ -651,18 +653,6 @@ MODULE = Module(
                  lambda state, set_id: (compute_rotation_digest(state, set_id, _rotation_sets(state, set_id)[1]),),
                  ("bytes32",)),
     ),
-    events=(BridgeConfigured, BaseBlockAttested, BaseBlockAccepted, DepositMinted, WithdrawalRequested,
-            WithdrawalSignatureAdded, WithdrawalSigned, WithdrawalReleased, RotationSignatureAdded, RotationSigned),
-    errors=(NotConfigured, NotAValidator, AlreadyAttested, AlreadyAccepted, BlockNotAccepted,
-            HeaderHashMismatch, MalformedBaseHeader, InvalidReceiptProof, FailedReceipt, NoDepositInReceipt,
-            DepositAlreadyMinted, MalformedBridgeLog, ZeroAmount, ZeroRecipient, ExceedsBridgedSupply,
-            UnknownWithdrawal, InvalidSignature, DuplicateSignature,
-            NoReleaseInReceipt, ReleaseMismatch, AlreadyReleased, BridgeInUse, SetAlreadyChanged, UnknownRotation,
-            DuplicateRotationSignature, system.NotRoot, balances.InsufficientBalance,
-            balances.SupplyCapExceeded),
-    storage=(BaseChainId, BridgeContract, TokenContract, InitialLocked, BaseBlock, Attestation, LatestBaseBlock,
-             Deposit, NextUnmintedDeposit, Minted, Burned, WithdrawalCount, Withdrawal, Signers, Signature,
-             NextUnreleasedWithdrawal, SetOf, RecordedSets, RotationSigners, RotationSignature),
     parameters={"BaseChainId": BaseChainId, "BridgeContract": BridgeContract, "TokenContract": TokenContract},
     on_initialize=on_initialize,
     genesis=genesis,

@@ -476,9 +476,11 @@ def check_invariants(state: State) -> None:
         assert all(slash_id < slashing.SlashCount.get(state) for _, slash_id in table.items(state))
 
 
-MODULE = Module(
+MODULE = Module.declare(
+    globals(),
     name=NAME,
     address=ADDRESS_,
+    raises=(slashing.NothingAtStake,),
     calls=(
         # Two header decodes and seal recoveries (3,000 each, as ecrecover) on top of a slashing report.
         CallDecl("reportBlockEquivocation(bytes header1,bytes header2)", call_report_block_equivocation,
@@ -498,12 +500,6 @@ MODULE = Module(
         ViewDecl("isVoteEquivocationReported(address voter,uint64 setId,uint64 round,uint8 stage)",
                  view_vote_reported, ("bool", "uint256")),
     ),
-    events=(EquivocationReported,),
-    errors=(MalformedHeader, MalformedVote, DifferentSlots, DifferentAuthors, SameHeader, InvalidSeal, DifferentRounds,
-            SameVoteTarget, InvalidVoteSignature, DifferentVoters, UnknownAuthoritySet, NotAVoter,
-            BlockEquivocationAlreadyReported, VoteEquivocationAlreadyReported, slashing.NothingAtStake),
-    storage=(SlotDuration, PrimaryProbability, MaxAuthorities, ElectFromStake, Authorities, NextAuthorities, SetId,
-             AuthoritySetOf, RotationEpoch, BlockEquivocation, VoteEquivocation),
     parameters={"SlotDuration": SlotDuration, "PrimaryProbability": PrimaryProbability,
                 "MaxAuthorities": MaxAuthorities, "ElectFromStake": ElectFromStake},
     on_initialize=on_initialize,

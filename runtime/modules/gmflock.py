@@ -273,7 +273,8 @@ def check_invariants(state: State) -> None:
     assert held == live_amount, "each owner's gmflock hold is its live locks' FLOCK"
 
 
-MODULE = Module(
+MODULE = Module.declare(
+    globals(),
     name=NAME,
     address=ADDRESS_,
     calls=(
@@ -295,9 +296,6 @@ MODULE = Module(
         ViewDecl("gmAmountFor(uint256 amount,uint256 durationDays)", view_gm_amount_for, ("uint256",)),
         ViewDecl("secondsPerDay()", lambda state: (SecondsPerDay.get(state),), ("uint64",)),
     ),
-    events=(Locked, Unlocked),
-    errors=(ZeroAmount, InvalidDuration, UnknownLock, LockNotExpired, AlreadyUnlocked),
-    storage=(SecondsPerDay, BonusFreeDays, MaxLockDays, EpsilonPercent, LockCount, Lock, CheckpointCount, Checkpoint),
     parameters={"SecondsPerDay": SecondsPerDay, "BonusFreeDays": BonusFreeDays, "MaxLockDays": MaxLockDays,
                 "EpsilonPercent": EpsilonPercent},
     genesis=genesis,

@@ -107,7 +107,8 @@ def randomness_view(state: State, epoch: int) -> tuple:
     return (RandomnessOf.get(state, epoch) or ZERO,)
 
 
-MODULE = Module(
+MODULE = Module.declare(
+    globals(),
     name=NAME,
     address=ADDRESS_,
     views=(
@@ -115,7 +116,6 @@ MODULE = Module(
         ViewDecl("epochLength()", lambda state: (EpochLength.get(state),), ("uint64",)),
         ViewDecl("randomness(uint64 epoch)", randomness_view, ("bytes32",)),
     ),
-    storage=(EpochLength, EpochIndex, Randomness, NextRandomness, Accumulator, RandomnessOf),
     parameters={"EpochLength": EpochLength},
     on_initialize=on_initialize,
     genesis=genesis,

@@ -107,7 +107,7 @@ TotalPoolWithdrawn = StorageValue(NAME, "TotalPoolWithdrawn", U256, 0)
 """Σ moved out of managed pools to task modules' accounts (`withdraw_pool`)."""
 
 # Events
-Emitted = EventDecl("Emitted(uint64 indexed epoch,uint256 amount,uint256 protocolFee)")
+Emitted = EventDecl("Emitted(uint64 indexed epoch,uint256 amount,uint256 protocolFee)", in_abi=False)
 """Not emitted yet: emission happens in a block hook, which has no receipt (module docstring)."""
 Rewarded = EventDecl("Rewarded(address indexed who,uint256 amount)")
 Claimed = EventDecl("Claimed(address indexed who,uint256 amount)")
@@ -449,7 +449,8 @@ def check_invariants(state: State) -> None:
     assert TotalEmitted.get(state) <= balances.SupplyCap.get(state), "nor the supply cap"
 
 
-MODULE = Module(
+MODULE = Module.declare(
+    globals(),
     name=NAME,
     address=ADDRESS_,
     calls=(CallDecl("claim()", call_claim, weight=20_000),),
@@ -464,11 +465,6 @@ MODULE = Module(
         ViewDecl("clockStart()", lambda state: (ClockStart.get(state) or 0,), ("uint64",)),
         ViewDecl("lastEmissionTime()", lambda state: (LastEmissionTime.get(state),), ("uint64",)),
     ),
-    events=(Rewarded, Claimed),
-    errors=(NothingToClaim, UnknownPool),
-    storage=(DailyEmission, DecayPerMillion, DecayPeriodDays, SecondsPerDay, ProtocolFeePerMillion, ClockStart,
-             LastEmissionTime, LastEpoch, TotalEmitted, EmissionOf, PoolBalance, PoolStake, PendingRewards,
-             TotalPoolInflow, TotalDistributed, TotalClaimed, TotalPoolWithdrawn),
     parameters={"DailyEmission": DailyEmission, "DecayPerMillion": DecayPerMillion,
                 "DecayPeriodDays": DecayPeriodDays, "SecondsPerDay": SecondsPerDay,
                 "ProtocolFeePerMillion": ProtocolFeePerMillion},

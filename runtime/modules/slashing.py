@@ -100,7 +100,7 @@ Span = StorageMap(NAME, "Span", ADDRESS, RecordCodec(SlashSpan), None)
 OffenceReported = EventDecl("OffenceReported(uint256 indexed id,uint8 kind,address indexed offender,address reporter,"
                             "uint64 applyEpoch)")
 SlashCancelled = EventDecl("SlashCancelled(uint256 indexed id)")
-Slashed = EventDecl("Slashed(uint256 indexed id,address indexed offender,uint256 amount)")
+Slashed = EventDecl("Slashed(uint256 indexed id,address indexed offender,uint256 amount)", in_abi=False)
 """Not emitted yet: slashes apply in a block hook, which has no receipt (see the module docstring)."""
 
 # Errors
@@ -276,9 +276,11 @@ def check_invariants(state: State) -> None:
         assert span.largest_fraction <= PER_MILLION
 
 
-MODULE = Module(
+MODULE = Module.declare(
+    globals(),
     name=NAME,
     address=ADDRESS_,
+    raises=(system.NotRoot,),
     calls=(
         CallDecl("reportOffence(uint8 kind,address offender,address reporter)", call_report_offence, weight=30_000,
                  returns=("uint256",)),
@@ -295,10 +297,6 @@ MODULE = Module(
         ViewDecl("slashSpanOf(address offender)", view_span_of, ("uint64", "uint32")),
         ViewDecl("deferralEpochs()", lambda state: (DeferralEpochs.get(state),), ("uint64",)),
     ),
-    events=(OffenceReported, SlashCancelled),
-    errors=(InvalidOffence, UnknownSlash, NothingAtStake, system.NotRoot),
-    storage=(*SlashFraction, DeferralEpochs, SlashSpanEpochs, ReporterShare, SlashCount, Slash, Queue, PendingCount,
-             Span),
     parameters={"SlashFractionPoisonedUpdate": SlashFraction[0], "SlashFractionFalseValidation": SlashFraction[1],
                 "SlashFractionEquivocation": SlashFraction[2], "SlashFractionUnavailability": SlashFraction[3],
                 "DeferralEpochs": DeferralEpochs, "SlashSpanEpochs": SlashSpanEpochs, "ReporterShare": ReporterShare},

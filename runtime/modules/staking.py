@@ -416,9 +416,11 @@ def check_invariants(state: State) -> None:
         assert commission.current <= PER_MILLION and commission.pending <= PER_MILLION
 
 
-MODULE = Module(
+MODULE = Module.declare(
+    globals(),
     name=NAME,
     address=ADDRESS_,
+    raises=(balances.InsufficientBalance,),
     calls=(
         CallDecl("bond(uint8 role)", call_bond, weight=30_000, payable=True),
         CallDecl("bondExtra()", call_bond_extra, weight=25_000, payable=True),
@@ -439,13 +441,6 @@ MODULE = Module(
         ViewDecl("totalBonded(uint8 role)", lambda state, role: (TotalBonded.get(state, role),), ("uint256",)),
         ViewDecl("totalDelegated()", lambda state: (TotalDelegated.get(state),), ("uint256",)),
     ),
-    events=(Bonded_, Unbonded, Withdrawn, Delegated, Undelegated, CommissionSet),
-    errors=(InvalidRole, AlreadyBonded, NotBonded, ZeroAmount, BelowMinimumStake, InsufficientStake, NotATrainingNode,
-            CommissionTooHigh, CommissionCooldownActive, NothingToWithdraw, TooManyUnlockingChunks,
-            balances.InsufficientBalance),
-    storage=(MinNodeStake, MinValidatorStake, MinDelegation, UnbondingPeriod, MaxUnlockingChunks, CommissionCooldown,
-             DefaultCommission, Role, Bonded, Unlocking, Delegation, DelegatedTo, Commission, TotalBonded,
-             TotalDelegated),
     parameters={"MinNodeStake": MinNodeStake, "MinValidatorStake": MinValidatorStake, "MinDelegation": MinDelegation,
                 "UnbondingPeriod": UnbondingPeriod, "MaxUnlockingChunks": MaxUnlockingChunks,
                 "CommissionCooldown": CommissionCooldown, "DefaultCommission": DefaultCommission},

@@ -85,7 +85,8 @@ def check_invariants(state: State) -> None:
     assert root is None or len(root) == 20, "root, when set, is an address"
 
 
-MODULE = Module(
+MODULE = Module.declare(
+    globals(),
     name=NAME,
     address=ADDRESS_,
     views=(
@@ -94,8 +95,6 @@ MODULE = Module(
         ViewDecl("blockHash(uint64 number)", lambda state, n: (BlockHash.get(state, n) or b"\x00" * 32,), ("bytes32",)),
         ViewDecl("root()", lambda state: (Root.get(state) or b"\x00" * 20,), ("address",)),
     ),
-    errors=(NotRoot,),
-    storage=(ChainId, BlockGasLimit, AccountNonce, BlockHash, Root),
     parameters={"ChainId": ChainId, "BlockGasLimit": BlockGasLimit},
     on_initialize=on_initialize,
     genesis=genesis,

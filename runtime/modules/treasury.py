@@ -47,14 +47,14 @@ def call_donate(state: State, env: CallEnv) -> tuple:
     return ()
 
 
-MODULE = Module(
+MODULE = Module.declare(
+    globals(),
     name=NAME,
     address=ADDRESS_,
+    raises=(system.NotRoot, balances.InsufficientBalance),
     calls=(
         CallDecl("spend(address to,uint256 amount)", call_spend, weight=15_000),
         CallDecl("donate()", call_donate, weight=5_000, payable=True),
     ),
     views=(ViewDecl("balance()", lambda state: (get_balance(state),), ("uint256",)),),
-    events=(Deposited, Spent),
-    errors=(ZeroAmount, system.NotRoot, balances.InsufficientBalance),
 )
