@@ -335,6 +335,8 @@ class NetworkService:
             return web.Response(status=503, text="the node is shutting down")
         if self._host_bans.banned(host):
             return web.Response(status=403, text="this address is banned")
+        if request.headers.get("Origin") is not None:
+            return web.Response(status=403, text="the p2p port serves peers, never web pages (a browser sends Origin)")
         if self._handshaking >= self.config.max_pending_handshakes:
             return web.Response(status=503, text="too many connections in their handshake")
         ws = web.WebSocketResponse(max_msg_size=self.config.max_message_bytes, compress=False,

@@ -167,3 +167,19 @@ def test_a_silent_connection_is_closed_after_the_handshake_timeout():
                 assert "no handshake within 0.2s" in await raw.refusal(timeout=2.0)
 
     run(scenario)
+
+
+def test_a_web_page_cannot_open_the_p2p_port():
+    """Browsers name the page's Origin on every WebSocket upgrade; peers never send one (rpc/web_policy.py)."""
+    async def scenario():
+        async with Network() as net:
+            service = await net.node()
+            async with aiohttp.ClientSession() as session:
+                for origin in ("http://evil.example", "chrome-extension://abc", "null"):
+                    with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+                        await session.ws_connect(service.local_url, headers={"Origin": origin})
+                    assert refused.value.status == 403
+            async with RawPeer() as raw:
+                await raw.connect(service.local_url)
+
+    run(scenario)
