@@ -58,19 +58,13 @@ from runtime.records import Address, Hash32, RecordCodec, RecordList, Uint8, Uin
 from runtime.state import State
 from runtime.storage import HASH32, U64, U256, BytesList, FixedUint, RawBytes, StorageMap, StorageValue, UintTupleList
 
+from .formats import (ACCEPTED, AGGREGATE, COMMIT, FINISHED, PHASES, POISONED, PROPOSER, REJECTED, REVEAL,  # noqa: F401
+                      ROUND_COMPLETED, ROUND_NONE_ACCEPTED, ROUND_RUNNING, ROUND_TIMED_OUT, RUNNING, VOTE_COMMIT,
+                      VOTE_REVEAL, VOTER, WAITING, ZERO_HASH, compute_update_commitment, compute_vote_commitment)
+
 NAME = "fl_alliance"
 ADDRESS_ = module_address(8)
 PER_MILLION = 1_000_000
-ZERO_HASH = b"\x00" * 32
-
-WAITING, RUNNING, FINISHED = 0, 1, 2
-"""Task status: waiting for enough participants to draw a round, running, finished."""
-COMMIT, REVEAL, VOTE_COMMIT, VOTE_REVEAL, AGGREGATE = 0, 1, 2, 3, 4
-PHASES = (COMMIT, REVEAL, VOTE_COMMIT, VOTE_REVEAL, AGGREGATE)
-ROUND_RUNNING, ROUND_COMPLETED, ROUND_NONE_ACCEPTED, ROUND_TIMED_OUT = 0, 1, 2, 3
-REJECTED, ACCEPTED, POISONED = 0, 1, 2
-"""An update's outcome: rejected, accepted, flagged harmful by a supermajority (its proposer slashed)."""
-PROPOSER, VOTER = 0, 1
 
 # Parameters
 MaxActiveTasks = StorageValue(NAME, "MaxActiveTasks", U64, 16)
@@ -254,15 +248,6 @@ def member_key(task: int, round_: int, who: bytes) -> bytes:
 def compute_task_account(task: int) -> bytes:
     """The task's reward pool: an account no key controls, keccak256(module address ‖ u64 task)[12:]."""
     return keccak256(ADDRESS_ + task.to_bytes(8, "big"))[12:]
-
-
-def compute_update_commitment(update_hash: bytes, salt: bytes, proposer: bytes) -> bytes:
-    """The proposer's address binds the commitment to it, so nobody can copy another's."""
-    return keccak256(update_hash + salt + proposer)
-
-
-def compute_vote_commitment(accepts: int, harmful: int, salt: bytes, voter: bytes) -> bytes:
-    return keccak256(accepts.to_bytes(32, "big") + harmful.to_bytes(32, "big") + salt + voter)
 
 
 # Reading a task

@@ -26,17 +26,14 @@ from pathlib import Path
 import aiohttp
 import numpy as np
 import torch
-from eth_hash.auto import keccak
 from web3.exceptions import Web3Exception
 
+from ..formats import (ACCEPTED, AGGREGATE, COMMIT, FINISHED, NO_ROLE, REVEAL, VOTE_COMMIT, VOTE_REVEAL, WAITING,
+                       ZERO_HASH, compute_update_commitment, compute_vote_commitment)
 from . import aggregate, attacks, models, tensors, train, validate
 from .chain import ChainClient, ChainError
 
 LOG = logging.getLogger("flockchain.worker")
-WAITING, RUNNING, FINISHED = 0, 1, 2
-COMMIT, REVEAL, VOTE_COMMIT, VOTE_REVEAL, AGGREGATE = 0, 1, 2, 3, 4
-ACCEPTED = 1
-ZERO = b"\x00" * 32
 
 
 @dataclass(frozen=True)
@@ -115,7 +112,7 @@ class Worker:
     async def ensure_joined(self) -> None:
         me = self.client.address
         role = await self.client.view("staking", "roleOf", me)
-        if role == 255:
+        if role == NO_ROLE:
             await self.client.send("staking", "bond", self.config.staking_role, value=self.config.stake)
             LOG.info("%s bonded %d FLOCK", me, self.config.stake // 10**18)
         participants = await self.client.view("fl_alliance", "participantsOf", self.config.task)
@@ -158,19 +155,20 @@ class Worker:
         key = f"{task}:{round_}"
         if head + 1 >= status.phase_end:
             return
-        if status.phase == COMMIT and me in proposers and update_commit == ZERO:
+        if status.phase == COMMIT and me in proposers and update_commit == ZERO_HASH:
             await self.propose(status, key)
-        elif status.phase == REVEAL and update_commit != ZERO and update_hash == ZERO and key in self.secrets:
+        elif status.phase == REVEAL and update_commit != ZERO_HASH and update_hash == ZERO_HASH and key in self.secrets:
             secret = self.secrets[key]
             await self.client.send("fl_alliance", "revealUpdate", task, bytes.fromhex(secret["update"]),
                                    bytes.fromhex(secret["salt"]))
-        elif status.phase == VOTE_COMMIT and me in voters and vote_commit == ZERO:
+        elif status.phase == VOTE_COMMIT and me in voters and vote_commit == ZERO_HASH:
             await self.vote(status, key)
-        elif status.phase == VOTE_REVEAL and vote_commit != ZERO and not votes_revealed and f"{key}:votes" in self.secrets:
+        elif (status.phase == VOTE_REVEAL and vote_commit != ZERO_HASH and not votes_revealed
+              and f"{key}:votes" in self.secrets):
             secret = self.secrets[f"{key}:votes"]
             await self.client.send("fl_alliance", "revealVotes", task, secret["accepts"], secret["harmful"],
                                    bytes.fromhex(secret["salt"]))
-        elif status.phase == AGGREGATE and (me in proposers or me in voters) and aggregate_choice == ZERO:
+        elif status.phase == AGGREGATE and (me in proposers or me in voters) and aggregate_choice == ZERO_HASH:
             await self.submit_aggregate(status)
 
     async def advance_if_due(self, status) -> None:
@@ -195,7 +193,7 @@ class Worker:
         update_hash = await self.client.put_blob(data, self.config.task, status.round)
         salt = os.urandom(32)
         self.save_secret(key, {"update": update_hash.hex(), "salt": salt.hex()})
-        commitment = keccak(update_hash + salt + bytes.fromhex(self.client.address[2:]))
+        commitment = compute_update_commitment(update_hash, salt, bytes.fromhex(self.client.address[2:]))
         await self.client.send("fl_alliance", "commitUpdate", self.config.task, commitment)
         LOG.info("%s round %d: committed update 0x%s", self.client.address, status.round, update_hash.hex()[:12])
 
@@ -226,8 +224,7 @@ class Worker:
         harmful = sum(1 << i for i, flag in enumerate(flags) if flag and not decisions[i])
         salt = os.urandom(32)
         self.save_secret(f"{key}:votes", {"accepts": accepts, "harmful": harmful, "salt": salt.hex()})
-        commitment = keccak(accepts.to_bytes(32, "big") + harmful.to_bytes(32, "big") + salt +
-                            bytes.fromhex(self.client.address[2:]))
+        commitment = compute_vote_commitment(accepts, harmful, salt, bytes.fromhex(self.client.address[2:]))
         await self.client.send("fl_alliance", "commitVotes", task, commitment)
         marks = "".join("+" if a else "!" if f else "-" for a, f in zip(decisions, flags))
         LOG.info("%s round %d: voted %s", self.client.address, round_, marks)

@@ -4,7 +4,9 @@ A block vector gives a parent header and the full flat pre-state, then blocks to
 order. With a `post`, every block must import and the final state root and each block's
 receipts (consensus encoding) must match. Without one, every block but the last must
 import and the last must be rejected. A sampling vector (`"kind": "sampling"`) gives a seed,
-weighted candidates and k; the selection must match in order (spec/sampling.md).
+weighted candidates and k; the selection must match in order (spec/sampling.md). An FL
+commitment vector (`"kind": "fl_commitment"`) gives what a proposer or voter commits to; the
+commitment must match (spec/modules/fl_alliance.md).
 
     python -m tests.conformance.runner [VECTOR_DIR]      # prints "N passed, N failed"
 
@@ -64,10 +66,24 @@ def run_sampling_vector(vector: dict, sample: Callable = sample_here) -> None:
     assert [_bytes(c) for c in vector["selection"]] == list(selection), f"{vector['name']}: selection differs"
 
 
+def run_commitment_vector(vector: dict) -> None:
+    from fl_module.formats import compute_update_commitment, compute_vote_commitment
+
+    if vector["commits"] == "update":
+        computed = compute_update_commitment(_bytes(vector["updateHash"]), _bytes(vector["salt"]),
+                                             _bytes(vector["proposer"]))
+    else:
+        computed = compute_vote_commitment(int(vector["accepts"], 16), int(vector["harmful"], 16),
+                                           _bytes(vector["salt"]), _bytes(vector["voter"]))
+    assert computed == _bytes(vector["commitment"]), f"{vector['name']}: commitment differs"
+
+
 def run_vector(vector: dict, import_blocks: Callable = import_blocks_here) -> None:
     """Raise AssertionError when the implementation disagrees with the vector."""
     if vector.get("kind") == "sampling":
         return run_sampling_vector(vector)
+    if vector.get("kind") == "fl_commitment":
+        return run_commitment_vector(vector)
     pre_state = {_bytes(k): _bytes(v) for k, v in vector["pre"]["state"].items()}
     blocks = [_bytes(b) for b in vector["blocks"]]
     results = []

@@ -40,3 +40,9 @@ def test_runner_detects_a_wrong_selection():
     vector = next(v for v in load_vectors() if v.get("kind") == "sampling")
     with pytest.raises(AssertionError):
         run_vector(dict(vector, selection=list(reversed(vector["selection"]))))
+
+
+def test_runner_detects_a_wrong_commitment():
+    for vector in (v for v in load_vectors() if v.get("kind") == "fl_commitment"):
+        with pytest.raises(AssertionError):
+            run_vector(dict(vector, salt="0x" + "00" * 31 + "01"))
