@@ -1,24 +1,28 @@
-"""eth_ JSON-RPC 2.0 over HTTP for the Base devnet, shaped like geth's so a relayer written against
-it works unchanged against real Base.
+"""eth_ JSON-RPC for the Base devnet, shaped like geth's so a relayer written against it works
+unchanged against real Base.
 
-Quantities are hex without leading zeros, data is 0x-prefixed hex; errors use the standard codes
-(-32700 parse, -32600 invalid request, -32601 unknown method, -32602 invalid params, -32000 server,
-3 execution reverted with the revert bytes as `data`). Every py-evm call goes through the devnet's
-worker thread; sealed blocks, receipts and logs are served from the event loop.
+The methods are declared in a registry and served by rpc/'s one dispatcher (rpc/dispatch.py), as
+the node's are: the same parameter types, limits, errors, web policy and `rpc.discover`. Errors
+beyond the standard ones are geth's: -32000 for a header the devnet does not have or a transaction
+its pool refuses, 3 for a reverted call with the revert bytes as `data`. Every py-evm call goes
+through the devnet's worker thread (those methods are async); sealed blocks, receipts and logs are
+served from the event loop.
 """
 
 from __future__ import annotations
 
-import json
-import logging
-import re
-from dataclasses import dataclass
-
 from aiohttp import web
+from eth_hash.auto import keccak
 
-from rpc.errors import (EXECUTION_REVERTED as REVERTED, INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST,
-                        LIMIT_EXCEEDED, METHOD_NOT_FOUND, PARSE_ERROR, RpcError)
-from rpc.web_policy import JSON_TYPES, WebPolicy, refuse_content_type
+from rpc.dispatch import Dispatcher, RpcLimits
+from rpc.errors import EXECUTION_REVERTED, LIMIT_EXCEEDED, SERVER_ERROR, RpcError, invalid_params
+from rpc.eth import PERCENTILES, parse_call
+from rpc.logs import LOG_FILTER, MAX_BLOCK_RANGE, MAX_LOGS, LogFilter
+from rpc.openrpc import OpenRpcInfo
+from rpc.params import (ADDRESS, BLOCK, BLOCK_OR_HASH, BOOL, DATA, HASH, QUANTITY, STORAGE_KEY, ParamType,
+                        parse_quantity)
+from rpc.registry import Param, Registry
+from rpc.web_policy import WebPolicy
 
 from .chain import (
     SUGGESTED_TIP,
@@ -34,469 +38,77 @@ from .chain import (
     word_hex,
 )
 
-log = logging.getLogger("flockchain.base_rpc")
-
 CLIENT_VERSION = "flockchain-base-devnet/v0.1.0/py-evm"
-SERVER_ERROR = -32000
-BLOCK_TAGS = ("latest", "earliest", "pending", "safe", "finalized")
+INFO = OpenRpcInfo("flockchain Base devnet JSON-RPC", CLIENT_VERSION,
+                   "Base's eth_ methods on a py-evm devnet, shaped like geth's, for the FLOCK bridge and its relayer.")
+LIMITS = RpcLimits(max_request_bytes=1024 * 1024, max_batch_length=100)
+"""Tighter than the node's: the devnet's clients (a relayer, tests) send small requests and batches."""
 MAX_FEE_HISTORY_BLOCKS = 1024
-MAX_REWARD_PERCENTILES = 100
-
-
-@dataclass(frozen=True)
-class RpcLimits:
-    max_request_bytes: int = 1024 * 1024
-    max_batch: int = 100
-    max_log_block_range: int = 10_000
-    max_log_results: int = 10_000
-
-
-def invalid(message: str) -> RpcError:
-    return RpcError(INVALID_PARAMS, message)
-
-
-# ---------------------------------------------------------------- parameter parsing
-
-_HEX = re.compile(r"0x[0-9a-fA-F]*\Z")
-
-
-def parse_quantity(value, what: str, max_bits: int = 256) -> int:
-    """A hex quantity as geth reads one: a string, 0x prefix, no leading zeros."""
-    if not isinstance(value, str):
-        raise invalid(f"invalid argument {what}: expected a hex quantity string, got {json.dumps(value)}")
-    if not _HEX.match(value) or value == "0x":
-        raise invalid(f"invalid argument {what}: {value!r} is not a hex quantity (0x-prefixed hex digits)")
-    if len(value) > 3 and value[2] == "0":
-        raise invalid(f"invalid argument {what}: hex number with leading zero digits")
-    n = int(value, 16)
-    if n.bit_length() > max_bits:
-        raise invalid(f"invalid argument {what}: hex number > {max_bits} bits")
-    return n
-
-
-def parse_data(value, what: str, length: int | None = None) -> bytes:
-    if not isinstance(value, str) or not _HEX.match(value):
-        raise invalid(f"invalid argument {what}: expected 0x-prefixed hex data, got {json.dumps(value)}")
-    if len(value) % 2:
-        raise invalid(f"invalid argument {what}: hex string has odd length")
-    raw = bytes.fromhex(value[2:])
-    if length is not None and len(raw) != length:
-        raise invalid(f"invalid argument {what}: expected {length} bytes, got {len(raw)}")
-    return raw
-
-
-def parse_address(value, what: str) -> bytes:
-    return parse_data(value, what, 20)
-
-
-def parse_hash(value, what: str) -> bytes:
-    return parse_data(value, what, 32)
-
-
-def parse_bool(value, what: str) -> bool:
-    if not isinstance(value, bool):
-        raise invalid(f"invalid argument {what}: expected true or false, got {json.dumps(value)}")
-    return value
-
-
-def _args(params, names: tuple[str, ...], required: int) -> list:
-    if params is None:
-        params = []
-    if not isinstance(params, list):
-        raise invalid("non-array args: params must be a JSON array")
-    if len(params) > len(names):
-        raise invalid(f"too many arguments, want at most {len(names)}")
-    if len(params) < required:
-        raise invalid(f"missing value for required argument {len(params)} ({names[len(params)]})")
-    return params + [None] * (len(names) - len(params))
-
-
-class Api:
-    """The eth_/net_/web3_ methods over one devnet."""
-
-    def __init__(self, devnet: BaseDevnet, limits: RpcLimits):
-        self.devnet = devnet
-        self.limits = limits
-        self.methods = {
-            "web3_clientVersion": self.client_version,
-            "web3_sha3": self.sha3,
-            "net_version": self.net_version,
-            "net_listening": self.net_listening,
-            "eth_chainId": self.chain_id,
-            "eth_syncing": self.syncing,
-            "eth_accounts": self.accounts,
-            "eth_mining": self.mining,
-            "eth_blockNumber": self.block_number,
-            "eth_gasPrice": self.gas_price,
-            "eth_maxPriorityFeePerGas": self.max_priority_fee,
-            "eth_feeHistory": self.fee_history,
-            "eth_getBalance": self.get_balance,
-            "eth_getTransactionCount": self.get_transaction_count,
-            "eth_getCode": self.get_code,
-            "eth_getStorageAt": self.get_storage_at,
-            "eth_getBlockByNumber": self.get_block_by_number,
-            "eth_getBlockByHash": self.get_block_by_hash,
-            "eth_getBlockTransactionCountByNumber": self.tx_count_by_number,
-            "eth_getBlockTransactionCountByHash": self.tx_count_by_hash,
-            "eth_getTransactionByHash": self.get_transaction_by_hash,
-            "eth_getTransactionByBlockNumberAndIndex": self.tx_by_number_and_index,
-            "eth_getTransactionByBlockHashAndIndex": self.tx_by_hash_and_index,
-            "eth_getTransactionReceipt": self.get_transaction_receipt,
-            "eth_getBlockReceipts": self.get_block_receipts,
-            "eth_getLogs": self.get_logs,
-            "eth_sendRawTransaction": self.send_raw_transaction,
-            "eth_call": self.call,
-            "eth_estimateGas": self.estimate_gas,
-            "evm_mine": self.evm_mine,
-        }
-
-    # ------------------------------------------------------------ block selection
-
-    def block_number_of(self, value, what: str) -> int:
-        """A block tag or number → a number (possibly beyond the head); EIP-1898 objects too."""
-        if isinstance(value, dict):
-            if "blockHash" in value:
-                record = self.devnet.block_by_hash(parse_hash(value["blockHash"], f"{what}.blockHash"))
-                if record is None:
-                    raise RpcError(SERVER_ERROR, "header for hash not found")
-                return record.number
-            if "blockNumber" in value:
-                return self.block_number_of(value["blockNumber"], f"{what}.blockNumber")
-            raise invalid(f"invalid argument {what}: block object needs blockNumber or blockHash")
-        if value is None:
-            return self.devnet.resolve_tag("latest")
-        if isinstance(value, str) and value in BLOCK_TAGS:
-            return self.devnet.resolve_tag(value)
-        if isinstance(value, str) and value.startswith("0x"):
-            return parse_quantity(value, what, 64)
-        raise invalid(f"invalid argument {what}: expected a block number (hex) or one of {', '.join(BLOCK_TAGS)}, "
-                      f"got {json.dumps(value)}")
-
-    def state_block(self, value, what: str) -> int:
-        number = self.block_number_of(value, what)
-        if self.devnet.block_by_number(number) is None:
-            raise RpcError(SERVER_ERROR, "header not found")
-        return number
-
-    def block_record(self, value, what: str) -> BlockRecord | None:
-        """A block by tag, number or hash (a 32-byte hex string or EIP-1898 object), or None."""
-        if isinstance(value, str) and len(value) == 66 and value.startswith("0x"):
-            return self.devnet.block_by_hash(parse_hash(value, what))
-        if isinstance(value, dict) and "blockHash" in value:
-            return self.devnet.block_by_hash(parse_hash(value["blockHash"], f"{what}.blockHash"))
-        return self.devnet.block_by_number(self.block_number_of(value, what))
-
-    # ------------------------------------------------------------ simple
-
-    async def client_version(self, params):
-        _args(params, (), 0)
-        return CLIENT_VERSION
-
-    async def sha3(self, params):
-        (data,) = _args(params, ("data",), 1)
-        from eth_hash.auto import keccak
-
-        return data_hex(keccak(parse_data(data, "0")))
-
-    async def net_version(self, params):
-        _args(params, (), 0)
-        return str(self.devnet.chain_id)
-
-    async def net_listening(self, params):
-        _args(params, (), 0)
-        return True
-
-    async def chain_id(self, params):
-        _args(params, (), 0)
-        return qty(self.devnet.chain_id)
-
-    async def syncing(self, params):
-        _args(params, (), 0)
-        return False
-
-    async def accounts(self, params):
-        _args(params, (), 0)
-        return []
-
-    async def mining(self, params):
-        _args(params, (), 0)
-        return False
-
-    async def block_number(self, params):
-        _args(params, (), 0)
-        return qty(self.devnet.latest.number)
-
-    async def gas_price(self, params):
-        _args(params, (), 0)
-        return qty(self.devnet.next_base_fee + SUGGESTED_TIP)
-
-    async def max_priority_fee(self, params):
-        _args(params, (), 0)
-        return qty(SUGGESTED_TIP)
-
-    async def fee_history(self, params):
-        count, newest, percentiles = _args(params, ("blockCount", "newestBlock", "rewardPercentiles"), 2)
-        if isinstance(count, int) and not isinstance(count, bool):
-            block_count = count
-        else:
-            block_count = parse_quantity(count, "0 (blockCount)", 64)
-        if block_count < 1:
-            return {"oldestBlock": "0x0", "baseFeePerGas": [], "gasUsedRatio": [], "baseFeePerBlobGas": [],
-                    "blobGasUsedRatio": []}
-        block_count = min(block_count, MAX_FEE_HISTORY_BLOCKS)
-        last = self.block_number_of(newest, "1 (newestBlock)")
-        latest = self.devnet.latest.number
-        if last > latest:
-            raise invalid(f"request beyond head block: requested {last}, head {latest}")
-        if percentiles is not None:
-            if not isinstance(percentiles, list) or len(percentiles) > MAX_REWARD_PERCENTILES or not all(
-                    isinstance(p, (int, float)) and not isinstance(p, bool) and 0 <= p <= 100 for p in percentiles):
-                raise invalid("invalid argument 2 (rewardPercentiles): a list of at most 100 numbers in [0, 100]")
-            if any(b < a for a, b in zip(percentiles, percentiles[1:])):
-                raise invalid("invalid argument 2 (rewardPercentiles): percentiles must be ascending")
-        first = max(0, last - block_count + 1)
-        records = [self.devnet.block_by_number(n) for n in range(first, last + 1)]
-        following = self.devnet.block_by_number(last + 1)
-        next_fee = following.base_fee if following is not None else self.devnet.next_base_fee
-        out = {
-            "oldestBlock": qty(first),
-            "baseFeePerGas": [qty(r.base_fee) for r in records] + [qty(next_fee)],
-            "gasUsedRatio": [r.gas_used / r.gas_limit for r in records],
-            "baseFeePerBlobGas": ["0x1"] * (len(records) + 1),
-            "blobGasUsedRatio": [0.0] * len(records),
-        }
-        if percentiles is not None:
-            out["reward"] = [[qty(v) for v in _rewards(r, percentiles)] for r in records]
-        return out
-
-    # ------------------------------------------------------------ state
-
-    async def get_balance(self, params):
-        address, block = _args(params, ("address", "block"), 1)
-        address = parse_address(address, "0 (address)")
-        number = self.state_block(block, "1 (block)")
-        return qty(await self._state(self.devnet.get_balance, address, number))
-
-    async def get_transaction_count(self, params):
-        address, block = _args(params, ("address", "block"), 1)
-        address = parse_address(address, "0 (address)")
-        number = self.state_block(block, "1 (block)")
-        return qty(await self._state(self.devnet.get_nonce, address, number, block == "pending"))
-
-    async def get_code(self, params):
-        address, block = _args(params, ("address", "block"), 1)
-        address = parse_address(address, "0 (address)")
-        number = self.state_block(block, "1 (block)")
-        return data_hex(await self._state(self.devnet.get_code, address, number))
-
-    async def get_storage_at(self, params):
-        address, slot, block = _args(params, ("address", "slot", "block"), 2)
-        address = parse_address(address, "0 (address)")
-        if not isinstance(slot, str) or not _HEX.match(slot) or len(slot) > 66 or slot == "0x":
-            raise invalid("invalid argument 1 (slot): expected a hex storage slot of at most 32 bytes")
-        number = self.state_block(block, "2 (block)")
-        return word_hex(await self._state(self.devnet.get_storage_at, address, int(slot, 16), number))
-
-    async def _state(self, fn, *args):
-        try:
-            return await self.devnet.run(fn, *args)
-        except HeaderNotFound as error:
-            raise RpcError(SERVER_ERROR, str(error)) from None
-
-    # ------------------------------------------------------------ blocks and transactions
-
-    async def get_block_by_number(self, params):
-        block, full = _args(params, ("block", "fullTransactions"), 2)
-        record = self.devnet.block_by_number(self.block_number_of(block, "0 (block)"))
-        return None if record is None else record.json(parse_bool(full, "1 (fullTransactions)"))
-
-    async def get_block_by_hash(self, params):
-        block_hash, full = _args(params, ("blockHash", "fullTransactions"), 2)
-        record = self.devnet.block_by_hash(parse_hash(block_hash, "0 (blockHash)"))
-        return None if record is None else record.json(parse_bool(full, "1 (fullTransactions)"))
-
-    async def tx_count_by_number(self, params):
-        (block,) = _args(params, ("block",), 1)
-        record = self.devnet.block_by_number(self.block_number_of(block, "0 (block)"))
-        return None if record is None else qty(len(record.transactions))
-
-    async def tx_count_by_hash(self, params):
-        (block_hash,) = _args(params, ("blockHash",), 1)
-        record = self.devnet.block_by_hash(parse_hash(block_hash, "0 (blockHash)"))
-        return None if record is None else qty(len(record.transactions))
-
-    async def get_transaction_by_hash(self, params):
-        (tx_hash,) = _args(params, ("transactionHash",), 1)
-        tx_hash = parse_hash(tx_hash, "0 (transactionHash)")
-        sealed = self.devnet.sealed_transaction(tx_hash)
-        return sealed if sealed is not None else await self.devnet.run(self.devnet.transaction_by_hash, tx_hash)
-
-    @staticmethod
-    def _tx_at(record: BlockRecord | None, index) -> dict | None:
-        i = parse_quantity(index, "1 (index)", 64)
-        if record is None or i >= len(record.transactions):
-            return None
-        return record.transactions[i]
-
-    async def tx_by_number_and_index(self, params):
-        block, index = _args(params, ("block", "index"), 2)
-        return self._tx_at(self.devnet.block_by_number(self.block_number_of(block, "0 (block)")), index)
-
-    async def tx_by_hash_and_index(self, params):
-        block_hash, index = _args(params, ("blockHash", "index"), 2)
-        return self._tx_at(self.devnet.block_by_hash(parse_hash(block_hash, "0 (blockHash)")), index)
-
-    async def get_transaction_receipt(self, params):
-        (tx_hash,) = _args(params, ("transactionHash",), 1)
-        return self.devnet.receipt_by_hash(parse_hash(tx_hash, "0 (transactionHash)"))
-
-    async def get_block_receipts(self, params):
-        (block,) = _args(params, ("block",), 1)
-        record = self.block_record(block, "0 (block)")
-        return None if record is None else list(record.receipts)
-
-    # ------------------------------------------------------------ logs
-
-    async def get_logs(self, params):
-        (query,) = _args(params, ("filter",), 1)
-        if not isinstance(query, dict):
-            raise invalid("invalid argument 0 (filter): expected a filter object")
-        unknown = set(query) - {"fromBlock", "toBlock", "blockHash", "address", "topics"}
-        if unknown:
-            raise invalid(f"invalid argument 0 (filter): unknown field(s) {', '.join(sorted(unknown))}")
-        addresses = _filter_addresses(query.get("address"))
-        topics = _filter_topics(query.get("topics"))
-        if query.get("blockHash") is not None:
-            if query.get("fromBlock") is not None or query.get("toBlock") is not None:
-                raise invalid("invalid argument 0 (filter): cannot specify both blockHash and fromBlock/toBlock, "
-                              "choose one or the other")
-            record = self.devnet.block_by_hash(parse_hash(query["blockHash"], "0 (filter.blockHash)"))
-            if record is None:
-                raise RpcError(SERVER_ERROR, "unknown block")
-            records = [record]
-        else:
-            latest = self.devnet.latest.number
-            first = self.block_number_of(query.get("fromBlock"), "0 (filter.fromBlock)")
-            last = self.block_number_of(query.get("toBlock"), "0 (filter.toBlock)")
-            if first > last:
-                raise invalid(f"invalid block range: fromBlock {first} is after toBlock {last}")
-            if last - first + 1 > self.limits.max_log_block_range:
-                raise RpcError(LIMIT_EXCEEDED, f"block range too large: {last - first + 1} blocks, "
-                                               f"at most {self.limits.max_log_block_range}")
-            last = min(last, latest)
-            records = [self.devnet.block_by_number(n) for n in range(first, last + 1)]
-        out = []
-        for record in records:
-            for entry in record.logs:
-                if addresses and entry.address not in addresses:
-                    continue
-                if not _topics_match(topics, entry.topics):
-                    continue
-                out.append(entry.json)
-                if len(out) > self.limits.max_log_results:
-                    raise RpcError(LIMIT_EXCEEDED, f"query returned more than {self.limits.max_log_results} "
-                                                   f"results; narrow the block range")
-        return out
-
-    # ------------------------------------------------------------ transactions and calls
-
-    async def send_raw_transaction(self, params):
-        (raw,) = _args(params, ("data",), 1)
-        raw = parse_data(raw, "0 (data)")
-        try:
-            tx_hash = await self.devnet.run(self.devnet.submit_raw_transaction, raw)
-        except TxPoolError as error:
-            raise RpcError(SERVER_ERROR, str(error)) from None
-        return data_hex(tx_hash)
-
-    def _call_request(self, value) -> CallRequest:
-        if not isinstance(value, dict):
-            raise invalid("invalid argument 0 (transaction): expected a call object")
-        known = {"from", "to", "data", "input", "value", "gas", "gasPrice", "maxFeePerGas", "maxPriorityFeePerGas",
-                 "nonce", "type", "chainId", "accessList"}
-        unknown = set(value) - known
-        if unknown:
-            raise invalid(f"invalid argument 0 (transaction): unknown field(s) {', '.join(sorted(unknown))}")
-        data = value.get("input", value.get("data"))
-        if "input" in value and "data" in value and value["input"] != value["data"]:
-            raise invalid('invalid argument 0 (transaction): both "data" and "input" are set and not equal')
-        fields = {}
-        if value.get("from") is not None:
-            fields["sender"] = parse_address(value["from"], "0 (transaction.from)")
-        if value.get("to") is not None:
-            fields["to"] = parse_address(value["to"], "0 (transaction.to)")
-        if data is not None:
-            fields["data"] = parse_data(data, "0 (transaction.input)")
-        if value.get("value") is not None:
-            fields["value"] = parse_quantity(value["value"], "0 (transaction.value)")
-        if value.get("gas") is not None:
-            fields["gas"] = parse_quantity(value["gas"], "0 (transaction.gas)", 64)
-        price = value.get("gasPrice", value.get("maxFeePerGas"))
-        if price is not None:
-            fields["gas_price"] = parse_quantity(price, "0 (transaction.gasPrice)")
-        return CallRequest(**fields)
-
-    async def _execute(self, fn, params):
-        tx, block = _args(params, ("transaction", "block"), 1)
-        request = self._call_request(tx)
-        number = self.state_block(block, "1 (block)")
-        try:
-            return await self.devnet.run(fn, request, number)
-        except ExecutionReverted as error:
-            raise RpcError(REVERTED, str(error), data_hex(error.data)) from None
-        except (ExecutionFailed, HeaderNotFound) as error:
-            raise RpcError(SERVER_ERROR, str(error)) from None
-
-    async def call(self, params):
-        return data_hex(await self._execute(self.devnet.call, params))
-
-    async def estimate_gas(self, params):
-        return qty(await self._execute(self.devnet.estimate_gas, params))
-
-    async def evm_mine(self, params):
-        _args(params, ("options",), 0)
-        await self.devnet.seal()
-        return "0x0"
-
-
-def _filter_addresses(value) -> frozenset[bytes]:
-    if value is None:
-        return frozenset()
-    if isinstance(value, str):
-        return frozenset([parse_address(value, "0 (filter.address)")])
-    if isinstance(value, list):
-        return frozenset(parse_address(a, "0 (filter.address)") for a in value)
-    raise invalid("invalid argument 0 (filter.address): expected an address or a list of addresses")
-
-
-def _filter_topics(value) -> list[frozenset[bytes] | None]:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise invalid("invalid argument 0 (filter.topics): expected a list")
-    if len(value) > 4:
-        raise invalid("invalid argument 0 (filter.topics): too many topics (at most 4 positions)")
-    out = []
-    for i, position in enumerate(value):
-        what = f"0 (filter.topics[{i}])"
-        if position is None or position == []:
-            out.append(None)
-        elif isinstance(position, str):
-            out.append(frozenset([parse_hash(position, what)]))
-        elif isinstance(position, list):
-            out.append(None if None in position else frozenset(parse_hash(t, what) for t in position))
-        else:
-            raise invalid(f"invalid argument {what}: expected a topic, a list of topics or null")
-    return out
-
-
-def _topics_match(wanted: list, topics: tuple[bytes, ...]) -> bool:
-    if len(wanted) > len(topics):
-        return False
-    return all(choice is None or topic in choice for choice, topic in zip(wanted, topics))
-
-
-def _rewards(record: BlockRecord, percentiles: list) -> list[int]:
+
+registry = Registry()
+
+
+def parse_call_request(value) -> CallRequest:
+    """The node's call object (rpc/eth.py), with the gas price a call is charged at (gasPrice, else maxFeePerGas)."""
+    call = parse_call(value)
+    price = value.get("gasPrice", value.get("maxFeePerGas"))
+    return CallRequest(sender=call["from"], to=call["to"], data=call["data"], value=call["value"], gas=call["gas"],
+                       gas_price=0 if price is None else parse_quantity(price, "gasPrice"))
+
+
+CALL_REQUEST = ParamType("callObject", parse_call_request)
+
+
+def block_number_of(devnet: BaseDevnet, block: str | int | bytes) -> int:
+    """A parsed block (tag, number, or hash from an EIP-1898 object) as a number, possibly beyond the head."""
+    if isinstance(block, bytes):
+        record = devnet.block_by_hash(block)
+        if record is None:
+            raise RpcError(SERVER_ERROR, "header for hash not found")
+        return record.number
+    return devnet.resolve_tag(block) if isinstance(block, str) else block
+
+
+def state_block(devnet: BaseDevnet, block: str | int | bytes) -> int:
+    """The number of a block whose state a query reads: one the devnet has."""
+    number = block_number_of(devnet, block)
+    if devnet.block_by_number(number) is None:
+        raise RpcError(SERVER_ERROR, "header not found")
+    return number
+
+
+def block_record(devnet: BaseDevnet, block: str | int | bytes) -> BlockRecord | None:
+    if isinstance(block, bytes):
+        return devnet.block_by_hash(block)
+    return devnet.block_by_number(block_number_of(devnet, block))
+
+
+async def read_state(devnet: BaseDevnet, fn, *args):
+    """`fn` on the worker thread, with a block pruned or unknown there answered as geth answers it."""
+    try:
+        return await devnet.run(fn, *args)
+    except HeaderNotFound as error:
+        raise RpcError(SERVER_ERROR, str(error)) from None
+
+
+async def execute(devnet: BaseDevnet, fn, request: CallRequest, block) -> bytes | int:
+    """eth_call and eth_estimateGas: `fn` against a block's state, a revert answered with its bytes."""
+    number = state_block(devnet, block)
+    try:
+        return await devnet.run(fn, request, number)
+    except ExecutionReverted as error:
+        raise RpcError(EXECUTION_REVERTED, str(error), data_hex(error.data)) from None
+    except (ExecutionFailed, HeaderNotFound) as error:
+        raise RpcError(SERVER_ERROR, str(error)) from None
+
+
+def transaction_at(record: BlockRecord | None, index: int) -> dict | None:
+    if record is None or index >= len(record.transactions):
+        return None
+    return record.transactions[index]
+
+
+def rewards(record: BlockRecord, percentiles: tuple[float, ...]) -> list[int]:
     """Priority fees at gas-weighted percentiles of a block's transactions, as geth computes them."""
     if not record.tip_rewards:
         return [0] * len(percentiles)
@@ -512,111 +124,262 @@ def _rewards(record: BlockRecord, percentiles: list) -> list[int]:
     return out
 
 
-# ---------------------------------------------------------------- HTTP
+def blocks_to_search(devnet: BaseDevnet, log_filter: LogFilter) -> list[BlockRecord]:
+    """The sealed blocks a log filter names: one by hash, or a range within the node's limit (rpc/logs.py)."""
+    if log_filter.block_hash is not None:
+        record = devnet.block_by_hash(log_filter.block_hash)
+        if record is None:
+            raise RpcError(SERVER_ERROR, "unknown block")
+        return [record]
+    first = block_number_of(devnet, log_filter.from_block)
+    last = block_number_of(devnet, log_filter.to_block)
+    if first > last:
+        raise invalid_params(f"fromBlock {first} is after toBlock {last}")
+    if last - first + 1 > MAX_BLOCK_RANGE:
+        raise RpcError(LIMIT_EXCEEDED, f"block range of {last - first + 1} exceeds the limit of {MAX_BLOCK_RANGE}")
+    return [devnet.block_by_number(n) for n in range(first, min(last, devnet.latest.number) + 1)]
 
 
-def _error(request_id, error: RpcError) -> dict:
-    return {"jsonrpc": "2.0", "id": request_id, "error": error.to_json()}
+# ---------------------------------------------------------------- web3_, net_ and chain facts
 
 
-async def _dispatch(api: Api, call, policy: WebPolicy, origin: str | None) -> dict | None:
-    if not isinstance(call, dict):
-        return _error(None, RpcError(INVALID_REQUEST, "invalid request: expected a JSON object"))
-    request_id = call.get("id")
-    is_notification = "id" not in call
-    if not (request_id is None or isinstance(request_id, (str, int, float))) or isinstance(request_id, bool):
-        return _error(None, RpcError(INVALID_REQUEST, "invalid request: id must be a string, number or null"))
-    if call.get("jsonrpc") != "2.0":
-        return _error(request_id, RpcError(INVALID_REQUEST, 'invalid request: "jsonrpc" must be "2.0"'))
-    method = call.get("method")
-    if not isinstance(method, str):
-        return _error(request_id, RpcError(INVALID_REQUEST, "invalid request: method must be a string"))
-    handler = api.methods.get(method)
+@registry.method("web3_clientVersion", result="string")
+def web3_client_version(devnet: BaseDevnet) -> str:
+    """The devnet's name and version."""
+    return CLIENT_VERSION
+
+
+@registry.method("web3_sha3", (Param("data", DATA),), "hash")
+def web3_sha3(devnet: BaseDevnet, data: bytes) -> str:
+    """Keccak-256 of the data."""
+    return data_hex(keccak(data))
+
+
+@registry.method("net_version", result="string")
+def net_version(devnet: BaseDevnet) -> str:
+    """The chain id in decimal."""
+    return str(devnet.chain_id)
+
+
+@registry.method("net_listening", result="boolean")
+def net_listening(devnet: BaseDevnet) -> bool:
+    """Always true."""
+    return True
+
+
+@registry.method("eth_chainId", result="quantity")
+def eth_chain_id(devnet: BaseDevnet) -> str:
+    """The chain id (Base's 8453 unless --chain-id)."""
+    return qty(devnet.chain_id)
+
+
+@registry.method("eth_syncing", result="false")
+def eth_syncing(devnet: BaseDevnet) -> bool:
+    """Always false: the devnet is the only copy of its chain."""
+    return False
+
+
+@registry.method("eth_accounts", result="addresses")
+def eth_accounts(devnet: BaseDevnet) -> list:
+    """None: the devnet holds no keys; sign locally, as against Base."""
+    return []
+
+
+@registry.method("eth_mining", result="boolean")
+def eth_mining(devnet: BaseDevnet) -> bool:
+    """Always false: blocks are sealed on a timer, not mined."""
+    return False
+
+
+@registry.method("eth_blockNumber", result="quantity")
+def eth_block_number(devnet: BaseDevnet) -> str:
+    """The latest sealed block's number."""
+    return qty(devnet.latest.number)
+
+
+@registry.method("eth_gasPrice", result="quantity")
+def eth_gas_price(devnet: BaseDevnet) -> str:
+    """The next block's base fee plus the suggested tip."""
+    return qty(devnet.next_base_fee + SUGGESTED_TIP)
+
+
+@registry.method("eth_maxPriorityFeePerGas", result="quantity")
+def eth_max_priority_fee_per_gas(devnet: BaseDevnet) -> str:
+    """The tip Base's sequencer is typically paid."""
+    return qty(SUGGESTED_TIP)
+
+
+@registry.method("eth_feeHistory", (Param("blockCount", QUANTITY), Param("newestBlock", BLOCK),
+                                    Param("rewardPercentiles", PERCENTILES, ())), "feeHistory")
+def eth_fee_history(devnet: BaseDevnet, block_count: int, newest, percentiles: tuple[float, ...]) -> dict:
+    """Base fees (one more than blocks: the next block's), gas used ratios and tip percentiles, as geth gives them."""
+    if block_count < 1:
+        return {"oldestBlock": "0x0", "baseFeePerGas": [], "gasUsedRatio": [], "baseFeePerBlobGas": [],
+                "blobGasUsedRatio": []}
+    last = block_number_of(devnet, newest)
+    latest = devnet.latest.number
+    if last > latest:
+        raise invalid_params(f"request beyond head block: requested {last}, head {latest}")
+    first = max(0, last - min(block_count, MAX_FEE_HISTORY_BLOCKS) + 1)
+    records = [devnet.block_by_number(n) for n in range(first, last + 1)]
+    following = devnet.block_by_number(last + 1)
+    next_fee = following.base_fee if following is not None else devnet.next_base_fee
+    history = {
+        "oldestBlock": qty(first),
+        "baseFeePerGas": [qty(r.base_fee) for r in records] + [qty(next_fee)],
+        "gasUsedRatio": [r.gas_used / r.gas_limit for r in records],
+        "baseFeePerBlobGas": ["0x1"] * (len(records) + 1),
+        "blobGasUsedRatio": [0.0] * len(records),
+    }
+    if percentiles:
+        history["reward"] = [[qty(v) for v in rewards(r, percentiles)] for r in records]
+    return history
+
+
+# ---------------------------------------------------------------- state
+
+
+@registry.method("eth_getBalance", (Param("address", ADDRESS), Param("block", BLOCK, "latest")), "quantity")
+async def eth_get_balance(devnet: BaseDevnet, address: bytes, block) -> str:
+    """An account's ETH in wei at a block."""
+    return qty(await read_state(devnet, devnet.get_balance, address, state_block(devnet, block)))
+
+
+@registry.method("eth_getTransactionCount", (Param("address", ADDRESS), Param("block", BLOCK, "latest")), "quantity")
+async def eth_get_transaction_count(devnet: BaseDevnet, address: bytes, block) -> str:
+    """The account nonce; with "pending", counting the sender's pooled transactions."""
+    number = state_block(devnet, block)
+    return qty(await read_state(devnet, devnet.get_nonce, address, number, block == "pending"))
+
+
+@registry.method("eth_getCode", (Param("address", ADDRESS), Param("block", BLOCK, "latest")), "data")
+async def eth_get_code(devnet: BaseDevnet, address: bytes, block) -> str:
+    """A contract's runtime bytecode at a block."""
+    return data_hex(await read_state(devnet, devnet.get_code, address, state_block(devnet, block)))
+
+
+@registry.method("eth_getStorageAt", (Param("address", ADDRESS), Param("slot", STORAGE_KEY),
+                                      Param("block", BLOCK, "latest")), "data")
+async def eth_get_storage_at(devnet: BaseDevnet, address: bytes, slot: int, block) -> str:
+    """A contract's storage word at a slot and block."""
+    return word_hex(await read_state(devnet, devnet.get_storage_at, address, slot, state_block(devnet, block)))
+
+
+# ---------------------------------------------------------------- blocks and transactions
+
+
+@registry.method("eth_getBlockByNumber", (Param("block", BLOCK), Param("fullTransactions", BOOL)), "block or null")
+def eth_get_block_by_number(devnet: BaseDevnet, block, full: bool) -> dict | None:
+    """A sealed block, with transaction hashes or whole transactions."""
+    record = block_record(devnet, block)
+    return None if record is None else record.json(full)
+
+
+@registry.method("eth_getBlockByHash", (Param("blockHash", HASH), Param("fullTransactions", BOOL)), "block or null")
+def eth_get_block_by_hash(devnet: BaseDevnet, block_hash: bytes, full: bool) -> dict | None:
+    """A sealed block, with transaction hashes or whole transactions."""
+    record = devnet.block_by_hash(block_hash)
+    return None if record is None else record.json(full)
+
+
+@registry.method("eth_getBlockTransactionCountByNumber", (Param("block", BLOCK),), "quantity or null")
+def eth_get_block_transaction_count_by_number(devnet: BaseDevnet, block) -> str | None:
+    """How many transactions a block holds."""
+    record = block_record(devnet, block)
+    return None if record is None else qty(len(record.transactions))
+
+
+@registry.method("eth_getBlockTransactionCountByHash", (Param("blockHash", HASH),), "quantity or null")
+def eth_get_block_transaction_count_by_hash(devnet: BaseDevnet, block_hash: bytes) -> str | None:
+    """How many transactions a block holds."""
+    record = devnet.block_by_hash(block_hash)
+    return None if record is None else qty(len(record.transactions))
+
+
+@registry.method("eth_getTransactionByHash", (Param("transactionHash", HASH),), "transaction or null")
+async def eth_get_transaction_by_hash(devnet: BaseDevnet, tx_hash: bytes) -> dict | None:
+    """A sealed or pooled transaction."""
+    sealed = devnet.sealed_transaction(tx_hash)
+    return sealed if sealed is not None else await devnet.run(devnet.transaction_by_hash, tx_hash)
+
+
+@registry.method("eth_getTransactionByBlockNumberAndIndex", (Param("block", BLOCK), Param("index", QUANTITY)),
+                 "transaction or null")
+def eth_get_transaction_by_block_number_and_index(devnet: BaseDevnet, block, index: int) -> dict | None:
+    """The transaction at a position in a block."""
+    return transaction_at(block_record(devnet, block), index)
+
+
+@registry.method("eth_getTransactionByBlockHashAndIndex", (Param("blockHash", HASH), Param("index", QUANTITY)),
+                 "transaction or null")
+def eth_get_transaction_by_block_hash_and_index(devnet: BaseDevnet, block_hash: bytes, index: int) -> dict | None:
+    """The transaction at a position in a block."""
+    return transaction_at(devnet.block_by_hash(block_hash), index)
+
+
+@registry.method("eth_getTransactionReceipt", (Param("transactionHash", HASH),), "receipt or null")
+def eth_get_transaction_receipt(devnet: BaseDevnet, tx_hash: bytes) -> dict | None:
+    """A sealed transaction's receipt."""
+    return devnet.receipt_by_hash(tx_hash)
+
+
+@registry.method("eth_getBlockReceipts", (Param("block", BLOCK_OR_HASH),), "receipts or null")
+def eth_get_block_receipts(devnet: BaseDevnet, block) -> list | None:
+    """Every receipt of a block, in order (what a relayer rebuilds the receipts root from)."""
+    record = block_record(devnet, block)
+    return None if record is None else list(record.receipts)
+
+
+@registry.method("eth_getLogs", (Param("filter", LOG_FILTER),), "logs")
+def eth_get_logs(devnet: BaseDevnet, log_filter: LogFilter) -> list[dict]:
+    """Matching logs of sealed blocks, oldest first, within the node's limits (rpc/logs.py)."""
+    found = []
+    for record in blocks_to_search(devnet, log_filter):
+        found.extend(entry.json for entry in record.logs if log_filter.matches(entry))
+        if len(found) > MAX_LOGS:
+            raise RpcError(LIMIT_EXCEEDED, f"query returns more than {MAX_LOGS} logs; narrow the block range")
+    return found
+
+
+# ---------------------------------------------------------------- transactions, calls and sealing
+
+
+@registry.method("eth_sendRawTransaction", (Param("transaction", DATA),), "hash")
+async def eth_send_raw_transaction(devnet: BaseDevnet, raw: bytes) -> str:
+    """Pool a signed transaction (legacy, EIP-2930 or EIP-1559) for the next block."""
     try:
-        if handler is None:
-            raise RpcError(METHOD_NOT_FOUND, f"the method {method} does not exist/is not available")
-        if policy.is_browser_barred(origin, method in DEV_CONTROLS):
-            raise RpcError(METHOD_NOT_FOUND, f"the method {method} is not available to browser origins")
-        result = await handler(call.get("params"))
-    except RpcError as error:
-        response = _error(request_id, error)
-    except Exception:
-        log.exception("%s failed", method)
-        response = _error(request_id, RpcError(INTERNAL_ERROR, f"internal error in {method}"))
-    else:
-        response = {"jsonrpc": "2.0", "id": request_id, "result": result}
-    return None if is_notification else response
+        return data_hex(await devnet.run(devnet.submit_raw_transaction, raw))
+    except TxPoolError as error:
+        raise RpcError(SERVER_ERROR, str(error)) from None
 
 
-def _reply(body, status: int = 200) -> web.Response:
-    return web.Response(status=status, text=json.dumps(body, separators=(",", ":")), content_type="application/json")
+@registry.method("eth_call", (Param("transaction", CALL_REQUEST), Param("block", BLOCK, "latest")), "data")
+async def eth_call(devnet: BaseDevnet, request: CallRequest, block) -> str:
+    """Run a call against a block's state without sealing it; a revert is error 3 with its bytes."""
+    return data_hex(await execute(devnet, devnet.call, request, block))
 
 
-def _parse_json(text: bytes):
-    def refuse_constant(name):
-        raise ValueError(f"{name} is not JSON")
-
-    return json.loads(text, parse_constant=refuse_constant)
-
-
-async def _read_limited(request: web.Request, limit: int) -> bytes | None:
-    """The request body, or None once it is known to exceed `limit` bytes."""
-    if request.content_length is not None and request.content_length > limit:
-        return None
-    chunks, size = [], 0
-    while True:
-        chunk = await request.content.readany()
-        if not chunk:
-            return b"".join(chunks)
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
+@registry.method("eth_estimateGas", (Param("transaction", CALL_REQUEST), Param("block", BLOCK, "latest")), "quantity")
+async def eth_estimate_gas(devnet: BaseDevnet, request: CallRequest, block) -> str:
+    """The least gas limit at which the call succeeds, as geth searches for it."""
+    return qty(await execute(devnet, devnet.estimate_gas, request, block))
 
 
-DEV_CONTROLS = frozenset({"evm_mine"})
-"""Methods a browser origin may not call (rpc/web_policy.py: dev-only methods are barred to pages)."""
+@registry.method("evm_mine", result="quantity", dev_only=True)
+async def evm_mine(devnet: BaseDevnet) -> str:
+    """Seal a block now, with whatever the pool holds (never from a browser page: rpc/web_policy.py)."""
+    await devnet.seal()
+    return "0x0"
 
 
-def make_app(devnet: BaseDevnet, limits: RpcLimits = RpcLimits(), policy: WebPolicy = WebPolicy()) -> web.Application:
-    """The aiohttp application serving JSON-RPC on POST /, behind the project's web policy."""
-    api = Api(devnet, limits)
+def make_app(devnet: BaseDevnet, limits: RpcLimits = LIMITS, policy: WebPolicy = WebPolicy()) -> web.Application:
+    """The aiohttp application serving the devnet's JSON-RPC on POST /, behind the project's web policy."""
+    dispatcher = Dispatcher((registry,), INFO, dev=True, limits=limits, policy=policy)
 
-    async def handle(request: web.Request) -> web.Response:
-        bad_type = refuse_content_type(request, JSON_TYPES)
-        if bad_type is not None:
-            return _reply(_error(None, RpcError(INVALID_REQUEST, bad_type)), status=415)
-        origin = request.headers.get("Origin")
-        body = await _read_limited(request, limits.max_request_bytes)
-        if body is None:
-            return _reply(_error(None, RpcError(LIMIT_EXCEEDED, f"request too large: more than "
-                                                                f"{limits.max_request_bytes} bytes")), status=413)
-        try:
-            payload = _parse_json(body)
-        except (ValueError, RecursionError) as error:
-            return _reply(_error(None, RpcError(PARSE_ERROR, f"parse error: {error}")))
-        if isinstance(payload, list):
-            if not payload:
-                return _reply(_error(None, RpcError(INVALID_REQUEST, "empty batch")))
-            if len(payload) > limits.max_batch:
-                return _reply(_error(None, RpcError(LIMIT_EXCEEDED, f"batch too large: {len(payload)} requests, "
-                                                                    f"at most {limits.max_batch}")))
-            responses = [r for r in [await _dispatch(api, call, policy, origin) for call in payload] if r is not None]
-            return _reply(responses) if responses else web.Response(status=200)
-        response = await _dispatch(api, payload, policy, origin)
-        return _reply(response) if response is not None else web.Response(status=200)
+    async def answer(request: web.Request) -> web.Response:
+        return await dispatcher.answer_post(request, devnet)
 
-    async def refuse_get(_request: web.Request) -> web.Response:
-        return web.Response(status=405, text="JSON-RPC: POST a JSON request to /\n")
-
-    def refuse(_request: web.Request, status: int, message: str) -> web.Response:
-        return _reply(_error(None, RpcError(INVALID_REQUEST, message)), status=status)
-
-    app = web.Application(client_max_size=limits.max_request_bytes + 1, middlewares=[policy.middleware(refuse)])
-    app.router.add_post("/", handle)
-    app.router.add_get("/", refuse_get)
-    app["devnet"] = devnet
-    return app
+    return dispatcher.application(answer)
 
 
-__all__ = ["Api", "CLIENT_VERSION", "RpcError", "RpcLimits", "make_app"]
+__all__ = ["CLIENT_VERSION", "INFO", "LIMITS", "make_app", "registry"]

@@ -5,6 +5,8 @@ INVALID_REQUEST = -32600
 METHOD_NOT_FOUND = -32601
 INVALID_PARAMS = -32602
 INTERNAL_ERROR = -32603
+SERVER_ERROR = -32000
+"""geth's generic server-side refusal (unknown header, a transaction the pool refuses)."""
 RESOURCE_NOT_FOUND = -32001
 TRANSACTION_REJECTED = -32003
 LIMIT_EXCEEDED = -32005

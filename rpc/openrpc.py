@@ -1,5 +1,7 @@
 """The OpenRPC document (`rpc.discover`), generated from the registered methods themselves."""
 
+from dataclasses import asdict, dataclass
+
 from .registry import REQUIRED, Method
 
 OPENRPC_VERSION = "1.2.6"
@@ -15,11 +17,18 @@ def method_json(method: Method) -> dict:
     }
 
 
-def openrpc_document(methods: dict[str, Method], version: str) -> dict:
+@dataclass(frozen=True)
+class OpenRpcInfo:
+    """The document's `info`: which server answers (the node, the Base devnet)."""
+
+    title: str
+    version: str
+    description: str
+
+
+def openrpc_document(methods: dict[str, Method], info: OpenRpcInfo) -> dict:
     return {
         "openrpc": OPENRPC_VERSION,
-        "info": {"title": "flockchain JSON-RPC", "version": version,
-                 "description": "Ethereum JSON-RPC for wallets and scripts, Substrate-style chain_/state_/system_/"
-                                "author_ namespaces, and flock_ methods for runtime modules and FL state."},
+        "info": asdict(info),
         "methods": [method_json(m) for _, m in sorted(methods.items())],
     }

@@ -9,6 +9,7 @@ from .errors import invalid_params
 
 _QUANTITY = re.compile(r"^0x(0|[1-9a-fA-F][0-9a-fA-F]*)$")
 _DATA = re.compile(r"^0x([0-9a-fA-F]{2})*$")
+_STORAGE_KEY = re.compile(r"^0x[0-9a-fA-F]{1,64}$")
 BLOCK_TAGS = ("latest", "pending", "earliest", "safe", "finalized")
 
 
@@ -79,6 +80,21 @@ def parse_block_tag(value) -> str | int:
     raise invalid_params(f"block must be a number or one of {', '.join(BLOCK_TAGS)}, got {_short(value)}")
 
 
+def parse_block_or_hash(value) -> str | int | bytes:
+    """A block as geth's BlockNumberOrHash reads it: 32 bytes of hex name a block by its hash."""
+    if isinstance(value, str) and len(value) == 66:
+        return parse_hash(value, "block hash")
+    return parse_block_tag(value)
+
+
+def parse_storage_key(value) -> int:
+    """A storage slot as geth reads one: at most 32 bytes of hex, leading zeros allowed (slots are often
+    keccak words, written out in full)."""
+    if not isinstance(value, str) or not _STORAGE_KEY.match(value):
+        raise invalid_params(f"storage slot must be 0x-prefixed hex of at most 32 bytes, got {_short(value)}")
+    return int(value, 16)
+
+
 def parse_bool(value) -> bool:
     if not isinstance(value, bool):
         raise invalid_params(f"expected a boolean, got {_short(value)}")
@@ -96,4 +112,7 @@ ADDRESS = ParamType("address", parse_address, {"type": "string", "pattern": "^0x
 HASH = ParamType("hash", parse_hash, {"type": "string", "pattern": "^0x[0-9a-fA-F]{64}$"})
 BLOCK = ParamType("blockNumberOrTag", parse_block_tag, {"oneOf": [
     {"type": "string", "pattern": _QUANTITY.pattern}, {"type": "string", "enum": list(BLOCK_TAGS)}, {"type": "object"}]})
+BLOCK_OR_HASH = ParamType("blockNumberOrTagOrHash", parse_block_or_hash, {"oneOf": [
+    *BLOCK.schema["oneOf"], HASH.schema]})
+STORAGE_KEY = ParamType("storageKey", parse_storage_key, {"type": "string", "pattern": _STORAGE_KEY.pattern})
 BOOL = ParamType("boolean", parse_bool, {"type": "boolean"})

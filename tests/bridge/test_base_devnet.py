@@ -33,6 +33,7 @@ from base_devnet.chain import (
     compute_create_address,
     default_addresses,
 )
+from base_devnet.server import CLIENT_VERSION, INFO, LIMITS, registry
 from chain.bridge.compile import compile_contract
 from chain.devkeys import derive_key, dev_keys
 from genesis.builder import load_spec
@@ -292,24 +293,19 @@ def test_bad_input_gets_precise_errors_and_the_server_keeps_serving(w3, devnet):
     assert rpc_raw(url, "eth_nope", [])["error"] == {
         "code": -32601, "message": "the method eth_nope does not exist/is not available"}
     error = rpc_raw(url, "eth_getBalance", ["0x1234", "latest"])["error"]
-    assert error["code"] == -32602 and "expected 20 bytes" in error["message"]
+    assert error["code"] == -32602 and "address must be 20 bytes, got 2" in error["message"]
     error = rpc_raw(url, "eth_getBlockByNumber", ["0x01", False])["error"]
     assert error["code"] == -32602 and "leading zero" in error["message"]
     error = rpc_raw(url, "eth_getBlockByNumber", ["latest"])["error"]
-    assert error["code"] == -32602 and "missing value for required argument 1" in error["message"]
+    assert error["code"] == -32602 and "missing parameter 1 (fullTransactions)" in error["message"]
     assert rpc(url, "eth_getBlockByNumber", ["0xffffff", False]) is None
     assert rpc_raw(url, "eth_getBalance", [devnet.info["deployer"], "0xffffff"])["error"]["message"] == \
         "header not found"
     error = rpc_raw(url, "eth_getLogs", [{"fromBlock": "0x0", "toBlock": hex(20_000)}])["error"]
-    assert "block range too large" in error["message"]
+    assert error["code"] == -32005 and "block range of 20001 exceeds the limit of 10000" in error["message"]
 
-    status, reply = post(url, json.dumps([{"jsonrpc": "2.0", "id": i, "method": "eth_chainId"}
-                                          for i in range(101)]).encode())
-    assert reply["error"]["message"] == "batch too large: 101 requests, at most 100"
     status, reply = post(url, json.dumps([{"jsonrpc": "2.0", "id": 7, "method": "eth_chainId"}, 5]).encode())
     assert reply[0]["result"] == "0x2105" and reply[1]["error"]["code"] == -32600
-    status, reply = post(url, b"[" + b" " * (1024 * 1024) + b"]")
-    assert status == 413
 
     user = Account.from_key(dev_key(4))
     base = {"type": 2, "to": user.address, "value": 1, "gas": 21_000, "maxFeePerGas": 10 * GWEI,
@@ -329,6 +325,35 @@ def test_bad_input_gets_precise_errors_and_the_server_keeps_serving(w3, devnet):
     assert rpc_raw(url, "eth_sendRawTransaction", ["0x02zz"])["error"]["code"] == -32602
     assert rpc_raw(url, "eth_sendRawTransaction", ["0x0102"])["error"]["message"].startswith("rlp:")
     assert w3.eth.chain_id == CHAIN_ID
+
+
+def test_rpc_discover_and_the_shared_limits(devnet):
+    """rpc/'s dispatcher serves the devnet: its OpenRPC document and its batch and size limits."""
+    document = rpc(devnet.url, "rpc.discover", [])
+    assert document["info"]["title"] == INFO.title and document["info"]["version"] == CLIENT_VERSION
+    described = {m["name"]: m for m in document["methods"]}
+    assert set(described) == set(registry.methods) | {"rpc.discover"}
+    assert {"eth_getLogs", "eth_sendRawTransaction", "eth_getBlockReceipts", "evm_mine"} <= set(described)
+    assert [p["name"] for p in described["eth_getBalance"]["params"]] == ["address", "block"]
+
+    limit = LIMITS.max_batch_length
+    at_limit = [{"jsonrpc": "2.0", "id": i, "method": "eth_chainId"} for i in range(limit)]
+    status, reply = post(devnet.url, json.dumps(at_limit).encode())
+    assert status == 200 and [r["id"] for r in reply] == list(range(limit))
+    user = Account.from_key(dev_key(7))
+    tx = user.sign_transaction({"type": 2, "to": user.address, "value": 1, "gas": 21_000, "maxFeePerGas": 10 * GWEI,
+                                "maxPriorityFeePerGas": 1, "chainId": CHAIN_ID, "nonce": 0})
+    over = at_limit + [{"jsonrpc": "2.0", "id": "tx", "method": "eth_sendRawTransaction",
+                        "params": [tx.raw_transaction.to_0x_hex()]}]
+    status, reply = post(devnet.url, json.dumps(over).encode())
+    assert status == 200 and reply["id"] is None and reply["error"] == {
+        "code": -32005, "message": f"batch of {limit + 1} requests exceeds the limit of {limit}"}
+    assert rpc(devnet.url, "eth_getTransactionByHash", [tx.hash.to_0x_hex()]) is None
+
+    status, reply = post(devnet.url, b"[" + b" " * LIMITS.max_request_bytes + b"]")
+    assert status == 413 and reply["error"]["code"] == -32005
+    assert str(LIMITS.max_request_bytes) in reply["error"]["message"]
+    assert rpc(devnet.url, "eth_chainId", []) == hex(CHAIN_ID)
 
 
 def test_web_pages_cannot_drive_or_read_it(w3, devnet):

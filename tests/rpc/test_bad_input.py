@@ -16,7 +16,7 @@ from eth_account import Account
 from eth_utils import keccak
 from web3.exceptions import Web3RPCError
 
-from rpc.server import RpcLimits
+from rpc.dispatch import RpcLimits
 
 from .devchain import BALANCES, CHAIN_ID, GWEI, dev_account, transaction_fields
 
