@@ -64,6 +64,7 @@ class RpcServer:
         self.methods = self.dispatcher.methods
 
     def context_for(self, connection: Connection | None, origin: str | None) -> RpcContext:
+        """The node's context as one caller sees it: its WebSocket (for subscriptions) and browser Origin."""
         return self.context if connection is None and origin is None \
             else replace(self.context, connection=connection, origin=origin)
 
