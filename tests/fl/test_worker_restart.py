@@ -9,8 +9,9 @@ import asyncio
 import pytest
 from eth_account import Account
 
+from fl_module.formats import COMMIT, REVEAL, ZERO_HASH
 from fl_module.worker import data, demo, models, tensors
-from fl_module.worker.agent import COMMIT, REVEAL, ZERO, LocalData, Worker, WorkerConfig
+from fl_module.worker.agent import LocalData, Worker, WorkerConfig
 
 pytestmark = pytest.mark.slow
 UNIT = 10**18
@@ -57,12 +58,12 @@ def test_a_restarted_proposer_reveals_what_it_committed(chain, tmp_path):
         status = await first.client.task_status(0)
         member = await first.client.view("fl_alliance", "memberOf", 0, 0, proposer)
         await first.client.close()
-        assert status.phase == REVEAL and member[0] != ZERO and member[1] == ZERO, "committed, not revealed"
+        assert status.phase == REVEAL and member[0] != ZERO_HASH and member[1] == ZERO_HASH, "committed, not revealed"
 
         forgetful = Worker(WorkerConfig(**{**vars(config), "state_dir": str(tmp_path / "empty")}))
         await forgetful.start()
         await forgetful.step()
-        assert (await forgetful.client.view("fl_alliance", "memberOf", 0, 0, proposer))[1] == ZERO, \
+        assert (await forgetful.client.view("fl_alliance", "memberOf", 0, 0, proposer))[1] == ZERO_HASH, \
             "without its secrets a worker cannot reveal (and does not crash)"
         await forgetful.client.close()
 
@@ -75,7 +76,7 @@ def test_a_restarted_proposer_reveals_what_it_committed(chain, tmp_path):
         return revealed, status
 
     revealed, status = asyncio.run(asyncio.wait_for(scenario(), 300))
-    assert revealed != ZERO
+    assert revealed != ZERO_HASH
     assert status.phase == 2, "the only proposer revealed: votes are next"
     blob = rpc.get_blob("0x" + revealed.hex())
     tensors.decode_model(blob, "linear")
