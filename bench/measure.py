@@ -79,7 +79,7 @@ def run_flockchain_import(raw_txs: list[bytes], balances: dict[bytes, int], bloc
         for start in range(0, len(raw_txs), block_size):
             for raw in raw_txs[start:start + block_size]:
                 author.submit_transaction(raw)
-            outcome = author.author_block()
+            outcome = author.builder.author_block()
             assert len(outcome.applied) == len(raw_txs[start:start + block_size]), "every transfer included"
             blocks.append(outcome.block.encode())
         author.close()
@@ -87,7 +87,7 @@ def run_flockchain_import(raw_txs: list[bytes], balances: dict[bytes, int], bloc
         from runtime.blocks import Block
         importer = Node(RUNTIME, spec, f"{workdir}/importer", recovery_workers=recovery_workers)
         started = time.perf_counter()
-        importer.import_blocks([Block.decode(encoded) for encoded in blocks])
+        importer.tree.import_blocks([Block.decode(encoded) for encoded in blocks])
         seconds = time.perf_counter() - started
         assert all(r.receipt.status == 1 for r in importer.db.get_receipts(importer.head.hash))
         importer.close()

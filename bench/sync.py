@@ -73,7 +73,7 @@ def build_chain(workdir: Path, blocks: int, transfers: int) -> tuple[Path, list[
     for start in range(0, len(raw_txs), transfers):
         for raw in raw_txs[start:start + transfers]:
             node.submit_transaction(raw)
-        outcome = node.author_block()
+        outcome = node.builder.author_block()
         assert len(outcome.applied) == transfers, "every transfer included"
         encoded.append(outcome.block.encode())
     node.close()
@@ -89,7 +89,7 @@ def measure_local_import(spec_path: Path, encoded: list[bytes], workdir: Path) -
     node = Node(RUNTIME, load_spec(str(spec_path)), workdir / "local-import")
     blocks = [Block.decode(data) for data in encoded]
     started = time.perf_counter()
-    node.import_blocks(blocks)
+    node.tree.import_blocks(blocks)
     seconds = time.perf_counter() - started
     node.close()
     return seconds

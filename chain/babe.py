@@ -15,8 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from runtime.blocks import Block
-from runtime.executive import seal_header
-from runtime.modules import consensus
 
 from .node import Node
 
@@ -74,12 +72,12 @@ class SlotAuthor:
         """The blocks authored for `slot` (none when this key may not author it or the node is catching up)."""
         if slot <= self.node.head.slot or not self.may_author():
             return []
-        if consensus.compute_slot_claim(self.node.state(), slot, self.key) is None:
+        if self.node.api.slot_claim(self.node.state(), slot, self.key) is None:
             return []
-        block = self.node.author_block(timestamp=self.clock.timestamp(slot), slot=slot).block
+        block = self.node.builder.author_block(timestamp=self.clock.timestamp(slot), slot=slot).block
         log.info("authored block #%d in slot %d", block.header.number, slot)
         if not self.equivocate:
             return [block]
-        twin_header = seal_header(replace(block.header, extra_data=EQUIVOCATION_EXTRA_DATA, seal=b""), self.key,
-                                  self.node.chain_id)
+        twin = replace(block.header, extra_data=EQUIVOCATION_EXTRA_DATA, seal=b"")
+        twin_header = self.node.api.seal_header(twin, self.key, self.node.chain_id)
         return [block, Block(twin_header, block.transactions)]

@@ -1,16 +1,38 @@
 """The transaction pool: per-sender nonce queues, fee-bumped replacement, bounded size.
 
 The pool decides admission (is this transaction worth holding?) and order (what goes in the
-next block); inclusion rules are the runtime's. Every refusal is an InvalidTransaction
-with a reason code, which the RPC returns to the sender.
+next block); whether a transaction is valid at all is the runtime API's answer
+(`RuntimeApi.validate_transaction`), which the pool is handed. Every refusal is an
+InvalidTransaction with a reason, which the RPC returns to the sender.
 """
 
 import heapq
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import count
 
-from runtime.exceptions import InvalidTransaction
+from runtime.api import ValidTransaction
+from runtime.exceptions import InvalidTransaction, NonceTooHigh
 from runtime.transactions import Transaction
+
+log = logging.getLogger("flockchain.pool")
+
+
+class AlreadyKnown(InvalidTransaction):
+    """The transaction is in the pool or in a block already."""
+
+
+class ReplacementUnderpriced(InvalidTransaction):
+    """A transaction for a held nonce that does not raise both fee caps enough."""
+
+
+class SenderQueueFull(InvalidTransaction):
+    """The sender has as many pending transactions as the pool holds for one sender."""
+
+
+class PoolFull(InvalidTransaction):
+    """The pool holds its limit."""
 
 
 @dataclass(frozen=True)
@@ -30,6 +52,8 @@ class TransactionPool:
         self.by_sender: dict[bytes, dict[int, Transaction]] = {}
         self._arrival: dict[bytes, int] = {}
         self._sequence = count()
+        self.ready_listeners: list[Callable[[], None]] = []
+        """Called when an added transaction can go in the next block (a dev chain's author seals then)."""
 
     def __len__(self) -> int:
         return len(self.by_hash)
@@ -37,33 +61,38 @@ class TransactionPool:
     def __contains__(self, tx_hash: bytes) -> bool:
         return tx_hash in self.by_hash
 
-    def add(self, tx: Transaction, account_nonce: int) -> Transaction | None:
-        """Admit `tx`; return the transaction it replaced, if any. Raises InvalidTransaction."""
+    def add(self, tx: Transaction, valid: ValidTransaction) -> Transaction | None:
+        """Admit `tx`, which the runtime API found `valid`; return the transaction it replaced, if any.
+        Raises InvalidTransaction."""
         if tx.hash in self.by_hash:
-            raise InvalidTransaction("AlreadyKnown", "transaction is already in the pool")
-        if tx.nonce < account_nonce:
-            raise InvalidTransaction("NonceTooLow", f"nonce {tx.nonce}, account nonce is {account_nonce}")
-        if tx.nonce >= account_nonce + self.limits.max_nonce_gap:
-            raise InvalidTransaction("NonceTooHigh", f"nonce {tx.nonce} is {tx.nonce - account_nonce} ahead of the account nonce "
-                                     f"{account_nonce}; the pool holds at most {self.limits.max_nonce_gap} ahead")
+            raise AlreadyKnown("transaction is already in the pool")
+        if valid.ahead >= self.limits.max_nonce_gap:
+            raise NonceTooHigh(f"nonce {tx.nonce} is {valid.ahead} ahead of the account nonce "
+                               f"{tx.nonce - valid.ahead}; the pool holds at most {self.limits.max_nonce_gap} ahead")
         queue = self.by_sender.get(tx.sender, {})
         existing = queue.get(tx.nonce)
         if existing is not None:
             bump = 100 + self.limits.replacement_bump_percent
             if tx.max_fee_per_gas * 100 < existing.max_fee_per_gas * bump or \
                     tx.max_priority_fee_per_gas * 100 < existing.max_priority_fee_per_gas * bump:
-                raise InvalidTransaction("ReplacementUnderpriced", f"replacing nonce {tx.nonce} needs both fee caps raised by at least "
-                                         f"{self.limits.replacement_bump_percent}%")
+                raise ReplacementUnderpriced(f"replacing nonce {tx.nonce} needs both fee caps raised by at least "
+                                             f"{self.limits.replacement_bump_percent}%")
         else:
             if len(queue) >= self.limits.max_per_sender:
-                raise InvalidTransaction("SenderQueueFull", f"sender already has {len(queue)} pending transactions")
+                raise SenderQueueFull(f"sender already has {len(queue)} pending transactions")
             if len(self.by_hash) >= self.limits.max_transactions:
-                raise InvalidTransaction("PoolFull", f"the pool holds its limit of {self.limits.max_transactions} transactions")
+                raise PoolFull(f"the pool holds its limit of {self.limits.max_transactions} transactions")
         if existing is not None:
             self._drop(existing)
         self.by_sender.setdefault(tx.sender, {})[tx.nonce] = tx
         self.by_hash[tx.hash] = tx
         self._arrival[tx.hash] = next(self._sequence)
+        if self.pending_nonce(tx.sender, tx.nonce - valid.ahead) > tx.nonce:
+            for listener in self.ready_listeners:
+                try:
+                    listener()
+                except Exception:
+                    log.exception("pool ready listener failed")
         return existing
 
     def _drop(self, tx: Transaction) -> None:

@@ -12,14 +12,10 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from runtime.abi import abi_encode
 from runtime.blocks import Block, Header
 from runtime.crypto import private_key_to_address
 from runtime.exceptions import InvalidBlock, InvalidTransaction
-from runtime.executive import call_readonly, compute_call_gas
-from runtime.fees import compute_intrinsic_gas
 from runtime.finality import InvalidFinalityMessage, Justification, SignedVote
-from runtime.modules import consensus
 from runtime.transactions import DYNAMIC_FEE, sign_transaction
 
 from .babe import SlotAuthor, SlotClock
@@ -27,7 +23,8 @@ from .blobs import BlobStore
 from .db import VoteJournalDB
 from .finality import FinalityConfig, FinalityVoter
 from .network import BadPeerData, ChainStatus, NetworkConfig, NetworkService
-from .node import BlockStatus, Node
+from .block_tree import BlockStatus
+from .node import Node
 
 log = logging.getLogger("flockchain.service")
 
@@ -56,7 +53,7 @@ class NodeService:
         self.config = config
         self.chain_id = node.chain_id
         self.network = NetworkService(self, key, config.network)
-        self.clock = SlotClock(consensus.get_slot_duration(node.state()))
+        self.clock = SlotClock(node.api.slot_duration_ms(node.state()))
         self.author = SlotAuthor(node, key, self.clock, self._on_authored, self._may_author, config.equivocate)
         self.voter = FinalityVoter(self, self.chain_id, key if config.author else None, self._send_vote,
                                    self._on_finalize, self._report_vote_equivocation, config.finality,
@@ -68,11 +65,11 @@ class NodeService:
         self._tasks: list[asyncio.Task] = []
         self.pending_listeners: list = []
         """Called with each transaction a peer sent that entered the pool (RPC's newPendingTransactions)."""
-        node.block_listeners.append(self._on_block_committed)
+        node.tree.block_listeners.append(self._on_block_committed)
 
     # lifecycle
     async def start(self) -> None:
-        self.node.recover_fork_choice()
+        self.node.tree.recover_fork_choice()
         await self.network.start()
         loop = asyncio.get_running_loop()
         if self.blobs is not None:
@@ -122,10 +119,10 @@ class NodeService:
         return self.node.finalized
 
     def is_descendant(self, block_hash: bytes, ancestor_hash: bytes) -> bool:
-        return self.node.is_descendant(block_hash, ancestor_hash)
+        return self.node.tree.is_descendant(block_hash, ancestor_hash)
 
     def voter_set(self) -> tuple[int, dict[bytes, int]]:
-        return consensus.get_voter_set(self.node.state_at(self.node.finalized))
+        return self.node.api.voter_set(self.node.state_at(self.node.finalized))
 
     # NetworkHandler
     def get_status(self) -> ChainStatus:
@@ -199,7 +196,7 @@ class NodeService:
     def _receive(self, block: Block) -> str:
         """Put a block into the tree; a second block by one author for one slot is reported."""
         try:
-            status = self.node.receive_block(block)
+            status = self.node.tree.receive_block(block)
         except InvalidBlock as error:
             raise BadPeerData(f"invalid block #{block.header.number}: {error}") from None
         if status == BlockStatus.SIDE:
@@ -308,7 +305,7 @@ class NodeService:
     def _on_finalize(self, justification: Justification) -> None:
         encoded = justification.encode()
         try:
-            header = self.node.finalize(justification.target_hash, encoded)
+            header = self.node.tree.finalize(justification.target_hash, encoded)
         except ValueError as error:
             log.warning("cannot finalize #%d: %s", justification.target_number, error)
             return
@@ -341,17 +338,15 @@ class NodeService:
         reported by someone else, say) or was sent before."""
         if key in self._reported:
             return
-        call = next(c for c in consensus.MODULE.calls if c.name == call_name)
-        data = call.selector + abi_encode(["bytes", "bytes"], list(proof))
         node = self.node
-        success, _ = call_readonly(node.runtime, node.head_state, node.pending_env(), self.address,
-                                   consensus.ADDRESS_, 0, data)
+        report = node.api.encode_call("consensus", call_name, list(proof))
+        success, _ = node.api.call(node.tree.head_state, node.pending_env(), self.address, report.to, 0, report.data)
         if not success:
             log.info("%s not submitted: the runtime would refuse it (already reported?)", call_name)
             return
-        gas = compute_intrinsic_gas(data) + compute_call_gas(node.runtime, consensus.ADDRESS_, data)
         raw = sign_transaction(self.key, DYNAMIC_FEE, chain_id=self.chain_id, nonce=node.get_pending_nonce(self.address),
-                               gas_limit=gas, to=consensus.ADDRESS_, value=0, data=data,
+                               gas_limit=node.api.estimate_gas(report.to, report.data), to=report.to, value=0,
+                               data=report.data,
                                max_fee_per_gas=2 * node.next_base_fee(), max_priority_fee_per_gas=0)
         try:
             node.submit_transaction(raw)

@@ -879,6 +879,7 @@ MODULE = Module.declare(
                  ("uint8", "bytes32", "uint256", "uint64", "uint8[]", "uint256[]", "uint256[]", "uint256[]")),
         ViewDecl("taskAccount(uint256 task)", lambda state, task: (compute_task_account(task),), ("address",)),
     ),
+    queries={"spec": get_spec, "progress": get_progress},
     parameters={"MaxActiveTasks": MaxActiveTasks, "MaxParticipants": MaxParticipants, "MaxRoleSize": MaxRoleSize,
                 "MaxRounds": MaxRounds, "MaxPhaseBlocks": MaxPhaseBlocks, "MaxDescriptorLength": MaxDescriptorLength,
                 "SupermajorityNumerator": SupermajorityNumerator,

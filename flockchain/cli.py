@@ -28,7 +28,6 @@ from chain.composition import RUNTIME
 from chain.db import DataDirError
 from chain.devkeys import dev_keys
 from chain.node import Node
-from fl_module import alliance
 from fl_module.worker import cli as worker_cli
 from genesis.builder import ChainSpecError, load_spec
 from rpc import devnet
@@ -36,6 +35,7 @@ from rpc.flock import describe_modules
 from rpc.params import to_checksum
 from rpc.server import REGISTRIES, RpcContext, RpcServer
 from rpc.subscriptions import EventHub
+from runtime.api import RuntimeApi
 from runtime.modules.balances import UNIT
 
 from rpc.web_policy import WebPolicy, WebPolicyError
@@ -92,8 +92,8 @@ def blob_pruner(node: Node, blobs: BlobStore):
 
     def prune(outcome) -> None:
         state = node.state()
-        for (task,) in alliance.ActiveTasks.get(state):
-            current = alliance.get_progress(state, task).round
+        for task in node.api.view(state, "fl_alliance", "activeTasks")[0]:
+            current = node.api.query(state, "fl_alliance", "progress", task).round
             if rounds.get(task) != current:
                 rounds[task] = current
                 blobs.prune(task, current)
@@ -108,10 +108,10 @@ async def run_dev_node(args, spec, accounts, authority, data_dir: str, policy: W
         node.close()
         raise
     hub = EventHub(node)
-    node.block_listeners.append(blob_pruner(node, blobs))
-    author = DevAuthor(node, block_time=args.block_time, on_block=lambda outcome: hub.publish_block(outcome.block))
-    context = RpcContext(node, on_transaction=lambda tx: author.notify(), dev=True, hub=hub,
-                         dev_keys={key.address: key.private_key for key in accounts})
+    node.tree.block_listeners.append(blob_pruner(node, blobs))
+    author = DevAuthor(node.builder, block_time=args.block_time,
+                       on_block=lambda outcome: hub.publish_block(outcome.block))
+    context = RpcContext(node, dev=True, hub=hub, dev_keys={key.address: key.private_key for key in accounts})
     server = RpcServer(context, REGISTRIES + (devnet.registry,), blobs=blobs, policy=policy)
     runner = web.AppRunner(server.app(), access_log=None)
     duty = None
@@ -134,7 +134,7 @@ async def run_dev_node(args, spec, accounts, authority, data_dir: str, policy: W
 
 
 def print_abi(module: str | None) -> int:
-    modules = describe_modules(RUNTIME)
+    modules = describe_modules(RuntimeApi(RUNTIME).metadata)
     if module is not None:
         chosen = [m for m in modules if m["name"] == module]
         if not chosen:

@@ -38,7 +38,6 @@ from rpc.registry import Param, Registry
 from rpc.server import REGISTRIES, RpcContext, RpcServer
 from rpc.subscriptions import EventHub
 from rpc.web_policy import WebPolicy
-from runtime.modules import consensus
 
 from .signals import until_stopped
 from .web_options import add_web_policy_arguments, web_policy_from_args
@@ -134,8 +133,8 @@ async def run_node(args, policy: WebPolicy) -> None:
             FinalityConfig(equivocate=args.test_equivocate), author=not args.no_author,
             equivocate=args.test_equivocate), blobs)
         hub = EventHub(node)
-        node.block_listeners.append(lambda outcome: hub.publish_block(outcome.block))
-        node.retract_listeners.append(hub.publish_retracted)
+        node.tree.block_listeners.append(lambda outcome: hub.publish_block(outcome.block))
+        node.tree.retract_listeners.append(hub.publish_retracted)
         service.pending_listeners.append(hub.publish_pending)
         context = RpcContext(node, on_transaction=service.submit_local_transaction, hub=hub, network=service)
         registries = REGISTRIES + ((test_controls(service),) if args.test_controls else ())
@@ -146,7 +145,7 @@ async def run_node(args, policy: WebPolicy) -> None:
         try:
             await web.TCPSite(runner, args.rpc_host, args.rpc_port).start()
             await service.start()
-            voters = dict(consensus.get_epoch_authorities(node.state(), node.head.slot + 1))
+            voters = node.api.authorities_for_slot(node.state(), node.head.slot + 1)
             role = "validator" if service.address in voters and not args.no_author else "full node"
             print(f"flockchain node ({role} {to_checksum(service.address)}) chain {spec.get('name')} "
                   f"#{node.head.number}; JSON-RPC http://{args.rpc_host}:{args.rpc_port}; "

@@ -8,7 +8,7 @@ sealed like any transaction) or by rewinding to one of its own blocks.
 
 from dataclasses import dataclass
 
-from chain.authoring import RootCallFailed, set_balance
+from chain.dev_controls import RootCallFailed
 from runtime.exceptions import InvalidTransaction
 
 from .errors import EXECUTION_REVERTED, INTERNAL_ERROR, TRANSACTION_REJECTED, RpcError, invalid_params
@@ -73,7 +73,7 @@ MINE_OPTIONS = ParamType("mineOptions", parse_mine_options, {"oneOf": [
 
 
 def sealing_node(ctx):
-    if ctx.node.authority_key is None:
+    if ctx.node.dev is None:
         raise RpcError(INTERNAL_ERROR, "this node has no authority key, so it cannot seal blocks")
     return ctx.node
 
@@ -91,7 +91,7 @@ def evm_mine(ctx, options):
         check_not_before_head(node, options.timestamp)
         node.clock.pin(options.timestamp)
     for _ in range(options.blocks):
-        node.author_block()
+        node.builder.author_block()
     return "0x0"
 
 
@@ -115,19 +115,19 @@ def evm_set_next_block_timestamp(ctx, timestamp):
 @registry.method("evm_snapshot", result="quantity", dev_only=True)
 def evm_snapshot(ctx):
     """Remember the chain as it is now; returns the id evm_revert takes."""
-    return to_hex(ctx.node.take_snapshot())
+    return to_hex(ctx.node.dev.take_snapshot())
 
 
 @registry.method("evm_revert", (Param("id", SNAPSHOT_ID),), "boolean", dev_only=True)
 def evm_revert(ctx, snapshot_id):
     """Rewind the chain (blocks, receipts, state, clock) to a snapshot; that id and every later one are used up."""
-    return ctx.node.revert_to_snapshot(snapshot_id)
+    return ctx.node.dev.revert_to_snapshot(snapshot_id)
 
 
 def anvil_set_balance(ctx, address, amount):
     """What anvil_setBalance and flock_setBalance both do."""
     try:
-        set_balance(sealing_node(ctx), address, amount)
+        sealing_node(ctx).dev.set_balance(address, amount)
     except RootCallFailed as error:
         raise RpcError(EXECUTION_REVERTED, "execution reverted", to_data(error.revert_data)) from None
     except InvalidTransaction as error:

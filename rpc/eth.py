@@ -1,12 +1,7 @@
 """The eth_, net_ and web3_ methods wallets and scripts use."""
 
-from dataclasses import replace
-
 from runtime.blocks import Block, Header
 from runtime.exceptions import InvalidTransaction
-from runtime.executive import block_env, call_readonly, compute_call_gas
-from runtime.fees import compute_base_fee, compute_intrinsic_gas
-from runtime.modules import balances, system
 from runtime.transactions import DYNAMIC_FEE, LEGACY, AccessListEntry, Transaction, decode_transaction, sign_transaction
 
 from .errors import (EXECUTION_REVERTED, LIMIT_EXCEEDED, METHOD_NOT_FOUND, RESOURCE_NOT_FOUND, TRANSACTION_REJECTED,
@@ -97,7 +92,7 @@ def eth_block_number(ctx):
 @registry.method("eth_getBalance", (Param("address", ADDRESS), Param("block", BLOCK, "latest")), "quantity")
 def eth_get_balance(ctx, address, block):
     """Free FLOCK balance in wei (18 decimals) at a block."""
-    return to_hex(balances.free_balance(ctx.node.state_at(resolve_header(ctx.node, block)), address))
+    return to_hex(ctx.node.api.account_balance(ctx.node.state_at(resolve_header(ctx.node, block)), address))
 
 
 @registry.method("eth_getTransactionCount", (Param("address", ADDRESS), Param("block", BLOCK, "latest")), "quantity")
@@ -105,7 +100,7 @@ def eth_get_transaction_count(ctx, address, block):
     """The account nonce; with "pending", counting the sender's ready pool transactions."""
     if block == "pending":
         return to_hex(ctx.node.get_pending_nonce(address))
-    return to_hex(system.get_nonce(ctx.node.state_at(resolve_header(ctx.node, block)), address))
+    return to_hex(ctx.node.api.account_nonce(ctx.node.state_at(resolve_header(ctx.node, block)), address))
 
 
 @registry.method("eth_gasPrice", result="quantity")
@@ -124,7 +119,7 @@ def eth_max_priority_fee_per_gas(ctx):
 def eth_get_code(ctx, address, block):
     """Module addresses answer with a one-byte marker so tools treat them as contracts; accounts have none."""
     resolve_header(ctx.node, block)
-    return "0xfe" if address in ctx.node.runtime.by_address else "0x"
+    return "0xfe" if ctx.node.api.is_module_address(address) else "0x"
 
 
 def _simulate(ctx, call: dict, block) -> tuple[bool, bytes, Header]:
@@ -132,9 +127,8 @@ def _simulate(ctx, call: dict, block) -> tuple[bool, bytes, Header]:
         raise RpcError(TRANSACTION_REJECTED, "ContractCreationNotSupported: contract creation is not supported: "
                        "this chain runs no EVM bytecode")
     header = resolve_header(ctx.node, block)
-    env = replace(block_env(header), number=header.number + 1)
-    success, output = call_readonly(ctx.node.runtime, ctx.node.state_at(header).backend, env, call["from"], call["to"],
-                                    call["value"], call["data"])
+    success, output = ctx.node.api.call(ctx.node.state_at(header).backend, ctx.node.api.call_env(header),
+                                        call["from"], call["to"], call["value"], call["data"])
     return success, output, header
 
 
@@ -161,8 +155,7 @@ def eth_estimate_gas(ctx, call, block):
 
 
 def estimate_gas(ctx, call: dict) -> int:
-    return compute_intrinsic_gas(call["data"], call["access_list"]) + compute_call_gas(ctx.node.runtime, call["to"],
-                                                                                       call["data"])
+    return ctx.node.api.estimate_gas(call["to"], call["data"], call["access_list"])
 
 
 @registry.method("eth_sendRawTransaction", (Param("transaction", DATA),), "hash")
@@ -328,8 +321,7 @@ def eth_fee_history(ctx, block_count, newest, percentiles):
         ratios.append(header.gas_used / header.gas_limit if header.gas_limit else 0.0)
         if percentiles:
             rewards.append(_rewards(block, ctx.node.db.get_receipts(block.hash), percentiles))
-    header = block.header
-    base_fees.append(to_hex(compute_base_fee(header.gas_limit, header.gas_used, header.base_fee_per_gas)))
+    base_fees.append(to_hex(ctx.node.api.next_base_fee(block.header)))
     result = {"oldestBlock": to_hex(first), "baseFeePerGas": base_fees, "gasUsedRatio": ratios}
     if percentiles:
         result["reward"] = rewards

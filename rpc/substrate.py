@@ -95,7 +95,7 @@ def state_get_read_proof(ctx, keys, at):
     header = _header(ctx, at)
     nodes: dict[bytes, None] = {}
     for key in keys:
-        _, proof = ctx.node.prove_storage(key, header)
+        _, proof = ctx.node.tree.prove_storage(key, header)
         nodes.update(dict.fromkeys(proof))
     return {"at": to_data(header.hash), "stateRoot": to_data(header.state_root),
             "proof": [to_data(node) for node in nodes]}
@@ -105,10 +105,10 @@ def state_get_read_proof(ctx, keys, at):
 def state_get_runtime_version(ctx, at):
     """The runtime's name and spec version (bumped by runtime upgrades)."""
     _header(ctx, at)
-    runtime = ctx.node.runtime
-    return {"specName": runtime.spec_name, "implName": "flockchain-python", "specVersion": runtime.spec_version,
+    api = ctx.node.api
+    return {"specName": api.version.spec_name, "implName": "flockchain-python", "specVersion": api.version.spec_version,
             "implVersion": 1, "transactionVersion": 1, "stateVersion": 0,
-            "apis": [[to_data(keccak256(m.name.encode())[:8]), 1] for m in runtime.modules]}
+            "apis": [[to_data(keccak256(m.name.encode())[:8]), 1] for m in api.metadata]}
 
 
 @registry.method("system_health", result="health")

@@ -16,9 +16,9 @@ def resolve_header(node, tag) -> Header:
     if isinstance(tag, bytes):
         header = node.db.get_header(tag)
     elif isinstance(tag, int):
-        header = node.get_header_by_number(tag)
+        header = node.tree.get_header_by_number(tag)
     elif tag == "earliest":
-        header = node.get_header_by_number(0)
+        header = node.tree.get_header_by_number(0)
     elif tag in ("safe", "finalized"):
         header = node.finalized
     else:

@@ -15,19 +15,81 @@ class InvalidBlock(RuntimeFault):
 
 
 class InvalidTransaction(RuntimeFault):
-    """The transaction may not be included (signature, chain id, nonce, fees, size, shape)."""
+    """The transaction may not be included (signature, chain id, nonce, fees, size, shape).
 
-    def __init__(self, reason: str, message: str):
-        super().__init__(f"{reason}: {message}")
-        self.reason = reason
+    One subclass per reason (Substrate's `InvalidTransaction` variants); `reason` is the class's
+    name, which JSON-RPC reports as `"<reason>: <message>"` with `{"reason": ...}` as data.
+    """
+
+    reason = "InvalidTransaction"
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.reason = cls.__name__
+
+    def __init__(self, message: str):
+        super().__init__(f"{self.reason}: {message}")
         self.message = message
 
 
-class DecodingError(InvalidTransaction):
-    """Bytes that are not a well-formed encoding of what they claim to be."""
+class MalformedTransaction(InvalidTransaction):
+    """Bytes that are not a well-formed encoding of a transaction."""
 
-    def __init__(self, message: str):
-        super().__init__("MalformedTransaction", message)
+
+class OversizedTransaction(InvalidTransaction):
+    """More bytes than MAX_TRANSACTION_SIZE."""
+
+
+class UnsupportedTransactionType(InvalidTransaction):
+    """An EIP-2718 type this chain does not take (blobs, set-code)."""
+
+
+class MissingChainId(InvalidTransaction):
+    """A legacy transaction without EIP-155 replay protection."""
+
+
+class TipAboveFeeCap(InvalidTransaction):
+    """maxPriorityFeePerGas above maxFeePerGas."""
+
+
+class InvalidSignature(InvalidTransaction):
+    """The signature recovers no key, or its s is high."""
+
+
+class WrongChainId(InvalidTransaction):
+    """Signed for another chain."""
+
+
+class ContractCreationNotSupported(InvalidTransaction):
+    """No `to`: this chain runs no EVM bytecode."""
+
+
+class IntrinsicGasTooLow(InvalidTransaction):
+    """The gas limit does not cover the transaction's intrinsic gas."""
+
+
+class GasLimitExceeded(InvalidTransaction):
+    """More gas than the block has left (it may fit a later block)."""
+
+
+class FeeCapTooLow(InvalidTransaction):
+    """maxFeePerGas below the block's base fee."""
+
+
+class InsufficientFunds(InvalidTransaction):
+    """The sender cannot pay gas limit × max fee + value."""
+
+
+class NonceTooLow(InvalidTransaction):
+    """The account has already used this nonce."""
+
+
+class NonceTooHigh(InvalidTransaction):
+    """The nonce is ahead of the account's (a gap)."""
+
+
+class NonceMax(InvalidTransaction):
+    """The account nonce reached 2**64 - 1 (EIP-2681)."""
 
 
 class DispatchError(RuntimeFault):

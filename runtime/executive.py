@@ -19,7 +19,9 @@ from .abi import abi_encode
 
 from .blocks import Block, Header, Receipt, compute_logs_bloom, merge_blooms, recover_seal_key
 from .crypto import ecvrf, keccak256, private_key_to_address, public_key_to_address, sign_hash
-from .exceptions import DispatchError, InvalidBlock, InvalidTransaction
+from .exceptions import (ContractCreationNotSupported, DispatchError, FeeCapTooLow, GasLimitExceeded, InsufficientFunds,
+                         IntrinsicGasTooLow, InvalidBlock, InvalidTransaction, NonceMax, NonceTooHigh, NonceTooLow,
+                         WrongChainId)
 from .fees import compute_base_fee, compute_intrinsic_gas
 from .module import BlockEnv, CallEnv, ErrorDecl, Log, Module
 from .modules import balances, consensus, randomness, system
@@ -107,16 +109,16 @@ def check_transaction(state: State, env: BlockEnv, tx: Transaction, gas_availabl
     """The checks that do not depend on the sender's account; returns the intrinsic gas."""
     chain_id = system.ChainId.get(state)
     if tx.chain_id != chain_id:
-        raise InvalidTransaction("WrongChainId", f"transaction is for chain {tx.chain_id}, this is chain {chain_id}")
+        raise WrongChainId(f"transaction is for chain {tx.chain_id}, this is chain {chain_id}")
     if tx.to is None:
-        raise InvalidTransaction("ContractCreationNotSupported", "contract creation is not supported: this chain runs no EVM bytecode")
+        raise ContractCreationNotSupported("contract creation is not supported: this chain runs no EVM bytecode")
     intrinsic = compute_intrinsic_gas(tx.data, tx.access_list)
     if tx.gas_limit < intrinsic:
-        raise InvalidTransaction("IntrinsicGasTooLow", f"gas limit {tx.gas_limit} is below the intrinsic gas {intrinsic}")
+        raise IntrinsicGasTooLow(f"gas limit {tx.gas_limit} is below the intrinsic gas {intrinsic}")
     if tx.gas_limit > gas_available:
-        raise InvalidTransaction("GasLimitExceeded", f"gas limit {tx.gas_limit} exceeds the block's available gas {gas_available}")
+        raise GasLimitExceeded(f"gas limit {tx.gas_limit} exceeds the block's available gas {gas_available}")
     if tx.max_fee_per_gas < env.base_fee_per_gas:
-        raise InvalidTransaction("FeeCapTooLow", f"max fee per gas {tx.max_fee_per_gas} is below the base fee {env.base_fee_per_gas}")
+        raise FeeCapTooLow(f"max fee per gas {tx.max_fee_per_gas} is below the base fee {env.base_fee_per_gas}")
     return intrinsic
 
 
@@ -125,18 +127,20 @@ def check_can_pay(state: State, tx: Transaction) -> None:
     cost = tx.gas_limit * tx.max_fee_per_gas + tx.value
     usable = balances.get_account(state, tx.sender).usable
     if usable < cost:
-        raise InvalidTransaction("InsufficientFunds", f"balance {usable} cannot pay gas limit × max fee + value = {cost}")
+        raise InsufficientFunds(f"balance {usable} cannot pay gas limit × max fee + value = {cost}")
 
 
-def validate_transaction(state: State, env: BlockEnv, tx: Transaction, gas_available: int) -> int:
-    """Raise InvalidTransaction unless `tx` may be included now; return its intrinsic gas."""
+def validate_transaction(state: State, env: BlockEnv, tx: Transaction, gas_available: int,
+                         allow_future_nonce: bool = False) -> int:
+    """Raise InvalidTransaction unless `tx` may be included now (or, with `allow_future_nonce`, after
+    the sender's earlier transactions, as a pool holds it); return its intrinsic gas."""
     intrinsic = check_transaction(state, env, tx, gas_available)
     nonce = system.get_nonce(state, tx.sender)
-    if tx.nonce != nonce:
-        kind = "NonceTooLow" if tx.nonce < nonce else "NonceTooHigh"
-        raise InvalidTransaction(kind, f"nonce {tx.nonce}, account nonce is {nonce}")
+    if tx.nonce < nonce or (tx.nonce > nonce and not allow_future_nonce):
+        kind = NonceTooLow if tx.nonce < nonce else NonceTooHigh
+        raise kind(f"nonce {tx.nonce}, account nonce is {nonce}")
     if nonce >= 2**64 - 1:
-        raise InvalidTransaction("NonceMax", "account nonce reached 2**64 - 1 (EIP-2681)")
+        raise NonceMax("account nonce reached 2**64 - 1 (EIP-2681)")
     check_can_pay(state, tx)
     return intrinsic
 

@@ -202,7 +202,9 @@ class Module:
     """A runtime module: address, parameters, storage, calls, views, events, errors, hooks.
 
     `parameters` maps a parameter name to its storage item (governable, read from state,
-    with the declared default); `genesis(state, config)` writes the module's genesis
+    with the declared default); `queries` maps a name to a read `handler(state, *args)` that the
+    runtime API offers the node besides the ABI views (records a client library has no type
+    for); `genesis(state, config)` writes the module's genesis
     config; `check_invariants(state)` raises AssertionError when a promise is broken.
     A module file builds its Module with `Module.declare(globals(), …)`, which collects the
     storage items, events and errors the file declares.
@@ -216,6 +218,7 @@ class Module:
     errors: tuple[ErrorDecl, ...] = ()
     storage: tuple[Any, ...] = ()
     parameters: dict[str, Any] = field(default_factory=dict)
+    queries: dict[str, Callable[..., Any]] = field(default_factory=dict)
     on_initialize: Callable[[State, "BlockEnv"], None] = _no_hook
     on_finalize: Callable[[State, "BlockEnv"], None] = _no_hook
     genesis: Callable[[State, dict], None] = _no_genesis

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 import rlp
 
 from .crypto import RlpShapeError, check_rlp_depth, keccak256, recover_address, rlp_encode, sign_hash
-from .exceptions import DecodingError, InvalidTransaction
+from .exceptions import (InvalidSignature, MalformedTransaction, MissingChainId, OversizedTransaction,
+                         TipAboveFeeCap, UnsupportedTransactionType)
 
 LEGACY, ACCESS_LIST, DYNAMIC_FEE = 0, 1, 2
 MAX_TRANSACTION_SIZE = 128 * 1024
@@ -58,39 +59,39 @@ class Transaction:
 
 def _uint(field: bytes, name: str, limit: int = UINT256_LIMIT) -> int:
     if not isinstance(field, bytes):
-        raise DecodingError(f"{name} must be a byte string, not a list")
+        raise MalformedTransaction(f"{name} must be a byte string, not a list")
     if field[:1] == b"\x00":
-        raise DecodingError(f"{name} has leading zero bytes (non-canonical integer)")
+        raise MalformedTransaction(f"{name} has leading zero bytes (non-canonical integer)")
     value = int.from_bytes(field, "big")
     if value >= limit:
-        raise DecodingError(f"{name} exceeds {limit.bit_length() - 1} bits")
+        raise MalformedTransaction(f"{name} exceeds {limit.bit_length() - 1} bits")
     return value
 
 
 def _to(field: bytes) -> bytes | None:
     if not isinstance(field, bytes) or len(field) not in (0, 20):
-        raise DecodingError("to must be empty or a 20-byte address")
+        raise MalformedTransaction("to must be empty or a 20-byte address")
     return field or None
 
 
 def _bytes(field, name: str) -> bytes:
     if not isinstance(field, bytes):
-        raise DecodingError(f"{name} must be a byte string, not a list")
+        raise MalformedTransaction(f"{name} must be a byte string, not a list")
     return field
 
 
 def _access_list(field) -> tuple[AccessListEntry, ...]:
     if not isinstance(field, list):
-        raise DecodingError("accessList must be a list")
+        raise MalformedTransaction("accessList must be a list")
     entries = []
     for item in field:
         if not (isinstance(item, list) and len(item) == 2):
-            raise DecodingError("accessList entry must be [address, storageKeys]")
+            raise MalformedTransaction("accessList entry must be [address, storageKeys]")
         address, keys = item
         if not isinstance(address, bytes) or len(address) != 20:
-            raise DecodingError("accessList address must be 20 bytes")
+            raise MalformedTransaction("accessList address must be 20 bytes")
         if not isinstance(keys, list) or any(not isinstance(k, bytes) or len(k) != 32 for k in keys):
-            raise DecodingError("accessList storage keys must be 32 bytes each")
+            raise MalformedTransaction("accessList storage keys must be 32 bytes each")
         entries.append(AccessListEntry(address, tuple(keys)))
     return tuple(entries)
 
@@ -104,19 +105,19 @@ def _rlp_list(payload: bytes, what: str, length: int) -> list:
         check_rlp_depth(payload, MAX_RLP_DEPTH)
         fields = rlp.decode(payload, strict=True)
     except (rlp.exceptions.DecodingError, RlpShapeError) as error:
-        raise DecodingError(f"{what} is not valid RLP ({error})") from None
+        raise MalformedTransaction(f"{what} is not valid RLP ({error})") from None
     if not isinstance(fields, list) or len(fields) != length:
-        raise DecodingError(f"{what} must be an RLP list of {length} fields")
+        raise MalformedTransaction(f"{what} must be an RLP list of {length} fields")
     return fields
 
 
 def decode_transaction(raw: bytes) -> Transaction:
     """Decode raw EIP-2718 bytes and recover the sender, or raise InvalidTransaction with a reason."""
     if not isinstance(raw, (bytes, bytearray)) or len(raw) == 0:
-        raise DecodingError("empty transaction")
+        raise MalformedTransaction("empty transaction")
     raw = bytes(raw)
     if len(raw) > MAX_TRANSACTION_SIZE:
-        raise InvalidTransaction("OversizedTransaction", f"{len(raw)} bytes exceeds the limit of {MAX_TRANSACTION_SIZE}")
+        raise OversizedTransaction(f"{len(raw)} bytes exceeds the limit of {MAX_TRANSACTION_SIZE}")
     first = raw[0]
     if first >= 0xC0:
         return _decode_legacy(raw)
@@ -137,10 +138,10 @@ def decode_transaction(raw: bytes) -> Transaction:
         gas, to, value, data, access_list = fields[4:9]
         body = fields[:9]
     else:
-        raise InvalidTransaction("UnsupportedTransactionType", f"transaction type {first:#04x} is not supported")
+        raise UnsupportedTransactionType(f"transaction type {first:#04x} is not supported")
     y_parity = _uint(fields[-3], "yParity")
     if y_parity > 1:
-        raise DecodingError("yParity must be 0 or 1")
+        raise MalformedTransaction("yParity must be 0 or 1")
     r, s = _uint(fields[-2], "r"), _uint(fields[-1], "s")
     signing_hash = keccak256(bytes((first,)) + rlp_encode(body))
     return _finish(first, chain_id, nonce, tip, fee, gas, to, value, data, _access_list(access_list),
@@ -153,9 +154,9 @@ def _decode_legacy(raw: bytes) -> Transaction:
     gas_price = _uint(fields[1], "gasPrice")
     v = _uint(fields[6], "v")
     if v in (27, 28):
-        raise InvalidTransaction("MissingChainId", "legacy transaction without EIP-155 chain id is not accepted (replay protection)")
+        raise MissingChainId("legacy transaction without EIP-155 chain id is not accepted (replay protection)")
     if v < 35:
-        raise DecodingError(f"invalid legacy v value {v}")
+        raise MalformedTransaction(f"invalid legacy v value {v}")
     chain_id, y_parity = (v - 35) // 2, (v - 35) % 2
     r, s = _uint(fields[7], "r"), _uint(fields[8], "s")
     signing_hash = keccak256(rlp_encode(fields[:6] + [_encode_uint(chain_id), b"", b""]))
@@ -169,10 +170,10 @@ def _finish(tx_type, chain_id, nonce, tip, fee, gas, to, value, data, access_lis
     value = _uint(value, "value")
     data = _bytes(data, "data")
     if tip > fee:
-        raise InvalidTransaction("TipAboveFeeCap", f"maxPriorityFeePerGas {tip} exceeds maxFeePerGas {fee}")
+        raise TipAboveFeeCap(f"maxPriorityFeePerGas {tip} exceeds maxFeePerGas {fee}")
     sender = recover_address(signing_hash, y_parity, r, s)
     if sender is None:
-        raise InvalidTransaction("InvalidSignature", "signature does not recover to a public key (or s is not low)")
+        raise InvalidSignature("signature does not recover to a public key (or s is not low)")
     return Transaction(tx_type, chain_id, nonce, tip, fee, gas_limit, to, value, data, access_list,
                        y_parity, r, s, sender, keccak256(raw), raw)
 

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from chain.composition import RUNTIME
 from chain.db import RewindError
-from chain.node import BlockStatus, Node
+from chain.block_tree import BlockStatus
+from chain.node import Node
 from runtime.blocks import Block
 from runtime.crypto import private_key_to_address
 from runtime.exceptions import InvalidBlock
@@ -38,12 +39,12 @@ def pair(tmp_path):
 def author(node: Node, senders=(), value: int = 1, timestamp: int | None = None) -> Block:
     for sender in senders:
         node.submit_transaction(transfer(sender, node.get_pending_nonce(ACCOUNTS[sender].address), RECIPIENT, value))
-    return node.author_block(timestamp=timestamp).block
+    return node.builder.author_block(timestamp=timestamp).block
 
 
 def share(source: Node, target: Node, first: int = 1) -> list[str]:
     """Send `source`'s canonical blocks from `first` to its head to `target`, as a peer would."""
-    return [target.receive_block(source.db.get_block(source.db.get_canonical_hash(n)))
+    return [target.tree.receive_block(source.db.get_block(source.db.get_canonical_hash(n)))
             for n in range(first, source.head.number + 1)]
 
 
@@ -82,7 +83,7 @@ def test_shorter_branch_is_kept_aside_and_longer_branch_wins_with_transactions_r
         assert len(a.db.get_receipts(block.hash)) == len(block.transactions)
     # the old branch is still known by hash and can win back
     assert all(a.db.has_block(block.hash) for block in retracted)
-    a.author_block(timestamp=300)  # includes the returned transfers on the new head
+    a.builder.author_block(timestamp=300)  # includes the returned transfers on the new head
     assert a.balance_of(RECIPIENT) == 31
 
 
@@ -98,12 +99,12 @@ def test_unknown_parent_and_bad_seal(pair):
     a, b = pair
     author(b)
     author(b)
-    assert a.receive_block(b.db.get_block(b.head.hash)) == BlockStatus.UNKNOWN_PARENT
+    assert a.tree.receive_block(b.db.get_block(b.head.hash)) == BlockStatus.UNKNOWN_PARENT
     author(a, timestamp=5)
     forged = b.db.get_block(b.db.get_canonical_hash(1))
     bad = Block(forged.header.with_seal(b"\x01" * 65), forged.transactions)
     with pytest.raises(InvalidBlock, match="seal"):
-        a.receive_block(bad)
+        a.tree.receive_block(bad)
     assert not a.db.has_block(bad.hash)
 
 
@@ -117,19 +118,19 @@ def test_invalid_branch_is_forgotten_and_the_chain_stays(pair):
     header = good.header.__class__(**{**good.header.__dict__, "state_root": b"\x11" * 32})
     bad = Block(seal(header.with_seal(b""), AUTHORITY.private_key), good.transactions)
     before = a.head
-    assert a.receive_block(bad) == BlockStatus.SIDE
+    assert a.tree.receive_block(bad) == BlockStatus.SIDE
     child = b.db.get_block(b.db.get_canonical_hash(2))
     child = Block(seal(child.header.__class__(**{**child.header.__dict__, "parent_hash": bad.hash}),
                               AUTHORITY.private_key), child.transactions)
     with pytest.raises(InvalidBlock, match="state_root"):
-        a.receive_block(child)  # its branch is longer: the switch executes `bad` and fails
+        a.tree.receive_block(child)  # its branch is longer: the switch executes `bad` and fails
     assert a.head == before and not a.db.has_block(bad.hash) and not a.db.has_block(child.hash)
     with pytest.raises(InvalidBlock, match="found invalid"):
-        a.receive_block(child)  # refused at once the second time, with no re-execution
+        a.tree.receive_block(child)  # refused at once the second time, with no re-execution
     grandchild = Block(seal(replace(child.header, parent_hash=child.hash, number=3, seal=b""),
                                    AUTHORITY.private_key), ())
     with pytest.raises(InvalidBlock, match="found invalid"):
-        a.receive_block(grandchild)
+        a.tree.receive_block(grandchild)
 
 
 def test_side_block_by_a_key_outside_the_authority_sets_is_refused(pair):
@@ -140,7 +141,7 @@ def test_side_block_by_a_key_outside_the_authority_sets_is_refused(pair):
     header = b.head.__class__(**{**b.head.__dict__, "author": private_key_to_address(stranger)})
     forged = Block(seal(header.with_seal(b""), stranger), ())
     with pytest.raises(InvalidBlock, match="authority set"):
-        a.receive_block(forged)
+        a.tree.receive_block(forged)
 
 
 def test_finalized_blocks_are_never_reverted(pair):
@@ -148,16 +149,16 @@ def test_finalized_blocks_are_never_reverted(pair):
     author(a, timestamp=1)
     share(a, b)
     author(a, timestamp=2)
-    a.finalize(a.head.hash, b"justification")
+    a.tree.finalize(a.head.hash, b"justification")
     assert a.finalized == a.head and a.db.get_justification(a.head.hash) == b"justification"
     for i in range(4):  # a longer branch forking below the finalized block
         author(b, timestamp=10 + i)
     statuses = share(b, a, 2)
     assert statuses[0] == BlockStatus.STALE and a.finalized == a.head
     with pytest.raises(RewindError, match="final"):
-        a.rewind_to(1, keep_blocks=True)
+        a.tree.rewind_to(1, keep_blocks=True)
     with pytest.raises(ValueError, match="does not extend"):
-        a.finalize(a.db.get_canonical_hash(1), b"")
+        a.tree.finalize(a.db.get_canonical_hash(1), b"")
 
 
 def test_finalizing_a_side_block_switches_to_its_branch(pair):
@@ -167,8 +168,8 @@ def test_finalizing_a_side_block_switches_to_its_branch(pair):
     for i in range(3):
         author(a, timestamp=2 + i)
     side = author(b, senders=(4,), timestamp=50)
-    assert a.receive_block(side) == BlockStatus.SIDE
-    a.finalize(side.hash, b"j")
+    assert a.tree.receive_block(side) == BlockStatus.SIDE
+    a.tree.finalize(side.hash, b"j")
     assert a.head == side.header and a.finalized == side.header
     assert a.balance_of(RECIPIENT) == 1
 
@@ -207,12 +208,12 @@ def test_a_crash_between_a_reorgs_rewind_and_its_execution_is_recovered_at_resta
     for i in range(3):
         author(a, senders=(1,), timestamp=10 + i)
     head = a.head
-    a.rewind_to(0, keep_blocks=True)  # the reorg's first half, then the crash
+    a.tree.rewind_to(0, keep_blocks=True)  # the reorg's first half, then the crash
     a.close()
     a = open_node(tmp_path / "a")
     try:
         assert a.head.number == 0
-        a.recover_fork_choice()
+        a.tree.recover_fork_choice()
         assert a.head == head and a.balance_of(RECIPIENT) == 3
     finally:
         a.close()
@@ -225,9 +226,9 @@ def test_a_branch_failing_part_way_gives_its_valid_blocks_transactions_back(pair
     author(b, timestamp=51)
     tip = b.head
     bad = Block(seal(replace(tip, state_root=b"\x22" * 32, seal=b""), AUTHORITY.private_key), ())
-    assert a.receive_block(good) == BlockStatus.SIDE
+    assert a.tree.receive_block(good) == BlockStatus.SIDE
     with pytest.raises(InvalidBlock, match="state_root"):
-        a.receive_block(bad)
+        a.tree.receive_block(bad)
     assert a.head.timestamp == 5 and a.db.has_block(good.hash) and not a.db.has_block(bad.hash)
     assert [tx.raw for tx in a.pool.by_hash.values()] == list(good.transactions)
 
@@ -240,14 +241,14 @@ def test_a_reorg_sends_the_retracted_logs_again_as_removed_then_the_new_ones(pai
 
     a, b = pair
     hub = EventHub(a)
-    a.block_listeners.append(lambda outcome: hub.publish_block(outcome.block))
-    a.retract_listeners.append(hub.publish_retracted)
+    a.tree.block_listeners.append(lambda outcome: hub.publish_block(outcome.block))
+    a.tree.retract_listeners.append(hub.publish_retracted)
     watched = hub.new_filter("logs", LogFilter(addresses=(balances.ADDRESS_,)))
 
     def erc20_transfer(node, sender, value, timestamp):
         nonce = node.get_pending_nonce(ACCOUNTS[sender].address)
         node.submit_transaction(module_call(sender, nonce, balances.MODULE, "transfer", RECIPIENT, value))
-        return node.author_block(timestamp=timestamp).block
+        return node.builder.author_block(timestamp=timestamp).block
 
     old = erc20_transfer(a, 1, 5, 10)
     new = [erc20_transfer(b, 2, 7, 20 + i) for i in range(2)]

@@ -28,7 +28,7 @@ def author_blocks(node: Node, count: int, per_block: int) -> list[Block]:
     for b in range(count):
         for i in range(per_block):
             node.submit_transaction(transfer(i % 4, node.get_pending_nonce(ACCOUNTS[i % 4].address), RECIPIENT, 1 + b))
-        blocks.append(node.author_block().block)
+        blocks.append(node.builder.author_block().block)
     return blocks
 
 
@@ -37,7 +37,7 @@ def test_a_second_node_imports_the_authored_chain(author, tmp_path, recovery_wor
     blocks = author_blocks(author, 4, 12)
     follower = Node(RUNTIME, SPEC, tmp_path / "follower", recovery_workers=recovery_workers)
     try:
-        outcomes = follower.import_blocks(blocks)
+        outcomes = follower.tree.import_blocks(blocks)
         assert [o.block.hash for o in outcomes] == [b.hash for b in blocks]
         assert follower.head == author.head
         assert follower.balance_of(RECIPIENT) == author.balance_of(RECIPIENT) == 12 * (1 + 2 + 3 + 4)
@@ -50,13 +50,13 @@ def test_an_invalid_block_changes_nothing_and_the_node_goes_on(author, tmp_path)
     good = author_blocks(author, 2, 3)
     follower = Node(RUNTIME, SPEC, tmp_path / "follower", recovery_workers=1)
     try:
-        follower.import_blocks(good[:1])
+        follower.tree.import_blocks(good[:1])
         head, balance = follower.head, follower.balance_of(RECIPIENT)
         forged = Block(seal(replace(good[1].header, state_root=b"\x01" * 32), AUTHORITY.private_key), good[1].transactions)
         with pytest.raises(InvalidBlock):
-            follower.import_blocks([forged])
+            follower.tree.import_blocks([forged])
         assert follower.head == head and follower.balance_of(RECIPIENT) == balance
-        follower.import_blocks(good[1:])
+        follower.tree.import_blocks(good[1:])
         assert follower.head == author.head
     finally:
         follower.close()
@@ -65,9 +65,9 @@ def test_an_invalid_block_changes_nothing_and_the_node_goes_on(author, tmp_path)
 def test_storage_proofs_verify_against_the_header_state_root(author):
     author_blocks(author, 2, 2)
     key = balances.Account.key(RECIPIENT)
-    value, proof = author.prove_storage(key)
+    value, proof = author.tree.prove_storage(key)
     assert value is not None and verify_proof(author.head.state_root, keccak256(key), proof) == value
-    earlier = author.get_header_by_number(1)
-    old_value, old_proof = author.prove_storage(key, earlier)
+    earlier = author.tree.get_header_by_number(1)
+    old_value, old_proof = author.tree.prove_storage(key, earlier)
     assert old_value != value
     assert verify_proof(earlier.state_root, keccak256(key), old_proof) == old_value

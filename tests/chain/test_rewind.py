@@ -7,7 +7,6 @@ import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from chain.authoring import set_balance
 from chain.composition import RUNTIME
 from chain.db import RewindError
 from chain.node import Node
@@ -46,22 +45,22 @@ def send(node: Node, sender: int, value: int, to: bytes = RECIPIENT) -> bytes:
 def assert_flat_state_matches_head(node: Node) -> None:
     """The flat key space is exactly the state the head's root commits to, and the trie is there."""
     root, _ = compute_state_root({}, EMPTY_ROOT, dump(node))
-    assert root == node.head.state_root == node.state_trie.root
+    assert root == node.head.state_root == node.tree.state_trie.root
 
 
 def test_rewind_restores_byte_identical_state_and_removes_later_blocks(node):
     send(node, 0, 1)
-    node.author_block()
+    node.builder.author_block()
     target, before = node.head, dump(node)
     removed_txs = []
     for round_ in range(3):
         removed_txs += [keccak256(send(node, i, 10 + round_)) for i in range(3)]
-        node.author_block()
-    removed_txs.append(set_balance(node, ACCOUNTS[5].address, 7).transaction.hash)
-    removed = [node.get_header_by_number(n) for n in range(target.number + 1, node.head.number + 1)]
+        node.builder.author_block()
+    removed_txs.append(node.dev.set_balance(ACCOUNTS[5].address, 7).transaction.hash)
+    removed = [node.tree.get_header_by_number(n) for n in range(target.number + 1, node.head.number + 1)]
     assert dump(node) != before
 
-    assert node.rewind_to(target.number) == target
+    assert node.tree.rewind_to(target.number) == target
     assert node.head == target and node.db.get_head_hash() == target.hash
     assert dump(node) == before
     assert_flat_state_matches_head(node)
@@ -70,25 +69,25 @@ def test_rewind_restores_byte_identical_state_and_removes_later_blocks(node):
         assert node.db.get_receipts(header.hash) == []
         assert node.db.get_canonical_hash(header.number) is None
     for tx_hash in removed_txs:
-        assert node.db.get_transaction_location(tx_hash) is None and node.get_receipt(tx_hash) is None
+        assert node.db.get_transaction_location(tx_hash) is None and node.tree.get_receipt(tx_hash) is None
     assert balances.free_balance(node.state(), ACCOUNTS[5].address) == FUNDS
 
 
 def test_the_chain_goes_on_after_a_rewind_and_others_accept_it(node, tmp_path):
-    node.author_block()
+    node.builder.author_block()
     resent = [send(node, 0, 5), send(node, 1, 6)]
-    node.author_block()
-    node.rewind_to(1)
+    node.builder.author_block()
+    node.tree.rewind_to(1)
     assert node.get_nonce(ACCOUNTS[0].address) == 0
     for raw in resent:
         node.submit_transaction(raw)
-    outcome = node.author_block()
+    outcome = node.builder.author_block()
     assert [a.transaction.raw for a in outcome.applied] == resent and outcome.block.header.number == 2
-    set_balance(node, RECIPIENT, 10**18)
+    node.dev.set_balance(RECIPIENT, 10**18)
     follower = open_node(tmp_path / "follower")
     try:
         chain = [node.db.get_block(node.db.get_canonical_hash(n)) for n in range(1, node.head.number + 1)]
-        follower.import_blocks(chain)
+        follower.tree.import_blocks(chain)
         assert follower.head == node.head and dump(follower) == dump(node)
     finally:
         follower.close()
@@ -97,11 +96,11 @@ def test_the_chain_goes_on_after_a_rewind_and_others_accept_it(node, tmp_path):
 def test_a_rewind_is_kept_across_a_restart(tmp_path):
     node = open_node(tmp_path / "node")
     send(node, 2, 3)
-    node.author_block()
+    node.builder.author_block()
     before = dump(node)
     send(node, 2, 4)
-    node.author_block()
-    node.rewind_to(1)
+    node.builder.author_block()
+    node.tree.rewind_to(1)
     node.close()
     again = open_node(tmp_path / "node")
     try:
@@ -114,66 +113,66 @@ def test_a_rewind_is_kept_across_a_restart(tmp_path):
 def test_a_rewind_that_cannot_complete_changes_nothing(node):
     for value in (1, 2, 3):
         send(node, 0, value)
-        node.author_block()
+        node.builder.author_block()
     head, before = node.head, dump(node)
     with pytest.raises(RewindError):
-        node.rewind_to(head.number + 1)
+        node.tree.rewind_to(head.number + 1)
     node.db.db.delete(b"u" + (2).to_bytes(8, "big"))
     with pytest.raises(RewindError, match="block 2"):
-        node.rewind_to(0)
+        node.tree.rewind_to(0)
     assert node.db.get_head_hash() == head.hash and node.head == head
     assert dump(node) == before
     assert all(node.db.get_canonical_hash(n) for n in range(head.number + 1)), "block 3 was not removed either"
-    node.rewind_to(2)
+    node.tree.rewind_to(2)
     assert node.head.number == 2
 
 
 def test_rewind_drops_pool_transactions_that_no_longer_apply(node):
     rich = ACCOUNTS[6].address
     included = send(node, 7, 1)
-    node.author_block()
-    set_balance(node, rich, 10**24)
+    node.builder.author_block()
+    node.dev.set_balance(rich, 10**24)
     assert node.db.get_transaction_location(keccak256(included)) is not None
     spends_the_windfall = send(node, 6, 10**23)
     waits_for_nonce_0 = transfer(8, 1, RECIPIENT, 1)
     node.submit_transaction(waits_for_nonce_0)
     ready = send(node, 9, 1)
-    node.rewind_to(0)
+    node.tree.rewind_to(0)
     assert keccak256(spends_the_windfall) not in node.pool, "without the windfall the sender cannot pay"
     assert keccak256(included) not in node.pool, "a transaction of a removed block is not resubmitted"
     assert keccak256(waits_for_nonce_0) in node.pool and keccak256(ready) in node.pool
 
 
 def test_snapshots_are_used_once_and_reverting_drops_later_ones(node):
-    first = node.take_snapshot()
+    first = node.dev.take_snapshot()
     send(node, 0, 1)
-    node.author_block()
+    node.builder.author_block()
     node.clock.advance(100)
-    second = node.take_snapshot()
+    second = node.dev.take_snapshot()
     send(node, 0, 1)
-    node.author_block()
-    third = node.take_snapshot()
+    node.builder.author_block()
+    third = node.dev.take_snapshot()
     assert (first, second, third) == (0, 1, 2)
 
-    assert node.revert_to_snapshot(second) is True
+    assert node.dev.revert_to_snapshot(second) is True
     assert node.head.number == 1 and node.clock.offset == 100
-    assert node.revert_to_snapshot(third) is False, "a later snapshot goes with the revert"
-    assert node.revert_to_snapshot(second) is False, "a snapshot is used once"
-    assert node.revert_to_snapshot(first) is True
+    assert node.dev.revert_to_snapshot(third) is False, "a later snapshot goes with the revert"
+    assert node.dev.revert_to_snapshot(second) is False, "a snapshot is used once"
+    assert node.dev.revert_to_snapshot(first) is True
     assert node.head.number == 0 and node.clock.offset == 0
-    assert node.take_snapshot() == 3
-    assert node.revert_to_snapshot(99) is False
+    assert node.dev.take_snapshot() == 3
+    assert node.dev.revert_to_snapshot(99) is False
 
 
 def test_the_clock_pins_a_timestamp_then_goes_on_from_it(node):
     node.clock.now = lambda: 1_000
     node.clock.pin(5_000)
-    assert node.author_block().block.header.timestamp == 5_000
+    assert node.builder.author_block().block.header.timestamp == 5_000
     assert node.clock.offset == 4_000 and node.clock.pinned is None
     node.clock.now = lambda: 1_010
-    assert node.author_block().block.header.timestamp == 5_010
+    assert node.builder.author_block().block.header.timestamp == 5_010
     node.clock.offset = -10_000
-    assert node.author_block().block.header.timestamp == 5_010, "never below the parent's"
+    assert node.builder.author_block().block.header.timestamp == 5_010, "never below the parent's"
 
 
 operation = st.one_of(
@@ -198,21 +197,21 @@ def test_random_blocks_and_rewinds_keep_state_equal_to_the_head(operations):
                             send(node, sender, value)
                         except InvalidTransaction:
                             assert balances.free_balance(node.state(), ACCOUNTS[sender].address) < 10**18
-                    node.author_block()
+                    node.builder.author_block()
                 elif kind == "set_balance":
-                    set_balance(node, ACCOUNTS[args[0]].address, args[1])
+                    node.dev.set_balance(ACCOUNTS[args[0]].address, args[1])
                 else:
                     target = int(args[0] * node.head.number)
                     event(f"rewound {'no' if target == node.head.number else 'some'} blocks")
-                    node.rewind_to(target)
+                    node.tree.rewind_to(target)
                     seen = {n: d for n, d in seen.items() if n <= target}
                 assert seen.setdefault(node.head.number, dump(node)) == dump(node)
                 assert_flat_state_matches_head(node)
                 assert node.db.get_canonical_hash(node.head.number + 1) is None
                 for module in RUNTIME.modules:
                     module.check_invariants(node.state())
-            set_balance(node, ACCOUNTS[0].address, 10**18)
+            node.dev.set_balance(ACCOUNTS[0].address, 10**18)
             send(node, 0, 1)
-            assert len(node.author_block().applied) == 1, "the chain goes on"
+            assert len(node.builder.author_block().applied) == 1, "the chain goes on"
         finally:
             node.close()

@@ -16,13 +16,13 @@ from .alliance_driver import GAS, STAKE, UNIT
 def test_blobs_of_rounds_past_the_retention_are_pruned_as_rounds_move_on(tmp_path):
     node = Node(RUNTIME, SPEC, tmp_path / "chain", authority_key=AUTHORITY.private_key)
     blobs = BlobStore(tmp_path / "blobs", retention_rounds=1)
-    node.block_listeners.append(blob_pruner(node, blobs))
+    node.tree.block_listeners.append(blob_pruner(node, blobs))
     try:
         def block(*calls):
             for sender, module, name, args, value in calls:
                 nonce = node.get_pending_nonce(ACCOUNTS[sender].address)
                 node.submit_transaction(module_call(sender, nonce, module, name, *args, value=value, gas=GAS))
-            node.author_block()
+            node.builder.author_block()
 
         block(*((i, staking.MODULE, "bond", (1,), STAKE) for i in range(2)))
         block((0, alliance.MODULE, "createTask", ("linear", "sklearn:diabetes", keccak256(b"m"), 5, 1, 1, [1] * 5,

@@ -105,12 +105,17 @@ class DevChain:
         return self.log_path.read_text(errors="replace")
 
 
-def _wait_until_serving(url: str, process: subprocess.Popen) -> bool:
-    """True once eth_chainId answers; False if the node exited first (the log says why)."""
+def _wait_until_serving(url: str, process: subprocess.Popen, log_path: Path) -> bool:
+    """True once this process says it listens on `url` and eth_chainId answers there; False if the node
+    exited first (the log says why). Waiting for our own banner matters: another node that took the same
+    free port would answer eth_chainId too, and a test would then drive the wrong chain."""
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
             return False
+        if f"Listening on {url}" not in log_path.read_text(errors="replace"):
+            time.sleep(0.1)
+            continue
         try:
             response = requests.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId"}, timeout=2)
             if response.ok and response.json().get("result") == hex(CHAIN_ID):
@@ -149,7 +154,7 @@ def start_dev_chain(workdir: Path, attempts: int = 3, extra_args: tuple[str, ...
                 command, cwd=ROOT, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 env=dict(os.environ, PYTHONUNBUFFERED="1"))
         url = f"http://127.0.0.1:{port}"
-        if _wait_until_serving(url, process):
+        if _wait_until_serving(url, process, log_path):
             return DevChain(url, Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 30})), process, log_path)
         if "cannot serve" not in log_path.read_text(errors="replace"):
             break

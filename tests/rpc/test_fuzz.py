@@ -51,7 +51,7 @@ class InProcessNode:
         accounts, authority = dev_keys(spec)
         self.node = Node(RUNTIME, spec, data_dir, authority_key=authority.private_key, instant_finality=True)
         self.hub = EventHub(self.node)
-        self.author = DevAuthor(self.node, on_block=lambda outcome: self.hub.publish_block(outcome.block))
+        self.author = DevAuthor(self.node.builder, on_block=lambda outcome: self.hub.publish_block(outcome.block))
         # `flockchain dev` seals on the next event-loop turn after author.notify(); here, at once.
         context = RpcContext(self.node, on_transaction=lambda tx: self.author.seal(), dev=True, hub=self.hub,
                              dev_keys={key.address: key.private_key for key in accounts})

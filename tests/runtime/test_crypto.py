@@ -76,14 +76,14 @@ def test_non_canonical_rlp_is_refused(data, reason):
 
 def test_a_transaction_with_a_padded_list_is_refused():
     """The malleability these rules close: a signed transaction with `b8 00` appended inside its list."""
-    from runtime.exceptions import DecodingError
+    from runtime.exceptions import MalformedTransaction
     from runtime.transactions import DYNAMIC_FEE, decode_transaction, sign_transaction
     raw = sign_transaction(b"\x01" * 32, DYNAMIC_FEE, chain_id=1, nonce=0, gas_limit=21_000, to=b"\x02" * 20,
                            value=1, max_fee_per_gas=10, max_priority_fee_per_gas=1)
     payload = raw[1 + _header_size(raw[1:]):]
     padded = raw[:1] + _relist(payload + b"\xb8\x00")
     assert rlp.decode(padded[1:]) == rlp.decode(raw[1:]), "rusty-rlp alone would take it as the same transaction"
-    with pytest.raises(DecodingError):
+    with pytest.raises(MalformedTransaction):
         decode_transaction(padded)
 
 
