@@ -13,10 +13,11 @@ import json
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from typing import Any
 from dataclasses import dataclass
 from types import CoroutineType
 
-from aiohttp import web
+from aiohttp import hdrs, web
 
 from .errors import INTERNAL_ERROR, INVALID_REQUEST, LIMIT_EXCEEDED, METHOD_NOT_FOUND, PARSE_ERROR, RpcError
 from .openrpc import OpenRpcInfo, openrpc_document
@@ -185,10 +186,18 @@ class Dispatcher:
             return web.Response(status=204)
         return web.json_response(answer)
 
-    def application(self, handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
+    def application(self, context_for: Callable[[str | None], Any],
+                    websocket: Callable[[web.Request], Awaitable[web.StreamResponse]] | None = None,
                     refuse: Callable[[web.Request, int, str], web.StreamResponse] = refuse_json) -> web.Application:
-        """An aiohttp application serving `handler` at /, behind the web policy, reading bodies up to the limit."""
+        """An aiohttp application serving JSON-RPC at /, behind the web policy, reading bodies up to the limit:
+        a POST is answered with the context `context_for(origin)`; a WebSocket upgrade goes to `websocket`."""
+
+        async def serve(request: web.Request) -> web.StreamResponse:
+            if websocket is not None and request.headers.get(hdrs.UPGRADE, "").lower() == "websocket":
+                return await websocket(request)
+            return await self.answer_post(request, context_for(request.headers.get(hdrs.ORIGIN)))
+
         app = web.Application(client_max_size=self.limits.max_request_bytes,
                               middlewares=[self.policy.middleware(refuse)])
-        app.router.add_route("*", "/", handler)
+        app.router.add_route("*", "/", serve)
         return app

@@ -73,11 +73,6 @@ class RpcServer:
         """Answer one HTTP body or WebSocket message; None when nothing is to be sent back."""
         return self.dispatcher.handle_payload(text, self.context_for(connection, origin), origin)
 
-    async def http_handler(self, request: web.Request) -> web.StreamResponse:
-        if request.headers.get("Upgrade", "").lower() == "websocket":
-            return await self.websocket_handler(request)
-        return await self.dispatcher.answer_post(request, self.context_for(None, request.headers.get("Origin")))
-
     async def websocket_handler(self, request: web.Request) -> web.WebSocketResponse:
         """Text and binary frames both carry JSON (web3.py sends binary by default, as geth accepts)."""
         if self.websockets >= self.limits.max_websockets:
@@ -114,7 +109,8 @@ class RpcServer:
         return refuse_json(request, status, message)
 
     def app(self) -> web.Application:
-        app = self.dispatcher.application(self.http_handler, self.refuse)
+        app = self.dispatcher.application(lambda origin: self.context_for(None, origin), self.websocket_handler,
+                                          self.refuse)
         if self.blobs is not None:
             BlobRoutes(self.blobs).register(app)
         return app
