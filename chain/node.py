@@ -14,7 +14,7 @@ from pathlib import Path
 from runtime.api import RuntimeApi
 from runtime.blocks import Block, Header
 from runtime.crypto import private_key_to_address
-from runtime.exceptions import InvalidTransaction, NonceTooHigh
+from runtime.exceptions import InvalidTransaction
 from runtime.executive import BlockOutcome, Runtime
 from runtime.module import BlockEnv
 from runtime.state import State
@@ -114,9 +114,7 @@ class Node:
         state, env = self.state(), self.pending_env()
         for tx in list(self.pool.by_hash.values()):
             try:
-                valid = self.api.validate_transaction(state, env, tx)
-                if valid.ahead >= self.pool.limits.max_nonce_gap:
-                    raise NonceTooHigh(f"nonce {tx.nonce} is {valid.ahead} ahead of the account nonce")
+                self.pool.check_nonce_gap(tx, self.api.validate_transaction(state, env, tx))
             except InvalidTransaction:
                 self.pool.remove(tx)
 

@@ -66,9 +66,7 @@ class TransactionPool:
         Raises InvalidTransaction."""
         if tx.hash in self.by_hash:
             raise AlreadyKnown("transaction is already in the pool")
-        if valid.ahead >= self.limits.max_nonce_gap:
-            raise NonceTooHigh(f"nonce {tx.nonce} is {valid.ahead} ahead of the account nonce "
-                               f"{tx.nonce - valid.ahead}; the pool holds at most {self.limits.max_nonce_gap} ahead")
+        self.check_nonce_gap(tx, valid)
         queue = self.by_sender.get(tx.sender, {})
         existing = queue.get(tx.nonce)
         if existing is not None:
@@ -94,6 +92,12 @@ class TransactionPool:
                 except Exception:
                     log.exception("pool ready listener failed")
         return existing
+
+    def check_nonce_gap(self, tx: Transaction, valid: ValidTransaction) -> None:
+        """NonceTooHigh when `tx` is too far ahead of its sender's account nonce to hold."""
+        if valid.ahead >= self.limits.max_nonce_gap:
+            raise NonceTooHigh(f"nonce {tx.nonce} is {valid.ahead} ahead of the account nonce "
+                               f"{tx.nonce - valid.ahead}; the pool holds at most {self.limits.max_nonce_gap} ahead")
 
     def _drop(self, tx: Transaction) -> None:
         del self.by_hash[tx.hash]
