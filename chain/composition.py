@@ -6,7 +6,8 @@ conformance runner and the tests receive it from here.
 
 from fl_module import alliance
 from runtime.executive import Runtime
-from runtime.modules import balances, bridge, consensus, gmflock, randomness, rewards, slashing, staking, system, treasury
+from runtime.modules import (balances, bridge, consensus, gmflock, governance, randomness, rewards, slashing, staking,
+                             system, treasury)
 
 RUNTIME = Runtime(
     modules=(
@@ -21,6 +22,7 @@ RUNTIME = Runtime(
         treasury.MODULE,
         alliance.MODULE,
         bridge.MODULE,
+        governance.MODULE,
     ),
     spec_name="flockchain",
     spec_version=1,

@@ -51,8 +51,8 @@ from dataclasses import dataclass, replace
 
 from runtime.crypto import keccak256
 from runtime.exceptions import DispatchError
-from runtime.module import BlockEnv, CallDecl, CallEnv, ErrorDecl, EventDecl, Module, ViewDecl, module_address
-from runtime.modules import balances, randomness, rewards, slashing, staking, treasury
+from runtime.module import BlockEnv, CallDecl, CallEnv, ErrorDecl, EventDecl, Module, Parameter, ViewDecl, module_address
+from runtime.modules import balances, randomness, rewards, slashing, staking, system, treasury
 from runtime.sampling import sample
 from runtime.records import Address, Hash32, RecordCodec, RecordList, Uint8, Uint16, Uint32, Uint64, Uint256
 from runtime.state import State
@@ -880,11 +880,15 @@ MODULE = Module.declare(
         ViewDecl("taskAccount(uint256 task)", lambda state, task: (compute_task_account(task),), ("address",)),
     ),
     queries={"spec": get_spec, "progress": get_progress},
-    parameters={"MaxActiveTasks": MaxActiveTasks, "MaxParticipants": MaxParticipants, "MaxRoleSize": MaxRoleSize,
-                "MaxRounds": MaxRounds, "MaxPhaseBlocks": MaxPhaseBlocks, "MaxDescriptorLength": MaxDescriptorLength,
-                "SupermajorityNumerator": SupermajorityNumerator,
-                "SupermajorityDenominator": SupermajorityDenominator, "QuorumPerMillion": QuorumPerMillion,
-                "ProposerSharePerMillion": ProposerSharePerMillion},
+    parameters={"MaxActiveTasks": Parameter(MaxActiveTasks), "MaxParticipants": Parameter(MaxParticipants),
+                "MaxRoleSize": Parameter(MaxRoleSize), "MaxRounds": Parameter(MaxRounds, 1, 100_000),
+                "MaxPhaseBlocks": Parameter(MaxPhaseBlocks, 1, 1_000_000),
+                "MaxDescriptorLength": Parameter(MaxDescriptorLength, 16, 1_024),
+                "SupermajorityNumerator": Parameter(SupermajorityNumerator),
+                "SupermajorityDenominator": Parameter(SupermajorityDenominator),
+                "QuorumPerMillion": Parameter(QuorumPerMillion, 0, PER_MILLION - 1),
+                "ProposerSharePerMillion": Parameter(ProposerSharePerMillion, 0, PER_MILLION)},
+    authorize=system.ensure_root,
     on_initialize=on_initialize,
     genesis=genesis,
     check_invariants=check_invariants,

@@ -10,7 +10,7 @@ checkpoint, and a dispatch error rolls back everything it did (status 0) but not
 """
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 
 from coincurve import PublicKey
@@ -23,7 +23,7 @@ from .exceptions import (ContractCreationNotSupported, DispatchError, FeeCapTooL
                          IntrinsicGasTooLow, InvalidBlock, InvalidTransaction, NonceMax, NonceTooHigh, NonceTooLow,
                          WrongChainId)
 from .fees import compute_base_fee, compute_intrinsic_gas
-from .module import BlockEnv, CallEnv, ErrorDecl, Log, Module
+from .module import BlockEnv, CallEnv, CallResult, ErrorDecl, Log, Module
 from .modules import balances, consensus, randomness, system
 from .state import State, StateBackend
 from .transactions import Transaction, decode_transaction
@@ -86,14 +86,6 @@ class BlockOutcome:
     applied: tuple[AppliedTransaction, ...]
     changes: dict[bytes, bytes | None]
     trie_nodes: dict[bytes, bytes]
-
-
-@dataclass
-class _CallResult:
-    success: bool
-    logs: list[Log] = field(default_factory=list)
-    return_data: bytes = b""
-    revert_data: bytes = b""
 
 
 def compute_call_gas(runtime: Runtime, tx_to: bytes | None, data: bytes) -> int:
@@ -159,7 +151,7 @@ def apply_transaction(runtime: Runtime, state: State, env: BlockEnv, tx: Transac
     balances.burn_withdrawn(state, gas_used * env.base_fee_per_gas)
 
     if required > tx.gas_limit:
-        result = _CallResult(False, revert_data=OutOfGas.encode(required, tx.gas_limit))
+        result = CallResult(False, revert_data=OutOfGas.encode(required, tx.gas_limit))
     else:
         result = dispatch(runtime, state, env, tx.sender, tx.to, tx.value, tx.data)
     receipt = Receipt(tx.tx_type, int(result.success), cumulative_gas_used + gas_used, tuple(result.logs),
@@ -168,7 +160,7 @@ def apply_transaction(runtime: Runtime, state: State, env: BlockEnv, tx: Transac
 
 
 def dispatch(runtime: Runtime, state: State, env: BlockEnv, sender: bytes, to: bytes, value: int,
-             data: bytes) -> _CallResult:
+             data: bytes) -> CallResult:
     """Run a transfer or module call in its own storage layer; roll back on a dispatch error."""
     logs: list[Log] = []
     state.checkpoint()
@@ -176,12 +168,27 @@ def dispatch(runtime: Runtime, state: State, env: BlockEnv, sender: bytes, to: b
         return_data = _dispatch(runtime, state, env, sender, to, value, data, logs.append)
     except DispatchError as error:
         state.rollback()
-        return _CallResult(False, revert_data=error.revert_data)
+        return CallResult(False, revert_data=error.revert_data)
     except MODULE_BUGS:
         state.rollback()
-        return _CallResult(False, revert_data=ModuleFault.encode())
+        return CallResult(False, revert_data=ModuleFault.encode())
     state.commit()
-    return _CallResult(True, logs, return_data)
+    return CallResult(True, tuple(logs), return_data)
+
+
+def check_call(runtime: Runtime, to: bytes, data: bytes) -> str | None:
+    """Why `data` to `to` could never be dispatched as a module call, or None."""
+    module = runtime.by_address.get(to)
+    if module is None:
+        return f"no module at 0x{to.hex()}"
+    declaration = module.find_call(data[:4]) if len(data) >= 4 else None
+    if declaration is None:
+        return f"module {module.name} has no call with selector 0x{data[:4].hex()}"
+    try:
+        declaration.decode_args(data[4:])
+    except Exception:
+        return f"the arguments of {module.name}.{declaration.name} do not decode"
+    return None
 
 
 def _dispatch(runtime, state, env, sender, to, value, data, emit: Callable[[Log], None]) -> bytes:
@@ -205,7 +212,10 @@ def _dispatch(runtime, state, env, sender, to, value, data, emit: Callable[[Log]
         raise DispatchError(NotPayable, value)
     if declaration in module.views:
         return declaration.encode_result(declaration.handler(state, *args))
-    call_env = CallEnv(sender, value, env.number, env.timestamp, env.author, emit)
+    call_env = CallEnv(sender, value, env.number, env.timestamp, env.author, emit,
+                       dispatch=lambda origin, target, amount, payload: dispatch(runtime, state, env, origin, target,
+                                                                                 amount, payload),
+                       check_call=lambda target, payload: check_call(runtime, target, payload))
     outputs = declaration.handler(state, call_env, *args)
     return abi_encode(list(declaration.returns), list(outputs or ())) if declaration.returns else b""
 

@@ -83,10 +83,18 @@ class Signed:
         return keccak256(canonical(self.name, self.params).encode())[:4]
 
     def decode_args(self, data: bytes) -> tuple:
-        """ABI-decode call data; addresses come back as 20 raw bytes, as storage keys them."""
+        """ABI-decode call data; addresses (also in address[]) come back as 20 raw bytes, as storage keys them."""
         types = [p.type for p in self.params]
         values = abi_decode(types, data, strict=True)
-        return tuple(bytes.fromhex(v[2:]) if t == "address" else v for t, v in zip(types, values))
+        return tuple(_raw_addresses(t, v) for t, v in zip(types, values))
+
+
+def _raw_addresses(abi_type: str, value):
+    if abi_type == "address":
+        return bytes.fromhex(value[2:])
+    if abi_type == "address[]":
+        return tuple(bytes.fromhex(v[2:]) for v in value)
+    return value
 
 
 @dataclass(frozen=True)
@@ -149,6 +157,22 @@ class CallEnv:
     timestamp: int
     author: bytes
     emit: Callable[[Log], None]
+    dispatch: Callable[[bytes, bytes, int, bytes], "CallResult"] | None = None
+    """dispatch(origin, to, value, data): run another call as `origin`, in its own storage layer
+    (governance executing a proposal). Given by the executive; absent in isolated tests."""
+    check_call: Callable[[bytes, bytes], str | None] | None = None
+    """check_call(to, data): why a call could never be dispatched (no module there, no such call,
+    arguments that do not decode), or None."""
+
+
+@dataclass(frozen=True)
+class CallResult:
+    """What a dispatched call did: success, its logs, and its return or revert data."""
+
+    success: bool
+    logs: tuple[Log, ...] = ()
+    return_data: bytes = b""
+    revert_data: bytes = b""
 
 
 @dataclass(frozen=True)
@@ -185,6 +209,57 @@ class ViewDecl(Signed):
                 "outputs": [Param(t, "").to_abi() for t in self.returns], "stateMutability": "view"}
 
 
+@dataclass(frozen=True)
+class Parameter:
+    """A module parameter as governance sees it: its storage item and, when governance may change it,
+    the closed range [minimum, maximum] a new value must lie in. Without bounds it is fixed at genesis
+    (a chain id, a contract address) and only readable."""
+
+    item: StorageValue
+    minimum: int | None = None
+    maximum: int | None = None
+
+    @property
+    def governable(self) -> bool:
+        return self.minimum is not None
+
+    def get(self, state: State) -> int:
+        """As getParameter reports it: a uint256 (an address as its number, a flag as 0 or 1)."""
+        value = self.item.get(state)
+        return int.from_bytes(value, "big") if isinstance(value, bytes) else int(value or 0)
+
+
+UnknownParameter = ErrorDecl("UnknownParameter(string name)")
+ParameterNotGovernable = ErrorDecl("ParameterNotGovernable(string name)")
+ParameterOutOfBounds = ErrorDecl("ParameterOutOfBounds(string name,uint256 value,uint256 minimum,uint256 maximum)")
+ParameterChanged = EventDecl("ParameterChanged(string name,uint256 previousValue,uint256 newValue)")
+
+
+def _parameter_declarations(address: bytes, parameters: Mapping[str, Parameter],
+                            authorize: Callable[[State, bytes], None]) -> tuple[CallDecl, ViewDecl]:
+    """setParameter (privileged origin only, within bounds) and getParameter, the same on every module."""
+
+    def find(name: str) -> Parameter:
+        parameter = parameters.get(name)
+        if parameter is None:
+            raise DispatchError(UnknownParameter, name)
+        return parameter
+
+    def set_parameter(state: State, env: CallEnv, name: str, value: int) -> None:
+        authorize(state, env.sender)
+        parameter = find(name)
+        if not parameter.governable:
+            raise DispatchError(ParameterNotGovernable, name)
+        if not parameter.minimum <= value <= parameter.maximum:
+            raise DispatchError(ParameterOutOfBounds, name, value, parameter.minimum, parameter.maximum)
+        previous = parameter.get(state)
+        parameter.item.set(state, bool(value) if isinstance(parameter.item.default, bool) else value)
+        env.emit(ParameterChanged.to_log(address, name, previous, value))
+
+    return (CallDecl("setParameter(string name,uint256 value)", set_parameter, weight=10_000),
+            ViewDecl("getParameter(string name)", lambda state, name: (find(name).get(state),), ("uint256",)))
+
+
 def _no_hook(state: State, env: "BlockEnv") -> None:
     return None
 
@@ -201,8 +276,8 @@ def _no_invariants(state: State) -> None:
 class Module:
     """A runtime module: address, parameters, storage, calls, views, events, errors, hooks.
 
-    `parameters` maps a parameter name to its storage item (governable, read from state,
-    with the declared default); `queries` maps a name to a read `handler(state, *args)` that the
+    `parameters` maps a parameter name (the spec's) to its `Parameter`: storage item (read from
+    state, with the declared default) and, when governable, bounds; `queries` maps a name to a read `handler(state, *args)` that the
     runtime API offers the node besides the ABI views (records a client library has no type
     for); `genesis(state, config)` writes the module's genesis
     config; `check_invariants(state)` raises AssertionError when a promise is broken.
@@ -217,7 +292,7 @@ class Module:
     events: tuple[EventDecl, ...] = ()
     errors: tuple[ErrorDecl, ...] = ()
     storage: tuple[Any, ...] = ()
-    parameters: dict[str, Any] = field(default_factory=dict)
+    parameters: dict[str, Parameter] = field(default_factory=dict)
     queries: dict[str, Callable[..., Any]] = field(default_factory=dict)
     on_initialize: Callable[[State, "BlockEnv"], None] = _no_hook
     on_finalize: Callable[[State, "BlockEnv"], None] = _no_hook
@@ -231,16 +306,25 @@ class Module:
 
     @classmethod
     def declare(cls, namespace: Mapping[str, Any], *, name: str, raises: tuple[ErrorDecl, ...] = (),
-                **fields) -> "Module":
+                parameters: Mapping[str, Parameter] | None = None,
+                authorize: Callable[[State, bytes], None] | None = None, **fields) -> "Module":
         """The module whose storage items, events and errors are the ones its file declares, collected
         from `namespace` (the file's `globals()`) in the order written there, so each is written once.
-        `raises` adds, after its own, the errors of other modules that its calls let through."""
+        `raises` adds, after its own, the errors of other modules that its calls let through.
+        With `parameters`, the module also gets getParameter and, for the governable ones,
+        setParameter, which `authorize(state, sender)` guards (system.ensure_root: Root or governance)."""
         declared = list(_declarations(namespace))
-        return cls(name=name,
+        events = tuple(d for d in declared if isinstance(d, EventDecl) and d.in_abi)
+        errors = tuple(d for d in declared if isinstance(d, ErrorDecl)) + tuple(raises)
+        calls, views = fields.pop("calls", ()), fields.pop("views", ())
+        if parameters:
+            setter, getter = _parameter_declarations(fields["address"], parameters, authorize)
+            calls, views = calls + (setter,), views + (getter,)
+            events += (ParameterChanged,)
+            errors += (UnknownParameter, ParameterNotGovernable, ParameterOutOfBounds)
+        return cls(name=name, calls=calls, views=views, events=events, errors=errors,
                    storage=tuple(d for d in declared if isinstance(d, (StorageValue, StorageMap)) and d.module == name),
-                   events=tuple(d for d in declared if isinstance(d, EventDecl) and d.in_abi),
-                   errors=tuple(d for d in declared if isinstance(d, ErrorDecl)) + tuple(raises),
-                   **fields)
+                   parameters=dict(parameters or {}), **fields)
 
     def find_call(self, selector: bytes) -> CallDecl | None:
         return next((c for c in self.calls if c.selector == selector), None)

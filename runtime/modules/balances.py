@@ -14,7 +14,7 @@ balanceOf, transfer), so wallets and indexers can track FLOCK with the tools the
 from dataclasses import dataclass
 
 from ..exceptions import DispatchError
-from ..module import CallDecl, CallEnv, ErrorDecl, EventDecl, Module, ViewDecl, module_address
+from ..module import CallDecl, CallEnv, ErrorDecl, EventDecl, Module, Parameter, ViewDecl, module_address
 from ..records import RecordCodec, Uint256
 from ..state import State
 from ..storage import ADDRESS, U256, RawBytes, StorageMap, StorageValue
@@ -228,7 +228,8 @@ MODULE = Module.declare(
         ViewDecl("accountOf(address account)", view_account_of, ("uint256", "uint256", "uint256")),
         ViewDecl("supplyCap()", lambda state: (SupplyCap.get(state),), ("uint256",)),
     ),
-    parameters={"SupplyCap": SupplyCap},
+    parameters={"SupplyCap": Parameter(SupplyCap)},
+    authorize=system.ensure_root,
     genesis=genesis,
     check_invariants=check_invariants,
 )

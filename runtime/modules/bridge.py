@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from ..abi import abi_encode
 from ..base_chain import BaseDataError, BaseLog, decode_header, verify_receipt
 from ..crypto import SECP256K1_HALF_N, keccak256, recover_address
-from ..module import BlockEnv, CallDecl, CallEnv, ErrorDecl, EventDecl, Module, ViewDecl, fail, module_address
+from ..module import BlockEnv, CallDecl, CallEnv, ErrorDecl, EventDecl, Module, Parameter, ViewDecl, fail, module_address
 from ..records import Address, Bool, Hash32, RecordCodec, Uint8, Uint64, Uint256
 from ..state import State
 from ..storage import ADDRESS, HASH32, U64, U256, BytesList, FixedUint, RawBytes, StorageMap, StorageValue
@@ -653,7 +653,9 @@ MODULE = Module.declare(
                  lambda state, set_id: (compute_rotation_digest(state, set_id, _rotation_sets(state, set_id)[1]),),
                  ("bytes32",)),
     ),
-    parameters={"BaseChainId": BaseChainId, "BridgeContract": BridgeContract, "TokenContract": TokenContract},
+    parameters={"BaseChainId": Parameter(BaseChainId), "BridgeContract": Parameter(BridgeContract),
+                "TokenContract": Parameter(TokenContract)},
+    authorize=system.ensure_root,
     on_initialize=on_initialize,
     genesis=genesis,
     check_invariants=check_invariants,

@@ -33,7 +33,7 @@ from .. import finality
 from ..blocks import Header, is_sealed_by_author
 from ..crypto import ecvrf, keccak256, private_key_to_address, rlp_encode
 from ..exceptions import InvalidBlock
-from ..module import BlockEnv, CallDecl, CallEnv, ErrorDecl, EventDecl, Module, ViewDecl, fail, module_address
+from ..module import BlockEnv, CallDecl, CallEnv, ErrorDecl, EventDecl, Module, Parameter, ViewDecl, fail, module_address
 from ..state import State
 from ..storage import U64, Codec, FixedUint, RawBytes, StorageMap, StorageValue, Uint, encode_rlp_uint
 from . import randomness, slashing, staking, system
@@ -500,8 +500,10 @@ MODULE = Module.declare(
         ViewDecl("isVoteEquivocationReported(address voter,uint64 setId,uint64 round,uint8 stage)",
                  view_vote_reported, ("bool", "uint256")),
     ),
-    parameters={"SlotDuration": SlotDuration, "PrimaryProbability": PrimaryProbability,
-                "MaxAuthorities": MaxAuthorities, "ElectFromStake": ElectFromStake},
+    parameters={"SlotDuration": Parameter(SlotDuration),
+                "PrimaryProbability": Parameter(PrimaryProbability, 1, PER_MILLION - 1),
+                "MaxAuthorities": Parameter(MaxAuthorities, 1, 1_000), "ElectFromStake": Parameter(ElectFromStake, 0, 1)},
+    authorize=system.ensure_root,
     on_initialize=on_initialize,
     genesis=genesis,
     check_invariants=check_invariants,

@@ -20,15 +20,21 @@ by locking and unlocking. Each balance and the total supply keep checkpoints —
 number, value) at the end of every block that changed them, ascending, at most one per
 block (Compound's and OpenZeppelin's ERC20Votes) — so a governance snapshot at a past
 block is one binary search (`balanceOfAt`, `totalSupplyAt`) from the head's state.
+
+Votes (ERC-5805, ERC-6372, as OpenZeppelin's `Votes`): an account's gmFLOCK counts as votes
+for its delegate, checkpointed the same way (`getVotes`, `getPastVotes`, `getPastTotalSupply`;
+the clock is the block number). One difference from OpenZeppelin: an account that never
+called `delegate` is its own delegate, so a lock votes from the block it is made in without a
+second transaction. `delegate(address(0))` makes an account's gmFLOCK count for nobody.
 """
 
 from dataclasses import dataclass, replace
 
-from ..module import CallDecl, CallEnv, ErrorDecl, EventDecl, Module, ViewDecl, fail, module_address
+from ..module import CallDecl, CallEnv, ErrorDecl, EventDecl, Module, Parameter, ViewDecl, fail, module_address
 from ..records import Bool, RecordCodec, Uint64, Uint256
 from ..state import State
 from ..storage import U64, RawBytes, StorageMap, StorageValue
-from . import balances
+from . import balances, system
 
 NAME = "gmflock"
 ADDRESS_ = module_address(4)
@@ -75,11 +81,21 @@ Checkpoint = StorageMap(NAME, "Checkpoint", RawBytes(), RecordCodec(CheckpointRe
 """series ‖ uint64(index) → its checkpoint."""
 SUPPLY = b""
 """The series of the total supply."""
+VOTES = b"v"
+"""VOTES ‖ address is the series of that delegate's votes."""
+Delegate = StorageMap(NAME, "Delegate", RawBytes(), RawBytes(), None)
+"""account → the delegate its gmFLOCK votes for, once it chose one (absent: itself)."""
+NOBODY = b"\x00" * 20
+CLOCK_MODE = "mode=blocknumber&from=default"
 
 # Events
 Locked = EventDecl("Locked(address indexed owner,uint256 indexed lockId,uint256 amount,uint256 gmAmount,"
                    "uint64 unlockAt)")
 Unlocked = EventDecl("Unlocked(address indexed owner,uint256 indexed lockId,uint256 amount,uint256 gmAmount)")
+DelegateChanged = EventDecl("DelegateChanged(address indexed delegator,address indexed fromDelegate,"
+                            "address indexed toDelegate)")
+DelegateVotesChanged = EventDecl("DelegateVotesChanged(address indexed delegate,uint256 previousVotes,"
+                                 "uint256 newVotes)")
 
 # Errors
 ZeroAmount = ErrorDecl("ZeroAmount()")
@@ -87,6 +103,7 @@ InvalidDuration = ErrorDecl("InvalidDuration(uint256 durationDays)")
 UnknownLock = ErrorDecl("UnknownLock(uint256 lockId)")
 LockNotExpired = ErrorDecl("LockNotExpired(uint64 unlockAt)")
 AlreadyUnlocked = ErrorDecl("AlreadyUnlocked(uint256 lockId)")
+FutureLookup = ErrorDecl("ERC5805FutureLookup(uint256 timepoint,uint48 clock)")
 
 
 def u64(value: int) -> bytes:
@@ -154,6 +171,36 @@ def total_supply_at(state: State, block_number: int) -> int:
     return get_value_at(state, SUPPLY, block_number)
 
 
+def get_delegate(state: State, who: bytes) -> bytes:
+    return Delegate.get(state, who) or who
+
+
+def get_votes(state: State, who: bytes) -> int:
+    return get_latest(state, VOTES + who)
+
+
+def get_past_votes(state: State, who: bytes, block_number: int) -> int:
+    """`who`'s votes at the end of `block_number`: what a proposal snapshotted there counts."""
+    return get_value_at(state, VOTES + who, block_number)
+
+
+def check_past(block_number: int, current: int) -> None:
+    """ERC-5805: a past lookup must be of a block before the current one (its value is final)."""
+    if block_number >= current:
+        fail(FutureLookup, block_number, current)
+
+
+def move_votes(state: State, env: CallEnv, source: bytes, destination: bytes, amount: int) -> None:
+    """Move `amount` votes from one delegate to another (NOBODY: from or to no one's votes)."""
+    if source == destination or amount == 0:
+        return
+    for delegate, delta in ((source, -amount), (destination, amount)):
+        if delegate != NOBODY:
+            previous = get_votes(state, delegate)
+            record_checkpoint(state, VOTES + delegate, env.block_number, previous + delta)
+            env.emit(DelegateVotesChanged.to_log(ADDRESS_, delegate, previous, previous + delta))
+
+
 def get_lock(state: State, owner: bytes, lock_id: int) -> LockInfo:
     """The lock, or the call fails with UnknownLock."""
     if lock_id >= LockCount.get(state, owner):
@@ -161,10 +208,14 @@ def get_lock(state: State, owner: bytes, lock_id: int) -> LockInfo:
     return Lock.get(state, owner + u64(lock_id))
 
 
-def change_balance(state: State, who: bytes, delta: int, block_number: int) -> None:
-    """Mint (delta > 0) or burn gmFLOCK, checkpointing the balance and the supply."""
-    record_checkpoint(state, who, block_number, balance_of(state, who) + delta)
-    record_checkpoint(state, SUPPLY, block_number, total_supply(state) + delta)
+def change_balance(state: State, env: CallEnv, who: bytes, delta: int) -> None:
+    """Mint (delta > 0) or burn gmFLOCK, checkpointing the balance, the supply and the delegate's votes."""
+    record_checkpoint(state, who, env.block_number, balance_of(state, who) + delta)
+    record_checkpoint(state, SUPPLY, env.block_number, total_supply(state) + delta)
+    if delta > 0:
+        move_votes(state, env, NOBODY, get_delegate(state, who), delta)
+    else:
+        move_votes(state, env, get_delegate(state, who), NOBODY, -delta)
 
 
 # Calls
@@ -184,7 +235,7 @@ def call_lock(state: State, env: CallEnv, duration_days: int) -> tuple:
     lock_id = LockCount.get(state, owner)
     LockCount.set(state, owner, lock_id + 1)
     Lock.set(state, owner + u64(lock_id), LockInfo(amount, gm_amount, unlock_at, unlocked=False))
-    change_balance(state, owner, gm_amount, env.block_number)
+    change_balance(state, env, owner, gm_amount)
     env.emit(Locked.to_log(ADDRESS_, owner, lock_id, amount, gm_amount, unlock_at))
     return ()
 
@@ -200,9 +251,18 @@ def call_unlock(state: State, env: CallEnv, lock_id: int) -> tuple:
         fail(LockNotExpired, lock.unlock_at)
     Lock.set(state, owner + u64(lock_id), replace(lock, unlocked=True))
     balances.release(state, owner, REASON, lock.amount)
-    change_balance(state, owner, -lock.gm_amount, env.block_number)
+    change_balance(state, env, owner, -lock.gm_amount)
     env.emit(balances.Transfer.to_log(balances.ADDRESS_, ADDRESS_, owner, lock.amount))
     env.emit(Unlocked.to_log(ADDRESS_, owner, lock_id, lock.amount, lock.gm_amount))
+    return ()
+
+
+def call_delegate(state: State, env: CallEnv, delegatee: bytes) -> tuple:
+    """Let `delegatee` vote with the sender's gmFLOCK from this block on (address(0): nobody)."""
+    previous = get_delegate(state, env.sender)
+    Delegate.set(state, env.sender, None if delegatee == env.sender else delegatee)
+    env.emit(DelegateChanged.to_log(ADDRESS_, env.sender, previous, delegatee))
+    move_votes(state, env, previous, delegatee, balance_of(state, env.sender))
     return ()
 
 
@@ -211,6 +271,16 @@ def call_unlock(state: State, env: CallEnv, lock_id: int) -> tuple:
 def view_lock_of(state: State, owner: bytes, lock_id: int) -> tuple:
     lock = get_lock(state, owner, lock_id)
     return lock.amount, lock.gm_amount, lock.unlock_at, lock.unlocked
+
+
+def view_past_votes(state: State, who: bytes, timepoint: int) -> tuple:
+    check_past(timepoint, system.current_block(state))
+    return (get_past_votes(state, who, timepoint),)
+
+
+def view_past_total_supply(state: State, timepoint: int) -> tuple:
+    check_past(timepoint, system.current_block(state))
+    return (total_supply_at(state, timepoint),)
 
 
 def view_gm_amount_for(state: State, amount: int, duration_days: int) -> tuple:
@@ -257,17 +327,27 @@ def check_invariants(state: State) -> None:
     series_counts = dict(CheckpointCount.items(state))
     assert set(series_counts) == set(entries), "every series has a count and checkpoints"
     for series, listed in entries.items():
-        assert len(series) in (0, 20)
+        assert len(series) in (0, 20) or (len(series) == 21 and series[:1] == VOTES)
         listed.sort()
         assert [index for index, _, _ in listed] == list(range(series_counts[series]))
         blocks = [block_number for _, block_number, _ in listed]
         assert all(a < b for a, b in zip(blocks, blocks[1:])), "checkpoints ascend, one per block"
 
-    owners = set(series_counts) - {SUPPLY}
+    owners = {series for series in series_counts if len(series) == 20}
     assert set(live_gm) <= owners
     for owner in owners:
         assert balance_of(state, owner) == live_gm.get(owner, 0), "a balance is its live locks' gmFLOCK"
     assert total_supply(state) == sum(live_gm.values()), "supply = Σ live locks' gmFLOCK = Σ balances"
+
+    votes: dict[bytes, int] = {}
+    for owner in owners:
+        delegate = get_delegate(state, owner)
+        if delegate != NOBODY:
+            votes[delegate] = votes.get(delegate, 0) + balance_of(state, owner)
+    delegates = {series[1:] for series in series_counts if len(series) == 21}
+    assert all(get_votes(state, d) == votes.get(d, 0) for d in delegates | set(votes)), \
+        "a delegate's votes are the gmFLOCK of the accounts delegating to it"
+    assert sum(votes.values()) <= total_supply(state), "votes never exceed the supply"
 
     held = {key[:20]: amount for key, amount in balances.Hold.items(state) if key[20:] == REASON}
     assert held == live_amount, "each owner's gmflock hold is its live locks' FLOCK"
@@ -280,6 +360,7 @@ MODULE = Module.declare(
     calls=(
         CallDecl("lock(uint256 durationDays)", call_lock, weight=20_000, payable=True),
         CallDecl("unlock(uint256 lockId)", call_unlock, weight=15_000),
+        CallDecl("delegate(address delegatee)", call_delegate, weight=15_000),
     ),
     views=(
         ViewDecl("name()", lambda state: ("gmFLOCK",), ("string",)),
@@ -294,10 +375,17 @@ MODULE = Module.declare(
         ViewDecl("lockOf(address owner,uint256 lockId)", view_lock_of, ("uint256", "uint256", "uint64", "bool")),
         ViewDecl("lockCount(address owner)", lambda state, who: (LockCount.get(state, who),), ("uint256",)),
         ViewDecl("gmAmountFor(uint256 amount,uint256 durationDays)", view_gm_amount_for, ("uint256",)),
+        ViewDecl("clock()", lambda state: (system.current_block(state),), ("uint48",)),
+        ViewDecl("CLOCK_MODE()", lambda state: (CLOCK_MODE,), ("string",)),
+        ViewDecl("delegates(address account)", lambda state, who: (get_delegate(state, who),), ("address",)),
+        ViewDecl("getVotes(address account)", lambda state, who: (get_votes(state, who),), ("uint256",)),
+        ViewDecl("getPastVotes(address account,uint256 timepoint)", view_past_votes, ("uint256",)),
+        ViewDecl("getPastTotalSupply(uint256 timepoint)", view_past_total_supply, ("uint256",)),
         ViewDecl("secondsPerDay()", lambda state: (SecondsPerDay.get(state),), ("uint64",)),
     ),
-    parameters={"SecondsPerDay": SecondsPerDay, "BonusFreeDays": BonusFreeDays, "MaxLockDays": MaxLockDays,
-                "EpsilonPercent": EpsilonPercent},
+    parameters={"SecondsPerDay": Parameter(SecondsPerDay, 1, 86_400), "BonusFreeDays": Parameter(BonusFreeDays, 0, 365),
+                "MaxLockDays": Parameter(MaxLockDays, 365, 1_460), "EpsilonPercent": Parameter(EpsilonPercent, 0, 1_000)},
+    authorize=system.ensure_root,
     genesis=genesis,
     check_invariants=check_invariants,
 )

@@ -19,8 +19,9 @@ use the genesis randomness.
 from ..crypto import keccak256
 from ..crypto.ecvrf import verify
 from ..exceptions import InvalidBlock
-from ..module import BlockEnv, Module, ViewDecl, module_address
+from ..module import BlockEnv, Module, Parameter, ViewDecl, module_address
 from ..state import State
+from . import system
 from ..storage import HASH32, U64, StorageMap, StorageValue
 
 NAME = "randomness"
@@ -116,7 +117,8 @@ MODULE = Module.declare(
         ViewDecl("epochLength()", lambda state: (EpochLength.get(state),), ("uint64",)),
         ViewDecl("randomness(uint64 epoch)", randomness_view, ("bytes32",)),
     ),
-    parameters={"EpochLength": EpochLength},
+    parameters={"EpochLength": Parameter(EpochLength)},
+    authorize=system.ensure_root,
     on_initialize=on_initialize,
     genesis=genesis,
     check_invariants=check_invariants,

@@ -50,11 +50,11 @@ distribution) when a call passes its `emit` to `distribute`, and `Claimed` by `c
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from ..module import BlockEnv, CallDecl, CallEnv, ErrorDecl, EventDecl, Log, Module, ViewDecl, fail, module_address
+from ..module import BlockEnv, CallDecl, CallEnv, ErrorDecl, EventDecl, Log, Module, Parameter, ViewDecl, fail, module_address
 from ..records import RecordCodec, Uint256
 from ..state import State
 from ..storage import ADDRESS, U64, U256, FixedUint, StorageMap, StorageValue
-from . import balances, randomness, staking, treasury
+from . import balances, randomness, staking, system, treasury
 
 NAME = "rewards"
 ADDRESS_ = module_address(5)
@@ -465,9 +465,10 @@ MODULE = Module.declare(
         ViewDecl("clockStart()", lambda state: (ClockStart.get(state) or 0,), ("uint64",)),
         ViewDecl("lastEmissionTime()", lambda state: (LastEmissionTime.get(state),), ("uint64",)),
     ),
-    parameters={"DailyEmission": DailyEmission, "DecayPerMillion": DecayPerMillion,
-                "DecayPeriodDays": DecayPeriodDays, "SecondsPerDay": SecondsPerDay,
-                "ProtocolFeePerMillion": ProtocolFeePerMillion},
+    parameters={"DailyEmission": Parameter(DailyEmission), "DecayPerMillion": Parameter(DecayPerMillion),
+                "DecayPeriodDays": Parameter(DecayPeriodDays), "SecondsPerDay": Parameter(SecondsPerDay),
+                "ProtocolFeePerMillion": Parameter(ProtocolFeePerMillion, 0, PER_MILLION)},
+    authorize=system.ensure_root,
     on_initialize=on_initialize,
     genesis=genesis,
     check_invariants=check_invariants,

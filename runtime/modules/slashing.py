@@ -24,7 +24,7 @@ for the day the executive gives hooks events; it is not yet in the ABI.
 
 from dataclasses import dataclass, replace
 
-from ..module import BlockEnv, CallDecl, CallEnv, ErrorDecl, EventDecl, Module, ViewDecl, fail, module_address
+from ..module import BlockEnv, CallDecl, CallEnv, ErrorDecl, EventDecl, Module, Parameter, ViewDecl, fail, module_address
 from ..records import Address, RecordCodec, RecordList, Uint8, Uint32, Uint64, Uint256
 from ..state import State
 from ..storage import ADDRESS, U64, FixedUint, StorageMap, StorageValue
@@ -297,9 +297,11 @@ MODULE = Module.declare(
         ViewDecl("slashSpanOf(address offender)", view_span_of, ("uint64", "uint32")),
         ViewDecl("deferralEpochs()", lambda state: (DeferralEpochs.get(state),), ("uint64",)),
     ),
-    parameters={"SlashFractionPoisonedUpdate": SlashFraction[0], "SlashFractionFalseValidation": SlashFraction[1],
-                "SlashFractionEquivocation": SlashFraction[2], "SlashFractionUnavailability": SlashFraction[3],
-                "DeferralEpochs": DeferralEpochs, "SlashSpanEpochs": SlashSpanEpochs, "ReporterShare": ReporterShare},
+    parameters={**{item.name: Parameter(item, 0, PER_MILLION) for item in SlashFraction},
+                "DeferralEpochs": Parameter(DeferralEpochs, 1, 1_000),
+                "SlashSpanEpochs": Parameter(SlashSpanEpochs, 1, 10_000),
+                "ReporterShare": Parameter(ReporterShare, 0, PER_MILLION)},
+    authorize=system.ensure_root,
     on_initialize=on_initialize,
     genesis=genesis,
     check_invariants=check_invariants,

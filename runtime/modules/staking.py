@@ -19,11 +19,11 @@ account's own stake (active, then unlocking) and of the delegations to it, and p
 from dataclasses import dataclass, replace
 
 from ..exceptions import DispatchError
-from ..module import CallDecl, CallEnv, ErrorDecl, EventDecl, Module, ViewDecl, module_address
+from ..module import CallDecl, CallEnv, ErrorDecl, EventDecl, Module, Parameter, ViewDecl, module_address
 from ..records import OptionalUint64, RecordCodec, RecordList, Uint32, Uint64, Uint256
 from ..state import State
 from ..storage import ADDRESS, U64, U256, FixedUint, RawBytes, StorageMap, StorageValue, Uint
-from . import balances, randomness
+from . import balances, randomness, system
 
 NAME = "staking"
 ADDRESS_ = module_address(3)
@@ -33,6 +33,8 @@ TRAINING_NODE, VALIDATOR = 0, 1
 NO_ROLE = 255
 ROLES = (TRAINING_NODE, VALIDATOR)
 PER_MILLION = 1_000_000
+MAX_STAKE_PARAMETER = 1_000_000 * UNIT
+"""The most governance may set a minimum stake to (a thousandth of the supply cap)."""
 
 # Parameters
 MinNodeStake = StorageValue(NAME, "MinNodeStake", U256, 3_000 * UNIT)
@@ -441,9 +443,14 @@ MODULE = Module.declare(
         ViewDecl("totalBonded(uint8 role)", lambda state, role: (TotalBonded.get(state, role),), ("uint256",)),
         ViewDecl("totalDelegated()", lambda state: (TotalDelegated.get(state),), ("uint256",)),
     ),
-    parameters={"MinNodeStake": MinNodeStake, "MinValidatorStake": MinValidatorStake, "MinDelegation": MinDelegation,
-                "UnbondingPeriod": UnbondingPeriod, "MaxUnlockingChunks": MaxUnlockingChunks,
-                "CommissionCooldown": CommissionCooldown, "DefaultCommission": DefaultCommission},
+    parameters={"MinNodeStake": Parameter(MinNodeStake, 0, MAX_STAKE_PARAMETER),
+                "MinValidatorStake": Parameter(MinValidatorStake, 0, MAX_STAKE_PARAMETER),
+                "MinDelegation": Parameter(MinDelegation, 1, MAX_STAKE_PARAMETER),
+                "UnbondingPeriod": Parameter(UnbondingPeriod, 1, 365),
+                "MaxUnlockingChunks": Parameter(MaxUnlockingChunks, 32, 1_024),
+                "CommissionCooldown": Parameter(CommissionCooldown, 0, 365),
+                "DefaultCommission": Parameter(DefaultCommission, 0, PER_MILLION)},
+    authorize=system.ensure_root,
     genesis=genesis,
     check_invariants=check_invariants,
 )

@@ -2,10 +2,11 @@
 
 Block authorities live in the consensus module (weighted, per epoch).
 
-Root is the privileged origin (Substrate's sudo key): the few calls that may bypass the
-ordinary rules (a forced balance, say) check `ensure_root` first, so they still reach state
+Two origins are privileged: the governance origin (the governance module's address, which
+the calls of a passed proposal carry) and, where a genesis names one, Root (Substrate's sudo
+key, a dev chain's shortcut). The few calls that bypass the ordinary rules (a forced balance,
+a parameter change, a treasury spend) check `ensure_root` first, so they still reach state
 only through signed, included transactions that anyone re-executing the block can verify.
-A chain whose genesis names no root has no such calls at all.
 
 Events are not kept in state: each call's events become logs in its receipt, which the
 receipts root commits to (Substrate keeps them in storage for one block; Ethereum clients
@@ -13,12 +14,14 @@ read them from receipts).
 """
 
 from ..exceptions import DispatchError
-from ..module import BlockEnv, ErrorDecl, Module, ViewDecl, module_address
+from ..module import BlockEnv, ErrorDecl, Module, Parameter, ViewDecl, module_address
 from ..state import State
 from ..storage import ADDRESS, HASH32, U64, StorageMap, StorageValue
 
 NAME = "system"
 ADDRESS_ = module_address(0)
+GOVERNANCE_ORIGIN = module_address(11)
+"""The governance module's address: the origin of every call a passed proposal executes."""
 BLOCK_HASH_COUNT = 256
 """How many recent block hashes stay readable (Ethereum's BLOCKHASH window)."""
 
@@ -30,6 +33,10 @@ BlockGasLimit = StorageValue(NAME, "BlockGasLimit", U64, 30_000_000)
 AccountNonce = StorageMap(NAME, "AccountNonce", ADDRESS, U64, 0)
 BlockHash = StorageMap(NAME, "BlockHash", U64, HASH32, None)
 Root = StorageValue(NAME, "Root", ADDRESS, None)
+BlockNumber = StorageValue(NAME, "BlockNumber", U64, 0)
+"""The block being executed (between blocks, the head's): what `block.number` is to a view."""
+Timestamp = StorageValue(NAME, "Timestamp", U64, 0)
+"""That block's timestamp (Substrate's `Timestamp::Now`): what `block.timestamp` is to a view."""
 
 # Errors
 NotRoot = ErrorDecl("NotRoot(address caller)")
@@ -46,13 +53,22 @@ def increment_nonce(state: State, account: bytes) -> None:
 
 
 def ensure_root(state: State, sender: bytes) -> None:
-    """Fail the call unless the sender is the chain's root (no root set: nobody is)."""
-    root = Root.get(state)
-    if root is None or sender != root:
+    """Fail the call unless the sender is privileged: the governance origin, or Root where one is set."""
+    if sender != GOVERNANCE_ORIGIN and (Root.get(state) is None or sender != Root.get(state)):
         raise DispatchError(NotRoot, sender)
 
 
+def current_block(state: State) -> int:
+    return BlockNumber.get(state)
+
+
+def current_time(state: State) -> int:
+    return Timestamp.get(state)
+
+
 def on_initialize(state: State, env: BlockEnv) -> None:
+    BlockNumber.set(state, env.number)
+    Timestamp.set(state, env.timestamp)
     if env.number >= 1:
         BlockHash.set(state, env.number - 1, env.parent_hash)
     if env.number > BLOCK_HASH_COUNT:
@@ -95,7 +111,8 @@ MODULE = Module.declare(
         ViewDecl("blockHash(uint64 number)", lambda state, n: (BlockHash.get(state, n) or b"\x00" * 32,), ("bytes32",)),
         ViewDecl("root()", lambda state: (Root.get(state) or b"\x00" * 20,), ("address",)),
     ),
-    parameters={"ChainId": ChainId, "BlockGasLimit": BlockGasLimit},
+    parameters={"ChainId": Parameter(ChainId), "BlockGasLimit": Parameter(BlockGasLimit, 1_000_000, 100_000_000)},
+    authorize=ensure_root,
     on_initialize=on_initialize,
     genesis=genesis,
     check_invariants=check_invariants,

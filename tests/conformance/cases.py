@@ -363,7 +363,7 @@ def case_gmflock_unlock_after_expiry() -> Vector:
     first = b.author(gm_lock(1, 0, 5 * 10**18, 1), gm_lock(2, 0, 10**18, 40))
     unlock_at = first.block.header.timestamp + GM_DAY
     outcome = gm_author_at(b, unlock_at, gm_unlock(1, 1, 0))
-    assert outcome.applied[0].receipt.status == 1 and len(outcome.applied[0].receipt.logs) == 2
+    assert outcome.applied[0].receipt.status == 1 and len(outcome.applied[0].receipt.logs) == 3
     state = b.chain.state()
     owner = ACCOUNTS[1].address
     assert gmflock.balance_of(state, owner) == 0 and balances.get_held(state, owner, b"gmflock") == 0

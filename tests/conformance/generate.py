@@ -7,6 +7,7 @@ from .cases import CASES
 from .consensus_cases import CONSENSUS_CASES
 from .fl_alliance_cases import FL_ALLIANCE_CASES
 from .fl_commitment_cases import FL_COMMITMENT_CASES
+from .governance_cases import GOVERNANCE_CASES
 from .rewards_cases import REWARDS_CASES
 from .runner import VECTOR_DIR
 from .sampling_cases import SAMPLING_CASES
@@ -15,7 +16,7 @@ from .staking_cases import STAKING_CASES
 from .treasury_cases import TREASURY_CASES
 
 ALL_CASES = (CASES + SAMPLING_CASES + STAKING_CASES + REWARDS_CASES + SLASHING_CASES + TREASURY_CASES + FL_ALLIANCE_CASES
-             + FL_COMMITMENT_CASES + CONSENSUS_CASES + BRIDGE_CASES)
+             + FL_COMMITMENT_CASES + CONSENSUS_CASES + BRIDGE_CASES + GOVERNANCE_CASES)
 
 
 def main() -> None:

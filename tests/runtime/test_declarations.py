@@ -2,6 +2,7 @@
 
 import sys
 
+import runtime.module as framework
 from chain.composition import RUNTIME
 from runtime.module import ErrorDecl, EventDecl, Module, module_address
 from runtime.storage import U64, StorageMap, StorageValue
@@ -19,6 +20,9 @@ def files() -> dict[str, dict]:
 
 
 FILES = files()
+PARAMETER_EVENTS = (framework.ParameterChanged,)
+PARAMETER_ERRORS = (framework.UnknownParameter, framework.ParameterNotGovernable, framework.ParameterOutOfBounds)
+"""Every module with parameters gets these with getParameter/setParameter, from runtime/module.py."""
 
 
 def bound(namespace: dict, kinds: tuple) -> list:
@@ -47,6 +51,8 @@ def test_every_event_and_error_is_declared_by_exactly_one_module_file():
         for declaration in {id(d): d for d in bound(namespace, (EventDecl, ErrorDecl))}.values():
             owners.setdefault(id(declaration), []).append(name)
     assert all(len(names) == 1 for names in owners.values()), "a declaration is imported by name somewhere"
+    for declaration in bound(vars(framework), (EventDecl, ErrorDecl)):
+        owners.setdefault(id(declaration), []).append("runtime/module.py")
     for module in RUNTIME.modules:
         for declaration in module.events + module.errors:
             assert id(declaration) in owners, f"{module.name}: {declaration.signature} is declared nowhere"
@@ -57,8 +63,10 @@ def test_a_module_lists_its_own_declarations_and_then_what_it_raises_of_others()
         namespace = FILES[module.name]
         own_events = [d for d in {id(d): d for d in bound(namespace, (EventDecl,))}.values() if d.in_abi]
         own_errors = list({id(d): d for d in bound(namespace, (ErrorDecl,))}.values())
-        assert list(module.events) == own_events
+        shared_events, shared_errors = (PARAMETER_EVENTS, PARAMETER_ERRORS) if module.parameters else ((), ())
+        assert list(module.events) == own_events + list(shared_events)
         assert list(module.errors[:len(own_errors)]) == own_errors
+        assert list(module.errors[len(module.errors) - len(shared_errors):]) == list(shared_errors)
         assert not set(map(id, module.errors[len(own_errors):])) & set(map(id, own_errors))
 
 

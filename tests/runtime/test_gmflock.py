@@ -120,7 +120,9 @@ def test_lock_holds_the_value_and_mints_gmflock():
     assert view(chain, "balanceOf", owner) == view(chain, "totalSupply") == 15_050 * 10**15
     assert view(chain, "lockOf", owner, 0) == (5 * UNIT, 15_050 * 10**15, unlock_at, False)
     assert view(chain, "lockCount", owner) == 1
-    transfer_log, locked_log = applied.receipt.logs
+    transfer_log, votes_log, locked_log = applied.receipt.logs
+    assert votes_log.topics[0] == gmflock.DelegateVotesChanged.topic and votes_log.topics[1][-20:] == owner
+    assert abi_decode(["uint256", "uint256"], votes_log.data) == (0, 15_050 * 10**15), "a lock votes for its owner"
     assert transfer_log.address == balances.ADDRESS_ and transfer_log.topics[1][-20:] == owner
     assert transfer_log.topics[2][-20:] == GMFLOCK
     assert locked_log.address == GMFLOCK and locked_log.topics[0] == gmflock.Locked.topic
@@ -146,7 +148,8 @@ def test_unlock_after_expiry_releases_and_burns():
     remaining = 3 * UNIT + 3 * UNIT * 219 // 36_500
     assert view(chain, "balanceOf", owner) == view(chain, "totalSupply") == remaining
     assert view(chain, "lockOf", owner, 0) == (2 * UNIT, 2 * UNIT, unlock_at, True)
-    released, unlocked = applied.receipt.logs
+    votes_log, released, unlocked = applied.receipt.logs
+    assert votes_log.topics[0] == gmflock.DelegateVotesChanged.topic
     assert released.address == balances.ADDRESS_ and released.topics[1][-20:] == GMFLOCK
     assert released.topics[2][-20:] == owner and abi_decode(["uint256"], released.data) == (2 * UNIT,)
     assert unlocked.topics[0] == gmflock.Unlocked.topic
