@@ -889,6 +889,7 @@ MODULE = Module.declare(
                 "QuorumPerMillion": Parameter(QuorumPerMillion, 0, PER_MILLION - 1),
                 "ProposerSharePerMillion": Parameter(ProposerSharePerMillion, 0, PER_MILLION)},
     authorize=system.ensure_root,
+    raises=(system.NotRoot,),
     on_initialize=on_initialize,
     genesis=genesis,
     check_invariants=check_invariants,

@@ -480,7 +480,7 @@ MODULE = Module.declare(
     globals(),
     name=NAME,
     address=ADDRESS_,
-    raises=(slashing.NothingAtStake,),
+    raises=(slashing.NothingAtStake, system.NotRoot),
     calls=(
         # Two header decodes and seal recoveries (3,000 each, as ecrecover) on top of a slashing report.
         CallDecl("reportBlockEquivocation(bytes header1,bytes header2)", call_report_block_equivocation,

@@ -386,6 +386,7 @@ MODULE = Module.declare(
     parameters={"SecondsPerDay": Parameter(SecondsPerDay, 1, 86_400), "BonusFreeDays": Parameter(BonusFreeDays, 0, 365),
                 "MaxLockDays": Parameter(MaxLockDays, 365, 1_460), "EpsilonPercent": Parameter(EpsilonPercent, 0, 1_000)},
     authorize=system.ensure_root,
+    raises=(system.NotRoot,),
     genesis=genesis,
     check_invariants=check_invariants,
 )

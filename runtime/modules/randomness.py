@@ -119,6 +119,7 @@ MODULE = Module.declare(
     ),
     parameters={"EpochLength": Parameter(EpochLength)},
     authorize=system.ensure_root,
+    raises=(system.NotRoot,),
     on_initialize=on_initialize,
     genesis=genesis,
     check_invariants=check_invariants,

@@ -469,6 +469,7 @@ MODULE = Module.declare(
                 "DecayPeriodDays": Parameter(DecayPeriodDays), "SecondsPerDay": Parameter(SecondsPerDay),
                 "ProtocolFeePerMillion": Parameter(ProtocolFeePerMillion, 0, PER_MILLION)},
     authorize=system.ensure_root,
+    raises=(system.NotRoot,),
     on_initialize=on_initialize,
     genesis=genesis,
     check_invariants=check_invariants,

@@ -422,7 +422,7 @@ MODULE = Module.declare(
     globals(),
     name=NAME,
     address=ADDRESS_,
-    raises=(balances.InsufficientBalance,),
+    raises=(balances.InsufficientBalance, system.NotRoot),
     calls=(
         CallDecl("bond(uint8 role)", call_bond, weight=30_000, payable=True),
         CallDecl("bondExtra()", call_bond_extra, weight=25_000, payable=True),
