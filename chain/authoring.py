@@ -14,6 +14,7 @@ from runtime.crypto import private_key_to_address
 from runtime.exceptions import GasLimitExceeded
 from runtime.executive import BlockOutcome
 from runtime.transactions import Transaction
+from runtime.versions import UnknownRuntimeVersion
 
 from .block_tree import BlockTree
 from .pool import TransactionPool
@@ -101,7 +102,11 @@ class BlockBuilder:
             timestamp = self.clock.next_timestamp(parent.timestamp)
         template = self.api.block_template(self.tree.state(), parent, self.authority_key, timestamp,
                                            parent.slot + 1 if slot is None else slot)
-        return self.api.build_block(self.tree.head_state, self.tree.state_trie, parent, template, candidates)
+        try:
+            return self.api.build_block(self.tree.head_state, self.tree.state_trie, parent, template, candidates)
+        except UnknownRuntimeVersion as error:
+            self.tree.halt(error)
+            raise
 
     def _seal_and_commit(self, outcome: BlockOutcome, clock_timed: bool) -> BlockOutcome:
         header = self.api.seal_header(outcome.block.header, self.authority_key, self.tree.chain_id)
@@ -146,7 +151,7 @@ class DevAuthor:
             self._task.cancel()
             try:
                 await self._task
-            except asyncio.CancelledError:
+            except (asyncio.CancelledError, UnknownRuntimeVersion):
                 pass
 
     async def _run(self) -> None:
@@ -154,7 +159,7 @@ class DevAuthor:
         while True:
             try:
                 await self._step()
-            except asyncio.CancelledError:
+            except (asyncio.CancelledError, UnknownRuntimeVersion):
                 raise
             except Exception:
                 log.exception("sealing failed; retrying")

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from runtime.blocks import Block
+from runtime.versions import UnknownRuntimeVersion
 
 from .node import Node
 
@@ -62,6 +63,8 @@ class SlotAuthor:
             await asyncio.sleep(max(0.0, self.clock.slot_start(slot) - self.clock.now()))
             try:
                 blocks = self.try_author(slot)
+            except UnknownRuntimeVersion:
+                return
             except Exception:
                 log.exception("authoring slot %d failed", slot)
                 continue

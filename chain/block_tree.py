@@ -18,15 +18,16 @@ from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 
-from genesis.builder import ChainSpecError, build_genesis, compute_spec_fingerprint
+from genesis.builder import ChainSpecError, build_genesis, compute_genesis_spec_version, compute_spec_fingerprint
 from runtime.api import RuntimeApi
 from runtime.blocks import Block, Header, is_sealed_by_author
 from runtime.crypto import keccak256
 from runtime.exceptions import InvalidBlock
-from runtime.executive import BlockOutcome, Runtime
+from runtime.executive import BlockOutcome
 from runtime.state import State
 from runtime.transactions import Transaction
 from runtime.trie import Trie
+from runtime.versions import RuntimeVersions, UnknownRuntimeVersion
 
 from .db import ChainDB, HeadState, HistoricalState, RewindError, StoredReceipt
 from .senders import SenderRecovery
@@ -51,12 +52,12 @@ class BlockStatus:
     """At or below the finalized block, or on a branch that does not contain it."""
 
 
-def open_chain_db(runtime: Runtime, spec: dict, data_dir: str | Path) -> ChainDB:
+def open_chain_db(versions: RuntimeVersions, spec: dict, data_dir: str | Path) -> ChainDB:
     """The data dir's database, with this spec's genesis written on first use; another chain's is refused."""
     db = ChainDB(data_dir)
     fingerprint = compute_spec_fingerprint(spec)
     if db.get_genesis_hash() is None:
-        genesis = build_genesis(spec, runtime)
+        genesis = build_genesis(spec, versions.get(compute_genesis_spec_version(spec)))
         db.write_genesis(genesis.header, genesis.state, genesis.trie_nodes, fingerprint)
     elif db.get_spec_fingerprint() != fingerprint:
         db.close()
@@ -86,6 +87,9 @@ class BlockTree:
         their receipts are still stored (RPC sends their logs again with `removed: true`)."""
         self.abandon_listeners: list[Callable[[list[Block]], None]] = []
         self.rewind_listeners: list[Callable[[], None]] = []
+        self.halted: UnknownRuntimeVersion | None = None
+        """Set when a block needs a runtime version this node does not ship: nothing more is imported."""
+        self.halt_listeners: list[Callable[[UnknownRuntimeVersion], None]] = []
 
     def close(self) -> None:
         if self.sender_recovery:
@@ -161,13 +165,20 @@ class BlockTree:
         self.state_trie = Trie(self.db.nodes, self.head.state_root)
 
     def import_block(self, block: Block, transactions: list[Transaction] | None = None) -> BlockOutcome:
-        """Check and apply a block on the head, then commit it; raises InvalidBlock."""
+        """Check and apply a block on the head, then commit it; raises InvalidBlock, and
+        UnknownRuntimeVersion (halting the tree) when the block needs a runtime this node lacks."""
+        if self.halted is not None:
+            raise self.halted
         if block.header.parent_hash != self.head.hash:
             raise InvalidBlock("block does not build on the head")
         try:
             outcome = self.api.import_block(self.head_state, self.state_trie, self.head, block, transactions)
         except InvalidBlock:
             self.reopen_trie()
+            raise
+        except UnknownRuntimeVersion as error:
+            self.reopen_trie()
+            self.halt(error)
             raise
         self.commit(outcome)
         return outcome
@@ -216,6 +227,13 @@ class BlockTree:
             return BlockStatus.REORG
         return BlockStatus.SIDE
 
+    def halt(self, error: UnknownRuntimeVersion) -> None:
+        """Stop importing for good: the chain has moved to a runtime this node does not ship."""
+        if self.halted is None:
+            self.halted = error
+            log.error("%s", error)
+            self._notify(self.halt_listeners, error)
+
     def _remember_bad(self, block_hash: bytes) -> None:
         self._bad_blocks[block_hash] = None
         while len(self._bad_blocks) > MAX_BAD_BLOCKS:
@@ -260,10 +278,10 @@ class BlockTree:
         self._notify(self.abandon_listeners, retracted)
         return True
 
-    def _notify(self, listeners: list[Callable[[list[Block]], None]], blocks: list[Block]) -> None:
+    def _notify(self, listeners: list[Callable], value) -> None:
         for listener in listeners:
             try:
-                listener(blocks)
+                listener(value)
             except Exception:
                 log.exception("block tree listener failed")
 

@@ -71,8 +71,8 @@ class DevControls:
         nothing. The authority pays the fee; the gas limit prices every data byte as non-zero, a
         bound on the intrinsic gas (only what is used is paid).
         """
-        root_call = self.api.encode_call(module, call, args)
         state, authority = self.tree.state(), self.builder.authority
+        root_call = self.api.encode_call(state, module, call, args)
         env = self.api.pending_env(self.tree.head)
         success, output = self.api.call(state.backend, env, authority, root_call.to, 0, root_call.data)
         if not success:

@@ -19,6 +19,7 @@ from runtime.executive import BlockOutcome, Runtime
 from runtime.module import BlockEnv
 from runtime.state import State
 from runtime.transactions import Transaction, decode_transaction
+from runtime.versions import RuntimeVersions
 
 from .authoring import BlockBuilder, BlockClock
 from .block_tree import BlockTree, open_chain_db
@@ -30,11 +31,13 @@ log = logging.getLogger("flockchain.node")
 
 
 class Node:
-    def __init__(self, runtime: Runtime, spec: dict, data_dir: str | Path, authority_key: bytes | None = None,
-                 pool_limits: PoolLimits = PoolLimits(), recovery_workers: int = 0, instant_finality: bool = False):
+    def __init__(self, runtime: RuntimeVersions | Runtime, spec: dict, data_dir: str | Path,
+                 authority_key: bytes | None = None, pool_limits: PoolLimits = PoolLimits(), recovery_workers: int = 0,
+                 instant_finality: bool = False):
         self.api = RuntimeApi(runtime)
         self.spec = spec
-        self.tree = BlockTree(self.api, open_chain_db(runtime, spec, data_dir), recovery_workers, instant_finality)
+        self.tree = BlockTree(self.api, open_chain_db(self.api.versions, spec, data_dir), recovery_workers,
+                              instant_finality)
         self.pool = TransactionPool(pool_limits)
         self.clock = BlockClock()
         self.authority_key = authority_key

@@ -66,6 +66,9 @@ class NodeService:
         self.pending_listeners: list = []
         """Called with each transaction a peer sent that entered the pool (RPC's newPendingTransactions)."""
         node.tree.block_listeners.append(self._on_block_committed)
+        self.halted = asyncio.Event()
+        """Set when the chain needs a runtime version this node does not ship: the process stops."""
+        node.tree.halt_listeners.append(lambda error: self.halted.set())
 
     # lifecycle
     async def start(self) -> None:
@@ -339,13 +342,14 @@ class NodeService:
         if key in self._reported:
             return
         node = self.node
-        report = node.api.encode_call("consensus", call_name, list(proof))
+        state = node.state()
+        report = node.api.encode_call(state, "consensus", call_name, list(proof))
         success, _ = node.api.call(node.tree.head_state, node.pending_env(), self.address, report.to, 0, report.data)
         if not success:
             log.info("%s not submitted: the runtime would refuse it (already reported?)", call_name)
             return
         raw = sign_transaction(self.key, DYNAMIC_FEE, chain_id=self.chain_id, nonce=node.get_pending_nonce(self.address),
-                               gas_limit=node.api.estimate_gas(report.to, report.data), to=report.to, value=0,
+                               gas_limit=node.api.estimate_gas(state, report.to, report.data), to=report.to, value=0,
                                data=report.data,
                                max_fee_per_gas=2 * node.next_base_fee(), max_priority_fee_per_gas=0)
         try:

@@ -24,7 +24,7 @@ from aiohttp import web
 from chain.authoring import DevAuthor
 from chain.bridge.relayer import start_duty
 from chain.blobs import DEFAULT_MAX_BLOB_SIZE, DEFAULT_MAX_TOTAL_SIZE, DEFAULT_RETENTION_ROUNDS, BlobStore
-from chain.composition import RUNTIME
+from chain.composition import RUNTIME_VERSIONS
 from chain.db import DataDirError
 from chain.devkeys import dev_keys
 from chain.node import Node
@@ -35,8 +35,9 @@ from rpc.flock import describe_modules
 from rpc.params import to_checksum
 from rpc.server import REGISTRIES, RpcContext, RpcServer
 from rpc.subscriptions import EventHub
-from runtime.api import RuntimeApi
+from runtime.api import compute_metadata
 from runtime.modules.balances import UNIT
+from runtime.versions import UnknownRuntimeVersion
 
 from rpc.web_policy import WebPolicy, WebPolicyError
 
@@ -62,14 +63,14 @@ def print_banner(node: Node, accounts, url: str, data_dir: str, block_time, poli
     print("\n".join(lines), flush=True)
 
 
-async def serve_dev(args, policy: WebPolicy) -> None:
+async def serve_dev(args, policy: WebPolicy):
     spec = load_spec(args.chain)
     accounts, authority = dev_keys(spec)
     if authority is None:
         raise ChainSpecError("the chain spec has no dev authority (devAccounts.authorityIndex)")
     data_dir = args.data_dir or tempfile.mkdtemp(prefix="flockchain-dev-")
     try:
-        await run_dev_node(args, spec, accounts, authority, data_dir, policy)
+        return await run_dev_node(args, spec, accounts, authority, data_dir, policy)
     finally:
         if not args.data_dir:
             shutil.rmtree(data_dir, ignore_errors=True)
@@ -100,14 +101,18 @@ def blob_pruner(node: Node, blobs: BlobStore):
     return prune
 
 
-async def run_dev_node(args, spec, accounts, authority, data_dir: str, policy: WebPolicy) -> None:
-    node = Node(RUNTIME, spec, data_dir, authority_key=authority.private_key, instant_finality=True)
+async def run_dev_node(args, spec, accounts, authority, data_dir: str, policy: WebPolicy):
+    """Serve until stopped; returns why the chain halted (UnknownRuntimeVersion), or None."""
+    node = Node(network_cli.runtime_versions(args), spec, data_dir, authority_key=authority.private_key,
+                instant_finality=True)
     try:
         blobs = open_blob_store(args, data_dir)
     except BaseException:
         node.close()
         raise
     hub = EventHub(node)
+    halted = asyncio.Event()
+    node.tree.halt_listeners.append(lambda error: halted.set())
     node.tree.block_listeners.append(blob_pruner(node, blobs))
     author = DevAuthor(node.builder, block_time=args.block_time,
                        on_block=lambda outcome: hub.publish_block(outcome.block))
@@ -123,7 +128,7 @@ async def run_dev_node(args, spec, accounts, authority, data_dir: str, policy: W
         if args.base_rpc:
             duty = start_duty(f"http://127.0.0.1:{args.port}", args.base_rpc, authority.private_key)
             print(f"Bridge duty:       relaying with {args.base_rpc} as the dev authority", flush=True)
-        await until_stopped()
+        await until_stopped(halted)
     finally:
         if duty is not None:
             duty[1].set()
@@ -131,10 +136,17 @@ async def run_dev_node(args, spec, accounts, authority, data_dir: str, policy: W
         await author.stop()
         await runner.cleanup()
         node.close()
+    return node.tree.halted
 
 
-def print_abi(module: str | None) -> int:
-    modules = describe_modules(RuntimeApi(RUNTIME).metadata)
+def print_abi(module: str | None, spec_version: int | None) -> int:
+    try:
+        runtime = RUNTIME_VERSIONS.latest if spec_version is None else RUNTIME_VERSIONS.get(spec_version)
+    except UnknownRuntimeVersion as error:
+        print(f"flockchain: no runtime spec_version {error.needed}; this node ships up to {error.known}",
+              file=sys.stderr)
+        return 2
+    modules = describe_modules(compute_metadata(runtime))
     if module is not None:
         chosen = [m for m in modules if m["name"] == module]
         if not chosen:
@@ -175,9 +187,13 @@ def main(argv: list[str] | None = None) -> int:
     dev.add_argument("--base-rpc", metavar="URL",
                      help="run the bridge's validator and relayer duty against this Base JSON-RPC endpoint "
                           "(e.g. a `flockchain base-devnet`); the dev authority is the whole validator set")
+    network_cli.add_runtime_arguments(dev)
     dev.add_argument("--log-level", default="WARNING")
     abi = commands.add_parser("abi", help="print the runtime modules' {name, address, abi} JSON (as flock_modules)")
     abi.add_argument("module", nargs="?", help="only this module's ABI")
+    abi.add_argument("--spec-version", type=int, metavar="N",
+                     help="the modules of runtime version N (default: the newest this node ships; a chain "
+                          "reports its own in state_getRuntimeVersion)")
     network_cli.add_node_parser(commands)
     network_cli.add_testnet_parser(commands)
     relayer_cli.add_relayer_parser(commands)
@@ -186,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     worker_cli.add_demo_parser(commands)
     args = parser.parse_args(argv)
     if args.command == "abi":
-        return print_abi(args.module)
+        return print_abi(args.module, args.spec_version)
     if args.command == "node":
         return network_cli.node_main(args)
     if args.command == "testnet":
@@ -213,14 +229,14 @@ def main(argv: list[str] | None = None) -> int:
     except WebPolicyError as error:
         parser.error(str(error))
     try:
-        asyncio.run(serve_dev(args, policy))
-    except (ChainSpecError, DataDirError) as error:
+        halted = asyncio.run(serve_dev(args, policy))
+    except (ChainSpecError, DataDirError, ValueError) as error:
         print(f"flockchain: {error}", file=sys.stderr)
         return 2
     except OSError as error:
         print(f"flockchain: cannot serve on {args.host}:{args.port}: {error}", file=sys.stderr)
         return 1
-    return 0
+    return network_cli.report_halt("flockchain dev", halted)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from eth_account import Account
 
 from chain.blobs import BlobStore
 from chain.bridge.relayer import start_duty
-from chain.composition import RUNTIME
+from chain.composition import RUNTIME_VERSIONS
 from chain.db import DataDirError
 from chain.finality import FinalityConfig
 from chain.devkeys import derive_key
@@ -30,6 +30,7 @@ from chain.network import NetworkConfig
 from chain.node import Node
 from chain.service import NodeService, ServiceConfig
 from genesis.builder import ChainSpecError, load_spec
+from runtime.versions import RuntimeVersions
 from genesis.local import DERIVATION_PATH, TEST_MNEMONIC, build_dev_local_spec, local_boot_nodes
 from rpc.params import to_checksum
 from rpc.errors import invalid_params
@@ -44,6 +45,35 @@ from .web_options import add_web_policy_arguments, web_policy_from_args
 
 log = logging.getLogger("flockchain.node")
 
+
+
+HALTED = 3
+"""Exit status of a node that stopped because the chain needs a runtime version it does not ship."""
+
+
+def add_runtime_arguments(parser) -> None:
+    parser.add_argument("--max-spec-version", type=int, metavar="N",
+                        help="run as a release of this node that ships runtime versions up to N only "
+                             "(to rehearse an upgrade: the node stops at the block that needs a later one)")
+
+
+def runtime_versions(args) -> RuntimeVersions:
+    if args.max_spec_version is None:
+        return RUNTIME_VERSIONS
+    try:
+        return RUNTIME_VERSIONS.up_to(args.max_spec_version)
+    except ValueError:
+        raise ValueError(f"--max-spec-version {args.max_spec_version}: this node ships versions "
+                         f"{RUNTIME_VERSIONS.runtimes[0].spec_version} to {RUNTIME_VERSIONS.latest.spec_version}") \
+            from None
+
+
+def report_halt(command: str, halted) -> int:
+    """The one line an operator needs when the chain has moved to a runtime this node lacks."""
+    if halted is None:
+        return 0
+    print(f"{command}: {halted}", file=sys.stderr, flush=True)
+    return HALTED
 
 
 def add_node_parser(commands) -> None:
@@ -68,6 +98,7 @@ def add_node_parser(commands) -> None:
     add_web_policy_arguments(node)
     node.add_argument("--test-equivocate", action="store_true", help=argparse.SUPPRESS)
     node.add_argument("--test-controls", action="store_true", help=argparse.SUPPRESS)
+    add_runtime_arguments(node)
     node.add_argument("--log-level", default="INFO")
 
 
@@ -123,7 +154,7 @@ def test_controls(service: NodeService) -> Registry:
 async def run_node(args, policy: WebPolicy) -> None:
     spec = load_spec(args.chain)
     key = load_key(args)
-    node = Node(RUNTIME, spec, args.data_dir, authority_key=key)
+    node = Node(runtime_versions(args), spec, args.data_dir, authority_key=key)
     try:
         blobs = BlobStore(Path(args.data_dir) / "blobs")
         bootnodes = tuple(spec.get("bootNodes", ()) if args.bootnodes is None else args.bootnodes)
@@ -152,7 +183,7 @@ async def run_node(args, policy: WebPolicy) -> None:
                   f"p2p {service.network.local_url}; peer id {service.local_peer_id()}", flush=True)
             if args.base_rpc:
                 duty = start_duty(f"http://127.0.0.1:{args.rpc_port}", args.base_rpc, key)
-            await until_stopped()
+            await until_stopped(service.halted)
         finally:
             if duty is not None:
                 duty[1].set()
@@ -161,16 +192,17 @@ async def run_node(args, policy: WebPolicy) -> None:
             await runner.cleanup()
     finally:
         node.close()
+    return node.tree.halted
 
 
 def node_main(args) -> int:
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        asyncio.run(run_node(args, web_policy_from_args(args, args.rpc_host)))
+        halted = asyncio.run(run_node(args, web_policy_from_args(args, args.rpc_host)))
     except (ChainSpecError, DataDirError, ValueError, OSError) as error:
         print(f"flockchain node: {error}", file=sys.stderr)
         return 2
-    return 0
+    return report_halt("flockchain node", halted)
 
 
 def testnet_main(args) -> int:

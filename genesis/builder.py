@@ -55,6 +55,17 @@ def compute_spec_fingerprint(spec: dict) -> bytes:
     return keccak256(canonical.encode())
 
 
+def compute_genesis_spec_version(spec: dict) -> int:
+    """The runtime version a chain starts at: its genesis `system.specVersion`, 1 when absent."""
+    try:
+        version = spec["genesis"]["runtime"].get("system", {}).get("specVersion", 1)
+    except (KeyError, TypeError, AttributeError):
+        raise ChainSpecError("chain spec: genesis.runtime is missing") from None
+    if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version < 2**32:
+        raise ChainSpecError(f"chain spec: genesis.runtime.system.specVersion {version!r} is not a version number")
+    return version
+
+
 def build_genesis(spec: dict, runtime: Runtime) -> Genesis:
     try:
         genesis = spec["genesis"]
@@ -66,6 +77,9 @@ def build_genesis(spec: dict, runtime: Runtime) -> Genesis:
         state = State(backend)
         for module in runtime.modules:
             module.genesis(state, configs.get(module.name, {}))
+        if system.SpecVersion.get(state) != runtime.spec_version:
+            raise ChainSpecError(f"genesis is for runtime spec_version {system.SpecVersion.get(state)}, "
+                                 f"built with {runtime.spec_version}")
         changes = state.changes()
         for module in runtime.modules:
             module.check_invariants(state)

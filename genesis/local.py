@@ -26,14 +26,16 @@ def build_local_spec(validators: list[str], slot_duration_ms: int = 1_000, epoch
                      chain_id: int = 31338, stake: int = 10_000 * UNIT, balance: int = 1_000_000 * UNIT,
                      endowed: list[str] = (), root: str | None = None, deferral_epochs: int = 0,
                      primary_probability: int = 250_000, max_authorities: int = 100,
-                     dev_accounts: dict | None = None, boot_nodes: list[str] = (), bridge: dict | None = None) -> dict:
+                     dev_accounts: dict | None = None, boot_nodes: list[str] = (), bridge: dict | None = None,
+                     governance: dict | None = None) -> dict:
     """A Substrate-shaped chain spec (as genesis/dev.json) for a local multi-node testnet.
 
     `validators`: hex addresses, each given `balance` and bonded with `stake` (weight = stake);
     `endowed`: more hex addresses given `balance`; `root`: an optional privileged origin;
     `dev_accounts`: a devAccounts section (mnemonic, derivationPath, count) when the keys are known;
     `boot_nodes`: peers every node dials (ws://HOST:PORT/p2p); `bridge`: the bridge module's genesis config
-    (spec/modules/bridge.md), unconfigured when absent.
+    (spec/modules/bridge.md), unconfigured when absent; `governance`: its genesis parameters
+    (spec/modules/governance.md), the module's defaults when absent.
     """
     if not validators or len(set(a.lower() for a in validators)) != len(validators):
         raise ValueError("a local testnet needs at least one validator, each once")
@@ -50,6 +52,8 @@ def build_local_spec(validators: list[str], slot_duration_ms: int = 1_000, epoch
     }
     if bridge is not None:
         runtime["bridge"] = bridge
+    if governance is not None:
+        runtime["governance"] = governance
     spec = {
         "name": "Flockchain Local Testnet",
         "id": "local",

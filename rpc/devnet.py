@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from chain.dev_controls import RootCallFailed
 from runtime.exceptions import InvalidTransaction
+from runtime.versions import UnknownRuntimeVersion
 
 from .errors import EXECUTION_REVERTED, INTERNAL_ERROR, TRANSACTION_REJECTED, RpcError, invalid_params
 from .params import ADDRESS, QUANTITY, ParamType, parse_quantity, to_data, to_hex
@@ -17,8 +18,9 @@ from .registry import Param, Registry
 
 MAX_TIMESTAMP = 2**64 - 1
 """Headers carry uint64 timestamps."""
-MAX_BLOCKS_PER_MINE = 1_000
-"""evm_mine's `blocks`: enough for tests that need depth, small enough to answer promptly."""
+MAX_BLOCKS_PER_MINE = 10_000
+"""evm_mine's `blocks`: enough to reach a scheduled upgrade or a long unbonding (10,000 empty blocks
+seal in about 10 s on a laptop core), small enough to answer within a client's timeout."""
 
 registry = Registry()
 
@@ -90,8 +92,11 @@ def evm_mine(ctx, options):
     if options.timestamp is not None:
         check_not_before_head(node, options.timestamp)
         node.clock.pin(options.timestamp)
-    for _ in range(options.blocks):
-        node.builder.author_block()
+    try:
+        for _ in range(options.blocks):
+            node.builder.author_block()
+    except UnknownRuntimeVersion as error:
+        raise RpcError(INTERNAL_ERROR, str(error)) from None
     return "0x0"
 
 
@@ -132,6 +137,8 @@ def anvil_set_balance(ctx, address, amount):
         raise RpcError(EXECUTION_REVERTED, "execution reverted", to_data(error.revert_data)) from None
     except InvalidTransaction as error:
         raise RpcError(TRANSACTION_REJECTED, f"{error.reason}: {error.message}", {"reason": error.reason}) from None
+    except UnknownRuntimeVersion as error:
+        raise RpcError(INTERNAL_ERROR, str(error)) from None
     return None
 
 

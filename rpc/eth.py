@@ -118,8 +118,8 @@ def eth_max_priority_fee_per_gas(ctx):
 @registry.method("eth_getCode", (Param("address", ADDRESS), Param("block", BLOCK, "latest")), "data")
 def eth_get_code(ctx, address, block):
     """Module addresses answer with a one-byte marker so tools treat them as contracts; accounts have none."""
-    resolve_header(ctx.node, block)
-    return "0xfe" if ctx.node.api.is_module_address(address) else "0x"
+    state = ctx.node.state_at(resolve_header(ctx.node, block))
+    return "0xfe" if ctx.node.api.is_module_address(state, address) else "0x"
 
 
 def _simulate(ctx, call: dict, block) -> tuple[bool, bytes, Header]:
@@ -155,7 +155,7 @@ def eth_estimate_gas(ctx, call, block):
 
 
 def estimate_gas(ctx, call: dict) -> int:
-    return ctx.node.api.estimate_gas(call["to"], call["data"], call["access_list"])
+    return ctx.node.api.estimate_gas(ctx.node.state(), call["to"], call["data"], call["access_list"])
 
 
 @registry.method("eth_sendRawTransaction", (Param("transaction", DATA),), "hash")

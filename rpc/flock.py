@@ -21,7 +21,7 @@ def describe_modules(metadata: tuple[ModuleMetadata, ...]) -> list[dict]:
 @registry.method("flock_modules", result="modules")
 def flock_modules(ctx):
     """Every runtime module as {name, address, abi}: use them with any contract library."""
-    return describe_modules(ctx.node.api.metadata)
+    return describe_modules(ctx.node.api.metadata(ctx.node.state()))
 
 
 @registry.method("flock_getRandomness", (Param("epoch", QUANTITY, None),), "epoch randomness or null")
@@ -147,7 +147,7 @@ def bridge_info(api, state) -> dict:
     base_chain_id, bridge_address, token, set_id = api.view(state, BRIDGE, "config")
     return {"baseChainId": to_hex(base_chain_id), "bridgeAddress": to_checksum(bridge_address),
             "tokenAddress": to_checksum(token), "validatorSetId": to_hex(set_id),
-            "configured": bridge_address != ZERO_ADDRESS, "module": to_checksum(api.module_address(BRIDGE)),
+            "configured": bridge_address != ZERO_ADDRESS, "module": to_checksum(api.module_address(state, BRIDGE)),
             "bridgeAbi": compile_contract("FlockBridge").abi, "tokenAbi": compile_contract("MockFLOCK").abi}
 
 

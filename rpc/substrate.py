@@ -104,11 +104,11 @@ def state_get_read_proof(ctx, keys, at):
 @registry.method("state_getRuntimeVersion", (Param("at", HASH, None),), "runtime version")
 def state_get_runtime_version(ctx, at):
     """The runtime's name and spec version (bumped by runtime upgrades)."""
-    _header(ctx, at)
-    api = ctx.node.api
-    return {"specName": api.version.spec_name, "implName": "flockchain-python", "specVersion": api.version.spec_version,
+    state, api = ctx.node.state_at(_header(ctx, at)), ctx.node.api
+    version = api.version(state)
+    return {"specName": version.spec_name, "implName": "flockchain-python", "specVersion": version.spec_version,
             "implVersion": 1, "transactionVersion": 1, "stateVersion": 0,
-            "apis": [[to_data(keccak256(m.name.encode())[:8]), 1] for m in api.metadata]}
+            "apis": [[to_data(keccak256(m.name.encode())[:8]), 1] for m in api.metadata(state)]}
 
 
 @registry.method("system_health", result="health")
@@ -127,8 +127,9 @@ def system_name(ctx):
 
 @registry.method("system_version", result="string")
 def system_version(ctx):
-    """The node implementation's version."""
-    return CLIENT_VERSION.split("/")[1]
+    """The node implementation's version, with the runtime version the head runs as semver build
+    metadata (`0.1.0+spec2`)."""
+    return f"{CLIENT_VERSION.split('/')[1]}+spec{ctx.node.api.version(ctx.node.state()).spec_version}"
 
 
 @registry.method("system_chain", result="string")

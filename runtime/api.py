@@ -1,14 +1,14 @@
 """The runtime API: the one door through which a node, its RPC server and its command line use a
 composed runtime, in the spirit of FRAME's runtime APIs (`Core`, `BlockBuilder`,
-`TaggedTransactionQueue`, `AccountNonceApi`, `Metadata`).
+`TaggedTransactionQueue`, `AccountNonceApi`, `Metadata`). As there, every question is asked at a
+state: the runtime version that wrote the state answers it (spec/upgrades.md).
 
 Everything outside runtime/ asks this object and never reads a module's storage items or calls the
 executive's internals itself, so the state transition can change behind it without its callers
-changing. It works on any composed `Runtime` (the composition is one list above runtime/).
+changing. It works on any composed runtime versions (the composition is one list above runtime/).
 """
 
 from dataclasses import dataclass, replace
-from functools import cached_property
 
 from .abi import abi_encode
 from .blocks import Block, Header
@@ -20,6 +20,7 @@ from .modules import balances, consensus, randomness, system
 from .state import State, StateBackend
 from .transactions import Transaction
 from .trie import Trie
+from .versions import RuntimeVersions
 
 
 @dataclass(frozen=True)
@@ -75,51 +76,63 @@ class EpochRandomness:
     current: bool
 
 
+def compute_metadata(runtime: Runtime) -> tuple[ModuleMetadata, ...]:
+    return tuple(ModuleMetadata(m.name, m.address, tuple(m.abi())) for m in runtime.modules)
+
+
 class RuntimeApi:
-    def __init__(self, runtime: Runtime):
-        self.runtime = runtime
+    def __init__(self, versions: RuntimeVersions | Runtime):
+        self.versions = versions if isinstance(versions, RuntimeVersions) else RuntimeVersions((versions,))
+        self._metadata: dict[int, tuple[ModuleMetadata, ...]] = {}
+
+    def runtime_at(self, state: State) -> Runtime:
+        """The runtime version that wrote `state`; UnknownRuntimeVersion if this node does not ship it."""
+        return self.versions.at_state(state)
 
     # Metadata
-    @cached_property
-    def version(self) -> RuntimeVersion:
-        return RuntimeVersion(self.runtime.spec_name, self.runtime.spec_version)
+    def version(self, state: State) -> RuntimeVersion:
+        runtime = self.runtime_at(state)
+        return RuntimeVersion(runtime.spec_name, runtime.spec_version)
 
-    @cached_property
-    def metadata(self) -> tuple[ModuleMetadata, ...]:
-        return tuple(ModuleMetadata(m.name, m.address, tuple(m.abi())) for m in self.runtime.modules)
+    def metadata(self, state: State) -> tuple[ModuleMetadata, ...]:
+        runtime = self.runtime_at(state)
+        if runtime.spec_version not in self._metadata:
+            self._metadata[runtime.spec_version] = compute_metadata(runtime)
+        return self._metadata[runtime.spec_version]
 
-    def is_module_address(self, address: bytes) -> bool:
-        return address in self.runtime.by_address
+    def is_module_address(self, state: State, address: bytes) -> bool:
+        return address in self.runtime_at(state).by_address
 
-    def module_named(self, name: str) -> Module:
+    def module_named(self, state: State, name: str) -> Module:
         """A module's declarations (calls, views, events, errors), to encode calls to it."""
-        return self.runtime.module(name)
+        return self.runtime_at(state).module(name)
 
-    def module_address(self, name: str) -> bytes:
-        return self.runtime.module(name).address
+    def module_address(self, state: State, name: str) -> bytes:
+        return self.runtime_at(state).module(name).address
 
     def view(self, state: State, module: str, view: str, *args) -> tuple:
         """A module view (what `eth_call` answers ABI-encoded), with Python arguments and results.
         Raises DispatchError when the view refuses (an unknown task, say) and KeyError for a name
         the module does not declare."""
-        declaration = next((v for v in self.runtime.module(module).views if v.name == view), None)
+        declaration = next((v for v in self.module_named(state, module).views if v.name == view), None)
         if declaration is None:
             raise KeyError(f"module {module} has no view {view}")
         return declaration.handler(state, *args)
 
     def query(self, state: State, module: str, query: str, *args):
         """A module's named read beyond its ABI (see `Module.queries`), e.g. a task's `TaskSpec` record."""
-        handler = self.runtime.module(module).queries.get(query)
+        handler = self.module_named(state, module).queries.get(query)
         if handler is None:
             raise KeyError(f"module {module} has no query {query}")
         return handler(state, *args)
 
-    def encode_call(self, module: str, call: str, args: list) -> ModuleCall:
+    def encode_call(self, state: State, module: str, call: str, args: list) -> ModuleCall:
         """The call data of `module.call(args)` (ABI-encoded, as any wallet would send it)."""
-        target = self.runtime.module(module)
+        runtime = self.runtime_at(state)
+        target = runtime.module(module)
         declaration = next(c for c in target.calls if c.name == call)
         data = declaration.selector + abi_encode([p.type for p in declaration.params], args)
-        return ModuleCall(target.address, data, compute_call_gas(self.runtime, target.address, data))
+        return ModuleCall(target.address, data, compute_call_gas(runtime, target.address, data))
 
     # Chain parameters and accounts (AccountNonceApi)
     def chain_id(self, state: State) -> int:
@@ -170,15 +183,15 @@ class RuntimeApi:
         return ValidTransaction(tx.sender, tx.nonce, tx.nonce - account_nonce,
                                 tx.effective_gas_price(env.base_fee_per_gas) - env.base_fee_per_gas)
 
-    def estimate_gas(self, to: bytes | None, data: bytes, access_list=()) -> int:
+    def estimate_gas(self, state: State, to: bytes | None, data: bytes, access_list=()) -> int:
         """The gas a transaction carrying this call declares: intrinsic plus the call's declared weight."""
-        return compute_intrinsic_gas(data, access_list) + compute_call_gas(self.runtime, to, data)
+        return compute_intrinsic_gas(data, access_list) + compute_call_gas(self.runtime_at(state), to, data)
 
     def call(self, backend: StateBackend, env: BlockEnv, sender: bytes, to: bytes, value: int,
              data: bytes) -> tuple[bool, bytes]:
         """`eth_call`: run a transfer or module call (or view) against a state; writes are thrown away.
         Returns (success, return data or revert data)."""
-        return call_readonly(self.runtime, backend, env, sender, to, value, data)
+        return call_readonly(self.runtime_at(State(backend)), backend, env, sender, to, value, data)
 
     # Blocks (Core, BlockBuilder)
     def next_base_fee(self, parent: Header) -> int:
@@ -197,13 +210,17 @@ class RuntimeApi:
         return block_template(state, parent, author_secret, timestamp, slot, claim)
 
     def build_block(self, backend: StateBackend, trie: Trie, parent: Header, template: Header, candidates):
-        """Author a block of the candidates that apply: (outcome, [(refused transaction, why)])."""
-        return build_block(self.runtime, backend, trie, parent, template, candidates)
+        """Author a block of the candidates that apply: (outcome, [(refused transaction, why)]). Raises
+        UnknownRuntimeVersion when the block must run a version this node does not ship."""
+        runtime = self.versions.for_block(State(backend), template.number)
+        return build_block(runtime, backend, trie, parent, template, candidates)
 
     def seal_header(self, header: Header, author_secret: bytes, chain_id: int) -> Header:
         return seal_header(header, author_secret, chain_id)
 
     def import_block(self, backend: StateBackend, trie: Trie, parent: Header, block: Block,
                      transactions: list[Transaction] | None = None) -> BlockOutcome:
-        """Check every rule and execute; raises InvalidBlock and writes nothing when one fails."""
-        return apply_block(self.runtime, backend, trie, parent, block, transactions)
+        """Check every rule and execute; raises InvalidBlock and writes nothing when one fails, and
+        UnknownRuntimeVersion when the block must run a version this node does not ship."""
+        runtime = self.versions.for_block(State(backend), block.header.number)
+        return apply_block(runtime, backend, trie, parent, block, transactions)

@@ -44,12 +44,25 @@ because of them."""
 
 
 @dataclass(frozen=True)
+class Migration:
+    """A change to state that a runtime version needs from states an earlier version wrote (Substrate's
+    `OnRuntimeUpgrade`), run once, in the first block the new version executes."""
+
+    from_version: int
+    """It migrates a state written by this version to the next."""
+    name: str
+    apply: Callable[[State], None]
+
+
+@dataclass(frozen=True)
 class Runtime:
-    """A composed runtime: its modules in hook order, with their addresses."""
+    """A composed runtime: its modules in hook order, with their addresses, and the migrations that
+    bring a state from any earlier version up to this one (in order)."""
 
     modules: tuple[Module, ...]
     spec_name: str = "flockchain"
     spec_version: int = 1
+    migrations: tuple[Migration, ...] = ()
 
     def __post_init__(self):
         names = [m.name for m in self.modules]
@@ -88,13 +101,23 @@ class BlockOutcome:
     trie_nodes: dict[bytes, bytes]
 
 
-def compute_call_gas(runtime: Runtime, tx_to: bytes | None, data: bytes) -> int:
-    """Declared weight of the module call a transaction makes (0 for plain transfers)."""
+def compute_call_gas(runtime: Runtime, tx_to: bytes | None, data: bytes, inner: bool = True) -> int:
+    """Declared weight of the module call a transaction makes (0 for plain transfers); a call that
+    dispatches others adds their weights (one level: `inner` is False for them)."""
     module = runtime.by_address.get(tx_to)
     if module is None or len(data) < 4:
         return 0
     call = module.find_call(data[:4])
-    return call.weight + call.weight_per_byte * len(data) if call else 0
+    if call is None:
+        return 0
+    gas = call.weight + call.weight_per_byte * len(data)
+    if inner and call.inner_calls is not None:
+        try:
+            args = call.decode_args(data[4:])
+        except Exception:
+            return gas
+        gas += sum(compute_call_gas(runtime, to, payload, inner=False) for to, payload in call.inner_calls(*args))
+    return gas
 
 
 def check_transaction(state: State, env: BlockEnv, tx: Transaction, gas_available: int) -> int:
@@ -228,7 +251,23 @@ def call_readonly(runtime: Runtime, backend: StateBackend, env: BlockEnv, sender
     return result.success, (result.return_data if result.success else result.revert_data)
 
 
+def upgrade_state(runtime: Runtime, state: State) -> None:
+    """The first block `runtime` executes on a state an earlier version wrote: run the migrations since
+    that version, record the new version, forget the scheduled upgrade (spec/upgrades.md)."""
+    stored = system.SpecVersion.get(state)
+    if stored == runtime.spec_version:
+        return
+    if stored > runtime.spec_version:
+        raise ValueError(f"runtime spec_version {runtime.spec_version} cannot run a state of version {stored}")
+    for migration in runtime.migrations:
+        if migration.from_version >= stored:
+            migration.apply(state)
+    system.SpecVersion.set(state, runtime.spec_version)
+    system.ScheduledUpgrade.set(state, None)
+
+
 def initialize_block(runtime: Runtime, state: State, env: BlockEnv) -> None:
+    upgrade_state(runtime, state)
     for module in runtime.modules:
         module.on_initialize(state, env)
 

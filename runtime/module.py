@@ -6,7 +6,7 @@ Solidity signatures, so any ABI-aware client (web3.py, ethers, a wallet) can use
 contract. Handlers are plain functions over state.
 """
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -178,7 +178,8 @@ class CallResult:
 @dataclass(frozen=True)
 class CallDecl(Signed):
     """A state-changing call. Its declared gas on top of the intrinsic cost is `weight` plus
-    `weight_per_byte` per byte of call data, for calls whose work grows with what they are given."""
+    `weight_per_byte` per byte of call data, for calls whose work grows with what they are given,
+    plus, for a call that dispatches others on its caller's behalf, their own declared weights."""
 
     signature: str
     handler: Callable[..., None]
@@ -186,6 +187,8 @@ class CallDecl(Signed):
     payable: bool = False
     returns: tuple[str, ...] = ()
     weight_per_byte: int = 0
+    inner_calls: Callable[..., Iterable[tuple[bytes, bytes]]] | None = None
+    """inner_calls(*args) → the (to, data) it will dispatch, charged one level deep."""
 
     def to_abi(self) -> dict:
         return {"type": "function", "name": self.name, "inputs": [p.to_abi() for p in self.params],

@@ -129,7 +129,7 @@ class BytesList(Codec):
         return tuple(rlp.decode(data))
 
 
-U64, U256 = Uint(64), Uint(256)
+U32, U64, U256 = Uint(32), Uint(64), Uint(256)
 ADDRESS, HASH32 = FixedBytes(20), FixedBytes(32)
 
 

@@ -13,10 +13,13 @@ receipts root commits to (Substrate keeps them in storage for one block; Ethereu
 read them from receipts).
 """
 
+from dataclasses import dataclass
+
 from ..exceptions import DispatchError
-from ..module import BlockEnv, ErrorDecl, Module, Parameter, ViewDecl, module_address
+from ..module import BlockEnv, CallDecl, CallEnv, ErrorDecl, EventDecl, Module, Parameter, ViewDecl, module_address
+from ..records import RecordCodec, Uint32, Uint64
 from ..state import State
-from ..storage import ADDRESS, HASH32, U64, StorageMap, StorageValue
+from ..storage import ADDRESS, HASH32, U32, U64, StorageMap, StorageValue
 
 NAME = "system"
 ADDRESS_ = module_address(0)
@@ -38,8 +41,29 @@ BlockNumber = StorageValue(NAME, "BlockNumber", U64, 0)
 Timestamp = StorageValue(NAME, "Timestamp", U64, 0)
 """That block's timestamp (Substrate's `Timestamp::Now`): what `block.timestamp` is to a view."""
 
+SpecVersion = StorageValue(NAME, "SpecVersion", U32, 1)
+"""The runtime version that wrote this state (spec/upgrades.md); a chain starts at 1 unless its genesis
+says otherwise."""
+
+
+@dataclass(frozen=True)
+class UpgradeRecord:
+    spec_version: Uint32
+    at_block: Uint64
+
+
+ScheduledUpgrade = StorageValue(NAME, "ScheduledUpgrade", RecordCodec(UpgradeRecord), None)
+"""The runtime version every node switches to at the start of block `at_block`."""
+
+# Events
+UpgradeScheduled = EventDecl("UpgradeScheduled(uint32 specVersion,uint64 atBlock)")
+UpgradeCanceled = EventDecl("UpgradeCanceled(uint32 specVersion,uint64 atBlock)")
+
 # Errors
 NotRoot = ErrorDecl("NotRoot(address caller)")
+UpgradeNotNewer = ErrorDecl("UpgradeNotNewer(uint32 specVersion,uint32 current)")
+UpgradeNotInFuture = ErrorDecl("UpgradeNotInFuture(uint64 atBlock,uint64 current)")
+NoUpgradeScheduled = ErrorDecl("NoUpgradeScheduled()")
 
 
 def get_nonce(state: State, account: bytes) -> int:
@@ -66,6 +90,36 @@ def current_time(state: State) -> int:
     return Timestamp.get(state)
 
 
+def compute_block_spec_version(state: State, number: int) -> int:
+    """The runtime version block `number` runs after this (its parent's) state."""
+    scheduled = ScheduledUpgrade.get(state)
+    if scheduled is not None and number >= scheduled.at_block:
+        return scheduled.spec_version
+    return SpecVersion.get(state)
+
+
+def call_schedule_upgrade(state: State, env: CallEnv, spec_version: int, at_block: int) -> None:
+    """Privileged: from block `at_block` on, blocks run runtime `spec_version` (replacing any scheduled
+    upgrade). The chain does not know which versions nodes ship: one that lacks it stops at that block."""
+    ensure_root(state, env.sender)
+    current = SpecVersion.get(state)
+    if spec_version <= current:
+        raise DispatchError(UpgradeNotNewer, spec_version, current)
+    if at_block <= env.block_number:
+        raise DispatchError(UpgradeNotInFuture, at_block, env.block_number)
+    ScheduledUpgrade.set(state, UpgradeRecord(spec_version, at_block))
+    env.emit(UpgradeScheduled.to_log(ADDRESS_, spec_version, at_block))
+
+
+def call_cancel_upgrade(state: State, env: CallEnv) -> None:
+    ensure_root(state, env.sender)
+    scheduled = ScheduledUpgrade.get(state)
+    if scheduled is None:
+        raise DispatchError(NoUpgradeScheduled)
+    ScheduledUpgrade.set(state, None)
+    env.emit(UpgradeCanceled.to_log(ADDRESS_, scheduled.spec_version, scheduled.at_block))
+
+
 def on_initialize(state: State, env: BlockEnv) -> None:
     BlockNumber.set(state, env.number)
     Timestamp.set(state, env.timestamp)
@@ -83,13 +137,14 @@ def parse_address(text: str) -> bytes:
 
 
 def genesis(state: State, config: dict) -> None:
-    """config: chainId, blockGasLimit (optional), root (optional hex address)."""
+    """config: chainId, blockGasLimit (optional), root (optional hex address), specVersion (optional, 1)."""
     if "authorities" in config:
         raise ValueError("system.authorities moved: block authorities are consensus.authorities")
     ChainId.set(state, int(config["chainId"]))
     BlockGasLimit.set(state, int(config.get("blockGasLimit", BlockGasLimit.default)))
     if config.get("root"):
         Root.set(state, parse_address(config["root"]))
+    SpecVersion.set(state, int(config.get("specVersion", 1)))
 
 
 def check_invariants(state: State) -> None:
@@ -99,6 +154,8 @@ def check_invariants(state: State) -> None:
         assert len(account) == 20 and 0 < nonce < 2**64 - 1
     root = Root.get(state)
     assert root is None or len(root) == 20, "root, when set, is an address"
+    scheduled = ScheduledUpgrade.get(state)
+    assert scheduled is None or scheduled.spec_version > SpecVersion.get(state), "an upgrade only goes forward"
 
 
 MODULE = Module.declare(
@@ -110,6 +167,13 @@ MODULE = Module.declare(
         ViewDecl("nonceOf(address account)", lambda state, a: (get_nonce(state, a),), ("uint64",)),
         ViewDecl("blockHash(uint64 number)", lambda state, n: (BlockHash.get(state, n) or b"\x00" * 32,), ("bytes32",)),
         ViewDecl("root()", lambda state: (Root.get(state) or b"\x00" * 20,), ("address",)),
+        ViewDecl("specVersion()", lambda state: (SpecVersion.get(state),), ("uint32",)),
+        ViewDecl("scheduledUpgrade()", lambda state: (lambda u: (u.spec_version, u.at_block) if u else (0, 0))(
+            ScheduledUpgrade.get(state)), ("uint32", "uint64")),
+    ),
+    calls=(
+        CallDecl("scheduleUpgrade(uint32 specVersion,uint64 atBlock)", call_schedule_upgrade, weight=10_000),
+        CallDecl("cancelUpgrade()", call_cancel_upgrade, weight=10_000),
     ),
     parameters={"ChainId": Parameter(ChainId), "BlockGasLimit": Parameter(BlockGasLimit, 1_000_000, 100_000_000)},
     authorize=ensure_root,

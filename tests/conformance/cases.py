@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 
 from eth_abi import encode as abi_encode
 
+from chain.composition import RUNTIME_VERSIONS
 from runtime.blocks import Block
 from runtime.crypto import keccak256
 from runtime.exceptions import InvalidBlock
@@ -54,7 +55,7 @@ class CaseBuilder:
     """Records the pre-state, then blocks as they are authored or forged."""
 
     def __init__(self, spec: dict = SPEC):
-        self.chain = MemoryChain(spec)
+        self.chain = MemoryChain(spec, RUNTIME_VERSIONS)
         self.pre_parent = self.chain.head.encode()
         self.pre_state = dict(self.chain.backend.items)
         self.blocks: list[bytes] = []

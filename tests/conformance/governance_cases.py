@@ -3,9 +3,12 @@
 import copy
 from dataclasses import dataclass
 
+from chain.composition import RUNTIME
+from runtime.blocks import Block
 from runtime.crypto import keccak256
-from runtime.modules import balances, gmflock, governance
-from tests.runtime.harness import SPEC, call_data, module_call
+from runtime.executive import build_block
+from runtime.modules import balances, gmflock, governance, system, utility
+from tests.runtime.harness import SPEC, call_data, module_call, root_call, seal
 
 from .cases import CaseBuilder, Vector
 from .staking_cases import expect
@@ -60,4 +63,48 @@ def case_governance_parameter_change_by_vote() -> GovernanceVector:
         "execute before queue fails; queue then execute sets gmflock's EpsilonPercent as the governance origin")))
 
 
-GOVERNANCE_CASES = [case_governance_parameter_change_by_vote]
+RECIPIENT = b"\x42" * 20
+
+
+def upgrade_scheduled() -> tuple[CaseBuilder, int]:
+    """A dev chain whose Root scheduled version 2 two blocks ahead; the next block still runs version 1,
+    where a batchAll to the utility address is a plain transfer (its data ignored)."""
+    b = CaseBuilder()
+    at = b.chain.head.number + 3
+    expect(b.author(root_call(0, system.MODULE, "scheduleUpgrade", 2, at),
+                    root_call(1, system.MODULE, "scheduleUpgrade", 1, at)),
+           None, system.UpgradeNotNewer)
+    expect(b.author(module_call(1, 0, utility.MODULE, "batchAll", [RECIPIENT], [5], [b""], value=2)), None)
+    assert balances.free_balance(b.chain.state(), utility.ADDRESS_) == 2
+    return b, at
+
+
+def case_runtime_upgrade_switches_at_its_block() -> GovernanceVector:
+    b, at = upgrade_scheduled()
+    expect(b.author(module_call(1, 1, utility.MODULE, "batchAll", [RECIPIENT, RECIPIENT], [5, 6], [b"", b""]),
+                    module_call(2, 0, utility.MODULE, "batchAll", [RECIPIENT], [1, 2], [b""])),
+           None, utility.BatchLengthMismatch)
+    state = b.chain.state()
+    assert b.chain.head.number == at and system.SpecVersion.get(state) == 2
+    assert utility.MaxCalls.get(state) == utility.DEFAULT_MAX_CALLS and balances.free_balance(state, RECIPIENT) == 11
+    return GovernanceVector(**vars(b.valid(
+        "runtime_upgrade_switches_at_its_block",
+        "Root schedules version 2 (scheduling version 1 fails UpgradeNotNewer); before the block a batchAll is "
+        "a plain transfer to 0x…080c; at it the migration sets utility.MaxCalls = 16, SpecVersion = 2, and "
+        "batchAll runs its calls (a length mismatch fails)")))
+
+
+def case_runtime_upgrade_block_without_the_migration() -> GovernanceVector:
+    b, at = upgrade_scheduled()
+    header = b.chain.template()
+    assert header.number == at
+    outcome, _ = build_block(RUNTIME, b.chain.backend, b.chain.trie(), b.chain.head, header, [])
+    return GovernanceVector(**vars(b.invalid(
+        "runtime_upgrade_block_without_the_migration",
+        "the scheduled block executed by version 1 (no migration, SpecVersion unchanged): its state root is "
+        "not version 2's, so the block is invalid",
+        Block(seal(outcome.block.header), outcome.block.transactions))))
+
+
+GOVERNANCE_CASES = [case_governance_parameter_change_by_vote, case_runtime_upgrade_switches_at_its_block,
+                    case_runtime_upgrade_block_without_the_migration]

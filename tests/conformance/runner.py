@@ -21,7 +21,7 @@ from pathlib import Path
 from runtime.blocks import Block, Header
 from runtime.exceptions import InvalidBlock
 from runtime.executive import apply_block, compute_state_root
-from runtime.state import MemoryBackend
+from runtime.state import MemoryBackend, State
 from runtime.trie import EMPTY_ROOT, Trie
 
 VECTOR_DIR = Path(__file__).parent / "vectors"
@@ -37,7 +37,7 @@ class Rejected(Exception):
 
 def import_blocks_here(parent: bytes, pre_state: dict[bytes, bytes], blocks: list[bytes]):
     """This implementation: yields (state root, receipts) per block; raises Rejected for an invalid one."""
-    from chain.composition import RUNTIME
+    from chain.composition import RUNTIME_VERSIONS
 
     backend = MemoryBackend(pre_state)
     root, nodes = compute_state_root({}, EMPTY_ROOT, pre_state)
@@ -46,7 +46,9 @@ def import_blocks_here(parent: bytes, pre_state: dict[bytes, bytes], blocks: lis
         raise AssertionError("pre-state does not match the parent's state root")
     for encoded in blocks:
         try:
-            outcome = apply_block(RUNTIME, backend, Trie(nodes, head.state_root), head, Block.decode(encoded))
+            block = Block.decode(encoded)
+            runtime = RUNTIME_VERSIONS.for_block(State(backend), block.header.number)
+            outcome = apply_block(runtime, backend, Trie(nodes, head.state_root), head, block)
         except InvalidBlock as error:
             raise Rejected(str(error)) from None
         backend.apply(outcome.changes)

@@ -960,7 +960,7 @@ simple("state_getReadProof", "unknown-block", "at an unknown block: -32001", ["0
 # dev-chain controls (anvil's) -------------------------------------------------------------
 
 simple("evm_mine", "zero-blocks", "blocks must be 1 to 1000: -32602", {"blocks": 0})
-simple("evm_mine", "too-many-blocks", "blocks must be 1 to 1000: -32602", {"blocks": 1001})
+simple("evm_mine", "too-many-blocks", "blocks must be 1 to 10000: -32602", {"blocks": 10_001})
 simple("evm_mine", "unknown-option", "an unknown option: -32602", {"block": 1})
 simple("evm_mine", "negative-timestamp", "a negative timestamp: -32602", -1)
 

@@ -50,8 +50,16 @@ def test_flockchain_abi_matches_flock_modules(chain):
     import json
     import subprocess
     import sys
-    printed = subprocess.run([sys.executable, "-m", "flockchain.cli", "abi"], capture_output=True, text=True, check=True)
+    version = str(chain.result("state_getRuntimeVersion")["specVersion"])
+    printed = subprocess.run([sys.executable, "-m", "flockchain.cli", "abi", "--spec-version", version],
+                             capture_output=True, text=True, check=True)
     assert json.loads(printed.stdout) == chain.rpc("flock_modules")["result"]
+    newest = subprocess.run([sys.executable, "-m", "flockchain.cli", "abi"], capture_output=True, text=True,
+                            check=True)
+    assert [m["name"] for m in json.loads(newest.stdout)][-1] == "utility"
+    unknown = subprocess.run([sys.executable, "-m", "flockchain.cli", "abi", "--spec-version", "99"],
+                             capture_output=True, text=True)
+    assert unknown.returncode == 2 and "no runtime spec_version 99" in unknown.stderr
 
 
 def test_logs_and_polled_filters(chain):

@@ -8,16 +8,17 @@ from dataclasses import replace
 
 from chain.composition import RUNTIME
 from chain.devkeys import dev_keys
-from genesis.builder import build_genesis, load_spec
+from genesis.builder import build_genesis, compute_genesis_spec_version, load_spec
 from genesis.local import build_local_spec
 from runtime import finality
 from runtime.blocks import ZERO_HASH, Block, Header
 from runtime.crypto import keccak256
-from runtime.executive import BlockOutcome, apply_block, block_template, build_block, seal_header
+from runtime.executive import BlockOutcome, Runtime, apply_block, block_template, build_block, seal_header
 from runtime.modules import consensus, system
 from runtime.state import MemoryBackend, State
 from runtime.transactions import DYNAMIC_FEE, sign_transaction
 from runtime.trie import Trie
+from runtime.versions import RuntimeVersions
 
 SPEC = load_spec("dev")
 ACCOUNTS, AUTHORITY = dev_keys(SPEC)
@@ -36,9 +37,9 @@ def local_spec(**options) -> dict:
 
 
 class MemoryChain:
-    def __init__(self, spec: dict = SPEC, runtime=RUNTIME):
-        self.runtime = runtime
-        genesis = build_genesis(spec, runtime)
+    def __init__(self, spec: dict = SPEC, runtime: Runtime | RuntimeVersions = RUNTIME):
+        self.versions = runtime if isinstance(runtime, RuntimeVersions) else RuntimeVersions((runtime,))
+        genesis = build_genesis(spec, self.versions.get(compute_genesis_spec_version(spec)))
         self.backend = MemoryBackend(genesis.state)
         self.nodes = dict(genesis.trie_nodes)
         self.head: Header = genesis.header
@@ -46,6 +47,11 @@ class MemoryChain:
 
     def state(self) -> State:
         return State(self.backend)
+
+    @property
+    def runtime(self) -> Runtime:
+        """The runtime the next block runs (a scheduled upgrade switches it)."""
+        return self.versions.for_block(self.state(), self.head.number + 1)
 
     def trie(self) -> Trie:
         return Trie(self.nodes, self.head.state_root)
@@ -104,7 +110,7 @@ class MemoryChain:
 
     def check_invariants(self) -> None:
         state = self.state()
-        for module in self.runtime.modules:
+        for module in self.versions.at_state(state).modules:
             module.check_invariants(state)
 
 

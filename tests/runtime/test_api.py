@@ -75,9 +75,9 @@ def test_views_are_what_eth_call_answers():
     state, env = CHAIN.state(), API.call_env(CHAIN.head)
     for module, view, args in [("randomness", "currentEpoch", ()), ("randomness", "epochLength", ()),
                                ("bridge", "supply", ()), ("fl_alliance", "taskCount", ())]:
-        declaration = next(v for v in API.module_named(module).views if v.name == view)
-        ok, data = API.call(CHAIN.backend, env, ACCOUNTS[0].address, API.module_address(module), 0,
-                            call_data(API.module_named(module), view, *args))
+        declaration = next(v for v in API.module_named(state, module).views if v.name == view)
+        ok, data = API.call(CHAIN.backend, env, ACCOUNTS[0].address, API.module_address(state, module), 0,
+                            call_data(API.module_named(state, module), view, *args))
         assert ok and decode(list(declaration.returns), data) == API.view(state, module, view, *args)
     with pytest.raises(KeyError):
         API.view(state, "bridge", "noSuchView")
@@ -86,12 +86,14 @@ def test_views_are_what_eth_call_answers():
 
 
 def test_metadata_lists_every_module_with_its_abi():
-    names = [m.name for m in API.metadata]
+    state = CHAIN.state()
+    names = [m.name for m in API.metadata(state)]
     assert names[:4] == ["system", "balances", "randomness", "consensus"]
     assert names == [m.name for m in RUNTIME.modules]
-    assert all(API.is_module_address(m.address) for m in API.metadata)
-    call = API.encode_call("balances", "transfer", [RECIPIENT, 5])
-    assert call.to == API.module_address("balances") and call.weight > 0
-    assert call.data[:4] == next(c for c in API.module_named("balances").calls if c.name == "transfer").selector
+    assert all(API.is_module_address(state, m.address) for m in API.metadata(state))
+    call = API.encode_call(state, "balances", "transfer", [RECIPIENT, 5])
+    assert call.to == API.module_address(state, "balances") and call.weight > 0
+    assert call.data[:4] == next(c for c in API.module_named(state, "balances").calls
+                                 if c.name == "transfer").selector
     assert API.account_balance(CHAIN.state(), RECIPIENT) == 2 and API.account_nonce(CHAIN.state(),
                                                                                    ACCOUNTS[0].address) == 2

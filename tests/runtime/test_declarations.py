@@ -3,9 +3,12 @@
 import sys
 
 import runtime.module as framework
-from chain.composition import RUNTIME
+from chain.composition import RUNTIME_VERSIONS
 from runtime.module import ErrorDecl, EventDecl, Module, module_address
 from runtime.storage import U64, StorageMap, StorageValue
+
+MODULES = tuple({m.name: m for r in RUNTIME_VERSIONS.runtimes for m in r.modules}.values())
+"""Every module any shipped runtime version has."""
 
 
 def files() -> dict[str, dict]:
@@ -13,9 +16,9 @@ def files() -> dict[str, dict]:
     found = {}
     for python_module in list(sys.modules.values()):
         module = getattr(python_module, "MODULE", None)
-        if isinstance(module, Module) and module in RUNTIME.modules:
+        if isinstance(module, Module) and module in MODULES:
             found[module.name] = vars(python_module)
-    assert set(found) == {m.name for m in RUNTIME.modules}
+    assert set(found) == {m.name for m in MODULES}
     return found
 
 
@@ -33,14 +36,14 @@ def bound(namespace: dict, kinds: tuple) -> list:
 
 
 def test_every_storage_item_of_a_module_wherever_it_is_bound_is_in_the_module():
-    by_name = {m.name: m for m in RUNTIME.modules}
+    by_name = {m.name: m for m in MODULES}
     for namespace in FILES.values():
         for item in bound(namespace, (StorageValue, StorageMap)):
             assert item in by_name[item.module].storage, f"{item.module}.{item.name} is not collected"
 
 
 def test_storage_keys_are_unique():
-    items = [item for m in RUNTIME.modules for item in m.storage]
+    items = [item for m in MODULES for item in m.storage]
     prefixes = [item.key if isinstance(item, StorageValue) else item.prefix for item in items]
     assert len(set(prefixes)) == len(prefixes) == len({(i.module, i.name) for i in items})
 
@@ -53,13 +56,13 @@ def test_every_event_and_error_is_declared_by_exactly_one_module_file():
     assert all(len(names) == 1 for names in owners.values()), "a declaration is imported by name somewhere"
     for declaration in bound(vars(framework), (EventDecl, ErrorDecl)):
         owners.setdefault(id(declaration), []).append("runtime/module.py")
-    for module in RUNTIME.modules:
+    for module in MODULES:
         for declaration in module.events + module.errors:
             assert id(declaration) in owners, f"{module.name}: {declaration.signature} is declared nowhere"
 
 
 def test_a_module_lists_its_own_declarations_and_then_what_it_raises_of_others():
-    for module in RUNTIME.modules:
+    for module in MODULES:
         namespace = FILES[module.name]
         own_events = [d for d in {id(d): d for d in bound(namespace, (EventDecl,))}.values() if d.in_abi]
         own_errors = list({id(d): d for d in bound(namespace, (ErrorDecl,))}.values())
@@ -71,7 +74,7 @@ def test_a_module_lists_its_own_declarations_and_then_what_it_raises_of_others()
 
 
 def test_an_event_left_out_of_the_abi_is_not_published():
-    names = {item["name"] for m in RUNTIME.modules for item in m.abi() if item["type"] == "event"}
+    names = {item["name"] for m in MODULES for item in m.abi() if item["type"] == "event"}
     assert "Slashed" not in names and "Emitted" not in names and "Transfer" in names
 
 

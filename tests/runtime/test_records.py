@@ -7,13 +7,16 @@ import rlp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chain.composition import RUNTIME
+from chain.composition import RUNTIME_VERSIONS
 from runtime.crypto import rlp_encode
 from runtime.exceptions import StorageOverflow
 from runtime.records import (Address, Bool, Bytes, BoolField, BytesField, FixedBytesField, Hash32, OptionalUint64,
                              OptionalUintField, RecordCodec, RecordList, Uint8, Uint64, Uint256, UintField,
                              record_fields)
 from runtime.storage import UintTupleList, encode_rlp_uint
+
+MODULES = tuple({m.name: m for r in RUNTIME_VERSIONS.runtimes for m in r.modules}.values())
+"""Every module any shipped runtime version has."""
 
 
 def legacy_uint_tuple(values: tuple[int, ...]) -> bytes:
@@ -56,7 +59,7 @@ def records_of(record: type) -> st.SearchStrategy:
 def stored_records() -> list[tuple[str, type, bool]]:
     """(item, record, is a list) of every storage item of the runtime whose value is a record."""
     found = []
-    for module in RUNTIME.modules:
+    for module in MODULES:
         for item in module.storage:
             if isinstance(item.codec, (RecordCodec, RecordList)):
                 found.append((f"{module.name}.{item.name}", item.codec.record, isinstance(item.codec, RecordList)))

@@ -74,13 +74,14 @@ class TestNode:
 class Cluster:
     """N validators (test-mnemonic keys 0..N-1) plus any extra nodes; `start(i)`/`kill(i)` per node."""
 
-    def __init__(self, directory: Path, validators: int = 4, extra_nodes: int = 0, bridge: dict | None = None):
+    def __init__(self, directory: Path, validators: int = 4, extra_nodes: int = 0, bridge: dict | None = None,
+                 governance: dict | None = None):
         self.directory = directory
         addresses = [dev_account(i).address for i in range(validators)]
         endowed = [dev_account(i).address for i in range(validators, 10)]
         self.spec_path = directory / "local.json"
         self.spec_path.write_text(json.dumps(build_local_spec(addresses, slot_duration_ms=SLOT_MS, endowed=endowed,
-                                                                    bridge=bridge)))
+                                                                    bridge=bridge, governance=governance)))
         self.nodes = [TestNode(i, i, directory / f"node{i}", free_port(), free_port())
                       for i in range(validators + extra_nodes)]
 
