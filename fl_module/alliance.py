@@ -185,6 +185,10 @@ AggregateStake = StorageMap(NAME, "AggregateStake", RawBytes(), U256, 0)
 """round key ‖ model hash → stake of the members who submitted it."""
 RoundOutcome = StorageMap(NAME, "RoundOutcome", RawBytes(), RecordCodec(RoundResult), None)
 LastEpoch = StorageValue(NAME, "LastEpoch", U64, 0)
+Verified = StorageMap(NAME, "Verified", FixedUint(8), U64, 0)
+"""task → 1 while governance holds it verified: only verified tasks earn emissions (a bounty pays
+either way). Anyone may create a task and stake on it; without this, staking on one's own empty
+task would farm emissions."""
 
 # Events
 TaskCreated = EventDecl("TaskCreated(uint256 indexed task,address indexed creator,address pool,uint256 bounty)")
@@ -210,6 +214,8 @@ AggregateSubmitted = EventDecl("AggregateSubmitted(uint256 indexed task,uint32 i
 RoundCompleted = EventDecl("RoundCompleted(uint256 indexed task,uint32 indexed round,uint8 status,"
                            "bytes32 globalModel,uint256 reward)")
 TaskFinished = EventDecl("TaskFinished(uint256 indexed task,bytes32 globalModel,uint256 swept)")
+TaskVerified = EventDecl("TaskVerified(uint256 indexed task)")
+TaskUnverified = EventDecl("TaskUnverified(uint256 indexed task)")
 
 # Errors
 UnknownTask = ErrorDecl("UnknownTask(uint256 task)")
@@ -233,6 +239,8 @@ AlreadySubmitted = ErrorDecl("AlreadySubmitted()")
 NotRoundMember = ErrorDecl("NotRoundMember(address account)")
 NothingToAdvance = ErrorDecl("NothingToAdvance(uint64 phaseEnd)")
 ZeroAmount = ErrorDecl("ZeroAmount()")
+TaskAlreadyVerified = ErrorDecl("TaskAlreadyVerified(uint256 task)")
+TaskNotVerified = ErrorDecl("TaskNotVerified(uint256 task)")
 
 
 # Keys and accounts
@@ -287,9 +295,14 @@ def get_task_stake(state: State, task: int) -> int:
     return sum(get_stake(state, who, minimum) for who in Participants.get(state, task))
 
 
+def get_earning_tasks(state: State) -> list[int]:
+    """The active tasks that earn emissions: those governance verified."""
+    return [task for (task,) in ActiveTasks.get(state) if Verified.get(state, task)]
+
+
 def update_pool_stake(state: State) -> None:
-    """FL Alliance's emission share follows the stake of active tasks; with none, rewards pays stakers."""
-    tasks = [task for (task,) in ActiveTasks.get(state)]
+    """FL Alliance's emission share follows the stake of the earning tasks; with none, rewards pays stakers."""
+    tasks = get_earning_tasks(state)
     if tasks:
         rewards.set_pool_stake(state, rewards.FL_ALLIANCE, sum(get_task_stake(state, task) for task in tasks))
     else:
@@ -575,6 +588,29 @@ def call_create_task(state: State, env: CallEnv, model: str, dataset: str, initi
     return (task,)
 
 
+def call_verify_task(state: State, env: CallEnv, task: int) -> tuple:
+    """Privileged (a passed proposal; Root on a dev chain): the task earns emissions while active."""
+    system.ensure_root(state, env.sender)
+    get_progress(state, task)
+    if Verified.get(state, task):
+        raise DispatchError(TaskAlreadyVerified, task)
+    Verified.set(state, task, 1)
+    update_pool_stake(state)
+    env.emit(TaskVerified.to_log(ADDRESS_, task))
+    return ()
+
+
+def call_unverify_task(state: State, env: CallEnv, task: int) -> tuple:
+    system.ensure_root(state, env.sender)
+    get_progress(state, task)
+    if not Verified.get(state, task):
+        raise DispatchError(TaskNotVerified, task)
+    Verified.set(state, task, 0)
+    update_pool_stake(state)
+    env.emit(TaskUnverified.to_log(ADDRESS_, task))
+    return ()
+
+
 def call_fund(state: State, env: CallEnv, task: int) -> tuple:
     progress = get_progress(state, task)
     if progress.status == FINISHED:
@@ -736,7 +772,7 @@ def on_initialize(state: State, env: BlockEnv) -> None:
     LastEpoch.set(state, epoch)
     if not rewards.is_pool_managed(state, rewards.FL_ALLIANCE):
         return
-    tasks = [(task, get_task_stake(state, task)) for (task,) in ActiveTasks.get(state)]
+    tasks = [(task, get_task_stake(state, task)) for task in get_earning_tasks(state)]
     total = sum(stake for _, stake in tasks)
     available = rewards.PoolBalance.get(state, rewards.FL_ALLIANCE)
     for task, stake in tasks:
@@ -822,6 +858,7 @@ def check_invariants(state: State) -> None:
     assert {task for task, _ in TaskConfig.items(state)} == set(range(count)), "task ids are 0 … TaskCount − 1"
     active = [task for (task,) in ActiveTasks.get(state)]
     assert active == sorted(set(active)) and len(active) <= MaxActiveTasks.get(state)
+    assert all(task < count and flag == 1 for task, flag in Verified.items(state)), "verified: 1, of a task"
     for task in range(count):
         spec, progress = get_spec(state, task), get_progress(state, task)
         assert (progress.status != FINISHED) == (task in active), "the active list is the unfinished tasks"
@@ -850,6 +887,8 @@ MODULE = Module.declare(
                  "uint16 votersPerRound,uint32[5] phaseBlocks,uint256 minStake)", call_create_task, weight=120_000,
                  payable=True, returns=("uint256",)),
         CallDecl("fund(uint256 task)", call_fund, weight=20_000, payable=True),
+        CallDecl("verifyTask(uint256 task)", call_verify_task, weight=50_000),
+        CallDecl("unverifyTask(uint256 task)", call_unverify_task, weight=50_000),
         CallDecl("join(uint256 task)", call_join, weight=150_000),
         CallDecl("leave(uint256 task)", call_leave, weight=60_000),
         CallDecl("commitUpdate(uint256 task,bytes32 commitment)", call_commit_update, weight=200_000),
@@ -878,6 +917,7 @@ MODULE = Module.declare(
         ViewDecl("roundResult(uint256 task,uint32 round)", view_round_result,
                  ("uint8", "bytes32", "uint256", "uint64", "uint8[]", "uint256[]", "uint256[]", "uint256[]")),
         ViewDecl("taskAccount(uint256 task)", lambda state, task: (compute_task_account(task),), ("address",)),
+        ViewDecl("isVerified(uint256 task)", lambda state, task: (bool(Verified.get(state, task)),), ("bool",)),
     ),
     queries={"spec": get_spec, "progress": get_progress},
     parameters={"MaxActiveTasks": Parameter(MaxActiveTasks), "MaxParticipants": Parameter(MaxParticipants),

@@ -73,7 +73,7 @@ class AllianceReader:
             "poolBalance": to_hex(pool_balance), "status": TASK_STATUS[status],
             "round": to_hex(round_), "phase": PHASES[phase] if status == RUNNING else None,
             "phaseEnd": to_hex(phase_end), "globalModel": to_data(global_model),
-            "roundsWithNewModel": to_hex(accepted),
+            "roundsWithNewModel": to_hex(accepted), "verified": self.view("isVerified", task)[0],
             "participants": [to_checksum(who) for who in self.view("participantsOf", task)[0]],
         }
 
@@ -119,7 +119,8 @@ def flock_list_tasks(ctx):
 
 @registry.method("flock_getTask", (Param("task", QUANTITY),), "task or null")
 def flock_get_task(ctx, task):
-    """One FL Alliance task: configuration, pool, status, current round and phase, participants."""
+    """One FL Alliance task: configuration, pool, status, current round and phase, participants, and
+    whether governance verified it (only verified tasks earn emissions)."""
     return AllianceReader(ctx).task_json(task)
 
 

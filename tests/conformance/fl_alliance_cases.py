@@ -29,11 +29,12 @@ def finish(b: CaseBuilder, name: str, description: str) -> AllianceVector:
 def case_fl_alliance_rounds_to_the_end() -> AllianceVector:
     b = CaseBuilder()
     d = running_task(b)
+    d.root_block("verifyTask", 0)
     d.run_round(0)
     d.run_round(0, aggregate=b"\x43" * 32)
     assert d.progress(0).status == alliance.FINISHED
     return finish(b, "fl_alliance_rounds_to_the_end",
-                  "two rounds: draw, commit, reveal, votes, tally, payouts, aggregate; the task finishes and sweeps")
+                  "a verified task, two rounds: draw, commit, reveal, votes, tally, payouts, aggregate; the task finishes and sweeps")
 
 
 def case_fl_alliance_poisoned_update() -> AllianceVector:

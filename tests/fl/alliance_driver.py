@@ -4,7 +4,7 @@ from fl_module import alliance
 from runtime.crypto import keccak256
 from runtime.modules import balances, staking, system
 from runtime.transactions import decode_transaction
-from tests.runtime.harness import ACCOUNTS, MemoryChain, module_call
+from tests.runtime.harness import ACCOUNTS, AUTHORITY, MemoryChain, module_call, root_call
 
 UNIT = balances.UNIT
 STAKE = 3_000 * UNIT
@@ -78,6 +78,17 @@ class AllianceDriver:
 
     def join(self, task, indices):
         return self.block(*(self.call(i, "join", task) for i in indices))
+
+    def root_block(self, name, *args):
+        """A block with one call to fl_alliance from the dev chain's Root (verifyTask, unverifyTask)."""
+        raw = root_call(system.get_nonce(self.state(), AUTHORITY.address), alliance.MODULE, name, *args, gas=GAS)
+        if self._author is not None:
+            outcome = self._author(raw)
+        else:
+            outcome, rejected = self.chain.author([decode_transaction(raw)])
+            assert not rejected, rejected
+        self.chain.check_invariants()
+        return outcome.applied
 
     # A round
 

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from fl_module import alliance
 from runtime.crypto import keccak256
-from runtime.modules import balances, randomness, rewards, slashing, staking
+from runtime.modules import balances, randomness, rewards, slashing, staking, system
 from runtime.sampling import sample
 from tests.runtime.harness import MemoryChain
 
@@ -62,7 +62,10 @@ def test_task_waits_for_enough_participants_then_draws_roles_from_vrf_randomness
     assert [w for w, _ in alliance.get_members(state, 0, 0)[1]] == voters
     assert abi_decode(["address[]", "address[]", "uint64"], started.data)[:2] == \
         (tuple("0x" + w.hex() for w in proposers), tuple("0x" + w.hex() for w in voters))
-    assert rewards.get_pool_stake(state, rewards.FL_ALLIANCE) == 5 * STAKE
+    assert rewards.PoolStake.get(state, rewards.FL_ALLIANCE) is None, "an unverified task earns no emission"
+    [verified] = ok(d.root_block("verifyTask", 0))
+    assert logs_of([verified], alliance.TaskVerified)
+    assert rewards.get_pool_stake(d.state(), rewards.FL_ALLIANCE) == 5 * STAKE
 
 
 def test_a_round_end_to_end_accepts_updates_sets_the_model_and_pays():
@@ -219,8 +222,9 @@ def test_the_last_round_finishes_the_task_and_sweeps_the_pool():
     fails(d.block(d.call(0, "join", 0)), alliance.TaskNotActive)
 
 
-def test_emission_reaches_active_tasks_pools_at_the_epoch_boundary():
+def test_emission_reaches_verified_tasks_pools_at_the_epoch_boundary():
     d = running_task()
+    ok(d.root_block("verifyTask", 0))
     pool = alliance.compute_task_account(0)
     before = balances.free_balance(d.state(), pool)
     d.block(slot=randomness.EpochLength.get(d.state()))
@@ -230,6 +234,31 @@ def test_emission_reaches_active_tasks_pools_at_the_epoch_boundary():
     gained = balances.free_balance(state, pool) - before
     assert 0 < gained <= emitted.amount - emitted.protocol_fee
     assert rewards.PoolBalance.get(state, rewards.FL_ALLIANCE) == emitted.amount - emitted.protocol_fee - gained
+
+
+def test_only_verified_tasks_earn_emission_and_the_bounty_pays_either_way():
+    d = running_task()
+    d.run_round(0)
+    result = alliance.RoundOutcome.get(d.state(), alliance.round_key(0, 0))
+    assert result.status == alliance.ROUND_COMPLETED and result.reward > 0, "the bounty pays unverified"
+    pool, epoch_length = alliance.compute_task_account(0), randomness.EpochLength.get(d.state())
+    before = balances.free_balance(d.state(), pool)
+    d.block(slot=epoch_length)
+    assert balances.free_balance(d.state(), pool) == before, "unverified: no emission"
+    assert rewards.PoolBalance.get(d.state(), rewards.FL_ALLIANCE) < 100, "the share went to stakers (but dust)"
+    fails(d.block(d.call(1, "verifyTask", 0)), system.NotRoot)
+    fails(d.root_block("unverifyTask", 0), alliance.TaskNotVerified)
+    fails(d.root_block("verifyTask", 7), alliance.UnknownTask)
+    ok(d.root_block("verifyTask", 0))
+    fails(d.root_block("verifyTask", 0), alliance.TaskAlreadyVerified)
+    assert alliance.get_earning_tasks(d.state()) == [0]
+    d.block(slot=2 * epoch_length)
+    verified = balances.free_balance(d.state(), pool)
+    assert verified > before
+    [unverified] = ok(d.root_block("unverifyTask", 0))
+    assert logs_of([unverified], alliance.TaskUnverified)
+    d.block(slot=3 * epoch_length)
+    assert balances.free_balance(d.state(), pool) == verified
 
 
 def test_errors_of_every_call():

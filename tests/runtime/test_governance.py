@@ -8,6 +8,7 @@ from eth_abi import decode as abi_decode
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from fl_module import alliance
 from runtime.crypto import keccak256
 from runtime.executive import block_env, call_readonly
 from runtime.exceptions import DispatchError
@@ -81,6 +82,14 @@ class Governed:
             self.returned(self.send(voter, governance.MODULE, "castVote", proposal_id, support), "uint256")
         deadline = self.view(governance.MODULE, "proposalDeadline", proposal_id)
         self.mine(max(0, deadline - self.chain.head.number + 1))
+
+    def enact(self, proposer: int, actions: list[tuple], description: str):
+        """Propose, pass by the proposer's vote, queue and execute after the timelock: the execute receipt."""
+        proposal_id, args = self.propose(proposer, actions, description)
+        self.pass_vote(proposal_id, {proposer: governance.FOR})
+        self.returned(self.send(proposer, governance.MODULE, "queue", *args), "uint256")
+        return self.send(proposer, governance.MODULE, "execute", *args,
+                         timestamp=self.view(governance.MODULE, "proposalEta", proposal_id))
 
     def governance_storage(self) -> dict:
         state = self.chain.state()
@@ -169,21 +178,28 @@ def test_execution_is_atomic_and_a_failed_proposal_stays_queued_until_it_expires
 def test_governance_spends_the_treasury_and_cancels_a_slash():
     gov = locked({1: 365})
     gov.returned(gov.send(4, treasury.MODULE, "donate", value=10 * UNIT))
-    proposal_id, args = gov.propose(1, [(treasury.MODULE, "spend", (RECIPIENT, 3 * UNIT))], "grant")
-    gov.pass_vote(proposal_id, {1: governance.FOR})
-    gov.returned(gov.send(1, governance.MODULE, "queue", *args), "uint256")
-    gov.returned(gov.send(1, governance.MODULE, "execute", *args,
-                          timestamp=gov.view(governance.MODULE, "proposalEta", proposal_id)), "uint256")
+    gov.returned(gov.enact(1, [(treasury.MODULE, "spend", (RECIPIENT, 3 * UNIT))], "grant"), "uint256")
     assert balances.free_balance(gov.chain.state(), RECIPIENT) == 3 * UNIT
 
-    proposal_id, args = gov.propose(1, [(slashing.MODULE, "cancelSlash", (0,))], "cancel slash 0")
-    gov.pass_vote(proposal_id, {1: governance.FOR})
-    gov.returned(gov.send(1, governance.MODULE, "queue", *args), "uint256")
-    applied = gov.send(1, governance.MODULE, "execute", *args,
-                       timestamp=gov.view(governance.MODULE, "proposalEta", proposal_id))
+    applied = gov.enact(1, [(slashing.MODULE, "cancelSlash", (0,))], "cancel slash 0")
     (failure,) = [log for log in applied.receipt.logs if log.topics[0] == governance.ProposalExecutionFailed.topic]
     reason = abi_decode(["uint256", "uint256", "bytes"], failure.data)[2]
     assert reason == slashing.UnknownSlash.encode(0), "the governance origin got past NotRoot to the slash check"
+
+
+def test_governance_verifies_and_unverifies_an_fl_task():
+    gov = locked({1: 365})
+    gov.returned(gov.send(0, alliance.MODULE, "createTask", "linear", "sklearn:diabetes", keccak256(b"initial"), 2, 2,
+                          3, [4] * 5, 0, value=10 * UNIT), "uint256")
+    failed_with(gov.send(1, alliance.MODULE, "verifyTask", 0), system.NotRoot, ACCOUNTS[1].address)
+    assert gov.view(alliance.MODULE, "isVerified", 0) is False
+    applied = gov.enact(1, [(alliance.MODULE, "verifyTask", (0,))], "verify task 0")
+    gov.returned(applied, "uint256")
+    assert [log.address for log in applied.receipt.logs if log.topics[0] == alliance.TaskVerified.topic] == \
+        [alliance.ADDRESS_]
+    assert gov.view(alliance.MODULE, "isVerified", 0) is True
+    gov.returned(gov.enact(1, [(alliance.MODULE, "unverifyTask", (0,))], "unverify task 0"), "uint256")
+    assert gov.view(alliance.MODULE, "isVerified", 0) is False
 
 
 def test_bad_proposals_and_votes_are_refused_with_their_error_and_change_nothing():
