@@ -16,7 +16,7 @@ A phase ends early when everyone who can act in it has acted (the last action mo
 on, in the same call), and otherwise at its deadline, when anyone calls `advance(task)`.
 Transitions happen in calls, not block hooks, so every step is an event in a receipt.
 
-The rules of the tally (all stakes are exposures, own + delegated, fixed at the draw):
+The rules of the tally (all stakes are staking weights — own + delegated + gmFLOCK lock bonus — fixed at the draw):
 
     S              = stake of the voters who revealed
     accepted(u)    ⇔ 2 · accept(u) > S                               (more than half of the voting stake)
@@ -279,9 +279,9 @@ def set_progress(state: State, task: int, progress: TaskProgress) -> None:
 
 
 def get_stake(state: State, who: bytes, minimum: int) -> int:
-    """A participant's weight: its staking exposure (own + delegated), or 0 below the task's minimum."""
-    stake = sum(staking.get_exposure(state, who))
-    return stake if stake >= minimum else 0
+    """A participant's weight in draws, tallies and payouts: staking.get_weight (exposure plus its gmFLOCK
+    lock bonus), or 0 while its exposure (own + delegated) is below the task's minimum."""
+    return staking.get_weight(state, who) if sum(staking.get_exposure(state, who)) >= minimum else 0
 
 
 def get_members(state: State, task: int, round_: int) -> tuple[list[tuple[bytes, int]], list[tuple[bytes, int]]]:
@@ -633,12 +633,12 @@ def call_join(state: State, env: CallEnv, task: int) -> tuple:
     if len(participants) >= MaxParticipants.get(state):
         raise DispatchError(TooManyParticipants, MaxParticipants.get(state))
     minimum = get_spec(state, task).min_stake
-    stake = sum(staking.get_exposure(state, env.sender))
-    if stake == 0 or stake < minimum:
-        raise DispatchError(NotEnoughStake, stake, minimum)
+    exposure = sum(staking.get_exposure(state, env.sender))
+    if exposure == 0 or exposure < minimum:
+        raise DispatchError(NotEnoughStake, exposure, minimum)
     Participants.set(state, task, participants + (env.sender,))
     update_pool_stake(state)
-    env.emit(Joined.to_log(ADDRESS_, task, env.sender, stake))
+    env.emit(Joined.to_log(ADDRESS_, task, env.sender, get_stake(state, env.sender, minimum)))
     if progress.status == WAITING:
         start_round(state, env, task, progress.round)
     return ()

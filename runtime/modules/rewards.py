@@ -25,7 +25,7 @@ the pools by stake (REFERENCE: FL's share = daily × FL stake / (Arena stake + F
 A pool's stake is what the task modules report through `set_pool_stake`; until one does,
 FL Alliance's stake is staking's TotalBonded of both roles + TotalDelegated, Arena's 0.
 A pool whose stake nobody has set is paid out at the epoch boundary to every bonded staker
-(training nodes and validators) by exposure (own + delegated), as `distribute` does; a
+(training nodes and validators) by staking's weight (own + delegated + lock bonus), as `distribute` does; a
 pool a task module has taken over accumulates until that module calls `distribute`.
 
 Distribution by weight, then node → delegators (REFERENCE's delegation formula, σ the
@@ -35,7 +35,8 @@ node's commission per million in force in the epoch being paid out):
     delegator j of node i:  r_i · (10^6 − σ) · d_j // (10^6 · (t_n + t_d))
     node i keeps r_i − Σ_j delegator shares        (own share + commission + rounding dust)
 
-with t_n the node's own stake and t_d = Σ d_j its delegated stake. Shares accrue in
+with t_n the node's own weight (its bonded stake plus its gmFLOCK lock bonus, staking's weight
+without the delegations: the bonus is the node's alone) and t_d = Σ d_j its delegated stake. Shares accrue in
 `PendingRewards` and are paid by `claim()` from this module's account, whose free balance is
 Σ PendingRewards + Σ PoolBalance (plus whatever someone sent to this address with a plain
 transfer: no pool's, it stays there).
@@ -256,8 +257,8 @@ def get_delegations_by_node(state: State) -> dict[bytes, list[tuple[bytes, int]]
 # Distribution
 
 def get_default_recipients(state: State) -> list[tuple[bytes, int]]:
-    """Every bonded training node and validator, weighted by exposure (own + delegated)."""
-    return [(who, own + staking.DelegatedTo.get(state, who)) for who, own in staking.Bonded.items(state)]
+    """Every bonded training node and validator, weighted by staking.get_weight (exposure plus its lock bonus)."""
+    return [(who, staking.get_weight(state, who)) for who, _ in staking.Bonded.items(state)]
 
 
 def _credit(state: State, amount: int, recipients: list[tuple[bytes, int]], epoch: int, emit: Emit) -> int:
@@ -276,7 +277,8 @@ def _credit(state: State, amount: int, recipients: list[tuple[bytes, int]], epoc
         if reward == 0:
             continue
         paid += reward
-        kept, shares = compute_delegation_split(reward, staking.Bonded.get(state, who), delegations.get(who, []),
+        own_weight = staking.Bonded.get(state, who) + staking.get_lock_bonus(state, who)
+        kept, shares = compute_delegation_split(reward, own_weight, delegations.get(who, []),
                                                 commission_in_force(state, who, epoch))
         for account, share in [(who, kept), *shares]:
             credits[account] = credits.get(account, 0) + share

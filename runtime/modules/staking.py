@@ -14,6 +14,15 @@ Commission is in parts per million (Substrate's Permill): 1,000,000 = 100%.
 
 `slash` is the API the slashing module applies offences through: it takes a fraction of an
 account's own stake (active, then unlocking) and of the delegations to it, and pays it out.
+
+Weight (what the FL role draw, its tally and payouts, and the epoch reward split weigh): a
+staker's exposure plus the gmFLOCK bonus of its own locks, counted on at most as much FLOCK
+as it has bonded, so weight never outgrows slashable stake by more than the lock bonus rate:
+
+    weight(a) = own + delegated + ⌊(gm(a) − locked(a)) · min(own, locked(a)) / locked(a)⌋
+
+with gm(a) its gmFLOCK balance and locked(a) the FLOCK its locks hold (bonus 0 without locks).
+Eligibility (minimum stakes) and the authority election stay on exposure alone.
 """
 
 from dataclasses import dataclass, replace
@@ -23,7 +32,7 @@ from ..module import CallDecl, CallEnv, ErrorDecl, EventDecl, Module, Parameter,
 from ..records import OptionalUint64, RecordCodec, RecordList, Uint32, Uint64, Uint256
 from ..state import State
 from ..storage import ADDRESS, U64, U256, FixedUint, RawBytes, StorageMap, StorageValue, Uint
-from . import balances, randomness, system
+from . import balances, gmflock, randomness, system
 
 NAME = "staking"
 ADDRESS_ = module_address(3)
@@ -123,6 +132,24 @@ def get_commission(state: State, node: bytes) -> int:
 def get_exposure(state: State, who: bytes) -> tuple[int, int]:
     """(own stake, stake delegated to it)."""
     return Bonded.get(state, who), DelegatedTo.get(state, who)
+
+
+def compute_lock_bonus(own: int, locked: int, gm_amount: int) -> int:
+    """The module docstring's bonus: the locks' gmFLOCK above their FLOCK, pro rata to the bonded part, floored."""
+    if locked == 0:
+        return 0
+    return (gm_amount - locked) * min(own, locked) // locked
+
+
+def get_lock_bonus(state: State, who: bytes) -> int:
+    return compute_lock_bonus(Bonded.get(state, who), balances.get_held(state, who, gmflock.REASON),
+                              gmflock.balance_of(state, who))
+
+
+def get_weight(state: State, who: bytes) -> int:
+    """own + delegated + the gmFLOCK lock bonus: what selection and rewards weigh."""
+    own, delegated = get_exposure(state, who)
+    return own + delegated + get_lock_bonus(state, who)
 
 
 def _take_value(state: State, env: CallEnv) -> int:
@@ -436,6 +463,8 @@ MODULE = Module.declare(
         ViewDecl("stakeOf(address account)", lambda state, who: (Bonded.get(state, who),), ("uint256",)),
         ViewDecl("roleOf(address account)", lambda state, who: (Role.get(state, who),), ("uint8",)),
         ViewDecl("exposureOf(address account)", lambda state, who: get_exposure(state, who), ("uint256", "uint256")),
+        ViewDecl("weightOf(address account)", lambda state, who: (get_weight(state, who), get_lock_bonus(state, who)),
+                 ("uint256", "uint256")),
         ViewDecl("delegationOf(address delegator,address node)",
                  lambda state, delegator, node: (Delegation.get(state, delegator + node),), ("uint256",)),
         ViewDecl("unlockingOf(address account)", view_unlocking, ("uint256", "uint256")),

@@ -3,7 +3,7 @@ the supply cap, the payout to stakers and delegators, `claim` and each error."""
 
 from dataclasses import dataclass
 
-from runtime.modules import balances, rewards, staking, treasury
+from runtime.modules import balances, gmflock, rewards, staking, treasury
 from runtime.transactions import decode_transaction
 from tests.runtime.harness import ACCOUNTS, module_call
 
@@ -118,6 +118,36 @@ def case_rewards_payout_and_claim() -> RewardsVector:
     assert rewards.PendingRewards.get(b.chain.state(), ACCOUNTS[3].address) == shares[1], "epoch 1 is paid at σ = 100%"
     return finish(b, "rewards_payout_and_claim",
                   "stakers paid by exposure, delegators by the commission of the epoch paid out; claim and its errors")
+
+
+def case_rewards_weigh_gmflock_locks() -> RewardsVector:
+    b = CaseBuilder()
+    node, validator, capped = (ACCOUNTS[i].address for i in (0, 1, 3))
+    expect(author_at(b, 1, T0, call(staking, 0, 0, "bond", 0, value=3_000 * UNIT),
+                     call(gmflock, 0, 1, "lock", 365, value=3_000 * UNIT),
+                     call(staking, 1, 0, "bond", 1, value=3_000 * UNIT),
+                     call(gmflock, 1, 1, "lock", 30, value=3_000 * UNIT),
+                     call(staking, 3, 0, "bond", 1, value=3_000 * UNIT),
+                     call(gmflock, 3, 1, "lock", 365, value=6_000 * UNIT),
+                     call(staking, 2, 0, "delegate", node, value=1_000 * UNIT)),
+           *[None] * 7)
+    state = b.chain.state()
+    bonus = 6_030 * UNIT
+    assert [staking.get_weight(state, who) for who in (node, validator, capped)] == \
+        [3_000 * UNIT + bonus + 1_000 * UNIT, 3_000 * UNIT, 3_000 * UNIT + bonus], \
+        "365 days: 3.01×; 30 days: no bonus; a 6,000 FLOCK lock beside a 3,000 bond: the bonus of 3,000"
+    author_at(b, EPOCH, T0 + DAY)
+    state = b.chain.state()
+    net, total = D0 - D0 // 20, 22_060
+    node_reward = net * 10_030 // total
+    share = node_reward * 820_000 * 1_000 // (1_000_000 * 10_030)
+    assert rewards.PendingRewards.get(state, ACCOUNTS[2].address) == share, "the delegator's part excludes the bonus"
+    assert rewards.PendingRewards.get(state, node) == node_reward - share
+    assert rewards.PendingRewards.get(state, validator) == net * 3_000 // total
+    assert rewards.PendingRewards.get(state, capped) == net * 9_030 // total
+    return finish(b, "rewards_weigh_gmflock_locks",
+                  "the epoch split weighs bonded stake plus the gmFLOCK lock bonus (capped at the bonded FLOCK); "
+                  "delegators share the node's reward by delegated / (own weight + delegated)")
 
 
 REWARDS_CASES = [value for name, value in sorted(globals().items()) if name.startswith("case_")]

@@ -1,7 +1,7 @@
 """Rewards end to end: web3.py with the ABI from flock_modules against a real dev node — stake in
 both roles, delegate, lock FLOCK in gmflock, let a day pass (evm_increaseTime) and an epoch end
-(evm_mine), then read the emission, the pending rewards and claim them: exact numbers from
-spec/modules/rewards.md, balances and events."""
+(evm_mine), then read the emission, the pending rewards (weighed with the validator's gmFLOCK lock
+bonus) and claim them: exact numbers from spec/modules/rewards.md, balances and events."""
 
 from web3.logs import DISCARD
 
@@ -42,6 +42,10 @@ def test_stake_delegate_lock_advance_epochs_and_claim(chain):
     wait(chain, staking.functions.bond(1).transact({"from": validator, "value": 5_000 * UNIT}))
     wait(chain, staking.functions.delegate(node).transact({"from": delegator, "value": 1_000 * UNIT}))
     wait(chain, gmflock.functions.lock(30).transact({"from": locker, "value": 2_000 * UNIT}))
+    wait(chain, gmflock.functions.lock(365).transact({"from": validator, "value": 3_000 * UNIT}))
+    assert staking.functions.weightOf(validator).call() == [11_030 * UNIT, 6_030 * UNIT], \
+        "5,000 bonded + the 365-day bonus of 3,000 locked (spec/modules/staking.md, Weight)"
+    assert staking.functions.weightOf(locker).call() == [0, 0], "a lock without a bond weighs nothing"
     assert rewards.functions.emissionRate().call() == D0
     assert rewards.functions.poolStake(0).call() == 9_000 * UNIT, "default FL stake: both roles + delegations"
     assert rewards.functions.poolStake(1).call() == 0
@@ -65,7 +69,7 @@ def test_stake_delegate_lock_advance_epochs_and_claim(chain):
     assert treasury.functions.balance().call() == fund + fee
 
     net = pool + minted - fee
-    node_reward, validator_reward = net * 4_000 // 9_000, net * 5_000 // 9_000
+    node_reward, validator_reward = net * 4_000 // 15_030, net * 11_030 // 15_030
     delegator_share = node_reward * (PER_MILLION - 180_000) * 1_000 // (PER_MILLION * 4_000)
     assert rewards.functions.pendingRewards(validator).call() == validator_reward
     assert rewards.functions.pendingRewards(delegator).call() == delegator_share
@@ -93,7 +97,7 @@ def test_stake_delegate_lock_advance_epochs_and_claim(chain):
     chain.result("evm_increaseTime", DAY)
     mine_to_next_epoch(chain, randomness)
     minted, fee = rewards.functions.emissionOf(randomness.functions.currentEpoch().call()).call()
-    node_reward = (leftover + minted - fee) * 4_000 // 9_000
+    node_reward = (leftover + minted - fee) * 4_000 // 15_030
     assert rewards.functions.pendingRewards(delegator).call() == \
         node_reward * (PER_MILLION - 180_000) * 1_000 // (PER_MILLION * 4_000)
     before = rewards.functions.pendingRewards(delegator).call()

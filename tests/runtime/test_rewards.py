@@ -365,9 +365,19 @@ def arguments(name, target, amount, per_million):
                       "undelegate": ((address(target), amount), 0), "setCommission": ((per_million,), 0)}[name]
 
 
+def lock_bonus(state: State, who: bytes, own: int) -> int:
+    """staking.md's bonus, recomputed from the account's live gmFLOCK lock records."""
+    live = [gmflock.Lock.get(state, who + gmflock.u64(i)) for i in range(gmflock.LockCount.get(state, who))]
+    live = [lock for lock in live if not lock.unlocked]
+    locked, gm = sum(lock.amount for lock in live), sum(lock.gm_amount for lock in live)
+    return (gm - locked) * min(own, locked) // locked if locked else 0
+
+
 def stakers_and_delegations(state: State) -> tuple[list, dict]:
-    """From the parent's state: [(staker, own, delegated)] and node → [(delegator, amount)]."""
-    stakers = [(who, own, staking.DelegatedTo.get(state, who)) for who, own in staking.Bonded.items(state)]
+    """From the parent's state: [(staker, own weight, delegated)] — own weight = bonded + lock bonus — and
+    node → [(delegator, amount)]."""
+    stakers = [(who, own + lock_bonus(state, who, own), staking.DelegatedTo.get(state, who))
+               for who, own in staking.Bonded.items(state)]
     delegations: dict[bytes, list] = {}
     for key, amount in staking.Delegation.items(state):
         delegations.setdefault(key[20:], []).append((key[:20], amount))

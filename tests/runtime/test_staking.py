@@ -1,13 +1,15 @@
 """staking under random call sequences across epochs, and its rules one by one."""
 
+from fractions import Fraction
+
 from eth_abi import decode as abi_decode
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from runtime.modules import balances, rewards, staking, system
+from runtime.modules import balances, gmflock, rewards, staking, system
 from runtime.transactions import decode_transaction
 
-from .harness import ACCOUNTS, MemoryChain, call_data, transfer
+from .harness import ACCOUNTS, MemoryChain, call_data, module_call, transfer
 
 UNIT = balances.UNIT
 STAKING = staking.ADDRESS_
@@ -142,3 +144,48 @@ def test_views_answer_through_the_abi():
     assert abi_decode(["uint8"], role.return_data) == (VALIDATOR,)
     none = caller.call(1, "roleOf", address(3))
     assert abi_decode(["uint8"], none.return_data) == (staking.NO_ROLE,)
+
+
+# Weight: exposure plus the gmFLOCK lock bonus (spec/modules/staking.md, Weight)
+
+@given(st.integers(0, 10**30), st.integers(0, 10**30), st.integers(0, 10**3))
+def test_lock_bonus_is_the_floored_pro_rata_bonus_never_above_the_bonded_part(own, locked, bonus_percent):
+    gm = locked + locked * bonus_percent // 100
+    bonus = staking.compute_lock_bonus(own, locked, gm)
+    if locked == 0:
+        assert bonus == 0
+        return
+    exact = Fraction((gm - locked) * min(own, locked), locked)
+    assert exact - 1 < bonus <= exact, "floored once"
+    assert bonus <= gm - locked and bonus * locked <= (gm - locked) * own, "no bonus beyond the bonded FLOCK"
+    assert staking.compute_lock_bonus(own + 1, locked, gm) >= bonus, "more bond never lowers it"
+
+
+def block_at(chain: MemoryChain, timestamp: int, *calls):
+    """(sender, module, name, args, value) calls in one block at `timestamp`; each must succeed."""
+    raws, pending = [], {}
+    for sender, module, name, args, value in calls:
+        nonce = system.get_nonce(chain.state(), address(sender)) + pending.get(sender, 0)
+        pending[sender] = pending.get(sender, 0) + 1
+        raws.append(module_call(sender, nonce, module.MODULE, name, *args, value=value))
+    outcome, rejected = chain.author([decode_transaction(r) for r in raws], timestamp=timestamp)
+    assert not rejected and all(a.receipt.status == 1 for a in outcome.applied), rejected
+    chain.check_invariants()
+    return outcome.applied
+
+
+def test_weight_adds_the_lock_bonus_of_bonded_flock_until_the_lock_is_released():
+    chain = MemoryChain()
+    t = chain.head.timestamp + 1
+    block_at(chain, t, (0, gmflock, "lock", (365,), 3_000 * UNIT), (1, staking, "bond", (VALIDATOR,), 3_000 * UNIT),
+             (1, gmflock, "lock", (365,), 1_000 * UNIT), (2, staking, "bond", (NODE,), 3_000 * UNIT),
+             (2, gmflock, "lock", (30,), 3_000 * UNIT), (3, staking, "bond", (NODE,), 3_000 * UNIT),
+             (4, staking, "delegate", (address(3),), 500 * UNIT), (3, gmflock, "lock", (365,), 3_000 * UNIT))
+    state = chain.state()
+    weights = [staking.get_weight(state, address(i)) for i in range(4)]
+    assert weights == [0, 3_000 * UNIT + 2_010 * UNIT, 3_000 * UNIT, 9_030 * UNIT + 500 * UNIT], \
+        "no bond: no weight; a lock smaller than the bond: its whole bonus; 30 days: none; delegations: no bonus"
+    view = block_at(chain, t + 1, (5, staking, "weightOf", (address(3),), 0))[0]
+    assert abi_decode(["uint256", "uint256"], view.return_data) == (9_530 * UNIT, 6_030 * UNIT)
+    block_at(chain, t + 365 * 86_400, (3, gmflock, "unlock", (0,), 0))
+    assert staking.get_weight(chain.state(), address(3)) == 3_500 * UNIT, "the bonus goes with the lock"
