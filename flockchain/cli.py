@@ -3,8 +3,9 @@
     flockchain dev [--port 8545] [--host 127.0.0.1] [--data-dir DIR] [--block-time S] [--cors ORIGIN] [--vhosts NAME]
                    [--blob-peers URL] [--max-blob-size BYTES] [--blob-store-limit BYTES] [--blob-retention-rounds N]
     flockchain node --chain genesis/local.json (--key KEYSTORE | --dev-key I) --data-dir DIR [--rpc-port P] ...
-    flockchain testnet -n N [--base-port 8545] [--data-dir DIR]
+    flockchain testnet -n N [--base-port 8545] [--data-dir DIR] [--restart]
     flockchain abi [MODULE]
+    flockchain key new|import FILE|list|inspect KEYSTORE [--keystore-dir DIR] [--password-file F]
     flockchain worker --key KEY --task N --data FILE --state-dir DIR [--rpc URL] [--attack A]
     flockchain demo alliance [--participants 8] [--malicious 2] [--attack sign-flip] [--rounds 10]
                              [--dataset diabetes|digits] [--collude] [--seed N] [--out DIR] [--compare]
@@ -41,7 +42,7 @@ from runtime.versions import UnknownRuntimeVersion
 
 from rpc.web_policy import WebPolicy, WebPolicyError
 
-from . import base_cli, network_cli, relayer_cli
+from . import base_cli, key_cli, network_cli, relayer_cli
 from .signals import until_stopped
 from .web_options import add_web_policy_arguments, describe_web_policy, web_policy_from_args
 
@@ -197,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     network_cli.add_node_parser(commands)
     network_cli.add_testnet_parser(commands)
     relayer_cli.add_relayer_parser(commands)
+    key_cli.add_key_parser(commands)
     base_cli.add_base_devnet_parser(commands)
     worker_cli.add_worker_parser(commands)
     worker_cli.add_demo_parser(commands)
@@ -207,6 +209,8 @@ def main(argv: list[str] | None = None) -> int:
         return network_cli.node_main(args)
     if args.command == "testnet":
         return network_cli.testnet_main(args)
+    if args.command == "key":
+        return key_cli.key_main(args)
     if args.command == "relayer":
         return relayer_cli.relayer_main(args)
     if args.command == "base-devnet":

@@ -3,6 +3,7 @@
     flockchain node --chain genesis/local.json (--key KEYSTORE [--password-file F] | --dev-key I)
                     --data-dir DIR [--rpc-port 8545] [--p2p-port 30333] [--bootnodes URL ...]
     flockchain testnet -n N [--base-port 8545] [--p2p-base-port 30333] [--data-dir DIR] [--slot-duration MS]
+                       [--restart]
 """
 
 import argparse
@@ -18,13 +19,13 @@ import time
 from pathlib import Path
 
 from aiohttp import web
-from eth_account import Account
 
 from chain.blobs import BlobStore
 from chain.bridge.relayer import start_duty
 from chain.composition import RUNTIME_VERSIONS
 from chain.db import DataDirError
 from chain.finality import FinalityConfig
+from chain.keystore import decrypt
 from chain.devkeys import derive_key
 from chain.network import NetworkConfig
 from chain.node import Node
@@ -40,6 +41,7 @@ from rpc.server import REGISTRIES, RpcContext, RpcServer
 from rpc.subscriptions import EventHub
 from rpc.web_policy import WebPolicy
 
+from .key_cli import read_password
 from .signals import until_stopped
 from .web_options import add_web_policy_arguments, web_policy_from_args
 
@@ -49,6 +51,15 @@ log = logging.getLogger("flockchain.node")
 
 HALTED = 3
 """Exit status of a node that stopped because the chain needs a runtime version it does not ship."""
+
+BACKOFF_FIRST = 1.0
+BACKOFF_CAP = 30.0
+STABLE_SECONDS = 60.0
+"""`testnet --restart`: a node that keeps crashing is retried ever more slowly, so a persistent fault (a taken
+port, a corrupt data dir) does not spin; one that ran this long before exiting counts as healthy again."""
+FINAL_EXITS = (2, HALTED)
+"""Exits a restart cannot mend (a refused configuration; a runtime this node lacks), as the systemd unit's
+RestartPreventExitStatus."""
 
 
 def add_runtime_arguments(parser) -> None:
@@ -103,31 +114,25 @@ def add_node_parser(commands) -> None:
 
 
 def add_testnet_parser(commands) -> None:
-    testnet = commands.add_parser("testnet", help="N validator nodes on this machine, each its own process")
+    testnet = commands.add_parser("testnet", help="N validator nodes on this machine, each its own process; "
+                                                  "a node that exits is reported and the rest keep running")
     testnet.add_argument("-n", "--nodes", type=int, default=4)
     testnet.add_argument("--base-port", type=int, default=8545, help="node i serves JSON-RPC on BASE + i")
     testnet.add_argument("--p2p-base-port", type=int, default=30333, help="node i listens for peers on BASE + i")
     testnet.add_argument("--data-dir", help="keep the nodes' data here (default: a fresh temporary directory)")
     testnet.add_argument("--slot-duration", type=int, default=1000, metavar="MS")
+    testnet.add_argument("--restart", action="store_true",
+                         help=f"restart a node that exits, on its own data dir, after {BACKOFF_FIRST:g} s, doubling "
+                              f"up to {BACKOFF_CAP:g} s while it keeps failing (reset once it stays up "
+                              f"{STABLE_SECONDS:g} s)")
     testnet.add_argument("--log-level", default="INFO")
 
 
 def load_key(args) -> bytes:
     if args.dev_key is not None:
         return derive_key(TEST_MNEMONIC, DERIVATION_PATH.format(index=args.dev_key)).private_key
-    try:
-        keystore = json.loads(Path(args.key).read_text())
-    except json.JSONDecodeError as error:
-        raise ValueError(f"{args.key} is not JSON ({error})") from None
-    if args.password_file:
-        password = Path(args.password_file).read_text().rstrip("\n")
-    else:
-        import getpass
-        password = getpass.getpass(f"password for {args.key}: ")
-    try:
-        return bytes(Account.decrypt(keystore, password))
-    except (KeyError, TypeError) as error:
-        raise ValueError(f"{args.key} is not a V3 keystore (missing or malformed {error})") from None
+    password = read_password(args.password_file, f"password for {args.key}: ", confirm=False)
+    return decrypt(Path(args.key), password)
 
 
 def parse_peer_ids(value) -> list[bytes]:
@@ -205,10 +210,118 @@ def node_main(args) -> int:
     return report_halt("flockchain node", halted)
 
 
+def exit_reason(returncode: int) -> str:
+    if returncode < 0:
+        try:
+            return f"killed by {signal.Signals(-returncode).name}"
+        except ValueError:
+            return f"killed by signal {-returncode}"
+    if returncode == HALTED:
+        return f"exit status {HALTED} (halted: the chain needs a runtime version it does not ship)"
+    return f"exit status {returncode}"
+
+
+class SupervisedNode:
+    """One validator process of `flockchain testnet`: started, watched and (with --restart) started again with
+    the same command line, so it resumes from its own data dir. `failures` counts exits in a row without
+    STABLE_SECONDS of uptime between them; it numbers the restart attempt and sets its back-off."""
+
+    def __init__(self, index: int, command: list[str], log_path: Path):
+        self.index = index
+        self.command = command
+        self.log_path = log_path
+        self.process: subprocess.Popen | None = None
+        self.started_at = 0.0
+        self.failures = 0
+        self.backoff = 0.0
+        self.restart_at: float | None = None
+        self._log = None
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.returncode is None
+
+    def start(self) -> None:
+        self._log = open(self.log_path, "ab")
+        self.process = subprocess.Popen(self.command, stdout=self._log, stderr=subprocess.STDOUT,
+                                        start_new_session=True)
+        self.started_at = time.monotonic()
+        self.restart_at = None
+
+    def reap(self) -> str | None:
+        """Why the process has just exited; None while it runs, and once its exit has been reported."""
+        if not self.running or self.process.poll() is None:
+            return None
+        self._close_log()
+        return exit_reason(self.process.returncode)
+
+    def schedule_restart(self, now: float) -> None:
+        if now - self.started_at >= STABLE_SECONDS:
+            self.failures = 0
+        self.backoff = min(BACKOFF_FIRST * 2 ** self.failures, BACKOFF_CAP)
+        self.failures += 1
+        self.restart_at = now + self.backoff
+
+    def restart_due(self, now: float) -> bool:
+        return self.restart_at is not None and now >= self.restart_at
+
+    def terminate(self) -> None:
+        """Ask the process to stop and cancel any pending restart."""
+        self.restart_at = None
+        if self.running:
+            self.process.send_signal(signal.SIGTERM)
+
+    def wait(self, deadline: float) -> None:
+        """Reap the process by `deadline`, killing it if it is still up then."""
+        if self.process is not None:
+            try:
+                self.process.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._close_log()
+
+    def _close_log(self) -> None:
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+
+def supervise(nodes: list[SupervisedNode], restart: bool, stopping) -> bool:
+    """Watch the nodes until `stopping()`; report each exit, and restart exited nodes when `restart` is set
+    (not after one of FINAL_EXITS). Returns False when every node has exited and none will restart."""
+    while not stopping():
+        now = time.monotonic()
+        for node in nodes:
+            reason = node.reap()
+            if reason is not None:
+                print(f"flockchain testnet: node {node.index} exited: {reason} (see {node.log_path})",
+                      file=sys.stderr, flush=True)
+                if restart and node.process.returncode not in FINAL_EXITS:
+                    node.schedule_restart(now)
+            elif node.restart_due(now):
+                node.start()
+                print(f"flockchain testnet: node {node.index} restarted (attempt {node.failures}, "
+                      f"after {node.backoff:g} s)", file=sys.stderr, flush=True)
+        if not any(node.running or node.restart_at is not None for node in nodes):
+            return False
+        time.sleep(0.2)
+    return True
+
+
+def node_command(args, spec_path: Path, root: Path, p2p: list[str], i: int) -> list[str]:
+    return [sys.executable, "-m", "flockchain", "node", "--chain", str(spec_path), "--dev-key", str(i),
+            "--data-dir", str(root / f"node{i}"), "--rpc-port", str(args.base_port + i),
+            "--p2p-port", str(args.p2p_base_port + i), "--log-level", args.log_level,
+            "--bootnodes", *[url for j, url in enumerate(p2p) if j != i]]
+
+
 def testnet_main(args) -> int:
     """Write a chain spec for N validators (the test mnemonic's keys 0..N-1, the rest of its first ten
     accounts funded; for N = 4 and the default ports it is genesis/local.json), start one `flockchain
-    node` process per validator, print their URLs, and stop them all on Ctrl-C or SIGTERM."""
+    node` process per validator, print their URLs, and stop them all on Ctrl-C or SIGTERM. A node that
+    exits is reported and the others keep running (a BFT network survives a minority down); with
+    --restart it is started again."""
     if args.nodes < 1:
         print("flockchain testnet: -n must be at least 1", file=sys.stderr)
         return 2
@@ -223,47 +336,31 @@ def testnet_main(args) -> int:
         return 2
     spec_path.write_text(json.dumps(spec, indent=2) + "\n")
     p2p = spec["bootNodes"]
-    processes, logs = [], []
+    nodes = [SupervisedNode(i, node_command(args, spec_path, root, p2p, i), root / f"node{i}.log")
+             for i in range(args.nodes)]
     stop = {"now": False}
-    failed = False
 
     def request_stop(*_):
         stop["now"] = True
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
+    alive = True
     try:
-        for i in range(args.nodes):
-            command = [sys.executable, "-m", "flockchain", "node", "--chain", str(spec_path), "--dev-key", str(i),
-                       "--data-dir", str(root / f"node{i}"), "--rpc-port", str(args.base_port + i),
-                       "--p2p-port", str(args.p2p_base_port + i), "--log-level", args.log_level,
-                       "--bootnodes", *[url for j, url in enumerate(p2p) if j != i]]
-            logs.append(open(root / f"node{i}.log", "ab"))
-            processes.append(subprocess.Popen(command, stdout=logs[-1], stderr=subprocess.STDOUT,
-                                              start_new_session=True))
+        for node in nodes:
+            node.start()
         print(f"flockchain testnet: {args.nodes} validators, chain spec {spec_path}, logs in {root}/node*.log")
         for i in range(args.nodes):
             print(f"  node {i}: JSON-RPC http://127.0.0.1:{args.base_port + i}  p2p {p2p[i]}")
         sys.stdout.flush()
-        while not stop["now"]:
-            for i, process in enumerate(processes):
-                if process.poll() is not None:
-                    print(f"flockchain testnet: node {i} exited with {process.returncode} (see node{i}.log)",
-                          file=sys.stderr)
-                    stop["now"] = failed = True
-            time.sleep(0.2)
+        alive = supervise(nodes, args.restart, lambda: stop["now"])
+        if not alive:
+            print("flockchain testnet: every node has exited; stopping", file=sys.stderr)
     finally:
-        for process in processes:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
+        for node in nodes:
+            node.terminate()
         deadline = time.monotonic() + 10
-        for process in processes:
-            try:
-                process.wait(max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                process.kill()
-        for log_file in logs:
-            log_file.close()
+        for node in nodes:
+            node.wait(deadline)
         if not args.data_dir:
             shutil.rmtree(root, ignore_errors=True)
-    return 1 if failed else 0
-
+    return 0 if alive else 1
