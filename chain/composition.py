@@ -6,6 +6,7 @@ conformance runner and the tests receive it from here. A chain starts at the ver
 genesis names (1 unless it says otherwise) and moves on by `system.scheduleUpgrade`.
 """
 
+from arena import module as arena
 from fl_module import alliance
 from runtime.executive import Migration, Runtime
 from runtime.modules import (balances, bridge, consensus, gmflock, governance, randomness, rewards, slashing, staking,
@@ -26,6 +27,7 @@ RUNTIME = Runtime(
         alliance.MODULE,
         bridge.MODULE,
         governance.MODULE,
+        arena.MODULE,
     ),
     spec_name="flockchain",
     spec_version=1,

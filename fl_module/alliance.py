@@ -302,11 +302,8 @@ def get_earning_tasks(state: State) -> list[int]:
 
 def update_pool_stake(state: State) -> None:
     """FL Alliance's emission share follows the stake of the earning tasks; with none, rewards pays stakers."""
-    tasks = get_earning_tasks(state)
-    if tasks:
-        rewards.set_pool_stake(state, rewards.FL_ALLIANCE, sum(get_task_stake(state, task) for task in tasks))
-    else:
-        rewards.release_pool(state, rewards.FL_ALLIANCE)
+    stakes = [get_task_stake(state, task) for task in get_earning_tasks(state)]
+    rewards.set_task_stakes(state, rewards.FL_ALLIANCE, stakes)
 
 
 # The round state machine
@@ -772,13 +769,8 @@ def on_initialize(state: State, env: BlockEnv) -> None:
     LastEpoch.set(state, epoch)
     if not rewards.is_pool_managed(state, rewards.FL_ALLIANCE):
         return
-    tasks = [(task, get_task_stake(state, task)) for task in get_earning_tasks(state)]
-    total = sum(stake for _, stake in tasks)
-    available = rewards.PoolBalance.get(state, rewards.FL_ALLIANCE)
-    for task, stake in tasks:
-        share = available * stake // total if total else 0
-        if share:
-            rewards.withdraw_pool(state, rewards.FL_ALLIANCE, share, compute_task_account(task))
+    accounts = [(compute_task_account(task), get_task_stake(state, task)) for task in get_earning_tasks(state)]
+    rewards.share_pool(state, rewards.FL_ALLIANCE, accounts)
     update_pool_stake(state)
 
 

@@ -16,7 +16,7 @@ from aiohttp import WSMsgType, web
 
 from chain.blobs import BlobStore
 
-from . import eth, flock, substrate
+from . import arena, eth, flock, substrate
 from .blobs import BLOBS_PATH, BlobRoutes, error_response
 from .dispatch import Answer, Dispatcher, Pending, RpcLimits, error_reply, parse_json, refuse_json
 from .errors import LIMIT_EXCEEDED, RpcError
@@ -44,7 +44,7 @@ class RpcContext:
     """A networked node's peers and sync progress (chain/service.py NodeService); None on a dev chain."""
 
 
-REGISTRIES = (eth.registry, flock.registry, substrate.registry)
+REGISTRIES = (eth.registry, flock.registry, arena.registry, substrate.registry)
 """Every namespace a node serves (dev-only methods are dropped unless the context is a dev chain)."""
 
 NODE_INFO = OpenRpcInfo("flockchain JSON-RPC", CLIENT_VERSION,

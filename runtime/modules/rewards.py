@@ -327,6 +327,24 @@ def withdraw_pool(state: State, pool: int, amount: int, dest: bytes) -> None:
     balances.transfer(state, ADDRESS_, dest, amount)
 
 
+def set_task_stakes(state: State, pool: int, stakes: list[int]) -> None:
+    """For task modules: the pool follows the stake of their earning tasks; with none, it is released."""
+    if stakes:
+        set_pool_stake(state, pool, sum(stakes))
+    else:
+        release_pool(state, pool)
+
+
+def share_pool(state: State, pool: int, accounts: list[tuple[bytes, int]]) -> None:
+    """For task modules: the pool's balance to each task account by its stake, floored; the remainder stays."""
+    total = sum(stake for _, stake in accounts)
+    available = PoolBalance.get(state, pool)
+    for account, stake in accounts:
+        share = available * stake // total if total else 0
+        if share:
+            withdraw_pool(state, pool, share, account)
+
+
 def release_pool(state: State, pool: int) -> None:
     """A task module gives the pool back: its stake is the default again and the epoch boundary pays it."""
     check_pool(pool)

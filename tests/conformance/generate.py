@@ -2,6 +2,7 @@
 
 import json
 
+from .arena_cases import ARENA_CASES
 from .bridge_cases import BRIDGE_CASES
 from .cases import CASES
 from .consensus_cases import CONSENSUS_CASES
@@ -16,7 +17,7 @@ from .staking_cases import STAKING_CASES
 from .treasury_cases import TREASURY_CASES
 
 ALL_CASES = (CASES + SAMPLING_CASES + STAKING_CASES + REWARDS_CASES + SLASHING_CASES + TREASURY_CASES + FL_ALLIANCE_CASES
-             + FL_COMMITMENT_CASES + CONSENSUS_CASES + BRIDGE_CASES + GOVERNANCE_CASES)
+             + FL_COMMITMENT_CASES + CONSENSUS_CASES + BRIDGE_CASES + GOVERNANCE_CASES + ARENA_CASES)
 
 
 def main() -> None:

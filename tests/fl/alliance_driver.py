@@ -31,6 +31,9 @@ class AllianceDriver:
     """Calls are (sender index, module, name, args, value); `author` is a MemoryChain or a CaseBuilder's
     `author(*raws)`; every block checks every module's invariants."""
 
+    MODULE = alliance.MODULE
+    """The module `call` and `root_block` address (the Arena's driver sets its own)."""
+
     def __init__(self, chain: MemoryChain, author=None):
         self.chain = chain
         self._author = author
@@ -54,7 +57,7 @@ class AllianceDriver:
         return outcome.applied
 
     def call(self, sender, name, *args, value=0):
-        return (sender, alliance.MODULE, name, args, value)
+        return (sender, self.MODULE, name, args, value)
 
     def empty_blocks(self, count: int):
         for _ in range(count):
@@ -80,8 +83,8 @@ class AllianceDriver:
         return self.block(*(self.call(i, "join", task) for i in indices))
 
     def root_block(self, name, *args):
-        """A block with one call to fl_alliance from the dev chain's Root (verifyTask, unverifyTask)."""
-        raw = root_call(system.get_nonce(self.state(), AUTHORITY.address), alliance.MODULE, name, *args, gas=GAS)
+        """A block with one call to the module from the dev chain's Root (verifyTask, unverifyTask)."""
+        raw = root_call(system.get_nonce(self.state(), AUTHORITY.address), self.MODULE, name, *args, gas=GAS)
         if self._author is not None:
             outcome = self._author(raw)
         else:

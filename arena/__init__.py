@@ -1,0 +1,1 @@
+"""AI Arena: trainers compete on public data, validators score their models on a hidden evaluation set."""

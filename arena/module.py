@@ -1,0 +1,873 @@
+"""arena: AI Arena tasks — staked trainers and validators, committed models, a hidden evaluation set,
+commit-reveal losses, stake-weighted median consensus, rank rewards and vesting (spec/modules/arena.md).
+
+A task runs through four windows fixed at creation, in blocks:
+
+    SUBMIT        trainers and validators join (staking role 0 or 1, exposure ≥ the task's minimum; the
+                  weight — staking's, gmFLOCK bonus included — is fixed at join); a trainer commits
+                  keccak256(modelHash ‖ salt ‖ trainer), replacing an earlier commitment
+    REVEAL        trainers reveal (modelHash, salt); the creator reveals the evaluation set's blob hash
+                  against keccak256(evaluationHash ‖ salt ‖ creator), committed at creation
+    SCORE_COMMIT  at its start: duplicates dropped (a model hash counts for its earliest commitment),
+                  each submission assigned k validators by stake (runtime/sampling.py, VRF randomness);
+                  each assigned validator commits keccak256(u64 losses ‖ salt ‖ validator)
+    SCORE_REVEAL  … and reveals its losses, one per assigned submission, in assignment order
+    then          consensus (stake-weighted median), agreement, ranks, payouts, vesting
+
+Transitions happen in calls: any call on a task first runs the transitions whose deadlines have passed
+(`catch_up`), and `advance(task)` does only that, so every step is an event in some receipt.
+
+The pot is the task's account: bounty (+ `fund`), and, while governance holds the task verified, its
+share of AI Arena emissions (by task stake, at each epoch boundary). At the end, with T and S the
+trainers' and validators' total weight, R the pot less the creator's deposit:
+
+    trainers    N = R · (γ + (10^6 − 2γ) · T / (T + S)) // 10^6        (γ per million; N = 0 without ranks)
+    validators  V = R − N
+    trainer of rank r (1 = lowest consensus loss):  w = weight · g_r,  g_1 = 10^18,  g_(r+1) = g_r · q // 10^6
+    validator:  w = weight · agreement (per million)
+    each part:  part · w // Σw, floored, paid through rewards.pay_from (delegators share by σ);
+                VestingPerMillion of each trainer's part vests linearly over VestingSeconds from the end
+
+What is not paid out (deposit, rounding, a pot nobody earned) goes back to the creator.
+"""
+
+from dataclasses import dataclass, replace
+
+from runtime.crypto import keccak256
+from runtime.exceptions import DispatchError
+from runtime.module import BlockEnv, CallDecl, CallEnv, ErrorDecl, EventDecl, Module, Parameter, ViewDecl, module_address
+from runtime.modules import balances, randomness, rewards, slashing, staking, system, treasury
+from runtime.records import Address, Hash32, RecordCodec, RecordList, Uint8, Uint16, Uint32, Uint64, Uint256
+from runtime.sampling import sample
+from runtime.state import State
+from runtime.storage import HASH32, U64, U256, BytesList, FixedUint, RawBytes, StorageMap, StorageValue, UintTupleList
+
+from .formats import (CANCELLED, FINISHED, REVEAL, SCORE_COMMIT, SCORE_REVEAL, SUBMIT, TRAINER, VALIDATOR,
+                      WORST_LOSS, compute_evaluation_commitment, compute_scores_commitment,
+                      compute_submission_commitment)
+
+NAME = "arena"
+ADDRESS_ = module_address(13)
+PER_MILLION = 1_000_000
+UNIT = balances.UNIT
+ZERO_HASH = b"\x00" * 32
+RANK_BASE = 10**18
+AGREEMENT_FLOOR = 10**6
+"""The smallest consensus loss agreement is measured against (0.001 at LOSS_SCALE), so a near-zero
+consensus does not turn every rounding difference into total disagreement."""
+
+# Parameters
+MaxActiveTasks = StorageValue(NAME, "MaxActiveTasks", U64, 16)
+MaxTrainers = StorageValue(NAME, "MaxTrainers", U64, 64)
+MaxValidators = StorageValue(NAME, "MaxValidators", U64, 64)
+MaxWindowBlocks = StorageValue(NAME, "MaxWindowBlocks", U64, 100_000)
+MaxDescriptorLength = StorageValue(NAME, "MaxDescriptorLength", U64, 128)
+CreatorDeposit = StorageValue(NAME, "CreatorDeposit", FixedUint(32), 100 * UNIT)
+GammaPerMillion = StorageValue(NAME, "GammaPerMillion", FixedUint(4), 100_000)
+RankRatioPerMillion = StorageValue(NAME, "RankRatioPerMillion", FixedUint(4), 700_000)
+AgreementTolerancePerMillion = StorageValue(NAME, "AgreementTolerancePerMillion", FixedUint(4), 50_000)
+"""Relative distance from the consensus at which a validator's agreement on a submission reaches 0."""
+VestingPerMillion = StorageValue(NAME, "VestingPerMillion", FixedUint(4), 900_000)
+VestingSeconds = StorageValue(NAME, "VestingSeconds", FixedUint(8), 30 * 86_400)
+
+
+@dataclass(frozen=True)
+class ArenaTaskSpec:
+    creator: Address
+    training_data: Hash32
+    evaluation_commitment: Hash32
+    submit_end: Uint64
+    reveal_end: Uint64
+    score_commit_end: Uint64
+    score_reveal_end: Uint64
+    validators_per_submission: Uint16
+    min_stake: Uint256
+    deposit: Uint256
+    created_at: Uint64
+
+    @property
+    def deadlines(self) -> tuple[int, int, int, int]:
+        """The block at which each of SUBMIT, REVEAL, SCORE_COMMIT, SCORE_REVEAL closes."""
+        return self.submit_end, self.reveal_end, self.score_commit_end, self.score_reveal_end
+
+
+@dataclass(frozen=True)
+class Participant:
+    who: Address
+    weight: Uint256
+    """staking.get_weight at join: what assignment, consensus and payouts weigh."""
+
+
+@dataclass(frozen=True)
+class SubmissionCommitment:
+    commitment: Hash32
+    sequence: Uint32
+    """Order of commitment within the task (a later commitment replaces an earlier one and gets a new number)."""
+
+
+@dataclass(frozen=True)
+class Submission:
+    trainer: Address
+    model_hash: Hash32
+    sequence: Uint32
+
+
+@dataclass(frozen=True)
+class SubmissionResult:
+    consensus_loss: Uint64
+    """The stake-weighted median of the revealed losses; WORST_LOSS when none was revealed."""
+    rank: Uint32
+    """1 = best; 0 = unranked (no loss revealed)."""
+    reward: Uint256
+
+
+@dataclass(frozen=True)
+class ValidatorResult:
+    agreement: Uint32
+    """Per million: the mean agreement over its assignments (0 when far on most, or never revealed)."""
+    far: Uint32
+    """Assignments with zero agreement."""
+    reward: Uint256
+
+
+@dataclass(frozen=True)
+class VestingRecord:
+    total: Uint256
+    released: Uint256
+    start: Uint64
+    """Block timestamp of the task's end."""
+
+
+# Storage (task keys: u64 task; participant keys: u64 task ‖ address)
+TaskCount = StorageValue(NAME, "TaskCount", U64, 0)
+TaskConfig = StorageMap(NAME, "TaskConfig", FixedUint(8), RecordCodec(ArenaTaskSpec), None)
+TaskModelKind = StorageMap(NAME, "TaskModelKind", FixedUint(8), RawBytes(), b"")
+Phase = StorageMap(NAME, "Phase", FixedUint(8), FixedUint(1), SUBMIT)
+ActiveTasks = StorageValue(NAME, "ActiveTasks", UintTupleList(1), ())
+Bounty = StorageMap(NAME, "Bounty", FixedUint(8), U256, 0)
+"""task → the creator's bounty plus every `fund`: what a cancelled task returns to the creator."""
+Trainers = StorageMap(NAME, "Trainers", FixedUint(8), RecordList(Participant), ())
+Validators = StorageMap(NAME, "Validators", FixedUint(8), RecordList(Participant), ())
+Commitment = StorageMap(NAME, "Commitment", RawBytes(), RecordCodec(SubmissionCommitment), None)
+CommitmentCount = StorageMap(NAME, "CommitmentCount", FixedUint(8), U64, 0)
+RevealedModel = StorageMap(NAME, "RevealedModel", RawBytes(), HASH32, None)
+EvaluationSet = StorageMap(NAME, "EvaluationSet", FixedUint(8), HASH32, None)
+Submissions = StorageMap(NAME, "Submissions", FixedUint(8), RecordList(Submission), ())
+"""task → the scored submissions (revealed, first of their model hash), in commitment order."""
+Assigned = StorageMap(NAME, "Assigned", RawBytes(), BytesList(), ())
+"""u64 task ‖ u32 submission index → its validators, in draw order."""
+Assignment = StorageMap(NAME, "Assignment", RawBytes(), UintTupleList(1), ())
+"""participant key → the submission indices a validator scores, ascending: its losses' order."""
+ScoresCommitment = StorageMap(NAME, "ScoresCommitment", RawBytes(), HASH32, None)
+Scores = StorageMap(NAME, "Scores", RawBytes(), UintTupleList(1), None)
+"""participant key → the validator's revealed losses, in its assignment order."""
+Results = StorageMap(NAME, "Results", FixedUint(8), RecordList(SubmissionResult), ())
+ValidatorOutcome = StorageMap(NAME, "ValidatorOutcome", RawBytes(), RecordCodec(ValidatorResult), None)
+Vesting = StorageMap(NAME, "Vesting", RawBytes(), RecordCodec(VestingRecord), None)
+Verified = StorageMap(NAME, "Verified", FixedUint(8), U64, 0)
+"""task → 1 while governance holds it verified: only verified tasks earn emissions (a bounty pays either way)."""
+LastEpoch = StorageValue(NAME, "LastEpoch", U64, 0)
+
+# Events
+TaskCreated = EventDecl("TaskCreated(uint256 indexed task,address indexed creator,address pot,uint256 bounty,"
+                        "uint256 deposit)")
+TaskFunded = EventDecl("TaskFunded(uint256 indexed task,address indexed from,uint256 amount)")
+Joined = EventDecl("Joined(uint256 indexed task,address indexed who,uint8 role,uint256 weight)")
+SubmissionCommitted = EventDecl("SubmissionCommitted(uint256 indexed task,address indexed trainer,uint32 sequence)")
+SubmissionRevealed = EventDecl("SubmissionRevealed(uint256 indexed task,address indexed trainer,bytes32 modelHash)")
+EvaluationSetRevealed = EventDecl("EvaluationSetRevealed(uint256 indexed task,bytes32 evaluationHash)")
+PhaseChanged = EventDecl("PhaseChanged(uint256 indexed task,uint8 phase)")
+SubmissionDropped = EventDecl("SubmissionDropped(uint256 indexed task,address indexed trainer,bytes32 modelHash,"
+                              "uint8 reason)")
+ValidatorsAssigned = EventDecl("ValidatorsAssigned(uint256 indexed task,uint32 indexed submission,"
+                               "address indexed trainer,address[] validators)")
+ScoresCommitted = EventDecl("ScoresCommitted(uint256 indexed task,address indexed validator)")
+ScoresRevealed = EventDecl("ScoresRevealed(uint256 indexed task,address indexed validator,uint64[] losses)")
+SubmissionScored = EventDecl("SubmissionScored(uint256 indexed task,uint32 indexed submission,"
+                             "address indexed trainer,uint64 consensusLoss,uint32 rank,uint256 reward)")
+ValidatorScored = EventDecl("ValidatorScored(uint256 indexed task,address indexed validator,uint32 agreement,"
+                            "uint32 far,uint256 reward)")
+Penalized = EventDecl("Penalized(uint256 indexed task,address indexed offender,uint8 kind,uint256 slashId)")
+TaskFinished = EventDecl("TaskFinished(uint256 indexed task,bytes32 winner,uint256 paid,uint256 vesting,"
+                         "uint256 refunded)")
+TaskCancelled = EventDecl("TaskCancelled(uint256 indexed task,uint256 refunded,uint256 depositSlashed)")
+VestingReleased = EventDecl("VestingReleased(uint256 indexed task,address indexed trainer,uint256 amount)")
+TaskVerified = EventDecl("TaskVerified(uint256 indexed task)")
+TaskUnverified = EventDecl("TaskUnverified(uint256 indexed task)")
+
+DUPLICATE, NOT_REVEALED = 0, 1
+"""SubmissionDropped reasons."""
+
+# Errors
+UnknownTask = ErrorDecl("UnknownTask(uint256 task)")
+InvalidTaskConfig = ErrorDecl("InvalidTaskConfig(string reason)")
+TooManyActiveTasks = ErrorDecl("TooManyActiveTasks(uint64 maximum)")
+DepositRequired = ErrorDecl("DepositRequired(uint256 value,uint256 deposit)")
+TaskNotActive = ErrorDecl("TaskNotActive(uint256 task,uint8 phase)")
+WrongPhase = ErrorDecl("WrongPhase(uint8 phase,uint8 required)")
+AlreadyJoined = ErrorDecl("AlreadyJoined(uint256 task,uint8 role)")
+NoStakingRole = ErrorDecl("NoStakingRole(address account)")
+NotEnoughStake = ErrorDecl("NotEnoughStake(uint256 stake,uint256 minimum)")
+TooManyParticipants = ErrorDecl("TooManyParticipants(uint8 role,uint64 maximum)")
+NotInRole = ErrorDecl("NotInRole(address account,uint8 role)")
+NotCreator = ErrorDecl("NotCreator(address creator)")
+NotCommitted = ErrorDecl("NotCommitted()")
+AlreadyCommitted = ErrorDecl("AlreadyCommitted()")
+AlreadyRevealed = ErrorDecl("AlreadyRevealed()")
+CommitmentMismatch = ErrorDecl("CommitmentMismatch(bytes32 committed,bytes32 computed)")
+NotAssigned = ErrorDecl("NotAssigned(address validator)")
+WrongScoreCount = ErrorDecl("WrongScoreCount(uint256 given,uint256 assigned)")
+NothingToAdvance = ErrorDecl("NothingToAdvance(uint64 nextDeadline)")
+NothingToRelease = ErrorDecl("NothingToRelease()")
+ZeroAmount = ErrorDecl("ZeroAmount()")
+TaskAlreadyVerified = ErrorDecl("TaskAlreadyVerified(uint256 task)")
+TaskNotVerified = ErrorDecl("TaskNotVerified(uint256 task)")
+
+
+# Keys and accounts
+
+def participant_key(task: int, who: bytes) -> bytes:
+    return task.to_bytes(8, "big") + who
+
+
+def submission_key(task: int, index: int) -> bytes:
+    return task.to_bytes(8, "big") + index.to_bytes(4, "big")
+
+
+def compute_task_account(task: int) -> bytes:
+    """The task's pot: keccak256(module address ‖ u64 task)[12:], an account no key controls."""
+    return keccak256(ADDRESS_ + task.to_bytes(8, "big"))[12:]
+
+
+def get_spec(state: State, task: int) -> ArenaTaskSpec:
+    spec = TaskConfig.get(state, task)
+    if spec is None:
+        raise DispatchError(UnknownTask, task)
+    return spec
+
+
+def get_role(state: State, task: int, who: bytes) -> int | None:
+    for role, members in ((TRAINER, Trainers), (VALIDATOR, Validators)):
+        if any(member.who == who for member in members.get(state, task)):
+            return role
+    return None
+
+
+def get_task_stake(state: State, task: int) -> int:
+    return sum(m.weight for m in Trainers.get(state, task) + Validators.get(state, task))
+
+
+# The rules, as pure functions
+
+def compute_weighted_median(reports: list[tuple[int, int, bytes]]) -> int:
+    """(loss, weight, validator) → the lower weighted median: in ascending (loss, validator) order, the
+    first loss at which the cumulative weight reaches half the total (2 · cumulative ≥ total)."""
+    total = sum(weight for _, weight, _ in reports)
+    cumulative = 0
+    for loss, weight, _ in sorted(reports, key=lambda r: (r[0], r[2])):
+        cumulative += weight
+        if 2 * cumulative >= total:
+            return loss
+    raise ValueError("no reports")
+
+
+def compute_agreement(loss: int, consensus: int, tolerance: int) -> int:
+    """Per million: 10^6 at the consensus, falling linearly to 0 at relative distance tolerance/10^6,
+    measured against max(consensus, AGREEMENT_FLOOR); floored."""
+    base = max(consensus, AGREEMENT_FLOOR) * tolerance
+    distance = abs(loss - consensus) * PER_MILLION
+    return max(base - distance, 0) * PER_MILLION // base
+
+
+def compute_trainer_pot(pot: int, trainer_weight: int, validator_weight: int, gamma: int) -> int:
+    """N = pot · (γ + (10^6 − 2γ) · T / (T + S)) // 10^6, one floor: pot·(γ·(T+S) + (10^6−2γ)·T) // (10^6·(T+S))."""
+    total = trainer_weight + validator_weight
+    if total == 0:
+        return 0
+    return pot * (gamma * total + (PER_MILLION - 2 * gamma) * trainer_weight) // (PER_MILLION * total)
+
+
+def compute_rank_factors(count: int, ratio: int) -> list[int]:
+    """g_1 = 10^18, g_(r+1) = g_r · q // 10^6 (floored each step)."""
+    factors = [RANK_BASE]
+    while len(factors) < count:
+        factors.append(factors[-1] * ratio // PER_MILLION)
+    return factors[:count]
+
+
+def compute_shares(amount: int, weights: list[int]) -> list[int]:
+    total = sum(weights)
+    return [amount * weight // total if total else 0 for weight in weights]
+
+
+# Transitions
+
+def set_phase(state: State, env, task: int, phase: int) -> None:
+    Phase.set(state, task, phase)
+    env.emit(PhaseChanged.to_log(ADDRESS_, task, phase))
+
+
+def catch_up(state: State, env, task: int) -> int:
+    """Run every transition whose deadline has passed; returns the phase now."""
+    spec = get_spec(state, task)
+    while True:
+        phase = Phase.get(state, task)
+        if phase > SCORE_REVEAL or env.block_number < spec.deadlines[phase]:
+            return phase
+        if phase == SUBMIT:
+            set_phase(state, env, task, REVEAL)
+        elif phase == REVEAL:
+            close_reveal(state, env, task)
+        elif phase == SCORE_COMMIT:
+            set_phase(state, env, task, SCORE_REVEAL)
+        else:
+            finish_task(state, env, task)
+
+
+def report(state: State, env, task: int, kind: int, offender: bytes) -> None:
+    """An offence the task found, slashed to the treasury (deferred, cancellable); nothing at stake, no report."""
+    if sum(staking.get_slashable(state, offender)) == 0:
+        return
+    slash_id = slashing.report_offence(state, kind, offender, treasury.ADDRESS_, None, env.emit)
+    env.emit(Penalized.to_log(ADDRESS_, task, offender, kind, slash_id))
+
+
+def close_reveal(state: State, env, task: int) -> None:
+    """Cancel without an evaluation set; else keep the first reveal of each model hash and assign validators."""
+    if EvaluationSet.get(state, task) is None:
+        return cancel_task(state, env, task)
+    committed = []
+    for trainer in Trainers.get(state, task):
+        record = Commitment.get(state, participant_key(task, trainer.who))
+        if record is None:
+            continue
+        model = RevealedModel.get(state, participant_key(task, trainer.who))
+        if model is None:
+            env.emit(SubmissionDropped.to_log(ADDRESS_, task, trainer.who, ZERO_HASH, NOT_REVEALED))
+            report(state, env, task, slashing.UNAVAILABILITY, trainer.who)
+        else:
+            committed.append(Submission(trainer.who, model, record.sequence))
+    submissions, seen = [], set()
+    for submission in sorted(committed, key=lambda s: s.sequence):
+        if submission.model_hash in seen:
+            env.emit(SubmissionDropped.to_log(ADDRESS_, task, submission.trainer, submission.model_hash, DUPLICATE))
+            continue
+        seen.add(submission.model_hash)
+        submissions.append(submission)
+    Submissions.set(state, task, tuple(submissions))
+    assign_validators(state, env, task, submissions)
+    set_phase(state, env, task, SCORE_COMMIT)
+
+
+def assign_validators(state: State, env, task: int, submissions: list[Submission]) -> None:
+    """Submission i gets k validators: sample(keccak256(randomness ‖ u64 task ‖ u32 i ‖ "arena"), validators, k)."""
+    validators = [(m.who, m.weight) for m in Validators.get(state, task)]
+    k = get_spec(state, task).validators_per_submission
+    seed_source = randomness.Randomness.get(state)
+    by_validator: dict[bytes, list[int]] = {}
+    for index, submission in enumerate(submissions):
+        seed = keccak256(seed_source + task.to_bytes(8, "big") + index.to_bytes(4, "big") + b"arena")
+        chosen = sample(seed, validators, k)
+        Assigned.set(state, submission_key(task, index), tuple(chosen))
+        for who in chosen:
+            by_validator.setdefault(who, []).append(index)
+        env.emit(ValidatorsAssigned.to_log(ADDRESS_, task, index, submission.trainer, chosen))
+    for who, indices in sorted(by_validator.items()):
+        Assignment.set(state, participant_key(task, who), tuple((i,) for i in indices))
+
+
+def get_assignment(state: State, task: int, who: bytes) -> list[int]:
+    return [i for (i,) in Assignment.get(state, participant_key(task, who))]
+
+
+def cancel_task(state: State, env, task: int) -> None:
+    """The creator never revealed the evaluation set: the deposit goes to the treasury, the bounty back."""
+    spec, account = get_spec(state, task), compute_task_account(task)
+    balance = balances.free_balance(state, account)
+    refund = min(Bounty.get(state, task), balance)
+    balances.transfer(state, account, spec.creator, refund)
+    slashed = balance - refund
+    if slashed:
+        treasury.deposit_from(state, account, slashed)
+    deactivate(state, task)
+    set_phase(state, env, task, CANCELLED)
+    env.emit(TaskCancelled.to_log(ADDRESS_, task, refund, slashed))
+
+
+def deactivate(state: State, task: int) -> None:
+    ActiveTasks.set(state, tuple(entry for entry in ActiveTasks.get(state) if entry[0] != task))
+    update_pool_stake(state)
+
+
+def score_submissions(state: State, task: int, submissions: list[Submission],
+                      revealed: dict[bytes, dict[int, int]]) -> list[int]:
+    """The consensus loss of each submission (WORST_LOSS where no assigned validator revealed)."""
+    weights = {m.who: m.weight for m in Validators.get(state, task)}
+    consensus = []
+    for index in range(len(submissions)):
+        reports = [(revealed[who][index], weights[who], who) for who in Assigned.get(state, submission_key(task, index))
+                   if who in revealed]
+        consensus.append(compute_weighted_median(reports) if reports else WORST_LOSS)
+    return consensus
+
+
+def finish_task(state: State, env, task: int) -> None:
+    spec, account = get_spec(state, task), compute_task_account(task)
+    submissions = list(Submissions.get(state, task))
+    revealed: dict[bytes, dict[int, int]] = {}
+    for validator in Validators.get(state, task):
+        key = participant_key(task, validator.who)
+        losses = Scores.get(state, key)
+        if losses is not None:
+            revealed[validator.who] = dict(zip(get_assignment(state, task, validator.who), (l for (l,) in losses)))
+        elif ScoresCommitment.get(state, key) is not None:
+            report(state, env, task, slashing.UNAVAILABILITY, validator.who)
+    consensus = score_submissions(state, task, submissions, revealed)
+    scored = [i for i in range(len(submissions)) if any(w in revealed for w in Assigned.get(state, submission_key(task, i)))]
+    ranking = sorted(scored, key=lambda i: (consensus[i], submissions[i].sequence))
+    ranks = {index: position + 1 for position, index in enumerate(ranking)}
+
+    pot = max(balances.free_balance(state, account) - spec.deposit, 0)
+    trainer_weight = sum(m.weight for m in Trainers.get(state, task))
+    validator_weight = sum(m.weight for m in Validators.get(state, task))
+    trainer_pot = compute_trainer_pot(pot, trainer_weight, validator_weight, GammaPerMillion.get(state)) \
+        if ranking else 0
+    weights = {m.who: m.weight for m in Trainers.get(state, task)}
+    factors = compute_rank_factors(len(ranking), RankRatioPerMillion.get(state))
+    trainer_parts = compute_shares(trainer_pot, [weights[submissions[i].trainer] * factors[ranks[i] - 1]
+                                                 for i in ranking])
+    parts = dict(zip(ranking, trainer_parts))
+    paid = vesting_total = 0
+    results = []
+    for index, submission in enumerate(submissions):
+        part = parts.get(index, 0)
+        vested = part * VestingPerMillion.get(state) // PER_MILLION
+        if part - vested:
+            paid += rewards.pay_from(state, account, part - vested, [(submission.trainer, 1)], env.emit)
+        if vested:
+            Vesting.set(state, participant_key(task, submission.trainer), VestingRecord(vested, 0, env.timestamp))
+            vesting_total += vested
+        results.append(SubmissionResult(consensus[index], ranks.get(index, 0), part))
+        env.emit(SubmissionScored.to_log(ADDRESS_, task, index, submission.trainer, consensus[index],
+                                         ranks.get(index, 0), part))
+    Results.set(state, task, tuple(results))
+    paid += pay_validators(state, env, task, pot - trainer_pot, consensus, revealed)
+    refund = balances.free_balance(state, account) - vesting_total
+    if refund:
+        balances.transfer(state, account, spec.creator, refund)
+    deactivate(state, task)
+    set_phase(state, env, task, FINISHED)
+    winner = submissions[ranking[0]].model_hash if ranking else ZERO_HASH
+    env.emit(TaskFinished.to_log(ADDRESS_, task, winner, paid, vesting_total, refund))
+
+
+def pay_validators(state: State, env, task: int, amount: int, consensus: list[int],
+                   revealed: dict[bytes, dict[int, int]]) -> int:
+    """Agreement per validator, false validation reported when it is zero on most assignments; the
+    validators' pot by weight × agreement. Returns what was paid."""
+    tolerance = AgreementTolerancePerMillion.get(state)
+    outcomes = []
+    for validator in Validators.get(state, task):
+        losses = revealed.get(validator.who, {})
+        assigned = get_assignment(state, task, validator.who)
+        if not assigned:
+            continue
+        agreements = [compute_agreement(losses[i], consensus[i], tolerance) if i in losses else 0 for i in assigned]
+        far = sum(1 for a in agreements if a == 0)
+        agreement = 0 if 2 * far > len(agreements) else sum(agreements) // len(agreements)
+        if losses and 2 * far > len(agreements):
+            report(state, env, task, slashing.FALSE_VALIDATION, validator.who)
+        outcomes.append((validator, agreement, far))
+    shares = compute_shares(amount, [v.weight * agreement for v, agreement, _ in outcomes])
+    account = compute_task_account(task)
+    paid = 0
+    for (validator, agreement, far), share in zip(outcomes, shares):
+        if share:
+            paid += rewards.pay_from(state, account, share, [(validator.who, 1)], env.emit)
+        ValidatorOutcome.set(state, participant_key(task, validator.who), ValidatorResult(agreement, far, share))
+        env.emit(ValidatorScored.to_log(ADDRESS_, task, validator.who, agreement, far, share))
+    return paid
+
+
+# Calls
+
+def require_phase(state: State, env: CallEnv, task: int, required: int) -> int:
+    phase = catch_up(state, env, task)
+    if phase != required:
+        raise DispatchError(WrongPhase, phase, required)
+    return phase
+
+
+def call_create_task(state: State, env: CallEnv, model: str, training_data: bytes, evaluation_commitment: bytes,
+                     windows: list[int], validators_per_submission: int, min_stake: int) -> tuple:
+    """The value is the creator's deposit (CreatorDeposit, returned at the end unless the evaluation set is
+    never revealed) plus the bounty."""
+    limit = MaxDescriptorLength.get(state)
+    reasons = [
+        (not model or len(model.encode()) > limit, "model kind is empty or too long"),
+        (training_data == ZERO_HASH, "training data hash is zero"),
+        (evaluation_commitment == ZERO_HASH, "evaluation commitment is zero"),
+        (not all(1 <= blocks <= MaxWindowBlocks.get(state) for blocks in windows), "window length out of range"),
+        (not 1 <= validators_per_submission <= MaxValidators.get(state), "validators per submission out of range"),
+    ]
+    for broken, reason in reasons:
+        if broken:
+            raise DispatchError(InvalidTaskConfig, reason)
+    deposit = CreatorDeposit.get(state)
+    if env.value < deposit:
+        raise DispatchError(DepositRequired, env.value, deposit)
+    active = ActiveTasks.get(state)
+    if len(active) >= MaxActiveTasks.get(state):
+        raise DispatchError(TooManyActiveTasks, MaxActiveTasks.get(state))
+    task = TaskCount.get(state)
+    TaskCount.set(state, task + 1)
+    ends, end = [], env.block_number
+    for blocks in windows:
+        end += blocks
+        ends.append(end)
+    TaskConfig.set(state, task, ArenaTaskSpec(env.sender, training_data, evaluation_commitment, *ends,
+                                              validators_per_submission, min_stake, deposit, env.block_number))
+    TaskModelKind.set(state, task, model.encode())
+    Bounty.set(state, task, env.value - deposit)
+    ActiveTasks.set(state, active + ((task,),))
+    account = compute_task_account(task)
+    balances.transfer(state, ADDRESS_, account, env.value)
+    env.emit(TaskCreated.to_log(ADDRESS_, task, env.sender, account, env.value - deposit, deposit))
+    return (task,)
+
+
+def call_fund(state: State, env: CallEnv, task: int) -> tuple:
+    phase = catch_up(state, env, task)
+    if phase >= FINISHED:
+        raise DispatchError(TaskNotActive, task, phase)
+    if env.value == 0:
+        raise DispatchError(ZeroAmount)
+    balances.transfer(state, ADDRESS_, compute_task_account(task), env.value)
+    Bounty.set(state, task, Bounty.get(state, task) + env.value)
+    env.emit(TaskFunded.to_log(ADDRESS_, task, env.sender, env.value))
+    return ()
+
+
+def call_join(state: State, env: CallEnv, task: int) -> tuple:
+    """Join in the account's staking role (training node → trainer, validator → validator), once per task."""
+    require_phase(state, env, task, SUBMIT)
+    role = get_role(state, task, env.sender)
+    if role is not None:
+        raise DispatchError(AlreadyJoined, task, role)
+    staking_role = staking.Role.get(state, env.sender)
+    if staking_role not in (staking.TRAINING_NODE, staking.VALIDATOR):
+        raise DispatchError(NoStakingRole, env.sender)
+    exposure, minimum = sum(staking.get_exposure(state, env.sender)), get_spec(state, task).min_stake
+    if exposure < minimum:
+        raise DispatchError(NotEnoughStake, exposure, minimum)
+    role = TRAINER if staking_role == staking.TRAINING_NODE else VALIDATOR
+    members, limit = (Trainers, MaxTrainers) if role == TRAINER else (Validators, MaxValidators)
+    if len(members.get(state, task)) >= limit.get(state):
+        raise DispatchError(TooManyParticipants, role, limit.get(state))
+    weight = staking.get_weight(state, env.sender)
+    members.set(state, task, members.get(state, task) + (Participant(env.sender, weight),))
+    update_pool_stake(state)
+    env.emit(Joined.to_log(ADDRESS_, task, env.sender, role, weight))
+    return ()
+
+
+def require_role(state: State, task: int, who: bytes, role: int) -> None:
+    if get_role(state, task, who) != role:
+        raise DispatchError(NotInRole, who, role)
+
+
+def check_opening(committed: bytes, computed: bytes) -> None:
+    if computed != committed:
+        raise DispatchError(CommitmentMismatch, committed, computed)
+
+
+def call_commit_submission(state: State, env: CallEnv, task: int, commitment: bytes) -> tuple:
+    """A trainer's one live submission: a new commitment replaces the last and takes a new place in line."""
+    require_phase(state, env, task, SUBMIT)
+    require_role(state, task, env.sender, TRAINER)
+    sequence = CommitmentCount.get(state, task)
+    CommitmentCount.set(state, task, sequence + 1)
+    Commitment.set(state, participant_key(task, env.sender), SubmissionCommitment(commitment, sequence))
+    env.emit(SubmissionCommitted.to_log(ADDRESS_, task, env.sender, sequence))
+    return ()
+
+
+def call_reveal_submission(state: State, env: CallEnv, task: int, model_hash: bytes, salt: bytes) -> tuple:
+    require_phase(state, env, task, REVEAL)
+    key = participant_key(task, env.sender)
+    record = Commitment.get(state, key)
+    if record is None:
+        raise DispatchError(NotCommitted)
+    if RevealedModel.get(state, key) is not None:
+        raise DispatchError(AlreadyRevealed)
+    check_opening(record.commitment, compute_submission_commitment(model_hash, salt, env.sender))
+    RevealedModel.set(state, key, model_hash)
+    env.emit(SubmissionRevealed.to_log(ADDRESS_, task, env.sender, model_hash))
+    return ()
+
+
+def call_reveal_evaluation_set(state: State, env: CallEnv, task: int, evaluation_hash: bytes, salt: bytes) -> tuple:
+    require_phase(state, env, task, REVEAL)
+    spec = get_spec(state, task)
+    if env.sender != spec.creator:
+        raise DispatchError(NotCreator, spec.creator)
+    if EvaluationSet.get(state, task) is not None:
+        raise DispatchError(AlreadyRevealed)
+    check_opening(spec.evaluation_commitment, compute_evaluation_commitment(evaluation_hash, salt, env.sender))
+    EvaluationSet.set(state, task, evaluation_hash)
+    env.emit(EvaluationSetRevealed.to_log(ADDRESS_, task, evaluation_hash))
+    return ()
+
+
+def call_commit_scores(state: State, env: CallEnv, task: int, commitment: bytes) -> tuple:
+    require_phase(state, env, task, SCORE_COMMIT)
+    if not get_assignment(state, task, env.sender):
+        raise DispatchError(NotAssigned, env.sender)
+    key = participant_key(task, env.sender)
+    if ScoresCommitment.get(state, key) is not None:
+        raise DispatchError(AlreadyCommitted)
+    ScoresCommitment.set(state, key, commitment)
+    env.emit(ScoresCommitted.to_log(ADDRESS_, task, env.sender))
+    return ()
+
+
+def call_reveal_scores(state: State, env: CallEnv, task: int, losses: list[int], salt: bytes) -> tuple:
+    require_phase(state, env, task, SCORE_REVEAL)
+    key = participant_key(task, env.sender)
+    committed = ScoresCommitment.get(state, key)
+    if committed is None:
+        raise DispatchError(NotCommitted)
+    if Scores.get(state, key) is not None:
+        raise DispatchError(AlreadyRevealed)
+    assigned = get_assignment(state, task, env.sender)
+    if len(losses) != len(assigned):
+        raise DispatchError(WrongScoreCount, len(losses), len(assigned))
+    check_opening(committed, compute_scores_commitment(losses, salt, env.sender))
+    Scores.set(state, key, tuple((loss,) for loss in losses))
+    env.emit(ScoresRevealed.to_log(ADDRESS_, task, env.sender, losses))
+    return ()
+
+
+def call_advance(state: State, env: CallEnv, task: int) -> tuple:
+    """Anyone: run the transitions whose deadlines have passed."""
+    before = Phase.get(state, task)
+    phase = catch_up(state, env, task)
+    if phase == before:
+        spec = get_spec(state, task)
+        raise DispatchError(NothingToAdvance, spec.deadlines[phase] if phase <= SCORE_REVEAL else 0)
+    return ()
+
+
+def call_release_vested(state: State, env: CallEnv, task: int) -> tuple:
+    """A trainer's vested reward so far: total · min(elapsed, VestingSeconds) // VestingSeconds − released."""
+    key = participant_key(task, env.sender)
+    record = Vesting.get(state, key)
+    releasable = 0 if record is None else compute_releasable(state, record, env.timestamp)
+    if releasable == 0:
+        raise DispatchError(NothingToRelease)
+    Vesting.set(state, key, replace(record, released=record.released + releasable))
+    rewards.pay_from(state, compute_task_account(task), releasable, [(env.sender, 1)], env.emit)
+    env.emit(VestingReleased.to_log(ADDRESS_, task, env.sender, releasable))
+    return ()
+
+
+def compute_releasable(state: State, record: VestingRecord, now: int) -> int:
+    period = VestingSeconds.get(state)
+    elapsed = min(max(now - record.start, 0), period)
+    return record.total * elapsed // period - record.released
+
+
+def call_verify_task(state: State, env: CallEnv, task: int) -> tuple:
+    """Privileged (a passed proposal; Root on a dev chain): the task earns emissions while active."""
+    system.ensure_root(state, env.sender)
+    get_spec(state, task)
+    if Verified.get(state, task):
+        raise DispatchError(TaskAlreadyVerified, task)
+    Verified.set(state, task, 1)
+    update_pool_stake(state)
+    env.emit(TaskVerified.to_log(ADDRESS_, task))
+    return ()
+
+
+def call_unverify_task(state: State, env: CallEnv, task: int) -> tuple:
+    system.ensure_root(state, env.sender)
+    get_spec(state, task)
+    if not Verified.get(state, task):
+        raise DispatchError(TaskNotVerified, task)
+    Verified.set(state, task, 0)
+    update_pool_stake(state)
+    env.emit(TaskUnverified.to_log(ADDRESS_, task))
+    return ()
+
+
+# Emissions
+
+def get_earning_tasks(state: State) -> list[int]:
+    return [task for (task,) in ActiveTasks.get(state) if Verified.get(state, task)]
+
+
+def update_pool_stake(state: State) -> None:
+    """AI Arena's emission share follows the stake of the earning tasks; with none, the pool is released."""
+    stakes = [get_task_stake(state, task) for task in get_earning_tasks(state)]
+    rewards.set_task_stakes(state, rewards.AI_ARENA, stakes)
+
+
+def on_initialize(state: State, env: BlockEnv) -> None:
+    """At an epoch's first block, AI Arena's pool goes to the earning tasks' pots by task stake, floored."""
+    epoch = randomness.EpochIndex.get(state)
+    if epoch == LastEpoch.get(state):
+        return
+    LastEpoch.set(state, epoch)
+    if not rewards.is_pool_managed(state, rewards.AI_ARENA):
+        return
+    accounts = [(compute_task_account(task), get_task_stake(state, task)) for task in get_earning_tasks(state)]
+    rewards.share_pool(state, rewards.AI_ARENA, accounts)
+
+
+# Views
+
+def view_task(state: State, task: int) -> tuple:
+    spec = get_spec(state, task)
+    return (spec.creator, TaskModelKind.get(state, task).decode(), spec.training_data, spec.evaluation_commitment,
+            list(spec.deadlines), spec.validators_per_submission, spec.min_stake, spec.deposit,
+            compute_task_account(task))
+
+
+def view_status(state: State, task: int) -> tuple:
+    get_spec(state, task)
+    return (Phase.get(state, task), Bounty.get(state, task), balances.free_balance(state, compute_task_account(task)),
+            EvaluationSet.get(state, task) or ZERO_HASH, bool(Verified.get(state, task)))
+
+
+def view_participants(state: State, task: int) -> tuple:
+    trainers, validators = Trainers.get(state, task), Validators.get(state, task)
+    return ([m.who for m in trainers], [m.weight for m in trainers], [m.who for m in validators],
+            [m.weight for m in validators])
+
+
+def view_submissions(state: State, task: int) -> tuple:
+    submissions, results = Submissions.get(state, task), Results.get(state, task)
+    missing = SubmissionResult(0, 0, 0)
+    padded = list(results) + [missing] * (len(submissions) - len(results))
+    return ([s.trainer for s in submissions], [s.model_hash for s in submissions],
+            [r.consensus_loss for r in padded], [r.rank for r in padded], [r.reward for r in padded])
+
+
+def view_validator(state: State, task: int, who: bytes) -> tuple:
+    key = participant_key(task, who)
+    scores = Scores.get(state, key)
+    outcome = ValidatorOutcome.get(state, key) or ValidatorResult(0, 0, 0)
+    return (get_assignment(state, task, who), ScoresCommitment.get(state, key) or ZERO_HASH,
+            [loss for (loss,) in scores or ()], outcome.agreement, outcome.far, outcome.reward)
+
+
+def view_vesting(state: State, task: int, who: bytes) -> tuple:
+    record = Vesting.get(state, participant_key(task, who))
+    if record is None:
+        return (0, 0, 0)
+    return (record.total, record.released, compute_releasable(state, record, system.Timestamp.get(state)))
+
+
+# Genesis and invariants
+
+GENESIS_PARAMETERS = (("maxActiveTasks", MaxActiveTasks), ("creatorDeposit", CreatorDeposit),
+                      ("gammaPerMillion", GammaPerMillion), ("rankRatioPerMillion", RankRatioPerMillion),
+                      ("agreementTolerancePerMillion", AgreementTolerancePerMillion),
+                      ("vestingPerMillion", VestingPerMillion), ("vestingSeconds", VestingSeconds))
+
+
+def check_parameters(state: State) -> None:
+    assert 2 * GammaPerMillion.get(state) <= PER_MILLION, "γ is at most one half"
+    assert 0 < RankRatioPerMillion.get(state) <= PER_MILLION and 0 < AgreementTolerancePerMillion.get(state)
+    assert VestingPerMillion.get(state) <= PER_MILLION and VestingSeconds.get(state) > 0
+
+
+def genesis(state: State, config: dict) -> None:
+    """config (all optional): the parameters of GENESIS_PARAMETERS by their camelCase names."""
+    for key, item in GENESIS_PARAMETERS:
+        if key in config:
+            item.set(state, int(config[key]))
+    try:
+        check_parameters(state)
+    except AssertionError as error:
+        raise ValueError(f"arena: {error}") from None
+
+
+def check_invariants(state: State) -> None:
+    check_parameters(state)
+    count = TaskCount.get(state)
+    assert {task for task, _ in TaskConfig.items(state)} == set(range(count)), "task ids are 0 … TaskCount − 1"
+    active = [task for (task,) in ActiveTasks.get(state)]
+    assert active == sorted(set(active)) and len(active) <= MaxActiveTasks.get(state)
+    for task in range(count):
+        phase = Phase.get(state, task)
+        assert (phase < FINISHED) == (task in active), "the active list is the unfinished tasks"
+        trainers = {m.who for m in Trainers.get(state, task)}
+        validators = {m.who for m in Validators.get(state, task)}
+        assert not trainers & validators, "one role per address per task"
+        submissions = Submissions.get(state, task)
+        assert len({s.model_hash for s in submissions}) == len(submissions), "one submission per model hash"
+        results = Results.get(state, task)
+        assert not results or len(results) == len(submissions)
+        ranks = sorted(r.rank for r in results if r.rank)
+        assert ranks == list(range(1, len(ranks) + 1)), "ranks are 1 … n"
+        outstanding = sum(record.total - record.released for key, record in Vesting.items(state)
+                          if key[:8] == task.to_bytes(8, "big"))
+        if phase == FINISHED:
+            assert balances.free_balance(state, compute_task_account(task)) >= outstanding, "vesting is funded"
+
+
+MODULE = Module.declare(
+    globals(),
+    name=NAME,
+    address=ADDRESS_,
+    calls=(
+        CallDecl("createTask(string model,bytes32 trainingData,bytes32 evaluationCommitment,uint32[4] windowBlocks,"
+                 "uint16 validatorsPerSubmission,uint256 minStake)", call_create_task, weight=120_000, payable=True,
+                 returns=("uint256",)),
+        CallDecl("fund(uint256 task)", call_fund, weight=30_000, payable=True),
+        CallDecl("join(uint256 task)", call_join, weight=150_000),
+        CallDecl("commitSubmission(uint256 task,bytes32 commitment)", call_commit_submission, weight=100_000),
+        CallDecl("revealSubmission(uint256 task,bytes32 modelHash,bytes32 salt)", call_reveal_submission,
+                 weight=100_000),
+        CallDecl("revealEvaluationSet(uint256 task,bytes32 evaluationHash,bytes32 salt)", call_reveal_evaluation_set,
+                 weight=60_000),
+        CallDecl("commitScores(uint256 task,bytes32 commitment)", call_commit_scores, weight=150_000),
+        CallDecl("revealScores(uint256 task,uint64[] losses,bytes32 salt)", call_reveal_scores, weight=300_000),
+        CallDecl("advance(uint256 task)", call_advance, weight=2_000_000),
+        CallDecl("releaseVested(uint256 task)", call_release_vested, weight=60_000),
+        CallDecl("verifyTask(uint256 task)", call_verify_task, weight=50_000),
+        CallDecl("unverifyTask(uint256 task)", call_unverify_task, weight=50_000),
+    ),
+    views=(
+        ViewDecl("taskCount()", lambda state: (TaskCount.get(state),), ("uint256",)),
+        ViewDecl("activeTasks()", lambda state: ([task for (task,) in ActiveTasks.get(state)],), ("uint256[]",)),
+        ViewDecl("taskOf(uint256 task)", view_task,
+                 ("address", "string", "bytes32", "bytes32", "uint64[4]", "uint16", "uint256", "uint256", "address")),
+        ViewDecl("taskStatus(uint256 task)", view_status, ("uint8", "uint256", "uint256", "bytes32", "bool")),
+        ViewDecl("participantsOf(uint256 task)", view_participants,
+                 ("address[]", "uint256[]", "address[]", "uint256[]")),
+        ViewDecl("submissionsOf(uint256 task)", view_submissions,
+                 ("address[]", "bytes32[]", "uint64[]", "uint32[]", "uint256[]")),
+        ViewDecl("validatorOf(uint256 task,address validator)", view_validator,
+                 ("uint32[]", "bytes32", "uint64[]", "uint32", "uint32", "uint256")),
+        ViewDecl("vestingOf(uint256 task,address trainer)", view_vesting, ("uint256", "uint256", "uint256")),
+        ViewDecl("isVerified(uint256 task)", lambda state, task: (bool(Verified.get(state, task)),), ("bool",)),
+    ),
+    queries={"spec": get_spec},
+    parameters={"MaxActiveTasks": Parameter(MaxActiveTasks), "MaxTrainers": Parameter(MaxTrainers, 1, 256),
+                "MaxValidators": Parameter(MaxValidators, 1, 256),
+                "MaxWindowBlocks": Parameter(MaxWindowBlocks, 1, 1_000_000),
+                "MaxDescriptorLength": Parameter(MaxDescriptorLength, 16, 1_024),
+                "CreatorDeposit": Parameter(CreatorDeposit, 0, 1_000_000 * UNIT),
+                "GammaPerMillion": Parameter(GammaPerMillion, 0, PER_MILLION // 2),
+                "RankRatioPerMillion": Parameter(RankRatioPerMillion, 1, PER_MILLION),
+                "AgreementTolerancePerMillion": Parameter(AgreementTolerancePerMillion, 1, PER_MILLION),
+                "VestingPerMillion": Parameter(VestingPerMillion, 0, PER_MILLION),
+                "VestingSeconds": Parameter(VestingSeconds, 1, 4 * 365 * 86_400)},
+    authorize=system.ensure_root,
+    raises=(system.NotRoot,),
+    on_initialize=on_initialize,
+    genesis=genesis,
+    check_invariants=check_invariants,
+)

@@ -1,0 +1,62 @@
+"""Conformance cases for arena (spec/modules/arena.md): a task to its payouts, and a cancelled task."""
+
+from dataclasses import dataclass
+
+from arena import formats
+from arena import module as arena
+from runtime.modules import slashing
+from tests.arena.arena_driver import TRAINERS, VALIDATORS, ArenaDriver, model_hash
+from tests.fl.alliance_driver import address
+
+from .cases import CaseBuilder, Vector
+
+
+@dataclass(frozen=True)
+class ArenaVector(Vector):
+    folder = "arena"
+
+
+def staked(b: CaseBuilder) -> ArenaDriver:
+    d = ArenaDriver(b.chain, author=b.author)
+    d.stake_all()
+    d.create()
+    return d
+
+
+def finish(b: CaseBuilder, name: str, description: str) -> ArenaVector:
+    return ArenaVector(**vars(b.valid(name, description)))
+
+
+def case_arena_task_to_its_payouts() -> ArenaVector:
+    b = CaseBuilder()
+    d = staked(b)
+    d.root_block("verifyTask", 0)
+    true_loss = {address(1): 300_000_000, address(2): 200_000_000, address(3): 500_000_000}
+    lazy = VALIDATORS[-1]
+    d.run_task(0, {i: model_hash(i) for i in TRAINERS},
+               lambda v, t: 7 * true_loss[t] if v == lazy else true_loss[t] + v)
+    state = b.chain.state()
+    assert arena.Phase.get(state, 0) == formats.FINISHED
+    assert [r.rank for r in arena.Results.get(state, 0)] == [2, 1, 3]
+    assert slashing.get_slash(state, 0).kind == slashing.FALSE_VALIDATION
+    return finish(b, "arena_task_to_its_payouts",
+                  "a verified task: join, commit, reveal, evaluation set, assignment, scores, weighted medians, "
+                  "ranks, trainer and validator payouts with vesting, a lazy validator reported")
+
+
+def case_arena_cancelled_without_the_evaluation_set() -> ArenaVector:
+    b = CaseBuilder()
+    d = staked(b)
+    d.block(*(d.call(i, "join", 0) for i in TRAINERS + VALIDATORS))
+    d.commit_models(0, {1: model_hash(1)})
+    d.to_deadline(0, formats.SUBMIT)
+    d.reveal_models(0, {1: model_hash(1)})
+    d.to_deadline(0, formats.REVEAL)
+    d.block(d.call(1, "advance", 0))
+    assert arena.Phase.get(b.chain.state(), 0) == formats.CANCELLED
+    return finish(b, "arena_cancelled_without_the_evaluation_set",
+                  "the creator never reveals the evaluation set: the task is cancelled, the deposit goes to the "
+                  "treasury and the bounty back to the creator")
+
+
+ARENA_CASES = [value for name, value in sorted(globals().items()) if name.startswith("case_")]
