@@ -12,7 +12,8 @@ A task runs through four windows fixed at creation, in blocks:
                   each submission assigned k validators by stake (runtime/sampling.py, VRF randomness);
                   each assigned validator commits keccak256(u64 losses ‖ salt ‖ validator)
     SCORE_REVEAL  … and reveals its losses, one per assigned submission, in assignment order
-    then          consensus (stake-weighted median), agreement, ranks, payouts, vesting
+    then          consensus (stake-weighted median, again without the validators far from it on most
+                  reports), agreement, ranks, payouts, vesting
 
 Transitions happen in calls: any call on a task first runs the transitions whose deadlines have passed
 (`catch_up`), and `advance(task)` does only that, so every step is an event in some receipt.
@@ -399,16 +400,31 @@ def deactivate(state: State, task: int) -> None:
     update_pool_stake(state)
 
 
-def score_submissions(state: State, task: int, submissions: list[Submission],
-                      revealed: dict[bytes, dict[int, int]]) -> list[int]:
-    """The consensus loss of each submission (WORST_LOSS where no assigned validator revealed)."""
+def compute_medians(state: State, task: int, count: int, revealed: dict[bytes, dict[int, int]]) -> list[int | None]:
+    """Each submission's weighted median over the reports in `revealed` (None where there is none)."""
     weights = {m.who: m.weight for m in Validators.get(state, task)}
-    consensus = []
-    for index in range(len(submissions)):
+    medians = []
+    for index in range(count):
         reports = [(revealed[who][index], weights[who], who) for who in Assigned.get(state, submission_key(task, index))
                    if who in revealed]
-        consensus.append(compute_weighted_median(reports) if reports else WORST_LOSS)
-    return consensus
+        medians.append(compute_weighted_median(reports) if reports else None)
+    return medians
+
+
+def is_far_on_most(losses: dict[int, int], consensus: list[int | None], tolerance: int) -> bool:
+    """Zero agreement with the consensus on more than half of the submissions it reported on."""
+    far = sum(1 for index, loss in losses.items() if compute_agreement(loss, consensus[index], tolerance) == 0)
+    return 2 * far > len(losses)
+
+
+def compute_consensus(state: State, task: int, count: int, revealed: dict[bytes, dict[int, int]]) -> list[int | None]:
+    """Two passes: the medians of every report; then, without the validators far from those on most of their
+    reports, the medians again (a submission only outliers scored keeps its first median)."""
+    first = compute_medians(state, task, count, revealed)
+    tolerance = AgreementTolerancePerMillion.get(state)
+    trusted = {who: losses for who, losses in revealed.items() if not is_far_on_most(losses, first, tolerance)}
+    second = compute_medians(state, task, count, trusted)
+    return [b if b is not None else a for a, b in zip(first, second)]
 
 
 def finish_task(state: State, env, task: int) -> None:
@@ -422,8 +438,9 @@ def finish_task(state: State, env, task: int) -> None:
             revealed[validator.who] = dict(zip(get_assignment(state, task, validator.who), (l for (l,) in losses)))
         elif ScoresCommitment.get(state, key) is not None:
             report(state, env, task, slashing.UNAVAILABILITY, validator.who)
-    consensus = score_submissions(state, task, submissions, revealed)
-    scored = [i for i in range(len(submissions)) if any(w in revealed for w in Assigned.get(state, submission_key(task, i)))]
+    medians = compute_consensus(state, task, len(submissions), revealed)
+    consensus = [WORST_LOSS if median is None else median for median in medians]
+    scored = [i for i, median in enumerate(medians) if median is not None]
     ranking = sorted(scored, key=lambda i: (consensus[i], submissions[i].sequence))
     ranks = {index: position + 1 for position, index in enumerate(ranking)}
 

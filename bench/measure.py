@@ -175,6 +175,8 @@ def main(argv=None) -> None:
     rpc_throughput_report()  # 2,000 transfers over JSON-RPC: flockchain dev against anvil (bench/rpc_throughput.py)
     from .fl_validation import report as fl_validation_report
     fl_validation_report()  # a voter's batched scoring of 16 updates against one at a time (bench/fl_validation.py)
+    from .arena_scoring import report as arena_scoring_report
+    arena_scoring_report()  # an Arena validator's batched scoring of 16 submissions (bench/arena_scoring.py)
     from .sync import report as sync_report
     sync_report()  # a fresh node syncing 1,000 blocks from a peer against importing them from memory (bench/sync.py)
     from .bridge import report as bridge_report

@@ -7,6 +7,8 @@
     flockchain abi [MODULE]
     flockchain key new|import FILE|list|inspect KEYSTORE [--keystore-dir DIR] [--password-file F]
     flockchain worker --key KEY --task N --data FILE --state-dir DIR [--rpc URL] [--attack A]
+    flockchain arena validate|train --rpc URL (--key-file F | --keystore K) ...
+    flockchain demo arena [--trainers 8] [--validators 6] [--lazy-validators 2] [--dataset digits] [--out DIR]
     flockchain demo alliance [--participants 8] [--malicious 2] [--attack sign-flip] [--rounds 10]
                              [--dataset diabetes|digits] [--collude] [--seed N] [--out DIR] [--compare]
 """
@@ -42,7 +44,7 @@ from runtime.versions import UnknownRuntimeVersion
 
 from rpc.web_policy import WebPolicy, WebPolicyError
 
-from . import base_cli, key_cli, network_cli, relayer_cli
+from . import arena_cli, base_cli, key_cli, network_cli, relayer_cli
 from .signals import until_stopped
 from .web_options import add_web_policy_arguments, describe_web_policy, web_policy_from_args
 
@@ -201,7 +203,8 @@ def main(argv: list[str] | None = None) -> int:
     key_cli.add_key_parser(commands)
     base_cli.add_base_devnet_parser(commands)
     worker_cli.add_worker_parser(commands)
-    worker_cli.add_demo_parser(commands)
+    arena_cli.add_arena_demo_parser(worker_cli.add_demo_parser(commands))
+    arena_cli.add_arena_parser(commands)
     args = parser.parse_args(argv)
     if args.command == "abi":
         return print_abi(args.module, args.spec_version)
@@ -218,7 +221,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "worker":
         return worker_cli.run_worker(args)
     if args.command == "demo":
-        return worker_cli.run_demo(args)
+        return arena_cli.run_demo(args) if args.demo == "arena" else worker_cli.run_demo(args)
+    if args.command == "arena":
+        return arena_cli.arena_main(args)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.block_time is not None and args.block_time <= 0:
         parser.error("--block-time must be positive")

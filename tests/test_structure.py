@@ -10,8 +10,8 @@ import pytest
 from runtime.storage import StorageMap, StorageValue
 
 ROOT = Path(__file__).resolve().parent.parent
-LAYERS = {"runtime": 0, "fl_module": 1, "arena": 1, "genesis": 1, "chain": 2, "rpc": 3, "base_devnet": 4,
-          "flockchain": 5, "bench": 6}
+LAYERS = {"runtime": 0, "fl_module": 1, "genesis": 1, "arena": 2, "chain": 3, "rpc": 4, "base_devnet": 5,
+          "flockchain": 6, "bench": 7}
 """A package may import a package of a lower rank; equal ranks are independent of each other."""
 
 

@@ -28,7 +28,8 @@ def add_worker_parser(commands) -> None:
     worker.add_argument("--log-level", default="INFO")
 
 
-def add_demo_parser(commands) -> None:
+def add_demo_parser(commands):
+    """The `demo` command with its `alliance` kind; returns the kinds, for other packages' demos."""
     demo = commands.add_parser("demo", help="runnable demonstrations")
     kinds = demo.add_subparsers(dest="demo", required=True)
     alliance = kinds.add_parser("alliance", help="an FL Alliance task end to end on a dev chain with worker processes")
@@ -41,6 +42,7 @@ def add_demo_parser(commands) -> None:
     alliance.add_argument("--seed", type=int, default=0)
     alliance.add_argument("--out", default="demo-out", help="directory for summary.json and loss.png")
     alliance.add_argument("--compare", action="store_true", help="also run fedavg, median, trimmed_mean, multikrum")
+    return kinds
 
 
 def run_worker(args) -> int:

@@ -90,6 +90,29 @@ def test_a_task_end_to_end_ranks_by_consensus_and_pays_by_rank_and_agreement():
     assert paid + vesting + refunded == before and refunded >= DEPOSIT, "the rest, deposit included, goes back"
 
 
+def test_the_second_pass_drops_validators_far_from_the_first_medians():
+    """Six validators score everything: three honest, two lazy reporting 1, one colluder reporting 0 for
+    trainer 3. With the colluder the dishonest half pulls trainer 3's first median to 1; the lazy pair is
+    far from the first medians on most reports, so the second pass, without them, gives the honest loss."""
+    d = ArenaDriver(MemoryChain())
+    validators = (4, 5, 6, 7, 8, 9)
+    d.stake_all(validators=validators)
+    ok(d.create(k=6))
+    favoured = address(3)
+
+    def report(v, t):
+        if v in (7, 8):
+            return 1
+        return 0 if v == 9 and t == favoured else TRUE_LOSS[t]
+    d.run_task(0, {i: model_hash(i) for i in TRAINERS}, report, validators=validators)
+    results = arena.Results.get(d.state(), 0)
+    assert [r.consensus_loss for r in results] == [TRUE_LOSS[address(i)] for i in TRAINERS]
+    assert [r.rank for r in results] == [2, 1, 3]
+    outcome = lambda v: arena.ValidatorOutcome.get(d.state(), arena.participant_key(0, address(v)))
+    assert outcome(7).reward == outcome(8).reward == 0
+    assert outcome(9).far == 1 and 0 < outcome(9).reward < outcome(4).reward
+
+
 def slashes(d):
     return [slashing.get_slash(d.state(), i) for i in range(slashing.SlashCount.get(d.state()))]
 

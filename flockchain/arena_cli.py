@@ -1,0 +1,146 @@
+"""`flockchain arena validate | train` and `flockchain demo arena`.
+
+    flockchain arena validate --rpc URL (--key-file F | --keystore K [--password-file P]) [--mode honest]
+    flockchain arena train --rpc URL (--key-file F | --keystore K [--password-file P]) --task N
+                           [--data-fraction 1.0] [--epochs 10] [--seed 0]
+    flockchain demo arena [--trainers 8] [--validators 6] [--lazy-validators 2] [--colluding-validators 0]
+                          [--dataset digits|diabetes] [--seed N] [--out DIR]
+
+A key comes from a file of 64 hex digits (`-` reads it from standard input) or an encrypted keystore,
+never from the command line. torch is imported only when a command runs.
+"""
+
+import logging
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+from chain.keystore import KeystoreError, decrypt, parse_private_key
+
+from .key_cli import read_password
+
+MODES = ("honest", "lazy", "colluding")
+
+
+def add_key_arguments(parser) -> None:
+    keys = parser.add_mutually_exclusive_group(required=True)
+    keys.add_argument("--key-file", help="file holding the private key as 64 hex digits ('-': standard input)")
+    keys.add_argument("--keystore", help="encrypted V3 keystore (flockchain key new)")
+    parser.add_argument("--password-file", help="with --keystore: file whose first line is the password")
+    parser.add_argument("--rpc", default="http://127.0.0.1:8545", help="the node's JSON-RPC URL")
+    parser.add_argument("--log-level", default="INFO")
+
+
+def add_arena_parser(commands) -> None:
+    arena = commands.add_parser("arena", help="AI Arena duties: score assigned models as a validator, or train and submit")
+    actions = arena.add_subparsers(dest="arena_command", required=True)
+    validate = actions.add_parser("validate", help="the validator duty: score assigned submissions, commit, reveal")
+    add_key_arguments(validate)
+    validate.add_argument("--mode", choices=MODES, default="honest",
+                          help="honest; lazy (random losses) or colluding (favour one trainer) for demos and tests")
+    validate.add_argument("--favour", metavar="ADDRESS", help="with --mode colluding: the trainer reported as best")
+    validate.add_argument("--seed", type=int, default=0)
+    validate.add_argument("--one-by-one", action="store_true", help="score models one at a time (reference path)")
+    validate.add_argument("--device", help="torch device (default: cuda when present, else cpu)")
+    train = actions.add_parser("train", help="train on a task's public data, commit, then reveal")
+    add_key_arguments(train)
+    train.add_argument("--task", type=int, required=True)
+    train.add_argument("--data-fraction", type=float, default=1.0)
+    train.add_argument("--epochs", type=int, default=10)
+    train.add_argument("--seed", type=int, default=0)
+
+
+def add_arena_demo_parser(kinds) -> None:
+    demo = kinds.add_parser("arena", help="an AI Arena task end to end: trainers of different quality, validator "
+                                          "processes (honest, lazy, colluding), leaderboard and payouts")
+    demo.add_argument("--trainers", type=int, default=8)
+    demo.add_argument("--validators", type=int, default=6)
+    demo.add_argument("--lazy-validators", type=int, default=2)
+    demo.add_argument("--colluding-validators", type=int, default=0)
+    demo.add_argument("--dataset", choices=("digits", "diabetes"), default="digits")
+    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--out", default="arena-demo-out", help="directory for summary.json and leaderboard.png")
+
+
+def load_private_key(args) -> str:
+    if args.key_file is not None:
+        text = sys.stdin.read(1024) if args.key_file == "-" else Path(args.key_file).read_text()[:1024]
+        return "0x" + parse_private_key(text, args.key_file).hex()
+    password = read_password(args.password_file, f"password for {args.keystore}: ", confirm=False)
+    return "0x" + decrypt(Path(args.keystore), password).hex()
+
+
+def arena_main(args) -> int:
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        key = load_private_key(args)
+    except (KeystoreError, OSError) as error:
+        print(f"flockchain arena: {error}", file=sys.stderr)
+        return 2
+    if args.arena_command == "validate":
+        return validate(args, key)
+    return train(args, key)
+
+
+def validate(args, key: str) -> int:
+    from arena.worker import validator
+    if args.mode == "colluding" and not args.favour:
+        print("flockchain arena: --mode colluding needs --favour ADDRESS", file=sys.stderr)
+        return 2
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    config = validator.ValidatorConfig(args.mode, args.favour, args.seed, not args.one_by_one, args.device)
+    validator.run(args.rpc, key, config, stop.is_set)
+    return 0
+
+
+def train(args, key: str) -> int:
+    from eth_account import Account
+
+    from arena.worker import datasets, trainer
+    from fl_module.worker import tensors
+    from fl_module.worker.demo import Rpc
+
+    rpc, account = Rpc(args.rpc), Account.from_key(key)
+    shown = rpc.call("flock_getArenaTask", hex(args.task))
+    if shown is None or shown["phase"] != "submit":
+        print(f"flockchain arena: task {args.task} is not taking submissions", file=sys.stderr)
+        return 2
+    x, y = datasets.decode_dataset(rpc.get_blob(shown["trainingData"]), shown["model"])
+    config = trainer.TrainerConfig(args.data_fraction, args.epochs, args.seed)
+    submitter = trainer.Submitter(rpc, account, args.task, tensors.encode_model(
+        trainer.train_model(shown["model"], x, y, config)))
+    if all(t["address"].lower() != account.address.lower() for t in shown["trainers"]):
+        rpc.send(account, "arena", "join", args.task)
+    submitter.commit()
+    print(f"committed model {submitter.model_hash.hex()} to task {args.task}; revealing after block "
+          f"{int(shown['windowEnds']['submit'], 16)}", flush=True)
+    while rpc.w3.eth.block_number + 1 < int(shown["windowEnds"]["submit"], 16):
+        time.sleep(0.5)
+    submitter.reveal()
+    print(f"revealed model 0x{submitter.model_hash.hex()}", flush=True)
+    return 0
+
+
+def run_demo(args) -> int:
+    from arena.worker import demo
+    if args.trainers < 2 or args.validators < 1 or args.lazy_validators + args.colluding_validators > args.validators:
+        print("flockchain demo arena: need ≥ 2 trainers, ≥ 1 validator, lazy + colluding ≤ validators",
+              file=sys.stderr)
+        return 2
+    summary = demo.run(args.trainers, args.validators, args.lazy_validators, args.colluding_validators,
+                       args.dataset, args.seed, Path(args.out))
+    print(f"{'rank':>4}  {'trainer':<12} {'consensus':>10} {'true loss':>10} {'reward':>10}")
+    for s in sorted(summary["submissions"], key=lambda s: s["rank"] or 99):
+        consensus = f"{s['consensus_loss']:.4f}" if s["consensus_loss"] is not None else "-"
+        print(f"{s['rank'] or '-':>4}  {s['trainer'][:12]:<12} {consensus:>10} {s['true_loss']:>10.4f} "
+              f"{s['reward']:>10.2f}")
+    for v in summary["validators"]:
+        print(f"  validator {v['address'][:12]} {v['kind']:<9} reward {v['reward']:.2f}"
+              f"{' (reported)' if v['slashed'] else ''}")
+    print(f"Spearman {summary['spearman']}; true best ranked first: {summary['true_best_ranked_first']}; "
+          f"in {summary['seconds']} s; wrote {args.out}/summary.json and {args.out}/leaderboard.png")
+    return 0

@@ -1,0 +1,76 @@
+"""The validator duty against a real dev node: it advances closed windows, scores an honest model,
+gives the worst loss to a submission that is not a model and to one whose blob was never published,
+commits and reveals, and never stops on them. Two duties (real ValidatorDuty objects over JSON-RPC)
+are stepped in turn while the test mines blocks."""
+
+import os
+
+import pytest
+
+from arena.formats import WORST_LOSS, compute_evaluation_commitment
+from arena.worker import datasets, trainer, validator
+from fl_module.worker import tensors
+from fl_module.worker.demo import Rpc
+from tests.rpc.devchain import dev_account, start_dev_chain, stop_dev_chain
+
+pytestmark = pytest.mark.slow
+UNIT = 10**18
+WINDOWS = [30, 30, 30, 30]
+
+
+def mine_to(rpc: Rpc, number: int) -> None:
+    head = rpc.w3.eth.block_number
+    if number > head:
+        rpc.call("evm_mine", {"blocks": number - head})
+
+
+def test_the_duty_scores_hostile_submissions_worst_and_carries_on(tmp_path):
+    chain = start_dev_chain(tmp_path)
+    try:
+        rpc = Rpc(chain.url)
+        creator, trainers, validators = dev_account(0), [dev_account(i) for i in (1, 2, 3)], \
+            [dev_account(i) for i in (4, 5)]
+        for account in trainers:
+            rpc.send(account, "staking", "bond", 0, value=3_000 * UNIT)
+        for account in validators:
+            rpc.send(account, "staking", "bond", 1, value=3_000 * UNIT)
+        splits = datasets.split("digits", 1)
+        evaluation = datasets.encode_dataset(splits.evaluation_x, splits.evaluation_y)
+        salt = os.urandom(32)
+        public_hash = rpc.put_blob(datasets.encode_dataset(splits.public_x, splits.public_y))
+        commitment = compute_evaluation_commitment(tensors.model_hash(evaluation), salt,
+                                                   bytes.fromhex(creator.address[2:]))
+        rpc.send(creator, "arena", "createTask", "mlp", public_hash, commitment, WINDOWS, 2, 3_000 * UNIT,
+                 value=200 * UNIT)
+        for account in trainers + validators:
+            rpc.send(account, "arena", "join", 0)
+        honest = tensors.encode_model(trainer.train_model("mlp", splits.public_x, splits.public_y,
+                                                          trainer.TrainerConfig(epochs=3)))
+        blobs = [honest, b"definitely not a model", tensors.encode_model(trainer.train_model(
+            "mlp", splits.public_x, splits.public_y, trainer.TrainerConfig(epochs=1, seed=3)))]
+        submitters = [trainer.Submitter(rpc, account, 0, blob) for account, blob in zip(trainers, blobs)]
+        for submitter in submitters:
+            submitter.commit()
+        ends = {k: int(v, 16) for k, v in rpc.call("flock_getArenaTask", "0x0")["windowEnds"].items()}
+        mine_to(rpc, ends["submit"] - 1)
+        submitters[0].reveal()
+        submitters[1].reveal()
+        rpc.send(trainers[2], "arena", "revealSubmission", 0, submitters[2].model_hash, submitters[2].salt)
+        rpc.put_blob(evaluation)
+        rpc.send(creator, "arena", "revealEvaluationSet", 0, tensors.model_hash(evaluation), salt)
+
+        duties = [validator.ValidatorDuty(rpc, account) for account in validators]
+        for target in (ends["reveal"] - 1, ends["scoreCommit"] - 1, ends["scoreReveal"] - 1):
+            mine_to(rpc, target)
+            for duty in duties:
+                duty.step()
+        shown = rpc.call("flock_getArenaTask", "0x0")
+        assert shown["phase"] == "finished", shown["phase"]
+        by_trainer = {s["trainer"]: s for s in shown["submissions"]}
+        assert by_trainer[trainers[0].address]["rank"] == "0x1"
+        assert int(by_trainer[trainers[0].address]["consensusLoss"], 16) < WORST_LOSS
+        for hostile in trainers[1:]:
+            assert by_trainer[hostile.address]["consensusLoss"] is None, "worst loss: shown as no score"
+        assert all(v["losses"] is not None and int(v["agreement"], 16) == 1_000_000 for v in shown["validators"])
+    finally:
+        stop_dev_chain(chain.process)
