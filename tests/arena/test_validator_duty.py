@@ -1,17 +1,21 @@
-"""The validator duty against a real dev node: it advances closed windows, scores an honest model,
-gives the worst loss to a submission that is not a model and to one whose blob was never published,
-commits and reveals, and never stops on them. Two duties (real ValidatorDuty objects over JSON-RPC)
-are stepped in turn while the test mines blocks."""
+"""The Arena's duties against a real dev node. The validator duty advances closed windows, scores an
+honest model, gives the worst loss to a submission that is not a model and to one whose blob was never
+published, commits and reveals, and never stops on them (two real ValidatorDuty objects over JSON-RPC,
+stepped in turn while the test mines blocks). `flockchain arena train` joins, commits and reveals."""
 
 import os
+import subprocess
+import sys
+import time
 
 import pytest
+from eth_hash.auto import keccak
 
 from arena.formats import WORST_LOSS, compute_evaluation_commitment
 from arena.worker import datasets, trainer, validator
 from fl_module.worker import tensors
 from fl_module.worker.demo import Rpc
-from tests.rpc.devchain import dev_account, start_dev_chain, stop_dev_chain
+from tests.rpc.devchain import ROOT, dev_account, start_dev_chain, stop_dev_chain
 
 pytestmark = pytest.mark.slow
 UNIT = 10**18
@@ -72,5 +76,36 @@ def test_the_duty_scores_hostile_submissions_worst_and_carries_on(tmp_path):
         for hostile in trainers[1:]:
             assert by_trainer[hostile.address]["consensusLoss"] is None, "worst loss: shown as no score"
         assert all(v["losses"] is not None and int(v["agreement"], 16) == 1_000_000 for v in shown["validators"])
+    finally:
+        stop_dev_chain(chain.process)
+
+
+def test_the_train_command_joins_commits_and_reveals_after_the_window(tmp_path):
+    chain = start_dev_chain(tmp_path)
+    try:
+        rpc = Rpc(chain.url)
+        creator, trainer_account = dev_account(0), dev_account(1)
+        rpc.send(trainer_account, "staking", "bond", 0, value=3_000 * UNIT)
+        splits = datasets.split("digits", 2)
+        public_hash = rpc.put_blob(datasets.encode_dataset(splits.public_x, splits.public_y))
+        rpc.send(creator, "arena", "createTask", "mlp", public_hash, b"\x01" * 32, [40, 40, 40, 40], 1,
+                 3_000 * UNIT, value=200 * UNIT)
+        process = subprocess.Popen([sys.executable, "-m", "flockchain", "arena", "train", "--rpc", chain.url,
+                                    "--key-file", "-", "--task", "0", "--epochs", "2"], cwd=ROOT, text=True,
+                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        process.stdin.write(trainer_account.key.hex() + "\n")
+        process.stdin.close()
+        deadline = time.monotonic() + 120
+        while process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.3)
+            rpc.call("evm_mine", {})
+        output = process.stdout.read()
+        assert process.returncode == 0, output
+        revealed = "0x" + keccak(b"SubmissionRevealed(uint256,address,bytes32)").hex()
+        [log] = rpc.w3.eth.get_logs({"address": rpc.modules["arena"]["address"], "fromBlock": 0,
+                                     "topics": [revealed]})
+        model_hash = "0x" + bytes(log["data"]).hex()
+        assert f"revealed model {model_hash}" in output
+        assert tensors.decode_model(rpc.get_blob(model_hash), "mlp"), "the model is published with the reveal"
     finally:
         stop_dev_chain(chain.process)
