@@ -34,6 +34,7 @@ What is not paid out (deposit, rounding, a pot nobody earned) goes back to the c
 
 from dataclasses import dataclass, replace
 
+from fl_module import alliance
 from runtime.crypto import keccak256
 from runtime.exceptions import DispatchError
 from runtime.module import BlockEnv, CallDecl, CallEnv, ErrorDecl, EventDecl, Module, Parameter, ViewDecl, module_address
@@ -168,6 +169,8 @@ Vesting = StorageMap(NAME, "Vesting", RawBytes(), RecordCodec(VestingRecord), No
 Verified = StorageMap(NAME, "Verified", FixedUint(8), U64, 0)
 """task → 1 while governance holds it verified: only verified tasks earn emissions (a bounty pays either way)."""
 LastEpoch = StorageValue(NAME, "LastEpoch", U64, 0)
+SeededAlliance = StorageMap(NAME, "SeededAlliance", FixedUint(8), FixedUint(8), None)
+"""FL Alliance task → the Arena task whose winner is its initial model."""
 
 # Events
 TaskCreated = EventDecl("TaskCreated(uint256 indexed task,address indexed creator,address pot,uint256 bounty,"
@@ -193,6 +196,7 @@ TaskFinished = EventDecl("TaskFinished(uint256 indexed task,bytes32 winner,uint2
                          "uint256 refunded)")
 TaskCancelled = EventDecl("TaskCancelled(uint256 indexed task,uint256 refunded,uint256 depositSlashed)")
 VestingReleased = EventDecl("VestingReleased(uint256 indexed task,address indexed trainer,uint256 amount)")
+AllianceSeeded = EventDecl("AllianceSeeded(uint256 indexed task,uint256 indexed allianceTask,bytes32 model)")
 TaskVerified = EventDecl("TaskVerified(uint256 indexed task)")
 TaskUnverified = EventDecl("TaskUnverified(uint256 indexed task)")
 
@@ -221,6 +225,7 @@ WrongScoreCount = ErrorDecl("WrongScoreCount(uint256 given,uint256 assigned)")
 NothingToAdvance = ErrorDecl("NothingToAdvance(uint64 nextDeadline)")
 NothingToRelease = ErrorDecl("NothingToRelease()")
 ZeroAmount = ErrorDecl("ZeroAmount()")
+NoWinner = ErrorDecl("NoWinner(uint256 task)")
 TaskAlreadyVerified = ErrorDecl("TaskAlreadyVerified(uint256 task)")
 TaskNotVerified = ErrorDecl("TaskNotVerified(uint256 task)")
 
@@ -694,6 +699,32 @@ def compute_releasable(state: State, record: VestingRecord, now: int) -> int:
     return record.total * elapsed // period - record.released
 
 
+def get_winner(state: State, task: int) -> bytes | None:
+    """The model hash ranked first by a finished task, if any."""
+    if Phase.get(state, task) != FINISHED:
+        return None
+    ranked = [s.model_hash for s, r in zip(Submissions.get(state, task), Results.get(state, task)) if r.rank == 1]
+    return ranked[0] if ranked else None
+
+
+def call_create_alliance_task(state: State, env: CallEnv, task: int, dataset: str, rounds: int, proposers: int,
+                              voters: int, phase_blocks: tuple, min_stake: int) -> tuple:
+    """An FL Alliance task that starts from this finished task's winning model, of its model kind: trained
+    on public data here, refined on private data there. The value is the Alliance bounty; the rest is
+    fl_alliance.createTask's, with its checks and events, the caller as creator."""
+    get_spec(state, task)
+    winner = get_winner(state, task)
+    if winner is None:
+        raise DispatchError(NoWinner, task)
+    if env.value:
+        balances.transfer(state, ADDRESS_, alliance.ADDRESS_, env.value)
+    (alliance_task,) = alliance.call_create_task(state, env, TaskModelKind.get(state, task).decode(), dataset, winner,
+                                                 rounds, proposers, voters, phase_blocks, min_stake)
+    SeededAlliance.set(state, alliance_task, task)
+    env.emit(AllianceSeeded.to_log(ADDRESS_, task, alliance_task, winner))
+    return (alliance_task,)
+
+
 def call_verify_task(state: State, env: CallEnv, task: int) -> tuple:
     """Privileged (a passed proposal; Root on a dev chain): the task earns emissions while active."""
     system.ensure_root(state, env.sender)
@@ -785,6 +816,11 @@ def view_vesting(state: State, task: int, who: bytes) -> tuple:
     return (record.total, record.released, compute_releasable(state, record, system.Timestamp.get(state)))
 
 
+def view_alliance_seed(state: State, alliance_task: int) -> tuple:
+    arena_task = SeededAlliance.get(state, alliance_task)
+    return (arena_task is not None, arena_task or 0)
+
+
 # Genesis and invariants
 
 GENESIS_PARAMETERS = (("maxActiveTasks", MaxActiveTasks), ("creatorDeposit", CreatorDeposit),
@@ -853,6 +889,9 @@ MODULE = Module.declare(
         CallDecl("revealScores(uint256 task,uint64[] losses,bytes32 salt)", call_reveal_scores, weight=300_000),
         CallDecl("advance(uint256 task)", call_advance, weight=2_000_000),
         CallDecl("releaseVested(uint256 task)", call_release_vested, weight=60_000),
+        CallDecl("createAllianceTask(uint256 task,string dataset,uint32 rounds,uint16 proposersPerRound,"
+                 "uint16 votersPerRound,uint32[5] phaseBlocks,uint256 minStake)", call_create_alliance_task,
+                 weight=200_000, payable=True, returns=("uint256",)),
         CallDecl("verifyTask(uint256 task)", call_verify_task, weight=50_000),
         CallDecl("unverifyTask(uint256 task)", call_unverify_task, weight=50_000),
     ),
@@ -870,6 +909,8 @@ MODULE = Module.declare(
                  ("uint32[]", "bytes32", "uint64[]", "uint32", "uint32", "uint256")),
         ViewDecl("vestingOf(uint256 task,address trainer)", view_vesting, ("uint256", "uint256", "uint256")),
         ViewDecl("isVerified(uint256 task)", lambda state, task: (bool(Verified.get(state, task)),), ("bool",)),
+        ViewDecl("winnerOf(uint256 task)", lambda state, task: (get_winner(state, task) or ZERO_HASH,), ("bytes32",)),
+        ViewDecl("allianceSeedOf(uint256 allianceTask)", view_alliance_seed, ("bool", "uint256")),
     ),
     queries={"spec": get_spec},
     parameters={"MaxActiveTasks": Parameter(MaxActiveTasks), "MaxTrainers": Parameter(MaxTrainers, 1, 256),

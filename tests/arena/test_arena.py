@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from arena import formats
 from arena import module as arena
+from fl_module import alliance
 from runtime.modules import balances, randomness, rewards, slashing
 from tests.fl.alliance_driver import STAKE, UNIT, address, logs_of
 from tests.runtime.harness import MemoryChain
@@ -242,6 +243,24 @@ def test_every_call_refuses_bad_input_with_its_error():
     ok(d.act(4, "revealScores", 1, [5], salt(104)))
     fails(d.act(1, "releaseVested", 1), arena.NothingToRelease)
     fails(d.act(1, "verifyTask", 1), arena.system.NotRoot)
+
+
+def test_a_finished_tasks_winner_seeds_an_fl_alliance_task():
+    d = staked()
+    fails(d.act(0, "createAllianceTask", 0, "sklearn:digits", 2, 1, 1, [4] * 5, STAKE), arena.NoWinner)
+    d.run_task(0, {i: model_hash(i) for i in TRAINERS}, honest)
+    assert arena.get_winner(d.state(), 0) == model_hash(2)
+    applied = d.act(8, "createAllianceTask", 0, "sklearn:digits", 2, 1, 1, [4] * 5, STAKE, value=50 * UNIT)
+    ok(applied)
+    [seeded] = logs_of([applied], arena.AllianceSeeded)
+    [created] = logs_of([applied], alliance.TaskCreated)
+    state = d.state()
+    spec = alliance.get_spec(state, 0)
+    assert (spec.initial_model, spec.creator) == (model_hash(2), address(8))
+    assert alliance.GlobalModel.get(state, 0) == model_hash(2) and alliance.TaskModelKind.get(state, 0) == b"mlp:digits"
+    assert balances.free_balance(state, alliance.compute_task_account(0)) == 50 * UNIT
+    assert arena.view_alliance_seed(state, 0) == (True, 0) and arena.view_alliance_seed(state, 1) == (False, 0)
+    fails(d.act(8, "createAllianceTask", 0, "", 2, 1, 1, [4] * 5, STAKE), alliance.InvalidTaskConfig)
 
 
 def test_vesting_releases_linearly_after_the_end():

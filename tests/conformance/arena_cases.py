@@ -4,9 +4,10 @@ from dataclasses import dataclass
 
 from arena import formats
 from arena import module as arena
+from fl_module import alliance
 from runtime.modules import slashing
 from tests.arena.arena_driver import TRAINERS, VALIDATORS, ArenaDriver, model_hash
-from tests.fl.alliance_driver import address
+from tests.fl.alliance_driver import STAKE, UNIT, address
 
 from .cases import CaseBuilder, Vector
 
@@ -39,9 +40,12 @@ def case_arena_task_to_its_payouts() -> ArenaVector:
     assert arena.Phase.get(state, 0) == formats.FINISHED
     assert [r.rank for r in arena.Results.get(state, 0)] == [2, 1, 3]
     assert slashing.get_slash(state, 0).kind == slashing.FALSE_VALIDATION
+    d.block(d.call(8, "createAllianceTask", 0, "sklearn:digits", 2, 1, 1, [4] * 5, STAKE, value=10 * UNIT))
+    assert alliance.get_spec(b.chain.state(), 0).initial_model == model_hash(2)
     return finish(b, "arena_task_to_its_payouts",
                   "a verified task: join, commit, reveal, evaluation set, assignment, scores, weighted medians, "
-                  "ranks, trainer and validator payouts with vesting, a lazy validator reported")
+                  "ranks, trainer and validator payouts with vesting, a lazy validator reported; the winner "
+                  "seeds an FL Alliance task")
 
 
 def case_arena_cancelled_without_the_evaluation_set() -> ArenaVector:
