@@ -10,7 +10,9 @@ A key comes from a file of 64 hex digits (`-` reads it from standard input) or a
 never from the command line. torch is imported only when a command runs.
 """
 
+import argparse
 import logging
+import os
 import signal
 import sys
 import threading
@@ -44,6 +46,7 @@ def add_arena_parser(commands) -> None:
     validate.add_argument("--seed", type=int, default=0)
     validate.add_argument("--one-by-one", action="store_true", help="score models one at a time (reference path)")
     validate.add_argument("--device", help="torch device (default: cuda when present, else cpu)")
+    validate.add_argument("--exit-with-parent", action="store_true", help=argparse.SUPPRESS)
     train = actions.add_parser("train", help="train on a task's public data, commit, then reveal")
     add_key_arguments(train)
     train.add_argument("--task", type=int, required=True)
@@ -62,6 +65,42 @@ def add_arena_demo_parser(kinds) -> None:
     demo.add_argument("--dataset", choices=("digits", "diabetes"), default="digits")
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--out", default="arena-demo-out", help="directory for summary.json and leaderboard.png")
+
+
+class ArenaDuty:
+    """The validator duty a node runs for its own key (`--arena`): a child process the node starts once it
+    serves JSON-RPC and stops with itself, so scoring (torch, possibly on the GPU) never holds the node's
+    event loop. The key reaches it through a pipe, never a command line; its log is `arena-duty.log`."""
+
+    def __init__(self, rpc_url: str, private_key: bytes, log_path: Path, device: str | None = None):
+        import subprocess
+        command = [sys.executable, "-m", "flockchain", "arena", "validate", "--rpc", rpc_url, "--key-file", "-",
+                   "--exit-with-parent"]
+        self.log = open(log_path, "ab")
+        self.process = subprocess.Popen(command + (["--device", device] if device else []), stdin=subprocess.PIPE,
+                                        stdout=self.log, stderr=subprocess.STDOUT)
+        self.process.stdin.write(private_key.hex().encode() + b"\n")
+        self.process.stdin.close()
+
+    def stop(self) -> None:
+        import subprocess
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+
+
+def add_duty_arguments(parser, dev: bool) -> None:
+    if dev:
+        parser.add_argument("--arena", type=int, metavar="INDEX", dest="arena_dev_key",
+                            help="run the Arena validator duty in this node with dev account INDEX's key")
+    else:
+        parser.add_argument("--arena", action="store_true", help="run the Arena validator duty with this node's key")
+    parser.add_argument("--arena-device", help="torch device for Arena scoring (default: cuda when present, else cpu)")
 
 
 def load_private_key(args) -> str:
@@ -93,7 +132,9 @@ def validate(args, key: str) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     config = validator.ValidatorConfig(args.mode, args.favour, args.seed, not args.one_by_one, args.device)
-    validator.run(args.rpc, key, config, stop.is_set)
+    parent = os.getppid()
+    orphaned = (lambda: os.getppid() != parent) if args.exit_with_parent else (lambda: False)
+    validator.run(args.rpc, key, config, lambda: stop.is_set() or orphaned())
     return 0
 
 

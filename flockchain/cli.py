@@ -2,7 +2,7 @@
 
     flockchain dev [--port 8545] [--host 127.0.0.1] [--data-dir DIR] [--block-time S] [--cors ORIGIN] [--vhosts NAME]
                    [--blob-peers URL] [--max-blob-size BYTES] [--blob-store-limit BYTES] [--blob-retention-rounds N]
-    flockchain node --chain genesis/local.json (--key KEYSTORE | --dev-key I) --data-dir DIR [--rpc-port P] ...
+    flockchain node --chain genesis/local.json (--key KEYSTORE | --dev-key I) --data-dir DIR [--rpc-port P] [--arena] ...
     flockchain testnet -n N [--base-port 8545] [--data-dir DIR] [--restart]
     flockchain abi [MODULE]
     flockchain key new|import FILE|list|inspect KEYSTORE [--keystore-dir DIR] [--password-file F]
@@ -122,7 +122,7 @@ async def run_dev_node(args, spec, accounts, authority, data_dir: str, policy: W
     context = RpcContext(node, dev=True, hub=hub, dev_keys={key.address: key.private_key for key in accounts})
     server = RpcServer(context, REGISTRIES + (devnet.registry,), blobs=blobs, policy=policy)
     runner = web.AppRunner(server.app(), access_log=None)
-    duty = None
+    duty = arena_duty = None
     try:
         await runner.setup()
         await web.TCPSite(runner, args.host, args.port).start()
@@ -131,8 +131,15 @@ async def run_dev_node(args, spec, accounts, authority, data_dir: str, policy: W
         if args.base_rpc:
             duty = start_duty(f"http://127.0.0.1:{args.port}", args.base_rpc, authority.private_key)
             print(f"Bridge duty:       relaying with {args.base_rpc} as the dev authority", flush=True)
+        if args.arena_dev_key is not None:
+            validator = accounts[args.arena_dev_key]
+            arena_duty = arena_cli.ArenaDuty(f"http://127.0.0.1:{args.port}", validator.private_key,
+                                             Path(data_dir) / "arena-duty.log", args.arena_device)
+            print(f"Arena duty:        validating as {validator.address} (log {data_dir}/arena-duty.log)", flush=True)
         await until_stopped(halted)
     finally:
+        if arena_duty is not None:
+            await asyncio.to_thread(arena_duty.stop)
         if duty is not None:
             duty[1].set()
             await asyncio.to_thread(duty[0].join, 10)
@@ -191,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
                      help="run the bridge's validator and relayer duty against this Base JSON-RPC endpoint "
                           "(e.g. a `flockchain base-devnet`); the dev authority is the whole validator set")
     network_cli.add_runtime_arguments(dev)
+    arena_cli.add_duty_arguments(dev, dev=True)
     dev.add_argument("--log-level", default="WARNING")
     abi = commands.add_parser("abi", help="print the runtime modules' {name, address, abi} JSON (as flock_modules)")
     abi.add_argument("module", nargs="?", help="only this module's ABI")

@@ -41,6 +41,7 @@ from rpc.server import REGISTRIES, RpcContext, RpcServer
 from rpc.subscriptions import EventHub
 from rpc.web_policy import WebPolicy
 
+from .arena_cli import ArenaDuty, add_duty_arguments
 from .key_cli import read_password
 from .signals import until_stopped
 from .web_options import add_web_policy_arguments, web_policy_from_args
@@ -110,6 +111,7 @@ def add_node_parser(commands) -> None:
     node.add_argument("--test-equivocate", action="store_true", help=argparse.SUPPRESS)
     node.add_argument("--test-controls", action="store_true", help=argparse.SUPPRESS)
     add_runtime_arguments(node)
+    add_duty_arguments(node, dev=False)
     node.add_argument("--log-level", default="INFO")
 
 
@@ -177,7 +179,7 @@ async def run_node(args, policy: WebPolicy) -> None:
         server = RpcServer(context, registries, blobs=blobs, policy=policy)
         runner = web.AppRunner(server.app(), access_log=None)
         await runner.setup()
-        duty = None
+        duty = arena_duty = None
         try:
             await web.TCPSite(runner, args.rpc_host, args.rpc_port).start()
             await service.start()
@@ -188,8 +190,13 @@ async def run_node(args, policy: WebPolicy) -> None:
                   f"p2p {service.network.local_url}; peer id {service.local_peer_id()}", flush=True)
             if args.base_rpc:
                 duty = start_duty(f"http://127.0.0.1:{args.rpc_port}", args.base_rpc, key)
+            if args.arena:
+                arena_duty = ArenaDuty(f"http://127.0.0.1:{args.rpc_port}", key,
+                                       Path(args.data_dir) / "arena-duty.log", args.arena_device)
             await until_stopped(service.halted)
         finally:
+            if arena_duty is not None:
+                await asyncio.to_thread(arena_duty.stop)
             if duty is not None:
                 duty[1].set()
                 await asyncio.to_thread(duty[0].join, 10)

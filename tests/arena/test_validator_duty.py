@@ -109,3 +109,56 @@ def test_the_train_command_joins_commits_and_reveals_after_the_window(tmp_path):
         assert tensors.decode_model(rpc.get_blob(model_hash), "mlp"), "the model is published with the reveal"
     finally:
         stop_dev_chain(chain.process)
+
+
+def wait_until(condition, what: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.2)
+
+
+def test_flockchain_dev_with_arena_validates_inside_the_node(tmp_path):
+    """`flockchain dev --arena 4`: the node runs dev account 4's duty; the test only mines blocks."""
+    chain = start_dev_chain(tmp_path, extra_args=("--arena", "4"))
+    try:
+        rpc = Rpc(chain.url)
+        creator, validator_account = dev_account(0), dev_account(4)
+        trainers = [dev_account(i) for i in (1, 2)]
+        for account in trainers:
+            rpc.send(account, "staking", "bond", 0, value=3_000 * UNIT)
+        rpc.send(validator_account, "staking", "bond", 1, value=3_000 * UNIT)
+        splits = datasets.split("digits", 3)
+        evaluation = datasets.encode_dataset(splits.evaluation_x, splits.evaluation_y)
+        salt = os.urandom(32)
+        public_hash = rpc.put_blob(datasets.encode_dataset(splits.public_x, splits.public_y))
+        commitment = compute_evaluation_commitment(tensors.model_hash(evaluation), salt,
+                                                   bytes.fromhex(creator.address[2:]))
+        rpc.send(creator, "arena", "createTask", "mlp", public_hash, commitment, WINDOWS, 1, 3_000 * UNIT,
+                 value=200 * UNIT)
+        for account in trainers + [validator_account]:
+            rpc.send(account, "arena", "join", 0)
+        submitters = [trainer.Submitter(rpc, account, 0, tensors.encode_model(trainer.train_model(
+            "mlp", splits.public_x, splits.public_y, trainer.TrainerConfig(epochs=epochs, seed=epochs))))
+            for account, epochs in zip(trainers, (4, 1))]
+        for submitter in submitters:
+            submitter.commit()
+        task = lambda: rpc.call("flock_getArenaTask", "0x0")
+        ends = {k: int(v, 16) for k, v in task()["windowEnds"].items()}
+        mine_to(rpc, ends["submit"] - 1)
+        for submitter in submitters:
+            submitter.reveal()
+        rpc.put_blob(evaluation)
+        rpc.send(creator, "arena", "revealEvaluationSet", 0, tensors.model_hash(evaluation), salt)
+        mine_to(rpc, ends["reveal"] - 1)
+        wait_until(lambda: task()["validators"][0]["scoresCommitted"], "the node's duty to commit")
+        mine_to(rpc, ends["scoreCommit"] - 1)
+        wait_until(lambda: task()["validators"][0]["losses"] is not None, "the node's duty to reveal")
+        mine_to(rpc, ends["scoreReveal"] - 1)
+        wait_until(lambda: task()["phase"] == "finished", "the node's duty to close the task")
+        shown = task()
+        assert [s["rank"] for s in shown["submissions"]] == ["0x1", "0x2"], "4 epochs beat 1"
+        assert int(shown["validators"][0]["reward"], 16) > 0
+        assert "committed" in (tmp_path / "data" / "arena-duty.log").read_text()
+    finally:
+        stop_dev_chain(chain.process)
