@@ -46,6 +46,8 @@ def add_arena_parser(commands) -> None:
     validate.add_argument("--seed", type=int, default=0)
     validate.add_argument("--one-by-one", action="store_true", help="score models one at a time (reference path)")
     validate.add_argument("--device", help="torch device (default: cuda when present, else cpu)")
+    validate.add_argument("--threads", type=int, default=1,
+                          help="torch CPU threads for scoring (default 1: a node's other core stays free)")
     validate.add_argument("--exit-with-parent", action="store_true", help=argparse.SUPPRESS)
     train = actions.add_parser("train", help="train on a task's public data, commit, then reveal")
     add_key_arguments(train)
@@ -131,6 +133,8 @@ def validate(args, key: str) -> int:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
+    import torch
+    torch.set_num_threads(max(1, args.threads))
     config = validator.ValidatorConfig(args.mode, args.favour, args.seed, not args.one_by_one, args.device)
     parent = os.getppid()
     orphaned = (lambda: os.getppid() != parent) if args.exit_with_parent else (lambda: False)
