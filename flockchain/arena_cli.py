@@ -4,7 +4,7 @@
     flockchain arena train --rpc URL (--key-file F | --keystore K [--password-file P]) --task N
                            [--data-fraction 1.0] [--epochs 10] [--seed 0]
     flockchain demo arena [--trainers 8] [--validators 6] [--lazy-validators 2] [--colluding-validators 0]
-                          [--dataset digits|diabetes] [--seed N] [--out DIR]
+                          [--dataset digits|diabetes] [--seed N] [--out DIR] [--then-alliance]
 
 A key comes from a file of 64 hex digits (`-` reads it from standard input) or an encrypted keystore,
 never from the command line. torch is imported only when a command runs.
@@ -67,6 +67,8 @@ def add_arena_demo_parser(kinds) -> None:
     demo.add_argument("--dataset", choices=("digits", "diabetes"), default="digits")
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--out", default="arena-demo-out", help="directory for summary.json and leaderboard.png")
+    demo.add_argument("--then-alliance", action="store_true",
+                      help="then refine the winner in an FL Alliance task on private data (arena.createAllianceTask)")
 
 
 class ArenaDuty:
@@ -177,7 +179,7 @@ def run_demo(args) -> int:
               file=sys.stderr)
         return 2
     summary = demo.run(args.trainers, args.validators, args.lazy_validators, args.colluding_validators,
-                       args.dataset, args.seed, Path(args.out))
+                       args.dataset, args.seed, Path(args.out), then_alliance=args.then_alliance)
     print(f"{'rank':>4}  {'trainer':<12} {'consensus':>10} {'true loss':>10} {'reward':>10}")
     for s in sorted(summary["submissions"], key=lambda s: s["rank"] or 99):
         consensus = f"{s['consensus_loss']:.4f}" if s["consensus_loss"] is not None else "-"
@@ -188,4 +190,8 @@ def run_demo(args) -> int:
               f"{' (reported)' if v['slashed'] else ''}")
     print(f"Spearman {summary['spearman']}; true best ranked first: {summary['true_best_ranked_first']}; "
           f"in {summary['seconds']} s; wrote {args.out}/summary.json and {args.out}/leaderboard.png")
+    if "alliance" in summary:
+        refined = summary["alliance"]
+        print(f"FL Alliance task {refined['task']} from the winner: test loss {refined['initial_test_loss']:.4f} → "
+              f"{refined['final_test_loss']:.4f} in {len(refined['rounds'])} rounds; wrote {args.out}/alliance-loss.png")
     return 0

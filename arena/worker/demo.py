@@ -9,7 +9,9 @@ epochs set its quality; the last is untrained) and commit; after the submit wind
 the evaluation set; the validators score, commit and reveal; the task ends. Then DIR/summary.json:
 each submission's consensus loss, its true loss (the same model on the unseen data), rank and reward;
 each validator's kind, reward and whether it was reported; the Spearman correlation between the
-consensus ranking and the true-loss ranking; and DIR/leaderboard.png.
+consensus ranking and the true-loss ranking; and DIR/leaderboard.png. With `then_alliance`, the winner then
+seeds an FL Alliance task (arena.createAllianceTask) that refines it on private shares of the data:
+summary["alliance"] (its rounds, initial and final test loss) and DIR/alliance-loss.png.
 """
 
 import json
@@ -33,6 +35,7 @@ UNIT = 10**18
 STAKE = 3_000 * UNIT
 WINDOWS = [100, 40, 100, 40]
 """Blocks of 0.2 s: 20 s to join, train and commit, 8 s to reveal, 20 s to score, 8 s to reveal losses."""
+ALLIANCE_PARTICIPANTS, ALLIANCE_ROUNDS, ALLIANCE_SECONDS = 6, 4, 600
 PENALIZED = "0x" + keccak(b"Penalized(uint256,address,uint8,uint256)").hex()
 
 Account.enable_unaudited_hdwallet_features()
@@ -57,7 +60,7 @@ def compute_spearman(a: list[float], b: list[float]) -> float:
 
 
 def run(trainers: int, validators: int, lazy: int, colluding: int, dataset: str, seed: int, out: Path,
-        progress=print, timeout: float = 600) -> dict:
+        progress=print, timeout: float = 600, then_alliance: bool = False) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="flockchain-arena-demo-"))
     kind = models.default_model_kind(dataset)
@@ -126,11 +129,36 @@ def run(trainers: int, validators: int, lazy: int, colluding: int, dataset: str,
         progress(f"task {task} {shown['phase']}")
         summary = summarize(rpc, shown, task, kind, splits, submitters, validator_accounts, kinds, configs)
         summary["seconds"] = round(time.monotonic() - started, 1)
+        if then_alliance:
+            stop(processes[1:])
+            del processes[1:]
+            summary["alliance"] = refine_in_alliance(rpc, work, processes, task, dataset, seed, progress,
+                                                     started + timeout + ALLIANCE_SECONDS)
     finally:
         stop(processes)
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     plot_leaderboard(summary, out / "leaderboard.png")
+    if then_alliance:
+        from fl_module.worker import plots
+        plots.plot_losses(summary["alliance"], str(out / "alliance-loss.png"))
     return summary
+
+
+def refine_in_alliance(rpc: Rpc, work: Path, processes: list, task: int, dataset: str, seed: int, progress,
+                       deadline: float) -> dict:
+    """The seed's lifecycle, second step: an FL Alliance task (arena.createAllianceTask) starts from the Arena
+    winner and refines it on private, non-IID shares of the data (fl_module's demo participants)."""
+    from fl_module.worker import demo as alliance_demo
+
+    winner = rpc.contract("arena").functions.winnerOf(task).call()
+
+    def create_task(creator, descriptor, proposers, voters):
+        return rpc.send(creator, "arena", "createAllianceTask", task, descriptor, ALLIANCE_ROUNDS, proposers, voters,
+                        alliance_demo.PHASE_BLOCKS, alliance_demo.MIN_STAKE, value=1_000 * UNIT)
+    progress(f"FL Alliance task from the Arena winner 0x{winner.hex()[:12]}…: {ALLIANCE_PARTICIPANTS} institutions, "
+             f"{ALLIANCE_ROUNDS} rounds on private data")
+    return alliance_demo.play_task(rpc, work, processes, create_task, winner, dataset, ALLIANCE_PARTICIPANTS, 0, None,
+                                   ALLIANCE_ROUNDS, False, seed, progress, deadline)
 
 
 def wait_for_block(rpc: Rpc, number: int, deadline: float) -> None:
@@ -162,7 +190,8 @@ def summarize(rpc: Rpc, shown: dict, task: int, kind: str, splits, submitters, v
         true_loss = validate.mean_loss(kind, params, splits.unseen_x, splits.unseen_y)
         consensus = None if entry is None or entry["consensusLoss"] is None else int(entry["consensusLoss"], 16)
         submissions.append({
-            "trainer": submitter.account.address, "data_fraction": config.data_fraction, "epochs": config.epochs,
+            "trainer": submitter.account.address, "model_hash": "0x" + submitter.model_hash.hex(),
+            "data_fraction": config.data_fraction, "epochs": config.epochs,
             "untrained": config.bad, "consensus_loss": None if consensus in (None, WORST_LOSS) else consensus / LOSS_SCALE,
             "true_loss": true_loss, "rank": int(entry["rank"], 16) if entry and entry["rank"] else None,
             "reward": int(entry["reward"], 16) / UNIT if entry else 0.0})

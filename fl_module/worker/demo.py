@@ -138,56 +138,18 @@ def run(dataset: str, participants: int, malicious: int, attack: str | None, rou
     out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="flockchain-demo-"))
     kind = models.default_model_kind(dataset)
-    descriptor = models.dataset_descriptor(dataset)
-    attack = None if attack in (None, "none") or malicious == 0 else attack
-    bad = set(attacks.pick_malicious(participants, malicious, seed)) if attack else set()
-    keys = [participant_key(seed, i) for i in range(participants)]
-    addresses = [Account.from_key(k).address for k in keys]
     port = free_port()
     processes = [start_chain(work, port)]
-    url = f"http://127.0.0.1:{port}"
     started = time.monotonic()
     try:
-        rpc = Rpc(url)
-        root = Account.from_mnemonic(MNEMONIC, account_path="m/44'/60'/0'/0/10")
-        creator = Account.from_mnemonic(MNEMONIC, account_path="m/44'/60'/0'/0/0")
-        for address in addresses:
-            rpc.send(root, "balances", "forceSetBalance", address, 10_000 * UNIT)
-        shares = data.split_non_iid(dataset, participants, seed)
-        test = data.load(dataset, seed)
-        initial = tensors.encode_model(models.init_model(kind, seed))
-        initial_hash = rpc.put_blob(initial)
-        proposers = participants // 2
-        receipt = rpc.send(creator, "fl_alliance", "createTask", kind, descriptor, initial_hash, rounds, proposers,
-                           participants - proposers, PHASE_BLOCKS, MIN_STAKE, value=1_000 * UNIT)
-        task = int(rpc.contract("fl_alliance").events.TaskCreated().process_receipt(receipt, errors=DISCARD)[0]["args"]["task"])
-        colluders = ",".join(addresses[i] for i in sorted(bad)) if collude else ""
-        for i, share in enumerate(shares):
-            state = work / f"worker{i}"
-            state.mkdir()
-            LocalData(*share).save(str(state / "data.npz"))
-            command = [sys.executable, "-m", "fl_module.worker", "worker", "--rpc", url, "--key", keys[i], "--task",
-                       str(task), "--data", str(state / "data.npz"), "--state-dir", str(state), "--seed", str(seed),
-                       "--stake", str(STAKE // UNIT)]
-            if i in bad:
-                command += ["--attack", attack] + (["--colluders", colluders] if colluders else [])
-            log = open(state / "worker.log", "w")
-            processes.append(subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
-        loss0, acc0 = evaluate(kind, initial, test)
-        progress(f"task {task}: {dataset}, {participants} participants ({len(bad)} malicious, "
-                 f"{attack or 'no attack'}{', colluding' if collude else ''}), {rounds} rounds; "
-                 f"initial test loss {loss0:.4f}" + (f", accuracy {acc0:.3f}" if acc0 is not None else ""))
-        per_round = follow(rpc, task, rounds, kind, test, addresses, bad, progress, started + timeout, processes)
-        final = per_round[-1] if per_round else {"test_loss": loss0, "test_accuracy": acc0}
-        offenders = sorted({o["offender"] for r in per_round for o in r["offences"]})
-        summary = {
-            "dataset": dataset, "model": kind, "participants": participants, "attack": attack, "collude": collude,
-            "seed": seed, "rounds": per_round, "initial_test_loss": loss0, "initial_test_accuracy": acc0,
-            "final_test_loss": final["test_loss"], "final_test_accuracy": final["test_accuracy"],
-            "malicious": [addresses[i] for i in sorted(bad)], "slashed": offenders,
-            "honest_slashed": sum(1 for o in offenders if addresses.index(o) not in bad),
-            "seconds": round(time.monotonic() - started, 1),
-        }
+        rpc = Rpc(f"http://127.0.0.1:{port}")
+        initial_hash = rpc.put_blob(tensors.encode_model(models.init_model(kind, seed)))
+
+        def create_task(creator, descriptor, proposers, voters):
+            return rpc.send(creator, "fl_alliance", "createTask", kind, descriptor, initial_hash, rounds, proposers,
+                            voters, PHASE_BLOCKS, MIN_STAKE, value=1_000 * UNIT)
+        summary = play_task(rpc, work, processes, create_task, initial_hash, dataset, participants, malicious, attack,
+                            rounds, collude, seed, progress, started + timeout)
     finally:
         stop(processes)
     if compare:
@@ -201,6 +163,60 @@ def run(dataset: str, participants: int, malicious: int, attack: str | None, rou
     from . import plots
     plots.plot_losses(summary, str(out / "loss.png"))
     return summary
+
+
+def play_task(rpc: Rpc, work: Path, processes: list, create_task, initial_hash: bytes, dataset: str, participants: int,
+              malicious: int, attack: str | None, rounds: int, collude: bool, seed: int, progress,
+              deadline: float) -> dict:
+    """On a running dev chain: fund the participants, create the task with `create_task(creator, dataset
+    descriptor, proposers, voters)` (a receipt holding fl_alliance's TaskCreated; the initial model
+    `initial_hash` is a blob already), start one worker process per participant (appended to `processes`),
+    follow every round; returns the summary."""
+    started = time.monotonic()
+    kind = models.default_model_kind(dataset)
+    descriptor = models.dataset_descriptor(dataset)
+    attack = None if attack in (None, "none") or malicious == 0 else attack
+    bad = set(attacks.pick_malicious(participants, malicious, seed)) if attack else set()
+    keys = [participant_key(seed, i) for i in range(participants)]
+    addresses = [Account.from_key(k).address for k in keys]
+    url = rpc.url
+    root = Account.from_mnemonic(MNEMONIC, account_path="m/44'/60'/0'/0/10")
+    creator = Account.from_mnemonic(MNEMONIC, account_path="m/44'/60'/0'/0/0")
+    for address in addresses:
+        rpc.send(root, "balances", "forceSetBalance", address, 10_000 * UNIT)
+    shares = data.split_non_iid(dataset, participants, seed)
+    test = data.load(dataset, seed)
+    proposers = participants // 2
+    receipt = create_task(creator, descriptor, proposers, participants - proposers)
+    task = int(rpc.contract("fl_alliance").events.TaskCreated().process_receipt(receipt, errors=DISCARD)[0]["args"]["task"])
+    colluders = ",".join(addresses[i] for i in sorted(bad)) if collude else ""
+    for i, share in enumerate(shares):
+        state = work / f"worker{i}"
+        state.mkdir()
+        LocalData(*share).save(str(state / "data.npz"))
+        command = [sys.executable, "-m", "fl_module.worker", "worker", "--rpc", url, "--key", keys[i], "--task",
+                   str(task), "--data", str(state / "data.npz"), "--state-dir", str(state), "--seed", str(seed),
+                   "--stake", str(STAKE // UNIT)]
+        if i in bad:
+            command += ["--attack", attack] + (["--colluders", colluders] if colluders else [])
+        log = open(state / "worker.log", "w")
+        processes.append(subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
+    loss0, acc0 = evaluate(kind, rpc.get_blob("0x" + initial_hash.hex()), test)
+    progress(f"task {task}: {dataset}, {participants} participants ({len(bad)} malicious, "
+             f"{attack or 'no attack'}{', colluding' if collude else ''}), {rounds} rounds; "
+             f"initial test loss {loss0:.4f}" + (f", accuracy {acc0:.3f}" if acc0 is not None else ""))
+    per_round = follow(rpc, task, rounds, kind, test, addresses, bad, progress, deadline, processes)
+    final = per_round[-1] if per_round else {"test_loss": loss0, "test_accuracy": acc0}
+    offenders = sorted({o["offender"] for r in per_round for o in r["offences"]})
+    return {
+        "dataset": dataset, "model": kind, "participants": participants, "attack": attack, "collude": collude,
+        "seed": seed, "task": task, "rounds": per_round, "initial_model": "0x" + initial_hash.hex(),
+        "initial_test_loss": loss0, "initial_test_accuracy": acc0,
+        "final_test_loss": final["test_loss"], "final_test_accuracy": final["test_accuracy"],
+        "malicious": [addresses[i] for i in sorted(bad)], "slashed": offenders,
+        "honest_slashed": sum(1 for o in offenders if addresses.index(o) not in bad),
+        "seconds": round(time.monotonic() - started, 1),
+    }
 
 
 def follow(rpc: Rpc, task: int, rounds: int, kind: str, test, addresses, bad, progress, deadline: float,

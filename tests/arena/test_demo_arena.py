@@ -1,6 +1,6 @@
-"""`flockchain demo arena` as a user runs it, at small scale: a real dev node, real validator processes
-(one lazy, one colluding), trainers of different quality. Asserts what the summary reports from chain
-state, never how fast."""
+"""`flockchain demo arena --then-alliance` as a user runs it, at small scale: a real dev node, real validator
+processes (one lazy, one colluding), trainers of different quality, then an FL Alliance task seeded with the
+winner. Asserts what the summary reports from chain state, never how fast."""
 
 import json
 import subprocess
@@ -11,10 +11,10 @@ import pytest
 pytestmark = pytest.mark.slow
 
 
-def test_demo_ranks_by_quality_and_pays_lazy_validators_nothing(tmp_path):
+def test_demo_ranks_by_quality_pays_lazy_validators_nothing_and_seeds_the_alliance(tmp_path):
     result = subprocess.run([sys.executable, "-m", "flockchain", "demo", "arena", "--trainers", "4",
                              "--validators", "5", "--lazy-validators", "1", "--colluding-validators", "1",
-                             "--out", str(tmp_path)], capture_output=True, text=True, timeout=600)
+                             "--then-alliance", "--out", str(tmp_path)], capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stdout + result.stderr
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert (tmp_path / "leaderboard.png").stat().st_size > 0
@@ -30,3 +30,8 @@ def test_demo_ranks_by_quality_and_pays_lazy_validators_nothing(tmp_path):
     assert lazy["reward"] == 0 and lazy["slashed"]
     assert all(v["reward"] > 0 and not v["slashed"] for v in honest)
     assert summary["blind"] is False and {v["kind"] for v in validators} == {"lazy", "colluding", "honest"}
+    refined = summary["alliance"]
+    [winner] = [s for s in submissions if s["rank"] == 1]
+    assert refined["initial_model"] == winner["model_hash"], "the Alliance task starts from the Arena winner"
+    assert len(refined["rounds"]) == 4 and refined["final_test_loss"] <= refined["initial_test_loss"]
+    assert (tmp_path / "alliance-loss.png").stat().st_size > 0
