@@ -4,7 +4,7 @@
     flockchain arena train --rpc URL (--key-file F | --keystore K [--password-file P]) --task N
                            [--data-fraction 1.0] [--epochs 10] [--seed 0]
     flockchain demo arena [--trainers 8] [--validators 6] [--lazy-validators 2] [--colluding-validators 0]
-                          [--dataset digits|diabetes] [--seed N] [--out DIR] [--then-alliance]
+                          [--dataset digits|diabetes|wine|breast_cancer] [--seed N] [--out DIR] [--then-alliance]
 
 A key comes from a file of 64 hex digits (`-` reads it from standard input) or an encrypted keystore,
 never from the command line. torch is imported only when a command runs.
@@ -64,7 +64,7 @@ def add_arena_demo_parser(kinds) -> None:
     demo.add_argument("--validators", type=int, default=6)
     demo.add_argument("--lazy-validators", type=int, default=2)
     demo.add_argument("--colluding-validators", type=int, default=0)
-    demo.add_argument("--dataset", choices=("digits", "diabetes"), default="digits")
+    demo.add_argument("--dataset", choices=("digits", "diabetes", "wine", "breast_cancer"), default="digits")
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--out", default="arena-demo-out", help="directory for summary.json and leaderboard.png")
     demo.add_argument("--then-alliance", action="store_true",

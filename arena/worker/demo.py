@@ -36,6 +36,7 @@ STAKE = 3_000 * UNIT
 WINDOWS = [100, 40, 100, 40]
 """Blocks of 0.2 s: 20 s to join, train and commit, 8 s to reveal, 20 s to score, 8 s to reveal losses."""
 ALLIANCE_PARTICIPANTS, ALLIANCE_ROUNDS, ALLIANCE_SECONDS = 6, 4, 600
+"""--then-alliance: at most 6 institutions (wine's 142 training samples serve 5), 4 rounds."""
 PENALIZED = "0x" + keccak(b"Penalized(uint256,address,uint8,uint256)").hex()
 
 Account.enable_unaudited_hdwallet_features()
@@ -150,14 +151,16 @@ def refine_in_alliance(rpc: Rpc, work: Path, processes: list, task: int, dataset
     winner and refines it on private, non-IID shares of the data (fl_module's demo participants)."""
     from fl_module.worker import demo as alliance_demo
 
+    from fl_module.worker import data
     winner = rpc.contract("arena").functions.winnerOf(task).call()
+    participants = min(ALLIANCE_PARTICIPANTS, len(data.load(dataset, seed).train_y) // data.MIN_SAMPLES_PER_PARTICIPANT)
 
     def create_task(creator, descriptor, proposers, voters):
         return rpc.send(creator, "arena", "createAllianceTask", task, descriptor, ALLIANCE_ROUNDS, proposers, voters,
                         alliance_demo.PHASE_BLOCKS, alliance_demo.MIN_STAKE, value=1_000 * UNIT)
-    progress(f"FL Alliance task from the Arena winner 0x{winner.hex()[:12]}…: {ALLIANCE_PARTICIPANTS} institutions, "
+    progress(f"FL Alliance task from the Arena winner 0x{winner.hex()[:12]}…: {participants} institutions, "
              f"{ALLIANCE_ROUNDS} rounds on private data")
-    return alliance_demo.play_task(rpc, work, processes, create_task, winner, dataset, ALLIANCE_PARTICIPANTS, 0, None,
+    return alliance_demo.play_task(rpc, work, processes, create_task, winner, dataset, participants, 0, None,
                                    ALLIANCE_ROUNDS, False, seed, progress, deadline)
 
 

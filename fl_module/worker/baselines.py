@@ -33,7 +33,7 @@ import torch
 from .aggregate import fedavg
 from .attacks import ATTACKS, collude_votes, lazy_votes, malicious_update, pick_malicious
 from .data import load, split_non_iid
-from .models import default_model_kind, init_model
+from .models import default_model_kind, init_model, is_classification
 from .train import DEFAULT_TRAINING, TrainConfig, train_with
 from .validate import accuracy, decide_votes, mean_loss, score_candidates
 
@@ -186,7 +186,7 @@ def main(argv=None) -> None:
     parser.add_argument("--collude", action="store_true")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)  # tiny models: one thread is as fast, and parallel runs do not thrash
-    figure = "final_test_accuracy" if default_model_kind(args.dataset) == "mlp" else "final_test_loss"
+    figure = "final_test_accuracy" if is_classification(default_model_kind(args.dataset)) else "final_test_loss"
     print(f"{args.dataset}, {args.participants} participants, {args.rounds} rounds, {figure}, "
           f"mean over seeds {args.seeds}{', colluding voters' if args.collude else ''}")
     print(f"{'attack / malicious':<20}" + "".join(f"{rule:>14}" for rule in RULES))

@@ -37,7 +37,7 @@ def add_demo_parser(commands):
     alliance.add_argument("--malicious", type=int, default=2)
     alliance.add_argument("--attack", choices=ATTACKS + ("none",), default="sign-flip")
     alliance.add_argument("--rounds", type=int, default=10)
-    alliance.add_argument("--dataset", choices=("diabetes", "digits"), default="diabetes")
+    alliance.add_argument("--dataset", choices=("diabetes", "digits", "wine", "breast_cancer"), default="diabetes")
     alliance.add_argument("--collude", action="store_true", help="malicious voters accept each other and reject honest")
     alliance.add_argument("--seed", type=int, default=0)
     alliance.add_argument("--out", default="demo-out", help="directory for summary.json and loss.png")

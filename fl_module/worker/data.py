@@ -1,7 +1,7 @@
 """scikit-learn's bundled datasets, standardized and split non-IID across participants.
 
-Everything is a function of (dataset, seed, ...) only. Nothing downloads: load_digits and
-load_diabetes ship inside scikit-learn. Features (and, for diabetes, the target) are
+Everything is a function of (dataset, seed, ...) only. Nothing downloads: digits, diabetes, wine
+and breast_cancer ship inside scikit-learn. Features (and, for diabetes, the target) are
 standardized with statistics of the training part only, so the global test split never
 leaks into training. Diabetes losses are therefore mean squared errors in units of the
 target's training standard deviation.
@@ -11,11 +11,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from sklearn.datasets import load_diabetes, load_digits
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits, load_wine
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
-from .models import dataset_descriptor
+from .models import DATASETS, dataset_descriptor, is_classification
 
 TEST_FRACTION = 0.2
 VALIDATION_FRACTION = 0.25      # of each participant's share, kept private for its votes
@@ -45,8 +45,16 @@ class ParticipantData:
         return iter((self.train_x, self.train_y, self.val_x, self.val_y))
 
 
+LOADERS = {"sklearn:digits": load_digits, "sklearn:diabetes": load_diabetes, "sklearn:wine": load_wine,
+           "sklearn:breast_cancer": load_breast_cancer}
+
+
+def is_labelled(descriptor: str) -> bool:
+    return is_classification(DATASETS[descriptor])
+
+
 def _targets(descriptor: str, y: np.ndarray) -> torch.Tensor:
-    if descriptor == "sklearn:digits":
+    if is_labelled(descriptor):
         return torch.as_tensor(y, dtype=torch.long)
     return torch.as_tensor(y, dtype=torch.float32)
 
@@ -54,8 +62,8 @@ def _targets(descriptor: str, y: np.ndarray) -> torch.Tensor:
 def load(dataset: str, seed: int) -> Dataset:
     """The dataset standardized on its training part, with a seeded (stratified for digits) 20% test split."""
     descriptor = dataset_descriptor(dataset)
-    if descriptor == "sklearn:digits":
-        x, y = load_digits(return_X_y=True)
+    if is_labelled(descriptor):
+        x, y = LOADERS[descriptor](return_X_y=True)
         stratify = y
     else:
         x, y = load_diabetes(return_X_y=True, scaled=False)
@@ -97,7 +105,7 @@ def hospital_buckets(feature: np.ndarray, n_participants: int, rng: np.random.Ge
 def split_non_iid(dataset: str, n_participants: int, seed: int, alpha: float = 0.5) -> list[ParticipantData]:
     """The training part of load(dataset, seed) shared out non-IID, each share split train/validation.
 
-    digits: label skew, per-class shares from Dirichlet(alpha) (smaller alpha, more skew).
+    digits, wine, breast_cancer: label skew, per-class shares from Dirichlet(alpha) (smaller alpha, more skew).
     diabetes: "hospitals", contiguous buckets by age, so each serves a different population
     (alpha is unused). Each participant keeps VALIDATION_FRACTION of its share (at least one
     sample) as the private held-out data it votes with.
@@ -108,7 +116,7 @@ def split_non_iid(dataset: str, n_participants: int, seed: int, alpha: float = 0
     if len(data.train_y) < n_participants * MIN_SAMPLES_PER_PARTICIPANT:
         raise ValueError(f"{len(data.train_y)} training samples cannot serve {n_participants} participants")
     rng = np.random.default_rng([seed, n_participants, 0x5eed])
-    if data.descriptor == "sklearn:digits":
+    if is_labelled(data.descriptor):
         shares = dirichlet_label_skew(data.train_y.numpy(), n_participants, alpha, rng, MIN_SAMPLES_PER_PARTICIPANT)
     else:
         shares = hospital_buckets(data.train_x[:, DIABETES_SORT_FEATURE].numpy(), n_participants, rng)

@@ -33,12 +33,18 @@ MODEL_SPECS: dict[str, ModelSpec] = {
     # digits: 8x8 images (64 features) -> 32 ReLU units -> 10 classes, cross-entropy
     "mlp": ModelSpec("mlp", (("fc1.bias", (32,)), ("fc1.weight", (32, 64)),
                              ("fc2.bias", (10,)), ("fc2.weight", (10, 32))), 64, 10, True),
+    # wine: 13 features -> 16 ReLU units -> 3 cultivars; breast_cancer: 30 features -> 16 -> 2 diagnoses
+    "mlp-wine": ModelSpec("mlp-wine", (("fc1.bias", (16,)), ("fc1.weight", (16, 13)),
+                                       ("fc2.bias", (3,)), ("fc2.weight", (3, 16))), 13, 3, True),
+    "mlp-cancer": ModelSpec("mlp-cancer", (("fc1.bias", (16,)), ("fc1.weight", (16, 30)),
+                                           ("fc2.bias", (2,)), ("fc2.weight", (2, 16))), 30, 2, True),
 }
 
 # Dataset descriptors a task names on chain; each ships with scikit-learn (nothing downloads).
-DATASETS: dict[str, str] = {"sklearn:diabetes": "linear", "sklearn:digits": "mlp"}
+DATASETS: dict[str, str] = {"sklearn:diabetes": "linear", "sklearn:digits": "mlp", "sklearn:wine": "mlp-wine",
+                            "sklearn:breast_cancer": "mlp-cancer"}
 # Short names the demo's --dataset flag accepts.
-DATASET_ALIASES: dict[str, str] = {"diabetes": "sklearn:diabetes", "digits": "sklearn:digits"}
+DATASET_ALIASES: dict[str, str] = {name.removeprefix("sklearn:"): name for name in DATASETS}
 
 
 def model_spec(kind: str) -> ModelSpec:
@@ -61,6 +67,11 @@ def default_model_kind(dataset: str) -> str:
 
 def is_classification(kind: str) -> bool:
     return model_spec(kind).classification
+
+
+def is_mlp(kind: str) -> bool:
+    """A two-layer ReLU network (fc1, fc2); the other kind is the linear model."""
+    return any(name == "fc1.weight" for name, _ in model_spec(kind).shapes)
 
 
 def init_model(kind: str, seed: int) -> dict[str, torch.Tensor]:
@@ -111,7 +122,7 @@ def forward_stacked(kind: str, stacked: dict[str, torch.Tensor], x: torch.Tensor
     """
     if kind == "linear":
         return _stacked_affine(x.t(), stacked["weight"], stacked["bias"]).squeeze(1)
-    if kind == "mlp":
+    if is_mlp(kind):
         hidden = torch.relu(_stacked_affine(x.t(), stacked["fc1.weight"], stacked["fc1.bias"]))
         return _stacked_affine(hidden, stacked["fc2.weight"], stacked["fc2.bias"])
     raise ValueError(f"unknown model kind {kind!r}")
@@ -128,7 +139,7 @@ def forward(kind: str, params: dict[str, torch.Tensor], x: torch.Tensor) -> torc
         return outputs if kind == "linear" else outputs.transpose(1, 2)
     if kind == "linear":
         return _affine(x, params["weight"], params["bias"]).squeeze(-1)
-    if kind == "mlp":
+    if is_mlp(kind):
         hidden = torch.relu(_affine(x, params["fc1.weight"], params["fc1.bias"]))
         return _affine(hidden, params["fc2.weight"], params["fc2.bias"])
     raise ValueError(f"unknown model kind {kind!r}")

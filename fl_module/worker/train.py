@@ -31,6 +31,8 @@ class TrainConfig:
 DEFAULT_TRAINING: dict[str, TrainConfig] = {
     "linear": TrainConfig(epochs=2, lr=0.02, batch_size=16),
     "mlp": TrainConfig(epochs=3, lr=0.1, batch_size=16),
+    "mlp-wine": TrainConfig(epochs=5, lr=0.05, batch_size=16),
+    "mlp-cancer": TrainConfig(epochs=3, lr=0.05, batch_size=16),
 }
 
 

@@ -12,7 +12,8 @@ def rows(x: torch.Tensor) -> set[bytes]:
     return {row.numpy().tobytes() for row in x}
 
 
-@pytest.mark.parametrize("dataset,features,samples", [("digits", 64, 1797), ("diabetes", 10, 442)])
+@pytest.mark.parametrize("dataset,features,samples", [("digits", 64, 1797), ("diabetes", 10, 442), ("wine", 13, 178),
+                                                      ("breast_cancer", 30, 569)])
 def test_load_standardizes_on_train_only_and_holds_out_20_percent(dataset, features, samples):
     data = load(dataset, 0)
     assert data.train_x.shape[1] == data.test_x.shape[1] == features
@@ -35,6 +36,9 @@ def test_diabetes_test_rows_are_in_no_participant_share():
 def test_targets_are_class_indices_for_digits_and_standardized_for_diabetes():
     digits, diabetes = load("digits", 0), load("diabetes", 0)
     assert digits.train_y.dtype == torch.long and set(digits.train_y.tolist()) == set(range(10))
+    wine, cancer = load("wine", 0), load("breast_cancer", 0)
+    assert wine.train_y.dtype == cancer.train_y.dtype == torch.long
+    assert set(wine.test_y.tolist()) == {0, 1, 2} and set(cancer.test_y.tolist()) == {0, 1}, "stratified"
     assert sorted(torch.bincount(digits.test_y).tolist())[0] >= 30  # stratified
     assert diabetes.train_y.dtype == torch.float32
     assert abs(diabetes.train_y.mean().item()) < 1e-5 and abs(diabetes.train_y.std(unbiased=False).item() - 1) < 1e-4
@@ -46,7 +50,7 @@ def test_load_is_deterministic_and_the_seed_matters():
     assert not torch.equal(a.test_y, c.test_y)
 
 
-@pytest.mark.parametrize("dataset,n", [("digits", 10), ("diabetes", 8)])
+@pytest.mark.parametrize("dataset,n", [("digits", 10), ("diabetes", 8), ("wine", 5), ("breast_cancer", 8)])
 def test_split_shares_out_the_whole_training_part_with_private_validation(dataset, n):
     data = load(dataset, 1)
     shares = split_non_iid(dataset, n, seed=1)

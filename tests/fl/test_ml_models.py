@@ -40,8 +40,12 @@ def test_specs_match_the_issue():
     assert model_spec("linear").parameter_count == 11 and not is_classification("linear")
     assert model_spec("mlp").parameter_count == 64 * 32 + 32 + 32 * 10 + 10 and is_classification("mlp")
     assert [name for name, _ in model_spec("mlp").shapes] == sorted(name for name, _ in model_spec("mlp").shapes)
-    assert DATASETS == {"sklearn:diabetes": "linear", "sklearn:digits": "mlp"}
+    assert DATASETS == {"sklearn:diabetes": "linear", "sklearn:digits": "mlp", "sklearn:wine": "mlp-wine",
+                        "sklearn:breast_cancer": "mlp-cancer"}
+    assert model_spec("mlp-wine").parameter_count == 13 * 16 + 16 + 16 * 3 + 3 and is_classification("mlp-wine")
+    assert model_spec("mlp-cancer").parameter_count == 30 * 16 + 16 + 16 * 2 + 2 and is_classification("mlp-cancer")
     assert dataset_descriptor("digits") == "sklearn:digits" == dataset_descriptor("sklearn:digits")
+    assert dataset_descriptor("breast_cancer") == "sklearn:breast_cancer"
     assert default_model_kind("diabetes") == "linear"
     for bad in ("mnist", "sklearn:iris"):
         with pytest.raises(ValueError):
@@ -64,7 +68,7 @@ def test_forward_matches_torch_nn_modules():
     assert torch.allclose(forward("linear", linear, xs), xs @ linear["weight"][0] + linear["bias"], atol=1e-6)
 
 
-@pytest.mark.parametrize("kind,features", [("mlp", 64), ("linear", 10)])
+@pytest.mark.parametrize("kind,features", [("mlp", 64), ("linear", 10), ("mlp-wine", 13), ("mlp-cancer", 30)])
 def test_stacked_forward_is_each_model_forward(kind, features):
     models = [init_model(kind, seed) for seed in range(5)]
     stacked = {name: torch.stack([m[name] for m in models]) for name in models[0]}
@@ -73,7 +77,7 @@ def test_stacked_forward_is_each_model_forward(kind, features):
     features_major = forward_stacked(kind, stacked, x)
     for i, model in enumerate(models):
         assert torch.allclose(together[i], forward(kind, model, x), atol=1e-5)
-        one = features_major[i].t() if kind == "mlp" else features_major[i]
+        one = features_major[i] if kind == "linear" else features_major[i].t()
         assert torch.allclose(one, forward(kind, model, x), atol=1e-5)
 
 
