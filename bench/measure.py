@@ -177,6 +177,8 @@ def main(argv=None) -> None:
     fl_validation_report()  # a voter's batched scoring of 16 updates against one at a time (bench/fl_validation.py)
     from .arena_scoring import report as arena_scoring_report
     arena_scoring_report()  # an Arena validator's batched scoring of 16 submissions (bench/arena_scoring.py)
+    from .ring import report as ring_report
+    ring_report()  # verifying a linkable ring signature over 64 members beside 64 ECDSA recoveries (bench/ring.py)
     from .arena_latency import report as arena_latency_report
     arena_latency_report()  # eth_blockNumber p50/p99 while Arena scoring runs beside the node (bench/arena_latency.py)
     from .sync import report as sync_report

@@ -5,11 +5,9 @@ suite byte 0xFE, SHA-256, try-and-increment encode_to_curve salted with the comp
 public key, RFC 6979 nonces (HMAC-SHA256), cLen = 16, SEC1 compressed points, cofactor 1.
 A proof is Gamma (33) ‖ c (16) ‖ s (32) = 81 bytes; the output beta is 32 bytes.
 
-Every point operation is libsecp256k1's, through coincurve: parsing (which checks the
-curve equation and x, y < p), `PublicKey.multiply` (constant-time ecmult_const),
-`PublicKey.from_valid_secret` (k·B, ecmult_gen) and `PublicKey.combine_keys` (point
-addition). coincurve has no point at infinity, so None stands for it here. No curve
-arithmetic is done in Python; only scalars mod n are: s = (k + c·x) mod n in `prove`
+Every point operation is libsecp256k1's, through coincurve (points.py: parsing, which checks
+the curve equation and x, y < p; multiplication; addition; None for the point at infinity)
+and `PublicKey.from_valid_secret` (k·B, ecmult_gen). No curve arithmetic is done in Python; only scalars mod n are: s = (k + c·x) mod n in `prove`
 (coincurve's secret-key tweaks would cost two PrivateKey constructions, ~100 µs, for
 the same result) and the negation n − c in `verify`.
 """
@@ -20,6 +18,7 @@ import hmac
 from coincurve import PublicKey
 
 from runtime.crypto import SECP256K1_N
+from runtime.crypto.points import add, multiply, parse_point
 
 SUITE = b"\xfe"
 PROOF_LENGTH = 81  # Gamma (33) ‖ c (16) ‖ s (32)
@@ -30,39 +29,6 @@ _N = SECP256K1_N
 
 def _sha256(data: bytes) -> bytes:
     return hashlib.sha256(data).digest()
-
-
-def _parse_point(data: bytes) -> PublicKey | None:
-    """SEC1 string_to_point: 33-byte compressed (02/03) or 65-byte uncompressed (04).
-
-    libsecp256k1 also accepts 65-byte "hybrid" keys (06/07); they are not a canonical
-    encoding here and are refused, as is every other length (infinity included).
-    """
-    if not ((len(data) == 33 and data[0] in (2, 3)) or (len(data) == 65 and data[0] == 4)):
-        return None
-    try:
-        return PublicKey(data)
-    except ValueError:
-        return None
-
-
-def _multiply(point: PublicKey | None, scalar: int) -> PublicKey | None:
-    """scalar · point, None standing for the point at infinity."""
-    scalar %= _N
-    if point is None or scalar == 0:
-        return None
-    return point.multiply(scalar.to_bytes(32, "big"))
-
-
-def _add(a: PublicKey | None, b: PublicKey | None) -> PublicKey | None:
-    if a is None:
-        return b
-    if b is None:
-        return a
-    try:
-        return PublicKey.combine_keys([a, b])
-    except ValueError:  # a = −b: the sum is the point at infinity
-        return None
 
 
 def _encode_to_curve(salt: bytes, alpha: bytes) -> PublicKey:
@@ -114,7 +80,7 @@ def _decode_proof(proof: bytes) -> tuple[PublicKey, int, int] | None:
     """ECVRF_decode_proof (RFC 9381 §5.4.4): (Gamma, c, s) or None."""
     if not isinstance(proof, bytes) or len(proof) != PROOF_LENGTH or proof[0] not in (2, 3):
         return None
-    gamma = _parse_point(proof[:33])
+    gamma = parse_point(proof[:33])
     s = int.from_bytes(proof[49:], "big")
     if gamma is None or s >= _N:
         return None
@@ -163,7 +129,7 @@ def verify(public_key: bytes, proof: bytes, alpha: bytes) -> bytes | None:
     try:
         if not isinstance(public_key, bytes) or not isinstance(alpha, bytes):
             return None
-        y = _parse_point(public_key)  # ECVRF_validate_key: cofactor 1, so any point but infinity
+        y = parse_point(public_key)  # ECVRF_validate_key: cofactor 1, so any point but infinity
         decoded = _decode_proof(proof)
         if y is None or decoded is None:
             return None
@@ -171,8 +137,8 @@ def verify(public_key: bytes, proof: bytes, alpha: bytes) -> bytes | None:
         y_string = y.format(compressed=True)
         h = _encode_to_curve(y_string, alpha)
         # U = s·B − c·Y, V = s·H − c·Gamma
-        u = _add(PublicKey.from_valid_secret(s.to_bytes(32, "big")) if s else None, _multiply(y, _N - c))
-        v = _add(_multiply(h, s), _multiply(gamma, _N - c))
+        u = add(PublicKey.from_valid_secret(s.to_bytes(32, "big")) if s else None, multiply(y, _N - c))
+        v = add(multiply(h, s), multiply(gamma, _N - c))
         if u is None or v is None:  # an honest proof has U = k·B, V = k·H with 0 < k < n
             return None
         c_prime = _challenge(y_string, h.format(compressed=True), proof[:33], u.format(compressed=True), v.format(compressed=True))

@@ -6,7 +6,9 @@ receipts (consensus encoding) must match. Without one, every block but the last 
 import and the last must be rejected. A sampling vector (`"kind": "sampling"`) gives a seed,
 weighted candidates and k; the selection must match in order (spec/sampling.md). An FL
 commitment vector (`"kind": "fl_commitment"`) gives what a proposer or voter commits to; the
-commitment must match (spec/modules/fl_alliance.md).
+commitment must match (spec/modules/fl_alliance.md). A ring-signature vector (`"kind": "ring_signature"`)
+gives a ring, tag, message, key image and signature; verification must answer `valid`, and where the
+signer's secret is given, the key image must be derived from it (spec/ring_signatures.md).
 
     python -m tests.conformance.runner [VECTOR_DIR]      # prints "N passed, N failed"
 
@@ -80,10 +82,23 @@ def run_commitment_vector(vector: dict) -> None:
     assert computed == _bytes(vector["commitment"]), f"{vector['name']}: commitment differs"
 
 
+def run_ring_vector(vector: dict) -> None:
+    from runtime.crypto.ring import compute_key_image, verify
+    ring = [_bytes(p) for p in vector["ring"]]
+    image = _bytes(vector["keyImage"])
+    accepted = verify(ring, _bytes(vector["tag"]), _bytes(vector["message"]), image, _bytes(vector["signature"]))
+    assert accepted == vector["valid"], f"{vector['name']}: verify says {accepted}"
+    if vector.get("secret"):
+        assert compute_key_image(int(vector["secret"], 16), _bytes(vector["tag"])) == image, \
+            f"{vector['name']}: key image differs"
+
+
 def run_vector(vector: dict, import_blocks: Callable = import_blocks_here) -> None:
     """Raise AssertionError when the implementation disagrees with the vector."""
     if vector.get("kind") == "sampling":
         return run_sampling_vector(vector)
+    if vector.get("kind") == "ring_signature":
+        return run_ring_vector(vector)
     if vector.get("kind") == "fl_commitment":
         return run_commitment_vector(vector)
     pre_state = {_bytes(k): _bytes(v) for k, v in vector["pre"]["state"].items()}
