@@ -7,20 +7,10 @@ batch) against one model at a time, on one CPU core — the call the validator d
 """
 
 import argparse
-import statistics
-import time
 
 import torch
 
-
-def _median_seconds(operation, repeats: int) -> float:
-    operation()
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        operation()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+from .measure import median_seconds
 
 
 def measure(submissions: int = 16, repeats: int = 9) -> dict:
@@ -36,8 +26,8 @@ def measure(submissions: int = 16, repeats: int = 9) -> dict:
         batched = scoring.score("mlp", models, x, y, batched=True, device="cpu")
         one = scoring.score("mlp", models, x, y, batched=False, device="cpu")
         cases.append({"samples": len(x), "largest_difference": max(abs(a - b) for a, b in zip(batched, one)),
-                      "batched_s": _median_seconds(lambda: scoring.score("mlp", models, x, y, True, "cpu"), repeats),
-                      "one_by_one_s": _median_seconds(lambda: scoring.score("mlp", models, x, y, False, "cpu"),
+                      "batched_s": median_seconds(lambda: scoring.score("mlp", models, x, y, True, "cpu"), repeats),
+                      "one_by_one_s": median_seconds(lambda: scoring.score("mlp", models, x, y, False, "cpu"),
                                                       repeats)})
     return {"submissions": submissions, "cases": cases}
 

@@ -20,10 +20,10 @@ several-fold. On a GPU the same holds for kernel launches, at every size we use.
 """
 
 import argparse
-import statistics
-import time
 
 import torch
+
+from .measure import median_seconds
 
 BATCH_SIZES = (32, 128, None)  # None: validate.EVAL_BATCH_SIZE, what a voter uses
 VOTER_SAMPLES = 45             # about one digits voter's held-out share (10 participants)
@@ -36,16 +36,6 @@ def _digits():
     return torch.as_tensor(x, dtype=torch.float32), torch.as_tensor(y, dtype=torch.long)
 
 
-def _median_seconds(operation, repeats: int) -> float:
-    operation()  # warm-up
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        operation()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
-
-
 def _compare(models, x, y, batch_size: int, repeats: int) -> dict:
     from fl_module.worker.validate import losses_batched, losses_one_by_one
 
@@ -55,8 +45,8 @@ def _compare(models, x, y, batch_size: int, repeats: int) -> dict:
     assert worst < 1e-5, f"batched losses differ from one-by-one by {worst:.2e} (relative)"
     return {
         "samples": len(x), "batch_size": batch_size, "worst_relative_difference": worst,
-        "one_by_one_s": _median_seconds(lambda: losses_one_by_one("mlp", models, x, y, "cpu", batch_size), repeats),
-        "batched_s": _median_seconds(lambda: losses_batched("mlp", models, x, y, "cpu", batch_size), repeats),
+        "one_by_one_s": median_seconds(lambda: losses_one_by_one("mlp", models, x, y, "cpu", batch_size), repeats),
+        "batched_s": median_seconds(lambda: losses_batched("mlp", models, x, y, "cpu", batch_size), repeats),
     }
 
 

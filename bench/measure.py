@@ -22,6 +22,7 @@ import argparse
 import multiprocessing
 import resource
 import shutil
+import statistics
 import tempfile
 import time
 
@@ -129,6 +130,17 @@ def run_open_large(accounts: int) -> dict:
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return {"accounts": accounts, "genesis_build_s": build, "open_s": open_seconds, "plyvel_open_s": raw_open}
+
+
+def median_seconds(operation, repeats: int) -> float:
+    """The median wall time of `repeats` runs of `operation`, after one untimed warm-up run."""
+    operation()
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        operation()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
 
 
 def row(name: str, ours: float, theirs: float, unit: str, baseline: str) -> str:

@@ -7,8 +7,8 @@ floor a chain pays per signed transaction, and roughly the work of one ring memb
 
 import argparse
 import os
-import statistics
-import time
+
+from .measure import median_seconds
 
 
 def measure(members: int = 64, repeats: int = 50) -> dict:
@@ -29,18 +29,10 @@ def measure(members: int = 64, repeats: int = 50) -> dict:
     recoverable = key.sign_recoverable(digest, hasher=None)
     r, s, v = int.from_bytes(recoverable[:32], "big"), int.from_bytes(recoverable[32:64], "big"), recoverable[64]
 
-    def timed(operation) -> float:
-        operation()
-        times = []
-        for _ in range(repeats):
-            started = time.perf_counter()
-            operation()
-            times.append(time.perf_counter() - started)
-        return statistics.median(times)
-
     return {"members": members,
-            "ring_verify_s": timed(lambda: verify(ring, tag, message, image, signature)),
-            "recoveries_s": timed(lambda: [recover_public_key(digest, v, r, s) for _ in range(members)])}
+            "ring_verify_s": median_seconds(lambda: verify(ring, tag, message, image, signature), repeats),
+            "recoveries_s": median_seconds(lambda: [recover_public_key(digest, v, r, s) for _ in range(members)],
+                                           repeats)}
 
 
 def report(members: int = 64, repeats: int = 50) -> None:
