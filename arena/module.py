@@ -54,6 +54,9 @@ PER_MILLION = 1_000_000
 UNIT = balances.UNIT
 ZERO_HASH = b"\x00" * 32
 RANK_BASE = 10**18
+MIN_VALIDATORS_PER_SUBMISSION = 3
+"""So that no one or two reports decide a consensus alone (with two equal weights the lower wins)."""
+MAX_FUNDERS = 64
 AGREEMENT_FLOOR = 10**6
 """The smallest consensus loss agreement is measured against (0.001 at LOSS_SCALE), so a near-zero
 consensus does not turn every rounding difference into total disagreement."""
@@ -138,6 +141,14 @@ class VestingRecord:
     released: Uint256
     start: Uint64
     """Block timestamp of the task's end."""
+    period: Uint64
+    """VestingSeconds when the task ended: a later change of the parameter does not move it."""
+
+
+@dataclass(frozen=True)
+class Funding:
+    who: Address
+    amount: Uint256
 
 
 # Storage (task keys: u64 task; participant keys: u64 task ‖ address)
@@ -147,7 +158,9 @@ TaskModelKind = StorageMap(NAME, "TaskModelKind", FixedUint(8), RawBytes(), b"")
 Phase = StorageMap(NAME, "Phase", FixedUint(8), FixedUint(1), SUBMIT)
 ActiveTasks = StorageValue(NAME, "ActiveTasks", UintTupleList(1), ())
 Bounty = StorageMap(NAME, "Bounty", FixedUint(8), U256, 0)
-"""task → the creator's bounty plus every `fund`: what a cancelled task returns to the creator."""
+"""task → the creator's bounty: what a cancelled task returns to the creator."""
+Funders = StorageMap(NAME, "Funders", FixedUint(8), RecordList(Funding), ())
+"""task → what each other account added with `fund`: what a cancelled task returns to it."""
 Trainers = StorageMap(NAME, "Trainers", FixedUint(8), RecordList(Participant), ())
 Validators = StorageMap(NAME, "Validators", FixedUint(8), RecordList(Participant), ())
 Commitment = StorageMap(NAME, "Commitment", RawBytes(), RecordCodec(SubmissionCommitment), None)
@@ -194,7 +207,7 @@ ValidatorScored = EventDecl("ValidatorScored(uint256 indexed task,address indexe
 Penalized = EventDecl("Penalized(uint256 indexed task,address indexed offender,uint8 kind,uint256 slashId)")
 TaskFinished = EventDecl("TaskFinished(uint256 indexed task,bytes32 winner,uint256 paid,uint256 vesting,"
                          "uint256 refunded)")
-TaskCancelled = EventDecl("TaskCancelled(uint256 indexed task,uint256 refunded,uint256 depositSlashed)")
+TaskCancelled = EventDecl("TaskCancelled(uint256 indexed task,uint256 refunded,uint256 deposit,uint256 toTreasury)")
 VestingReleased = EventDecl("VestingReleased(uint256 indexed task,address indexed trainer,uint256 amount)")
 AllianceSeeded = EventDecl("AllianceSeeded(uint256 indexed task,uint256 indexed allianceTask,bytes32 model)")
 TaskVerified = EventDecl("TaskVerified(uint256 indexed task)")
@@ -226,6 +239,7 @@ NothingToAdvance = ErrorDecl("NothingToAdvance(uint64 nextDeadline)")
 NothingToRelease = ErrorDecl("NothingToRelease()")
 ZeroAmount = ErrorDecl("ZeroAmount()")
 NoWinner = ErrorDecl("NoWinner(uint256 task)")
+TooManyFunders = ErrorDecl("TooManyFunders(uint256 maximum)")
 TaskAlreadyVerified = ErrorDecl("TaskAlreadyVerified(uint256 task)")
 TaskNotVerified = ErrorDecl("TaskNotVerified(uint256 task)")
 
@@ -313,12 +327,16 @@ def set_phase(state: State, env, task: int, phase: int) -> None:
     env.emit(PhaseChanged.to_log(ADDRESS_, task, phase))
 
 
-def catch_up(state: State, env, task: int) -> int:
-    """Run every transition whose deadline has passed; returns the phase now."""
+def catch_up(state: State, env, task: int, heavy: bool = False) -> int:
+    """Run the transitions whose deadlines have passed, in order; returns the phase now. The two that
+    do real work (closing REVEAL: duplicates and assignment; closing SCORE_REVEAL: the end) run only
+    with `heavy` — in `advance`, whose gas pays for them — so no cheap call can trigger them."""
     spec = get_spec(state, task)
     while True:
         phase = Phase.get(state, task)
         if phase > SCORE_REVEAL or env.block_number < spec.deadlines[phase]:
+            return phase
+        if phase in (REVEAL, SCORE_REVEAL) and not heavy:
             return phase
         if phase == SUBMIT:
             set_phase(state, env, task, REVEAL)
@@ -387,17 +405,22 @@ def get_assignment(state: State, task: int, who: bytes) -> list[int]:
 
 
 def cancel_task(state: State, env, task: int) -> None:
-    """The creator never revealed the evaluation set: the deposit goes to the treasury, the bounty back."""
+    """The creator never revealed the evaluation set: each funder gets its funds back and the creator its
+    bounty; the deposit is shared equally by the trainers who revealed (their work was wasted), its
+    remainder and any emission go to the treasury."""
     spec, account = get_spec(state, task), compute_task_account(task)
-    balance = balances.free_balance(state, account)
-    refund = min(Bounty.get(state, task), balance)
-    balances.transfer(state, account, spec.creator, refund)
-    slashed = balance - refund
+    refunds = [(spec.creator, Bounty.get(state, task))] + [(f.who, f.amount) for f in Funders.get(state, task)]
+    for who, amount in refunds:
+        balances.transfer(state, account, who, amount)
+    revealed = [t.who for t in Trainers.get(state, task) if RevealedModel.get(state, participant_key(task, t.who))]
+    for who in revealed:
+        balances.transfer(state, account, who, spec.deposit // len(revealed))
+    slashed = balances.free_balance(state, account)
     if slashed:
         treasury.deposit_from(state, account, slashed)
     deactivate(state, task)
     set_phase(state, env, task, CANCELLED)
-    env.emit(TaskCancelled.to_log(ADDRESS_, task, refund, slashed))
+    env.emit(TaskCancelled.to_log(ADDRESS_, task, sum(amount for _, amount in refunds), spec.deposit, slashed))
 
 
 def deactivate(state: State, task: int) -> None:
@@ -441,11 +464,11 @@ def finish_task(state: State, env, task: int) -> None:
         losses = Scores.get(state, key)
         if losses is not None:
             revealed[validator.who] = dict(zip(get_assignment(state, task, validator.who), (l for (l,) in losses)))
-        elif ScoresCommitment.get(state, key) is not None:
+        elif ScoresCommitment.get(state, key) is not None or Assignment.get(state, key):
             report(state, env, task, slashing.UNAVAILABILITY, validator.who)
     medians = compute_consensus(state, task, len(submissions), revealed)
     consensus = [WORST_LOSS if median is None else median for median in medians]
-    scored = [i for i, median in enumerate(medians) if median is not None]
+    scored = [i for i, median in enumerate(medians) if median is not None and median != WORST_LOSS]
     ranking = sorted(scored, key=lambda i: (consensus[i], submissions[i].sequence))
     ranks = {index: position + 1 for position, index in enumerate(ranking)}
 
@@ -467,7 +490,8 @@ def finish_task(state: State, env, task: int) -> None:
         if part - vested:
             paid += rewards.pay_from(state, account, part - vested, [(submission.trainer, 1)], env.emit)
         if vested:
-            Vesting.set(state, participant_key(task, submission.trainer), VestingRecord(vested, 0, env.timestamp))
+            Vesting.set(state, participant_key(task, submission.trainer),
+                        VestingRecord(vested, 0, env.timestamp, VestingSeconds.get(state)))
             vesting_total += vested
         results.append(SubmissionResult(consensus[index], ranks.get(index, 0), part))
         env.emit(SubmissionScored.to_log(ADDRESS_, task, index, submission.trainer, consensus[index],
@@ -513,11 +537,10 @@ def pay_validators(state: State, env, task: int, amount: int, consensus: list[in
 
 # Calls
 
-def require_phase(state: State, env: CallEnv, task: int, required: int) -> int:
+def require_phase(state: State, env: CallEnv, task: int, required: int) -> None:
     phase = catch_up(state, env, task)
     if phase != required:
         raise DispatchError(WrongPhase, phase, required)
-    return phase
 
 
 def call_create_task(state: State, env: CallEnv, model: str, training_data: bytes, evaluation_commitment: bytes,
@@ -530,7 +553,8 @@ def call_create_task(state: State, env: CallEnv, model: str, training_data: byte
         (training_data == ZERO_HASH, "training data hash is zero"),
         (evaluation_commitment == ZERO_HASH, "evaluation commitment is zero"),
         (not all(1 <= blocks <= MaxWindowBlocks.get(state) for blocks in windows), "window length out of range"),
-        (not 1 <= validators_per_submission <= MaxValidators.get(state), "validators per submission out of range"),
+        (not MIN_VALIDATORS_PER_SUBMISSION <= validators_per_submission <= MaxValidators.get(state),
+         "validators per submission out of range"),
     ]
     for broken, reason in reasons:
         if broken:
@@ -559,13 +583,22 @@ def call_create_task(state: State, env: CallEnv, model: str, training_data: byte
 
 
 def call_fund(state: State, env: CallEnv, task: int) -> tuple:
+    """Add to the pot while the task is open; a cancelled task returns it to the funder."""
     phase = catch_up(state, env, task)
     if phase >= FINISHED:
         raise DispatchError(TaskNotActive, task, phase)
     if env.value == 0:
         raise DispatchError(ZeroAmount)
+    funders = list(Funders.get(state, task))
+    known = next((i for i, f in enumerate(funders) if f.who == env.sender), None)
+    if known is None:
+        if len(funders) >= MAX_FUNDERS:
+            raise DispatchError(TooManyFunders, MAX_FUNDERS)
+        funders.append(Funding(env.sender, env.value))
+    else:
+        funders[known] = Funding(env.sender, funders[known].amount + env.value)
+    Funders.set(state, task, tuple(funders))
     balances.transfer(state, ADDRESS_, compute_task_account(task), env.value)
-    Bounty.set(state, task, Bounty.get(state, task) + env.value)
     env.emit(TaskFunded.to_log(ADDRESS_, task, env.sender, env.value))
     return ()
 
@@ -673,7 +706,7 @@ def call_reveal_scores(state: State, env: CallEnv, task: int, losses: list[int],
 def call_advance(state: State, env: CallEnv, task: int) -> tuple:
     """Anyone: run the transitions whose deadlines have passed."""
     before = Phase.get(state, task)
-    phase = catch_up(state, env, task)
+    phase = catch_up(state, env, task, heavy=True)
     if phase == before:
         spec = get_spec(state, task)
         raise DispatchError(NothingToAdvance, spec.deadlines[phase] if phase <= SCORE_REVEAL else 0)
@@ -684,7 +717,7 @@ def call_release_vested(state: State, env: CallEnv, task: int) -> tuple:
     """A trainer's vested reward so far: total · min(elapsed, VestingSeconds) // VestingSeconds − released."""
     key = participant_key(task, env.sender)
     record = Vesting.get(state, key)
-    releasable = 0 if record is None else compute_releasable(state, record, env.timestamp)
+    releasable = 0 if record is None else compute_releasable(record, env.timestamp)
     if releasable == 0:
         raise DispatchError(NothingToRelease)
     Vesting.set(state, key, replace(record, released=record.released + releasable))
@@ -693,10 +726,10 @@ def call_release_vested(state: State, env: CallEnv, task: int) -> tuple:
     return ()
 
 
-def compute_releasable(state: State, record: VestingRecord, now: int) -> int:
-    period = VestingSeconds.get(state)
-    elapsed = min(max(now - record.start, 0), period)
-    return record.total * elapsed // period - record.released
+def compute_releasable(record: VestingRecord, now: int) -> int:
+    """total · min(elapsed, period) // period − released, never below 0."""
+    elapsed = min(max(now - record.start, 0), record.period)
+    return max(record.total * elapsed // record.period - record.released, 0)
 
 
 def get_winner(state: State, task: int) -> bytes | None:
@@ -783,7 +816,8 @@ def view_task(state: State, task: int) -> tuple:
 
 def view_status(state: State, task: int) -> tuple:
     get_spec(state, task)
-    return (Phase.get(state, task), Bounty.get(state, task), balances.free_balance(state, compute_task_account(task)),
+    bounty = Bounty.get(state, task) + sum(f.amount for f in Funders.get(state, task))
+    return (Phase.get(state, task), bounty, balances.free_balance(state, compute_task_account(task)),
             EvaluationSet.get(state, task) or ZERO_HASH, bool(Verified.get(state, task)))
 
 
@@ -813,7 +847,7 @@ def view_vesting(state: State, task: int, who: bytes) -> tuple:
     record = Vesting.get(state, participant_key(task, who))
     if record is None:
         return (0, 0, 0)
-    return (record.total, record.released, compute_releasable(state, record, system.Timestamp.get(state)))
+    return (record.total, record.released, compute_releasable(record, system.Timestamp.get(state)))
 
 
 def view_alliance_seed(state: State, alliance_task: int) -> tuple:

@@ -156,12 +156,12 @@ def train(args, key: str) -> int:
     if shown is None or shown["phase"] != "submit":
         print(f"flockchain arena: task {args.task} is not taking submissions", file=sys.stderr)
         return 2
+    if all(t["address"].lower() != account.address.lower() for t in shown["trainers"]):
+        rpc.send(account, "arena", "join", args.task)
     x, y = datasets.decode_dataset(rpc.get_blob(shown["trainingData"]), shown["model"])
     config = trainer.TrainerConfig(args.data_fraction, args.epochs, args.seed)
     submitter = trainer.Submitter(rpc, account, args.task, tensors.encode_model(
         trainer.train_model(shown["model"], x, y, config)))
-    if all(t["address"].lower() != account.address.lower() for t in shown["trainers"]):
-        rpc.send(account, "arena", "join", args.task)
     submitter.commit()
     print(f"committed model {submitter.model_hash.hex()} to task {args.task}; revealing after block "
           f"{int(shown['windowEnds']['submit'], 16)}", flush=True)

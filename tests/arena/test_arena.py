@@ -179,7 +179,7 @@ def test_a_validator_who_commits_and_never_reveals_is_reported_and_unpaid():
     assert arena.ValidatorOutcome.get(d.state(), arena.participant_key(0, address(silent))).reward == 0
 
 
-def test_without_the_evaluation_set_the_task_is_cancelled_the_deposit_slashed_the_bounty_returned():
+def test_without_the_evaluation_set_the_task_is_cancelled_the_deposit_pays_revealed_trainers():
     d = staked(bounty=500 * UNIT)
     d.block(*(d.call(i, "join", 0) for i in TRAINERS + VALIDATORS), d.call(8, "fund", 0, value=50 * UNIT))
     d.commit_models(0, {1: model_hash(1)})
@@ -187,12 +187,15 @@ def test_without_the_evaluation_set_the_task_is_cancelled_the_deposit_slashed_th
     d.reveal_models(0, {1: model_hash(1)})
     creator_before, fund_before = balances.free_balance(d.state(), address(CREATOR)), \
         balances.free_balance(d.state(), arena.treasury.ADDRESS_)
+    funder_before, trainer_before = (balances.free_balance(d.state(), address(i)) for i in (8, 1))
     d.to_deadline(0, formats.REVEAL)
-    [applied] = ok(d.act(1, "advance", 0))
+    [applied] = ok(d.act(9, "advance", 0))
     state = d.state()
     assert d.phase() == formats.CANCELLED and arena.ActiveTasks.get(state) == ()
-    assert balances.free_balance(state, address(CREATOR)) == creator_before + 550 * UNIT, "bounty and funds"
-    assert balances.free_balance(state, arena.treasury.ADDRESS_) >= fund_before + DEPOSIT
+    assert balances.free_balance(state, address(CREATOR)) == creator_before + 500 * UNIT, "the creator's bounty"
+    assert balances.free_balance(state, address(8)) == funder_before + 50 * UNIT, "a funder's money goes back"
+    assert balances.free_balance(state, address(1)) == trainer_before + DEPOSIT, "the deposit pays the wasted work"
+    assert balances.free_balance(state, arena.treasury.ADDRESS_) == fund_before
     [cancelled] = logs_of([applied], arena.TaskCancelled)
     fails(d.act(1, "advance", 0), arena.NothingToAdvance)
 
@@ -207,8 +210,8 @@ def test_every_call_refuses_bad_input_with_its_error():
     fails(create("mlp", b"\x00" * 32, commitment, [4] * 4, 1, STAKE), arena.InvalidTaskConfig)
     fails(create("mlp", b"\x01" * 32, b"\x00" * 32, [4] * 4, 1, STAKE), arena.InvalidTaskConfig)
     fails(create("mlp", b"\x01" * 32, commitment, [4, 0, 4, 4], 1, STAKE), arena.InvalidTaskConfig)
-    fails(create("mlp", b"\x01" * 32, commitment, [4] * 4, 0, STAKE), arena.InvalidTaskConfig)
-    fails(create("mlp", b"\x01" * 32, commitment, [4] * 4, 1, STAKE, value=DEPOSIT - 1), arena.DepositRequired)
+    fails(create("mlp", b"\x01" * 32, commitment, [4] * 4, 2, STAKE), arena.InvalidTaskConfig)
+    fails(create("mlp", b"\x01" * 32, commitment, [4] * 4, 3, STAKE, value=DEPOSIT - 1), arena.DepositRequired)
     fails(d.act(0, "join", 7), arena.UnknownTask)
     ok(d.create(bounty=0, min_stake=4_000 * UNIT))
     fails(d.act(9, "join", 0), arena.NoStakingRole)
@@ -234,6 +237,8 @@ def test_every_call_refuses_bad_input_with_its_error():
     ok(d.reveal_evaluation(1))
     fails(d.act(0, "advance", 1), arena.NothingToAdvance)
     d.to_deadline(1, formats.REVEAL)
+    fails(d.act(4, "commitScores", 1, b"\x01" * 32), arena.WrongPhase)
+    ok(d.act(0, "advance", 1))
     fails(d.act(1, "commitScores", 1, b"\x01" * 32), arena.NotAssigned)
     ok(d.act(4, "commitScores", 1, formats.compute_scores_commitment([5], salt(104), address(4))))
     fails(d.act(4, "commitScores", 1, b"\x01" * 32), arena.AlreadyCommitted)
@@ -261,6 +266,43 @@ def test_a_finished_tasks_winner_seeds_an_fl_alliance_task():
     assert balances.free_balance(state, alliance.compute_task_account(0)) == 50 * UNIT
     assert arena.view_alliance_seed(state, 0) == (True, 0) and arena.view_alliance_seed(state, 1) == (False, 0)
     fails(d.act(8, "createAllianceTask", 0, "", 2, 1, 1, [4] * 5, STAKE), alliance.InvalidTaskConfig)
+
+
+def test_a_model_nobody_can_score_is_not_ranked_or_paid_and_silent_validators_are_reported():
+    d = staked()
+    junk = address(3)
+    d.run_task(0, {i: model_hash(i) for i in TRAINERS},
+               lambda v, t: arena.WORST_LOSS if t == junk else TRUE_LOSS[t])
+    results = {s.trainer: r for s, r in zip(arena.Submissions.get(d.state(), 0), arena.Results.get(d.state(), 0))}
+    assert (results[junk].rank, results[junk].reward) == (0, 0), "the worst loss is no rank"
+    assert results[address(2)].rank == 1 and arena.get_winner(d.state(), 0) == model_hash(2)
+
+    d2 = staked()
+    d2.block(*(d2.call(i, "join", 0) for i in TRAINERS + VALIDATORS))
+    d2.commit_models(0, {1: model_hash(1)})
+    d2.to_deadline(0, formats.SUBMIT)
+    d2.reveal_models(0, {1: model_hash(1)})
+    d2.reveal_evaluation(0)
+    d2.to_deadline(0, formats.REVEAL)
+    ok(d2.act(CREATOR, "advance", 0))
+    assigned = [v for v in VALIDATORS if d2.assignment(0, v)]
+    d2.to_deadline(0, formats.SCORE_REVEAL)
+    ok(d2.act(CREATOR, "advance", 0))
+    assert sorted(r.offender for r in slashes(d2)) == sorted(address(v) for v in assigned), \
+        "assigned and never committed: unavailable"
+
+
+def test_vesting_keeps_its_period_when_governance_changes_the_parameter():
+    d = staked()
+    d.run_task(0, {i: model_hash(i) for i in TRAINERS}, honest)
+    record = arena.Vesting.get(d.state(), arena.participant_key(0, address(2)))
+    d.chain.author([], timestamp=record.start + 20 * 86_400)
+    ok(d.act(2, "releaseVested", 0))
+    ok(d.root_block("setParameter", "VestingSeconds", 4 * 365 * 86_400))
+    assert arena.view_vesting(d.state(), 0, address(2))[2] >= 0
+    d.chain.author([], timestamp=record.start + 31 * 86_400)
+    ok(d.act(2, "releaseVested", 0))
+    assert arena.Vesting.get(d.state(), arena.participant_key(0, address(2))).released == record.total
 
 
 def test_vesting_releases_linearly_after_the_end():

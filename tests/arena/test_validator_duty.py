@@ -44,7 +44,7 @@ def test_the_duty_scores_hostile_submissions_worst_and_carries_on(tmp_path):
         public_hash = rpc.put_blob(datasets.encode_dataset(splits.public_x, splits.public_y))
         commitment = compute_evaluation_commitment(tensors.model_hash(evaluation), salt,
                                                    bytes.fromhex(creator.address[2:]))
-        rpc.send(creator, "arena", "createTask", "mlp", public_hash, commitment, WINDOWS, 2, 3_000 * UNIT,
+        rpc.send(creator, "arena", "createTask", "mlp", public_hash, commitment, WINDOWS, 3, 3_000 * UNIT,
                  value=200 * UNIT)
         for account in trainers + validators:
             rpc.send(account, "arena", "join", 0)
@@ -88,22 +88,25 @@ def test_the_train_command_joins_commits_and_reveals_after_the_window(tmp_path):
         rpc.send(trainer_account, "staking", "bond", 0, value=3_000 * UNIT)
         splits = datasets.split("digits", 2)
         public_hash = rpc.put_blob(datasets.encode_dataset(splits.public_x, splits.public_y))
-        rpc.send(creator, "arena", "createTask", "mlp", public_hash, b"\x01" * 32, [40, 40, 40, 40], 1,
+        rpc.send(creator, "arena", "createTask", "mlp", public_hash, b"\x01" * 32, [40, 40, 40, 40], 3,
                  3_000 * UNIT, value=200 * UNIT)
         process = subprocess.Popen([sys.executable, "-m", "flockchain", "arena", "train", "--rpc", chain.url,
                                     "--key-file", "-", "--task", "0", "--epochs", "2"], cwd=ROOT, text=True,
                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         process.stdin.write(trainer_account.key.hex() + "\n")
         process.stdin.close()
+        committed = "0x" + keccak(b"SubmissionCommitted(uint256,address,uint32)").hex()
+        revealed = "0x" + keccak(b"SubmissionRevealed(uint256,address,bytes32)").hex()
+        logs = lambda topic: rpc.w3.eth.get_logs({"address": rpc.modules["arena"]["address"], "fromBlock": 0,
+                                                  "topics": [topic]})
         deadline = time.monotonic() + 120
         while process.poll() is None and time.monotonic() < deadline:
             time.sleep(0.3)
-            rpc.call("evm_mine", {})
+            if logs(committed):
+                rpc.call("evm_mine", {})
         output = process.stdout.read()
         assert process.returncode == 0, output
-        revealed = "0x" + keccak(b"SubmissionRevealed(uint256,address,bytes32)").hex()
-        [log] = rpc.w3.eth.get_logs({"address": rpc.modules["arena"]["address"], "fromBlock": 0,
-                                     "topics": [revealed]})
+        [log] = logs(revealed)
         model_hash = "0x" + bytes(log["data"]).hex()
         assert f"revealed model {model_hash}" in output
         assert tensors.decode_model(rpc.get_blob(model_hash), "mlp"), "the model is published with the reveal"
@@ -134,7 +137,7 @@ def test_flockchain_dev_with_arena_validates_inside_the_node(tmp_path):
         public_hash = rpc.put_blob(datasets.encode_dataset(splits.public_x, splits.public_y))
         commitment = compute_evaluation_commitment(tensors.model_hash(evaluation), salt,
                                                    bytes.fromhex(creator.address[2:]))
-        rpc.send(creator, "arena", "createTask", "mlp", public_hash, commitment, WINDOWS, 1, 3_000 * UNIT,
+        rpc.send(creator, "arena", "createTask", "mlp", public_hash, commitment, WINDOWS, 3, 3_000 * UNIT,
                  value=200 * UNIT)
         for account in trainers + [validator_account]:
             rpc.send(account, "arena", "join", 0)

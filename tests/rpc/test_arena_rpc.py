@@ -40,7 +40,7 @@ def test_an_arena_task_from_creation_to_vested_rewards(chain):
     evaluation, evaluation_salt = Web3.keccak(text="held-out digits"), Web3.keccak(text="creator salt")
     commitment = formats.compute_evaluation_commitment(evaluation, evaluation_salt, bytes.fromhex(who[CREATOR][2:]))
     receipt = wait(chain, arena.functions.createTask("mlp:digits", Web3.keccak(text="public digits"), commitment,
-                                                     [30, 30, 30, 30], 2, 3_000 * UNIT).transact(
+                                                     [30, 30, 30, 30], 3, 3_000 * UNIT).transact(
         {"from": who[CREATOR], "value": 600 * UNIT}))
     (created,) = arena.events.TaskCreated().process_receipt(receipt, errors=DISCARD)
     task = created.args.task
@@ -63,7 +63,7 @@ def test_an_arena_task_from_creation_to_vested_rewards(chain):
     mine_to(chain, ends["reveal"] - 1)
     receipt = wait(chain, arena.functions.advance(task).transact({"from": who[VALIDATORS[0]]}))
     assigned = arena.events.ValidatorsAssigned().process_receipt(receipt, errors=DISCARD)
-    assert [len(e.args.validators) for e in assigned] == [2, 2, 2]
+    assert [len(e.args.validators) for e in assigned] == [3, 3, 3]
 
     owners = arena.functions.submissionsOf(task).call()[0]
     trainer_of = {index: next(i for i in TRAINERS if who[i] == owner) for index, owner in enumerate(owners)}
