@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from coincurve import PublicKey
+from eth_abi.exceptions import EncodingError
 
 from .abi import abi_encode
 
@@ -37,7 +38,7 @@ OutOfGas = ErrorDecl("OutOfGas(uint256 required,uint256 limit)")
 ModuleFault = ErrorDecl("ModuleFault()")
 """A module handler raised a logic error instead of a dispatch error: a module bug, contained as a failed
 call so that one transaction cannot stop block production."""
-MODULE_BUGS = (ArithmeticError, LookupError, TypeError, ValueError, AttributeError, AssertionError)
+MODULE_BUGS = (ArithmeticError, LookupError, TypeError, ValueError, AttributeError, AssertionError, EncodingError)
 """Errors a handler's own code raises the same way on every machine. Storage I/O, memory and recursion
 errors are the machine's, not the block's: they propagate, so a node never commits or rejects a block
 because of them."""

@@ -18,12 +18,19 @@ def call_fault(state, env, value: int) -> tuple:
     return (value.to_bytes(8, "big"),)
 
 
+def call_emit_out_of_range(state, env) -> tuple:
+    """An event argument its ABI type cannot hold: encoding fails inside the handler."""
+    env.emit(balances.Transfer.to_log(balances.ADDRESS_, env.sender, env.sender, -1))
+    return (b"\x00" * 8,)
+
+
 def call_lose_disk(state, env) -> tuple:
     raise OSError("the disk went away")
 
 
 FAULTY = Module(name="faulty", address=module_address(99),
                 calls=(CallDecl("fault(uint256 value)", call_fault, weight=1_000, returns=("bytes8",)),
+                       CallDecl("emitOutOfRange()", call_emit_out_of_range, weight=1_000, returns=("bytes8",)),
                        CallDecl("loseDisk()", call_lose_disk, weight=1_000)),
                 views=(ViewDecl("peek(uint256 value)", lambda state, value: (value.to_bytes(8, "big"),), ("bytes8",)),))
 
@@ -33,11 +40,11 @@ def test_a_raising_call_or_view_fails_with_module_fault_and_the_chain_goes_on():
     chain = MemoryChain(runtime=runtime)
     supply = balances.TotalIssuance.get(chain.state())
     raws = [module_call(0, 0, FAULTY, "fault", 2**64), module_call(0, 1, FAULTY, "peek", 2**70),
-            module_call(0, 2, FAULTY, "fault", 5)]
+            module_call(0, 2, FAULTY, "emitOutOfRange"), module_call(0, 3, FAULTY, "fault", 5)]
     outcome, rejected = chain.author([decode_transaction(raw) for raw in raws])
     assert not rejected
     statuses = [(a.receipt.status, a.revert_data) for a in outcome.applied]
-    assert statuses == [(0, ModuleFault.selector), (0, ModuleFault.selector), (1, b"")]
+    assert statuses == [(0, ModuleFault.selector)] * 3 + [(1, b"")]
     chain.check_invariants()
     minted = balances.TotalIssuance.get(chain.state()) - supply + sum(a.gas_used * outcome.block.header.base_fee_per_gas
                                                                       for a in outcome.applied)
