@@ -239,6 +239,7 @@ NothingToAdvance = ErrorDecl("NothingToAdvance(uint64 nextDeadline)")
 NothingToRelease = ErrorDecl("NothingToRelease()")
 ZeroAmount = ErrorDecl("ZeroAmount()")
 NoWinner = ErrorDecl("NoWinner(uint256 task)")
+CreatorCannotJoin = ErrorDecl("CreatorCannotJoin(address creator)")
 TooManyFunders = ErrorDecl("TooManyFunders(uint256 maximum)")
 TaskAlreadyVerified = ErrorDecl("TaskAlreadyVerified(uint256 task)")
 TaskNotVerified = ErrorDecl("TaskNotVerified(uint256 task)")
@@ -606,6 +607,8 @@ def call_fund(state: State, env: CallEnv, task: int) -> tuple:
 def call_join(state: State, env: CallEnv, task: int) -> tuple:
     """Join in the account's staking role (training node → trainer, validator → validator), once per task."""
     require_phase(state, env, task, SUBMIT)
+    if env.sender == get_spec(state, task).creator:
+        raise DispatchError(CreatorCannotJoin, env.sender)
     role = get_role(state, task, env.sender)
     if role is not None:
         raise DispatchError(AlreadyJoined, task, role)
@@ -734,6 +737,7 @@ def compute_releasable(record: VestingRecord, now: int) -> int:
 
 def get_winner(state: State, task: int) -> bytes | None:
     """The model hash ranked first by a finished task, if any."""
+    get_spec(state, task)
     if Phase.get(state, task) != FINISHED:
         return None
     ranked = [s.model_hash for s, r in zip(Submissions.get(state, task), Results.get(state, task)) if r.rank == 1]
@@ -822,12 +826,14 @@ def view_status(state: State, task: int) -> tuple:
 
 
 def view_participants(state: State, task: int) -> tuple:
+    get_spec(state, task)
     trainers, validators = Trainers.get(state, task), Validators.get(state, task)
     return ([m.who for m in trainers], [m.weight for m in trainers], [m.who for m in validators],
             [m.weight for m in validators])
 
 
 def view_submissions(state: State, task: int) -> tuple:
+    get_spec(state, task)
     submissions, results = Submissions.get(state, task), Results.get(state, task)
     missing = SubmissionResult(0, 0, 0)
     padded = list(results) + [missing] * (len(submissions) - len(results))
@@ -836,6 +842,7 @@ def view_submissions(state: State, task: int) -> tuple:
 
 
 def view_validator(state: State, task: int, who: bytes) -> tuple:
+    get_spec(state, task)
     key = participant_key(task, who)
     scores = Scores.get(state, key)
     outcome = ValidatorOutcome.get(state, key) or ValidatorResult(0, 0, 0)

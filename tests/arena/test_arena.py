@@ -214,6 +214,7 @@ def test_every_call_refuses_bad_input_with_its_error():
     fails(create("mlp", b"\x01" * 32, commitment, [4] * 4, 3, STAKE, value=DEPOSIT - 1), arena.DepositRequired)
     fails(d.act(0, "join", 7), arena.UnknownTask)
     ok(d.create(bounty=0, min_stake=4_000 * UNIT))
+    fails(d.act(0, "join", 0), arena.CreatorCannotJoin)
     fails(d.act(9, "join", 0), arena.NoStakingRole)
     fails(d.act(1, "join", 0), arena.NotEnoughStake)
     ok(d.create(bounty=0, windows=(12, 12, 6, 6)))
