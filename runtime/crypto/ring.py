@@ -15,6 +15,10 @@ the signature says only "some member of this ring" (Liu–Wei–Wong's LSAG with
     signature  c_0 ‖ r_0 ‖ … ‖ r_{n−1}                                  (32-byte scalars)
     verify     recompute c_1 … c_n from c_0 and the r_i; valid iff c_n = c_0
 
+An image proof (Chaum–Pedersen DLEQ) lets the owner of an image show it later — to claim a blind
+submission's reward, or for a validator to publish its own image so the trainer ring refuses it — and
+binds what it claims (a payout address) into the proof.
+
 Every point operation is libsecp256k1's (points.py). Verification is pure and deterministic;
 signing takes its random scalars from a caller-supplied source, so nothing here reads an RNG.
 """
@@ -31,6 +35,8 @@ SCALAR = 32
 POINT = 33
 HASH_TO_POINT_TAG = b"flockchain/ring/hp"
 CHALLENGE_TAG = b"flockchain/ring/c"
+IMAGE_PROOF_TAG = b"flockchain/ring/dleq"
+IMAGE_PROOF = 2 * SCALAR
 
 
 class RingError(ValueError):
@@ -140,3 +146,47 @@ def sign(secret: int, ring: Sequence[bytes], tag: bytes, message: bytes,
                 if responses[signer] != 0:
                     scalars = [challenges[0]] + responses
                     return key_image, b"".join(s.to_bytes(SCALAR, "big") for s in scalars)
+
+
+# Image proofs: the owner of a key image shows it, naming what it claims (Chaum–Pedersen DLEQ).
+
+def _image_challenge(public: bytes, base: PublicKey, key_image: bytes, message: bytes, a: PublicKey | None,
+                     b: PublicKey | None) -> int | None:
+    if a is None or b is None:
+        return None
+    data = (IMAGE_PROOF_TAG + public + base.format(compressed=True) + key_image + keccak256(message)
+            + a.format(compressed=True) + b.format(compressed=True))
+    return int.from_bytes(keccak256(data), "big") % N
+
+
+def prove_image(secret: int, tag: bytes, message: bytes, random_scalar: Callable[[], int]) -> bytes:
+    """c ‖ s proving that one x makes both x·G and the key image x·H_p(tag), bound to `message` (what the
+    owner claims, e.g. the address to pay): k random, c = challenge(k·G, k·H), s = k − c·x mod n."""
+    if not 0 < secret < N:
+        raise RingError("the secret key must be 0 < x < n")
+    base = hash_to_point(tag)
+    public = multiply_generator(secret).format(compressed=True)
+    key_image = multiply(base, secret).format(compressed=True)
+    while True:
+        k = random_scalar()
+        c = _image_challenge(public, base, key_image, message, multiply_generator(k), multiply(base, k))
+        if c:
+            s = (k - c * secret) % N
+            if s:
+                return c.to_bytes(SCALAR, "big") + s.to_bytes(SCALAR, "big")
+
+
+def verify_image(public_key: bytes, tag: bytes, key_image: bytes, message: bytes, proof: bytes) -> bool:
+    """Whether `proof` shows that the owner of `public_key` made `key_image` under `tag`, for `message`;
+    never raises."""
+    if not all(isinstance(v, bytes) for v in (public_key, tag, key_image, message, proof)):
+        return False
+    if len(public_key) != POINT or len(key_image) != POINT or len(proof) != IMAGE_PROOF:
+        return False
+    point, image = parse_point(public_key), parse_point(key_image)
+    c, s = int.from_bytes(proof[:SCALAR], "big"), int.from_bytes(proof[SCALAR:], "big")
+    if point is None or image is None or not (0 < c < N and 0 < s < N):
+        return False
+    base = hash_to_point(tag)
+    return c == _image_challenge(public_key, base, key_image, message, add(multiply_generator(s), multiply(point, c)),
+                                 add(multiply(base, s), multiply(image, c)))

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from runtime.crypto import keccak256
 from runtime.crypto.points import N, multiply_generator
-from runtime.crypto.ring import compute_key_image, sign, verify
+from runtime.crypto.ring import compute_key_image, prove_image, sign, verify, verify_image
 
 
 @dataclass(frozen=True)
@@ -98,6 +98,55 @@ def case_ring_image_of_another_key() -> RingVector:
     base = signed("three", 3, 1)
     return broken(base, "image_of_another_key", "the key image of another ring member",
                   key_image=compute_key_image(secret_of("three", 2), base.tag))
+
+
+@dataclass(frozen=True)
+class ImageProofVector:
+    name: str
+    description: str
+    public_key: bytes
+    tag: bytes
+    key_image: bytes
+    message: bytes
+    proof: bytes
+    valid: bool
+    folder = "ring_signatures"
+
+    def to_json(self) -> dict:
+        hexed = lambda b: "0x" + b.hex()
+        return {"kind": "image_proof", "name": self.name, "description": self.description,
+                "publicKey": hexed(self.public_key), "tag": hexed(self.tag), "keyImage": hexed(self.key_image),
+                "message": hexed(self.message), "proof": hexed(self.proof), "valid": self.valid}
+
+
+def image_proof(label: str) -> ImageProofVector:
+    secret = secret_of(label, 0)
+    message = b"pay to " + bytes(20)
+    proof = prove_image(secret, arena_tag(7), message, deterministic_scalars(label))
+    return ImageProofVector(f"image_proof_{label}", "the owner of a key image proves it, naming a payout",
+                            multiply_generator(secret).format(compressed=True), arena_tag(7),
+                            compute_key_image(secret, arena_tag(7)), message, proof, True)
+
+
+def case_image_proof_valid() -> ImageProofVector:
+    return image_proof("claim")
+
+
+def case_image_proof_other_claim() -> ImageProofVector:
+    base = image_proof("claim")
+    vector = ImageProofVector(**{**vars(base), "name": "image_proof_other_claim", "valid": False,
+                                 "description": "the proof replayed for another payout", "message": b"pay to x"})
+    assert not verify_image(vector.public_key, vector.tag, vector.key_image, vector.message, vector.proof)
+    return vector
+
+
+def case_image_proof_other_key() -> ImageProofVector:
+    base = image_proof("claim")
+    other = multiply_generator(secret_of("claim", 1)).format(compressed=True)
+    vector = ImageProofVector(**{**vars(base), "name": "image_proof_other_key", "valid": False,
+                                 "description": "the proof presented for another public key", "public_key": other})
+    assert not verify_image(vector.public_key, vector.tag, vector.key_image, vector.message, vector.proof)
+    return vector
 
 
 RING_CASES = [value for name, value in sorted(globals().items()) if name.startswith("case_")]

@@ -8,7 +8,8 @@ weighted candidates and k; the selection must match in order (spec/sampling.md).
 commitment vector (`"kind": "fl_commitment"`) gives what a proposer or voter commits to; the
 commitment must match (spec/modules/fl_alliance.md). A ring-signature vector (`"kind": "ring_signature"`)
 gives a ring, tag, message, key image and signature; verification must answer `valid`, and where the
-signer's secret is given, the key image must be derived from it (spec/ring_signatures.md).
+signer's secret is given, the key image must be derived from it; an image-proof vector
+(`"kind": "image_proof"`) must verify as `valid` says (spec/ring_signatures.md).
 
     python -m tests.conformance.runner [VECTOR_DIR]      # prints "N passed, N failed"
 
@@ -93,12 +94,21 @@ def run_ring_vector(vector: dict) -> None:
             f"{vector['name']}: key image differs"
 
 
+def run_image_proof_vector(vector: dict) -> None:
+    from runtime.crypto.ring import verify_image
+    accepted = verify_image(_bytes(vector["publicKey"]), _bytes(vector["tag"]), _bytes(vector["keyImage"]),
+                            _bytes(vector["message"]), _bytes(vector["proof"]))
+    assert accepted == vector["valid"], f"{vector['name']}: verify_image says {accepted}"
+
+
 def run_vector(vector: dict, import_blocks: Callable = import_blocks_here) -> None:
     """Raise AssertionError when the implementation disagrees with the vector."""
     if vector.get("kind") == "sampling":
         return run_sampling_vector(vector)
     if vector.get("kind") == "ring_signature":
         return run_ring_vector(vector)
+    if vector.get("kind") == "image_proof":
+        return run_image_proof_vector(vector)
     if vector.get("kind") == "fl_commitment":
         return run_commitment_vector(vector)
     pre_state = {_bytes(k): _bytes(v) for k, v in vector["pre"]["state"].items()}

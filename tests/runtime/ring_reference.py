@@ -84,3 +84,19 @@ def verify(ring: list[bytes], tag: bytes, message: bytes, image: bytes, signatur
             return False
         c = int.from_bytes(keccak(prefix + compress(left) + compress(right)), "big") % N
     return c == scalars[0]
+
+
+def verify_image(public: bytes, tag: bytes, image: bytes, message: bytes, proof: bytes) -> bool:
+    point, image_point = decompress(public), decompress(image)
+    if point is None or image_point is None or len(proof) != 64:
+        return False
+    c, s = int.from_bytes(proof[:32], "big"), int.from_bytes(proof[32:], "big")
+    if not (0 < c < N and 0 < s < N):
+        return False
+    base = hash_to_point(tag)
+    a = add(multiply(G, s), multiply(point, c))
+    b = add(multiply(base, s), multiply(image_point, c))
+    if a is None or b is None:
+        return False
+    data = b"flockchain/ring/dleq" + public + compress(base) + image + keccak(message) + compress(a) + compress(b)
+    return c == int.from_bytes(keccak(data), "big") % N

@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from runtime.crypto.points import N, multiply_generator
-from runtime.crypto.ring import MAX_RING, RingError, compute_key_image, hash_to_point, sign, verify
+from runtime.crypto.ring import (MAX_RING, RingError, compute_key_image, hash_to_point, prove_image, sign, verify,
+                                 verify_image)
 from tests.conformance.runner import VECTOR_DIR
 
 from . import ring_reference
@@ -99,12 +100,37 @@ def test_malformed_signing_requests_are_refused():
             sign(secret, members, b"t", b"m", random_scalar)
 
 
+@settings(max_examples=25, deadline=None)
+@given(secrets, secrets, st.binary(max_size=16), st.binary(max_size=40))
+def test_the_owner_of_an_image_proves_it_for_one_claim(secret, other, tag, claim):
+    image = compute_key_image(secret, tag)
+    proof = prove_image(secret, tag, claim, random_scalar)
+    assert verify_image(public(secret), tag, image, claim, proof)
+    assert ring_reference.verify_image(public(secret), tag, image, claim, proof), "the reference agrees"
+    assert not verify_image(public(secret), tag, image, claim + b"x", proof), "bound to the claim"
+    assert not verify_image(public(secret), tag + b"x", compute_key_image(secret, tag + b"x"), claim, proof)
+    if other != secret:
+        assert not verify_image(public(other), tag, image, claim, proof), "another key's proof fails"
+        assert not verify_image(public(secret), tag, compute_key_image(other, tag), claim, proof)
+
+
+@settings(max_examples=200)
+@given(st.binary(max_size=34), st.binary(max_size=8), st.binary(max_size=34), st.binary(max_size=8),
+       st.binary(max_size=70))
+def test_hostile_image_proofs_are_refused_without_raising(public_key, tag, image, claim, proof):
+    assert verify_image(public_key, tag, image, claim, proof) is False
+
+
 def load_ring_vectors() -> list[dict]:
     return [json.loads(p.read_text()) for p in sorted((VECTOR_DIR / "ring_signatures").glob("*.json"))]
 
 
 @pytest.mark.parametrize("vector", load_ring_vectors(), ids=lambda v: v["name"])
 def test_the_independent_reference_agrees_with_every_vector(vector):
+    if vector["kind"] == "image_proof":
+        fields = [bytes.fromhex(vector[k][2:]) for k in ("publicKey", "tag", "keyImage", "message", "proof")]
+        assert ring_reference.verify_image(*fields) == verify_image(*fields) == vector["valid"]
+        return
     ring = [bytes.fromhex(p[2:]) for p in vector["ring"]]
     tag, message = bytes.fromhex(vector["tag"][2:]), bytes.fromhex(vector["message"][2:])
     image, signature = bytes.fromhex(vector["keyImage"][2:]), bytes.fromhex(vector["signature"][2:])
