@@ -39,7 +39,7 @@ from runtime.crypto import keccak256
 from runtime.exceptions import DispatchError
 from runtime.module import BlockEnv, CallDecl, CallEnv, ErrorDecl, EventDecl, Module, Parameter, ViewDecl, module_address
 from runtime.modules import balances, randomness, rewards, slashing, staking, system, treasury
-from runtime.records import Address, Hash32, RecordCodec, RecordList, Uint8, Uint16, Uint32, Uint64, Uint256
+from runtime.records import Address, Hash32, RecordCodec, RecordList, Uint16, Uint32, Uint64, Uint256
 from runtime.sampling import sample
 from runtime.state import State
 from runtime.storage import HASH32, U64, U256, BytesList, FixedUint, RawBytes, StorageMap, StorageValue, UintTupleList
