@@ -903,6 +903,9 @@ def check_invariants(state: State) -> None:
         assert len({s.model_hash for s in submissions}) == len(submissions), "one submission per model hash"
         results = Results.get(state, task)
         assert not results or len(results) == len(submissions)
+        drawn = {(i, who) for i in range(len(submissions)) for who in Assigned.get(state, submission_key(task, i))}
+        assert drawn == {(i, who) for who in validators for i in get_assignment(state, task, who)}, \
+            "each submission's validators and each validator's assignment say the same"
         ranks = sorted(r.rank for r in results if r.rank)
         assert ranks == list(range(1, len(ranks) + 1)), "ranks are 1 … n"
         outstanding = sum(record.total - record.released for key, record in Vesting.items(state)
