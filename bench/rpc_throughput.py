@@ -10,7 +10,7 @@ node. Both nodes seal a block every second:
 
     flockchain dev --block-time 1                     (the stock dev chain spec: 30M gas a block,
                                                        so at most 1,428 transfers a block)
-    flockchain dev --block-time 1 --chain SPEC        (the same spec with anvil's gas limit, 1e9)
+    flockchain dev --block-time 1 --gas-limit 1e9     (anvil's gas limit, with anvil's flag)
     anvil --block-time 1 --gas-limit 1000000000       (its default automine stalls under this load)
 
 anvil is Foundry's, from npm, pinned in bench/anvil/package-lock.json and installed there by
@@ -225,17 +225,10 @@ def run_node(name: str, command: list[str], workdir: Path, raw_txs: list[bytes],
 
 
 def flockchain_command(workdir: Path, gas_limit: int | None = None) -> list[str]:
-    """`flockchain dev --block-time 1` on the stock dev spec, or on a copy whose block gas limit is `gas_limit`."""
+    """`flockchain dev --block-time 1`, with `--gas-limit` (anvil's flag) when given."""
     command = [sys.executable, "-m", "flockchain.cli", "dev", "--data-dir", str(workdir / "data"),
                "--block-time", str(BLOCK_TIME)]
-    if gas_limit is not None:
-        from genesis.builder import load_spec
-        spec = load_spec("dev")
-        spec["genesis"]["runtime"]["system"]["blockGasLimit"] = gas_limit
-        spec_path = workdir / "dev-gas-limit.json"
-        spec_path.write_text(json.dumps(spec))
-        command += ["--chain", str(spec_path)]
-    return command
+    return command + (["--gas-limit", str(gas_limit)] if gas_limit is not None else [])
 
 
 def measure(name: str, make_command, raw_txs: list[bytes], batch: int, finals: dict[str, int], rounds: int,

@@ -1,7 +1,7 @@
 """`flockchain` — command-line entry point.
 
-    flockchain dev [--port 8545] [--host 127.0.0.1] [--data-dir DIR] [--block-time S] [--cors ORIGIN] [--vhosts NAME]
-                   [--blob-peers URL] [--max-blob-size BYTES] [--blob-store-limit BYTES] [--blob-retention-rounds N]
+    flockchain dev [--port 8545] [--host 127.0.0.1] [--data-dir DIR] [--block-time S] [--gas-limit N] [--cors ORIGIN]
+                   [--vhosts NAME] [--blob-peers URL] [--max-blob-size BYTES] [--blob-store-limit BYTES] [--blob-retention-rounds N]
     flockchain node --chain genesis/local.json (--key KEYSTORE | --dev-key I) --data-dir DIR [--rpc-port P] [--arena] ...
     flockchain testnet -n N [--base-port 8545] [--data-dir DIR] [--restart]
     flockchain abi [MODULE]
@@ -62,12 +62,15 @@ def print_banner(node: Node, accounts, url: str, data_dir: str, block_time, poli
     lines += ["", f"Chain ID:          {node.chain_id}", f"Genesis hash:      0x{node.genesis_hash.hex()}",
               f"Head block:        #{node.head.number}", f"Data dir:          {data_dir}",
               f"Sealing:           {'every %ss' % block_time if block_time else 'instant (a block per batch of transactions)'}",
+              f"Block gas limit:   {node.head.gas_limit:,}",
               f"Browsers:          {describe_web_policy(policy)}", "", f"Listening on {url}", ""]
     print("\n".join(lines), flush=True)
 
 
 async def serve_dev(args, policy: WebPolicy):
     spec = load_spec(args.chain)
+    if args.gas_limit is not None:
+        spec["genesis"]["runtime"]["system"]["blockGasLimit"] = args.gas_limit
     accounts, authority = dev_keys(spec)
     if authority is None:
         raise ChainSpecError("the chain spec has no dev authority (devAccounts.authorityIndex)")
@@ -168,6 +171,7 @@ def print_abi(module: str | None, spec_version: int | None) -> int:
     return 0
 
 
+MIN_GAS_LIMIT = 21_000
 PYTHON_RECURSION_LIMIT = 1000
 """py_ecc (imported by eth-account) raises the limit to 100,000 process-wide, deep enough
 for hostile nested JSON or RLP to overflow the C stack; the node needs no deep recursion."""
@@ -183,6 +187,8 @@ def main(argv: list[str] | None = None) -> int:
     dev.add_argument("--data-dir", help="keep the chain here (default: a fresh temporary directory)")
     dev.add_argument("--block-time", type=float, help="seal a block every S seconds instead of on each transaction")
     dev.add_argument("--chain", default="dev", help="chain spec name or path (default: dev)")
+    dev.add_argument("--gas-limit", type=int, metavar="N",
+                     help="the block gas limit (anvil's flag; default: the chain spec's, 30,000,000 for dev)")
     add_web_policy_arguments(dev, signing=True)
     dev.add_argument("--blob-peers", action="append", default=[], metavar="URL",
                      help="fetch blobs missing here from this node's HTTP endpoint, e.g. http://127.0.0.1:8546 "
@@ -235,6 +241,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.block_time is not None and args.block_time <= 0:
         parser.error("--block-time must be positive")
+    if args.gas_limit is not None and not MIN_GAS_LIMIT <= args.gas_limit < 2**63:
+        parser.error(f"--gas-limit must be at least {MIN_GAS_LIMIT:,} (one transfer) and below 2^63")
     for option in ("max_blob_size", "blob_store_limit", "blob_retention_rounds"):
         if getattr(args, option) < 0:
             parser.error(f"--{option.replace('_', '-')} must not be negative")

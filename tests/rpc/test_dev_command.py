@@ -55,3 +55,15 @@ def test_a_data_dir_in_use_is_refused_clearly(tmp_path):
         assert chain.w3.eth.chain_id == 31337, "the running node is unaffected"
     finally:
         stop_dev_chain(chain.process)
+
+
+def test_gas_limit_sets_the_block_gas_limit_as_anvils_flag_does(tmp_path):
+    chain = start_dev_chain(tmp_path, extra_args=("--gas-limit", "1000000000"))
+    try:
+        assert int(chain.result("eth_getBlockByNumber", "latest", False)["gasLimit"], 16) == 1_000_000_000
+        assert "Block gas limit:   1,000,000,000" in chain.log()
+    finally:
+        stop_dev_chain(chain.process)
+    refused = subprocess.run([sys.executable, "-m", "flockchain.cli", "dev", "--gas-limit", "20999"], cwd=ROOT,
+                             capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 2 and "--gas-limit must be at least 21,000" in refused.stderr
