@@ -32,7 +32,6 @@ Nodes are always stopped.
 """
 
 import argparse
-import json
 import os
 import platform
 import signal
