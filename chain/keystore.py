@@ -3,12 +3,14 @@ eth-account and MetaMask read and write.
 
 A node's validator key is its account key and its p2p identity (the peer id is the compressed
 public key, chain/network/handshake.py), so one keystore is all an operator has to keep safe.
-Files are written 0600 into a 0700 directory, never over an existing file, named as geth names
-them (`UTC--<time>--<address>`). A private key never appears in a message of this module.
+Files are written 0600 (a directory this module creates is 0700), never over an existing file and
+never half (a temporary file, fsynced, then linked to its name), named as geth names them
+(`UTC--<time>--<address>`). A private key never appears in a message of this module.
 """
 
 import json
 import os
+import stat
 import string
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -24,7 +26,8 @@ from runtime.crypto import keccak256
 SCRYPT_N = 2**18
 """geth's standard scrypt cost (about 256 MiB and 0.7 s to open)."""
 LIGHT_SCRYPT_N = 2**12
-"""geth's --lightkdf cost: for low-memory machines and tests; far weaker against a stolen file."""
+"""geth's --lightkdf N (geth also raises p to 6; eth-account writes p = 1): for low-memory machines and tests;
+far weaker against a stolen file."""
 SECP256K1_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 MAX_KEYSTORE_BYTES = 64 * 1024
 
@@ -75,14 +78,26 @@ def encrypt(private_key: bytes, password: str, light: bool = False) -> dict:
     return Account.encrypt(private_key, password, kdf="scrypt", iterations=LIGHT_SCRYPT_N if light else SCRYPT_N)
 
 
-def read_keystore(path: Path) -> dict:
-    """The file's JSON, if it has the shape of a version 3 keystore (else one line saying what is wrong)."""
+def read_small_file(path: Path, limit: int, what: str) -> bytes:
+    """A regular file's bytes, at most `limit` of them, or one line saying why not (devices, directories and
+    FIFOs are refused: they could be read forever)."""
     try:
-        if path.stat().st_size > MAX_KEYSTORE_BYTES:
-            raise KeystoreError(f"{path}: not a keystore (larger than {MAX_KEYSTORE_BYTES} bytes)")
-        document = json.loads(path.read_bytes())
+        with open(path, "rb") as file:
+            if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+                raise KeystoreError(f"{path}: not a regular file")
+            data = file.read(limit + 1)
     except OSError as error:
         raise KeystoreError(f"{path}: cannot read ({error.strerror})") from None
+    if len(data) > limit:
+        raise KeystoreError(f"{path}: not {what} (larger than {limit:,} bytes)")
+    return data
+
+
+def read_keystore(path: Path) -> dict:
+    """The file's JSON, if it has the shape of a version 3 keystore (else one line saying what is wrong)."""
+    data = read_small_file(path, MAX_KEYSTORE_BYTES, "a keystore")
+    try:
+        document = json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise KeystoreError(f"{path}: not a keystore (not JSON)") from None
     if not isinstance(document, dict):
@@ -94,7 +109,8 @@ def read_keystore(path: Path) -> dict:
             or crypto.get("cipher") != "aes-128-ctr" or not all(k in crypto for k in ("ciphertext", "mac", "kdfparams")):
         raise KeystoreError(f"{path}: not a version 3 keystore (no scrypt or pbkdf2, aes-128-ctr crypto section)")
     address = document.get("address")
-    if address is not None and (not isinstance(address, str) or len(address.removeprefix("0x")) != 40):
+    if address is not None and (not isinstance(address, str) or len(address.removeprefix("0x")) != 40
+                                or not set(address.removeprefix("0x")) <= set(string.hexdigits)):
         raise KeystoreError(f"{path}: not a version 3 keystore (malformed address)")
     return document
 
@@ -110,8 +126,10 @@ def decrypt(path: Path, password: str) -> bytes:
         key = bytes(Account.decrypt(document, password))
     except EthKeyfileValueError:
         raise KeystoreError(f"{path}: wrong password") from None
-    except (ValueError, KeyError, TypeError) as error:
+    except (ValueError, KeyError, TypeError, AssertionError) as error:
         raise KeystoreError(f"{path}: not a usable keystore ({type(error).__name__})") from None
+    if len(key) != 32 or not 0 < int.from_bytes(key, "big") < SECP256K1_ORDER:
+        raise KeystoreError(f"{path}: the decrypted key is not a secp256k1 private key")
     expected = get_keystore_address(document)
     if expected is not None and compute_identity(key).address != expected:
         raise KeystoreError(f"{path}: the key does not match the keystore's address")
@@ -125,11 +143,18 @@ def compute_filename(address: bytes, now: datetime) -> str:
 
 
 def list_keystores(directory: Path) -> list[tuple[Path, bytes]]:
-    """(path, address) of each readable version 3 keystore in the directory, by file name."""
-    if not directory.is_dir():
+    """(path, address) of each readable version 3 keystore in the directory, by file name (none if it does
+    not exist yet)."""
+    if not directory.exists():
         return []
+    if not directory.is_dir():
+        raise KeystoreError(f"{directory} is not a directory")
+    try:
+        entries = sorted(directory.iterdir())
+    except OSError as error:
+        raise KeystoreError(f"{directory}: cannot list ({error.strerror})") from None
     found = []
-    for path in sorted(directory.iterdir()):
+    for path in entries:
         if not path.is_file():
             continue
         try:
@@ -148,14 +173,25 @@ def write_keystore(directory: Path, document: dict, now: datetime | None = None)
         if existing == address:
             raise KeystoreError(f"{directory} already holds a keystore for 0x{address.hex()} ({path.name}); "
                                 f"nothing written")
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = directory / compute_filename(address, now or datetime.now(timezone.utc))
+    temporary = directory / f".{path.name}.{os.getpid()}.tmp"
     try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            json.dump(document, file)
+            file.flush()
+            os.fsync(file.fileno())
+        os.link(temporary, path)
     except FileExistsError:
         raise KeystoreError(f"{path} exists; nothing written") from None
-    with os.fdopen(descriptor, "w") as file:
-        json.dump(document, file)
-        file.flush()
-        os.fsync(file.fileno())
+    except OSError as error:
+        raise KeystoreError(f"cannot write a keystore in {directory} ({error.strerror}); nothing written") from None
+    finally:
+        temporary.unlink(missing_ok=True)
+    directory_descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(directory_descriptor)
+    finally:
+        os.close(directory_descriptor)
     return path

@@ -19,9 +19,9 @@ import threading
 import time
 from pathlib import Path
 
-from chain.keystore import KeystoreError, decrypt, parse_private_key
+from chain.keystore import KeystoreError, decrypt
 
-from .key_cli import read_password
+from .key_cli import read_password, read_private_key_file
 
 MODES = ("honest", "lazy", "colluding")
 
@@ -109,8 +109,9 @@ def add_duty_arguments(parser, dev: bool) -> None:
 
 def load_private_key(args) -> str:
     if args.key_file is not None:
-        text = sys.stdin.read(1024) if args.key_file == "-" else Path(args.key_file).read_text()[:1024]
-        return "0x" + parse_private_key(text, args.key_file).hex()
+        if args.password_file is not None:
+            raise KeystoreError("--password-file goes with --keystore, not with --key-file")
+        return "0x" + read_private_key_file(args.key_file).hex()
     password = read_password(args.password_file, f"password for {args.keystore}: ", confirm=False)
     return "0x" + decrypt(Path(args.keystore), password).hex()
 

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from chain.keystore import (KeystoreError, compute_identity, decrypt, encrypt, generate_private_key, list_keystores,
-                            parse_private_key, write_keystore)
+                            parse_private_key, read_keystore, read_small_file, write_keystore)
 from rpc.params import to_checksum
 
 DEFAULT_KEYSTORE_DIR = Path("~/.flockchain/keystore")
@@ -42,19 +42,26 @@ def add_key_parser(commands) -> None:
                             help="scrypt N = 4096 instead of 262144: less memory and time, weaker if the file is stolen")
 
 
+MAX_PASSWORD_FILE_BYTES = 64 * 1024
+
+
 def read_password(password_file: str | None, prompt: str, confirm: bool) -> str:
-    """The first line of the file, or typed at a terminal (twice for a new keystore)."""
+    """The first line of the file (as geth reads it: up to the first newline, a trailing CR dropped), or
+    typed at a terminal (twice for a new keystore)."""
     if password_file is not None:
+        data = read_small_file(Path(password_file), MAX_PASSWORD_FILE_BYTES, "a password file")
         try:
-            lines = Path(password_file).read_text().splitlines()
-        except (OSError, UnicodeDecodeError) as error:
-            raise KeystoreError(f"{password_file}: cannot read the password file ({error})") from None
-        return lines[0] if lines else ""
+            return data.decode("utf-8").split("\n")[0].removesuffix("\r")
+        except UnicodeDecodeError:
+            raise KeystoreError(f"{password_file}: the password file is not UTF-8") from None
     if not sys.stdin.isatty():
         raise KeystoreError("no terminal to ask for a password: use --password-file")
-    password = getpass.getpass(prompt)
-    if confirm and getpass.getpass("repeat the password: ") != password:
-        raise KeystoreError("the passwords do not match; nothing written")
+    try:
+        password = getpass.getpass(prompt)
+        if confirm and getpass.getpass("repeat the password: ") != password:
+            raise KeystoreError("the passwords do not match; nothing written")
+    except (EOFError, KeyboardInterrupt):
+        raise KeystoreError("no password given; nothing written") from None
     return password
 
 
@@ -67,11 +74,8 @@ def store(args, private_key: bytes) -> int:
 
 
 def read_private_key_file(name: str) -> bytes:
-    try:
-        with open(name, "rb") as file:
-            content = file.read(1024)
-    except OSError as error:
-        raise KeystoreError(f"{name}: cannot read ({error.strerror})") from None
+    """64 hex digits from a file, or from standard input for `-`."""
+    content = sys.stdin.buffer.read(1024) if name == "-" else read_small_file(Path(name), 1024, "a key file")
     try:
         text = content.decode("ascii")
     except UnicodeDecodeError:
@@ -81,6 +85,7 @@ def read_private_key_file(name: str) -> bytes:
 
 def inspect_keystore(args) -> int:
     path = Path(args.keystore)
+    read_keystore(path)
     password = read_password(args.password_file, f"password for {path}: ", confirm=False)
     identity = compute_identity(decrypt(path, password))
     print(f"address     {to_checksum(identity.address)}\n"

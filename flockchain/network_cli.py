@@ -33,9 +33,8 @@ from chain.service import NodeService, ServiceConfig
 from genesis.builder import ChainSpecError, load_spec
 from runtime.versions import RuntimeVersions
 from genesis.local import DERIVATION_PATH, TEST_MNEMONIC, build_dev_local_spec, local_boot_nodes
-from rpc.params import to_checksum
 from rpc.errors import invalid_params
-from rpc.params import DATA, ParamType
+from rpc.params import DATA, ParamType, to_checksum
 from rpc.registry import Param, Registry
 from rpc.server import REGISTRIES, RpcContext, RpcServer
 from rpc.subscriptions import EventHub
@@ -45,10 +44,6 @@ from .arena_cli import ArenaDuty, add_duty_arguments
 from .key_cli import read_password
 from .signals import until_stopped
 from .web_options import add_web_policy_arguments, web_policy_from_args
-
-log = logging.getLogger("flockchain.node")
-
-
 
 HALTED = 3
 """Exit status of a node that stopped because the chain needs a runtime version it does not ship."""
@@ -158,9 +153,8 @@ def test_controls(service: NodeService) -> Registry:
     return registry
 
 
-async def run_node(args, policy: WebPolicy) -> None:
+async def run_node(args, policy: WebPolicy, key: bytes) -> None:
     spec = load_spec(args.chain)
-    key = load_key(args)
     node = Node(runtime_versions(args), spec, args.data_dir, authority_key=key)
     try:
         blobs = BlobStore(Path(args.data_dir) / "blobs")
@@ -208,12 +202,18 @@ async def run_node(args, policy: WebPolicy) -> None:
 
 
 def node_main(args) -> int:
+    """Exit 2 for a configuration this node refuses (spec, key, password, data dir, flags): restarting cannot
+    help. A failure of the machine (a port taken, a disk error) exits 1, which a supervisor may retry."""
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        halted = asyncio.run(run_node(args, web_policy_from_args(args, args.rpc_host)))
-    except (ChainSpecError, DataDirError, ValueError, OSError) as error:
+        key = load_key(args)
+        halted = asyncio.run(run_node(args, web_policy_from_args(args, args.rpc_host), key))
+    except (ChainSpecError, DataDirError, ValueError) as error:
         print(f"flockchain node: {error}", file=sys.stderr)
         return 2
+    except OSError as error:
+        print(f"flockchain node: {error}", file=sys.stderr)
+        return 1
     return report_halt("flockchain node", halted)
 
 

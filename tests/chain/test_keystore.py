@@ -6,6 +6,7 @@ import os
 import stat
 import string
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 from eth_account import Account
@@ -102,3 +103,51 @@ def test_no_json_document_crashes_the_reader(tmp_path_factory, document):
     path.write_text(json.dumps(document))
     with pytest.raises(KeystoreError):
         keystore.decrypt(path, "pw")
+
+
+def forged_keystore(plaintext: bytes, password: bytes) -> dict:
+    """A V3 pbkdf2 keystore of any plaintext (eth-keyfile only writes valid keys): a correct MAC, a bad key."""
+    import hashlib
+
+    from Crypto.Cipher import AES
+    from Crypto.Util import Counter
+
+    from runtime.crypto import keccak256
+    salt, iv = b"\x01" * 16, b"\x02" * 16
+    derived = hashlib.pbkdf2_hmac("sha256", password, salt, 1_000, 32)
+    cipher = AES.new(derived[:16], AES.MODE_CTR, counter=Counter.new(128, initial_value=int.from_bytes(iv, "big")))
+    ciphertext = cipher.encrypt(plaintext)
+    return {"version": 3, "id": "00000000-0000-4000-8000-000000000000", "crypto": {
+        "cipher": "aes-128-ctr", "cipherparams": {"iv": iv.hex()}, "ciphertext": ciphertext.hex(), "kdf": "pbkdf2",
+        "kdfparams": {"c": 1_000, "dklen": 32, "prf": "hmac-sha256", "salt": salt.hex()},
+        "mac": keccak256(derived[16:32] + ciphertext).hex()}}
+
+
+@pytest.mark.parametrize("plaintext", [KEY[:31], bytes(32), b"\xff" * 32, KEY + b"\x00" * 8])
+def test_a_keystore_whose_content_is_not_a_key_is_refused(tmp_path, plaintext):
+    path = tmp_path / "forged.json"
+    path.write_text(json.dumps(forged_keystore(plaintext, b"pw")))
+    with pytest.raises(KeystoreError, match="not a secp256k1 private key"):
+        keystore.decrypt(path, "pw")
+
+
+def test_a_malformed_address_or_a_device_is_refused_and_a_directory_listing_survives_it(tmp_path):
+    document = keystore.encrypt(KEY, "pw", light=True)
+    (tmp_path / "bad.json").write_text(json.dumps(dict(document, address="zz" * 20)))
+    with pytest.raises(KeystoreError, match="malformed address"):
+        keystore.read_keystore(tmp_path / "bad.json")
+    assert keystore.list_keystores(tmp_path) == [], "a foreign file in the directory is skipped, not a crash"
+    with pytest.raises(KeystoreError, match="not a regular file"):
+        keystore.read_keystore(Path("/dev/zero"))
+    with pytest.raises(KeystoreError, match="not a directory"):
+        keystore.list_keystores(tmp_path / "bad.json")
+
+
+def test_a_keystore_is_never_written_half(tmp_path):
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("x")
+    with pytest.raises(KeystoreError, match="not a directory"):
+        keystore.write_keystore(blocked, keystore.encrypt(KEY, "pw", light=True))
+    directory = tmp_path / "ks"
+    keystore.write_keystore(directory, keystore.encrypt(KEY, "pw", light=True))
+    assert [p.name for p in directory.iterdir() if p.name.startswith(".")] == [], "no temporary file left"

@@ -50,7 +50,7 @@ def test_a_validator_runs_from_a_keystore_made_by_key_import_with_the_units_comm
     keystore = imported.stdout.split()[-1]
     node = cluster.nodes[0]
     command = unit_command({"/etc/flockchain/chain.json": str(cluster.spec_path), "/etc/flockchain/validator.json":
-                            keystore, "/etc/flockchain/password": str(password),
+                            keystore, "${CREDENTIALS_DIRECTORY}/password": str(password),
                             "/var/lib/flockchain": str(node.data_dir), "8545": str(node.rpc_port),
                             "30333": str(node.p2p_port)})
     node.process = subprocess.Popen(command, cwd=ROOT, stdout=open(node.log, "ab"), stderr=subprocess.STDOUT)
