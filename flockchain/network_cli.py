@@ -228,6 +228,15 @@ def exit_reason(returncode: int) -> str:
     return f"exit status {returncode}"
 
 
+def stop_with_parent() -> None:
+    """In a node's child process before exec (Linux): SIGTERM it when the testnet process dies, even by
+    SIGKILL, so no node outlives its supervisor. Elsewhere, Ctrl-C and SIGTERM still stop every node."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 class SupervisedNode:
     """One validator process of `flockchain testnet`: started, watched and (with --restart) started again with
     the same command line, so it resumes from its own data dir. `failures` counts exits in a row without
@@ -251,7 +260,7 @@ class SupervisedNode:
     def start(self) -> None:
         self._log = open(self.log_path, "ab")
         self.process = subprocess.Popen(self.command, stdout=self._log, stderr=subprocess.STDOUT,
-                                        start_new_session=True)
+                                        start_new_session=True, preexec_fn=stop_with_parent)
         self.started_at = time.monotonic()
         self.restart_at = None
 

@@ -214,6 +214,20 @@ def test_without_restart_a_killed_node_stays_down_and_the_rest_keep_finalizing(t
     net.assert_nothing_left()
 
 
+def test_no_node_outlives_a_killed_supervisor(testnet_factory):
+    """kill -9 of the testnet process itself: every node gets SIGTERM from the kernel and stops."""
+    net = testnet_factory()
+    net.wait_for_urls()
+    net.wait_until(lambda: all(port_answers(net.rpc_base + i) for i in range(NODES)) or None, STARTUP_SECONDS,
+                   "every node serving JSON-RPC")
+    net.process.kill()
+    net.process.wait(EXIT_SECONDS)
+    deadline = time.monotonic() + EXIT_SECONDS
+    while node_processes(net.net) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    net.assert_nothing_left()
+
+
 def test_restart_back_off_doubles_to_a_cap_and_resets_after_a_stable_run(tmp_path):
     node = SupervisedNode(0, [], tmp_path / "node0.log")
     delays = []
