@@ -440,10 +440,15 @@ def compute_medians(state: State, task: int, count: int, revealed: dict[bytes, d
     return medians
 
 
-def is_far_on_most(losses: dict[int, int], consensus: list[int | None], tolerance: int) -> bool:
-    """Zero agreement with the consensus on more than half of the submissions it reported on."""
-    far = sum(1 for index, loss in losses.items() if compute_agreement(loss, consensus[index], tolerance) == 0)
-    return 2 * far > len(losses)
+def compute_agreements(losses: dict[int, int], indices: list[int], consensus: list[int | None],
+                       tolerance: int) -> list[int]:
+    """A validator's agreement with the consensus on each submission of `indices`; 0 where it reported none."""
+    return [compute_agreement(losses[i], consensus[i], tolerance) if i in losses else 0 for i in indices]
+
+
+def is_far_on_most(agreements: list[int]) -> bool:
+    """Zero agreement on more than half of them."""
+    return 2 * agreements.count(0) > len(agreements)
 
 
 def compute_consensus(state: State, task: int, count: int, revealed: dict[bytes, dict[int, int]]) -> list[int | None]:
@@ -451,7 +456,8 @@ def compute_consensus(state: State, task: int, count: int, revealed: dict[bytes,
     reports, the medians again (a submission only outliers scored keeps its first median)."""
     first = compute_medians(state, task, count, revealed)
     tolerance = AgreementTolerancePerMillion.get(state)
-    trusted = {who: losses for who, losses in revealed.items() if not is_far_on_most(losses, first, tolerance)}
+    trusted = {who: losses for who, losses in revealed.items()
+               if not is_far_on_most(compute_agreements(losses, list(losses), first, tolerance))}
     second = compute_medians(state, task, count, trusted)
     return [b if b is not None else a for a, b in zip(first, second)]
 
@@ -519,12 +525,11 @@ def pay_validators(state: State, env, task: int, amount: int, consensus: list[in
         assigned = get_assignment(state, task, validator.who)
         if not assigned:
             continue
-        agreements = [compute_agreement(losses[i], consensus[i], tolerance) if i in losses else 0 for i in assigned]
-        far = sum(1 for a in agreements if a == 0)
-        agreement = 0 if 2 * far > len(agreements) else sum(agreements) // len(agreements)
-        if losses and 2 * far > len(agreements):
+        agreements = compute_agreements(losses, assigned, consensus, tolerance)
+        far_on_most = is_far_on_most(agreements)
+        if losses and far_on_most:
             report(state, env, task, slashing.FALSE_VALIDATION, validator.who)
-        outcomes.append((validator, agreement, far))
+        outcomes.append((validator, 0 if far_on_most else sum(agreements) // len(agreements), agreements.count(0)))
     shares = compute_shares(amount, [v.weight * agreement for v, agreement, _ in outcomes])
     account = compute_task_account(task)
     paid = 0

@@ -21,7 +21,7 @@ from eth_account import Account
 from eth_keyfile.exceptions import EthKeyfileValueError
 
 from chain.network.handshake import node_id_of
-from runtime.crypto import keccak256
+from runtime.crypto import public_key_to_address
 
 SCRYPT_N = 2**18
 """geth's standard scrypt cost (about 256 MiB and 0.7 s to open)."""
@@ -68,8 +68,9 @@ def generate_private_key() -> bytes:
 
 
 def compute_identity(private_key: bytes) -> KeyIdentity:
-    public = PrivateKey(private_key).public_key.format(compressed=False)[1:]
-    return KeyIdentity(keccak256(public)[12:], public, node_id_of(private_key))
+    public_key = PrivateKey(private_key).public_key
+    return KeyIdentity(public_key_to_address(public_key), public_key.format(compressed=False)[1:],
+                       node_id_of(private_key))
 
 
 def encrypt(private_key: bytes, password: str, light: bool = False) -> dict:
