@@ -28,26 +28,33 @@ def mine_to(rpc: Rpc, number: int) -> None:
         rpc.call("evm_mine", {"blocks": number - head})
 
 
+def open_task(rpc: Rpc, trainers: list, validators: list, seed: int):
+    """Bond the trainers (role 0) and validators (role 1), create task 0 (dev account 0 commits to a hidden
+    evaluation set), join everyone; returns (splits, the evaluation blob, its salt)."""
+    creator = dev_account(0)
+    for role, accounts in ((0, trainers), (1, validators)):
+        for account in accounts:
+            rpc.send(account, "staking", "bond", role, value=3_000 * UNIT)
+    splits = datasets.split("digits", seed)
+    evaluation = datasets.encode_dataset(splits.evaluation_x, splits.evaluation_y)
+    salt = os.urandom(32)
+    public_hash = rpc.put_blob(datasets.encode_dataset(splits.public_x, splits.public_y))
+    commitment = compute_evaluation_commitment(tensors.model_hash(evaluation), salt,
+                                               bytes.fromhex(creator.address[2:]))
+    rpc.send(creator, "arena", "createTask", "mlp", public_hash, commitment, WINDOWS, 3, 3_000 * UNIT,
+             value=200 * UNIT)
+    for account in trainers + validators:
+        rpc.send(account, "arena", "join", 0)
+    return splits, evaluation, salt
+
+
 def test_the_duty_scores_hostile_submissions_worst_and_carries_on(tmp_path):
     chain = start_dev_chain(tmp_path)
     try:
         rpc = Rpc(chain.url)
         creator, trainers, validators = dev_account(0), [dev_account(i) for i in (1, 2, 3)], \
             [dev_account(i) for i in (4, 5)]
-        for account in trainers:
-            rpc.send(account, "staking", "bond", 0, value=3_000 * UNIT)
-        for account in validators:
-            rpc.send(account, "staking", "bond", 1, value=3_000 * UNIT)
-        splits = datasets.split("digits", 1)
-        evaluation = datasets.encode_dataset(splits.evaluation_x, splits.evaluation_y)
-        salt = os.urandom(32)
-        public_hash = rpc.put_blob(datasets.encode_dataset(splits.public_x, splits.public_y))
-        commitment = compute_evaluation_commitment(tensors.model_hash(evaluation), salt,
-                                                   bytes.fromhex(creator.address[2:]))
-        rpc.send(creator, "arena", "createTask", "mlp", public_hash, commitment, WINDOWS, 3, 3_000 * UNIT,
-                 value=200 * UNIT)
-        for account in trainers + validators:
-            rpc.send(account, "arena", "join", 0)
+        splits, evaluation, salt = open_task(rpc, trainers, validators, seed=1)
         honest = tensors.encode_model(trainer.train_model("mlp", splits.public_x, splits.public_y,
                                                           trainer.TrainerConfig(epochs=3)))
         blobs = [honest, b"definitely not a model", tensors.encode_model(trainer.train_model(
@@ -126,21 +133,8 @@ def test_flockchain_dev_with_arena_validates_inside_the_node(tmp_path):
     chain = start_dev_chain(tmp_path, extra_args=("--arena", "4"))
     try:
         rpc = Rpc(chain.url)
-        creator, validator_account = dev_account(0), dev_account(4)
-        trainers = [dev_account(i) for i in (1, 2)]
-        for account in trainers:
-            rpc.send(account, "staking", "bond", 0, value=3_000 * UNIT)
-        rpc.send(validator_account, "staking", "bond", 1, value=3_000 * UNIT)
-        splits = datasets.split("digits", 3)
-        evaluation = datasets.encode_dataset(splits.evaluation_x, splits.evaluation_y)
-        salt = os.urandom(32)
-        public_hash = rpc.put_blob(datasets.encode_dataset(splits.public_x, splits.public_y))
-        commitment = compute_evaluation_commitment(tensors.model_hash(evaluation), salt,
-                                                   bytes.fromhex(creator.address[2:]))
-        rpc.send(creator, "arena", "createTask", "mlp", public_hash, commitment, WINDOWS, 3, 3_000 * UNIT,
-                 value=200 * UNIT)
-        for account in trainers + [validator_account]:
-            rpc.send(account, "arena", "join", 0)
+        creator, trainers = dev_account(0), [dev_account(i) for i in (1, 2)]
+        splits, evaluation, salt = open_task(rpc, trainers, [dev_account(4)], seed=3)
         submitters = [trainer.Submitter(rpc, account, 0, tensors.encode_model(trainer.train_model(
             "mlp", splits.public_x, splits.public_y, trainer.TrainerConfig(epochs=epochs, seed=epochs))))
             for account, epochs in zip(trainers, (4, 1))]
