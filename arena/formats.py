@@ -1,11 +1,13 @@
 """What the arena module and the Arena's off-chain workers must agree on byte for byte: phases, the
-loss scale, and the three commitments (spec/modules/arena.md)."""
+loss scale, the three commitments, and the messages a blind task's ring signatures and image
+proofs sign (spec/modules/arena.md)."""
 
 from runtime.crypto import keccak256
 
-SUBMIT, REVEAL, SCORE_COMMIT, SCORE_REVEAL, FINISHED, CANCELLED = range(6)
-PHASES = (SUBMIT, REVEAL, SCORE_COMMIT, SCORE_REVEAL, FINISHED, CANCELLED)
-PHASE_NAMES = ("submit", "reveal", "scoreCommit", "scoreReveal", "finished", "cancelled")
+SUBMIT, REVEAL, SCORE_COMMIT, SCORE_REVEAL, CLAIM, FINISHED, CANCELLED = range(7)
+PHASES = (SUBMIT, REVEAL, SCORE_COMMIT, SCORE_REVEAL, CLAIM, FINISHED, CANCELLED)
+PHASE_NAMES = ("submit", "reveal", "scoreCommit", "scoreReveal", "claim", "finished", "cancelled")
+"""CLAIM only in blind tasks: scores are final, trainers prove which submission was theirs."""
 TRAINER, VALIDATOR = 0, 1
 
 LOSS_SCALE = 10**9
@@ -26,3 +28,22 @@ def compute_scores_commitment(losses: list[int], salt: bytes, validator: bytes) 
     """keccak256(u64(loss_0) ‖ … ‖ u64(loss_n−1) ‖ salt ‖ validator), losses in assignment order."""
     return keccak256(b"".join(loss.to_bytes(8, "big") for loss in losses) + salt + validator)
 
+
+
+# Blind tasks (spec/modules/arena.md, "Blind tasks"; spec/ring_signatures.md)
+
+def compute_ring_tag(task: int) -> bytes:
+    """The key-image tag of a task: "arena" ‖ u64 task, so one key has one image per task."""
+    return b"arena" + task.to_bytes(8, "big")
+
+
+def compute_blind_message(chain_id: int, action: bytes, task: int, fields: bytes, sequence: int) -> bytes:
+    """What a blind call's ring signature signs: u64 chainId ‖ action ‖ u64 task ‖ fields ‖ u32 sequence,
+    action b"commit" (fields: the commitment) or b"reveal" (fields: modelHash ‖ salt)."""
+    return chain_id.to_bytes(8, "big") + action + task.to_bytes(8, "big") + fields + sequence.to_bytes(4, "big")
+
+
+def compute_image_message(chain_id: int, action: bytes, task: int) -> bytes:
+    """What an image proof binds: u64 chainId ‖ action ‖ u64 task, action b"validator" (a validator's own
+    image, published at join) or b"claim" (a trainer claiming its submission)."""
+    return chain_id.to_bytes(8, "big") + action + task.to_bytes(8, "big")

@@ -30,12 +30,18 @@ trainers' and validators' total weight, R the pot less the creator's deposit:
                 VestingPerMillion of each trainer's part vests linearly over VestingSeconds from the end
 
 What is not paid out (deposit, rounding, a pot nobody earned) goes back to the creator.
+
+A blind task (`createBlindTask`) hides who submitted what until the scores are final: trainers register
+their public keys until the ring freezes, then commit and reveal through unsigned calls authorised by a
+linkable ring signature over the ring (runtime/crypto/ring.py) with a key image per task; the scores are
+final at CLAIM, when each trainer proves its image (a DLEQ proof) and is paid at CLAIM's end.
 """
 
 from dataclasses import dataclass, replace
 
 from fl_module import alliance
-from runtime.crypto import keccak256
+from runtime.crypto import keccak256, public_key_to_address, ring
+from runtime.crypto.points import parse_point
 from runtime.exceptions import DispatchError
 from runtime.module import BlockEnv, CallDecl, CallEnv, ErrorDecl, EventDecl, Module, Parameter, ViewDecl, module_address
 from runtime.modules import balances, randomness, rewards, slashing, staking, system, treasury
@@ -44,19 +50,24 @@ from runtime.sampling import sample
 from runtime.state import State
 from runtime.storage import HASH32, U64, U256, BytesList, FixedUint, RawBytes, StorageMap, StorageValue, UintTupleList
 
-from .formats import (CANCELLED, FINISHED, REVEAL, SCORE_COMMIT, SCORE_REVEAL, SUBMIT, TRAINER, VALIDATOR,
-                      WORST_LOSS, compute_evaluation_commitment, compute_scores_commitment,
-                      compute_submission_commitment)
+from .formats import (CANCELLED, CLAIM, FINISHED, REVEAL, SCORE_COMMIT, SCORE_REVEAL, SUBMIT, TRAINER, VALIDATOR,
+                      WORST_LOSS, compute_blind_message, compute_evaluation_commitment, compute_image_message,
+                      compute_ring_tag, compute_scores_commitment, compute_submission_commitment)
 
 NAME = "arena"
 ADDRESS_ = module_address(13)
 PER_MILLION = 1_000_000
 UNIT = balances.UNIT
 ZERO_HASH = b"\x00" * 32
+NO_TRAINER = b"\x00" * 20
+"""A blind submission's trainer until it is claimed."""
 RANK_BASE = 10**18
 MIN_VALIDATORS_PER_SUBMISSION = 3
 """So that no one or two reports decide a consensus alone (with two equal weights the lower wins)."""
 MAX_FUNDERS = 64
+RING_WEIGHT_PER_BYTE = 250
+"""Gas per call-data byte of a blind call: its ring signature's verification grows with the ring (32 bytes
+and two point multiplications per member; ~7 ms for 64 members), so the ring's size is paid for in gas."""
 AGREEMENT_FLOOR = 10**6
 """The smallest consensus loss agreement is measured against (0.001 at LOSS_SCALE), so a near-zero
 consensus does not turn every rounding difference into total disagreement."""
@@ -74,6 +85,8 @@ AgreementTolerancePerMillion = StorageValue(NAME, "AgreementTolerancePerMillion"
 """Relative distance from the consensus at which a validator's agreement on a submission reaches 0."""
 VestingPerMillion = StorageValue(NAME, "VestingPerMillion", FixedUint(4), 900_000)
 VestingSeconds = StorageValue(NAME, "VestingSeconds", FixedUint(8), 30 * 86_400)
+MaxBlindCalls = StorageValue(NAME, "MaxBlindCalls", U64, 8)
+"""Unsigned calls (commits and reveals) one key image may make in one task: the ring's rate limit."""
 
 
 @dataclass(frozen=True)
@@ -94,6 +107,23 @@ class ArenaTaskSpec:
     def deadlines(self) -> tuple[int, int, int, int]:
         """The block at which each of SUBMIT, REVEAL, SCORE_COMMIT, SCORE_REVEAL closes."""
         return self.submit_end, self.reveal_end, self.score_commit_end, self.score_reveal_end
+
+
+@dataclass(frozen=True)
+class BlindWindows:
+    """A blind task's two extra window ends, in blocks."""
+    register_end: Uint64
+    """Trainers and validators join before it; the ring is frozen from it on, and submissions open."""
+    claim_end: Uint64
+    """CLAIM closes: claimed submissions are paid, unclaimed ones earn nothing."""
+
+
+@dataclass(frozen=True)
+class PendingPayout:
+    """A blind task between its scores and its claims."""
+    trainer_pot: Uint256
+    paid: Uint256
+    """What the validators were paid at scoring."""
 
 
 @dataclass(frozen=True)
@@ -184,6 +214,18 @@ Verified = StorageMap(NAME, "Verified", FixedUint(8), U64, 0)
 LastEpoch = StorageValue(NAME, "LastEpoch", U64, 0)
 SeededAlliance = StorageMap(NAME, "SeededAlliance", FixedUint(8), FixedUint(8), None)
 """FL Alliance task → the Arena task whose winner is its initial model."""
+Blind = StorageMap(NAME, "Blind", FixedUint(8), RecordCodec(BlindWindows), None)
+Ring = StorageMap(NAME, "Ring", FixedUint(8), BytesList(), ())
+"""blind task → its trainers' compressed public keys, in join order: the ring every submission signs over."""
+ValidatorImages = StorageMap(NAME, "ValidatorImages", FixedUint(8), BytesList(), ())
+"""blind task → its validators' own key images, proven at join: a submission with one is refused."""
+BlindAuthors = StorageMap(NAME, "BlindAuthors", FixedUint(8), BytesList(), ())
+"""blind task → the key images that committed, in order of first commitment (at most one per ring member)."""
+ImageSequence = StorageMap(NAME, "ImageSequence", RawBytes(), U64, 0)
+"""u64 task ‖ key image → the unsigned calls it made: the next one's sequence."""
+SubmissionImage = StorageMap(NAME, "SubmissionImage", RawBytes(), RawBytes(), b"")
+"""u64 task ‖ u32 submission → the key image of a blind submission."""
+Pending = StorageMap(NAME, "Pending", FixedUint(8), RecordCodec(PendingPayout), None)
 
 # Events
 TaskCreated = EventDecl("TaskCreated(uint256 indexed task,address indexed creator,address pot,uint256 bounty,"
@@ -212,6 +254,18 @@ VestingReleased = EventDecl("VestingReleased(uint256 indexed task,address indexe
 AllianceSeeded = EventDecl("AllianceSeeded(uint256 indexed task,uint256 indexed allianceTask,bytes32 model)")
 TaskVerified = EventDecl("TaskVerified(uint256 indexed task)")
 TaskUnverified = EventDecl("TaskUnverified(uint256 indexed task)")
+BlindTaskCreated = EventDecl("BlindTaskCreated(uint256 indexed task,uint64 registerEnd,uint64 claimEnd)")
+RingMemberAdded = EventDecl("RingMemberAdded(uint256 indexed task,address indexed trainer,bytes publicKey)")
+ValidatorImagePublished = EventDecl("ValidatorImagePublished(uint256 indexed task,address indexed validator,"
+                                    "bytes keyImage)")
+BlindSubmissionCommitted = EventDecl("BlindSubmissionCommitted(uint256 indexed task,bytes keyImage,uint32 sequence)")
+BlindSubmissionRevealed = EventDecl("BlindSubmissionRevealed(uint256 indexed task,bytes keyImage,bytes32 modelHash)")
+BlindSubmissionDropped = EventDecl("BlindSubmissionDropped(uint256 indexed task,bytes keyImage,bytes32 modelHash,"
+                                   "uint8 reason)")
+SubmissionClaimed = EventDecl("SubmissionClaimed(uint256 indexed task,uint32 indexed submission,"
+                              "address indexed trainer,bytes keyImage)")
+SubmissionRewarded = EventDecl("SubmissionRewarded(uint256 indexed task,uint32 indexed submission,"
+                               "address indexed trainer,uint256 reward)")
 
 DUPLICATE, NOT_REVEALED = 0, 1
 """SubmissionDropped reasons."""
@@ -243,6 +297,20 @@ CreatorCannotJoin = ErrorDecl("CreatorCannotJoin(address creator)")
 TooManyFunders = ErrorDecl("TooManyFunders(uint256 maximum)")
 TaskAlreadyVerified = ErrorDecl("TaskAlreadyVerified(uint256 task)")
 TaskNotVerified = ErrorDecl("TaskNotVerified(uint256 task)")
+NotBlindTask = ErrorDecl("NotBlindTask(uint256 task)")
+BlindTaskNeedsKey = ErrorDecl("BlindTaskNeedsKey(uint256 task)")
+RegistrationClosed = ErrorDecl("RegistrationClosed(uint64 registerEnd)")
+RingNotFrozen = ErrorDecl("RingNotFrozen(uint64 registerEnd)")
+KeyNotSender = ErrorDecl("KeyNotSender(address keyAddress,address sender)")
+NoImageForTrainers = ErrorDecl("NoImageForTrainers()")
+InvalidImageProof = ErrorDecl("InvalidImageProof()")
+ValidatorImage = ErrorDecl("ValidatorImage()")
+WrongSequence = ErrorDecl("WrongSequence(uint64 given,uint64 expected)")
+TooManyBlindCalls = ErrorDecl("TooManyBlindCalls(uint64 maximum)")
+InvalidRingSignature = ErrorDecl("InvalidRingSignature(uint256 ringSize)")
+UnknownSubmission = ErrorDecl("UnknownSubmission(uint32 submission)")
+AlreadyClaimed = ErrorDecl("AlreadyClaimed(address trainer)")
+NotInRing = ErrorDecl("NotInRing()")
 
 
 # Keys and accounts
@@ -258,6 +326,11 @@ def submission_key(task: int, index: int) -> bytes:
 def compute_task_account(task: int) -> bytes:
     """The task's pot: keccak256(module address ‖ u64 task)[12:], an account no key controls."""
     return keccak256(ADDRESS_ + task.to_bytes(8, "big"))[12:]
+
+
+def compute_unsigned_key(task: int, key_image: bytes) -> bytes:
+    """Where a pool holds a blind call: one pending per task and key image."""
+    return task.to_bytes(8, "big") + key_image
 
 
 def get_spec(state: State, task: int) -> ArenaTaskSpec:
@@ -328,16 +401,24 @@ def set_phase(state: State, env, task: int, phase: int) -> None:
     env.emit(PhaseChanged.to_log(ADDRESS_, task, phase))
 
 
+def get_deadline(state: State, task: int, phase: int) -> int | None:
+    """The block at which `phase` closes (None once the task is over)."""
+    if phase <= SCORE_REVEAL:
+        return get_spec(state, task).deadlines[phase]
+    return Blind.get(state, task).claim_end if phase == CLAIM else None
+
+
 def catch_up(state: State, env, task: int, heavy: bool = False) -> int:
-    """Run the transitions whose deadlines have passed, in order; returns the phase now. The two that
-    do real work (closing REVEAL: duplicates and assignment; closing SCORE_REVEAL: the end) run only
-    with `heavy` — in `advance`, whose gas pays for them — so no cheap call can trigger them."""
-    spec = get_spec(state, task)
+    """Run the transitions whose deadlines have passed, in order; returns the phase now. The three that
+    do real work (closing REVEAL: duplicates and assignment; closing SCORE_REVEAL: the scores; closing
+    CLAIM: the trainers' pay) run only with `heavy` — in `advance`, whose gas pays for them — so no cheap
+    call can trigger them."""
     while True:
         phase = Phase.get(state, task)
-        if phase > SCORE_REVEAL or env.block_number < spec.deadlines[phase]:
+        deadline = get_deadline(state, task, phase)
+        if deadline is None or env.block_number < deadline:
             return phase
-        if phase in (REVEAL, SCORE_REVEAL) and not heavy:
+        if phase in (REVEAL, SCORE_REVEAL, CLAIM) and not heavy:
             return phase
         if phase == SUBMIT:
             set_phase(state, env, task, REVEAL)
@@ -345,8 +426,10 @@ def catch_up(state: State, env, task: int, heavy: bool = False) -> int:
             close_reveal(state, env, task)
         elif phase == SCORE_COMMIT:
             set_phase(state, env, task, SCORE_REVEAL)
+        elif phase == SCORE_REVEAL:
+            close_scoring(state, env, task)
         else:
-            finish_task(state, env, task)
+            close_claims(state, env, task)
 
 
 def report(state: State, env, task: int, kind: int, offender: bytes) -> None:
@@ -357,27 +440,51 @@ def report(state: State, env, task: int, kind: int, offender: bytes) -> None:
     env.emit(Penalized.to_log(ADDRESS_, task, offender, kind, slash_id))
 
 
+def is_blind(state: State, task: int) -> bool:
+    return Blind.get(state, task) is not None
+
+
+def get_authors(state: State, task: int) -> list[bytes]:
+    """Who may have committed: the trainers' addresses, or in a blind task the key images that did."""
+    if is_blind(state, task):
+        return list(BlindAuthors.get(state, task))
+    return [trainer.who for trainer in Trainers.get(state, task)]
+
+
+def drop(state: State, env, task: int, author: bytes, model_hash: bytes, reason: int) -> None:
+    """A commitment that will not be scored; an open task's trainer who never revealed is reported (a blind
+    one cannot be: nobody knows whose image it is, and its rate limit is what bounds it)."""
+    if is_blind(state, task):
+        env.emit(BlindSubmissionDropped.to_log(ADDRESS_, task, author, model_hash, reason))
+        return
+    env.emit(SubmissionDropped.to_log(ADDRESS_, task, author, model_hash, reason))
+    if reason == NOT_REVEALED:
+        report(state, env, task, slashing.UNAVAILABILITY, author)
+
+
 def close_reveal(state: State, env, task: int) -> None:
     """Cancel without an evaluation set; else keep the first reveal of each model hash and assign validators."""
     if EvaluationSet.get(state, task) is None:
         return cancel_task(state, env, task)
     committed = []
-    for trainer in Trainers.get(state, task):
-        record = Commitment.get(state, participant_key(task, trainer.who))
+    blind = is_blind(state, task)
+    for author in get_authors(state, task):
+        record = Commitment.get(state, participant_key(task, author))
         if record is None:
             continue
-        model = RevealedModel.get(state, participant_key(task, trainer.who))
+        model = RevealedModel.get(state, participant_key(task, author))
         if model is None:
-            env.emit(SubmissionDropped.to_log(ADDRESS_, task, trainer.who, ZERO_HASH, NOT_REVEALED))
-            report(state, env, task, slashing.UNAVAILABILITY, trainer.who)
+            drop(state, env, task, author, ZERO_HASH, NOT_REVEALED)
         else:
-            committed.append(Submission(trainer.who, model, record.sequence))
+            committed.append((Submission(NO_TRAINER if blind else author, model, record.sequence), author))
     submissions, seen = [], set()
-    for submission in sorted(committed, key=lambda s: s.sequence):
+    for submission, author in sorted(committed, key=lambda entry: entry[0].sequence):
         if submission.model_hash in seen:
-            env.emit(SubmissionDropped.to_log(ADDRESS_, task, submission.trainer, submission.model_hash, DUPLICATE))
+            drop(state, env, task, author, submission.model_hash, DUPLICATE)
             continue
         seen.add(submission.model_hash)
+        if blind:
+            SubmissionImage.set(state, submission_key(task, len(submissions)), author)
         submissions.append(submission)
     Submissions.set(state, task, tuple(submissions))
     assign_validators(state, env, task, submissions)
@@ -407,13 +514,17 @@ def get_assignment(state: State, task: int, who: bytes) -> list[int]:
 
 def cancel_task(state: State, env, task: int) -> None:
     """The creator never revealed the evaluation set: each funder gets its funds back and the creator its
-    bounty; the deposit is shared equally by the trainers who revealed (their work was wasted), its
-    remainder and any emission go to the treasury."""
+    bounty; the deposit is shared equally by the trainers who revealed (their work was wasted) — in a blind
+    task, where nobody knows who revealed, by every ring member —, its remainder and any emission go to the
+    treasury."""
     spec, account = get_spec(state, task), compute_task_account(task)
     refunds = [(spec.creator, Bounty.get(state, task))] + [(f.who, f.amount) for f in Funders.get(state, task)]
     for who, amount in refunds:
         balances.transfer(state, account, who, amount)
-    revealed = [t.who for t in Trainers.get(state, task) if RevealedModel.get(state, participant_key(task, t.who))]
+    if is_blind(state, task):
+        revealed = [t.who for t in Trainers.get(state, task)]
+    else:
+        revealed = [t.who for t in Trainers.get(state, task) if RevealedModel.get(state, participant_key(task, t.who))]
     for who in revealed:
         balances.transfer(state, account, who, spec.deposit // len(revealed))
     slashed = balances.free_balance(state, account)
@@ -462,7 +573,9 @@ def compute_consensus(state: State, task: int, count: int, revealed: dict[bytes,
     return [b if b is not None else a for a, b in zip(first, second)]
 
 
-def finish_task(state: State, env, task: int) -> None:
+def close_scoring(state: State, env, task: int) -> None:
+    """Consensus and ranks; in an open task every payout and the end, in a blind one the validators' pay
+    and CLAIM (the trainers' part waits for the claims)."""
     spec, account = get_spec(state, task), compute_task_account(task)
     submissions = list(Submissions.get(state, task))
     revealed: dict[bytes, dict[int, int]] = {}
@@ -478,19 +591,46 @@ def finish_task(state: State, env, task: int) -> None:
     scored = [i for i, median in enumerate(medians) if median is not None and median != WORST_LOSS]
     ranking = sorted(scored, key=lambda i: (consensus[i], submissions[i].sequence))
     ranks = {index: position + 1 for position, index in enumerate(ranking)}
+    Results.set(state, task, tuple(SubmissionResult(consensus[i], ranks.get(i, 0), 0) for i in range(len(submissions))))
 
     pot = max(balances.free_balance(state, account) - spec.deposit, 0)
     trainer_weight = sum(m.weight for m in Trainers.get(state, task))
     validator_weight = sum(m.weight for m in Validators.get(state, task))
     trainer_pot = compute_trainer_pot(pot, trainer_weight, validator_weight, GammaPerMillion.get(state)) \
         if ranking else 0
+    if is_blind(state, task):
+        for index, submission in enumerate(submissions):
+            env.emit(SubmissionScored.to_log(ADDRESS_, task, index, NO_TRAINER, consensus[index],
+                                             ranks.get(index, 0), 0))
+        paid = pay_validators(state, env, task, pot - trainer_pot, consensus, revealed)
+        Pending.set(state, task, PendingPayout(trainer_pot, paid))
+        set_phase(state, env, task, CLAIM)
+        return
+    paid, vesting_total = pay_trainers(state, env, task, trainer_pot)
+    paid += pay_validators(state, env, task, pot - trainer_pot, consensus, revealed)
+    end_task(state, env, task, paid, vesting_total)
+
+
+def close_claims(state: State, env, task: int) -> None:
+    pending = Pending.get(state, task)
+    paid, vesting_total = pay_trainers(state, env, task, pending.trainer_pot)
+    end_task(state, env, task, pending.paid + paid, vesting_total)
+
+
+def pay_trainers(state: State, env, task: int, trainer_pot: int) -> tuple[int, int]:
+    """The trainers' pot to the ranked submissions whose trainer is known (all of an open task's; a blind
+    task's claimed ones), by weight × rank factor; VestingPerMillion of each part vests. Returns (paid,
+    vesting)."""
+    submissions, results = Submissions.get(state, task), list(Results.get(state, task))
+    blind = is_blind(state, task)
+    ranked = sorted((i for i, r in enumerate(results) if r.rank), key=lambda i: results[i].rank)
+    paying = [i for i in ranked if submissions[i].trainer != NO_TRAINER]
     weights = {m.who: m.weight for m in Trainers.get(state, task)}
-    factors = compute_rank_factors(len(ranking), RankRatioPerMillion.get(state))
-    trainer_parts = compute_shares(trainer_pot, [weights[submissions[i].trainer] * factors[ranks[i] - 1]
-                                                 for i in ranking])
-    parts = dict(zip(ranking, trainer_parts))
+    factors = compute_rank_factors(len(ranked), RankRatioPerMillion.get(state))
+    parts = dict(zip(paying, compute_shares(trainer_pot, [weights[submissions[i].trainer] * factors[results[i].rank - 1]
+                                                          for i in paying])))
+    account = compute_task_account(task)
     paid = vesting_total = 0
-    results = []
     for index, submission in enumerate(submissions):
         part = parts.get(index, 0)
         vested = part * VestingPerMillion.get(state) // PER_MILLION
@@ -500,17 +640,25 @@ def finish_task(state: State, env, task: int) -> None:
             Vesting.set(state, participant_key(task, submission.trainer),
                         VestingRecord(vested, 0, env.timestamp, VestingSeconds.get(state)))
             vesting_total += vested
-        results.append(SubmissionResult(consensus[index], ranks.get(index, 0), part))
-        env.emit(SubmissionScored.to_log(ADDRESS_, task, index, submission.trainer, consensus[index],
-                                         ranks.get(index, 0), part))
+        results[index] = replace(results[index], reward=part)
+        result = results[index]
+        event = (SubmissionRewarded.to_log(ADDRESS_, task, index, submission.trainer, part) if blind else
+                 SubmissionScored.to_log(ADDRESS_, task, index, submission.trainer, result.consensus_loss,
+                                         result.rank, part))
+        env.emit(event)
     Results.set(state, task, tuple(results))
-    paid += pay_validators(state, env, task, pot - trainer_pot, consensus, revealed)
+    return paid, vesting_total
+
+
+def end_task(state: State, env, task: int, paid: int, vesting_total: int) -> None:
+    """What is left beyond the vesting goes back to the creator; the task is over."""
+    spec, account = get_spec(state, task), compute_task_account(task)
     refund = balances.free_balance(state, account) - vesting_total
     if refund:
         balances.transfer(state, account, spec.creator, refund)
     deactivate(state, task)
     set_phase(state, env, task, FINISHED)
-    winner = submissions[ranking[0]].model_hash if ranking else ZERO_HASH
+    winner = get_winner(state, task) or ZERO_HASH
     env.emit(TaskFinished.to_log(ADDRESS_, task, winner, paid, vesting_total, refund))
 
 
@@ -553,6 +701,27 @@ def call_create_task(state: State, env: CallEnv, model: str, training_data: byte
                      windows: list[int], validators_per_submission: int, min_stake: int) -> tuple:
     """The value is the creator's deposit (CreatorDeposit, returned at the end unless the evaluation set is
     never revealed) plus the bounty."""
+    task, _ = create_task(state, env, model, training_data, evaluation_commitment, windows,
+                          validators_per_submission, min_stake)
+    return (task,)
+
+
+def call_create_blind_task(state: State, env: CallEnv, model: str, training_data: bytes,
+                           evaluation_commitment: bytes, windows: list[int], validators_per_submission: int,
+                           min_stake: int) -> tuple:
+    """As createTask, with a registration window before the submit window and a claim window after the
+    scores: windows are [register, submit, reveal, scoreCommit, scoreReveal, claim]."""
+    task, ends = create_task(state, env, model, training_data, evaluation_commitment, windows,
+                             validators_per_submission, min_stake)
+    Blind.set(state, task, BlindWindows(ends[0], ends[-1]))
+    env.emit(BlindTaskCreated.to_log(ADDRESS_, task, ends[0], ends[-1]))
+    return (task,)
+
+
+def create_task(state: State, env: CallEnv, model: str, training_data: bytes, evaluation_commitment: bytes,
+                windows: list[int], validators_per_submission: int, min_stake: int) -> tuple[int, list[int]]:
+    """A new task with its window ends (four of them, or six for a blind task: SUBMIT … SCORE_REVEAL end at
+    the middle four); returns (task, ends)."""
     limit = MaxDescriptorLength.get(state)
     reasons = [
         (not model or len(model.encode()) > limit, "model kind is empty or too long"),
@@ -577,7 +746,8 @@ def call_create_task(state: State, env: CallEnv, model: str, training_data: byte
     for blocks in windows:
         end += blocks
         ends.append(end)
-    TaskConfig.set(state, task, ArenaTaskSpec(env.sender, training_data, evaluation_commitment, *ends,
+    deadlines = ends if len(ends) == 4 else ends[1:5]
+    TaskConfig.set(state, task, ArenaTaskSpec(env.sender, training_data, evaluation_commitment, *deadlines,
                                               validators_per_submission, min_stake, deposit, env.block_number))
     TaskModelKind.set(state, task, model.encode())
     Bounty.set(state, task, env.value - deposit)
@@ -585,7 +755,7 @@ def call_create_task(state: State, env: CallEnv, model: str, training_data: byte
     account = compute_task_account(task)
     balances.transfer(state, ADDRESS_, account, env.value)
     env.emit(TaskCreated.to_log(ADDRESS_, task, env.sender, account, env.value - deposit, deposit))
-    return (task,)
+    return task, ends
 
 
 def call_fund(state: State, env: CallEnv, task: int) -> tuple:
@@ -612,6 +782,45 @@ def call_fund(state: State, env: CallEnv, task: int) -> tuple:
 def call_join(state: State, env: CallEnv, task: int) -> tuple:
     """Join in the account's staking role (training node → trainer, validator → validator), once per task."""
     require_phase(state, env, task, SUBMIT)
+    if is_blind(state, task):
+        raise DispatchError(BlindTaskNeedsKey, task)
+    add_participant(state, env, task, get_joining_role(state, env, task))
+    return ()
+
+
+def call_join_blind(state: State, env: CallEnv, task: int, public_key: bytes, key_image: bytes,
+                    image_proof: bytes) -> tuple:
+    """Join a blind task before its ring freezes, naming the sender's public key. A trainer's key joins the
+    ring (an image would tie its submissions to it, so it gives none); a validator publishes its own key
+    image for the task with a proof, so that no submission can carry it."""
+    require_phase(state, env, task, SUBMIT)
+    blind = Blind.get(state, task)
+    if blind is None:
+        raise DispatchError(NotBlindTask, task)
+    if env.block_number >= blind.register_end:
+        raise DispatchError(RegistrationClosed, blind.register_end)
+    point = parse_point(public_key) if len(public_key) == ring.POINT else None
+    key_address = public_key_to_address(point) if point is not None else NO_TRAINER
+    if key_address != env.sender:
+        raise DispatchError(KeyNotSender, key_address, env.sender)
+    role = get_joining_role(state, env, task)
+    if role == TRAINER:
+        if key_image or image_proof:
+            raise DispatchError(NoImageForTrainers)
+        Ring.set(state, task, Ring.get(state, task) + (public_key,))
+        env.emit(RingMemberAdded.to_log(ADDRESS_, task, env.sender, public_key))
+    else:
+        message = compute_image_message(system.ChainId.get(state), b"validator", task)
+        if not ring.verify_image(public_key, compute_ring_tag(task), key_image, message, image_proof):
+            raise DispatchError(InvalidImageProof)
+        ValidatorImages.set(state, task, ValidatorImages.get(state, task) + (key_image,))
+        env.emit(ValidatorImagePublished.to_log(ADDRESS_, task, env.sender, key_image))
+    add_participant(state, env, task, role)
+    return ()
+
+
+def get_joining_role(state: State, env: CallEnv, task: int) -> int:
+    """The task role the sender would join in, or the reason it may not."""
     if env.sender == get_spec(state, task).creator:
         raise DispatchError(CreatorCannotJoin, env.sender)
     role = get_role(state, task, env.sender)
@@ -623,7 +832,10 @@ def call_join(state: State, env: CallEnv, task: int) -> tuple:
     exposure, minimum = sum(staking.get_exposure(state, env.sender)), get_spec(state, task).min_stake
     if exposure < minimum:
         raise DispatchError(NotEnoughStake, exposure, minimum)
-    role = TRAINER if staking_role == staking.TRAINING_NODE else VALIDATOR
+    return TRAINER if staking_role == staking.TRAINING_NODE else VALIDATOR
+
+
+def add_participant(state: State, env: CallEnv, task: int, role: int) -> None:
     members, limit = (Trainers, MaxTrainers) if role == TRAINER else (Validators, MaxValidators)
     if len(members.get(state, task)) >= limit.get(state):
         raise DispatchError(TooManyParticipants, role, limit.get(state))
@@ -631,7 +843,6 @@ def call_join(state: State, env: CallEnv, task: int) -> tuple:
     members.set(state, task, members.get(state, task) + (Participant(env.sender, weight),))
     update_pool_stake(state)
     env.emit(Joined.to_log(ADDRESS_, task, env.sender, role, weight))
-    return ()
 
 
 def require_role(state: State, task: int, who: bytes, role: int) -> None:
@@ -647,25 +858,108 @@ def check_opening(committed: bytes, computed: bytes) -> None:
 def call_commit_submission(state: State, env: CallEnv, task: int, commitment: bytes) -> tuple:
     """A trainer's one live submission: a new commitment replaces the last and takes a new place in line."""
     require_phase(state, env, task, SUBMIT)
+    if is_blind(state, task):
+        raise DispatchError(BlindTaskNeedsKey, task)
     require_role(state, task, env.sender, TRAINER)
-    sequence = CommitmentCount.get(state, task)
-    CommitmentCount.set(state, task, sequence + 1)
-    Commitment.set(state, participant_key(task, env.sender), SubmissionCommitment(commitment, sequence))
-    env.emit(SubmissionCommitted.to_log(ADDRESS_, task, env.sender, sequence))
+    record_commitment(state, task, env.sender, commitment)
+    env.emit(SubmissionCommitted.to_log(ADDRESS_, task, env.sender, CommitmentCount.get(state, task) - 1))
     return ()
 
 
-def call_reveal_submission(state: State, env: CallEnv, task: int, model_hash: bytes, salt: bytes) -> tuple:
-    require_phase(state, env, task, REVEAL)
-    key = participant_key(task, env.sender)
+def record_commitment(state: State, task: int, author: bytes, commitment: bytes) -> None:
+    sequence = CommitmentCount.get(state, task)
+    CommitmentCount.set(state, task, sequence + 1)
+    Commitment.set(state, participant_key(task, author), SubmissionCommitment(commitment, sequence))
+
+
+def check_reveal(state: State, task: int, author: bytes, model_hash: bytes, salt: bytes) -> None:
+    key = participant_key(task, author)
     record = Commitment.get(state, key)
     if record is None:
         raise DispatchError(NotCommitted)
     if RevealedModel.get(state, key) is not None:
         raise DispatchError(AlreadyRevealed)
-    check_opening(record.commitment, compute_submission_commitment(model_hash, salt, env.sender))
-    RevealedModel.set(state, key, model_hash)
+    check_opening(record.commitment, compute_submission_commitment(model_hash, salt, author))
+
+
+def call_reveal_submission(state: State, env: CallEnv, task: int, model_hash: bytes, salt: bytes) -> tuple:
+    require_phase(state, env, task, REVEAL)
+    check_reveal(state, task, env.sender, model_hash, salt)
+    RevealedModel.set(state, participant_key(task, env.sender), model_hash)
     env.emit(SubmissionRevealed.to_log(ADDRESS_, task, env.sender, model_hash))
+    return ()
+
+
+def authorise_blind_call(state: State, task: int, key_image: bytes, action: bytes, fields: bytes, sequence: int,
+                         signature: bytes) -> None:
+    """A blind call's authority: the image is no validator's, its sequence is the next and within the rate
+    limit, and — checked last, the one costly step — the ring signature by some ring member over the call."""
+    if key_image in ValidatorImages.get(state, task):
+        raise DispatchError(ValidatorImage)
+    key = participant_key(task, key_image)
+    expected = ImageSequence.get(state, key)
+    if sequence != expected:
+        raise DispatchError(WrongSequence, sequence, expected)
+    if sequence >= MaxBlindCalls.get(state):
+        raise DispatchError(TooManyBlindCalls, MaxBlindCalls.get(state))
+    members = Ring.get(state, task)
+    message = compute_blind_message(system.ChainId.get(state), action, task, fields, sequence)
+    if not ring.verify(list(members), compute_ring_tag(task), message, key_image, signature):
+        raise DispatchError(InvalidRingSignature, len(members))
+    ImageSequence.set(state, key, sequence + 1)
+
+
+def require_blind_phase(state: State, env: CallEnv, task: int, required: int) -> None:
+    require_phase(state, env, task, required)
+    blind = Blind.get(state, task)
+    if blind is None:
+        raise DispatchError(NotBlindTask, task)
+    if env.block_number < blind.register_end:
+        raise DispatchError(RingNotFrozen, blind.register_end)
+
+
+def call_commit_blind(state: State, env: CallEnv, task: int, commitment: bytes, key_image: bytes, sequence: int,
+                      signature: bytes) -> tuple:
+    """A blind task's submission, from no account: commitment = keccak256(modelHash ‖ salt ‖ keyImage); a
+    later one with the same image replaces it, as a trainer's own does in an open task."""
+    require_blind_phase(state, env, task, SUBMIT)
+    authorise_blind_call(state, task, key_image, b"commit", commitment, sequence, signature)
+    if Commitment.get(state, participant_key(task, key_image)) is None:
+        BlindAuthors.set(state, task, BlindAuthors.get(state, task) + (key_image,))
+    record_commitment(state, task, key_image, commitment)
+    env.emit(BlindSubmissionCommitted.to_log(ADDRESS_, task, key_image, CommitmentCount.get(state, task) - 1))
+    return ()
+
+
+def call_reveal_blind(state: State, env: CallEnv, task: int, model_hash: bytes, salt: bytes, key_image: bytes,
+                      sequence: int, signature: bytes) -> tuple:
+    require_blind_phase(state, env, task, REVEAL)
+    check_reveal(state, task, key_image, model_hash, salt)
+    authorise_blind_call(state, task, key_image, b"reveal", model_hash + salt, sequence, signature)
+    RevealedModel.set(state, participant_key(task, key_image), model_hash)
+    env.emit(BlindSubmissionRevealed.to_log(ADDRESS_, task, key_image, model_hash))
+    return ()
+
+
+def call_claim(state: State, env: CallEnv, task: int, submission: int, public_key: bytes, proof: bytes) -> tuple:
+    """Anyone may send it: the proof shows that the ring member `public_key` made the submission's key image,
+    and its reward goes to that member (whose delegators share it by σ, as in an open task)."""
+    require_phase(state, env, task, CLAIM)
+    submissions = list(Submissions.get(state, task))
+    if submission >= len(submissions):
+        raise DispatchError(UnknownSubmission, submission)
+    if submissions[submission].trainer != NO_TRAINER:
+        raise DispatchError(AlreadyClaimed, submissions[submission].trainer)
+    if public_key not in Ring.get(state, task):
+        raise DispatchError(NotInRing)
+    key_image = SubmissionImage.get(state, submission_key(task, submission))
+    message = compute_image_message(system.ChainId.get(state), b"claim", task)
+    if not ring.verify_image(public_key, compute_ring_tag(task), key_image, message, proof):
+        raise DispatchError(InvalidImageProof)
+    trainer = public_key_to_address(parse_point(public_key))
+    submissions[submission] = replace(submissions[submission], trainer=trainer)
+    Submissions.set(state, task, tuple(submissions))
+    env.emit(SubmissionClaimed.to_log(ADDRESS_, task, submission, trainer, key_image))
     return ()
 
 
@@ -862,6 +1156,20 @@ def view_vesting(state: State, task: int, who: bytes) -> tuple:
     return (record.total, record.released, compute_releasable(record, system.Timestamp.get(state)))
 
 
+def view_blind(state: State, task: int) -> tuple:
+    get_spec(state, task)
+    blind = Blind.get(state, task)
+    if blind is None:
+        return (False, 0, 0, [], [])
+    return (True, blind.register_end, blind.claim_end, list(Ring.get(state, task)),
+            list(ValidatorImages.get(state, task)))
+
+
+def view_submission_images(state: State, task: int) -> tuple:
+    get_spec(state, task)
+    return ([SubmissionImage.get(state, submission_key(task, i)) for i in range(len(Submissions.get(state, task)))],)
+
+
 def view_alliance_seed(state: State, alliance_task: int) -> tuple:
     arena_task = SeededAlliance.get(state, alliance_task)
     return (arena_task is not None, arena_task or 0)
@@ -872,7 +1180,8 @@ def view_alliance_seed(state: State, alliance_task: int) -> tuple:
 GENESIS_PARAMETERS = (("maxActiveTasks", MaxActiveTasks), ("creatorDeposit", CreatorDeposit),
                       ("gammaPerMillion", GammaPerMillion), ("rankRatioPerMillion", RankRatioPerMillion),
                       ("agreementTolerancePerMillion", AgreementTolerancePerMillion),
-                      ("vestingPerMillion", VestingPerMillion), ("vestingSeconds", VestingSeconds))
+                      ("vestingPerMillion", VestingPerMillion), ("vestingSeconds", VestingSeconds),
+                      ("maxBlindCalls", MaxBlindCalls))
 
 
 def check_parameters(state: State) -> None:
@@ -913,6 +1222,14 @@ def check_invariants(state: State) -> None:
             "each submission's validators and each validator's assignment say the same"
         ranks = sorted(r.rank for r in results if r.rank)
         assert ranks == list(range(1, len(ranks) + 1)), "ranks are 1 … n"
+        if is_blind(state, task):
+            members = Ring.get(state, task)
+            assert [public_key_to_address(parse_point(key)) for key in members] == \
+                [m.who for m in Trainers.get(state, task)], "the ring is the trainers' keys, in join order"
+            assert not set(ValidatorImages.get(state, task)) & set(BlindAuthors.get(state, task)), \
+                "no validator's image committed"
+            claimed = [s.trainer for s in submissions if s.trainer != NO_TRAINER]
+            assert len(set(claimed)) == len(claimed) and set(claimed) <= trainers, "one claim per ring member"
         outstanding = sum(record.total - record.released for key, record in Vesting.items(state)
                           if key[:8] == task.to_bytes(8, "big"))
         if phase == FINISHED:
@@ -927,8 +1244,22 @@ MODULE = Module.declare(
         CallDecl("createTask(string model,bytes32 trainingData,bytes32 evaluationCommitment,uint32[4] windowBlocks,"
                  "uint16 validatorsPerSubmission,uint256 minStake)", call_create_task, weight=120_000, payable=True,
                  returns=("uint256",)),
+        CallDecl("createBlindTask(string model,bytes32 trainingData,bytes32 evaluationCommitment,"
+                 "uint32[6] windowBlocks,uint16 validatorsPerSubmission,uint256 minStake)", call_create_blind_task,
+                 weight=130_000, payable=True, returns=("uint256",)),
         CallDecl("fund(uint256 task)", call_fund, weight=30_000, payable=True),
         CallDecl("join(uint256 task)", call_join, weight=150_000),
+        CallDecl("joinBlind(uint256 task,bytes publicKey,bytes keyImage,bytes imageProof)", call_join_blind,
+                 weight=250_000),
+        CallDecl("commitBlind(uint256 task,bytes32 commitment,bytes keyImage,uint32 sequence,bytes signature)",
+                 call_commit_blind, weight=200_000, weight_per_byte=RING_WEIGHT_PER_BYTE,
+                 unsigned=lambda task, commitment, key_image, sequence, signature: (
+                     compute_unsigned_key(task, key_image), sequence)),
+        CallDecl("revealBlind(uint256 task,bytes32 modelHash,bytes32 salt,bytes keyImage,uint32 sequence,"
+                 "bytes signature)", call_reveal_blind, weight=200_000, weight_per_byte=RING_WEIGHT_PER_BYTE,
+                 unsigned=lambda task, model_hash, salt, key_image, sequence, signature: (
+                     compute_unsigned_key(task, key_image), sequence)),
+        CallDecl("claim(uint256 task,uint32 submission,bytes publicKey,bytes proof)", call_claim, weight=150_000),
         CallDecl("commitSubmission(uint256 task,bytes32 commitment)", call_commit_submission, weight=100_000),
         CallDecl("revealSubmission(uint256 task,bytes32 modelHash,bytes32 salt)", call_reveal_submission,
                  weight=100_000),
@@ -960,6 +1291,11 @@ MODULE = Module.declare(
         ViewDecl("isVerified(uint256 task)", lambda state, task: (bool(Verified.get(state, task)),), ("bool",)),
         ViewDecl("winnerOf(uint256 task)", lambda state, task: (get_winner(state, task) or ZERO_HASH,), ("bytes32",)),
         ViewDecl("allianceSeedOf(uint256 allianceTask)", view_alliance_seed, ("bool", "uint256")),
+        ViewDecl("blindOf(uint256 task)", view_blind, ("bool", "uint64", "uint64", "bytes[]", "bytes[]")),
+        ViewDecl("submissionImagesOf(uint256 task)", view_submission_images, ("bytes[]",)),
+        ViewDecl("imageSequenceOf(uint256 task,bytes keyImage)",
+                 lambda state, task, key_image: (ImageSequence.get(state, participant_key(task, key_image)),),
+                 ("uint64",)),
     ),
     queries={"spec": get_spec},
     parameters={"MaxActiveTasks": Parameter(MaxActiveTasks), "MaxTrainers": Parameter(MaxTrainers, 1, 256),
@@ -971,7 +1307,8 @@ MODULE = Module.declare(
                 "RankRatioPerMillion": Parameter(RankRatioPerMillion, 1, PER_MILLION),
                 "AgreementTolerancePerMillion": Parameter(AgreementTolerancePerMillion, 1, PER_MILLION),
                 "VestingPerMillion": Parameter(VestingPerMillion, 0, PER_MILLION),
-                "VestingSeconds": Parameter(VestingSeconds, 1, 4 * 365 * 86_400)},
+                "VestingSeconds": Parameter(VestingSeconds, 1, 4 * 365 * 86_400),
+                "MaxBlindCalls": Parameter(MaxBlindCalls, 2, 64)},
     authorize=system.ensure_root,
     raises=(system.NotRoot,),
     on_initialize=on_initialize,

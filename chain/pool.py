@@ -1,4 +1,5 @@
-"""The transaction pool: per-sender nonce queues, fee-bumped replacement, bounded size.
+"""The transaction pool: per-sender nonce queues, fee-bumped replacement, bounded size; beside them,
+unsigned module calls, one per key their module names (a key image: the rate limit of a ring).
 
 The pool decides admission (is this transaction worth holding?) and order (what goes in the
 next block); whether a transaction is valid at all is the runtime API's answer
@@ -14,7 +15,7 @@ from itertools import count
 
 from runtime.api import ValidTransaction
 from runtime.exceptions import InvalidTransaction, NonceTooHigh
-from runtime.transactions import Transaction
+from runtime.transactions import UNSIGNED, Transaction
 
 log = logging.getLogger("flockchain.pool")
 
@@ -35,6 +36,10 @@ class PoolFull(InvalidTransaction):
     """The pool holds its limit."""
 
 
+class UnsignedKeyPending(InvalidTransaction):
+    """An unsigned call for a key that already has one pending (one at a time per key)."""
+
+
 @dataclass(frozen=True)
 class PoolLimits:
     max_transactions: int = 8192
@@ -43,6 +48,8 @@ class PoolLimits:
     """A nonce at or beyond account nonce + this is too far ahead to hold."""
     replacement_bump_percent: int = 10
     """A replacement must raise both fee caps by at least this much (geth's rule)."""
+    max_unsigned: int = 1024
+    """Unsigned calls held at once: they pay no fee, so they get their own, smaller room."""
 
 
 class TransactionPool:
@@ -50,6 +57,9 @@ class TransactionPool:
         self.limits = limits
         self.by_hash: dict[bytes, Transaction] = {}
         self.by_sender: dict[bytes, dict[int, Transaction]] = {}
+        self.unsigned: dict[bytes, Transaction] = {}
+        """Unsigned calls by the key their module names."""
+        self._unsigned_key: dict[bytes, bytes] = {}
         self._arrival: dict[bytes, int] = {}
         self._sequence = count()
         self.ready_listeners: list[Callable[[], None]] = []
@@ -66,6 +76,8 @@ class TransactionPool:
         Raises InvalidTransaction."""
         if tx.hash in self.by_hash:
             raise AlreadyKnown("transaction is already in the pool")
+        if tx.tx_type == UNSIGNED:
+            return self._add_unsigned(tx, valid.sender)
         self.check_nonce_gap(tx, valid)
         queue = self.by_sender.get(tx.sender, {})
         existing = queue.get(tx.nonce)
@@ -86,12 +98,26 @@ class TransactionPool:
         self.by_hash[tx.hash] = tx
         self._arrival[tx.hash] = next(self._sequence)
         if self.pending_nonce(tx.sender, tx.nonce - valid.ahead) > tx.nonce:
-            for listener in self.ready_listeners:
-                try:
-                    listener()
-                except Exception:
-                    log.exception("pool ready listener failed")
+            self._notify_ready()
         return existing
+
+    def _add_unsigned(self, tx: Transaction, key: bytes) -> None:
+        if key in self.unsigned:
+            raise UnsignedKeyPending("an unsigned call with this key (key image) is already pending; one at a time")
+        if len(self.unsigned) >= self.limits.max_unsigned or len(self.by_hash) >= self.limits.max_transactions:
+            raise PoolFull("the pool holds its limit of unsigned calls")
+        self.unsigned[key] = tx
+        self._unsigned_key[tx.hash] = key
+        self.by_hash[tx.hash] = tx
+        self._arrival[tx.hash] = next(self._sequence)
+        self._notify_ready()
+
+    def _notify_ready(self) -> None:
+        for listener in self.ready_listeners:
+            try:
+                listener()
+            except Exception:
+                log.exception("pool ready listener failed")
 
     def check_nonce_gap(self, tx: Transaction, valid: ValidTransaction) -> None:
         """NonceTooHigh when `tx` is too far ahead of its sender's account nonce to hold."""
@@ -102,6 +128,9 @@ class TransactionPool:
     def _drop(self, tx: Transaction) -> None:
         del self.by_hash[tx.hash]
         del self._arrival[tx.hash]
+        if tx.tx_type == UNSIGNED:
+            del self.unsigned[self._unsigned_key.pop(tx.hash)]
+            return
         queue = self.by_sender[tx.sender]
         del queue[tx.nonce]
         if not queue:
@@ -120,8 +149,9 @@ class TransactionPool:
         return nonce
 
     def ready(self, nonce_of) -> list[Transaction]:
-        """Executable transactions, oldest first, each sender's in nonce order without gaps."""
-        heap, result = [], []
+        """Executable transactions, oldest first, each sender's in nonce order without gaps; unsigned
+        calls in their arrival place (the block builder checks each again)."""
+        heap, result = [(self._arrival[tx.hash], tx.hash, tx) for tx in self.unsigned.values()], []
         for sender, queue in self.by_sender.items():
             nonce = nonce_of(sender)
             if nonce in queue:
@@ -131,6 +161,8 @@ class TransactionPool:
         while heap:
             _, _, tx = heapq.heappop(heap)
             result.append(tx)
+            if tx.tx_type == UNSIGNED:
+                continue
             following = self.by_sender[tx.sender].get(tx.nonce + 1)
             if following is not None:
                 heapq.heappush(heap, (self._arrival[following.hash], following.hash, following))

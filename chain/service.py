@@ -16,7 +16,7 @@ from runtime.blocks import Block, Header
 from runtime.crypto import private_key_to_address
 from runtime.exceptions import InvalidBlock, InvalidTransaction
 from runtime.finality import InvalidFinalityMessage, Justification, SignedVote
-from runtime.transactions import DYNAMIC_FEE, sign_transaction
+from runtime.transactions import DYNAMIC_FEE, UNSIGNED, sign_transaction
 
 from .babe import SlotAuthor, SlotClock
 from .blobs import BlobStore
@@ -108,8 +108,12 @@ class NodeService:
         return "0x" + self.network.node_id.hex()
 
     def submit_local_transaction(self, tx) -> None:
-        """A transaction that entered the pool through RPC: tell the peers."""
-        self.network.broadcast_transactions([tx.raw])
+        """A transaction that entered the pool through RPC: tell the peers — an unsigned call only one
+        peer drawn at random, so that its submitter's node is not the first seen gossiping it."""
+        if tx.tx_type == UNSIGNED:
+            self.network.stem_transactions([tx.raw])
+        else:
+            self.network.broadcast_transactions([tx.raw])
 
     # BlockTree (for the finality voter)
     def get_header(self, block_hash: bytes) -> Header | None:

@@ -5,6 +5,7 @@
                            [--data-fraction 1.0] [--epochs 10] [--seed 0]
     flockchain demo arena [--trainers 8] [--validators 6] [--lazy-validators 2] [--colluding-validators 0]
                           [--dataset digits|diabetes|wine|breast_cancer] [--seed N] [--out DIR] [--then-alliance]
+                          [--open]
 
 A key comes from a file of 64 hex digits (`-` reads it from standard input) or an encrypted keystore,
 never from the command line. torch is imported only when a command runs.
@@ -69,6 +70,8 @@ def add_arena_demo_parser(kinds) -> None:
     demo.add_argument("--out", default="arena-demo-out", help="directory for summary.json and leaderboard.png")
     demo.add_argument("--then-alliance", action="store_true",
                       help="then refine the winner in an FL Alliance task on private data (arena.createAllianceTask)")
+    demo.add_argument("--open", action="store_true",
+                      help="an open task (submissions name their trainer) instead of the default blind one")
 
 
 class ArenaDuty:
@@ -157,20 +160,44 @@ def train(args, key: str) -> int:
     if shown is None or shown["phase"] != "submit":
         print(f"flockchain arena: task {args.task} is not taking submissions", file=sys.stderr)
         return 2
-    if all(t["address"].lower() != account.address.lower() for t in shown["trainers"]):
-        rpc.send(account, "arena", "join", args.task)
+    ends = {name: int(value, 16) for name, value in shown["windowEnds"].items()}
     x, y = datasets.decode_dataset(rpc.get_blob(shown["trainingData"]), shown["model"])
     config = trainer.TrainerConfig(args.data_fraction, args.epochs, args.seed)
-    submitter = trainer.Submitter(rpc, account, args.task, tensors.encode_model(
+    submitter_type = trainer.BlindSubmitter if shown["blind"] else trainer.Submitter
+    submitter = submitter_type(rpc, account, args.task, tensors.encode_model(
         trainer.train_model(shown["model"], x, y, config)))
+    if all(t["address"].lower() != account.address.lower() for t in shown["trainers"]):
+        if shown["blind"]:
+            submitter.join()
+        else:
+            rpc.send(account, "arena", "join", args.task)
+    if shown["blind"]:
+        print(f"joined the ring of blind task {args.task}; committing after block {ends['register']}", flush=True)
+        wait_until(rpc, ends["register"])
     submitter.commit()
     print(f"committed model {submitter.model_hash.hex()} to task {args.task}; revealing after block "
-          f"{int(shown['windowEnds']['submit'], 16)}", flush=True)
-    while rpc.w3.eth.block_number + 1 < int(shown["windowEnds"]["submit"], 16):
-        time.sleep(0.5)
+          f"{ends['submit']}", flush=True)
+    wait_until(rpc, ends["submit"])
     submitter.reveal()
     print(f"revealed model 0x{submitter.model_hash.hex()}", flush=True)
+    if shown["blind"]:
+        print(f"claiming once the scores are final (block {ends['scoreReveal']})", flush=True)
+        while (phase := rpc.call("flock_getArenaTask", hex(args.task))["phase"]) not in ("claim", "finished",
+                                                                                         "cancelled"):
+            time.sleep(0.5)
+        if phase != "claim":
+            print(f"task {args.task} is {phase}: too late to claim", file=sys.stderr)
+            return 1
+        index = submitter.claim()
+        print("nothing to claim: the submission was not scored" if index is None else
+              f"claimed submission {index}", flush=True)
     return 0
+
+
+def wait_until(rpc, block: int) -> None:
+    """Until the next block is `block`."""
+    while rpc.w3.eth.block_number + 1 < block:
+        time.sleep(0.5)
 
 
 def run_demo(args) -> int:
@@ -180,7 +207,8 @@ def run_demo(args) -> int:
               file=sys.stderr)
         return 2
     summary = demo.run(args.trainers, args.validators, args.lazy_validators, args.colluding_validators,
-                       args.dataset, args.seed, Path(args.out), then_alliance=args.then_alliance)
+                       args.dataset, args.seed, Path(args.out), then_alliance=args.then_alliance,
+                       blind=not args.open)
     print(f"{'rank':>4}  {'trainer':<12} {'consensus':>10} {'true loss':>10} {'reward':>10}")
     for s in sorted(summary["submissions"], key=lambda s: s["rank"] or 99):
         consensus = f"{s['consensus_loss']:.4f}" if s["consensus_loss"] is not None else "-"
@@ -189,7 +217,8 @@ def run_demo(args) -> int:
     for v in summary["validators"]:
         print(f"  validator {v['address'][:12]} {v['kind']:<9} reward {v['reward']:.2f}"
               f"{' (reported)' if v['slashed'] else ''}")
-    print(f"Spearman {summary['spearman']}; true best ranked first: {summary['true_best_ranked_first']}; "
+    print(f"{'blind' if summary['blind'] else 'open'} task; Spearman {summary['spearman']}; "
+          f"true best ranked first: {summary['true_best_ranked_first']}; "
           f"in {summary['seconds']} s; wrote {args.out}/summary.json and {args.out}/leaderboard.png")
     if "alliance" in summary:
         refined = summary["alliance"]

@@ -13,12 +13,12 @@ from dataclasses import dataclass, replace
 from .abi import abi_encode
 from .blocks import Block, Header
 from .executive import (BlockOutcome, Runtime, apply_block, block_env, block_template, build_block, call_readonly,
-                        compute_call_gas, seal_header, validate_transaction)
+                        compute_call_gas, seal_header, validate_transaction, validate_unsigned)
 from .fees import compute_base_fee, compute_intrinsic_gas
 from .module import BlockEnv, Module
 from .modules import balances, consensus, randomness, system
 from .state import State, StateBackend
-from .transactions import Transaction
+from .transactions import UNSIGNED, Transaction
 from .trie import Trie
 from .versions import RuntimeVersions
 
@@ -177,7 +177,11 @@ class RuntimeApi:
     # Transactions (TaggedTransactionQueue)
     def validate_transaction(self, state: State, env: BlockEnv, tx: Transaction) -> ValidTransaction:
         """Whether `tx` may be included in the block `env` describes or, with `ahead` > 0, after the sender's
-        earlier transactions; raises the InvalidTransaction that says why not."""
+        earlier transactions; raises the InvalidTransaction that says why not. An unsigned call is held
+        under the key and sequence its module names (one per key), never ahead."""
+        if tx.tx_type == UNSIGNED:
+            key, sequence = validate_unsigned(self.runtime_at(state), state, env, tx, env.gas_limit)
+            return ValidTransaction(key, sequence, 0, 0)
         validate_transaction(state, env, tx, env.gas_limit, allow_future_nonce=True)
         account_nonce = system.get_nonce(state, tx.sender)
         return ValidTransaction(tx.sender, tx.nonce, tx.nonce - account_nonce,

@@ -92,11 +92,20 @@ class NonceMax(InvalidTransaction):
     """The account nonce reached 2**64 - 1 (EIP-2681)."""
 
 
+class NotUnsignedCall(InvalidTransaction):
+    """An unsigned transaction whose call no module declares unsigned (it would need a sender)."""
+
+
+class UnsignedCallRefused(InvalidTransaction):
+    """An unsigned call its module refuses: it pays no fee, so a failing one is never included."""
+
+
 class DispatchError(RuntimeFault):
     """A module call failed; carries a Solidity custom error for the revert data."""
 
     def __init__(self, error, *args):
-        super().__init__(f"{error.name}{args!r}")
+        shown = ", ".join("0x" + arg.hex() if isinstance(arg, bytes) else repr(arg) for arg in args)
+        super().__init__(f"{error.name}({shown})")
         self.error = error
         self.args_ = args
 

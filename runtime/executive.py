@@ -22,12 +22,12 @@ from .blocks import Block, Header, Receipt, compute_logs_bloom, merge_blooms, re
 from .crypto import ecvrf, keccak256, private_key_to_address, public_key_to_address, sign_hash
 from .exceptions import (ContractCreationNotSupported, DispatchError, FeeCapTooLow, GasLimitExceeded, InsufficientFunds,
                          IntrinsicGasTooLow, InvalidBlock, InvalidTransaction, NonceMax, NonceTooHigh, NonceTooLow,
-                         WrongChainId)
+                         NotUnsignedCall, UnsignedCallRefused, WrongChainId)
 from .fees import compute_base_fee, compute_intrinsic_gas
 from .module import BlockEnv, CallEnv, CallResult, ErrorDecl, Log, Module
 from .modules import balances, consensus, randomness, system
 from .state import State, StateBackend
-from .transactions import Transaction, decode_transaction
+from .transactions import NO_SENDER, UNSIGNED, Transaction, decode_transaction
 from .trie import Trie, compute_ordered_trie_root
 
 # Dispatch errors of the framework itself (revert data like any module's)
@@ -121,11 +121,15 @@ def compute_call_gas(runtime: Runtime, tx_to: bytes | None, data: bytes, inner: 
     return gas
 
 
-def check_transaction(state: State, env: BlockEnv, tx: Transaction, gas_available: int) -> int:
-    """The checks that do not depend on the sender's account; returns the intrinsic gas."""
+def check_chain_id(state: State, tx: Transaction) -> None:
     chain_id = system.ChainId.get(state)
     if tx.chain_id != chain_id:
         raise WrongChainId(f"transaction is for chain {tx.chain_id}, this is chain {chain_id}")
+
+
+def check_transaction(state: State, env: BlockEnv, tx: Transaction, gas_available: int) -> int:
+    """The checks that do not depend on the sender's account; returns the intrinsic gas."""
+    check_chain_id(state, tx)
     if tx.to is None:
         raise ContractCreationNotSupported("contract creation is not supported: this chain runs no EVM bytecode")
     intrinsic = compute_intrinsic_gas(tx.data, tx.access_list)
@@ -161,9 +165,58 @@ def validate_transaction(state: State, env: BlockEnv, tx: Transaction, gas_avail
     return intrinsic
 
 
+def check_unsigned(runtime: Runtime, state: State, tx: Transaction, gas_available: int) -> tuple[int, bytes, int]:
+    """The checks of an unsigned call short of running it: (gas it uses, pool key, sequence)."""
+    check_chain_id(state, tx)
+    module = runtime.by_address.get(tx.to)
+    declaration = module.find_call(tx.data[:4]) if module is not None and len(tx.data) >= 4 else None
+    if declaration is None or declaration.unsigned is None:
+        raise NotUnsignedCall(f"0x{tx.data[:4].hex()} at 0x{tx.to.hex()} is no call a module accepts unsigned")
+    try:
+        key, sequence = declaration.unsigned(*declaration.decode_args(tx.data[4:]))
+    except Exception:
+        raise UnsignedCallRefused(f"the arguments of {module.name}.{declaration.name} do not decode") from None
+    gas = compute_intrinsic_gas(tx.data, ()) + compute_call_gas(runtime, tx.to, tx.data)
+    if gas > gas_available:
+        raise GasLimitExceeded(f"the call's gas {gas} exceeds the block's available gas {gas_available}")
+    return gas, module.address + key, sequence
+
+
+def dispatch_unsigned(runtime: Runtime, state: State, env: BlockEnv, tx: Transaction) -> CallResult:
+    """Run the call as no account; a refusal is an invalid transaction, with nothing written."""
+    result = dispatch(runtime, state, env, NO_SENDER, tx.to, 0, tx.data)
+    if not result.success:
+        raise UnsignedCallRefused(f"the module refuses it: {result.error}")
+    return result
+
+
+def validate_unsigned(runtime: Runtime, state: State, env: BlockEnv, tx: Transaction,
+                      gas_available: int) -> tuple[bytes, int]:
+    """Whether an unsigned call may be included now: its checks, then the call itself run and thrown away
+    (its own proof is checked there, once). Returns its pool key and sequence."""
+    _, key, sequence = check_unsigned(runtime, state, tx, gas_available)
+    state.checkpoint()
+    try:
+        dispatch_unsigned(runtime, state, env, tx)
+    finally:
+        state.rollback()
+    return key, sequence
+
+
+def apply_unsigned(runtime: Runtime, state: State, env: BlockEnv, tx: Transaction,
+                   cumulative_gas_used: int) -> AppliedTransaction:
+    """No nonce, no fee; its gas (intrinsic + call weight) counts against the block's gas limit."""
+    gas, _, _ = check_unsigned(runtime, state, tx, env.gas_limit - cumulative_gas_used)
+    result = dispatch_unsigned(runtime, state, env, tx)
+    receipt = Receipt(UNSIGNED, 1, cumulative_gas_used + gas, tuple(result.logs), compute_logs_bloom(result.logs))
+    return AppliedTransaction(tx, receipt, gas, 0, result.return_data)
+
+
 def apply_transaction(runtime: Runtime, state: State, env: BlockEnv, tx: Transaction,
                       cumulative_gas_used: int) -> AppliedTransaction:
     """Validate, charge, dispatch. Raises InvalidTransaction (nothing written) or returns the receipt."""
+    if tx.tx_type == UNSIGNED:
+        return apply_unsigned(runtime, state, env, tx, cumulative_gas_used)
     intrinsic = validate_transaction(state, env, tx, env.gas_limit - cumulative_gas_used)
     required = intrinsic + compute_call_gas(runtime, tx.to, tx.data)
     gas_used = min(required, tx.gas_limit)
@@ -192,10 +245,10 @@ def dispatch(runtime: Runtime, state: State, env: BlockEnv, sender: bytes, to: b
         return_data = _dispatch(runtime, state, env, sender, to, value, data, logs.append)
     except DispatchError as error:
         state.rollback()
-        return CallResult(False, revert_data=error.revert_data)
+        return CallResult(False, revert_data=error.revert_data, error=str(error))
     except MODULE_BUGS:
         state.rollback()
-        return CallResult(False, revert_data=ModuleFault.encode())
+        return CallResult(False, revert_data=ModuleFault.encode(), error="ModuleFault()")
     state.commit()
     return CallResult(True, tuple(logs), return_data)
 

@@ -173,6 +173,8 @@ class CallResult:
     logs: tuple[Log, ...] = ()
     return_data: bytes = b""
     revert_data: bytes = b""
+    error: str = ""
+    """The failure as `ErrorName(args)`, for messages (the revert data is what clients decode)."""
 
 
 @dataclass(frozen=True)
@@ -189,6 +191,9 @@ class CallDecl(Signed):
     weight_per_byte: int = 0
     inner_calls: Callable[..., Iterable[tuple[bytes, bytes]]] | None = None
     """inner_calls(*args) → the (to, data) it will dispatch, charged one level deep."""
+    unsigned: Callable[..., tuple[bytes, int]] | None = None
+    """For a call that authorises itself (a proof among its arguments): it may come as an unsigned
+    transaction, and unsigned(*args) → (key, sequence) names the slot a pool holds it in (one per key)."""
 
     def to_abi(self) -> dict:
         return {"type": "function", "name": self.name, "inputs": [p.to_abi() for p in self.params],

@@ -1,8 +1,11 @@
-"""Ethereum typed transactions: legacy (EIP-155), access-list (EIP-2930), dynamic-fee (EIP-1559).
+"""Ethereum typed transactions: legacy (EIP-155), access-list (EIP-2930), dynamic-fee (EIP-1559);
+and this chain's unsigned module call (type 0x46, Substrate's unsigned extrinsic).
 
-Any Ethereum wallet signs these unchanged. Decoding checks the shape of the bytes and
+Any Ethereum wallet signs the first three unchanged. Decoding checks the shape of the bytes and
 recovers the sender; whether the transaction may be included (chain id, nonce, fees) is
-decided by `runtime.executive.validate_transaction` against state.
+decided by `runtime.executive.validate_transaction` against state. An unsigned call has no
+sender, nonce, fee or signature: the call authorises itself (a ring signature in its arguments),
+so only calls a module declares `unsigned` may travel this way.
 """
 
 from dataclasses import dataclass
@@ -14,6 +17,9 @@ from .exceptions import (InvalidSignature, MalformedTransaction, MissingChainId,
                          TipAboveFeeCap, UnsupportedTransactionType)
 
 LEGACY, ACCESS_LIST, DYNAMIC_FEE = 0, 1, 2
+UNSIGNED = 0x46
+NO_SENDER = b"\x00" * 20
+"""The `sender` of an unsigned call: no account sends it, pays for it or has its nonce moved."""
 MAX_TRANSACTION_SIZE = 128 * 1024
 """Bytes of one encoded transaction (geth's limit), so a pool or block cannot be flooded."""
 
@@ -137,6 +143,8 @@ def decode_transaction(raw: bytes) -> Transaction:
         fee = _uint(fields[3], "maxFeePerGas")
         gas, to, value, data, access_list = fields[4:9]
         body = fields[:9]
+    elif first == UNSIGNED:
+        return _decode_unsigned_call(raw)
     else:
         raise UnsupportedTransactionType(f"transaction type {first:#04x} is not supported")
     y_parity = _uint(fields[-3], "yParity")
@@ -146,6 +154,22 @@ def decode_transaction(raw: bytes) -> Transaction:
     signing_hash = keccak256(bytes((first,)) + rlp_encode(body))
     return _finish(first, chain_id, nonce, tip, fee, gas, to, value, data, _access_list(access_list),
                    y_parity, r, s, signing_hash, raw)
+
+
+def _decode_unsigned_call(raw: bytes) -> Transaction:
+    """0x46 ‖ rlp([chainId, to, data]): `to` a module address, `data` a call it declares unsigned."""
+    fields = _rlp_list(raw[1:], "unsigned transaction", 3)
+    chain_id = _uint(fields[0], "chainId")
+    to = _to(fields[1])
+    if to is None:
+        raise MalformedTransaction("an unsigned transaction must name the module it calls")
+    data = _bytes(fields[2], "data")
+    return Transaction(UNSIGNED, chain_id, 0, 0, 0, 0, to, 0, data, (), 0, 0, 0, NO_SENDER, keccak256(raw), raw)
+
+
+def encode_unsigned_call(chain_id: int, to: bytes, data: bytes) -> bytes:
+    """The raw bytes of an unsigned module call (nothing to sign: the call carries its own proof)."""
+    return bytes((UNSIGNED,)) + rlp_encode([_encode_uint(chain_id), to, data])
 
 
 def _decode_legacy(raw: bytes) -> Transaction:

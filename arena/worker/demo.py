@@ -6,7 +6,10 @@ In order: start `flockchain dev` (interval sealing) on a free port; fund every k
 sees (datasets.split); start one `flockchain arena validate` process per validator; bond, create the task
 (public data blob, evaluation commitment), join; train each trainer's model (its share of the data and
 epochs set its quality; the last is untrained) and commit; after the submit window reveal the models and
-the evaluation set; the validators score, commit and reveal; the task ends. Then DIR/summary.json:
+the evaluation set; the validators score, commit and reveal; the task ends. By default the task is blind:
+trainers join its ring, commit and reveal through unsigned ring-signed calls, the validators score models
+whose trainers nobody can see (a colluder cannot find its favourite), and the trainers claim their
+submissions once the scores are final. Then DIR/summary.json:
 each submission's consensus loss, its true loss (the same model on the unseen data), rank and reward;
 each validator's kind, reward and whether it was reported; the Spearman correlation between the
 consensus ranking and the true-loss ranking; and DIR/leaderboard.png. With `then_alliance`, the winner then
@@ -28,6 +31,7 @@ from web3.logs import DISCARD
 from fl_module.worker import models, tensors, validate
 from fl_module.worker.demo import MNEMONIC, Rpc, free_port, start_chain, stop
 
+from ..blind import BlindIdentity
 from ..formats import LOSS_SCALE, WORST_LOSS, compute_evaluation_commitment
 from . import datasets, trainer
 
@@ -35,6 +39,8 @@ UNIT = 10**18
 STAKE = 3_000 * UNIT
 WINDOWS = [100, 40, 100, 40]
 """Blocks of 0.2 s: 20 s to join, train and commit, 8 s to reveal, 20 s to score, 8 s to reveal losses."""
+BLIND_WINDOWS = [60, 60, 40, 100, 40, 30]
+"""A blind task: 12 s to join (the ring), 12 s to commit, then as above, and 6 s to claim."""
 ALLIANCE_PARTICIPANTS, ALLIANCE_ROUNDS, ALLIANCE_SECONDS = 6, 4, 600
 """--then-alliance: at most 6 institutions (wine's 142 training samples serve 5), 4 rounds."""
 PENALIZED = "0x" + keccak(b"Penalized(uint256,address,uint8,uint256)").hex()
@@ -61,7 +67,7 @@ def compute_spearman(a: list[float], b: list[float]) -> float:
 
 
 def run(trainers: int, validators: int, lazy: int, colluding: int, dataset: str, seed: int, out: Path,
-        progress=print, timeout: float = 600, then_alliance: bool = False) -> dict:
+        progress=print, timeout: float = 600, then_alliance: bool = False, blind: bool = True) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="flockchain-arena-demo-"))
     kind = models.default_model_kind(dataset)
@@ -106,19 +112,22 @@ def run(trainers: int, validators: int, lazy: int, colluding: int, dataset: str,
         for account in validator_accounts:
             rpc.send(account, "staking", "bond", 1, value=STAKE)
         commitment = compute_evaluation_commitment(evaluation_hash, evaluation_salt, bytes.fromhex(creator.address[2:]))
-        receipt = rpc.send(creator, "arena", "createTask", kind, public_hash, commitment, WINDOWS, validators,
-                           STAKE, value=1_100 * UNIT)
+        receipt = rpc.send(creator, "arena", "createBlindTask" if blind else "createTask", kind, public_hash,
+                           commitment, BLIND_WINDOWS if blind else WINDOWS, validators, STAKE, value=1_100 * UNIT)
         task = rpc.contract("arena").events.TaskCreated().process_receipt(receipt, errors=DISCARD)[0]["args"]["task"]
-        for account in trainer_accounts + validator_accounts:
-            rpc.send(account, "arena", "join", task)
-        progress(f"task {task}: {kind} on {dataset}, 1,000 FLOCK bounty; {len(splits.public_x)} public samples, "
-                 f"evaluation set of {len(splits.evaluation_x)} committed; all joined")
-        submitters = [trainer.Submitter(rpc, account, task, blob) for account, blob in zip(trainer_accounts, blobs)]
+        ends = {name: int(value, 16) for name, value in rpc.call("flock_getArenaTask", hex(task))["windowEnds"].items()}
+        submitter_type = trainer.BlindSubmitter if blind else trainer.Submitter
+        submitters = [submitter_type(rpc, account, task, blob) for account, blob in zip(trainer_accounts, blobs)]
+        join_all(rpc, task, submitters, validator_accounts, validator_keys, blind)
+        progress(f"task {task}: {kind} on {dataset}, {'blind, ' if blind else ''}1,000 FLOCK bounty; "
+                 f"{len(splits.public_x)} public samples, evaluation set of {len(splits.evaluation_x)} committed; "
+                 f"all joined")
+        if blind:
+            wait_for_block(rpc, ends["register"], started + timeout)
         for submitter in submitters:
             submitter.commit()
-        progress(f"{trainers} models committed")
-        shown = rpc.call("flock_getArenaTask", hex(task))
-        ends = {name: int(value, 16) for name, value in shown["windowEnds"].items()}
+        progress(f"{trainers} models committed" + (" by unsigned ring-signed calls: no trainer named, no fee paid"
+                                                   if blind else ""))
         wait_for_block(rpc, ends["submit"], started + timeout)
         for submitter in submitters:
             submitter.reveal()
@@ -126,9 +135,15 @@ def run(trainers: int, validators: int, lazy: int, colluding: int, dataset: str,
         rpc.send(creator, "arena", "revealEvaluationSet", task, evaluation_hash, evaluation_salt)
         progress("models and the evaluation set revealed; validators scoring")
         wait_for_block(rpc, ends["scoreReveal"], started + timeout)
-        shown = finish(rpc, creator, task, started + timeout)
+        if blind:
+            advance_to(rpc, creator, task, "claim", started + timeout)
+            claimed = sum(submitter.claim() is not None for submitter in submitters)
+            progress(f"scores final; {claimed} trainers claimed their submissions (until then none was named)")
+            wait_for_block(rpc, ends["claim"], started + timeout)
+        shown = advance_to(rpc, creator, task, "finished", started + timeout)
         progress(f"task {task} {shown['phase']}")
         summary = summarize(rpc, shown, task, kind, splits, submitters, validator_accounts, kinds, configs)
+        summary["blind"] = blind
         summary["seconds"] = round(time.monotonic() - started, 1)
         if then_alliance:
             stop(processes[1:])
@@ -171,11 +186,25 @@ def wait_for_block(rpc: Rpc, number: int, deadline: float) -> None:
         time.sleep(0.2)
 
 
-def finish(rpc: Rpc, account, task: int, deadline: float) -> dict:
-    """Close the last window (a validator's duty may have done it already) and return the finished task."""
-    while (shown := rpc.call("flock_getArenaTask", hex(task)))["phase"] != "finished":
+def join_all(rpc: Rpc, task: int, submitters, validator_accounts, validator_keys, blind: bool) -> None:
+    """Trainers and validators join: a blind task's trainers with their keys (the ring), its validators with
+    their own key images and proofs."""
+    if not blind:
+        for account in [s.account for s in submitters] + validator_accounts:
+            rpc.send(account, "arena", "join", task)
+        return
+    for submitter in submitters:
+        submitter.join()
+    for account, key in zip(validator_accounts, validator_keys):
+        identity = BlindIdentity(bytes.fromhex(key[2:]), rpc.w3.eth.chain_id, task)
+        rpc.send(account, "arena", "joinBlind", *identity.validator_join_args())
+
+
+def advance_to(rpc: Rpc, account, task: int, phase: str, deadline: float) -> dict:
+    """Close the windows up to `phase` (a validator's duty may have done it already); returns the task then."""
+    while (shown := rpc.call("flock_getArenaTask", hex(task)))["phase"] != phase:
         if time.monotonic() > deadline:
-            raise RuntimeError(f"task {task} did not finish in time (phase {shown['phase']})")
+            raise RuntimeError(f"task {task} did not reach {phase} in time (phase {shown['phase']})")
         try:
             rpc.send(account, "arena", "advance", task)
         except RuntimeError:
@@ -215,7 +244,7 @@ def summarize(rpc: Rpc, shown: dict, task: int, kind: str, splits, submitters, v
     lazy = [v["reward"] for v in validators if v["kind"] == "lazy"]
     return {
         "task": task, "model": kind, "submissions": submissions, "validators": validators, "spearman": spearman,
-        "blind": False, "true_best_ranked_first": best_true["rank"] == 1,
+        "true_best_ranked_first": best_true["rank"] == 1,
         "lazy_reward_share_of_honest": (max(lazy) / (sum(honest) / len(honest))) if lazy and honest and sum(honest)
         else None,
     }

@@ -1,4 +1,6 @@
-"""The trainer: train on a task's public data, publish the model as a blob, commit, then reveal.
+"""The trainer: train on a task's public data, publish the model as a blob, commit, then reveal; in a blind
+task through unsigned ring-signed calls that no account sends or pays for, and a claim once the scores
+are final.
 
 Quality knobs (how much of the data, how many epochs) exist so a demo can field trainers of
 different strength; `bad` publishes an untrained model."""
@@ -11,6 +13,9 @@ import torch
 from fl_module.worker import models, tensors, train
 from fl_module.worker.demo import Rpc
 
+from runtime.transactions import encode_unsigned_call
+
+from ..blind import BlindIdentity
 from ..formats import compute_submission_commitment
 
 
@@ -54,3 +59,54 @@ class Submitter:
     def reveal(self) -> None:
         self.rpc.put_blob(self.blob)
         self.rpc.send(self.account, "arena", "revealSubmission", self.task, self.model_hash, self.salt)
+
+
+def send_unsigned(rpc: Rpc, function: str, *args) -> dict:
+    """A blind call as an unsigned transaction (eth_sendRawTransaction); the node's refusal is a RuntimeError
+    with its reason."""
+    contract = rpc.contract("arena")
+    data = bytes.fromhex(contract.encode_abi(function, args=list(args))[2:])
+    raw = encode_unsigned_call(rpc.w3.eth.chain_id, bytes.fromhex(contract.address[2:]), data)
+    tx_hash = rpc.call("eth_sendRawTransaction", "0x" + raw.hex())
+    receipt = rpc.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=60, poll_latency=0.05)
+    if receipt["status"] != 1:
+        raise RuntimeError(f"arena.{function} failed")
+    return receipt
+
+
+@dataclass
+class BlindSubmitter(Submitter):
+    """The same submission to a blind task: commit and reveal carry the key image and a ring signature over
+    the task's ring (read from the chain once it is frozen); `claim` proves the image after the scores."""
+
+    def __post_init__(self):
+        super().__post_init__()
+        self.identity = BlindIdentity(bytes.fromhex(self.account.key.hex().removeprefix("0x")),
+                                      self.rpc.w3.eth.chain_id, self.task)
+
+    def join(self) -> None:
+        self.rpc.send(self.account, "arena", "joinBlind", *self.identity.trainer_join_args())
+
+    def members(self) -> list[bytes]:
+        return self.rpc.contract("arena").functions.blindOf(self.task).call()[3]
+
+    def sequence(self) -> int:
+        return self.rpc.contract("arena").functions.imageSequenceOf(self.task, self.identity.key_image).call()
+
+    def commit(self) -> None:
+        commitment = compute_submission_commitment(self.model_hash, self.salt, self.identity.key_image)
+        send_unsigned(self.rpc, "commitBlind", *self.identity.commit_args(self.members(), commitment, self.sequence()))
+
+    def reveal(self) -> None:
+        self.rpc.put_blob(self.blob)
+        send_unsigned(self.rpc, "revealBlind", *self.identity.reveal_args(self.members(), self.model_hash, self.salt,
+                                                                         self.sequence()))
+
+    def claim(self) -> int | None:
+        """Claim the submission this image made, if it was scored; returns its index."""
+        images = self.rpc.contract("arena").functions.submissionImagesOf(self.task).call()
+        if self.identity.key_image not in images:
+            return None
+        index = images.index(self.identity.key_image)
+        self.rpc.send(self.account, "arena", "claim", *self.identity.claim_args(index))
+        return index

@@ -6,7 +6,8 @@ Deadlines are block numbers and the chain moves a task on in the first call afte
 its hash or is not a canonical model of the task's kind gets WORST_LOSS; an evaluation set that does
 not match what the creator revealed, or does not decode, is left unscored (the duty does not commit,
 and says why). Modes: `honest`; `lazy` (random losses, nothing downloaded) and `colluding` (honest
-but the favoured trainer's loss reported as 0) exist for demos and tests of the consensus.
+but the favoured trainer's loss reported as 0) exist for demos and tests of the consensus. In a blind task
+a colluder cannot find its favoured trainer (every submission shows trainer 0x0) and so reports honestly.
 """
 
 import logging
@@ -24,7 +25,7 @@ from . import datasets, scoring
 
 log = logging.getLogger("flockchain.arena.validator")
 MODES = ("honest", "lazy", "colluding")
-WINDOW_ORDER = ("submit", "reveal", "scoreCommit", "scoreReveal")
+WINDOW_ORDER = ("submit", "reveal", "scoreCommit", "scoreReveal", "claim")
 
 
 @dataclass(frozen=True)

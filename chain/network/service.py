@@ -263,6 +263,17 @@ class NetworkService:
             self._seen.record(gossip_id(MessageType.TRANSACTIONS, raw))
         return self._send_transactions(raws)
 
+    def stem_transactions(self, raws: list[bytes]) -> int:
+        """Send transactions to one peer drawn at random, not to all (network.md, "Stem for unsigned
+        calls"): the first node seen gossiping them is not this one. Returns the number of peers sent to."""
+        for raw in raws:
+            self._seen.record(gossip_id(MessageType.TRANSACTIONS, raw))
+        peers = list(self.peers)
+        if not peers:
+            return 0
+        peer = random.SystemRandom().choice(peers)
+        return self._send_transactions(raws, (peer,))
+
     def broadcast_block(self, block_rlp: bytes) -> int:
         return self._broadcast(NewBlock(block_rlp), block_rlp)
 
@@ -298,10 +309,10 @@ class NetworkService:
                 sent += 1
         return sent
 
-    def _send_transactions(self, raws: list[bytes]) -> int:
+    def _send_transactions(self, raws: list[bytes], peers: Iterable[Peer] | None = None) -> int:
         ids = [gossip_id(MessageType.TRANSACTIONS, raw) for raw in raws]
         sent = 0
-        for peer in self.peers:
+        for peer in self.peers if peers is None else peers:
             missing = [(raw, id_) for raw, id_ in zip(raws, ids) if peer.node_id not in self._seen.holders(id_)]
             delivered = False
             for chunk in self._transaction_chunks(missing):

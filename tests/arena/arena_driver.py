@@ -2,14 +2,18 @@
 
 from arena import formats
 from arena import module as arena
+from arena.blind import BlindIdentity
 from runtime.crypto import keccak256
-from runtime.modules import staking
+from runtime.modules import staking, system
+from runtime.transactions import encode_unsigned_call
 from tests.fl.alliance_driver import STAKE, UNIT, AllianceDriver, address
+from tests.runtime.harness import ACCOUNTS, call_data
 
 CREATOR = 0
 TRAINERS = (1, 2, 3)
 VALIDATORS = (4, 5, 6, 7)
 WINDOWS = (4, 4, 4, 4)
+BLIND_WINDOWS = (4, 4, 4, 4, 4, 4)
 EVALUATION = keccak256(b"evaluation set")
 EVALUATION_SALT = keccak256(b"evaluation salt")
 DEPOSIT = 100 * UNIT
@@ -27,6 +31,8 @@ class ArenaDriver(AllianceDriver):
     """AllianceDriver's blocks and staking, with calls to the arena module."""
 
     MODULE = arena.MODULE
+    draw = None
+    """Where blind identities take their random scalars (None: the OS; a seeded source for vectors)."""
 
     def act(self, sender, name, *args, value=0):
         """One call in its own block; returns its applied transaction."""
@@ -95,3 +101,70 @@ class ArenaDriver(AllianceDriver):
         self.to_deadline(task, formats.SCORE_REVEAL)
         self.finished = self.act(CREATOR, "advance", task)
         return losses
+
+    # Blind tasks
+
+    def create_blind(self, windows=BLIND_WINDOWS, k=3, min_stake=STAKE, bounty=900 * UNIT, creator=CREATOR):
+        commitment = formats.compute_evaluation_commitment(EVALUATION, EVALUATION_SALT, address(creator))
+        return self.act(creator, "createBlindTask", "mlp:digits", keccak256(b"public data"), commitment,
+                        list(windows), k, min_stake, value=DEPOSIT + bounty)
+
+    def identity(self, index: int, task=0) -> BlindIdentity:
+        extra = {} if self.draw is None else {"draw": self.draw}
+        return BlindIdentity(ACCOUNTS[index].private_key, system.ChainId.get(self.state()), task, **extra)
+
+    def join_blind(self, task, trainers=TRAINERS, validators=VALIDATORS):
+        return self.block(*(self.call(i, "joinBlind", *self.identity(i, task).trainer_join_args()) for i in trainers),
+                          *(self.call(v, "joinBlind", *self.identity(v, task).validator_join_args())
+                            for v in validators))
+
+    def ring(self, task=0) -> list[bytes]:
+        return list(arena.Ring.get(self.state(), task))
+
+    def unsigned(self, name: str, *args) -> bytes:
+        """The raw unsigned transaction of a blind call."""
+        return self.unsigned_raw(call_data(arena.MODULE, name, *args))
+
+    def unsigned_raw(self, data: bytes) -> bytes:
+        return encode_unsigned_call(system.ChainId.get(self.state()), arena.ADDRESS_, data)
+
+    def sequence(self, index: int, task=0) -> int:
+        return arena.ImageSequence.get(self.state(), arena.participant_key(task, self.identity(index, task).key_image))
+
+    def blind_commit(self, index: int, model: bytes, task=0, sequence=None, members=None) -> bytes:
+        me = self.identity(index, task)
+        commitment = formats.compute_submission_commitment(model, salt(index), me.key_image)
+        sequence = self.sequence(index, task) if sequence is None else sequence
+        return self.unsigned("commitBlind", *me.commit_args(members or self.ring(task), commitment, sequence))
+
+    def blind_reveal(self, index: int, model: bytes, task=0) -> bytes:
+        me = self.identity(index, task)
+        return self.unsigned("revealBlind", *me.reveal_args(self.ring(task), model, salt(index),
+                                                            self.sequence(index, task)))
+
+    def until_blind(self, task, which: str):
+        """Empty blocks until the next block is the blind window end `which` (register_end or claim_end)."""
+        self.until(getattr(arena.Blind.get(self.state(), task), which))
+
+    def score_all(self, task, loss_of, validators=VALIDATORS):
+        """From REVEAL's end to SCORE_REVEAL's end: assign, commit and reveal `loss_of(validator, model)`."""
+        self.to_deadline(task, formats.REVEAL)
+        self.act(CREATOR, "advance", task)
+        models = [s.model_hash for s in arena.Submissions.get(self.state(), task)]
+        losses = {v: [loss_of(v, models[i]) for i in self.assignment(task, v)] for v in validators
+                  if self.assignment(task, v)}
+        self.commit_scores(task, losses)
+        self.to_deadline(task, formats.SCORE_COMMIT)
+        self.reveal_scores(task, losses)
+        self.to_deadline(task, formats.SCORE_REVEAL)
+        return self.act(CREATOR, "advance", task)
+
+    def run_blind_task(self, task, models: dict[int, bytes], loss_of, validators=VALIDATORS):
+        """Join blind, commit and reveal unsigned, score; stops at CLAIM."""
+        self.join_blind(task, tuple(models), validators)
+        self.until_blind(task, "register_end")
+        self.raw_block(*(self.blind_commit(i, m, task) for i, m in models.items()))
+        self.to_deadline(task, formats.SUBMIT)
+        self.raw_block(*(self.blind_reveal(i, m, task) for i, m in models.items()))
+        self.reveal_evaluation(task)
+        return self.score_all(task, loss_of, validators)

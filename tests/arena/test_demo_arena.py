@@ -1,6 +1,6 @@
 """`flockchain demo arena --then-alliance` as a user runs it, at small scale: a real dev node, real validator
-processes (one lazy, one colluding), trainers of different quality, then an FL Alliance task seeded with the
-winner. Asserts what the summary reports from chain state, never how fast."""
+processes (one lazy, one colluding), trainers of different quality in a blind task (the default), then an FL
+Alliance task seeded with the winner. Asserts what the summary reports from chain state, never how fast."""
 
 import json
 import subprocess
@@ -29,7 +29,9 @@ def test_demo_ranks_by_quality_pays_lazy_validators_nothing_and_seeds_the_allian
     honest = [v for v in validators if v["kind"] == "honest"]
     assert lazy["reward"] == 0 and lazy["slashed"]
     assert all(v["reward"] > 0 and not v["slashed"] for v in honest)
-    assert summary["blind"] is False and {v["kind"] for v in validators} == {"lazy", "colluding", "honest"}
+    assert summary["blind"] is True and {v["kind"] for v in validators} == {"lazy", "colluding", "honest"}
+    [colluding] = [v for v in validators if v["kind"] == "colluding"]
+    assert colluding["reward"] > 0 and not colluding["slashed"], "blind: it never found its favourite to lie for"
     refined = summary["alliance"]
     [winner] = [s for s in submissions if s["rank"] == 1]
     assert refined["initial_model"] == winner["model_hash"], "the Alliance task starts from the Arena winner"

@@ -1,4 +1,5 @@
-"""Conformance cases for arena (spec/modules/arena.md): a task to its payouts, and a cancelled task."""
+"""Conformance cases for arena (spec/modules/arena.md): a task to its payouts, a cancelled task, and a blind
+task from its ring to its claims."""
 
 from dataclasses import dataclass
 
@@ -10,6 +11,7 @@ from tests.arena.arena_driver import TRAINERS, VALIDATORS, ArenaDriver, model_ha
 from tests.fl.alliance_driver import STAKE, UNIT, address
 
 from .cases import CaseBuilder, Vector
+from .ring_cases import deterministic_scalars
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,29 @@ def case_arena_cancelled_without_the_evaluation_set() -> ArenaVector:
     return finish(b, "arena_cancelled_without_the_evaluation_set",
                   "the creator never reveals the evaluation set: the task is cancelled, the deposit goes to the "
                   "treasury and the bounty back to the creator")
+
+
+def case_arena_blind_task_to_its_claims() -> ArenaVector:
+    b = CaseBuilder()
+    d = ArenaDriver(b.chain, author=b.author)
+    d.draw = deterministic_scalars("arena blind task")
+    d.stake_all()
+    d.create_blind()
+    loss = {model_hash(1): 300_000_000, model_hash(2): 200_000_000, model_hash(3): 500_000_000}
+    d.run_blind_task(0, {i: model_hash(i) for i in TRAINERS}, lambda v, m: loss[m] + v)
+    images = list(arena.view_submission_images(b.chain.state(), 0)[0])
+    for i in (2, 3):
+        d.block(d.call(i, "claim", *d.identity(i).claim_args(images.index(d.identity(i).key_image))))
+    d.until_blind(0, "claim_end")
+    d.block(d.call(8, "advance", 0))
+    state = b.chain.state()
+    assert arena.Phase.get(state, 0) == formats.FINISHED
+    assert [s.trainer for s in arena.Submissions.get(state, 0)] == [arena.NO_TRAINER, address(2),
+                                                                    address(3)]
+    return finish(b, "arena_blind_task_to_its_claims",
+                  "a blind task: ring registration, validators' images with proofs, unsigned ring-signed commits and "
+                  "reveals, scores with trainers unnamed, claims by image proof (two of three), the claimed paid at "
+                  "the claim window's end, the unclaimed nothing")
 
 
 ARENA_CASES = [value for name, value in sorted(globals().items()) if name.startswith("case_")]

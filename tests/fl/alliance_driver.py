@@ -48,6 +48,10 @@ class AllianceDriver:
             nonce = system.get_nonce(self.state(), who) + pending.get(who, 0)
             pending[who] = pending.get(who, 0) + 1
             raws.append(module_call(sender, nonce, module, name, *args, value=value, gas=GAS))
+        return self.raw_block(*raws, slot=slot)
+
+    def raw_block(self, *raws, slot=None):
+        """A block of these raw transactions (signed or unsigned), each of which must be valid."""
         if self._author is not None:
             outcome = self._author(*raws, slot=slot)
         else:

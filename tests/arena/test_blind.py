@@ -1,0 +1,257 @@
+"""Blind Arena tasks (spec/modules/arena.md, "Blind tasks"): a ring frozen at registration, unsigned
+ring-authorised commits and reveals that no account pays for, one live submission per key image,
+claims by image proof, and every refusal — each costing at most one ring verification."""
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from arena import formats
+from arena import module as arena
+from runtime.api import RuntimeApi
+from runtime.crypto import ring
+from runtime.exceptions import InvalidTransaction, UnsignedCallRefused
+from runtime.modules import balances, slashing, system
+from runtime.transactions import UNSIGNED, decode_transaction
+from tests.fl.alliance_driver import STAKE, UNIT, address, logs_of
+from tests.runtime.harness import MemoryChain
+
+from .arena_driver import CREATOR, DEPOSIT, TRAINERS, VALIDATORS, ArenaDriver, model_hash
+from .test_arena import fails, ok
+
+LOSS = {model_hash(1): 300_000_000, model_hash(2): 200_000_000, model_hash(3): 500_000_000}
+"""What honest validators measure for each model: trainer 2's is best."""
+
+
+def honest(validator, model):
+    return LOSS[model]
+
+
+def blind(bounty=900 * UNIT, **create):
+    d = ArenaDriver(MemoryChain())
+    d.stake_all()
+    ok(d.create_blind(bounty=bounty, **create))
+    return d
+
+
+def refusal(d, raw) -> InvalidTransaction:
+    """What the pool is told about `raw` at the next block."""
+    api = RuntimeApi(d.chain.runtime)
+    with pytest.raises(InvalidTransaction) as caught:
+        api.validate_transaction(d.state(), api.pending_env(d.chain.head), decode_transaction(raw))
+    return caught.value
+
+
+def reason(d, raw) -> str:
+    return str(refusal(d, raw)).split(": ", 1)[-1]
+
+
+def count_verifications(monkeypatch) -> list:
+    calls = []
+    original = ring.verify
+
+    def counted(*args):
+        calls.append(1)
+        return original(*args)
+    monkeypatch.setattr(ring, "verify", counted)
+    return calls
+
+
+def test_a_blind_task_end_to_end_hides_trainers_until_claimed_and_pays_the_claimed():
+    d = blind()
+    account = arena.compute_task_account(0)
+    pot_before = balances.free_balance(d.state(), account)
+    models = {i: model_hash(i) for i in TRAINERS}
+    spent_before = {i: (balances.free_balance(d.state(), address(i)), system.get_nonce(d.state(), address(i)))
+                    for i in TRAINERS}
+    d.join_blind(0)
+    assert d.ring() == [d.identity(i).public_key for i in TRAINERS]
+    d.until_blind(0, "register_end")
+    commits = d.raw_block(*(d.blind_commit(i, m) for i, m in models.items()))
+    assert all(a.receipt.status == 1 and a.transaction.tx_type == UNSIGNED for a in commits)
+    assert all(a.transaction.sender == b"\x00" * 20 and a.effective_gas_price == 0 for a in commits)
+    d.to_deadline(0, formats.SUBMIT)
+    d.raw_block(*(d.blind_reveal(i, m) for i, m in models.items()))
+    ok(d.reveal_evaluation(0))
+    scored = d.score_all(0, honest)
+    assert d.phase() == formats.CLAIM
+    submissions = arena.Submissions.get(d.state(), 0)
+    assert [s.trainer for s in submissions] == [arena.NO_TRAINER] * 3, "the scores are final, nobody is named"
+    assert [r.rank for r in arena.Results.get(d.state(), 0)] == [2, 1, 3]
+    assert logs_of([scored], arena.ValidatorScored), "validators are paid at the scores"
+    spent_join = {i: balances.free_balance(d.state(), address(i)) for i in TRAINERS}
+
+    images = list(arena.view_submission_images(d.state(), 0)[0])
+    assert images == [d.identity(i).key_image for i in TRAINERS]
+    claims = [ok(d.act(i, "claim", *d.identity(i).claim_args(images.index(d.identity(i).key_image))))
+              for i in (1, 2)]
+    assert [s.trainer for s in arena.Submissions.get(d.state(), 0)] == [address(1), address(2), arena.NO_TRAINER]
+    [claimed] = logs_of(claims[0], arena.SubmissionClaimed)
+    assert claimed.topics[3][12:] == address(1)
+
+    d.until_blind(0, "claim_end")
+    finished = ok(d.act(CREATOR, "advance", 0))
+    state = d.state()
+    assert d.phase() == formats.FINISHED
+    results = arena.Results.get(state, 0)
+    assert results[2].reward == 0, "unclaimed: nothing"
+    assert results[0].reward > 0 and results[1].reward > 0 and results[1].reward > results[0].reward
+    [end] = logs_of(finished, arena.TaskFinished)
+    paid, vesting, refunded = (int.from_bytes(end.data[i:i + 32], "big") for i in (32, 64, 96))
+    validators_paid = sum(arena.ValidatorOutcome.get(state, arena.participant_key(0, address(v))).reward
+                          for v in VALIDATORS if d.assignment(0, v))
+    assert paid + vesting + refunded == pot_before, "conservation"
+    assert paid == validators_paid + sum(r.reward for r in results) - vesting
+    assert abs(results[0].reward + results[1].reward - arena.Pending.get(state, 0).trainer_pot) <= 1
+    for i in TRAINERS:
+        balance, nonce = spent_before[i]
+        assert system.get_nonce(state, address(i)) == nonce + 1 + (i in (1, 2)), "join and claim only"
+        assert spent_join[i] < balance, "joining costs its fee; submitting cost nothing"
+
+
+def test_the_ring_is_frozen_at_registration_and_blind_tasks_refuse_open_calls():
+    d = blind(windows=(12, 4, 4, 4, 4, 4))
+    fails(d.act(1, "join", 0), arena.BlindTaskNeedsKey)
+    ok(d.join_blind(0, trainers=(1, 2), validators=VALIDATORS))
+    fails(d.act(3, "joinBlind", 0, d.identity(1).public_key, b"", b""), arena.KeyNotSender)
+    fails(d.act(3, "joinBlind", 0, b"\x02" + b"\x00" * 32, b"", b""), arena.KeyNotSender)
+    fails(d.act(3, "joinBlind", 0, d.identity(3).public_key, d.identity(3).key_image, d.identity(3).prove(b"validator")),
+          arena.NoImageForTrainers)
+    assert "RingNotFrozen" in reason(d, d.blind_commit(1, model_hash(1)))
+    d.until_blind(0, "register_end")
+    fails(d.act(3, "joinBlind", 0, *d.identity(3).trainer_join_args()[1:]), arena.RegistrationClosed)
+    assert d.ring() == [d.identity(1).public_key, d.identity(2).public_key]
+    outsider = d.identity(3)
+    commitment = formats.compute_submission_commitment(model_hash(3), model_hash(3), outsider.key_image)
+    with pytest.raises(ring.RingError):
+        outsider.commit_args(d.ring(), commitment, 0)
+    fails(d.act(1, "commitSubmission", 0, commitment), arena.BlindTaskNeedsKey)
+
+
+def test_a_validator_proves_its_image_at_join_and_no_submission_may_carry_it(monkeypatch):
+    d = blind(windows=(12, 4, 4, 4, 4, 4))
+    v = d.identity(4)
+    wrong_proof = d.identity(4, task=1).prove(b"validator")
+    fails(d.act(4, "joinBlind", 0, v.public_key, v.key_image, wrong_proof), arena.InvalidImageProof)
+    fails(d.act(4, "joinBlind", 0, v.public_key, d.identity(5).key_image, v.prove(b"validator")),
+          arena.InvalidImageProof)
+    ok(d.join_blind(0))
+    assert arena.ValidatorImages.get(d.state(), 0) == tuple(d.identity(i).key_image for i in VALIDATORS)
+    d.until_blind(0, "register_end")
+    # the validator's key is in no ring it can sign with; even a ring of its own is refused before any check
+    forged = d.unsigned("commitBlind", *v.commit_args([v.public_key], model_hash(4), 0))
+    verifications = count_verifications(monkeypatch)
+    assert "ValidatorImage()" in reason(d, forged)
+    assert verifications == [], "refused before the ring verification"
+
+
+def test_forgeries_and_replays_are_refused_with_a_reason_after_at_most_one_verification(monkeypatch):
+    d = blind()
+    d.join_blind(0)
+    d.until_blind(0, "register_end")
+    me = d.identity(1)
+    good = d.blind_commit(1, model_hash(1))
+    data = bytearray(decode_transaction(good).data)
+    data[-5] ^= 0x01
+    flipped = d.unsigned_raw(bytes(data))
+    other_task = d.identity(1, task=1)
+    commitment = formats.compute_submission_commitment(model_hash(1), model_hash(1), me.key_image)
+    wrong_tag = d.unsigned("commitBlind", 0, commitment, other_task.key_image, 0,
+                           other_task.sign(d.ring(), b"commit", commitment, 0))
+    wrong_ring = d.unsigned("commitBlind", *me.commit_args(d.ring()[:2], commitment, 0))
+    bigger_ring = d.unsigned("commitBlind", *me.commit_args(d.ring() + [d.identity(8).public_key], commitment, 0))
+    wrong_chain = d.unsigned("commitBlind", 0, commitment, me.key_image, 0,
+                             type(me)(me.secret, me.chain_id + 1, 0).sign(d.ring(), b"commit", commitment, 0))
+    ahead = d.blind_commit(1, model_hash(1), sequence=1)
+    verifications = count_verifications(monkeypatch)
+    cases = {flipped: "InvalidRingSignature(3)", wrong_tag: "InvalidRingSignature(3)",
+             wrong_ring: "InvalidRingSignature(3)", bigger_ring: "InvalidRingSignature(3)",
+             wrong_chain: "InvalidRingSignature(3)", ahead: "WrongSequence(1, 0)"}
+    for raw, expected in cases.items():
+        before = len(verifications)
+        error = refusal(d, raw)
+        assert isinstance(error, UnsignedCallRefused) and expected in str(error), (expected, error)
+        assert len(verifications) - before <= 1, "one ring verification at most"
+    assert verifications.count(1) == 5, "the sequence is checked before the signature"
+
+    d.raw_block(good)
+    assert "WrongSequence(0, 1)" in reason(d, good), "a replay of an included call"
+    node_less = decode_transaction(good)
+    assert d.chain.author([node_less])[1], "a block builder refuses it too"
+
+
+def test_a_second_submission_replaces_the_first_and_the_image_is_rate_limited():
+    d = blind(windows=(4, 30, 4, 4, 4, 4))
+    d.join_blind(0)
+    d.until_blind(0, "register_end")
+    d.raw_block(d.blind_commit(1, model_hash(1, "first")))
+    d.raw_block(d.blind_commit(2, model_hash(2)))
+    d.raw_block(d.blind_commit(1, model_hash(1)))
+    image = d.identity(1).key_image
+    assert arena.BlindAuthors.get(d.state(), 0) == (image, d.identity(2).key_image), "one author per image"
+    assert arena.Commitment.get(d.state(), arena.participant_key(0, image)).sequence == 2, "a new place in line"
+    limit = arena.MaxBlindCalls.get(d.state())
+    for _ in range(limit - 2):
+        d.raw_block(d.blind_commit(1, model_hash(1)))
+    assert f"TooManyBlindCalls({limit})" in reason(d, d.blind_commit(1, model_hash(1)))
+    d.to_deadline(0, formats.SUBMIT)
+    assert "CommitmentMismatch" in reason(d, d.blind_reveal(2, model_hash(2, "other")))
+
+
+def test_a_blind_task_drops_unrevealed_images_without_a_report_and_claims_are_checked():
+    d = blind()
+    d.join_blind(0)
+    d.until_blind(0, "register_end")
+    d.raw_block(*(d.blind_commit(i, model_hash(i)) for i in TRAINERS))
+    d.to_deadline(0, formats.SUBMIT)
+    d.raw_block(d.blind_reveal(1, model_hash(1)), d.blind_reveal(2, model_hash(2)))
+    ok(d.reveal_evaluation(0))
+    d.to_deadline(0, formats.REVEAL)
+    applied = ok(d.act(CREATOR, "advance", 0))
+    [dropped] = logs_of(applied, arena.BlindSubmissionDropped)
+    assert d.identity(3).key_image in dropped.data
+    assert not logs_of(applied, arena.Penalized) and slashing.SlashCount.get(d.state()) == 0
+    fails(d.act(1, "claim", *d.identity(1).claim_args(0)), arena.WrongPhase)
+    models = [s.model_hash for s in arena.Submissions.get(d.state(), 0)]
+    losses = {v: [LOSS[models[i]] for i in d.assignment(0, v)] for v in VALIDATORS if d.assignment(0, v)}
+    d.commit_scores(0, losses)
+    d.to_deadline(0, formats.SCORE_COMMIT)
+    d.reveal_scores(0, losses)
+    d.to_deadline(0, formats.SCORE_REVEAL)
+    ok(d.act(CREATOR, "advance", 0))
+    fails(d.act(1, "claim", *d.identity(1).claim_args(5)), arena.UnknownSubmission)
+    fails(d.act(1, "claim", *d.identity(2).claim_args(0)), arena.InvalidImageProof)
+    fails(d.act(1, "claim", 0, 0, d.identity(8).public_key, d.identity(8).prove(b"claim")), arena.NotInRing)
+    ok(d.act(9, "claim", *d.identity(1).claim_args(0)))
+    fails(d.act(9, "claim", *d.identity(1).claim_args(0)), arena.AlreadyClaimed)
+    assert arena.Submissions.get(d.state(), 0)[0].trainer == address(1), "anyone may send a claim"
+
+
+def test_a_cancelled_blind_task_shares_the_deposit_among_the_ring():
+    d = blind(bounty=500 * UNIT)
+    d.join_blind(0)
+    before = {i: balances.free_balance(d.state(), address(i)) for i in TRAINERS}
+    d.to_deadline(0, formats.REVEAL)
+    ok(d.act(9, "advance", 0))
+    assert d.phase() == formats.CANCELLED
+    assert all(balances.free_balance(d.state(), address(i)) == before[i] + DEPOSIT // 3 for i in TRAINERS)
+
+
+@settings(max_examples=4, deadline=None)
+@given(claimed=st.sets(st.sampled_from(TRAINERS)), bounty=st.integers(0, 5_000))
+def test_whoever_claims_the_pot_is_conserved_and_only_claimed_submissions_earn(claimed, bounty):
+    d = blind(bounty=bounty * UNIT)
+    pot = balances.free_balance(d.state(), arena.compute_task_account(0))
+    d.run_blind_task(0, {i: model_hash(i) for i in TRAINERS}, honest)
+    images = list(arena.view_submission_images(d.state(), 0)[0])
+    for i in sorted(claimed):
+        ok(d.act(i, "claim", *d.identity(i).claim_args(images.index(d.identity(i).key_image))))
+    d.until_blind(0, "claim_end")
+    [finished] = logs_of(ok(d.act(8, "advance", 0)), arena.TaskFinished)
+    paid, vesting, refunded = (int.from_bytes(finished.data[i:i + 32], "big") for i in (32, 64, 96))
+    assert paid + vesting + refunded == pot
+    state = d.state()
+    rewards_ = {s.trainer: r.reward for s, r in zip(arena.Submissions.get(state, 0), arena.Results.get(state, 0))}
+    assert {who for who, reward in rewards_.items() if reward} == {address(i) for i in claimed} if bounty else True
+    assert refunded >= DEPOSIT, "the deposit goes back with what nobody earned"
+    assert balances.free_balance(state, arena.compute_task_account(0)) == vesting
