@@ -175,7 +175,8 @@ def check_unsigned(runtime: Runtime, state: State, tx: Transaction, gas_availabl
     try:
         key, sequence = declaration.unsigned(*declaration.decode_args(tx.data[4:]))
     except Exception:
-        raise UnsignedCallRefused(f"the arguments of {module.name}.{declaration.name} do not decode") from None
+        raise UnsignedCallRefused(f"the arguments of {module.name}.{declaration.name} do not decode "
+                                  "or name no pool key") from None
     gas = compute_intrinsic_gas(tx.data, ()) + compute_call_gas(runtime, tx.to, tx.data)
     if gas > gas_available:
         raise GasLimitExceeded(f"the call's gas {gas} exceeds the block's available gas {gas_available}")

@@ -90,16 +90,7 @@ class ArenaDriver(AllianceDriver):
         self.to_deadline(task, formats.SUBMIT)
         self.reveal_models(task, models if reveal_models is None else reveal_models)
         self.reveal_evaluation(task)
-        self.to_deadline(task, formats.REVEAL)
-        self.act(CREATOR, "advance", task)
-        trainers = [s.trainer for s in arena.Submissions.get(self.state(), task)]
-        losses = {v: [loss_of(v, trainers[i]) for i in self.assignment(task, v)] for v in validators
-                  if self.assignment(task, v)}
-        self.commit_scores(task, losses)
-        self.to_deadline(task, formats.SCORE_COMMIT)
-        self.reveal_scores(task, losses)
-        self.to_deadline(task, formats.SCORE_REVEAL)
-        self.finished = self.act(CREATOR, "advance", task)
+        self.finished, losses = self.score_all(task, loss_of, validators, lambda submission: submission.trainer)
         return losses
 
     # Blind tasks
@@ -146,18 +137,19 @@ class ArenaDriver(AllianceDriver):
         """Empty blocks until the next block is the blind window end `which` (register_end or claim_end)."""
         self.until(getattr(arena.Blind.get(self.state(), task), which))
 
-    def score_all(self, task, loss_of, validators=VALIDATORS):
-        """From REVEAL's end to SCORE_REVEAL's end: assign, commit and reveal `loss_of(validator, model)`."""
+    def score_all(self, task, loss_of, validators=VALIDATORS, scored=lambda submission: submission.model_hash):
+        """From REVEAL's end to SCORE_REVEAL's end: assign, commit and reveal `loss_of(validator,
+        scored(submission))`. Returns (the closing transaction, the losses revealed)."""
         self.to_deadline(task, formats.REVEAL)
         self.act(CREATOR, "advance", task)
-        models = [s.model_hash for s in arena.Submissions.get(self.state(), task)]
-        losses = {v: [loss_of(v, models[i]) for i in self.assignment(task, v)] for v in validators
+        submissions = [scored(s) for s in arena.Submissions.get(self.state(), task)]
+        losses = {v: [loss_of(v, submissions[i]) for i in self.assignment(task, v)] for v in validators
                   if self.assignment(task, v)}
         self.commit_scores(task, losses)
         self.to_deadline(task, formats.SCORE_COMMIT)
         self.reveal_scores(task, losses)
         self.to_deadline(task, formats.SCORE_REVEAL)
-        return self.act(CREATOR, "advance", task)
+        return self.act(CREATOR, "advance", task), losses
 
     def run_blind_task(self, task, models: dict[int, bytes], loss_of, validators=VALIDATORS):
         """Join blind, commit and reveal unsigned, score; stops at CLAIM."""
@@ -167,4 +159,4 @@ class ArenaDriver(AllianceDriver):
         self.to_deadline(task, formats.SUBMIT)
         self.raw_block(*(self.blind_reveal(i, m, task) for i, m in models.items()))
         self.reveal_evaluation(task)
-        return self.score_all(task, loss_of, validators)
+        return self.score_all(task, loss_of, validators)[0]

@@ -73,7 +73,7 @@ def test_a_blind_task_end_to_end_hides_trainers_until_claimed_and_pays_the_claim
     d.to_deadline(0, formats.SUBMIT)
     d.raw_block(*(d.blind_reveal(i, m) for i, m in models.items()))
     ok(d.reveal_evaluation(0))
-    scored = d.score_all(0, honest)
+    scored, _ = d.score_all(0, honest)
     assert d.phase() == formats.CLAIM
     submissions = arena.Submissions.get(d.state(), 0)
     assert [s.trainer for s in submissions] == [arena.NO_TRAINER] * 3, "the scores are final, nobody is named"

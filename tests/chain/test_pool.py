@@ -101,3 +101,24 @@ def test_rejections_name_the_reason():
     with pytest.raises(InvalidTransaction) as raised:
         pool.add(tx(1, 0, 100, 10), valid(tx(1, 0, 100, 10), 0))
     assert raised.value.reason == "PoolFull"
+
+
+def test_unsigned_calls_are_held_one_per_key_beside_the_nonce_queues_and_leave_when_applied():
+    from chain.pool import UnsignedKeyPending
+    from runtime.transactions import encode_unsigned_call
+    pool = TransactionPool(PoolLimits(max_unsigned=2))
+    calls = [decode_transaction(encode_unsigned_call(1, b"\x08" * 20, bytes([i]) * 8)) for i in range(4)]
+    signed = tx(0, 0, 100, 10)
+    pool.add(signed, valid(signed, 0))
+    pool.add(calls[0], ValidTransaction(b"key a", 0, 0, 0))
+    with pytest.raises(UnsignedKeyPending):
+        pool.add(calls[1], ValidTransaction(b"key a", 1, 0, 0))
+    pool.add(calls[2], ValidTransaction(b"key b", 0, 0, 0))
+    with pytest.raises(InvalidTransaction, match="unsigned"):
+        pool.add(calls[3], ValidTransaction(b"key c", 0, 0, 0))
+    assert pool.ready(lambda sender: 0) == [signed, calls[0], calls[2]], "in arrival order"
+    pool.prune(lambda sender: 1)
+    assert pool.ready(lambda sender: 1) == [calls[0], calls[2]], "nonces do not move unsigned calls"
+    pool.remove(calls[0])
+    pool.add(calls[1], ValidTransaction(b"key a", 1, 0, 0))
+    assert len(pool) == 2 and pool.unsigned == {b"key b": calls[2], b"key a": calls[1]}

@@ -126,3 +126,29 @@ def test_many_transactions_travel_in_several_messages():
             assert [raw for _, raw in b.handler.transactions] == raws
 
     run(scenario)
+
+
+def test_a_stemmed_transaction_goes_to_one_random_peer_which_gossips_it_on():
+    """The origin of an unsigned (ring-authorised) call: its node sends it to one peer only; that peer is the
+    first to gossip it, so the other peers hear it from the peer, not from the origin (network.md, "Stem")."""
+    async def scenario():
+        async with Network() as net:
+            hub, spokes = await net.node(), []
+            for _ in range(3):
+                spokes.append(await net.node(bootnodes=(hub.local_url,) + tuple(s.local_url for s in spokes)))
+            await eventually(lambda: hub.peer_count == 3 and all(s.peer_count == 3 for s in spokes),
+                             what="four nodes, all connected")
+            first_hops = set()
+            for index in range(12):
+                raw = f"blind call {index}".encode()
+                assert hub.stem_transactions([raw]) == 1, "exactly one peer"
+                await eventually(lambda: all(any(r == raw for _, r in s.handler.transactions) for s in spokes),
+                                 what="every spoke gets it")
+                senders = {s.node_id: [p for p, r in s.handler.transactions if r == raw] for s in spokes}
+                direct = [node for node, origins in senders.items() if hub.node_id in origins]
+                assert len(direct) == 1, "only the stem peer heard it from the hub"
+                first_hops.add(direct[0])
+            assert len(first_hops) > 1, "the stem peer is drawn at random, not always the same"
+            assert not hub.handler.transactions, "the origin never takes its own call back as new"
+
+    run(scenario)

@@ -13,24 +13,10 @@ from arena import formats
 from arena.blind import BlindIdentity
 from runtime.transactions import encode_unsigned_call
 
-from .devchain import CHAIN_ID, dev_account, module_contract, wait_receipt
+from .devchain import CHAIN_ID, dev_account, module_contract
+from .test_arena_rpc import CREATOR, TRAINERS, TRUE_LOSS, UNIT, VALIDATORS, mine_to, wait
 
-UNIT = 10**18
-TRAINERS, VALIDATORS, CREATOR = (1, 2, 3), (4, 5, 6), 0
-TRUE_LOSS = {1: 400_000_000, 2: 150_000_000, 3: 900_000_000}
 WINDOWS = [20, 20, 20, 20, 20, 20]
-
-
-def wait(chain, tx_hash):
-    receipt = wait_receipt(chain, tx_hash)
-    assert receipt.status == 1
-    return receipt
-
-
-def mine_to(chain, block_number: int) -> None:
-    head = chain.w3.eth.block_number
-    if block_number > head:
-        chain.rpc("evm_mine", {"blocks": block_number - head})
 
 
 def send_unsigned(chain, arena, name: str, args: list) -> str:

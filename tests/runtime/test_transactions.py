@@ -1,14 +1,15 @@
 """Transaction decoding: agrees with eth_account, and hostile bytes only ever raise InvalidTransaction."""
 
+import pytest
 import rlp
 from eth_account import Account
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from runtime.crypto import SECP256K1_N
+from runtime.crypto import SECP256K1_N, keccak256
 from runtime.exceptions import InvalidTransaction
-from runtime.transactions import (ACCESS_LIST, DYNAMIC_FEE, LEGACY, MAX_TRANSACTION_SIZE, AccessListEntry,
-                                  decode_transaction, sign_transaction)
+from runtime.transactions import (ACCESS_LIST, DYNAMIC_FEE, LEGACY, MAX_TRANSACTION_SIZE, NO_SENDER, UNSIGNED,
+                                  AccessListEntry, decode_transaction, encode_unsigned_call, sign_transaction)
 
 KEY = bytes.fromhex("ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80")
 
@@ -105,3 +106,29 @@ def test_specific_rejections_name_the_reason():
             assert error.reason == reason, (raw[:8], error)
         else:
             raise AssertionError(f"accepted {raw[:16]!r}, expected {reason}")
+
+
+@given(st.integers(0, 2**64), st.binary(min_size=20, max_size=20), st.binary(max_size=200))
+def test_an_unsigned_call_round_trips_with_no_sender_nonce_or_fee(chain_id, to, data):
+    raw = encode_unsigned_call(chain_id, to, data)
+    tx = decode_transaction(raw)
+    assert (tx.tx_type, tx.chain_id, tx.to, tx.data) == (UNSIGNED, chain_id, to, data)
+    assert (tx.sender, tx.nonce, tx.value, tx.gas_limit, tx.max_fee_per_gas) == (NO_SENDER, 0, 0, 0, 0)
+    assert tx.hash == keccak256(raw)
+
+
+def test_malformed_unsigned_calls_name_the_reason():
+    good = encode_unsigned_call(1, b"\x01" * 20, b"\xab")
+    fields_ = rlp.decode(good[1:])
+    cases = {
+        b"\x46" + rlp.encode(fields_ + [b""]): "MalformedTransaction",
+        b"\x46" + rlp.encode([fields_[0], b"", fields_[2]]): "MalformedTransaction",
+        b"\x46" + rlp.encode([fields_[0], b"\x01" * 19, fields_[2]]): "MalformedTransaction",
+        b"\x46" + rlp.encode([b"\x00\x01", fields_[1], fields_[2]]): "MalformedTransaction",
+        b"\x46" + rlp.encode([fields_[0], fields_[1], [b"\xab"]]): "MalformedTransaction",
+        good + b"\x00": "MalformedTransaction",
+    }
+    for raw, reason in cases.items():
+        with pytest.raises(InvalidTransaction) as caught:
+            decode_transaction(raw)
+        assert caught.value.reason == reason, (raw, caught.value)

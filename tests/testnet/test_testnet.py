@@ -11,8 +11,12 @@ import pytest
 import requests
 from eth_abi import decode
 from web3 import Web3
+from web3.logs import DISCARD
 
+from arena.blind import BlindIdentity
+from arena.formats import compute_submission_commitment
 from runtime.finality import Justification, verify_justification
+from runtime.transactions import encode_unsigned_call
 from tests.rpc.devchain import dev_account
 from tests.testnet.cluster import SLOT_MS, Cluster
 
@@ -79,6 +83,45 @@ def check_transaction_gossip(cluster: Cluster) -> None:
     assert tx_hash in cluster.nodes[2].rpc("eth_getFilterChanges", pending), "gossiped into node 2's pool first"
 
 
+def check_unsigned_call_gossip(cluster: Cluster) -> None:
+    """A blind Arena commit — an unsigned call from no account — sent to one node is stemmed to one peer, gossiped
+    from there like any transaction, and finalized in one block every node serves."""
+    w3 = Web3(Web3.HTTPProvider(cluster.nodes[0].url))
+    modules = {m["name"]: m for m in cluster.nodes[0].rpc("flock_modules")}
+    arena, staking = (w3.eth.contract(address=modules[n]["address"], abi=modules[n]["abi"]) for n in ("arena", "staking"))
+    trainer, creator = dev_account(7), dev_account(8)
+
+    def send(account, call, value=0):
+        tx = call.build_transaction({"from": account.address, "value": value, "gas": 3_000_000, "chainId": CHAIN_ID,
+                                     "nonce": w3.eth.get_transaction_count(account.address, "pending"),
+                                     "maxFeePerGas": 2 * w3.eth.gas_price, "maxPriorityFeePerGas": 10**9})
+        receipt = w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(
+            account.sign_transaction(tx).raw_transaction), timeout=60)
+        assert receipt.status == 1
+        return receipt
+    send(trainer, staking.functions.bond(0), 3_000 * 10**18)
+    receipt = send(creator, arena.functions.createBlindTask("mlp:digits", b"\x01" * 32, b"\x02" * 32, [4, 200, 4, 4, 4, 4],
+                                                           3, 0), 100 * 10**18)
+    (created,) = arena.events.BlindTaskCreated().process_receipt(receipt, errors=DISCARD)
+    me = BlindIdentity(bytes(trainer.key), CHAIN_ID, created.args.task)
+    send(trainer, arena.functions.joinBlind(*me.trainer_join_args()))
+    cluster.wait_for("the ring frozen", lambda: w3.eth.block_number + 1 >= created.args.registerEnd, 60)
+    commitment = compute_submission_commitment(b"\x03" * 32, b"\x04" * 32, me.key_image)
+    data = bytes.fromhex(arena.encode_abi("commitBlind", args=me.commit_args([me.public_key], commitment, 0))[2:])
+    pending = cluster.nodes[2].rpc("eth_newPendingTransactionFilter")
+    tx_hash = cluster.nodes[0].rpc("eth_sendRawTransaction", "0x" + encode_unsigned_call(
+        CHAIN_ID, bytes.fromhex(arena.address[2:]), data).hex())
+
+    def finalized_everywhere():
+        receipts = [node.rpc("eth_getTransactionReceipt", tx_hash) for node in cluster.running()]
+        return all(receipts) and len({r["blockHash"] for r in receipts}) == 1 and all(
+            node.finalized()[0] >= int(receipts[0]["blockNumber"], 16) for node in cluster.running())
+    cluster.wait_for("the unsigned call finalized in the same block on every node", finalized_everywhere, 60)
+    receipt = cluster.nodes[3].rpc("eth_getTransactionReceipt", tx_hash)
+    assert (receipt["type"], receipt["status"], receipt["from"]) == ("0x46", "0x1", "0x" + "00" * 20)
+    assert tx_hash in cluster.nodes[2].rpc("eth_getFilterChanges", pending), "gossiped into node 2's pool first"
+
+
 def check_blob_announcement(cluster: Cluster) -> None:
     """A blob uploaded to one node is announced to its peers, and another node serves it on request."""
     data = b"model weights " * 1000
@@ -102,6 +145,7 @@ def test_network_survives_losing_a_minority_and_stalls_finality_without_a_superm
     assert len(authors) >= 2, "blocks come from several validators"
     check_finality_rpc(cluster.nodes[1])
     check_transaction_gossip(cluster)
+    check_unsigned_call_gossip(cluster)
     check_blob_announcement(cluster)
 
     # kill one of four: blocks and finality go on
