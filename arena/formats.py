@@ -4,10 +4,12 @@ proofs sign (spec/modules/arena.md)."""
 
 from runtime.crypto import keccak256
 
-SUBMIT, REVEAL, SCORE_COMMIT, SCORE_REVEAL, CLAIM, FINISHED, CANCELLED = range(7)
-PHASES = (SUBMIT, REVEAL, SCORE_COMMIT, SCORE_REVEAL, CLAIM, FINISHED, CANCELLED)
-PHASE_NAMES = ("submit", "reveal", "scoreCommit", "scoreReveal", "claim", "finished", "cancelled")
-"""CLAIM only in blind tasks: scores are final, trainers prove which submission was theirs."""
+SUBMIT, REVEAL, SCORE_COMMIT, SCORE_REVEAL, FINISHED, CANCELLED, CLAIM = range(7)
+PHASES = (SUBMIT, REVEAL, SCORE_COMMIT, SCORE_REVEAL, FINISHED, CANCELLED, CLAIM)
+PHASE_NAMES = ("submit", "reveal", "scoreCommit", "scoreReveal", "finished", "cancelled", "claim")
+"""CLAIM, only in blind tasks, comes between SCORE_REVEAL and FINISHED: the scores are final, trainers prove
+which submission was theirs. It is numbered last so that the stored phases of open tasks keep their meaning."""
+OVER = (FINISHED, CANCELLED)
 TRAINER, VALIDATOR = 0, 1
 
 LOSS_SCALE = 10**9

@@ -43,14 +43,15 @@ from fl_module import alliance
 from runtime.crypto import keccak256, public_key_to_address, ring
 from runtime.crypto.points import parse_point
 from runtime.exceptions import DispatchError
-from runtime.module import BlockEnv, CallDecl, CallEnv, ErrorDecl, EventDecl, Module, Parameter, ViewDecl, module_address
+from runtime.module import (BlockEnv, CallDecl, CallEnv, ErrorDecl, EventDecl, Module, Parameter, Unsigned, ViewDecl,
+                            module_address)
 from runtime.modules import balances, randomness, rewards, slashing, staking, system, treasury
 from runtime.records import Address, Hash32, RecordCodec, RecordList, Uint16, Uint32, Uint64, Uint256
 from runtime.sampling import sample
 from runtime.state import State
 from runtime.storage import HASH32, U64, U256, BytesList, FixedUint, RawBytes, StorageMap, StorageValue, UintTupleList
 
-from .formats import (CANCELLED, CLAIM, FINISHED, REVEAL, SCORE_COMMIT, SCORE_REVEAL, SUBMIT, TRAINER, VALIDATOR,
+from .formats import (CANCELLED, CLAIM, FINISHED, OVER, REVEAL, SCORE_COMMIT, SCORE_REVEAL, SUBMIT, TRAINER, VALIDATOR,
                       WORST_LOSS, compute_blind_message, compute_evaluation_commitment, compute_image_message,
                       compute_ring_tag, compute_scores_commitment, compute_submission_commitment)
 
@@ -311,6 +312,8 @@ InvalidRingSignature = ErrorDecl("InvalidRingSignature(uint256 ringSize)")
 UnknownSubmission = ErrorDecl("UnknownSubmission(uint32 submission)")
 AlreadyClaimed = ErrorDecl("AlreadyClaimed(address trainer)")
 NotInRing = ErrorDecl("NotInRing()")
+BLIND_PROOF_ERRORS = (InvalidRingSignature,)
+"""A blind call refused for these carries a false proof whatever the state: a peer that relays one is banned."""
 
 
 # Keys and accounts
@@ -329,11 +332,18 @@ def compute_task_account(task: int) -> bytes:
 
 
 def compute_unsigned_key(task: int, key_image: bytes) -> bytes:
-    """Where a pool holds a blind call: one pending per task and key image."""
-    return task.to_bytes(8, "big") + key_image
+    """Where a pool holds a blind call: one pending per task and key image (= the image's participant key)."""
+    return participant_key(task, key_image)
+
+
+def get_next_sequence(state: State, key: bytes) -> int:
+    """The sequence the next blind call of a (task, key image) must carry."""
+    return ImageSequence.get(state, key)
 
 
 def get_spec(state: State, task: int) -> ArenaTaskSpec:
+    if not 0 <= task < 2**64:
+        raise DispatchError(UnknownTask, task)
     spec = TaskConfig.get(state, task)
     if spec is None:
         raise DispatchError(UnknownTask, task)
@@ -413,6 +423,7 @@ def catch_up(state: State, env, task: int, heavy: bool = False) -> int:
     do real work (closing REVEAL: duplicates and assignment; closing SCORE_REVEAL: the scores; closing
     CLAIM: the trainers' pay) run only with `heavy` — in `advance`, whose gas pays for them — so no cheap
     call can trigger them."""
+    get_spec(state, task)
     while True:
         phase = Phase.get(state, task)
         deadline = get_deadline(state, task, phase)
@@ -605,6 +616,7 @@ def close_scoring(state: State, env, task: int) -> None:
         paid = pay_validators(state, env, task, pot - trainer_pot, consensus, revealed)
         Pending.set(state, task, PendingPayout(trainer_pot, paid))
         set_phase(state, env, task, CLAIM)
+        update_pool_stake(state)
         return
     paid, vesting_total = pay_trainers(state, env, task, trainer_pot)
     paid += pay_validators(state, env, task, pot - trainer_pot, consensus, revealed)
@@ -613,6 +625,7 @@ def close_scoring(state: State, env, task: int) -> None:
 
 def close_claims(state: State, env, task: int) -> None:
     pending = Pending.get(state, task)
+    Pending.remove(state, task)
     paid, vesting_total = pay_trainers(state, env, task, pending.trainer_pot)
     end_task(state, env, task, pending.paid + paid, vesting_total)
 
@@ -761,7 +774,7 @@ def create_task(state: State, env: CallEnv, model: str, training_data: bytes, ev
 def call_fund(state: State, env: CallEnv, task: int) -> tuple:
     """Add to the pot while the task is open; a cancelled task returns it to the funder."""
     phase = catch_up(state, env, task)
-    if phase >= FINISHED:
+    if phase in OVER or phase == CLAIM:
         raise DispatchError(TaskNotActive, task, phase)
     if env.value == 0:
         raise DispatchError(ZeroAmount)
@@ -1007,11 +1020,11 @@ def call_reveal_scores(state: State, env: CallEnv, task: int, losses: list[int],
 
 def call_advance(state: State, env: CallEnv, task: int) -> tuple:
     """Anyone: run the transitions whose deadlines have passed."""
+    get_spec(state, task)
     before = Phase.get(state, task)
     phase = catch_up(state, env, task, heavy=True)
     if phase == before:
-        spec = get_spec(state, task)
-        raise DispatchError(NothingToAdvance, spec.deadlines[phase] if phase <= SCORE_REVEAL else 0)
+        raise DispatchError(NothingToAdvance, get_deadline(state, task, phase) or 0)
     return ()
 
 
@@ -1087,7 +1100,9 @@ def call_unverify_task(state: State, env: CallEnv, task: int) -> tuple:
 # Emissions
 
 def get_earning_tasks(state: State) -> list[int]:
-    return [task for (task,) in ActiveTasks.get(state) if Verified.get(state, task)]
+    """Verified active tasks, bar those in CLAIM: their pots are fixed, what arrives then would only go back
+    to the creator."""
+    return [task for (task,) in ActiveTasks.get(state) if Verified.get(state, task) and Phase.get(state, task) != CLAIM]
 
 
 def update_pool_stake(state: State) -> None:
@@ -1209,7 +1224,7 @@ def check_invariants(state: State) -> None:
     assert active == sorted(set(active)) and len(active) <= MaxActiveTasks.get(state)
     for task in range(count):
         phase = Phase.get(state, task)
-        assert (phase < FINISHED) == (task in active), "the active list is the unfinished tasks"
+        assert (phase not in OVER) == (task in active), "the active list is the unfinished tasks"
         trainers = {m.who for m in Trainers.get(state, task)}
         validators = {m.who for m in Validators.get(state, task)}
         assert not trainers & validators, "one role per address per task"
@@ -1253,12 +1268,12 @@ MODULE = Module.declare(
                  weight=250_000),
         CallDecl("commitBlind(uint256 task,bytes32 commitment,bytes keyImage,uint32 sequence,bytes signature)",
                  call_commit_blind, weight=200_000, weight_per_byte=RING_WEIGHT_PER_BYTE,
-                 unsigned=lambda task, commitment, key_image, sequence, signature: (
-                     compute_unsigned_key(task, key_image), sequence)),
+                 unsigned=Unsigned(lambda task, commitment, key_image, sequence, signature: (
+                     compute_unsigned_key(task, key_image), sequence), get_next_sequence, BLIND_PROOF_ERRORS)),
         CallDecl("revealBlind(uint256 task,bytes32 modelHash,bytes32 salt,bytes keyImage,uint32 sequence,"
                  "bytes signature)", call_reveal_blind, weight=200_000, weight_per_byte=RING_WEIGHT_PER_BYTE,
-                 unsigned=lambda task, model_hash, salt, key_image, sequence, signature: (
-                     compute_unsigned_key(task, key_image), sequence)),
+                 unsigned=Unsigned(lambda task, model_hash, salt, key_image, sequence, signature: (
+                     compute_unsigned_key(task, key_image), sequence), get_next_sequence, BLIND_PROOF_ERRORS)),
         CallDecl("claim(uint256 task,uint32 submission,bytes publicKey,bytes proof)", call_claim, weight=150_000),
         CallDecl("commitSubmission(uint256 task,bytes32 commitment)", call_commit_submission, weight=100_000),
         CallDecl("revealSubmission(uint256 task,bytes32 modelHash,bytes32 salt)", call_reveal_submission,

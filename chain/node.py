@@ -18,7 +18,7 @@ from runtime.exceptions import InvalidTransaction
 from runtime.executive import BlockOutcome, Runtime
 from runtime.module import BlockEnv
 from runtime.state import State
-from runtime.transactions import Transaction, decode_transaction
+from runtime.transactions import UNSIGNED, Transaction, decode_transaction
 from runtime.versions import RuntimeVersions
 
 from .authoring import BlockBuilder, BlockClock
@@ -103,7 +103,12 @@ class Node:
         tx = decode_transaction(raw)
         if self.db.get_transaction_location(tx.hash) is not None:
             raise AlreadyKnown("transaction is already included in a block")
-        self.pool.add(tx, self.api.validate_transaction(self.state(), self.pending_env(), tx))
+        if tx.hash in self.pool:
+            raise AlreadyKnown("transaction is already in the pool")
+        state = self.state()
+        if tx.tx_type == UNSIGNED:
+            self.pool.check_unsigned_key(self.api.check_unsigned(state, tx).key)
+        self.pool.add(tx, self.api.validate_transaction(state, self.pending_env(), tx), self.head.number)
         return tx
 
     def _prune_pool(self, outcome: BlockOutcome) -> None:
@@ -111,6 +116,7 @@ class Node:
             self.pool.remove(applied.transaction)
         state = self.state()
         self.pool.prune(lambda sender: self.api.account_nonce(state, sender))
+        self.pool.prune_unsigned(lambda tx: self.api.check_unsigned(state, tx).is_stale(state), self.head.number)
 
     def _recheck_pool(self) -> None:
         """After a rewind: drop what the pool would now refuse (a nonce out of range, fees the sender cannot pay)."""

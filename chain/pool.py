@@ -50,6 +50,8 @@ class PoolLimits:
     """A replacement must raise both fee caps by at least this much (geth's rule)."""
     max_unsigned: int = 1024
     """Unsigned calls held at once: they pay no fee, so they get their own, smaller room."""
+    unsigned_longevity: int = 64
+    """Blocks an unsigned call is held (Substrate's `longevity`): one its window outlived goes."""
 
 
 class TransactionPool:
@@ -60,6 +62,7 @@ class TransactionPool:
         self.unsigned: dict[bytes, Transaction] = {}
         """Unsigned calls by the key their module names."""
         self._unsigned_key: dict[bytes, bytes] = {}
+        self._unsigned_since: dict[bytes, int] = {}
         self._arrival: dict[bytes, int] = {}
         self._sequence = count()
         self.ready_listeners: list[Callable[[], None]] = []
@@ -71,13 +74,13 @@ class TransactionPool:
     def __contains__(self, tx_hash: bytes) -> bool:
         return tx_hash in self.by_hash
 
-    def add(self, tx: Transaction, valid: ValidTransaction) -> Transaction | None:
-        """Admit `tx`, which the runtime API found `valid`; return the transaction it replaced, if any.
-        Raises InvalidTransaction."""
+    def add(self, tx: Transaction, valid: ValidTransaction, block: int = 0) -> Transaction | None:
+        """Admit `tx`, which the runtime API found `valid` at `block` (the head); return the transaction it
+        replaced, if any. Raises InvalidTransaction."""
         if tx.hash in self.by_hash:
             raise AlreadyKnown("transaction is already in the pool")
         if tx.tx_type == UNSIGNED:
-            return self._add_unsigned(tx, valid.sender)
+            return self._add_unsigned(tx, valid.sender, block)
         self.check_nonce_gap(tx, valid)
         queue = self.by_sender.get(tx.sender, {})
         existing = queue.get(tx.nonce)
@@ -101,13 +104,18 @@ class TransactionPool:
             self._notify_ready()
         return existing
 
-    def _add_unsigned(self, tx: Transaction, key: bytes) -> None:
+    def check_unsigned_key(self, key: bytes) -> None:
+        """UnsignedKeyPending when an unsigned call for `key` is held: asked before its proof is checked."""
         if key in self.unsigned:
             raise UnsignedKeyPending("an unsigned call with this key (key image) is already pending; one at a time")
+
+    def _add_unsigned(self, tx: Transaction, key: bytes, block: int) -> None:
+        self.check_unsigned_key(key)
         if len(self.unsigned) >= self.limits.max_unsigned or len(self.by_hash) >= self.limits.max_transactions:
             raise PoolFull("the pool holds its limit of unsigned calls")
         self.unsigned[key] = tx
         self._unsigned_key[tx.hash] = key
+        self._unsigned_since[tx.hash] = block
         self.by_hash[tx.hash] = tx
         self._arrival[tx.hash] = next(self._sequence)
         self._notify_ready()
@@ -130,6 +138,7 @@ class TransactionPool:
         del self._arrival[tx.hash]
         if tx.tx_type == UNSIGNED:
             del self.unsigned[self._unsigned_key.pop(tx.hash)]
+            del self._unsigned_since[tx.hash]
             return
         queue = self.by_sender[tx.sender]
         del queue[tx.nonce]
@@ -167,6 +176,18 @@ class TransactionPool:
             if following is not None:
                 heapq.heappush(heap, (self._arrival[following.hash], following.hash, following))
         return result
+
+    def prune_unsigned(self, is_stale, block: int) -> None:
+        """Drop the unsigned calls that can never be included (`is_stale(tx)`: the chain moved past their
+        sequence, or their arguments no longer name a key) or were held longer than their longevity."""
+        for tx in list(self.unsigned.values()):
+            expired = block - self._unsigned_since[tx.hash] >= self.limits.unsigned_longevity
+            try:
+                stale = expired or is_stale(tx)
+            except InvalidTransaction:
+                stale = True
+            if stale:
+                self._drop(tx)
 
     def prune(self, nonce_of) -> None:
         """Drop transactions whose nonce the chain has passed (included, or replaced on chain)."""

@@ -3,7 +3,8 @@ authoring (chain/babe.py), finality (chain/finality.py), sync, and equivocation 
 
 Everything here runs on one asyncio loop, so the node is only ever touched by one piece of
 code at a time. Peers' data is checked before it is relayed; a peer that sends an invalid
-block, vote or justification is disconnected and banned (BadPeerData).
+block, vote or justification, or an unsigned call with a false proof, is disconnected and banned
+(BadPeerData).
 """
 
 import asyncio
@@ -14,7 +15,7 @@ from urllib.parse import urlsplit
 
 from runtime.blocks import Block, Header
 from runtime.crypto import private_key_to_address
-from runtime.exceptions import InvalidBlock, InvalidTransaction
+from runtime.exceptions import InvalidBlock, InvalidTransaction, UnsignedProofInvalid
 from runtime.finality import InvalidFinalityMessage, Justification, SignedVote
 from runtime.transactions import DYNAMIC_FEE, UNSIGNED, sign_transaction
 
@@ -32,6 +33,9 @@ SYNC_BATCH = 128
 RECENT_SLOTS = 4_096
 """(slot, author) pairs remembered to spot a second block for one slot."""
 FINALITY_TICK = 0.1
+MAX_UNSIGNED_PER_MESSAGE = 16
+"""Unsigned calls checked per TRANSACTIONS message (each costs a proof check, ~7 ms for a ring of 64); the rest
+are dropped unread, so one message holds the loop for a bounded time."""
 
 
 @dataclass(frozen=True)
@@ -141,10 +145,18 @@ class NodeService:
             self._start_sync(peer)
 
     async def on_transactions(self, peer, raws: list[bytes]) -> list[bytes]:
-        relay = []
+        """Admit and relay what is valid. An unsigned call costs a proof check, so a message brings at most
+        MAX_UNSIGNED_PER_MESSAGE of them, and a peer that relays one with a false proof is banned."""
+        relay, unsigned = [], 0
         for raw in raws:
+            if raw[:1] == bytes((UNSIGNED,)):
+                unsigned += 1
+                if unsigned > MAX_UNSIGNED_PER_MESSAGE:
+                    continue
             try:
                 tx = self.node.submit_transaction(raw)
+            except UnsignedProofInvalid as error:
+                raise BadPeerData(f"relayed an unsigned call with a false proof: {error}") from None
             except InvalidTransaction:
                 continue
             relay.append(raw)

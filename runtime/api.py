@@ -13,7 +13,8 @@ from dataclasses import dataclass, replace
 from .abi import abi_encode
 from .blocks import Block, Header
 from .executive import (BlockOutcome, Runtime, apply_block, block_env, block_template, build_block, call_readonly,
-                        compute_call_gas, seal_header, validate_transaction, validate_unsigned)
+                        UnsignedCall, check_unsigned, compute_call_gas, seal_header, validate_transaction,
+                        validate_unsigned)
 from .fees import compute_base_fee, compute_intrinsic_gas
 from .module import BlockEnv, Module
 from .modules import balances, consensus, randomness, system
@@ -180,12 +181,17 @@ class RuntimeApi:
         earlier transactions; raises the InvalidTransaction that says why not. An unsigned call is held
         under the key and sequence its module names (one per key), never ahead."""
         if tx.tx_type == UNSIGNED:
-            key, sequence = validate_unsigned(self.runtime_at(state), state, env, tx, env.gas_limit)
-            return ValidTransaction(key, sequence, 0, 0)
+            call = validate_unsigned(self.runtime_at(state), state, env, tx, env.gas_limit)
+            return ValidTransaction(call.key, call.sequence, 0, 0)
         validate_transaction(state, env, tx, env.gas_limit, allow_future_nonce=True)
         account_nonce = system.get_nonce(state, tx.sender)
         return ValidTransaction(tx.sender, tx.nonce, tx.nonce - account_nonce,
                                 tx.effective_gas_price(env.base_fee_per_gas) - env.base_fee_per_gas)
+
+    def check_unsigned(self, state: State, tx: Transaction) -> UnsignedCall:
+        """An unsigned call's cheap checks (no proof verified): its pool key, sequence and gas, and whether
+        it has gone stale; raises the InvalidTransaction that says why it can never be valid."""
+        return check_unsigned(self.runtime_at(state), state, tx)
 
     def estimate_gas(self, state: State, to: bytes | None, data: bytes, access_list=()) -> int:
         """The gas a transaction carrying this call declares: intrinsic plus the call's declared weight."""

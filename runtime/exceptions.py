@@ -100,6 +100,10 @@ class UnsignedCallRefused(InvalidTransaction):
     """An unsigned call its module refuses: it pays no fee, so a failing one is never included."""
 
 
+class UnsignedProofInvalid(UnsignedCallRefused):
+    """An unsigned call whose own proof is false: whoever relays it did not check it."""
+
+
 class DispatchError(RuntimeFault):
     """A module call failed; carries a Solidity custom error for the revert data."""
 

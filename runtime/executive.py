@@ -22,9 +22,10 @@ from .blocks import Block, Header, Receipt, compute_logs_bloom, merge_blooms, re
 from .crypto import ecvrf, keccak256, private_key_to_address, public_key_to_address, sign_hash
 from .exceptions import (ContractCreationNotSupported, DispatchError, FeeCapTooLow, GasLimitExceeded, InsufficientFunds,
                          IntrinsicGasTooLow, InvalidBlock, InvalidTransaction, NonceMax, NonceTooHigh, NonceTooLow,
-                         NotUnsignedCall, UnsignedCallRefused, WrongChainId)
+                         NotUnsignedCall, StorageOverflow, UnsignedCallRefused, UnsignedProofInvalid,
+                         WrongChainId)
 from .fees import compute_base_fee, compute_intrinsic_gas
-from .module import BlockEnv, CallEnv, CallResult, ErrorDecl, Log, Module
+from .module import BlockEnv, CallDecl, CallEnv, CallResult, ErrorDecl, Log, Module
 from .modules import balances, consensus, randomness, system
 from .state import State, StateBackend
 from .transactions import NO_SENDER, UNSIGNED, Transaction, decode_transaction
@@ -38,7 +39,8 @@ OutOfGas = ErrorDecl("OutOfGas(uint256 required,uint256 limit)")
 ModuleFault = ErrorDecl("ModuleFault()")
 """A module handler raised a logic error instead of a dispatch error: a module bug, contained as a failed
 call so that one transaction cannot stop block production."""
-MODULE_BUGS = (ArithmeticError, LookupError, TypeError, ValueError, AttributeError, AssertionError, EncodingError)
+MODULE_BUGS = (ArithmeticError, LookupError, TypeError, ValueError, AttributeError, AssertionError, EncodingError,
+               StorageOverflow)
 """Errors a handler's own code raises the same way on every machine. Storage I/O, memory and recursion
 errors are the machine's, not the block's: they propagate, so a node never commits or rejects a block
 because of them."""
@@ -165,50 +167,71 @@ def validate_transaction(state: State, env: BlockEnv, tx: Transaction, gas_avail
     return intrinsic
 
 
-def check_unsigned(runtime: Runtime, state: State, tx: Transaction, gas_available: int) -> tuple[int, bytes, int]:
-    """The checks of an unsigned call short of running it: (gas it uses, pool key, sequence)."""
+@dataclass(frozen=True)
+class UnsignedCall:
+    """An unsigned transaction's call, checked short of running it."""
+
+    module: Module
+    declaration: CallDecl
+    key: bytes
+    """Where a pool holds it: the module's address ‖ the key its declaration names."""
+    sequence: int
+    gas: int
+
+    def is_stale(self, state: State) -> bool:
+        """The chain has moved past its sequence: it can never be included."""
+        return self.sequence < self.declaration.unsigned.next_sequence(state, self.key[20:])
+
+
+def check_unsigned(runtime: Runtime, state: State, tx: Transaction) -> UnsignedCall:
+    """The cheap checks of an unsigned call: chain id, a call its module declares unsigned, arguments that
+    decode and name a key."""
     check_chain_id(state, tx)
     module = runtime.by_address.get(tx.to)
     declaration = module.find_call(tx.data[:4]) if module is not None and len(tx.data) >= 4 else None
     if declaration is None or declaration.unsigned is None:
         raise NotUnsignedCall(f"0x{tx.data[:4].hex()} at 0x{tx.to.hex()} is no call a module accepts unsigned")
     try:
-        key, sequence = declaration.unsigned(*declaration.decode_args(tx.data[4:]))
+        key, sequence = declaration.unsigned.key(*declaration.decode_args(tx.data[4:]))
     except Exception:
         raise UnsignedCallRefused(f"the arguments of {module.name}.{declaration.name} do not decode "
                                   "or name no pool key") from None
     gas = compute_intrinsic_gas(tx.data, ()) + compute_call_gas(runtime, tx.to, tx.data)
-    if gas > gas_available:
-        raise GasLimitExceeded(f"the call's gas {gas} exceeds the block's available gas {gas_available}")
-    return gas, module.address + key, sequence
+    return UnsignedCall(module, declaration, module.address + key, sequence, gas)
 
 
-def dispatch_unsigned(runtime: Runtime, state: State, env: BlockEnv, tx: Transaction) -> CallResult:
+def dispatch_unsigned(runtime: Runtime, state: State, env: BlockEnv, tx: Transaction, call: UnsignedCall,
+                      gas_available: int) -> CallResult:
     """Run the call as no account; a refusal is an invalid transaction, with nothing written."""
+    if call.gas > gas_available:
+        raise GasLimitExceeded(f"the call's gas {call.gas} exceeds the block's available gas {gas_available}")
     result = dispatch(runtime, state, env, NO_SENDER, tx.to, 0, tx.data)
     if not result.success:
-        raise UnsignedCallRefused(f"the module refuses it: {result.error}")
+        proof_failed = result.revert_data[:4] in {error.selector for error in call.declaration.unsigned.proof_errors}
+        raise (UnsignedProofInvalid if proof_failed else UnsignedCallRefused)(
+            f"the module refuses it: {result.error}")
     return result
 
 
 def validate_unsigned(runtime: Runtime, state: State, env: BlockEnv, tx: Transaction,
-                      gas_available: int) -> tuple[bytes, int]:
-    """Whether an unsigned call may be included now: its checks, then the call itself run and thrown away
-    (its own proof is checked there, once). Returns its pool key and sequence."""
-    _, key, sequence = check_unsigned(runtime, state, tx, gas_available)
+                      gas_available: int) -> UnsignedCall:
+    """Whether an unsigned call may be included now: its cheap checks, then the call itself run and thrown
+    away (its own proof is checked there, once)."""
+    call = check_unsigned(runtime, state, tx)
     state.checkpoint()
     try:
-        dispatch_unsigned(runtime, state, env, tx)
+        dispatch_unsigned(runtime, state, env, tx, call, gas_available)
     finally:
         state.rollback()
-    return key, sequence
+    return call
 
 
 def apply_unsigned(runtime: Runtime, state: State, env: BlockEnv, tx: Transaction,
                    cumulative_gas_used: int) -> AppliedTransaction:
     """No nonce, no fee; its gas (intrinsic + call weight) counts against the block's gas limit."""
-    gas, _, _ = check_unsigned(runtime, state, tx, env.gas_limit - cumulative_gas_used)
-    result = dispatch_unsigned(runtime, state, env, tx)
+    call = check_unsigned(runtime, state, tx)
+    gas = call.gas
+    result = dispatch_unsigned(runtime, state, env, tx, call, env.gas_limit - cumulative_gas_used)
     receipt = Receipt(UNSIGNED, 1, cumulative_gas_used + gas, tuple(result.logs), compute_logs_bloom(result.logs))
     return AppliedTransaction(tx, receipt, gas, 0, result.return_data)
 

@@ -191,14 +191,27 @@ class CallDecl(Signed):
     weight_per_byte: int = 0
     inner_calls: Callable[..., Iterable[tuple[bytes, bytes]]] | None = None
     """inner_calls(*args) → the (to, data) it will dispatch, charged one level deep."""
-    unsigned: Callable[..., tuple[bytes, int]] | None = None
+    unsigned: "Unsigned | None" = None
     """For a call that authorises itself (a proof among its arguments): it may come as an unsigned
-    transaction, and unsigned(*args) → (key, sequence) names the slot a pool holds it in (one per key)."""
+    transaction (spec/executive.md)."""
 
     def to_abi(self) -> dict:
         return {"type": "function", "name": self.name, "inputs": [p.to_abi() for p in self.params],
                 "outputs": [Param(t, "").to_abi() for t in self.returns],
                 "stateMutability": "payable" if self.payable else "nonpayable"}
+
+
+@dataclass(frozen=True)
+class Unsigned:
+    """How a self-authorising call travels without a sender (Substrate's `ValidateUnsigned`): the key a pool
+    holds it under, its sequence, and which of its failures mean its proof is false."""
+
+    key: Callable[..., tuple[bytes, int]]
+    """key(*args) → (key, sequence): one pending call per key; calls of a key carry sequences 0, 1, …"""
+    next_sequence: Callable[[State, bytes], int]
+    """The sequence the chain expects next from a key: a held call below it is stale."""
+    proof_errors: tuple["ErrorDecl", ...] = ()
+    """Failures that only a false proof causes (not a state a relay could have seen differently)."""
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ the signature says only "some member of this ring" (Liu–Wei–Wong's LSAG with
 
 An image proof (Chaum–Pedersen DLEQ) lets the owner of an image show it later — to claim a blind
 submission's reward, or for a validator to publish its own image so the trainer ring refuses it — and
-binds what it claims (a payout address) into the proof.
+binds a message (what the owner claims; the Arena binds the chain and task) into the proof.
 
 Every point operation is libsecp256k1's (points.py). Verification is pure and deterministic;
 signing takes its random scalars from a caller-supplied source, so nothing here reads an RNG.

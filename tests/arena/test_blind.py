@@ -2,6 +2,8 @@
 ring-authorised commits and reveals that no account pays for, one live submission per key image,
 claims by image proof, and every refusal — each costing at most one ring verification."""
 
+import asyncio
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -90,9 +92,10 @@ def test_a_blind_task_end_to_end_hides_trainers_until_claimed_and_pays_the_claim
     assert claimed.topics[3][12:] == address(1)
 
     d.until_blind(0, "claim_end")
+    pending = arena.Pending.get(d.state(), 0)
     finished = ok(d.act(CREATOR, "advance", 0))
     state = d.state()
-    assert d.phase() == formats.FINISHED
+    assert d.phase() == formats.FINISHED and arena.Pending.get(state, 0) is None
     results = arena.Results.get(state, 0)
     assert results[2].reward == 0, "unclaimed: nothing"
     assert results[0].reward > 0 and results[1].reward > 0 and results[1].reward > results[0].reward
@@ -102,7 +105,7 @@ def test_a_blind_task_end_to_end_hides_trainers_until_claimed_and_pays_the_claim
                           for v in VALIDATORS if d.assignment(0, v))
     assert paid + vesting + refunded == pot_before, "conservation"
     assert paid == validators_paid + sum(r.reward for r in results) - vesting
-    assert abs(results[0].reward + results[1].reward - arena.Pending.get(state, 0).trainer_pot) <= 1
+    assert abs(results[0].reward + results[1].reward - pending.trainer_pot) <= 1
     for i in TRAINERS:
         balance, nonce = spent_before[i]
         assert system.get_nonce(state, address(i)) == nonce + 1 + (i in (1, 2)), "join and claim only"
@@ -255,3 +258,74 @@ def test_whoever_claims_the_pot_is_conserved_and_only_claimed_submissions_earn(c
     assert {who for who, reward in rewards_.items() if reward} == {address(i) for i in claimed} if bounty else True
     assert refunded >= DEPOSIT, "the deposit goes back with what nobody earned"
     assert balances.free_balance(state, arena.compute_task_account(0)) == vesting
+
+
+def test_a_node_that_did_not_author_drops_a_stale_unsigned_call_and_takes_the_next(tmp_path, monkeypatch):
+    """A trainer retries its commit (a new signature, so a new hash); the retry is included by another node.
+    The first copy, held here, can never be included any more: it leaves this pool when the block arrives,
+    so the trainer's next call (its reveal) is not refused as a second pending call for its image."""
+    from chain import service as service_module
+    from chain.composition import RUNTIME
+    from chain.network import BadPeerData, NetworkConfig
+    from chain.node import Node
+    from chain.service import NodeService, ServiceConfig
+    from tests.runtime.harness import AUTHORITY, SPEC, module_call
+
+    author = Node(RUNTIME, SPEC, tmp_path / "author", authority_key=AUTHORITY.private_key)
+    follower = Node(RUNTIME, SPEC, tmp_path / "follower")
+    try:
+        def block(*raws):
+            for raw in raws:
+                author.submit_transaction(raw)
+            follower.tree.import_blocks([author.builder.author_block().block])
+
+        def signed(index, module, name, *args, value=0):
+            return module_call(index, author.get_pending_nonce(address(index)), module, name, *args, value=value,
+                               gas=3_000_000)
+        d = ArenaDriver(MemoryChain())
+        block(signed(1, arena.staking.MODULE, "bond", 0, value=STAKE))
+        block(signed(CREATOR, arena.MODULE, "createBlindTask", "mlp:digits", b"\x01" * 32, b"\x02" * 32,
+                     [3, 20, 4, 4, 4, 4], 3, STAKE, value=DEPOSIT))
+        block(signed(1, arena.MODULE, "joinBlind", *d.identity(1).trainer_join_args()))
+        while author.head.number + 1 < arena.Blind.get(author.state(), 0).register_end:
+            block()
+        me, members = d.identity(1), [d.identity(1).public_key]
+        commitment = formats.compute_submission_commitment(model_hash(1), model_hash(1), me.key_image)
+        first, retry = (d.unsigned("commitBlind", *me.commit_args(members, commitment, 0)) for _ in range(2))
+        follower.submit_transaction(first)
+        assert len(follower.pool.unsigned) == 1
+        block(retry)
+        assert follower.pool.unsigned == {}, "stale: the chain expects sequence 1 from this image now"
+
+        # gossip: a peer relaying a call with a false proof is banned; a flood is read 16 calls at a time
+        service = NodeService(follower, AUTHORITY.private_key, ServiceConfig(NetworkConfig(port=0)))
+        forged = bytearray(me.commit_args(members, commitment, 1)[-1])
+        forged[-1] ^= 1
+        with pytest.raises(BadPeerData, match="InvalidRingSignature"):
+            asyncio.run(service.on_transactions(None, [d.unsigned("commitBlind", 0, commitment, me.key_image, 1,
+                                                                  bytes(forged))]))
+        follower.submit_transaction(d.unsigned("commitBlind", *me.commit_args(members, commitment, 1)))
+        assert len(follower.pool.unsigned) == 1
+        checked = []
+
+        def refuse(raw):
+            checked.append(raw)
+            raise InvalidTransaction("refused")
+        monkeypatch.setattr(follower, "submit_transaction", refuse)
+        flood = [d.unsigned("commitBlind", 0, commitment, d.identity(2, task=t).key_image, 0, b"") for t in range(40)]
+        assert asyncio.run(service.on_transactions(None, flood)) == []
+        assert checked == flood[:service_module.MAX_UNSIGNED_PER_MESSAGE], "the rest are dropped unread"
+    finally:
+        author.close()
+        follower.close()
+
+
+def test_a_blind_task_in_claim_takes_no_funds_nor_emissions_and_huge_task_ids_are_unknown():
+    d = blind()
+    ok(d.root_block("verifyTask", 0))
+    d.run_blind_task(0, {i: model_hash(i) for i in TRAINERS}, honest)
+    assert d.phase() == formats.CLAIM and arena.get_earning_tasks(d.state()) == []
+    fails(d.act(8, "fund", 0, value=UNIT), arena.TaskNotActive)
+    for name, args in (("claim", (2**64, 0, b"", b"")), ("joinBlind", (2**64, b"", b"", b"")), ("fund", (2**64,)),
+                       ("advance", (2**255,))):
+        fails(d.act(8, name, *args), arena.UnknownTask)
