@@ -2,7 +2,7 @@
 
     flockchain arena validate --rpc URL (--key-file F | --keystore K [--password-file P]) [--mode honest]
     flockchain arena train --rpc URL (--key-file F | --keystore K [--password-file P]) --task N
-                           [--data-fraction 1.0] [--epochs 10] [--seed 0]
+                           [--data-fraction 1.0] [--epochs 10] [--seed 0] [--blob-rpc URL]
     flockchain demo arena [--trainers 8] [--validators 6] [--lazy-validators 2] [--colluding-validators 0]
                           [--dataset digits|diabetes|wine|breast_cancer] [--seed N] [--out DIR] [--then-alliance]
                           [--open]
@@ -56,6 +56,8 @@ def add_arena_parser(commands) -> None:
     train.add_argument("--data-fraction", type=float, default=1.0)
     train.add_argument("--epochs", type=int, default=10)
     train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--blob-rpc", metavar="URL",
+                       help="upload the model through this node instead (in a blind task: not the node you submit to)")
 
 
 def add_arena_demo_parser(kinds) -> None:
@@ -165,7 +167,7 @@ def train(args, key: str) -> int:
     config = trainer.TrainerConfig(args.data_fraction, args.epochs, args.seed)
     submitter_type = trainer.BlindSubmitter if shown["blind"] else trainer.Submitter
     submitter = submitter_type(rpc, account, args.task, tensors.encode_model(
-        trainer.train_model(shown["model"], x, y, config)))
+        trainer.train_model(shown["model"], x, y, config)), Rpc(args.blob_rpc) if args.blob_rpc else None)
     if all(t["address"].lower() != account.address.lower() for t in shown["trainers"]):
         if shown["blind"]:
             submitter.join()

@@ -46,6 +46,8 @@ class Submitter:
     account: object
     task: int
     blob: bytes
+    blob_rpc: Rpc | None = None
+    """Where the model is uploaded at reveal (default: `rpc`); another node hides which node a blind trainer uses."""
 
     def __post_init__(self):
         self.model_hash = tensors.model_hash(self.blob)
@@ -57,7 +59,7 @@ class Submitter:
         self.rpc.send(self.account, "arena", "commitSubmission", self.task, commitment)
 
     def reveal(self) -> None:
-        self.rpc.put_blob(self.blob)
+        (self.blob_rpc or self.rpc).put_blob(self.blob)
         self.rpc.send(self.account, "arena", "revealSubmission", self.task, self.model_hash, self.salt)
 
 
@@ -98,7 +100,7 @@ class BlindSubmitter(Submitter):
         send_unsigned(self.rpc, "commitBlind", *self.identity.commit_args(self.members(), commitment, self.sequence()))
 
     def reveal(self) -> None:
-        self.rpc.put_blob(self.blob)
+        (self.blob_rpc or self.rpc).put_blob(self.blob)
         send_unsigned(self.rpc, "revealBlind", *self.identity.reveal_args(self.members(), self.model_hash, self.salt,
                                                                          self.sequence()))
 

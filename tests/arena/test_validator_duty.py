@@ -121,6 +121,52 @@ def test_the_train_command_joins_commits_and_reveals_after_the_window(tmp_path):
         stop_dev_chain(chain.process)
 
 
+def test_the_train_command_submits_blind_through_unsigned_calls_and_claims(tmp_path):
+    """A blind task: the command joins the ring, commits and reveals by unsigned calls (its account's nonce
+    moves only for the join and the claim) with the model uploaded through --blob-rpc, and claims its
+    submission once the scores are final."""
+    chain = start_dev_chain(tmp_path)
+    try:
+        rpc = Rpc(chain.url)
+        creator, trainer_account = dev_account(0), dev_account(1)
+        rpc.send(trainer_account, "staking", "bond", 0, value=3_000 * UNIT)
+        splits = datasets.split("digits", 2)
+        public_hash = rpc.put_blob(datasets.encode_dataset(splits.public_x, splits.public_y))
+        evaluation, salt = keccak(b"evaluation set"), keccak(b"creator salt")
+        commitment = compute_evaluation_commitment(evaluation, salt, bytes.fromhex(creator.address[2:]))
+        rpc.send(creator, "arena", "createBlindTask", "mlp", public_hash, commitment, [30, 30, 5, 5, 5, 30], 3,
+                 3_000 * UNIT, value=200 * UNIT)
+        nonce = rpc.w3.eth.get_transaction_count(trainer_account.address)
+        process = subprocess.Popen([sys.executable, "-m", "flockchain", "arena", "train", "--rpc", chain.url,
+                                    "--blob-rpc", chain.url, "--key-file", "-", "--task", "0", "--epochs", "2"],
+                                   cwd=ROOT, text=True, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT)
+        process.stdin.write(trainer_account.key.hex() + "\n")
+        process.stdin.close()
+        arena_contract = rpc.contract("arena")
+        deadline = time.monotonic() + 180
+        while process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.3)
+            if arena_contract.functions.blindOf(0).call()[3]:
+                rpc.call("evm_mine", {})
+                if rpc.call("flock_getArenaTask", "0x0")["phase"] == "reveal" and \
+                        arena_contract.functions.taskStatus(0).call()[3] == b"\x00" * 32:
+                    rpc.send(creator, "arena", "revealEvaluationSet", 0, evaluation, salt)
+                try:
+                    rpc.send(creator, "arena", "advance", 0)
+                except RuntimeError:
+                    pass
+        output = process.stdout.read()
+        assert process.returncode == 0, output
+        assert "claimed submission 0" in output, output
+        [model_hash] = arena_contract.functions.submissionsOf(0).call()[1]
+        assert arena_contract.functions.submissionsOf(0).call()[0] == [trainer_account.address]
+        assert tensors.decode_model(rpc.get_blob("0x" + model_hash.hex()), "mlp")
+        assert rpc.w3.eth.get_transaction_count(trainer_account.address) == nonce + 2, "joinBlind and claim only"
+    finally:
+        stop_dev_chain(chain.process)
+
+
 def wait_until(condition, what: str, seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while not condition():
