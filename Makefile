@@ -48,7 +48,8 @@ test: install
 bench: install $(ANVIL)/node_modules/.installed
 	$(PYTHON) -m bench
 
-# Long runs, not in the suite: the FL Alliance targets through the real chain (about 30 minutes on 2 cores).
+# Long runs, not in the suite: the FL Alliance targets through the real chain, every attack over 5 seeds
+# (hours on 2 cores; `.venv/bin/python -m bench.fl_targets --quick` is one seed of two scenarios).
 soak: install
 	$(PYTHON) -m bench.fl_targets
 

@@ -1,13 +1,14 @@
-"""`make soak` (long): the FL Alliance targets of issue 7, measured through the real chain.
+"""`make soak` (long: hours): the FL Alliance targets, measured through the real chain.
 
-Runs `flockchain demo alliance` (dev chain + one worker process per participant) for each
-scenario on digits (10 participants, MLP 64-32-10) and diabetes (8 hospitals), and prints, per
-scenario: the final test figure beside the no-attack run and beside FedAvg and Multi-Krum
-trained without the chain on the same split, attack and initial model; how many malicious
-updates were accepted; how often a malicious proposal reached the 2/3 of harmful flags that
-slashes it; and how many honest participants were slashed.
+Runs `flockchain demo alliance` (dev chain + one worker process per participant) for every attack
+at 20/30/40% malicious (digits, 10 participants, MLP 64-32-10) or 2 and 3 of 8 hospitals
+(diabetes), without and with colluding voters, over seeds 0 … N−1, and prints per scenario the mean
+± standard deviation of the final test figure beside the no-attack run and beside FedAvg, the
+coordinate median, the trimmed mean and Multi-Krum trained without the chain on the same splits,
+attack and initial model; how many malicious updates were accepted; how many of the tallied ones
+reached the 2/3 of harmful flags that slashes them; and how many honest participants were slashed.
 
-    python -m bench.fl_targets [--rounds 20] [--seed 0] [--out DIR] [--quick]
+    python -m bench.fl_targets [--rounds 20] [--seeds 5] [--attacks a,b] [--out DIR] [--quick]
 """
 
 import argparse
@@ -16,10 +17,17 @@ import time
 from pathlib import Path
 
 from fl_module.worker import baselines, demo
+from fl_module.worker.cli import ATTACKS
 
-DIGITS = [("none", 0, False)] + [(attack, m, collude) for collude in (False, True)
-                                 for attack in ("sign-flip", "label-flip") for m in (2, 3, 4)]
-DIABETES = [("none", 0, False), ("sign-flip", 2, False), ("label-flip", 2, False)]
+SHARES = {"digits": (2, 3, 4), "diabetes": (2, 3)}
+"""Malicious participants per attack: 20, 30 and 40% of digits' 10; 2 and 3 of diabetes' 8 hospitals."""
+RULES = ("fedavg", "median", "trimmed_mean", "multikrum")
+
+
+def scenarios(dataset: str, attacks: tuple[str, ...]) -> list[tuple[str, int, bool]]:
+    """No attack, then every attack at every share, without and with colluding voters."""
+    return [("none", 0, False)] + [(attack, m, collude) for collude in (False, True) for attack in attacks
+                                   for m in SHARES[dataset]]
 
 
 def malicious_outcomes(summary: dict) -> tuple[int, int, int]:
@@ -31,40 +39,59 @@ def malicious_outcomes(summary: dict) -> tuple[int, int, int]:
     return accepted, tallied, poisoned
 
 
-def run(dataset: str, participants: int, scenarios, rounds: int, seed: int, out: Path) -> None:
+def spread(values: list[float]) -> str:
+    """mean ± standard deviation (population), or the value alone for one seed."""
+    mean = sum(values) / len(values)
+    if len(values) == 1:
+        return f"{mean:.3f}"
+    return f"{mean:.3f}±{(sum((v - mean) ** 2 for v in values) / len(values)) ** 0.5:.3f}"
+
+
+def run(dataset: str, participants: int, cases, rounds: int, seeds: list[int], out: Path) -> None:
     figure = "final_test_accuracy" if dataset == "digits" else "final_test_loss"
-    print(f"\n{dataset}, {participants} participants, {rounds} rounds, seed {seed}: {figure}")
-    print(f"{'scenario':<28}{'chain':>8}{'no attack':>11}{'fedavg':>9}{'multikrum':>11}"
-          f"{'bad accepted':>14}{'bad slashed':>13}{'honest slashed':>16}{'seconds':>9}")
-    reference = None
-    for attack, malicious, collude in scenarios:
+    print(f"\n{dataset}, {participants} participants, {rounds} rounds, seeds {seeds}: {figure} (mean±std)")
+    print(f"{'scenario':<26}{'chain':>13}{'no attack':>13}" + "".join(f"{rule:>14}" for rule in RULES)
+          + f"{'bad accepted':>14}{'bad slashed':>13}{'honest slashed':>16}{'seconds':>9}")
+    reference: list[float] = []
+    for attack, malicious, collude in cases:
         name = f"{attack}/{malicious}{' collude' if collude else ''}"
         started = time.perf_counter()
-        summary = demo.run(dataset, participants, malicious, attack, rounds, collude, seed,
-                           out / name.replace("/", "-").replace(" ", "-"), compare=False,
-                           progress=lambda line: None, timeout=3600)
-        seconds = time.perf_counter() - started
-        reference = summary[figure] if attack == "none" else reference
-        rules = {rule: baselines.run_baseline(rule, dataset, participants, malicious, attack, rounds, seed)[figure]
-                 for rule in ("fedavg", "multikrum")}
-        accepted, tallied, poisoned = malicious_outcomes(summary)
-        print(f"{name:<28}{summary[figure]:>8.3f}{reference:>11.3f}{rules['fedavg']:>9.3f}"
-              f"{rules['multikrum']:>11.3f}{f'{accepted}/{tallied}':>14}{f'{poisoned}/{tallied}':>13}"
-              f"{summary['honest_slashed']:>16}{seconds:>9.0f}", flush=True)
+        chain, rules, counts, honest_slashed = [], {rule: [] for rule in RULES}, [0, 0, 0], 0
+        for seed in seeds:
+            summary = demo.run(dataset, participants, malicious, attack, rounds, collude, seed,
+                               out / f"{name.replace('/', '-').replace(' ', '-')}-{seed}", compare=False,
+                               progress=lambda line: None, timeout=3600)
+            chain.append(summary[figure])
+            for rule in RULES:
+                rules[rule].append(baselines.run_baseline(rule, dataset, participants, malicious, attack, rounds,
+                                                          seed)[figure])
+            counts = [c + o for c, o in zip(counts, malicious_outcomes(summary))]
+            honest_slashed += summary["honest_slashed"]
+        reference = chain if attack == "none" else reference
+        accepted, tallied, poisoned = counts
+        print(f"{name:<26}{spread(chain):>13}{spread(reference):>13}"
+              + "".join(f"{spread(rules[rule]):>14}" for rule in RULES)
+              + f"{f'{accepted}/{tallied}':>14}{f'{poisoned}/{tallied}':>13}{honest_slashed:>16}"
+              f"{time.perf_counter() - started:>9.0f}", flush=True)
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.fl_targets")
     parser.add_argument("--rounds", type=int, default=20)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seeds", type=int, default=5, help="seeds 0 … N−1 per scenario")
+    parser.add_argument("--attacks", default=",".join(ATTACKS), help="comma-separated (default: every attack)")
     parser.add_argument("--out", default=None)
-    parser.add_argument("--quick", action="store_true", help="one attack scenario per dataset")
+    parser.add_argument("--quick", action="store_true", help="one seed, the no-attack run and one attack")
     args = parser.parse_args(argv)
     out = Path(args.out or tempfile.mkdtemp(prefix="flockchain-targets-"))
-    digits = DIGITS[:2] if args.quick else DIGITS
-    diabetes = DIABETES[:2] if args.quick else DIABETES
-    run("digits", 10, digits, args.rounds, args.seed, out)
-    run("diabetes", 8, diabetes, 10, args.seed, out)
+    attacks = tuple(a for a in args.attacks.split(",") if a)
+    unknown = set(attacks) - set(ATTACKS)
+    if unknown:
+        parser.error(f"unknown attacks {sorted(unknown)}; known: {', '.join(ATTACKS)}")
+    seeds = [0] if args.quick else list(range(args.seeds))
+    for dataset, participants, rounds in (("digits", 10, args.rounds), ("diabetes", 8, 10)):
+        cases = scenarios(dataset, attacks)
+        run(dataset, participants, cases[:2] if args.quick else cases, rounds, seeds, out)
     print(f"\nsummaries in {out}")
 
 

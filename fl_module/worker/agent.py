@@ -9,10 +9,12 @@ its roles and its own commitments, and does the one thing still missing:
     REVEAL       (committed) reveal the update
     VOTE_COMMIT  (voter)     score every revealed update in one batched pass on its own held-out
                              data; accept an update only if its loss is strictly below the global
-                             model's, flag it harmful if its loss is far above (validate.py);
-                             commit the votes
+                             model's, flag it harmful if its loss is far above (validate.py),
+                             or if it cannot be used at all (missing, not a model, NaN): a hostile
+                             blob is a rejected, flagged update, never a reason to stop; commit the votes
     VOTE_REVEAL  (committed) reveal the votes
-    AGGREGATE    (member)    FedAvg of the accepted updates (deterministic), upload, submit its hash
+    AGGREGATE    (member)    FedAvg of the accepted updates that decode (deterministic), upload, submit
+                             its hash
     any phase past its deadline → `advance`
 """
 
@@ -31,7 +33,7 @@ from web3.exceptions import Web3Exception
 from ..formats import (ACCEPTED, AGGREGATE, COMMIT, FINISHED, NO_ROLE, REVEAL, VOTE_COMMIT, VOTE_REVEAL, WAITING,
                        ZERO_HASH, compute_update_commitment, compute_vote_commitment)
 from . import aggregate, attacks, models, tensors, train, validate
-from .chain import ChainClient, ChainError
+from .chain import BlobMissing, ChainClient, ChainError
 
 LOG = logging.getLogger("flockchain.worker")
 
@@ -140,7 +142,7 @@ class Worker:
         head = await self.client.block_number()
         try:
             await self.act(status, head)
-        except (ChainError, Web3Exception, aiohttp.ClientError, asyncio.TimeoutError) as error:
+        except (ChainError, Web3Exception, aiohttp.ClientError, asyncio.TimeoutError, tensors.ModelFormatError) as error:
             LOG.warning("%s round %d phase %d: %s (retried at the next head)", self.client.address, status.round,
                         status.phase, error)
         if head + 1 >= status.phase_end:
@@ -185,12 +187,26 @@ class Worker:
     async def fetch_model(self, model_hash: bytes) -> dict[str, torch.Tensor]:
         return tensors.decode_model(await self.client.get_blob(model_hash), self.kind)
 
+    async def fetch_update(self, model_hash: bytes) -> dict[str, torch.Tensor] | None:
+        """A revealed update, or None when it cannot be used: not on the network, not a canonical model of
+        the task's kind, NaN or infinite, oversized. Transient failures (the node unreachable) still raise,
+        and the step is retried."""
+        try:
+            return await self.fetch_model(model_hash)
+        except (BlobMissing, tensors.ModelFormatError) as error:
+            LOG.warning("%s: update 0x%s unusable (%s): rejected as harmful", self.client.address,
+                        model_hash.hex()[:12], error)
+            return None
+
     async def propose(self, status, key: str) -> None:
         glob = await self.fetch_model(status.global_model)
         seed = self.config.seed * 1_000_003 + status.round
         update = await asyncio.to_thread(self.compute_update, glob, seed)
-        data = tensors.encode_model(update)
-        update_hash = await self.client.put_blob(data, self.config.task, status.round)
+        data, upload = tensors.encode_model(update), True
+        if self.config.attack in attacks.BLOB_ATTACKS:
+            data, upload = attacks.hostile_blob(self.config.attack, data, seed)
+        update_hash = (await self.client.put_blob(data, self.config.task, status.round) if upload
+                       else tensors.model_hash(data))
         salt = os.urandom(32)
         self.save_secret(key, {"update": update_hash.hex(), "salt": salt.hex()})
         commitment = compute_update_commitment(update_hash, salt, bytes.fromhex(self.client.address[2:]))
@@ -215,11 +231,14 @@ class Worker:
             flags = [not accept for accept in decisions]
         else:
             glob = await self.fetch_model(status.global_model)
-            candidates = [await self.fetch_model(h) for h in hashes]
-            losses = await asyncio.to_thread(validate.losses_batched, self.kind, [glob] + candidates,
+            candidates = [await self.fetch_update(h) for h in hashes]
+            usable = [c for c in candidates if c is not None]
+            losses = await asyncio.to_thread(validate.losses_batched, self.kind, [glob] + usable,
                                              self.data.val_x, self.data.val_y, self.device)
-            decisions = validate.decide_votes(losses[0], losses[1:])
-            flags = validate.decide_harmful(losses[0], losses[1:])
+            judged = iter(zip(validate.decide_votes(losses[0], losses[1:]),
+                              validate.decide_harmful(losses[0], losses[1:])))
+            decisions, flags = map(list, zip(*(next(judged) if c is not None else (False, True)
+                                                 for c in candidates))) if candidates else ([], [])
         accepts = sum(1 << i for i, accept in enumerate(decisions) if accept)
         harmful = sum(1 << i for i, flag in enumerate(flags) if flag and not decisions[i])
         salt = os.urandom(32)
@@ -233,7 +252,8 @@ class Worker:
         task, round_ = self.config.task, status.round
         _, hashes = await self.client.view("fl_alliance", "roundUpdates", task, round_)
         outcomes = (await self.client.view("fl_alliance", "roundResult", task, round_))[4]
-        accepted = [await self.fetch_model(h) for h, outcome in zip(hashes, outcomes) if outcome == ACCEPTED]
+        accepted = [model for h, outcome in zip(hashes, outcomes) if outcome == ACCEPTED
+                    if (model := await self.fetch_update(h)) is not None]
         data = tensors.encode_model(aggregate.fedavg(accepted))
         model_hash = await self.client.put_blob(data, task, round_)
         await self.client.send("fl_alliance", "submitAggregate", task, model_hash)

@@ -9,6 +9,16 @@ Voter-side behaviours return the votes a malicious voter sends.
     noise       global + N(0, 1) on every parameter
     free-rider  the global model unchanged (no training, hoping to be paid)
     lazy-voter  accept every update without evaluating any (proposes honestly)
+    alie        "a little is enough" (Baruch et al., 2019): μ − z·σ per coordinate, μ and σ over updates
+                trained on bootstrap resamples of the attacker's own data — a shift inside the spread
+                honest updates show, which distance-based defences do not single out
+    scaled      global + 10·(trained − global): a boosted honest step (model replacement)
+
+Blob attacks reveal the hash of something that is not a usable model, to stop or mislead voters:
+
+    malformed-blob  bytes that are not a model (uploaded)
+    missing-blob    the hash of bytes never uploaded
+    nan             the honest update's bytes with a NaN in its first weight (uploaded)
 """
 
 import torch
@@ -16,8 +26,13 @@ import torch
 from .models import is_classification
 from .train import TrainConfig, train_with
 
-ATTACKS = ("sign-flip", "label-flip", "noise", "free-rider", "lazy-voter")
-PROPOSER_ATTACKS = ("sign-flip", "label-flip", "noise", "free-rider")
+BLOB_ATTACKS = ("malformed-blob", "missing-blob", "nan")
+ATTACKS = ("sign-flip", "label-flip", "noise", "free-rider", "lazy-voter", "alie", "scaled", *BLOB_ATTACKS)
+PROPOSER_ATTACKS = ("sign-flip", "label-flip", "noise", "free-rider", "alie", "scaled", *BLOB_ATTACKS)
+ALIE_Z = 1.0
+ALIE_SAMPLES = 4
+SCALE_BOOST = 10.0
+NAN_FLOAT32 = b"\x00\x00\xc0\x7f"
 SIGN_FLIP_SCALE = 4.0
 NOISE_STD = 1.0
 
@@ -39,6 +54,29 @@ def label_flip(kind: str, global_params: dict[str, torch.Tensor], train_x: torch
                config: TrainConfig, seed: int, device: torch.device | str | None = None) -> dict[str, torch.Tensor]:
     """Honest training, on flipped labels."""
     return train_with(kind, global_params, train_x, flip_labels(kind, train_y), config, seed, device)
+
+
+def scaled(global_params: dict[str, torch.Tensor], trained_params: dict[str, torch.Tensor],
+           boost: float = SCALE_BOOST) -> dict[str, torch.Tensor]:
+    """global + boost · (trained − global)."""
+    return {name: global_params[name] + boost * (trained_params[name] - global_params[name]) for name in global_params}
+
+
+def alie(kind: str, global_params: dict[str, torch.Tensor], train_x: torch.Tensor, train_y: torch.Tensor,
+         config: TrainConfig, seed: int, device: torch.device | str | None = None, z: float = ALIE_Z,
+         samples: int = ALIE_SAMPLES) -> dict[str, torch.Tensor]:
+    """μ − z·σ per coordinate over `samples` updates, each trained on a bootstrap resample (seeded) of the
+    attacker's data: its estimate of where honest updates lie and how far they spread."""
+    generator = torch.Generator().manual_seed(seed)
+    updates = []
+    for sample in range(samples):
+        chosen = torch.randint(0, len(train_x), (len(train_x),), generator=generator)
+        updates.append(train_with(kind, global_params, train_x[chosen], train_y[chosen], config, seed + sample, device))
+    result = {}
+    for name in sorted(global_params):
+        stacked = torch.stack([update[name] for update in updates])
+        result[name] = stacked.mean(dim=0) - z * stacked.std(dim=0, unbiased=False)
+    return result
 
 
 def gaussian_noise(global_params: dict[str, torch.Tensor], seed: int, std: float = NOISE_STD) -> dict[str, torch.Tensor]:
@@ -65,11 +103,30 @@ def malicious_update(attack: str, kind: str, global_params: dict[str, torch.Tens
         return label_flip(kind, global_params, train_x, train_y, config, seed, device)
     if attack == "noise":
         return gaussian_noise(global_params, seed)
+    if attack == "alie":
+        return alie(kind, global_params, train_x, train_y, config, seed, device)
+    if attack == "scaled":
+        return scaled(global_params, train_with(kind, global_params, train_x, train_y, config, seed, device))
     if attack == "free-rider":
         return free_rider(global_params, seed)
-    if attack == "lazy-voter":
+    if attack == "lazy-voter" or attack in BLOB_ATTACKS:
         return train_with(kind, global_params, train_x, train_y, config, seed, device)
     raise ValueError(f"unknown attack {attack!r}; known: {ATTACKS}")
+
+
+def hostile_blob(attack: str, honest: bytes, seed: int) -> tuple[bytes, bool]:
+    """(the bytes whose hash a blob attacker reveals, whether it uploads them), from its honest update's
+    canonical bytes."""
+    noise = torch.randint(0, 256, (len(honest),), generator=torch.Generator().manual_seed(seed),
+                          dtype=torch.uint8).numpy().tobytes()
+    if attack == "malformed-blob":
+        return b"\xff" * 8 + noise, True
+    if attack == "missing-blob":
+        return noise, False
+    if attack == "nan":
+        body = 8 + int.from_bytes(honest[:8], "little")
+        return honest[:body] + NAN_FLOAT32 + honest[body + 4:], True
+    raise ValueError(f"{attack!r} is not a blob attack; known: {BLOB_ATTACKS}")
 
 
 def lazy_votes(n_candidates: int) -> list[bool]:

@@ -31,7 +31,7 @@ import time
 import torch
 
 from .aggregate import fedavg
-from .attacks import ATTACKS, collude_votes, lazy_votes, malicious_update, pick_malicious
+from .attacks import ATTACKS, BLOB_ATTACKS, collude_votes, lazy_votes, malicious_update, pick_malicious
 from .data import load, split_non_iid
 from .models import default_model_kind, init_model, is_classification
 from .train import DEFAULT_TRAINING, TrainConfig, train_with
@@ -95,6 +95,10 @@ def multikrum(models: list[dict[str, torch.Tensor]], n_byzantine: int) -> dict[s
 
 
 def _update(kind, attack, is_malicious, global_params, share, config, seed):
+    """A participant's update; None for a blob attacker's, which no server can decode (malformed, never
+    uploaded, NaN): it never reaches the aggregation."""
+    if is_malicious and attack in BLOB_ATTACKS:
+        return None
     if is_malicious and attack not in (None, "none"):
         return malicious_update(attack, kind, global_params, share.train_x, share.train_y, config, seed, "cpu")
     return train_with(kind, global_params, share.train_x, share.train_y, config, seed, "cpu")
@@ -135,8 +139,10 @@ def run_baseline(rule: str, dataset: str, n_participants: int, n_malicious: int,
                 derive_seed(seed, round_index, "roles"))).tolist()
             proposers = sorted(order[:n_participants // 2])
             voters = sorted(order[n_participants // 2:])
-            candidates = [_update(kind, attack, p in malicious, global_params, shares[p], config,
-                                  derive_seed(seed, round_index, p)) for p in proposers]
+            delivered = [(p, _update(kind, attack, p in malicious, global_params, shares[p], config,
+                                     derive_seed(seed, round_index, p))) for p in proposers]
+            drawn, proposers = proposers, [p for p, update in delivered if update is not None]
+            candidates = [update for _, update in delivered if update is not None]
             tally = [0] * len(candidates)
             for v in voters:
                 for i, vote in enumerate(_votes(kind, attack, collude, v in malicious, global_params, candidates,
@@ -145,11 +151,13 @@ def run_baseline(rule: str, dataset: str, n_participants: int, n_malicious: int,
             accepted = [i for i in range(len(candidates)) if 2 * tally[i] > len(voters)]
             if accepted:
                 global_params = fedavg([candidates[i] for i in accepted])
-            record.update(proposers=proposers, accepted=[proposers[i] for i in accepted],
-                          rejected=[p for i, p in enumerate(proposers) if i not in accepted])
+            record.update(proposers=drawn, accepted=[proposers[i] for i in accepted],
+                          rejected=[p for p in drawn if p not in {proposers[i] for i in accepted}])
         else:
             updates = [_update(kind, attack, p in malicious, global_params, shares[p], config,
                                derive_seed(seed, round_index, p)) for p in range(n_participants)]
+            byzantine = n_malicious - updates.count(None)
+            updates = [update for update in updates if update is not None]
             if rule == "fedavg":
                 global_params = fedavg(updates)
             elif rule == "median":
@@ -157,7 +165,7 @@ def run_baseline(rule: str, dataset: str, n_participants: int, n_malicious: int,
             elif rule == "trimmed_mean":
                 global_params = trimmed_mean(updates)
             else:
-                global_params = multikrum(updates, n_malicious)
+                global_params = multikrum(updates, byzantine)
         record.update(test_loss=mean_loss(kind, global_params, test.test_x, test.test_y),
                       test_accuracy=accuracy(kind, global_params, test.test_x, test.test_y))
         per_round.append(record)

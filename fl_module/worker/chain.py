@@ -20,6 +20,10 @@ class ChainError(RuntimeError):
     """A transaction failed or a node answered something a worker cannot use."""
 
 
+class BlobMissing(ChainError):
+    """The node has no blob of that hash (and found none at its peers): 404, not a transient failure."""
+
+
 @dataclass(frozen=True)
 class TaskStatus:
     status: int
@@ -147,6 +151,8 @@ class ChainClient:
 
     async def get_blob(self, blob_hash: bytes) -> bytes:
         async with self.http.get(f"{self.http_url}/blobs/0x{blob_hash.hex()}") as response:
+            if response.status == 404:
+                raise BlobMissing(f"blob 0x{blob_hash.hex()} not found")
             if response.status != 200:
                 raise ChainError(f"blob 0x{blob_hash.hex()} not available ({response.status})")
             data = await response.read()

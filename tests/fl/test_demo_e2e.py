@@ -41,3 +41,21 @@ def test_demo_command_writes_the_summary(tmp_path):
     assert summary["malicious"] == [] and summary["slashed"] == [] and summary["honest_slashed"] == 0
     assert [r["round"] for r in summary["rounds"]] == [0, 1]
     assert "final test loss" in result.stdout and "round   1" in result.stdout
+
+
+@pytest.mark.parametrize("attack", ["malformed-blob", "missing-blob", "nan"])
+def test_a_hostile_blob_is_rejected_flagged_and_slashed_and_no_worker_stops(tmp_path, attack):
+    """A proposer reveals the hash of something that is not a usable model (bytes that are not a model, a blob
+    never uploaded, a model with a NaN): every honest worker process carries on to the last round, the update
+    is never accepted, and when it was put to a vote its proposer is slashed for a poisoned update."""
+    summary = demo.run("diabetes", participants=5, malicious=1, attack=attack, rounds=3, collude=False,
+                       seed=3, out=tmp_path, compare=False, progress=lambda line: None, timeout=600)
+    [bad] = summary["malicious"]
+    assert [r["status"] for r in summary["rounds"]].count("timedOut") == 0, "no round stalls"
+    assert len(summary["rounds"]) == 3 and summary["honest_slashed"] == 0
+    proposed = [r for r in summary["rounds"] if bad in r["proposers"]]
+    assert proposed, "seed 3 draws the attacker as a proposer"
+    for record in proposed:
+        assert bad not in record["accepted"] and bad in record["poisoned"]
+    assert bad in summary["slashed"]
+    assert summary["final_test_loss"] < summary["initial_test_loss"]

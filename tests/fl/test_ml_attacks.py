@@ -6,6 +6,7 @@ import torch
 from fl_module.worker.attacks import (
     ATTACKS, collude_votes, flip_labels, free_rider, gaussian_noise, label_flip, lazy_votes, malicious_update,
     pick_malicious, sign_flip)
+from fl_module.worker import attacks, models, tensors
 from fl_module.worker.data import split_non_iid
 from fl_module.worker.models import init_model
 from fl_module.worker.train import DEFAULT_TRAINING, train_with
@@ -82,6 +83,37 @@ def test_a_lazy_voter_proposes_honestly_and_unknown_attacks_are_refused():
     lazy = malicious_update("lazy-voter", "mlp", start, share.train_x, share.train_y, DEFAULT_TRAINING["mlp"], 4, "cpu")
     honest = train_with("mlp", start, share.train_x, share.train_y, DEFAULT_TRAINING["mlp"], 4, "cpu")
     assert all(torch.equal(lazy[n], honest[n]) for n in lazy)
-    assert set(ATTACKS) == {"sign-flip", "label-flip", "noise", "free-rider", "lazy-voter"}
+    assert set(ATTACKS) == {"sign-flip", "label-flip", "noise", "free-rider", "lazy-voter", "alie", "scaled",
+                            "malformed-blob", "missing-blob", "nan"}
     with pytest.raises(ValueError):
         malicious_update("backdoor", "mlp", start, share.train_x, share.train_y, DEFAULT_TRAINING["mlp"], 4, "cpu")
+
+
+@pytest.mark.parametrize("attack", attacks.BLOB_ATTACKS)
+def test_blob_attacks_reveal_what_no_voter_can_use(attack):
+    honest = tensors.encode_model(models.init_model("linear", 0))
+    data, upload = attacks.hostile_blob(attack, honest, seed=7)
+    assert upload == (attack != "missing-blob")
+    assert data != honest and attacks.hostile_blob(attack, honest, seed=7) == (data, upload), "seeded"
+    with pytest.raises(tensors.ModelFormatError, match="NaN" if attack == "nan" else ""):
+        tensors.decode_model(data, "linear")
+
+
+def test_the_command_line_offers_every_attack():
+    from fl_module.worker import cli
+    assert cli.ATTACKS == attacks.ATTACKS
+
+
+def test_alie_stays_inside_the_honest_spread_and_scaled_boosts_the_honest_step():
+    share = split_non_iid("digits", 4, seed=0)[0]
+    start = init_model("mlp", 0)
+    config = DEFAULT_TRAINING["mlp"]
+    honest = train_with("mlp", start, share.train_x, share.train_y, config, 4, "cpu")
+    boosted = malicious_update("scaled", "mlp", start, share.train_x, share.train_y, config, 4, "cpu")
+    for name in start:
+        assert torch.allclose(boosted[name] - start[name], attacks.SCALE_BOOST * (honest[name] - start[name]), atol=1e-5)
+    shifted = malicious_update("alie", "mlp", start, share.train_x, share.train_y, config, 4, "cpu")
+    again = malicious_update("alie", "mlp", start, share.train_x, share.train_y, config, 4, "cpu")
+    assert all(torch.equal(shifted[n], again[n]) for n in start), "seeded"
+    step = lambda params: torch.cat([(params[n] - start[n]).flatten() for n in sorted(start)])
+    assert 0 < torch.norm(step(shifted) - step(honest)) < torch.norm(step(honest)), "a little, not a lot"
