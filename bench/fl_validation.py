@@ -16,6 +16,11 @@ compute-bound GEMM, so stacking models gains little there; over small batches, o
 voter's small held-out set, the one-at-a-time loop is all overhead and stacking wins
 several-fold. On a GPU the same holds for kernel launches, at every size we use.
 
+Against the compute limit: at 45, 512 and 4,096 rows (digits repeated to 4,096) in one data batch, the
+FLOP rate the batched pass achieves (forward of a 64-32-10 MLP: 2·(64·32 + 32·10) = 4,736 FLOP per row
+and model) beside this machine's own rate on a large matrix product (2,048², one thread, measured in the
+same run): how close the batched pass comes to what the core can do.
+
     .venv/bin/python -m bench.fl_validation [--updates 16] [--repeats 7]
 """
 
@@ -27,6 +32,30 @@ from .measure import median_seconds
 
 BATCH_SIZES = (32, 128, None)  # None: validate.EVAL_BATCH_SIZE, what a voter uses
 VOTER_SAMPLES = 45             # about one digits voter's held-out share (10 participants)
+LIMIT_ROWS = (45, 512, 4_096)
+MLP_FLOP_PER_ROW = 2 * (64 * 32 + 32 * 10)
+MATMUL_SIZE = 2_048
+
+
+def matmul_gflops(repeats: int) -> float:
+    """This core's float32 GEMM rate on a large square product: the compute limit."""
+    a, b = torch.randn(MATMUL_SIZE, MATMUL_SIZE), torch.randn(MATMUL_SIZE, MATMUL_SIZE)
+    return 2 * MATMUL_SIZE ** 3 / median_seconds(lambda: torch.mm(a, b), repeats) / 1e9
+
+
+def at_the_limit(models, x, y, repeats: int) -> list[dict]:
+    """GFLOP/s of the batched and the one-at-a-time pass at LIMIT_ROWS rows, one data batch each."""
+    from fl_module.worker.validate import losses_batched, losses_one_by_one
+
+    rows = []
+    for count in LIMIT_ROWS:
+        index = torch.arange(count) % len(x)
+        xs, ys = x[index], y[index]
+        flop = MLP_FLOP_PER_ROW * count * len(models)
+        batched = median_seconds(lambda: losses_batched("mlp", models, xs, ys, "cpu", count), repeats)
+        one = median_seconds(lambda: losses_one_by_one("mlp", models, xs, ys, "cpu", count), repeats)
+        rows.append({"rows": count, "batched_gflops": flop / batched / 1e9, "one_by_one_gflops": flop / one / 1e9})
+    return rows
 
 
 def _digits():
@@ -64,7 +93,8 @@ def measure(updates: int = 16, repeats: int = 7, threads: int = 1) -> dict:
     cases = [_compare(models, x, y, batch_size or EVAL_BATCH_SIZE, repeats) for batch_size in BATCH_SIZES]
     voter = order[:VOTER_SAMPLES]
     cases.append(_compare(models, x[voter], y[voter], VOTER_SAMPLES, repeats * 5))
-    return {"updates": updates, "threads": torch.get_num_threads(), "cases": cases}
+    return {"updates": updates, "threads": torch.get_num_threads(), "cases": cases,
+            "limit_gflops": matmul_gflops(repeats), "at_the_limit": at_the_limit(models, x, y, repeats * 3)}
 
 
 def report(updates: int = 16, repeats: int = 7) -> None:
@@ -80,6 +110,12 @@ def report(updates: int = 16, repeats: int = 7) -> None:
                   updates / case["one_by_one_s"], "upd/s", "one model at a time"))
     print(f"{'  (batched and one-by-one losses agree to)':<44} "
           f"{max(c['worst_relative_difference'] for c in result['cases']):>12.1e} relative")
+    limit = result["limit_gflops"]
+    for case in result["at_the_limit"]:
+        print(row(f"FL votes, {updates} updates, {case['rows']:,} rows, GFLOP/s", case["batched_gflops"],
+                  case["one_by_one_gflops"], "GF/s", "one model at a time"))
+        print(row(f"  the same beside the core's limit", case["batched_gflops"], limit, "GF/s",
+                  f"{MATMUL_SIZE}² matmul, 1 thread"))
 
 
 def main(argv=None) -> None:

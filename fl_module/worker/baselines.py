@@ -22,6 +22,11 @@ Round structure:
     collude=True accepts exactly its accomplices' updates. An update with more than half of
     the voters' votes is accepted (equal stakes); the next global model is the fedavg of the
     accepted updates in participant order, or the last one when none is accepted.
+  median_vote -- a candidate redesign (issue 19): the same proposers, but every other participant
+    scores every update and reports its loss ratio (update's loss ÷ global model's, on its held-out
+    data); an update is accepted when the lower median of the reports is ≤ 1 + tolerance. With
+    everyone voting, colluders below half of the participants never set a median; a colluder
+    reports 0 for accomplices and COLLUDER_REPORT for honest updates, a lazy voter 0 for all.
 """
 
 import argparse
@@ -37,7 +42,11 @@ from .models import default_model_kind, init_model, is_classification
 from .train import DEFAULT_TRAINING, TrainConfig, train_with
 from .validate import accuracy, decide_votes, mean_loss, score_candidates
 
-RULES = ("fedavg", "median", "trimmed_mean", "multikrum", "vote_on_loss")
+RULES = ("fedavg", "median", "trimmed_mean", "multikrum", "vote_on_loss", "median_vote")
+MEDIAN_VOTE_TOLERANCE = 0.02
+"""median_vote accepts an update whose median loss ratio is at most 1 + this."""
+COLLUDER_REPORT = 100.0
+"""The loss ratio a colluding voter reports for an honest update (and 0 for an accomplice's)."""
 TRIM_FRACTION = 0.2
 
 
@@ -113,8 +122,44 @@ def _votes(kind, attack, collude, is_malicious, global_params, candidates, owner
     return decide_votes(global_loss, losses)
 
 
+def _ratios(kind, attack, collude, is_malicious, global_params, candidates, owners, malicious, share):
+    """What a voter reports for each candidate under median_vote: its loss ÷ the global model's loss."""
+    if is_malicious and collude:
+        return [0.0 if owner in malicious else COLLUDER_REPORT for owner in owners]
+    if is_malicious and attack == "lazy-voter":
+        return [0.0] * len(candidates)
+    global_loss, losses = score_candidates(kind, global_params, candidates, share.val_x, share.val_y, "cpu")
+    return [loss / global_loss if loss == loss else COLLUDER_REPORT for loss in losses]
+
+
+def lower_median(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[(len(ordered) - 1) // 2]
+
+
+OUTLIER_DISTANCE = 0.5
+"""A voter whose report is further than this (relative) from the first median on most updates is left out."""
+
+
+def two_pass_median(reports: list[list[tuple[int, float]]]) -> list[float]:
+    """Per update, the lower median of (voter, ratio) reports; then again without the voters far from the
+    first medians on most of their reports (as the Arena's consensus)."""
+    first = [lower_median([r for _, r in rs]) for rs in reports]
+    far: dict[int, list[bool]] = {}
+    for median, rs in zip(first, reports):
+        for voter, ratio in rs:
+            far.setdefault(voter, []).append(abs(ratio - median) > OUTLIER_DISTANCE * max(median, 0.1))
+    outliers = {voter for voter, flags in far.items() if 2 * sum(flags) > len(flags)}
+    second = []
+    for median, rs in zip(first, reports):
+        kept = [r for voter, r in rs if voter not in outliers]
+        second.append(lower_median(kept) if kept else median)
+    return second
+
+
 def run_baseline(rule: str, dataset: str, n_participants: int, n_malicious: int, attack: str | None, rounds: int,
-                 seed: int, *, collude: bool = False, alpha: float = 0.5, config: TrainConfig | None = None) -> dict:
+                 seed: int, *, collude: bool = False, alpha: float = 0.5, config: TrainConfig | None = None,
+                 tolerance: float = MEDIAN_VOTE_TOLERANCE, all_propose: bool = True) -> dict:
     """Run `rounds` rounds of `rule` (module docstring) and report the global model on the test split.
 
     Returns {"rule", "final_test_loss", "final_test_accuracy" (None for regression),
@@ -134,21 +179,30 @@ def run_baseline(rule: str, dataset: str, n_participants: int, n_malicious: int,
     per_round = []
     for round_index in range(rounds):
         record = {"round": round_index}
-        if rule == "vote_on_loss":
+        if rule in ("vote_on_loss", "median_vote"):
             order = torch.randperm(n_participants, generator=torch.Generator().manual_seed(
                 derive_seed(seed, round_index, "roles"))).tolist()
-            proposers = sorted(order[:n_participants // 2])
+            proposers = sorted(order[:n_participants // 2] if rule == "vote_on_loss" or not all_propose else order)
             voters = sorted(order[n_participants // 2:])
             delivered = [(p, _update(kind, attack, p in malicious, global_params, shares[p], config,
                                      derive_seed(seed, round_index, p))) for p in proposers]
             drawn, proposers = proposers, [p for p, update in delivered if update is not None]
             candidates = [update for _, update in delivered if update is not None]
-            tally = [0] * len(candidates)
-            for v in voters:
-                for i, vote in enumerate(_votes(kind, attack, collude, v in malicious, global_params, candidates,
-                                                proposers, malicious, shares[v])):
-                    tally[i] += vote
-            accepted = [i for i in range(len(candidates)) if 2 * tally[i] > len(voters)]
+            if rule == "median_vote":
+                reports = [[] for _ in candidates]
+                for v in range(n_participants):
+                    for i, ratio in enumerate(_ratios(kind, attack, collude, v in malicious, global_params, candidates,
+                                                      proposers, malicious, shares[v])):
+                        if proposers[i] != v:
+                            reports[i].append((v, ratio))
+                accepted = [i for i in range(len(candidates)) if two_pass_median(reports)[i] <= 1 + tolerance]
+            else:
+                tally = [0] * len(candidates)
+                for v in voters:
+                    for i, vote in enumerate(_votes(kind, attack, collude, v in malicious, global_params, candidates,
+                                                    proposers, malicious, shares[v])):
+                        tally[i] += vote
+                accepted = [i for i in range(len(candidates)) if 2 * tally[i] > len(voters)]
             if accepted:
                 global_params = fedavg([candidates[i] for i in accepted])
             record.update(proposers=drawn, accepted=[proposers[i] for i in accepted],
@@ -204,7 +258,8 @@ def main(argv=None) -> None:
         started = time.perf_counter()
         for rule in RULES:
             values = [run_baseline(rule, args.dataset, args.participants, int(count), attack, args.rounds, seed,
-                                   collude=args.collude and rule == "vote_on_loss")[figure] for seed in args.seeds]
+                                   collude=args.collude and rule in ("vote_on_loss", "median_vote"))[figure]
+                      for seed in args.seeds]
             cells.append(sum(values) / len(values))
         print(f"{scenario:<20}" + "".join(f"{value:>14.3f}" for value in cells)
               + f"   ({time.perf_counter() - started:.1f} s)", flush=True)
