@@ -24,7 +24,8 @@ Round structure:
     accepted updates in participant order, or the last one when none is accepted.
   median_vote -- a candidate redesign (issue 19): the same proposers, but every other participant
     scores every update and reports its loss ratio (update's loss ÷ global model's, on its held-out
-    data); an update is accepted when the lower median of the reports is ≤ 1 + tolerance. With
+    data); an update is accepted when the lower median of the reports (two passes, as the Arena's
+    consensus: again without the voters far from the first medians) is below 1 + tolerance. With
     everyone voting, colluders below half of the participants never set a median; a colluder
     reports 0 for accomplices and COLLUDER_REPORT for honest updates, a lazy voter 0 for all.
 """
@@ -43,8 +44,10 @@ from .train import DEFAULT_TRAINING, TrainConfig, train_with
 from .validate import accuracy, decide_votes, mean_loss, score_candidates
 
 RULES = ("fedavg", "median", "trimmed_mean", "multikrum", "vote_on_loss", "median_vote")
-MEDIAN_VOTE_TOLERANCE = 0.02
-"""median_vote accepts an update whose median loss ratio is at most 1 + this."""
+MEDIAN_VOTE_TOLERANCE = 0.0
+"""median_vote accepts an update whose median loss ratio is below 1 + this. Measured (digits, 40% colluding,
+seeds 0–1): 0 (strict improvement) keeps every attack at the level of the honest participants alone and
+rejects free riders; +2% lets free riders in (0.84 under free-rider) and +10% lets attacks leak."""
 COLLUDER_REPORT = 100.0
 """The loss ratio a colluding voter reports for an honest update (and 0 for an accomplice's)."""
 TRIM_FRACTION = 0.2
@@ -195,7 +198,8 @@ def run_baseline(rule: str, dataset: str, n_participants: int, n_malicious: int,
                                                       proposers, malicious, shares[v])):
                         if proposers[i] != v:
                             reports[i].append((v, ratio))
-                accepted = [i for i in range(len(candidates)) if two_pass_median(reports)[i] <= 1 + tolerance]
+                medians = two_pass_median(reports)
+                accepted = [i for i in range(len(candidates)) if medians[i] < 1 + tolerance]
             else:
                 tally = [0] * len(candidates)
                 for v in voters:
