@@ -32,7 +32,7 @@ from web3.exceptions import Web3Exception
 
 from ..formats import (ACCEPTED, AGGREGATE, COMMIT, FINISHED, NO_ROLE, REVEAL, VOTE_COMMIT, VOTE_REVEAL, WAITING,
                        ZERO_HASH, compute_update_commitment, compute_vote_commitment)
-from . import aggregate, attacks, models, tensors, train, validate
+from . import aggregate, attacks, flower, models, tensors, train, validate
 from .chain import BlobMissing, ChainClient, ChainError
 
 LOG = logging.getLogger("flockchain.worker")
@@ -66,7 +66,8 @@ class WorkerConfig:
     url: str
     private_key: str
     task: int
-    data: str
+    data: str | None
+    """The .npz of local data; None with a Flower client, which holds its own."""
     state_dir: str
     attack: str | None = None
     colluders: tuple[str, ...] = ()
@@ -77,6 +78,8 @@ class WorkerConfig:
     """None: the model kind's default (train.DEFAULT_TRAINING)."""
     seed: int = 0
     threads: int = 1
+    flower_client: str | None = None
+    """module:attribute of a Flower NumPyClient that trains and scores instead of the built-in code."""
 
 
 class Worker:
@@ -89,6 +92,7 @@ class Worker:
         self.client: ChainClient | None = None
         self.kind = None
         self.colluders = {c.lower() for c in config.colluders}
+        self.flower: flower.FlowerParticipant | None = None
 
     # Lifecycle
 
@@ -97,7 +101,10 @@ class Worker:
         torch.set_num_threads(self.config.threads)
         self.client = await ChainClient.connect(self.config.url, self.config.private_key)
         self.kind = (await self.client.view("fl_alliance", "taskOf", self.config.task))[1]
-        self.data = LocalData.load(self.config.data, self.kind)
+        if self.config.flower_client:
+            self.flower = flower.FlowerParticipant(flower.load_client(self.config.flower_client), self.kind)
+        else:
+            self.data = LocalData.load(self.config.data, self.kind)
 
     async def run(self) -> None:
         await self.start()
@@ -201,7 +208,7 @@ class Worker:
     async def propose(self, status, key: str) -> None:
         glob = await self.fetch_model(status.global_model)
         seed = self.config.seed * 1_000_003 + status.round
-        update = await asyncio.to_thread(self.compute_update, glob, seed)
+        update = await asyncio.to_thread(self.compute_update, glob, seed, status.round)
         data, upload = tensors.encode_model(update), True
         if self.config.attack in attacks.BLOB_ATTACKS:
             data, upload = attacks.hostile_blob(self.config.attack, data, seed)
@@ -213,7 +220,9 @@ class Worker:
         await self.client.send("fl_alliance", "commitUpdate", self.config.task, commitment)
         LOG.info("%s round %d: committed update 0x%s", self.client.address, status.round, update_hash.hex()[:12])
 
-    def compute_update(self, glob: dict, seed: int) -> dict:
+    def compute_update(self, glob: dict, seed: int, round_: int) -> dict:
+        if self.flower is not None:
+            return self.flower.train(glob, seed, round_)
         config = self.config.training or train.DEFAULT_TRAINING[self.kind]
         d = self.data
         if self.config.attack:
@@ -233,8 +242,7 @@ class Worker:
             glob = await self.fetch_model(status.global_model)
             candidates = [await self.fetch_update(h) for h in hashes]
             usable = [c for c in candidates if c is not None]
-            losses = await asyncio.to_thread(validate.losses_batched, self.kind, [glob] + usable,
-                                             self.data.val_x, self.data.val_y, self.device)
+            losses = await asyncio.to_thread(self.score, [glob] + usable, round_)
             judged = iter(zip(validate.decide_votes(losses[0], losses[1:]),
                               validate.decide_harmful(losses[0], losses[1:])))
             decisions, flags = map(list, zip(*(next(judged) if c is not None else (False, True)
@@ -247,6 +255,13 @@ class Worker:
         await self.client.send("fl_alliance", "commitVotes", task, commitment)
         marks = "".join("+" if a else "!" if f else "-" for a, f in zip(decisions, flags))
         LOG.info("%s round %d: voted %s", self.client.address, round_, marks)
+
+    def score(self, candidates: list[dict], round_: int) -> list[float]:
+        """Each model's loss on this participant's held-out data: one batched pass, or the Flower client's
+        evaluate per model."""
+        if self.flower is not None:
+            return [self.flower.loss(params, round_) for params in candidates]
+        return validate.losses_batched(self.kind, candidates, self.data.val_x, self.data.val_y, self.device)
 
     async def submit_aggregate(self, status) -> None:
         task, round_ = self.config.task, status.round

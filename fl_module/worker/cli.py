@@ -20,7 +20,10 @@ def add_worker_parser(commands) -> None:
     worker.add_argument("--rpc", default="http://127.0.0.1:8545", help="the node's JSON-RPC URL (WebSocket on the same port)")
     worker.add_argument("--key", required=True, help="the participant's private key (hex)")
     worker.add_argument("--task", type=int, required=True)
-    worker.add_argument("--data", required=True, help=".npz with train_x, train_y, val_x, val_y")
+    data = worker.add_mutually_exclusive_group(required=True)
+    data.add_argument("--data", help=".npz with train_x, train_y, val_x, val_y")
+    data.add_argument("--flower-client", metavar="MODULE:ATTRIBUTE",
+                      help="a Flower NumPyClient (or a callable returning one) that trains and scores on its own data")
     worker.add_argument("--state-dir", required=True, help="where the secrets of open commitments are kept")
     worker.add_argument("--attack", choices=ATTACKS, help="behave maliciously (for demos and tests)")
     worker.add_argument("--colluders", default="", help="with --attack: comma-separated addresses to vote for")
@@ -44,6 +47,10 @@ def add_demo_parser(commands):
     alliance.add_argument("--seed", type=int, default=0)
     alliance.add_argument("--out", default="demo-out", help="directory for summary.json and loss.png")
     alliance.add_argument("--compare", action="store_true", help="also run fedavg, median, trimmed_mean, multikrum")
+    alliance.add_argument("--flower-client", metavar="MODULE:ATTRIBUTE",
+                          help="a Flower NumPyClient some honest participants run instead of the built-in trainer")
+    alliance.add_argument("--flower-participants", type=int, default=0,
+                          help="with --flower-client: how many honest participants run it (default 0)")
     return kinds
 
 
@@ -53,11 +60,15 @@ def run_worker(args) -> int:
     colluders = tuple(a for a in args.colluders.split(",") if a)
     config = WorkerConfig(url=args.rpc, private_key=args.key, task=args.task, data=args.data, state_dir=args.state_dir,
                           attack=args.attack, colluders=colluders, stake=args.stake * 10**18, seed=args.seed,
-                          threads=args.threads)
+                          threads=args.threads, flower_client=args.flower_client)
+    from .flower import FlowerClientError
     try:
         asyncio.run(Worker(config).run())
     except KeyboardInterrupt:
         return 130
+    except FlowerClientError as error:
+        print(f"flockchain worker: {error}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -67,7 +78,8 @@ def run_demo(args) -> int:
         print("flockchain demo: need ≥ 2 participants, 0 ≤ malicious < participants, ≥ 1 round", file=sys.stderr)
         return 2
     summary = demo.run(args.dataset, args.participants, args.malicious, args.attack, args.rounds, args.collude,
-                       args.seed, Path(args.out), args.compare)
+                       args.seed, Path(args.out), args.compare, flower_client=args.flower_client,
+                       flower_participants=args.flower_participants if args.flower_client else 0)
     figure = f"final test loss {summary['final_test_loss']:.4f}"
     if summary["final_test_accuracy"] is not None:
         figure += f", accuracy {summary['final_test_accuracy']:.3f}"

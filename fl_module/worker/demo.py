@@ -134,7 +134,8 @@ def evaluate(kind: str, blob: bytes, test) -> tuple[float, float | None]:
 
 
 def run(dataset: str, participants: int, malicious: int, attack: str | None, rounds: int, collude: bool, seed: int,
-        out: Path, compare: bool, progress=print, timeout: float = 1800) -> dict:
+        out: Path, compare: bool, progress=print, timeout: float = 1800, flower_client: str | None = None,
+        flower_participants: int = 0) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="flockchain-demo-"))
     kind = models.default_model_kind(dataset)
@@ -149,7 +150,7 @@ def run(dataset: str, participants: int, malicious: int, attack: str | None, rou
             return rpc.send(creator, "fl_alliance", "createTask", kind, descriptor, initial_hash, rounds, proposers,
                             voters, PHASE_BLOCKS, MIN_STAKE, value=1_000 * UNIT)
         summary = play_task(rpc, work, processes, create_task, initial_hash, dataset, participants, malicious, attack,
-                            rounds, collude, seed, progress, started + timeout)
+                            rounds, collude, seed, progress, started + timeout, flower_client, flower_participants)
     finally:
         stop(processes)
     if compare:
@@ -167,11 +168,13 @@ def run(dataset: str, participants: int, malicious: int, attack: str | None, rou
 
 def play_task(rpc: Rpc, work: Path, processes: list, create_task, initial_hash: bytes, dataset: str, participants: int,
               malicious: int, attack: str | None, rounds: int, collude: bool, seed: int, progress,
-              deadline: float) -> dict:
+              deadline: float, flower_client: str | None = None, flower_participants: int = 0) -> dict:
     """On a running dev chain: fund the participants, create the task with `create_task(creator, dataset
     descriptor, proposers, voters)` (a receipt holding fl_alliance's TaskCreated; the initial model
     `initial_hash` is a blob already), start one worker process per participant (appended to `processes`),
-    follow every round; returns the summary."""
+    follow every round; returns the summary. The last `flower_participants` honest participants run the
+    Flower client `flower_client` (module:attribute) on their own data instead of the built-in trainer,
+    told their partition by DIGITS_PARTITION / DIGITS_PARTITIONS."""
     started = time.monotonic()
     kind = models.default_model_kind(dataset)
     descriptor = models.dataset_descriptor(dataset)
@@ -190,17 +193,20 @@ def play_task(rpc: Rpc, work: Path, processes: list, create_task, initial_hash: 
     receipt = create_task(creator, descriptor, proposers, participants - proposers)
     task = int(rpc.contract("fl_alliance").events.TaskCreated().process_receipt(receipt, errors=DISCARD)[0]["args"]["task"])
     colluders = ",".join(addresses[i] for i in sorted(bad)) if collude else ""
+    flowers = set([i for i in range(participants) if i not in bad][::-1][:flower_participants])
     for i, share in enumerate(shares):
         state = work / f"worker{i}"
         state.mkdir()
         LocalData(*share).save(str(state / "data.npz"))
+        source = ["--flower-client", flower_client] if i in flowers else ["--data", str(state / "data.npz")]
         command = [sys.executable, "-m", "fl_module.worker", "worker", "--rpc", url, "--key", keys[i], "--task",
-                   str(task), "--data", str(state / "data.npz"), "--state-dir", str(state), "--seed", str(seed),
-                   "--stake", str(STAKE // UNIT)]
+                   str(task), *source, "--state-dir", str(state), "--seed", str(seed), "--stake", str(STAKE // UNIT)]
         if i in bad:
             command += ["--attack", attack] + (["--colluders", colluders] if colluders else [])
         log = open(state / "worker.log", "w")
-        processes.append(subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
+        environment = {**os.environ, "DIGITS_PARTITION": str(i), "DIGITS_PARTITIONS": str(participants)}
+        processes.append(subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                                          env=environment))
     loss0, acc0 = evaluate(kind, rpc.get_blob("0x" + initial_hash.hex()), test)
     progress(f"task {task}: {dataset}, {participants} participants ({len(bad)} malicious, "
              f"{attack or 'no attack'}{', colluding' if collude else ''}), {rounds} rounds; "
@@ -214,6 +220,7 @@ def play_task(rpc: Rpc, work: Path, processes: list, create_task, initial_hash: 
         "initial_test_loss": loss0, "initial_test_accuracy": acc0,
         "final_test_loss": final["test_loss"], "final_test_accuracy": final["test_accuracy"],
         "malicious": [addresses[i] for i in sorted(bad)], "slashed": offenders,
+        "flower": [addresses[i] for i in sorted(flowers)],
         "honest_slashed": sum(1 for o in offenders if addresses.index(o) not in bad),
         "seconds": round(time.monotonic() - started, 1),
     }

@@ -59,3 +59,17 @@ def test_a_hostile_blob_is_rejected_flagged_and_slashed_and_no_worker_stops(tmp_
         assert bad not in record["accepted"] and bad in record["poisoned"]
     assert bad in summary["slashed"]
     assert summary["final_test_loss"] < summary["initial_test_loss"]
+
+
+def test_a_flower_client_joins_a_task_beside_the_built_in_workers(tmp_path):
+    """examples/flower_client.py — a plain Flower NumPyClient for digits that knows nothing of the chain — runs
+    two of four participants through `flockchain worker --flower-client`; its updates and the built-in
+    workers' are voted on, accepted and averaged alike."""
+    summary = demo.run("digits", participants=4, malicious=0, attack=None, rounds=3, collude=False, seed=1,
+                       out=tmp_path, compare=False, progress=lambda line: None, timeout=600,
+                       flower_client="examples.flower_client:client", flower_participants=2)
+    flower, accepted = set(summary["flower"]), {a for r in summary["rounds"] for a in r["accepted"]}
+    assert len(flower) == 2 and len(summary["rounds"]) == 3
+    assert accepted & flower, "a Flower client's update was accepted"
+    assert accepted - flower, "and a built-in worker's"
+    assert summary["final_test_accuracy"] > summary["initial_test_accuracy"] + 0.3
