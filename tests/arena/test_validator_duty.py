@@ -87,14 +87,19 @@ def test_the_duty_scores_hostile_submissions_worst_and_carries_on(tmp_path):
         stop_dev_chain(chain.process)
 
 
+def bonded_trainer(chain):
+    """(rpc, creator, a bonded training node, the public digits blob) on a fresh dev chain."""
+    rpc = Rpc(chain.url)
+    creator, trainer_account = dev_account(0), dev_account(1)
+    rpc.send(trainer_account, "staking", "bond", 0, value=3_000 * UNIT)
+    splits = datasets.split("digits", 2)
+    return rpc, creator, trainer_account, rpc.put_blob(datasets.encode_dataset(splits.public_x, splits.public_y))
+
+
 def test_the_train_command_joins_commits_and_reveals_after_the_window(tmp_path):
     chain = start_dev_chain(tmp_path)
     try:
-        rpc = Rpc(chain.url)
-        creator, trainer_account = dev_account(0), dev_account(1)
-        rpc.send(trainer_account, "staking", "bond", 0, value=3_000 * UNIT)
-        splits = datasets.split("digits", 2)
-        public_hash = rpc.put_blob(datasets.encode_dataset(splits.public_x, splits.public_y))
+        rpc, creator, trainer_account, public_hash = bonded_trainer(chain)
         rpc.send(creator, "arena", "createTask", "mlp", public_hash, b"\x01" * 32, [40, 40, 40, 40], 3,
                  3_000 * UNIT, value=200 * UNIT)
         process = subprocess.Popen([sys.executable, "-m", "flockchain", "arena", "train", "--rpc", chain.url,
@@ -127,11 +132,7 @@ def test_the_train_command_submits_blind_through_unsigned_calls_and_claims(tmp_p
     submission once the scores are final."""
     chain = start_dev_chain(tmp_path)
     try:
-        rpc = Rpc(chain.url)
-        creator, trainer_account = dev_account(0), dev_account(1)
-        rpc.send(trainer_account, "staking", "bond", 0, value=3_000 * UNIT)
-        splits = datasets.split("digits", 2)
-        public_hash = rpc.put_blob(datasets.encode_dataset(splits.public_x, splits.public_y))
+        rpc, creator, trainer_account, public_hash = bonded_trainer(chain)
         evaluation, salt = keccak(b"evaluation set"), keccak(b"creator salt")
         commitment = compute_evaluation_commitment(evaluation, salt, bytes.fromhex(creator.address[2:]))
         rpc.send(creator, "arena", "createBlindTask", "mlp", public_hash, commitment, [30, 30, 5, 5, 5, 30], 3,
