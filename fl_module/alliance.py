@@ -65,6 +65,8 @@ from .formats import (ACCEPTED, AGGREGATE, COMMIT, FINISHED, PHASES, POISONED, P
 NAME = "fl_alliance"
 ADDRESS_ = module_address(8)
 PER_MILLION = 1_000_000
+PEER_REVIEW_MIN_PROPOSERS = 3
+"""Under peer review (0 voters) each update is voted on by the other proposers: at least two of them."""
 
 # Parameters
 MaxActiveTasks = StorageValue(NAME, "MaxActiveTasks", U64, 16)
@@ -290,6 +292,13 @@ def get_members(state: State, task: int, round_: int) -> tuple[list[tuple[bytes,
     return ([(m.who, m.stake) for m in Proposers.get(state, key)], [(m.who, m.stake) for m in Voters.get(state, key)])
 
 
+def get_voting_members(state: State, task: int, round_: int) -> list[tuple[bytes, int]]:
+    """Who votes in a round: its voters, or under peer review (a task with 0 voters) its proposers, each on
+    the others' updates."""
+    proposers, voters = get_members(state, task, round_)
+    return voters if get_spec(state, task).voters else proposers
+
+
 def get_task_stake(state: State, task: int) -> int:
     minimum = get_spec(state, task).min_stake
     return sum(get_stake(state, who, minimum) for who in Participants.get(state, task))
@@ -387,10 +396,10 @@ def is_phase_complete(state: State, task: int, progress: TaskProgress) -> bool:
         return all(UpdateHash.get(state, key(who)) or not UpdateCommitment.get(state, key(who))
                    for who, _ in proposers)
     if progress.phase == VOTE_COMMIT:
-        return all(VoteCommitment.get(state, key(who)) for who, _ in voters)
+        return all(VoteCommitment.get(state, key(who)) for who, _ in get_voting_members(state, task, progress.round))
     if progress.phase == VOTE_REVEAL:
         return all(Votes.get(state, key(who)) is not None or not VoteCommitment.get(state, key(who))
-                   for who, _ in voters)
+                   for who, _ in get_voting_members(state, task, progress.round))
     return get_aggregate_winner(state, task, progress.round, majority_only=True) is not None
 
 
@@ -417,7 +426,7 @@ def end_phase(state: State, env, task: int) -> None:
             return enter_phase(state, env, task, VOTE_COMMIT)
         return end_round(state, env, task, ROUND_TIMED_OUT)
     if progress.phase == VOTE_COMMIT:
-        if any(VoteCommitment.get(state, key(who)) for who, _ in voters):
+        if any(VoteCommitment.get(state, key(who)) for who, _ in get_voting_members(state, task, round_)):
             return enter_phase(state, env, task, VOTE_REVEAL)
         return end_round(state, env, task, ROUND_TIMED_OUT)
     if progress.phase == VOTE_REVEAL:
@@ -441,11 +450,33 @@ def compute_outcome(accept: int, harmful: int, total: int, numerator: int, denom
     return REJECTED
 
 
+def compute_tally(updates, ballots: list[tuple[bytes, int, "Ballot"]], numerator: int,
+                  denominator: int) -> list["UpdateTally"]:
+    """Per update, the stake of the ballots of everyone but its proposer that accept, reject and flag it, and
+    the outcome."""
+    tally = []
+    for index, update in enumerate(updates):
+        counted = [(stake, ballot) for who, stake, ballot in ballots if who != update.proposer]
+        total = sum(stake for stake, _ in counted)
+        accept = sum(stake for stake, ballot in counted if ballot.accepts >> index & 1)
+        harmful = sum(stake for stake, ballot in counted if ballot.harmful >> index & 1)
+        tally.append(UpdateTally(accept, total - accept, harmful,
+                                 compute_outcome(accept, harmful, total, numerator, denominator)))
+    return tally
+
+
+def is_outlier(who: bytes, ballot: "Ballot", updates, tally: list["UpdateTally"]) -> bool:
+    """Its accept bits disagree with the outcomes on more than half of the updates it voted on."""
+    judged = [(ballot.accepts >> index & 1) == (entry.outcome == ACCEPTED)
+              for index, (update, entry) in enumerate(zip(updates, tally)) if update.proposer != who]
+    return 2 * judged.count(False) > len(judged)
+
+
 def process_tally(state: State, env, task: int) -> None:
     progress = get_progress(state, task)
     round_ = progress.round
     key = lambda who: member_key(task, round_, who)
-    _, voters = get_members(state, task, round_)
+    voters = get_voting_members(state, task, round_)
     updates = RevealedUpdates.get(state, round_key(task, round_))
     ballots = []
     for who, stake in voters:
@@ -459,20 +490,20 @@ def process_tally(state: State, env, task: int) -> None:
     if revealed_stake * PER_MILLION <= QuorumPerMillion.get(state) * drawn_stake:
         return end_round(state, env, task, ROUND_TIMED_OUT)
     numerator, denominator = SupermajorityNumerator.get(state), SupermajorityDenominator.get(state)
-    tally, outcomes = [], []
-    for index, update in enumerate(updates):
-        accept = sum(stake for _, stake, ballot in ballots if ballot.accepts >> index & 1)
-        harmful = sum(stake for _, stake, ballot in ballots if ballot.harmful >> index & 1)
-        outcome = compute_outcome(accept, harmful, revealed_stake, numerator, denominator)
-        tally.append(UpdateTally(accept, revealed_stake - accept, harmful, outcome))
-        outcomes.append(outcome)
-        env.emit(UpdateTallied.to_log(ADDRESS_, task, round_, update.proposer, update.update_hash, outcome, accept,
-                                      revealed_stake - accept, harmful))
-        if outcome == POISONED:
+    tally = compute_tally(updates, ballots, numerator, denominator)
+    if not get_spec(state, task).voters:
+        trusted = [ballot for ballot in ballots if not is_outlier(ballot[0], ballot[2], updates, tally)]
+        tally = compute_tally(updates, trusted, numerator, denominator) if trusted else tally
+    outcomes = [entry.outcome for entry in tally]
+    for update, entry in zip(updates, tally):
+        env.emit(UpdateTallied.to_log(ADDRESS_, task, round_, update.proposer, update.update_hash, entry.outcome,
+                                      entry.accept_stake, entry.reject_stake, entry.harmful_stake))
+        if entry.outcome == POISONED:
             report(state, env, task, round_, slashing.POISONED_UPDATE, update.proposer)
     Tally.set(state, round_key(task, round_), tuple(tally))
     for who, _, ballot in ballots:
-        if any(outcome == POISONED and ballot.accepts >> index & 1 for index, outcome in enumerate(outcomes)):
+        if any(outcome == POISONED and ballot.accepts >> index & 1 and updates[index].proposer != who
+               for index, outcome in enumerate(outcomes)):
             report(state, env, task, round_, slashing.FALSE_VALIDATION, who)
     reward = pay_round(state, env, task, round_, outcomes, ballots)
     if ACCEPTED not in outcomes:
@@ -494,8 +525,8 @@ def pay_round(state: State, env, task: int, round_: int, outcomes: list[int],
     updates = RevealedUpdates.get(state, round_key(task, round_))
     accepted = [(u.proposer, stakes[u.proposer]) for u, outcome in zip(updates, outcomes) if outcome == ACCEPTED]
     paid = rewards.pay_from(state, account, proposer_part, accepted, env.emit)
-    weights = [(who, stake * sum(1 for index, outcome in enumerate(outcomes)
-                                 if (ballot.accepts >> index & 1) == (outcome == ACCEPTED)))
+    weights = [(who, stake * sum(1 for index, outcome in enumerate(outcomes) if updates[index].proposer != who
+                                 and (ballot.accepts >> index & 1) == (outcome == ACCEPTED)))
                for who, stake, ballot in ballots]
     paid += rewards.pay_from(state, account, reward - proposer_part, sorted(weights), env.emit)
     return paid
@@ -543,8 +574,9 @@ def require_phase(state: State, env: CallEnv, task: int, phase: int) -> TaskProg
 
 
 def require_member(state: State, task: int, round_: int, who: bytes, role: int) -> None:
-    proposers, voters = get_members(state, task, round_)
-    if who not in {member for member, _ in (proposers if role == PROPOSER else voters)}:
+    proposers, _ = get_members(state, task, round_)
+    members = proposers if role == PROPOSER else get_voting_members(state, task, round_)
+    if who not in {member for member, _ in members}:
         raise DispatchError(NotInRole, who, role)
 
 
@@ -558,7 +590,9 @@ def call_create_task(state: State, env: CallEnv, model: str, dataset: str, initi
         (initial_model == ZERO_HASH, "initial model hash is zero"),
         (not 1 <= rounds <= MaxRounds.get(state), "rounds out of range"),
         (not 1 <= proposers <= min(MaxRoleSize.get(state), 256), "proposers per round out of range"),
-        (not 1 <= voters <= MaxRoleSize.get(state), "voters per round out of range"),
+        (not 0 <= voters <= MaxRoleSize.get(state), "voters per round out of range"),
+        (voters == 0 and proposers < PEER_REVIEW_MIN_PROPOSERS,
+         f"peer review (0 voters) needs at least {PEER_REVIEW_MIN_PROPOSERS} proposers"),
         (proposers + voters > MaxParticipants.get(state), "proposers + voters exceed the participant limit"),
         (not all(1 <= blocks <= MaxPhaseBlocks.get(state) for blocks in phase_blocks), "phase length out of range"),
     ]

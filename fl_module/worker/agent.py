@@ -159,6 +159,7 @@ class Worker:
     async def act(self, status, head: int) -> None:
         task, round_, me = self.config.task, status.round, self.client.address
         proposers, _, voters, _ = await self.client.view("fl_alliance", "rolesOf", task, round_)
+        voters = voters or proposers  # peer review (a task with 0 voters): the proposers vote on each other
         update_commit, update_hash, vote_commit, votes_revealed, _, _, aggregate_choice = \
             await self.client.view("fl_alliance", "memberOf", task, round_, me)
         key = f"{task}:{round_}"
@@ -247,8 +248,9 @@ class Worker:
                               validate.decide_harmful(losses[0], losses[1:])))
             decisions, flags = map(list, zip(*(next(judged) if c is not None else (False, True)
                                                  for c in candidates))) if candidates else ([], [])
-        accepts = sum(1 << i for i, accept in enumerate(decisions) if accept)
-        harmful = sum(1 << i for i, flag in enumerate(flags) if flag and not decisions[i])
+        own = [owner.lower() == self.client.address.lower() for owner in owners]
+        accepts = sum(1 << i for i, accept in enumerate(decisions) if accept and not own[i])
+        harmful = sum(1 << i for i, flag in enumerate(flags) if flag and not decisions[i] and not own[i])
         salt = os.urandom(32)
         self.save_secret(f"{key}:votes", {"accepts": accepts, "harmful": harmful, "salt": salt.hex()})
         commitment = compute_vote_commitment(accepts, harmful, salt, bytes.fromhex(self.client.address[2:]))

@@ -22,6 +22,9 @@ Round structure:
     collude=True accepts exactly its accomplices' updates. An update with more than half of
     the voters' votes is accepted (equal stakes); the next global model is the fedavg of the
     accepted updates in participant order, or the last one when none is accepted.
+  peer_vote -- the chain's peer-review tasks (0 voters) exactly: every participant proposes and votes on the
+    others' updates with the workers' bits (accept a strictly lower loss, flag a far worse one), tallied by
+    fl_alliance.compute_tally in two passes (is_outlier), equal stakes.
   median_vote -- a candidate redesign (issue 19): the same proposers, but every other participant
     scores every update and reports its loss ratio (update's loss ÷ global model's, on its held-out
     data); an update is accepted when the lower median of the reports (two passes, as the Arena's
@@ -43,7 +46,7 @@ from .models import default_model_kind, init_model, is_classification
 from .train import DEFAULT_TRAINING, TrainConfig, train_with
 from .validate import accuracy, decide_votes, mean_loss, score_candidates
 
-RULES = ("fedavg", "median", "trimmed_mean", "multikrum", "vote_on_loss", "median_vote")
+RULES = ("fedavg", "median", "trimmed_mean", "multikrum", "vote_on_loss", "median_vote", "peer_vote")
 MEDIAN_VOTE_TOLERANCE = 0.0
 """median_vote accepts an update whose median loss ratio is below 1 + this. Measured (digits, 40% colluding,
 seeds 0–1): 0 (strict improvement) keeps every attack at the level of the honest participants alone and
@@ -135,6 +138,30 @@ def _ratios(kind, attack, collude, is_malicious, global_params, candidates, owne
     return [loss / global_loss if loss == loss else COLLUDER_REPORT for loss in losses]
 
 
+def _peer_tally(kind, attack, collude, global_params, candidates, proposers, malicious, shares) -> list[int]:
+    """The accepted candidates under the chain's peer-review tally (fl_alliance.compute_tally, two passes)."""
+    from fl_module import alliance
+    from .validate import decide_harmful
+    updates = [alliance.RevealedUpdate(p.to_bytes(20, "big"), bytes(32)) for p in proposers]
+    ballots = []
+    for v in proposers:
+        if v in malicious and collude:
+            accepts, flags = collude_votes(proposers, malicious), [p not in malicious for p in proposers]
+        elif v in malicious and attack == "lazy-voter":
+            accepts, flags = lazy_votes(len(candidates)), [False] * len(candidates)
+        else:
+            global_loss, losses = score_candidates(kind, global_params, candidates, shares[v].val_x, shares[v].val_y,
+                                                   "cpu")
+            accepts, flags = decide_votes(global_loss, losses), decide_harmful(global_loss, losses)
+        ballot = alliance.Ballot(sum(1 << i for i, a in enumerate(accepts) if a and proposers[i] != v),
+                                 sum(1 << i for i, f in enumerate(flags) if f and not accepts[i] and proposers[i] != v))
+        ballots.append((v.to_bytes(20, "big"), 1, ballot))
+    tally = alliance.compute_tally(updates, ballots, 2, 3)
+    trusted = [b for b in ballots if not alliance.is_outlier(b[0], b[2], updates, tally)]
+    tally = alliance.compute_tally(updates, trusted, 2, 3) if trusted else tally
+    return [i for i, entry in enumerate(tally) if entry.outcome == alliance.ACCEPTED]
+
+
 def lower_median(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[(len(ordered) - 1) // 2]
@@ -182,16 +209,20 @@ def run_baseline(rule: str, dataset: str, n_participants: int, n_malicious: int,
     per_round = []
     for round_index in range(rounds):
         record = {"round": round_index}
-        if rule in ("vote_on_loss", "median_vote"):
+        if rule in ("vote_on_loss", "median_vote", "peer_vote"):
             order = torch.randperm(n_participants, generator=torch.Generator().manual_seed(
                 derive_seed(seed, round_index, "roles"))).tolist()
             proposers = sorted(order[:n_participants // 2] if rule == "vote_on_loss" or not all_propose else order)
+            if rule == "peer_vote":
+                proposers = sorted(order)
             voters = sorted(order[n_participants // 2:])
             delivered = [(p, _update(kind, attack, p in malicious, global_params, shares[p], config,
                                      derive_seed(seed, round_index, p))) for p in proposers]
             drawn, proposers = proposers, [p for p, update in delivered if update is not None]
             candidates = [update for _, update in delivered if update is not None]
-            if rule == "median_vote":
+            if rule == "peer_vote":
+                accepted = _peer_tally(kind, attack, collude, global_params, candidates, proposers, malicious, shares)
+            elif rule == "median_vote":
                 reports = [[] for _ in candidates]
                 for v in range(n_participants):
                     for i, ratio in enumerate(_ratios(kind, attack, collude, v in malicious, global_params, candidates,

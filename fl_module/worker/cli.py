@@ -47,6 +47,8 @@ def add_demo_parser(commands):
     alliance.add_argument("--seed", type=int, default=0)
     alliance.add_argument("--out", default="demo-out", help="directory for summary.json and loss.png")
     alliance.add_argument("--compare", action="store_true", help="also run fedavg, median, trimmed_mean, multikrum")
+    alliance.add_argument("--peer-review", action="store_true",
+                          help="every participant proposes each round and votes on the others' updates (0 voters)")
     alliance.add_argument("--flower-client", metavar="MODULE:ATTRIBUTE",
                           help="a Flower NumPyClient some honest participants run instead of the built-in trainer")
     alliance.add_argument("--flower-participants", type=int, default=0,
@@ -79,7 +81,8 @@ def run_demo(args) -> int:
         return 2
     summary = demo.run(args.dataset, args.participants, args.malicious, args.attack, args.rounds, args.collude,
                        args.seed, Path(args.out), args.compare, flower_client=args.flower_client,
-                       flower_participants=args.flower_participants if args.flower_client else 0)
+                       flower_participants=args.flower_participants if args.flower_client else 0,
+                       peer_review=args.peer_review)
     figure = f"final test loss {summary['final_test_loss']:.4f}"
     if summary["final_test_accuracy"] is not None:
         figure += f", accuracy {summary['final_test_accuracy']:.3f}"

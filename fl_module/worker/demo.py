@@ -135,7 +135,7 @@ def evaluate(kind: str, blob: bytes, test) -> tuple[float, float | None]:
 
 def run(dataset: str, participants: int, malicious: int, attack: str | None, rounds: int, collude: bool, seed: int,
         out: Path, compare: bool, progress=print, timeout: float = 1800, flower_client: str | None = None,
-        flower_participants: int = 0) -> dict:
+        flower_participants: int = 0, peer_review: bool = False) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="flockchain-demo-"))
     kind = models.default_model_kind(dataset)
@@ -150,7 +150,8 @@ def run(dataset: str, participants: int, malicious: int, attack: str | None, rou
             return rpc.send(creator, "fl_alliance", "createTask", kind, descriptor, initial_hash, rounds, proposers,
                             voters, PHASE_BLOCKS, MIN_STAKE, value=1_000 * UNIT)
         summary = play_task(rpc, work, processes, create_task, initial_hash, dataset, participants, malicious, attack,
-                            rounds, collude, seed, progress, started + timeout, flower_client, flower_participants)
+                            rounds, collude, seed, progress, started + timeout, flower_client, flower_participants,
+                            peer_review)
     finally:
         stop(processes)
     if compare:
@@ -168,13 +169,15 @@ def run(dataset: str, participants: int, malicious: int, attack: str | None, rou
 
 def play_task(rpc: Rpc, work: Path, processes: list, create_task, initial_hash: bytes, dataset: str, participants: int,
               malicious: int, attack: str | None, rounds: int, collude: bool, seed: int, progress,
-              deadline: float, flower_client: str | None = None, flower_participants: int = 0) -> dict:
+              deadline: float, flower_client: str | None = None, flower_participants: int = 0,
+              peer_review: bool = False) -> dict:
     """On a running dev chain: fund the participants, create the task with `create_task(creator, dataset
     descriptor, proposers, voters)` (a receipt holding fl_alliance's TaskCreated; the initial model
     `initial_hash` is a blob already), start one worker process per participant (appended to `processes`),
     follow every round; returns the summary. The last `flower_participants` honest participants run the
     Flower client `flower_client` (module:attribute) on their own data instead of the built-in trainer,
-    told their partition by DIGITS_PARTITION / DIGITS_PARTITIONS."""
+    told their partition by DIGITS_PARTITION / DIGITS_PARTITIONS. With `peer_review` every participant proposes
+    each round and votes on the others' updates (a task with 0 voters)."""
     started = time.monotonic()
     kind = models.default_model_kind(dataset)
     descriptor = models.dataset_descriptor(dataset)
@@ -189,7 +192,7 @@ def play_task(rpc: Rpc, work: Path, processes: list, create_task, initial_hash: 
         rpc.send(root, "balances", "forceSetBalance", address, 10_000 * UNIT)
     shares = data.split_non_iid(dataset, participants, seed)
     test = data.load(dataset, seed)
-    proposers = participants // 2
+    proposers = participants if peer_review else participants // 2
     receipt = create_task(creator, descriptor, proposers, participants - proposers)
     task = int(rpc.contract("fl_alliance").events.TaskCreated().process_receipt(receipt, errors=DISCARD)[0]["args"]["task"])
     colluders = ",".join(addresses[i] for i in sorted(bad)) if collude else ""
@@ -216,7 +219,7 @@ def play_task(rpc: Rpc, work: Path, processes: list, create_task, initial_hash: 
     offenders = sorted({o["offender"] for r in per_round for o in r["offences"]})
     return {
         "dataset": dataset, "model": kind, "participants": participants, "attack": attack, "collude": collude,
-        "seed": seed, "task": task, "rounds": per_round, "initial_model": "0x" + initial_hash.hex(),
+        "seed": seed, "task": task, "peer_review": peer_review, "rounds": per_round, "initial_model": "0x" + initial_hash.hex(),
         "initial_test_loss": loss0, "initial_test_accuracy": acc0,
         "final_test_loss": final["test_loss"], "final_test_accuracy": final["test_accuracy"],
         "malicious": [addresses[i] for i in sorted(bad)], "slashed": offenders,

@@ -151,7 +151,7 @@ class AllianceDriver:
         self.commit_updates(task, proposers, labels)
         self.reveal_updates(task, proposers, labels)
         count = len(alliance.RevealedUpdates.get(self.state(), alliance.round_key(task, self.progress(task).round)))
-        votes = {v: votes_for(v, count) for v in voters}
+        votes = {v: votes_for(v, count) for v in voters or proposers}  # no voters: peer review
         self.commit_votes(task, votes)
         applied = self.reveal_votes(task, votes)
         if self.progress(task).phase == alliance.AGGREGATE:

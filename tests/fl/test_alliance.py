@@ -452,3 +452,42 @@ def test_an_aggregate_phase_nobody_submits_to_times_out_but_records_what_the_tal
     assert (result.status, result.reward) == (alliance.ROUND_TIMED_OUT, 30 * UNIT)
     assert alliance.GlobalModel.get(d.state(), 0) == model
     assert balances.free_balance(d.state(), alliance.compute_task_account(0)) == 60 * UNIT
+
+
+def test_peer_review_proposers_vote_on_each_other_and_the_second_pass_slashes_what_colluders_shield():
+    """A task with 0 voters: every proposer votes on the others' updates (its bit on its own counts for
+    nothing). Two colluders of six accept each other (and themselves) and reject everyone else; one honest
+    member rejects the colluders' updates without flagging them. First pass: 3 flags of 5 on a colluder's
+    update, no 2/3; but the colluders disagree with the outcomes on all five updates they voted on, so the
+    second pass leaves them out: 3 flags of 4 poison their updates, and the honest updates stay accepted."""
+    d = running_task(proposers=6, voters=0)
+    proposers, voters = d.roles(0)
+    assert voters == [] and sorted(proposers) == list(PARTICIPANTS)
+    colluders, soft = proposers[:2], proposers[2]
+    colluder_bits = sum(1 << proposers.index(c) for c in colluders)
+    honest_bits = ((1 << 6) - 1) & ~colluder_bits
+
+    def votes(voter, n):
+        if voter in colluders:
+            return colluder_bits
+        mine = honest_bits & ~(1 << proposers.index(voter))
+        return mine if voter == soft else (mine, colluder_bits)
+    d.run_round(0, votes_for=lambda voter, n: votes(voter, n))
+    tally = alliance.Tally.get(d.state(), alliance.round_key(0, 0))
+    assert [t.outcome for t in tally] == [alliance.POISONED] * 2 + [alliance.ACCEPTED] * 4
+    assert (tally[0].accept_stake, tally[0].harmful_stake) == (0, 3 * STAKE), "the second pass: 4 honest voters"
+    assert (tally[2].accept_stake, tally[2].reject_stake) == (3 * STAKE, 0)
+    reported = {(s.offender, s.kind) for s in slashes(d)}
+    assert reported == {(address(c), kind) for c in colluders
+                        for kind in (slashing.POISONED_UPDATE, slashing.FALSE_VALIDATION)}
+
+
+def test_peer_review_needs_three_proposers_and_classic_tasks_keep_one_pass():
+    d = AllianceDriver(MemoryChain())
+    d.bond(PARTICIPANTS)
+    fails(d.create_task(proposers=2, voters=0), alliance.InvalidTaskConfig)
+    outlier_free = running_task(voters=3, proposers=2)
+    _, voters = outlier_free.roles(0)
+    outlier_free.run_round(0, votes_for=lambda voter, n: (0, 0b11) if voter == voters[0] else 0b11)
+    tally = alliance.Tally.get(outlier_free.state(), alliance.round_key(0, 0))
+    assert [t.reject_stake for t in tally] == [STAKE, STAKE], "a dissenting voter still counts in a classic task"
