@@ -49,6 +49,30 @@ def case_fl_alliance_poisoned_update() -> AllianceVector:
                   "an update flagged harmful by 2/3: its proposer and the voter who accepted it are reported")
 
 
+def case_fl_alliance_peer_review_two_passes() -> AllianceVector:
+    b = CaseBuilder()
+    d = AllianceDriver(b.chain, author=b.author)
+    d.bond(range(6))
+    d.create_task(rounds=1, proposers=6, voters=0)
+    d.join(0, range(6))
+    proposers, _ = d.roles(0)
+    colluders = proposers[:2]
+    colluder_bits = sum(1 << proposers.index(c) for c in colluders)
+    honest_bits = 0b111111 & ~colluder_bits
+
+    def votes(voter, n):
+        if voter in colluders:
+            return colluder_bits
+        mine = honest_bits & ~(1 << proposers.index(voter))
+        return mine if voter == proposers[2] else (mine, colluder_bits)
+    d.run_round(0, votes_for=votes)
+    tally = alliance.Tally.get(b.chain.state(), alliance.round_key(0, 0))
+    assert [t.outcome for t in tally] == [alliance.POISONED] * 2 + [alliance.ACCEPTED] * 4
+    return finish(b, "fl_alliance_peer_review_two_passes",
+                  "peer review (0 voters): six proposers vote on each other's updates; two colluders are left out by "
+                  "the second pass, so 3 flags of 4 poison their updates and both are reported twice")
+
+
 def case_fl_alliance_timeouts_and_unavailability() -> AllianceVector:
     b = CaseBuilder()
     d = running_task(b)
@@ -64,5 +88,5 @@ def case_fl_alliance_timeouts_and_unavailability() -> AllianceVector:
                   "a committer that does not reveal is reported; no vote commitments: the round times out")
 
 
-FL_ALLIANCE_CASES = [case_fl_alliance_rounds_to_the_end, case_fl_alliance_poisoned_update,
+FL_ALLIANCE_CASES = [case_fl_alliance_rounds_to_the_end, case_fl_alliance_poisoned_update, case_fl_alliance_peer_review_two_passes,
                      case_fl_alliance_timeouts_and_unavailability]
