@@ -25,6 +25,11 @@ The rules of the tally (all stakes are staking weights — own + delegated + gmF
     voter who accepted a poisoned update → offence 1 (false validation), once per round
     committed but did not reveal         → offence 3 (unavailability)
 
+Peer review (a task with 0 voters): the proposers are the voting members, each on the others' updates, and
+the tally runs in two passes — the rules above, then again without the members whose accept bits disagree
+with those outcomes on most updates — so colluders below half of the participants neither hold a tally nor
+shield an accomplice from the flags.
+
 Why two kinds of rejection: on non-IID data an honest update often fails to lower some honest
 voters' loss (measured: a quarter of honest digits updates and a third of honest diabetes updates
 are rejected by 2/3 of honest voters),
