@@ -49,3 +49,22 @@ def add(a: PublicKey | None, b: PublicKey | None) -> PublicKey | None:
         return PublicKey.combine_keys([a, b])
     except ValueError:  # a = −b: the sum is the point at infinity
         return None
+
+
+def combine_generator(a: int, point: PublicKey, c: int) -> PublicKey | None:
+    """a·G + c·P for public scalars (verification): the readable rule is `add(multiply_generator(a),
+    multiply(point, c))`; this is its fast path, tested to agree. libsecp256k1's public-key recovery computes
+    Q = r⁻¹·(s·R − z·G) in one variable-time double multiplication; with R = P, r = x(P) mod n, s = r·c and
+    z = −r·a it is exactly a·G + c·P. Where that does not apply (a or c zero, x(P) ≥ n, a zero r) the rule runs."""
+    a, c = a % N, c % N
+    encoded = point.format(compressed=True)
+    r = int.from_bytes(encoded[1:], "big")
+    if a == 0 or c == 0 or not 0 < r < N:
+        return add(multiply_generator(a), multiply(point, c))
+    s = r * c % N
+    z = -r * a % N
+    signature = r.to_bytes(32, "big") + s.to_bytes(32, "big") + bytes((encoded[0] - 2,))
+    try:
+        return PublicKey.from_signature_and_message(signature, z.to_bytes(32, "big"), hasher=None)
+    except ValueError:  # the sum is the point at infinity
+        return None

@@ -28,7 +28,7 @@ from collections.abc import Callable, Sequence
 from coincurve import PublicKey
 
 from runtime.crypto import keccak256
-from runtime.crypto.points import N, add, multiply, multiply_generator, parse_point
+from runtime.crypto.points import N, add, combine_generator, multiply, multiply_generator, parse_point
 
 MAX_RING = 256
 SCALAR = 32
@@ -101,8 +101,7 @@ def verify(ring: Sequence[bytes], tag: bytes, message: bytes, key_image: bytes, 
     prefix = CHALLENGE_TAG + compute_ring_digest(ring) + base.format(compressed=True) + key_image + keccak256(message)
     c = scalars[0]
     for member, r in zip(points, scalars[1:]):
-        c = _challenge(prefix, add(multiply_generator(r), multiply(member, c)),
-                       add(multiply(base, r), multiply(image, c)))
+        c = _challenge(prefix, combine_generator(r, member, c), add(multiply(base, r), multiply(image, c)))
         if c is None:
             return False
     return c == scalars[0]

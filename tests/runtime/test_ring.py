@@ -146,3 +146,15 @@ def test_the_reference_verifies_fresh_signatures_too():
     ring = make_ring(keys)
     image, signature = sign(keys[2], ring, b"arena" + (3).to_bytes(8, "big"), b"fresh", random_scalar)
     assert ring_reference.verify(ring, b"arena" + (3).to_bytes(8, "big"), b"fresh", image, signature)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, N - 1), st.integers(0, N - 1), st.integers(0, N - 1))
+def test_the_fast_double_multiplication_agrees_with_multiply_and_add(k, a, c):
+    """combine_generator (one public-key recovery) is a·G + c·P exactly as the readable rule computes it,
+    zeros and the point at infinity included."""
+    from runtime.crypto.points import add, combine_generator, multiply, multiply_generator
+    point = multiply_generator(k)
+    for a_, c_ in ((a, c), (0, c), (a, 0), (a, (-a * pow(k, -1, N)) % N)):
+        fast, rule = combine_generator(a_, point, c_), add(multiply_generator(a_), multiply(point, c_))
+        assert (fast and fast.format()) == (rule and rule.format())
