@@ -393,7 +393,7 @@ def report(state: State, env, task: int, round_: int, kind: int, offender: bytes
 
 def is_phase_complete(state: State, task: int, progress: TaskProgress) -> bool:
     """Everyone who can still act in the phase has acted."""
-    proposers, voters = get_members(state, task, progress.round)
+    proposers, _ = get_members(state, task, progress.round)
     key = lambda who: member_key(task, progress.round, who)
     if progress.phase == COMMIT:
         return all(UpdateCommitment.get(state, key(who)) for who, _ in proposers)
@@ -412,7 +412,7 @@ def end_phase(state: State, env, task: int) -> None:
     """Close the current phase (its deadline passed, or everyone acted) and move the round on."""
     progress = get_progress(state, task)
     round_ = progress.round
-    proposers, voters = get_members(state, task, round_)
+    proposers, _ = get_members(state, task, round_)
     key = lambda who: member_key(task, round_, who)
     if progress.phase == COMMIT:
         if any(UpdateCommitment.get(state, key(who)) for who, _ in proposers):
@@ -455,8 +455,8 @@ def compute_outcome(accept: int, harmful: int, total: int, numerator: int, denom
     return REJECTED
 
 
-def compute_tally(updates, ballots: list[tuple[bytes, int, "Ballot"]], numerator: int,
-                  denominator: int) -> list["UpdateTally"]:
+def compute_tally(updates: tuple[RevealedUpdate, ...], ballots: list[tuple[bytes, int, Ballot]], numerator: int,
+                  denominator: int) -> list[UpdateTally]:
     """Per update, the stake of the ballots of everyone but its proposer that accept, reject and flag it, and
     the outcome."""
     tally = []
@@ -470,7 +470,7 @@ def compute_tally(updates, ballots: list[tuple[bytes, int, "Ballot"]], numerator
     return tally
 
 
-def is_outlier(who: bytes, ballot: "Ballot", updates, tally: list["UpdateTally"]) -> bool:
+def is_outlier(who: bytes, ballot: Ballot, updates: tuple[RevealedUpdate, ...], tally: list[UpdateTally]) -> bool:
     """Its accept bits disagree with the outcomes on more than half of the updates it voted on."""
     judged = [(ballot.accepts >> index & 1) == (entry.outcome == ACCEPTED)
               for index, (update, entry) in enumerate(zip(updates, tally)) if update.proposer != who]
