@@ -189,7 +189,7 @@ def two_pass_median(reports: list[list[tuple[int, float]]]) -> list[float]:
 
 def run_baseline(rule: str, dataset: str, n_participants: int, n_malicious: int, attack: str | None, rounds: int,
                  seed: int, *, collude: bool = False, alpha: float = 0.5, config: TrainConfig | None = None,
-                 tolerance: float = MEDIAN_VOTE_TOLERANCE, all_propose: bool = True) -> dict:
+                 tolerance: float = MEDIAN_VOTE_TOLERANCE) -> dict:
     """Run `rounds` rounds of `rule` (module docstring) and report the global model on the test split.
 
     Returns {"rule", "final_test_loss", "final_test_accuracy" (None for regression),
@@ -212,9 +212,7 @@ def run_baseline(rule: str, dataset: str, n_participants: int, n_malicious: int,
         if rule in ("vote_on_loss", "median_vote", "peer_vote"):
             order = torch.randperm(n_participants, generator=torch.Generator().manual_seed(
                 derive_seed(seed, round_index, "roles"))).tolist()
-            proposers = sorted(order[:n_participants // 2] if rule == "vote_on_loss" or not all_propose else order)
-            if rule == "peer_vote":
-                proposers = sorted(order)
+            proposers = sorted(order[:n_participants // 2] if rule == "vote_on_loss" else order)
             voters = sorted(order[n_participants // 2:])
             delivered = [(p, _update(kind, attack, p in malicious, global_params, shares[p], config,
                                      derive_seed(seed, round_index, p))) for p in proposers]

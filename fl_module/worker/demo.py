@@ -196,7 +196,8 @@ def play_task(rpc: Rpc, work: Path, processes: list, create_task, initial_hash: 
     receipt = create_task(creator, descriptor, proposers, participants - proposers)
     task = int(rpc.contract("fl_alliance").events.TaskCreated().process_receipt(receipt, errors=DISCARD)[0]["args"]["task"])
     colluders = ",".join(addresses[i] for i in sorted(bad)) if collude else ""
-    flowers = set([i for i in range(participants) if i not in bad][::-1][:flower_participants])
+    honest = [i for i in range(participants) if i not in bad]
+    flowers = set(honest[len(honest) - flower_participants:]) if flower_participants else set()
     for i, share in enumerate(shares):
         state = work / f"worker{i}"
         state.mkdir()

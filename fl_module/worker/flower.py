@@ -49,17 +49,17 @@ class FlowerParticipant:
 
     def __init__(self, client, kind: str):
         self.client = client
-        self.names = sorted(models.init_model(kind, 0))
         reference = models.init_model(kind, 0)
+        names = sorted(reference)
         shapes = [tuple(np.asarray(a).shape) for a in client.get_parameters({})]
-        expected = [tuple(reference[name].shape) for name in self.names]
+        expected = [tuple(reference[name].shape) for name in names]
         if len(shapes) != len(expected):
             raise FlowerClientError(f"the client has {len(shapes)} parameter arrays, the task's {kind!r} model has "
                                     f"{len(expected)}")
         if shapes == expected:
-            self.order = list(self.names)
+            self.order = names
         elif sorted(shapes) == sorted(expected) and len(set(shapes)) == len(shapes):
-            by_shape = dict(zip(expected, self.names))
+            by_shape = dict(zip(expected, names))
             self.order = [by_shape[shape] for shape in shapes]
         else:
             raise FlowerClientError(f"the client's parameter shapes {shapes} do not match the task's {kind!r} model "
