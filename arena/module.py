@@ -314,6 +314,10 @@ AlreadyClaimed = ErrorDecl("AlreadyClaimed(address trainer)")
 NotInRing = ErrorDecl("NotInRing()")
 BLIND_PROOF_ERRORS = (InvalidRingSignature,)
 """A blind call refused for these carries a false proof whatever the state: a peer that relays one is banned."""
+BLIND_UNSIGNED = Unsigned(lambda task, *fields: (participant_key(task, fields[-3]), fields[-2]),
+                          lambda state, key: ImageSequence.get(state, key), BLIND_PROOF_ERRORS)
+"""commitBlind and revealBlind both end (keyImage, sequence, signature): a pool holds one per task and image (the
+image's participant key), and the chain expects ImageSequence next."""
 
 
 # Keys and accounts
@@ -329,16 +333,6 @@ def submission_key(task: int, index: int) -> bytes:
 def compute_task_account(task: int) -> bytes:
     """The task's pot: keccak256(module address ‖ u64 task)[12:], an account no key controls."""
     return keccak256(ADDRESS_ + task.to_bytes(8, "big"))[12:]
-
-
-def compute_unsigned_key(task: int, key_image: bytes) -> bytes:
-    """Where a pool holds a blind call: one pending per task and key image (= the image's participant key)."""
-    return participant_key(task, key_image)
-
-
-def get_next_sequence(state: State, key: bytes) -> int:
-    """The sequence the next blind call of a (task, key image) must carry."""
-    return ImageSequence.get(state, key)
 
 
 def get_spec(state: State, task: int) -> ArenaTaskSpec:
@@ -411,11 +405,11 @@ def set_phase(state: State, env, task: int, phase: int) -> None:
     env.emit(PhaseChanged.to_log(ADDRESS_, task, phase))
 
 
-def get_deadline(state: State, task: int, phase: int) -> int | None:
+def get_deadline(spec: ArenaTaskSpec, blind: BlindWindows | None, phase: int) -> int | None:
     """The block at which `phase` closes (None once the task is over)."""
     if phase <= SCORE_REVEAL:
-        return get_spec(state, task).deadlines[phase]
-    return Blind.get(state, task).claim_end if phase == CLAIM else None
+        return spec.deadlines[phase]
+    return blind.claim_end if phase == CLAIM else None
 
 
 def catch_up(state: State, env, task: int, heavy: bool = False) -> int:
@@ -423,10 +417,10 @@ def catch_up(state: State, env, task: int, heavy: bool = False) -> int:
     do real work (closing REVEAL: duplicates and assignment; closing SCORE_REVEAL: the scores; closing
     CLAIM: the trainers' pay) run only with `heavy` — in `advance`, whose gas pays for them — so no cheap
     call can trigger them."""
-    get_spec(state, task)
+    spec, blind = get_spec(state, task), Blind.get(state, task)
     while True:
         phase = Phase.get(state, task)
-        deadline = get_deadline(state, task, phase)
+        deadline = get_deadline(spec, blind, phase)
         if deadline is None or env.block_number < deadline:
             return phase
         if phase in (REVEAL, SCORE_REVEAL, CLAIM) and not heavy:
@@ -462,10 +456,10 @@ def get_authors(state: State, task: int) -> list[bytes]:
     return [trainer.who for trainer in Trainers.get(state, task)]
 
 
-def drop(state: State, env, task: int, author: bytes, model_hash: bytes, reason: int) -> None:
+def drop(state: State, env, task: int, blind: bool, author: bytes, model_hash: bytes, reason: int) -> None:
     """A commitment that will not be scored; an open task's trainer who never revealed is reported (a blind
     one cannot be: nobody knows whose image it is, and its rate limit is what bounds it)."""
-    if is_blind(state, task):
+    if blind:
         env.emit(BlindSubmissionDropped.to_log(ADDRESS_, task, author, model_hash, reason))
         return
     env.emit(SubmissionDropped.to_log(ADDRESS_, task, author, model_hash, reason))
@@ -485,13 +479,13 @@ def close_reveal(state: State, env, task: int) -> None:
             continue
         model = RevealedModel.get(state, participant_key(task, author))
         if model is None:
-            drop(state, env, task, author, ZERO_HASH, NOT_REVEALED)
+            drop(state, env, task, blind, author, ZERO_HASH, NOT_REVEALED)
         else:
             committed.append((Submission(NO_TRAINER if blind else author, model, record.sequence), author))
     submissions, seen = [], set()
     for submission, author in sorted(committed, key=lambda entry: entry[0].sequence):
         if submission.model_hash in seen:
-            drop(state, env, task, author, submission.model_hash, DUPLICATE)
+            drop(state, env, task, blind, author, submission.model_hash, DUPLICATE)
             continue
         seen.add(submission.model_hash)
         if blind:
@@ -1024,7 +1018,7 @@ def call_advance(state: State, env: CallEnv, task: int) -> tuple:
     before = Phase.get(state, task)
     phase = catch_up(state, env, task, heavy=True)
     if phase == before:
-        raise DispatchError(NothingToAdvance, get_deadline(state, task, phase) or 0)
+        raise DispatchError(NothingToAdvance, get_deadline(get_spec(state, task), Blind.get(state, task), phase) or 0)
     return ()
 
 
@@ -1268,12 +1262,10 @@ MODULE = Module.declare(
                  weight=250_000),
         CallDecl("commitBlind(uint256 task,bytes32 commitment,bytes keyImage,uint32 sequence,bytes signature)",
                  call_commit_blind, weight=200_000, weight_per_byte=RING_WEIGHT_PER_BYTE,
-                 unsigned=Unsigned(lambda task, commitment, key_image, sequence, signature: (
-                     compute_unsigned_key(task, key_image), sequence), get_next_sequence, BLIND_PROOF_ERRORS)),
+                 unsigned=BLIND_UNSIGNED),
         CallDecl("revealBlind(uint256 task,bytes32 modelHash,bytes32 salt,bytes keyImage,uint32 sequence,"
                  "bytes signature)", call_reveal_blind, weight=200_000, weight_per_byte=RING_WEIGHT_PER_BYTE,
-                 unsigned=Unsigned(lambda task, model_hash, salt, key_image, sequence, signature: (
-                     compute_unsigned_key(task, key_image), sequence), get_next_sequence, BLIND_PROOF_ERRORS)),
+                 unsigned=BLIND_UNSIGNED),
         CallDecl("claim(uint256 task,uint32 submission,bytes publicKey,bytes proof)", call_claim, weight=150_000),
         CallDecl("commitSubmission(uint256 task,bytes32 commitment)", call_commit_submission, weight=100_000),
         CallDecl("revealSubmission(uint256 task,bytes32 modelHash,bytes32 salt)", call_reveal_submission,

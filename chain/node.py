@@ -105,10 +105,11 @@ class Node:
             raise AlreadyKnown("transaction is already included in a block")
         if tx.hash in self.pool:
             raise AlreadyKnown("transaction is already in the pool")
-        state = self.state()
+        state, call = self.state(), None
         if tx.tx_type == UNSIGNED:
-            self.pool.check_unsigned_key(self.api.check_unsigned(state, tx).key)
-        self.pool.add(tx, self.api.validate_transaction(state, self.pending_env(), tx), self.head.number)
+            call = self.api.check_unsigned(state, tx)
+            self.pool.check_unsigned_key(call.key)
+        self.pool.add(tx, self.api.validate_transaction(state, self.pending_env(), tx, call), self.head.number, call)
         return tx
 
     def _prune_pool(self, outcome: BlockOutcome) -> None:
@@ -116,7 +117,7 @@ class Node:
             self.pool.remove(applied.transaction)
         state = self.state()
         self.pool.prune(lambda sender: self.api.account_nonce(state, sender))
-        self.pool.prune_unsigned(lambda tx: self.api.check_unsigned(state, tx).is_stale(state), self.head.number)
+        self.pool.prune_unsigned(lambda call: call.is_stale(state), self.head.number)
 
     def _recheck_pool(self) -> None:
         """After a rewind: drop what the pool would now refuse (a nonce out of range, fees the sender cannot pay)."""

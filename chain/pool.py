@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import count
 
-from runtime.api import ValidTransaction
+from runtime.api import UnsignedCall, ValidTransaction
 from runtime.exceptions import InvalidTransaction, NonceTooHigh
 from runtime.transactions import UNSIGNED, Transaction
 
@@ -54,6 +54,16 @@ class PoolLimits:
     """Blocks an unsigned call is held (Substrate's `longevity`): one its window outlived goes."""
 
 
+@dataclass(frozen=True)
+class HeldCall:
+    """An unsigned call the pool holds: its key, and what tells when it goes stale."""
+    key: bytes
+    since: int
+    """The head's number at admission."""
+    call: UnsignedCall | None
+    """Its checked call (the sequence and the module's next one), when the node gave it."""
+
+
 class TransactionPool:
     def __init__(self, limits: PoolLimits = PoolLimits()):
         self.limits = limits
@@ -61,8 +71,7 @@ class TransactionPool:
         self.by_sender: dict[bytes, dict[int, Transaction]] = {}
         self.unsigned: dict[bytes, Transaction] = {}
         """Unsigned calls by the key their module names."""
-        self._unsigned_key: dict[bytes, bytes] = {}
-        self._unsigned_since: dict[bytes, int] = {}
+        self._held: dict[bytes, HeldCall] = {}
         self._arrival: dict[bytes, int] = {}
         self._sequence = count()
         self.ready_listeners: list[Callable[[], None]] = []
@@ -74,13 +83,14 @@ class TransactionPool:
     def __contains__(self, tx_hash: bytes) -> bool:
         return tx_hash in self.by_hash
 
-    def add(self, tx: Transaction, valid: ValidTransaction, block: int = 0) -> Transaction | None:
-        """Admit `tx`, which the runtime API found `valid` at `block` (the head); return the transaction it
-        replaced, if any. Raises InvalidTransaction."""
+    def add(self, tx: Transaction, valid: ValidTransaction, block: int = 0,
+            call: UnsignedCall | None = None) -> Transaction | None:
+        """Admit `tx`, which the runtime API found `valid` at `block` (the head; for an unsigned call, `call` is
+        its checked call); return the transaction it replaced, if any. Raises InvalidTransaction."""
         if tx.hash in self.by_hash:
             raise AlreadyKnown("transaction is already in the pool")
         if tx.tx_type == UNSIGNED:
-            return self._add_unsigned(tx, valid.sender, block)
+            return self._add_unsigned(tx, HeldCall(valid.sender, block, call))
         self.check_nonce_gap(tx, valid)
         queue = self.by_sender.get(tx.sender, {})
         existing = queue.get(tx.nonce)
@@ -109,13 +119,12 @@ class TransactionPool:
         if key in self.unsigned:
             raise UnsignedKeyPending("an unsigned call with this key (key image) is already pending; one at a time")
 
-    def _add_unsigned(self, tx: Transaction, key: bytes, block: int) -> None:
-        self.check_unsigned_key(key)
+    def _add_unsigned(self, tx: Transaction, held: HeldCall) -> None:
+        self.check_unsigned_key(held.key)
         if len(self.unsigned) >= self.limits.max_unsigned or len(self.by_hash) >= self.limits.max_transactions:
             raise PoolFull("the pool holds its limit of unsigned calls")
-        self.unsigned[key] = tx
-        self._unsigned_key[tx.hash] = key
-        self._unsigned_since[tx.hash] = block
+        self.unsigned[held.key] = tx
+        self._held[tx.hash] = held
         self.by_hash[tx.hash] = tx
         self._arrival[tx.hash] = next(self._sequence)
         self._notify_ready()
@@ -137,8 +146,7 @@ class TransactionPool:
         del self.by_hash[tx.hash]
         del self._arrival[tx.hash]
         if tx.tx_type == UNSIGNED:
-            del self.unsigned[self._unsigned_key.pop(tx.hash)]
-            del self._unsigned_since[tx.hash]
+            del self.unsigned[self._held.pop(tx.hash).key]
             return
         queue = self.by_sender[tx.sender]
         del queue[tx.nonce]
@@ -177,16 +185,13 @@ class TransactionPool:
                 heapq.heappush(heap, (self._arrival[following.hash], following.hash, following))
         return result
 
-    def prune_unsigned(self, is_stale, block: int) -> None:
-        """Drop the unsigned calls that can never be included (`is_stale(tx)`: the chain moved past their
-        sequence, or their arguments no longer name a key) or were held longer than their longevity."""
+    def prune_unsigned(self, is_stale: Callable[[UnsignedCall], bool], block: int) -> None:
+        """Drop the unsigned calls that can never be included (`is_stale(call)`: the chain moved past their
+        sequence) or were held longer than their longevity."""
         for tx in list(self.unsigned.values()):
-            expired = block - self._unsigned_since[tx.hash] >= self.limits.unsigned_longevity
-            try:
-                stale = expired or is_stale(tx)
-            except InvalidTransaction:
-                stale = True
-            if stale:
+            held = self._held[tx.hash]
+            expired = block - held.since >= self.limits.unsigned_longevity
+            if expired or (held.call is not None and is_stale(held.call)):
                 self._drop(tx)
 
     def prune(self, nonce_of) -> None:

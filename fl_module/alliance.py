@@ -477,6 +477,14 @@ def is_outlier(who: bytes, ballot: Ballot, updates: tuple[RevealedUpdate, ...], 
     return 2 * judged.count(False) > len(judged)
 
 
+def compute_peer_tally(updates: tuple[RevealedUpdate, ...], ballots: list[tuple[bytes, int, Ballot]], numerator: int,
+                       denominator: int) -> list[UpdateTally]:
+    """Peer review's two passes: the tally, then the tally again without the outliers (when any ballot is left)."""
+    first = compute_tally(updates, ballots, numerator, denominator)
+    trusted = [ballot for ballot in ballots if not is_outlier(ballot[0], ballot[2], updates, first)]
+    return compute_tally(updates, trusted, numerator, denominator) if trusted else first
+
+
 def process_tally(state: State, env, task: int) -> None:
     progress = get_progress(state, task)
     round_ = progress.round
@@ -495,10 +503,8 @@ def process_tally(state: State, env, task: int) -> None:
     if revealed_stake * PER_MILLION <= QuorumPerMillion.get(state) * drawn_stake:
         return end_round(state, env, task, ROUND_TIMED_OUT)
     numerator, denominator = SupermajorityNumerator.get(state), SupermajorityDenominator.get(state)
-    tally = compute_tally(updates, ballots, numerator, denominator)
-    if not get_spec(state, task).voters:
-        trusted = [ballot for ballot in ballots if not is_outlier(ballot[0], ballot[2], updates, tally)]
-        tally = compute_tally(updates, trusted, numerator, denominator) if trusted else tally
+    tally = (compute_tally if get_spec(state, task).voters else compute_peer_tally)(updates, ballots, numerator,
+                                                                                       denominator)
     outcomes = [entry.outcome for entry in tally]
     for update, entry in zip(updates, tally):
         env.emit(UpdateTallied.to_log(ADDRESS_, task, round_, update.proposer, update.update_hash, entry.outcome,

@@ -176,12 +176,13 @@ class RuntimeApi:
         return EpochRandomness(epoch, value, randomness.EpochLength.get(state), epoch == current)
 
     # Transactions (TaggedTransactionQueue)
-    def validate_transaction(self, state: State, env: BlockEnv, tx: Transaction) -> ValidTransaction:
+    def validate_transaction(self, state: State, env: BlockEnv, tx: Transaction,
+                             call: UnsignedCall | None = None) -> ValidTransaction:
         """Whether `tx` may be included in the block `env` describes or, with `ahead` > 0, after the sender's
         earlier transactions; raises the InvalidTransaction that says why not. An unsigned call is held
         under the key and sequence its module names (one per key), never ahead."""
         if tx.tx_type == UNSIGNED:
-            call = validate_unsigned(self.runtime_at(state), state, env, tx, env.gas_limit)
+            call = validate_unsigned(self.runtime_at(state), state, env, tx, env.gas_limit, call)
             return ValidTransaction(call.key, call.sequence, 0, 0)
         validate_transaction(state, env, tx, env.gas_limit, allow_future_nonce=True)
         account_nonce = system.get_nonce(state, tx.sender)

@@ -213,11 +213,11 @@ def dispatch_unsigned(runtime: Runtime, state: State, env: BlockEnv, tx: Transac
     return result
 
 
-def validate_unsigned(runtime: Runtime, state: State, env: BlockEnv, tx: Transaction,
-                      gas_available: int) -> UnsignedCall:
-    """Whether an unsigned call may be included now: its cheap checks, then the call itself run and thrown
-    away (its own proof is checked there, once)."""
-    call = check_unsigned(runtime, state, tx)
+def validate_unsigned(runtime: Runtime, state: State, env: BlockEnv, tx: Transaction, gas_available: int,
+                      call: UnsignedCall | None = None) -> UnsignedCall:
+    """Whether an unsigned call may be included now: its cheap checks (unless `call` is their result already),
+    then the call itself run and thrown away (its own proof is checked there, once)."""
+    call = call or check_unsigned(runtime, state, tx)
     state.checkpoint()
     try:
         dispatch_unsigned(runtime, state, env, tx, call, gas_available)

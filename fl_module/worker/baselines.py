@@ -24,7 +24,7 @@ Round structure:
     accepted updates in participant order, or the last one when none is accepted.
   peer_vote -- the chain's peer-review tasks (0 voters) exactly: every participant proposes and votes on the
     others' updates with the workers' bits (accept a strictly lower loss, flag a far worse one), tallied by
-    fl_alliance.compute_tally in two passes (is_outlier), equal stakes.
+    fl_alliance.compute_peer_tally (two passes), equal stakes.
   median_vote -- a candidate redesign (issue 19): the same proposers, but every other participant
     scores every update and reports its loss ratio (update's loss ÷ global model's, on its held-out
     data); an update is accepted when the lower median of the reports (two passes, as the Arena's
@@ -156,9 +156,7 @@ def _peer_tally(kind, attack, collude, global_params, candidates, proposers, mal
         ballot = alliance.Ballot(sum(1 << i for i, a in enumerate(accepts) if a and proposers[i] != v),
                                  sum(1 << i for i, f in enumerate(flags) if f and not accepts[i] and proposers[i] != v))
         ballots.append((v.to_bytes(20, "big"), 1, ballot))
-    tally = alliance.compute_tally(updates, ballots, 2, 3)
-    trusted = [b for b in ballots if not alliance.is_outlier(b[0], b[2], updates, tally)]
-    tally = alliance.compute_tally(updates, trusted, 2, 3) if trusted else tally
+    tally = alliance.compute_peer_tally(updates, ballots, 2, 3)
     return [i for i, entry in enumerate(tally) if entry.outcome == alliance.ACCEPTED]
 
 
