@@ -1050,6 +1050,16 @@ def get_winner(state: State, task: int) -> bytes | None:
     return ranked[0] if ranked else None
 
 
+def get_ranked_submission(state: State, task: int, index: int) -> tuple[Submission, SubmissionResult] | None:
+    """Submission `index` of a finished task with its result, when it was ranked (else None)."""
+    if TaskConfig.get(state, task) is None or Phase.get(state, task) != FINISHED:
+        return None
+    submissions, results = Submissions.get(state, task), Results.get(state, task)
+    if index >= min(len(submissions), len(results)) or results[index].rank == 0:
+        return None
+    return submissions[index], results[index]
+
+
 def call_create_alliance_task(state: State, env: CallEnv, task: int, dataset: str, rounds: int, proposers: int,
                               voters: int, phase_blocks: tuple, min_stake: int) -> tuple:
     """An FL Alliance task that starts from this finished task's winning model, of its model kind: trained

@@ -8,6 +8,7 @@ genesis names (1 unless it says otherwise) and moves on by `system.scheduleUpgra
 
 from arena import module as arena
 from fl_module import alliance
+from marketplace import module as marketplace
 from runtime.executive import Migration, Runtime
 from runtime.modules import (balances, bridge, consensus, gmflock, governance, randomness, rewards, slashing, staking,
                              system, treasury, utility)
@@ -28,6 +29,7 @@ RUNTIME = Runtime(
         bridge.MODULE,
         governance.MODULE,
         arena.MODULE,
+        marketplace.MODULE,
     ),
     spec_name="flockchain",
     spec_version=1,

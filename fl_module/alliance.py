@@ -543,6 +543,21 @@ def pay_round(state: State, env, task: int, round_: int, outcomes: list[int],
     return paid
 
 
+def get_accepted_updates(state: State, task: int) -> list[tuple[bytes, int]]:
+    """Each proposer with the number of its updates that went into a global model (accepted in a round that
+    completed), in order of first acceptance: a finished model's creators, as the marketplace pays them."""
+    counts: dict[bytes, int] = {}
+    for round_ in range(get_progress(state, task).round + 1):
+        key = round_key(task, round_)
+        outcome = RoundOutcome.get(state, key)
+        if outcome is None or outcome.status != ROUND_COMPLETED:
+            continue
+        for update, entry in zip(RevealedUpdates.get(state, key), Tally.get(state, key)):
+            if entry.outcome == ACCEPTED:
+                counts[update.proposer] = counts.get(update.proposer, 0) + 1
+    return list(counts.items())
+
+
 def get_aggregate_winner(state: State, task: int, round_: int, majority_only: bool) -> bytes | None:
     """The model hash submitted by more than half of the round members' stake; or, at the deadline
     (`majority_only` false), the one with the most stake, the lowest hash among equals."""

@@ -1,4 +1,5 @@
-"""rewards: the FLOCK emission schedule, its split between FL Alliance and AI Arena, payouts, claims.
+"""rewards: the FLOCK emission schedule, its split between FL Alliance, AI Arena and the Marketplace,
+payouts, claims.
 
 Emission (FLock's published schedule; every number a governable parameter). The clock starts
 at the first block the module sees (`ClockStart`, its timestamp): time `t` below is seconds
@@ -16,11 +17,14 @@ Splitting more finely can only round down more, so the total emitted never excee
 At the first block of each new epoch (randomness.EpochIndex changed since `LastEpoch`), the
 emission for [LastEmissionTime, now) is minted to this module's account — at most what the
 supply cap leaves (`SupplyCap − TotalIssuance`); what the cap refuses is not minted later.
-Of it, `ProtocolFeePerMillion` (floored) goes to the treasury; the rest is split between
-the pools by stake (REFERENCE: FL's share = daily × FL stake / (Arena stake + FL stake)):
+Of it, `ProtocolFeePerMillion` (floored) goes to the treasury; of the rest (`net`),
+`MarketplacePerMillion` (floored) goes to the Marketplace pool, which only the marketplace module
+pays out (to model versions by their usage, spec/modules/marketplace.md), and what remains is split
+between the task pools by stake (REFERENCE: FL's share = daily × FL stake / (Arena stake + FL stake)):
 
-    fl = net · stake(FL) // (stake(FL) + stake(Arena));   arena = net − fl
-    (both stakes 0: all of it to FL Alliance)
+    market = net · MarketplacePerMillion // 10^6;   rest = net − market
+    fl = rest · stake(FL) // (stake(FL) + stake(Arena));   arena = rest − fl
+    (both stakes 0: all of the rest to FL Alliance)
 
 A pool's stake is what the task modules report through `set_pool_stake`; until one does,
 FL Alliance's stake is staking's TotalBonded of both roles + TotalDelegated, Arena's 0.
@@ -61,8 +65,10 @@ NAME = "rewards"
 ADDRESS_ = module_address(5)
 UNIT = balances.UNIT
 PER_MILLION = 1_000_000
-FL_ALLIANCE, AI_ARENA = 0, 1
+FL_ALLIANCE, AI_ARENA, MARKETPLACE = 0, 1, 2
 POOLS = (FL_ALLIANCE, AI_ARENA)
+"""The task pools, split by stake and paid by default when no task module manages them."""
+ALL_POOLS = POOLS + (MARKETPLACE,)
 
 # Parameters (fixed-width codecs where 0 is a meaningful value: a Uint stores 0 as nothing, i.e. the default)
 DailyEmission = StorageValue(NAME, "DailyEmission", FixedUint(32), 1_074 * UNIT)
@@ -73,6 +79,9 @@ DecayPeriodDays = StorageValue(NAME, "DecayPeriodDays", U64, 30)
 SecondsPerDay = StorageValue(NAME, "SecondsPerDay", U64, 86_400)
 ProtocolFeePerMillion = StorageValue(NAME, "ProtocolFeePerMillion", FixedUint(4), 50_000)
 """Share of each emission paid to the treasury (5%: this chain's default; FLock publishes none)."""
+MarketplacePerMillion = StorageValue(NAME, "MarketplacePerMillion", FixedUint(4), 100_000)
+"""Share of each emission (after the fee) for the Marketplace pool: FLock's "emissions only to models with
+real usage" (10%: this chain's default; FLock publishes none)."""
 
 
 
@@ -178,7 +187,7 @@ def get_daily_now(state: State) -> int:
 # Pools
 
 def check_pool(pool: int) -> None:
-    if pool not in POOLS:
+    if pool not in ALL_POOLS:
         fail(UnknownPool, pool)
 
 
@@ -365,8 +374,10 @@ def process_epoch(state: State, env: BlockEnv, epoch: int, emit: Emit = _discard
         balances.mint(state, ADDRESS_, minted)
     if fee:
         treasury.deposit_from(state, ADDRESS_, fee)
-    shares = compute_pool_split(minted - fee, get_pool_stake(state, FL_ALLIANCE), get_pool_stake(state, AI_ARENA))
-    for pool, share in zip(POOLS, shares):
+    market = (minted - fee) * MarketplacePerMillion.get(state) // PER_MILLION
+    shares = compute_pool_split(minted - fee - market, get_pool_stake(state, FL_ALLIANCE),
+                                get_pool_stake(state, AI_ARENA))
+    for pool, share in zip(ALL_POOLS, shares + (market,)):
         if share:
             credit_pool(state, pool, share)
     TotalEmitted.set(state, TotalEmitted.get(state) + minted)
@@ -426,6 +437,7 @@ GENESIS_PARAMETERS = (("dailyEmission", DailyEmission), ("decayPerMillion", Deca
 def check_parameters(state: State) -> None:
     assert SecondsPerDay.get(state) >= 1 and DecayPeriodDays.get(state) >= 1, "days and periods are not empty"
     assert DecayPerMillion.get(state) <= PER_MILLION and ProtocolFeePerMillion.get(state) <= PER_MILLION
+    assert MarketplacePerMillion.get(state) <= PER_MILLION
 
 
 def genesis(state: State, config: dict) -> None:
@@ -444,7 +456,7 @@ def genesis(state: State, config: dict) -> None:
 def check_invariants(state: State) -> None:
     check_parameters(state)
     pools = dict(PoolBalance.items(state))
-    assert set(pools) <= set(POOLS) and set(dict(PoolStake.items(state))) <= set(POOLS), "only the two pools"
+    assert set(pools) <= set(ALL_POOLS) and set(dict(PoolStake.items(state))) <= set(POOLS), "only the three pools"
     pending = sum(amount for _, amount in PendingRewards.items(state))
     account = balances.get_account(state, ADDRESS_)
     assert account.reserved == 0 and account.free >= pending + sum(pools.values()), \
@@ -487,7 +499,8 @@ MODULE = Module.declare(
     ),
     parameters={"DailyEmission": Parameter(DailyEmission), "DecayPerMillion": Parameter(DecayPerMillion),
                 "DecayPeriodDays": Parameter(DecayPeriodDays), "SecondsPerDay": Parameter(SecondsPerDay),
-                "ProtocolFeePerMillion": Parameter(ProtocolFeePerMillion, 0, PER_MILLION)},
+                "ProtocolFeePerMillion": Parameter(ProtocolFeePerMillion, 0, PER_MILLION),
+                "MarketplacePerMillion": Parameter(MarketplacePerMillion, 0, PER_MILLION)},
     authorize=system.ensure_root,
     raises=(system.NotRoot,),
     on_initialize=on_initialize,

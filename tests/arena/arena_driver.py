@@ -52,11 +52,6 @@ class ArenaDriver(AllianceDriver):
     def phase(self, task=0) -> int:
         return arena.Phase.get(self.state(), task)
 
-    def until(self, block_number: int):
-        """Empty blocks until the next block is `block_number`."""
-        while self.chain.head.number + 1 < block_number:
-            self.block()
-
     def to_deadline(self, task, phase):
         self.until(arena.get_spec(self.state(), task).deadlines[phase])
 

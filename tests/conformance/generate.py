@@ -9,6 +9,7 @@ from .consensus_cases import CONSENSUS_CASES
 from .fl_alliance_cases import FL_ALLIANCE_CASES
 from .fl_commitment_cases import FL_COMMITMENT_CASES
 from .governance_cases import GOVERNANCE_CASES
+from .marketplace_cases import MARKETPLACE_CASES
 from .rewards_cases import REWARDS_CASES
 from .ring_cases import RING_CASES
 from .runner import VECTOR_DIR
@@ -19,7 +20,7 @@ from .treasury_cases import TREASURY_CASES
 
 ALL_CASES = (CASES + SAMPLING_CASES + STAKING_CASES + REWARDS_CASES + SLASHING_CASES + TREASURY_CASES + FL_ALLIANCE_CASES
              + FL_COMMITMENT_CASES + CONSENSUS_CASES + BRIDGE_CASES + GOVERNANCE_CASES + ARENA_CASES
-             + RING_CASES)
+             + RING_CASES + MARKETPLACE_CASES)
 
 
 def main() -> None:

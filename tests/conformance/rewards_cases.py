@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from runtime.modules import balances, gmflock, rewards, staking, treasury
 from runtime.transactions import decode_transaction
 from tests.runtime.harness import ACCOUNTS, module_call
+from tests.runtime.test_rewards import after_market
 
 from .cases import CaseBuilder, Vector, signed_by_root
 
@@ -54,7 +55,8 @@ def case_rewards_first_epoch_emission() -> RewardsVector:
     state = b.chain.state()
     assert rewards.EmissionOf.get(state, 1) == rewards.Emission(D0, D0 // 20)
     assert treasury.get_balance(state) == fund + D0 // 20
-    assert rewards.PoolBalance.get(state, rewards.FL_ALLIANCE) == D0 - D0 // 20, "no stakers: the pool keeps it"
+    assert rewards.PoolBalance.get(state, rewards.FL_ALLIANCE) == after_market(D0 - D0 // 20), \
+        "no stakers: the pool keeps it (less the Marketplace share)"
     author_at(b, 2 * EPOCH, T0 + DAY + 1)
     assert rewards.EmissionOf.get(b.chain.state(), 2) == rewards.Emission(D0 // DAY, D0 // DAY // 20)
     return finish(b, "rewards_first_epoch_emission",
@@ -103,7 +105,7 @@ def case_rewards_payout_and_claim() -> RewardsVector:
            None, None, None, None, None, rewards.NothingToClaim.encode())
     author_at(b, EPOCH, T0 + DAY)
     state = b.chain.state()
-    net = D0 - D0 // 20
+    net = after_market(D0 - D0 // 20)
     node_reward = net * 4_500 // 9_500
     shares = [node_reward * 820_000 * d // (1_000_000 * 4_500) for d in (1_000, 500)]
     assert rewards.PendingRewards.get(state, validator) == net * 5_000 // 9_500
@@ -111,8 +113,8 @@ def case_rewards_payout_and_claim() -> RewardsVector:
     assert rewards.PendingRewards.get(state, node) == node_reward - sum(shares)
     owed = rewards.PendingRewards.get(state, ACCOUNTS[2].address)
     outcome = author_at(b, EPOCH + 1, T0 + DAY + 1, call(rewards, 2, 2, "claim"),
-                        call(rewards, 2, 3, "claim"), call(rewards, 4, 0, "poolBalance", 2))
-    expect(outcome, None, rewards.NothingToClaim.encode(), rewards.UnknownPool.encode(2))
+                        call(rewards, 2, 3, "claim"), call(rewards, 4, 0, "poolBalance", 3))
+    expect(outcome, None, rewards.NothingToClaim.encode(), rewards.UnknownPool.encode(3))
     assert outcome.applied[0].receipt.logs[-1] == rewards.Claimed.to_log(rewards.ADDRESS_, ACCOUNTS[2].address, owed)
     author_at(b, 2 * EPOCH, T0 + 2 * DAY)
     assert rewards.PendingRewards.get(b.chain.state(), ACCOUNTS[3].address) == shares[1], "epoch 1 is paid at σ = 100%"
@@ -138,7 +140,7 @@ def case_rewards_weigh_gmflock_locks() -> RewardsVector:
         "365 days: 3.01×; 30 days: no bonus; a 6,000 FLOCK lock beside a 3,000 bond: the bonus of 3,000"
     author_at(b, EPOCH, T0 + DAY)
     state = b.chain.state()
-    net, total = D0 - D0 // 20, 22_060
+    net, total = after_market(D0 - D0 // 20), 22_060
     node_reward = net * 10_030 // total
     share = node_reward * 820_000 * 1_000 // (1_000_000 * 10_030)
     assert rewards.PendingRewards.get(state, ACCOUNTS[2].address) == share, "the delegator's part excludes the bonus"

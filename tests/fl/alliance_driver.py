@@ -67,6 +67,11 @@ class AllianceDriver:
         for _ in range(count):
             self.block()
 
+    def until(self, block_number: int):
+        """Empty blocks until the next block is `block_number`."""
+        while self.chain.head.number + 1 < block_number:
+            self.block()
+
     def pass_deadline(self, task):
         """Author empty blocks until the next block is at or past the phase's deadline."""
         while self.chain.head.number + 1 < self.progress(task).phase_end:

@@ -23,6 +23,11 @@ NODE, VALIDATOR = staking.TRAINING_NODE, staking.VALIDATOR
 T0 = 1_000
 
 
+def after_market(net: int) -> int:
+    """What the task pools share of an emission's `net` once the Marketplace pool has its share (floored)."""
+    return net - net * rewards.MarketplacePerMillion.default // 1_000_000
+
+
 def address(i: int) -> bytes:
     return ACCOUNTS[i].address
 
@@ -108,7 +113,8 @@ def test_first_epoch_emits_one_day_exactly_with_the_fee_to_the_treasury():
     assert fee == 537 * UNIT // 10
     assert balances.TotalIssuance.get(state) == issuance + D0
     assert treasury.get_balance(state) == fund + fee
-    assert rewards.PoolBalance.get(state, rewards.FL_ALLIANCE) == D0 - fee, "no stakers: the pool keeps it"
+    assert rewards.PoolBalance.get(state, rewards.MARKETPLACE) == (D0 - fee) // 10, "10% to the Marketplace"
+    assert rewards.PoolBalance.get(state, rewards.FL_ALLIANCE) == after_market(D0 - fee), "no stakers: the pool keeps it"
     assert balances.free_balance(state, rewards.ADDRESS_) == D0 - fee
     caller.next_epoch(1)
     assert emitted(chain) == D0 + D0 // DAY, "one second: 1,074 FLOCK // 86,400, floored"
@@ -237,7 +243,7 @@ def test_epoch_payout_to_stakers_by_exposure_and_to_delegators_by_commission():
                  (2, staking, "delegate", (address(0),), 1_000 * UNIT),
                  (3, staking, "delegate", (address(0),), 500 * UNIT))
     caller.next_epoch_at(T0 + DAY)
-    net = D0 - D0 // 20
+    net = after_market(D0 - D0 // 20)
     node_reward, validator_reward = net * 4_500 // 9_500, net * 5_000 // 9_500
     kept, shares = split_for(node_reward, 3_000 * UNIT, sorted([(address(2), 1_000 * UNIT), (address(3), 500 * UNIT)]),
                              180_000)
@@ -253,7 +259,7 @@ def test_the_commission_of_the_epoch_paid_out_applies_not_a_change_made_in_it():
     caller.call(0, staking, "setCommission", 1_000_000)
     caller.next_epoch_at(T0 + DAY)
     assert staking.get_commission(chain.state(), address(0)) == 1_000_000
-    net = D0 - D0 // 20
+    net = after_market(D0 - D0 // 20)
     assert pending(chain, 2) == net * 820_000 * 3_000 // (1_000_000 * 6_000), "epoch 0 was paid at 18%"
     before = pending(chain, 2)
     caller.next_epoch(DAY)
@@ -267,7 +273,7 @@ def test_claim_pays_pending_rewards_with_events():
     assert nothing.receipt.status == 0 and nothing.revert_data == rewards.NothingToClaim.encode()
     caller.next_epoch_at(T0 + DAY)
     owed = pending(chain, 1)
-    assert owed == D0 - D0 // 20
+    assert owed == after_market(D0 - D0 // 20)
     view = caller.call(2, rewards, "pendingRewards", address(1))
     assert abi_decode(["uint256"], view.return_data) == (owed,)
     free = balances.free_balance(chain.state(), address(1))
@@ -289,11 +295,12 @@ def test_views_answer_through_the_abi():
     assert decode(caller.call(0, rewards, "totalEmitted"), ["uint256"]) == (D0,)
     assert decode(caller.call(0, rewards, "emissionOf", 1), ["uint256", "uint256"]) == (D0, D0 // 20)
     assert decode(caller.call(0, rewards, "emissionOf", 7), ["uint256", "uint256"]) == (0, 0)
-    assert decode(caller.call(0, rewards, "poolBalance", 0), ["uint256"]) == (D0 - D0 // 20,)
+    assert decode(caller.call(0, rewards, "poolBalance", 0), ["uint256"]) == (after_market(D0 - D0 // 20),)
+    assert decode(caller.call(0, rewards, "poolBalance", 2), ["uint256"]) == ((D0 - D0 // 20) // 10,)
     assert decode(caller.call(0, rewards, "poolStake", 1), ["uint256"]) == (0,)
     assert decode(caller.call(0, rewards, "clockStart"), ["uint64"]) == (T0,)
-    unknown = caller.call(0, rewards, "poolBalance", 2)
-    assert unknown.receipt.status == 0 and unknown.revert_data == rewards.UnknownPool.encode(2)
+    unknown = caller.call(0, rewards, "poolBalance", 3)
+    assert unknown.receipt.status == 0 and unknown.revert_data == rewards.UnknownPool.encode(3)
 
 
 def test_pool_stakes_set_by_task_modules_split_the_emission_and_distribute_pays_by_results():
@@ -310,7 +317,7 @@ def test_pool_stakes_set_by_task_modules_split_the_emission_and_distribute_pays_
     randomness.EpochIndex.set(state, 1)
     rewards.on_initialize(state, BlockEnv(chain.head.number + 1, T0 + DAY, address(9), b"\0" * 32,
                                           0, 0, slot=EPOCH))
-    net = D0 - D0 // 20
+    net = after_market(D0 - D0 // 20)
     fl, arena = net * 3 // 4, net - net * 3 // 4
     assert (rewards.PoolBalance.get(state, 0), rewards.PoolBalance.get(state, 1)) == (fl, arena)
     assert pending(chain, 0) == 0, "a managed pool waits for its module"
@@ -429,14 +436,15 @@ def test_random_staking_claims_and_epochs_keep_every_invariant(blocks):
         assert rewards.TotalEmitted.get(state) <= exact_emission(0, rewards.LastEmissionTime.get(state) - start)
         assert balances.free_balance(state, rewards.ADDRESS_) == \
             sum(a for _, a in rewards.PendingRewards.items(state)) + rewards.PoolBalance.get(state, 0) + \
-            rewards.PoolBalance.get(state, 1), "nobody sent FLOCK here: the account is exactly pools + pending"
+            rewards.PoolBalance.get(state, 1) + rewards.PoolBalance.get(state, 2), \
+                "nobody sent FLOCK here: the account is exactly pools + pending"
         if not crosses:
             assert minted == 0
             continue
         window = exact_emission(last - start, chain.head.timestamp - start)
         assert window - 2 < minted <= window, "the schedule for the elapsed time, within rounding"
         fee = minted * 50_000 // 1_000_000
-        distributed = pool + minted - fee
+        distributed = pool + after_market(minted - fee)
         weight = sum(own + delegated for _, own, delegated in stakers)
         credits: dict[bytes, int] = {}
         for who, own, delegated in stakers:

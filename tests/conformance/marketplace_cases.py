@@ -1,0 +1,66 @@
+"""Conformance cases for marketplace (spec/modules/marketplace.md): an Arena winner published and paid for
+through a voucher channel, with a refund; the free tier settled across hosts and the Marketplace pool paid
+to the used version's creators."""
+
+from dataclasses import dataclass
+
+from arena import module as arena
+from marketplace import formats
+from marketplace import module as marketplace
+from runtime.modules import randomness
+from tests.arena.arena_driver import model_hash
+from tests.fl.alliance_driver import address
+from tests.marketplace.market_driver import HOST, OTHER_HOST, PRICE, USER, WEIGHTS, MarketDriver
+
+from .cases import CaseBuilder, Vector
+
+
+@dataclass(frozen=True)
+class MarketplaceVector(Vector):
+    folder = "marketplace"
+
+
+def case_marketplace_arena_version_paid_by_voucher_and_refunded() -> MarketplaceVector:
+    b = CaseBuilder()
+    d = MarketDriver(b.chain, author=b.author)
+    d.finished_arena_task()
+    submissions = arena.Submissions.get(b.chain.state(), 0)
+    index = next(i for i, s in enumerate(submissions) if s.trainer == address(2))
+    d.block(d.call(2, "createModel", "digits", "mlp:digits"))
+    d.block(d.call(2, "publishVersion", 0, model_hash(2), formats.ARENA, 0, index))
+    d.block(d.call(HOST, "registerHost", 0, 0, PRICE, "http://127.0.0.1:9000", value=1_000 * 10**18))
+    d.block(d.call(USER, "deposit", address(HOST), 0, value=100 * PRICE))
+    d.block(d.call(HOST, "redeem", *d.voucher(40, 40 * PRICE)))
+    d.block(d.call(HOST, "redeem", *d.voucher(40, 40 * PRICE)))
+    d.block(d.call(USER, "requestWithdrawal", address(HOST), 0))
+    d.until(d.chain.head.number + 100)
+    d.block(d.call(USER, "withdraw", address(HOST), 0))
+    channel = marketplace.Channels.get(b.chain.state(), marketplace.channel_key(address(USER), address(HOST), 0))
+    assert channel == marketplace.Channel(0, 40 * PRICE, 40, 0)
+    return MarketplaceVector(**vars(b.valid(
+        "marketplace_arena_version_paid_by_voucher_and_refunded",
+        "a ranked Arena submission published by its trainer, a host staked on latest, a channel, a voucher "
+        "redeemed (split host / trainer / treasury) and replayed (refused), a withdrawal after the dispute window")))
+
+
+def case_marketplace_free_tier_and_usage_emission() -> MarketplaceVector:
+    b = CaseBuilder()
+    d = MarketDriver(b.chain, author=b.author)
+    d.block(d.call(1, "createModel", "digits", "mlp:digits"))
+    d.block(d.call(1, "publishVersion", 0, WEIGHTS, formats.UNVERIFIED, 0, 0))
+    for host in (HOST, OTHER_HOST):
+        d.block(d.call(host, "registerHost", 0, 0, PRICE, "http://127.0.0.1:9000", value=1_000 * 10**18))
+    epoch = randomness.EpochIndex.get(b.chain.state())
+    d.block(d.call(HOST, "settleFreeRequests", 0, epoch, *map(list, zip(d.receipt(7, epoch)))))
+    receipt = d.receipt(7, epoch, host=OTHER_HOST)
+    d.block(d.call(OTHER_HOST, "settleFreeRequests", 0, epoch, *map(list, zip(receipt))))
+    d.block(slot=randomness.EpochLength.get(b.chain.state()))
+    usage = marketplace.TotalUsage.get(b.chain.state(), marketplace.version_key(0, 1))
+    assert usage.free_requests == 10 and usage.emission > 0
+    return MarketplaceVector(**vars(b.valid(
+        "marketplace_free_tier_and_usage_emission",
+        "signed free-tier receipts settled by two hosts, counted up to the user's allowance across them; at the "
+        "next epoch the Marketplace share of emission goes to the used version's creator")))
+
+
+MARKETPLACE_CASES = [value for name, value in sorted(globals().items()) if name.startswith("case_")]
