@@ -44,7 +44,7 @@ from runtime.versions import UnknownRuntimeVersion
 
 from rpc.web_policy import WebPolicy, WebPolicyError
 
-from . import arena_cli, base_cli, key_cli, network_cli, relayer_cli
+from . import arena_cli, base_cli, key_cli, market_cli, network_cli, relayer_cli
 from .signals import until_stopped
 from .web_options import add_web_policy_arguments, describe_web_policy, web_policy_from_args
 
@@ -217,8 +217,12 @@ def main(argv: list[str] | None = None) -> int:
     key_cli.add_key_parser(commands)
     base_cli.add_base_devnet_parser(commands)
     worker_cli.add_worker_parser(commands)
-    arena_cli.add_arena_demo_parser(worker_cli.add_demo_parser(commands))
+    demos = worker_cli.add_demo_parser(commands)
+    arena_cli.add_arena_demo_parser(demos)
+    market_cli.add_market_demo_parser(demos)
     arena_cli.add_arena_parser(commands)
+    market_cli.add_host_parser(commands)
+    market_cli.add_market_parser(commands)
     args = parser.parse_args(argv)
     if args.command == "abi":
         return print_abi(args.module, args.spec_version)
@@ -235,9 +239,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "worker":
         return worker_cli.run_worker(args)
     if args.command == "demo":
+        if args.demo == "market":
+            return market_cli.demo_main(args)
         return arena_cli.run_demo(args) if args.demo == "arena" else worker_cli.run_demo(args)
     if args.command == "arena":
         return arena_cli.arena_main(args)
+    if args.command == "host":
+        return market_cli.host_main(args)
+    if args.command == "market":
+        return market_cli.market_main(args)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.block_time is not None and args.block_time <= 0:
         parser.error("--block-time must be positive")

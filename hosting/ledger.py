@@ -1,0 +1,84 @@
+"""What a host has been promised: the newest voucher of each user and the newest free-tier receipt of each
+user in each epoch, kept in an append-only file that is written before an answer leaves.
+
+A record is one JSON line written with one `os.write` on a file opened for appending: the kernel has it
+when the call returns, so a host killed at any instant (kill -9 included) loses no voucher it answered
+for; with `durable`, each record is also fsync'ed (power loss). A torn last line (a write cut by a
+crash before the answer left) is skipped on load.
+"""
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class SignedVoucher:
+    requests: int
+    amount: int
+    expiry: int
+    signature: bytes
+
+
+@dataclass(frozen=True)
+class SignedReceipt:
+    requests: int
+    signature: bytes
+
+
+class Ledger:
+    def __init__(self, path: Path, durable: bool = False):
+        self.path = path
+        self.durable = durable
+        self.vouchers: dict[bytes, SignedVoucher] = {}
+        self.receipts: dict[tuple[int, bytes], SignedReceipt] = {}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.exists():
+            self._load()
+        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+
+    def _load(self) -> None:
+        for line in self.path.read_bytes().splitlines():
+            try:
+                record = json.loads(line)
+                user, signature = bytes.fromhex(record["user"]), bytes.fromhex(record["signature"])
+                if record["kind"] == "voucher":
+                    self._keep_voucher(user, SignedVoucher(record["requests"], int(record["amount"]), record["expiry"],
+                                                           signature))
+                else:
+                    self._keep_receipt(record["epoch"], user, SignedReceipt(record["requests"], signature))
+            except (ValueError, KeyError, TypeError):
+                continue
+
+    def _keep_voucher(self, user: bytes, voucher: SignedVoucher) -> None:
+        held = self.vouchers.get(user)
+        if held is None or voucher.amount > held.amount:
+            self.vouchers[user] = voucher
+
+    def _keep_receipt(self, epoch: int, user: bytes, receipt: SignedReceipt) -> None:
+        held = self.receipts.get((epoch, user))
+        if held is None or receipt.requests > held.requests:
+            self.receipts[(epoch, user)] = receipt
+
+    def _append(self, record: dict) -> None:
+        os.write(self._fd, (json.dumps(record, separators=(",", ":")) + "\n").encode())
+        if self.durable:
+            os.fsync(self._fd)
+
+    def record_voucher(self, user: bytes, voucher: SignedVoucher) -> None:
+        self._append({"kind": "voucher", "user": user.hex(), "requests": voucher.requests,
+                      "amount": str(voucher.amount), "expiry": voucher.expiry, "signature": voucher.signature.hex()})
+        self._keep_voucher(user, voucher)
+
+    def record_receipt(self, epoch: int, user: bytes, receipt: SignedReceipt) -> None:
+        self._append({"kind": "free", "user": user.hex(), "epoch": epoch, "requests": receipt.requests,
+                      "signature": receipt.signature.hex()})
+        self._keep_receipt(epoch, user, receipt)
+
+    def free_used(self, epoch: int, user: bytes) -> int:
+        held = self.receipts.get((epoch, user))
+        return 0 if held is None else held.requests
+
+    def close(self) -> None:
+        os.close(self._fd)

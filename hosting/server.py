@@ -1,0 +1,428 @@
+"""`flockchain host`: serve one Marketplace model over HTTP, paid by vouchers or within the user's free tier.
+
+    GET  /v1/models     the served model: id, name, kind, version, weights hash, provenance, loss, price
+    POST /v1/predict    {"model": id, "inputs": [[…], …], "auth": {…}} → {"outputs", "predictions", …}
+    GET  /openapi.json  this API as OpenAPI 3.1
+
+Every request signs for itself (spec/modules/marketplace.md, hosting/client.py builds them): `auth` is
+`{"user", "free": {"epoch", "requests"}, "signature"}` — the user's FreeRequests receipt counting this
+request — or `{"user", "voucher": {"requests", "amount", "expiry"}, "signature"}` — a Voucher whose amount
+covers this request at the host's price. Refusals are JSON `{"error": why, …}`: 400 malformed (with the
+expected shape), 401 unsigned or a bad signature, 402 a voucher that does not pay (too little, beyond the
+escrow, expiring), 409 a count out of step (with the next one expected), 413 oversize, 415 not JSON,
+429 free tier used (with `Retry-After`), 503 no verified weights. The host keeps serving.
+
+The weights are the version's blob, checked against its hash on chain before they are served; a host on
+`latest` follows new versions as they are published. Vouchers and receipts are written to the ledger
+before the answer leaves; a background loop redeems vouchers and settles receipts on chain.
+"""
+
+import asyncio
+import json
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from aiohttp import hdrs, web
+from eth_utils import to_checksum_address
+
+from fl_module.worker import models, tensors
+from fl_module.worker.chain import ChainClient, ChainError
+from fl_module.worker.train import pick_device
+from marketplace.formats import PROVENANCE_NAMES, FreeRequests, Voucher, recover_signer
+from rpc.web_policy import WebPolicy, refuse_content_type
+
+from .ledger import Ledger, SignedReceipt, SignedVoucher
+
+log = logging.getLogger("flockchain.host")
+JSON_TYPES = frozenset({"application/json"})
+MAX_SETTLEMENTS = 128
+
+
+class Refusal(Exception):
+    """A request the host will not serve: its status, message and any fields the client needs."""
+
+    def __init__(self, status: int, message: str, headers: dict | None = None, **fields):
+        super().__init__(message)
+        self.status, self.message, self.headers, self.fields = status, message, headers or {}, fields
+
+    def response(self) -> web.Response:
+        return web.json_response({"error": self.message, **self.fields}, status=self.status, headers=self.headers)
+
+
+@dataclass
+class HostConfig:
+    model: int
+    data_dir: Path
+    bind: str = "127.0.0.1"
+    port: int = 0
+    max_batch: int = 256
+    max_body: int = 1 << 20
+    poll_seconds: float = 2.0
+    redeem_seconds: float = 30.0
+    min_voucher_seconds: int = 60
+    """A voucher must stay redeemable this long after the request (the host's time to redeem it)."""
+    device: str | None = None
+    durable: bool = False
+    policy: WebPolicy = field(default_factory=WebPolicy)
+
+
+@dataclass(frozen=True)
+class ServedModel:
+    version: int
+    weights: bytes
+    provenance: int
+    loss: int
+    params: dict[str, torch.Tensor]
+
+
+@dataclass(frozen=True)
+class ChannelView:
+    deposit: int
+    redeemed: int
+    requests: int
+
+
+class Host:
+    def __init__(self, chain: ChainClient, config: HostConfig):
+        self.chain, self.config = chain, config
+        self.address = bytes.fromhex(chain.address[2:])
+        self.device = torch.device(config.device) if config.device else pick_device()
+        self.ledger = Ledger(config.data_dir / "ledger.jsonl", config.durable)
+        self.served: ServedModel | None = None
+        self.unservable = "the weights are not loaded yet"
+        self.name = self.kind = ""
+        self.price = 0
+        self.epoch = 0
+        self.epoch_ends_in = 1
+        self.channels: dict[bytes, ChannelView] = {}
+        self.allowances: dict[tuple[int, bytes], int] = {}
+        self.redeemed: dict[bytes, int] = {}
+        self.settled: dict[tuple[int, bytes], int] = {}
+        self.runner: web.AppRunner | None = None
+        self.tasks: list[asyncio.Task] = []
+        self.url = ""
+
+    # Chain state
+
+    async def refresh(self) -> None:
+        """Price, served version, epoch: reload the weights when the served version changed."""
+        owner, self.name, self.kind, _ = await self.chain.view("marketplace", "model", self.config.model)
+        stake, price, _, served, unbonding, _ = await self.chain.view("marketplace", "host", self.config.model,
+                                                                        self.chain.address)
+        self.price = price
+        epoch = await self.chain.view("marketplace", "currentEpoch")
+        if epoch != self.epoch:
+            self.epoch, self.allowances = epoch, {}
+        self.epoch_ends_in = await self.estimate_epoch_end()
+        if served and (self.served is None or self.served.version != served):
+            await self.load(served)
+
+    async def load(self, version: int) -> None:
+        weights, provenance, _, _, loss, _, _, _ = await self.chain.view("marketplace", "version", self.config.model,
+                                                                         version)
+        try:
+            blob = await self.chain.get_blob(weights)
+            params = tensors.decode_model(blob, self.kind)
+        except (ChainError, tensors.ModelFormatError, ValueError) as error:
+            self.served, self.unservable = None, f"version {version}'s weights cannot be served: {error}"
+            log.error(self.unservable)
+            return
+        params = {name: tensor.to(self.device) for name, tensor in params.items()}
+        self.served, self.unservable = ServedModel(version, weights, provenance, loss, params), ""
+        log.info("serving model %d version %d (0x%s) on %s", self.config.model, version, weights.hex(), self.device)
+
+    async def estimate_epoch_end(self) -> int:
+        """Seconds until the next epoch, from the slot rate of the last blocks (at least 1)."""
+        length = await self.chain.view("randomness", "epochLength")
+        head = await self.chain.w3.eth.get_block("latest")
+        earlier = await self.chain.w3.eth.get_block(max(head["number"] - 10, 0))
+        slot, slot_before = await self.slot_of(head["hash"]), await self.slot_of(earlier["hash"])
+        per_slot = (head["timestamp"] - earlier["timestamp"]) / (slot - slot_before) if slot > slot_before else 1.0
+        return max(1, math.ceil((length - slot % length) * max(per_slot, 0.001)))
+
+    async def slot_of(self, block_hash: bytes) -> int:
+        header = await self.chain.w3.provider.make_request("chain_getHeader", ["0x" + bytes(block_hash).hex()])
+        return int(header["result"]["digest"]["slot"], 16)
+
+    async def channel(self, user: bytes, fresh: bool = False) -> ChannelView:
+        if fresh or user not in self.channels:
+            deposit, redeemed, requests, _ = await self.chain.view("marketplace", "channel", to_checksum(user),
+                                                                   self.chain.address, self.config.model)
+            self.channels[user] = ChannelView(deposit, redeemed, requests)
+        return self.channels[user]
+
+    async def allowance(self, user: bytes) -> int:
+        key = (self.epoch, user)
+        if key not in self.allowances:
+            self.allowances[key], _ = await self.chain.view("marketplace", "freeTier", to_checksum(user), self.epoch)
+        return self.allowances[key]
+
+    # Requests
+
+    async def check_free(self, user: bytes, claim: dict, signature: bytes) -> None:
+        epoch, requests = as_int(claim, "epoch"), as_int(claim, "requests")
+        if recover_signer(FreeRequests(user, self.address, self.config.model, epoch, requests).digest(
+                self.chain.chain_id), signature) != user:
+            raise Refusal(401, "the signature is not the user's over this FreeRequests receipt for this host")
+        expected = self.ledger.free_used(self.epoch, user) + 1
+        if epoch != self.epoch or requests != expected:
+            raise Refusal(409, f"this receipt counts request {requests} of epoch {epoch}; the host expects request "
+                               f"{expected} of epoch {self.epoch}", epoch=self.epoch, next=expected)
+        allowance = await self.allowance(user)
+        if requests > allowance:
+            raise Refusal(429, f"the free tier of {allowance} requests this epoch is used: pay with a voucher "
+                               f"({self.price} wei a request) or retry in the next epoch",
+                          headers={hdrs.RETRY_AFTER: str(self.epoch_ends_in)}, allowance=allowance,
+                          price=str(self.price), retryAfter=self.epoch_ends_in)
+        self.ledger.record_receipt(epoch, user, SignedReceipt(requests, signature))
+
+    async def check_voucher(self, user: bytes, claim: dict, signature: bytes) -> int:
+        requests, amount, expiry = as_int(claim, "requests"), as_int(claim, "amount"), as_int(claim, "expiry")
+        if recover_signer(Voucher(user, self.address, self.config.model, requests, amount, expiry).digest(
+                self.chain.chain_id), signature) != user:
+            raise Refusal(401, "the signature is not the user's over this Voucher for this host")
+        held = self.ledger.vouchers.get(user)
+        channel = await self.channel(user)
+        last_requests = max(held.requests if held else 0, channel.requests)
+        last_amount = max(held.amount if held else 0, channel.redeemed)
+        if requests != last_requests + 1:
+            raise Refusal(409, f"this voucher counts request {requests}; the host expects request "
+                               f"{last_requests + 1}", next={"requests": last_requests + 1, "amount": str(last_amount)})
+        if amount < last_amount + self.price:
+            raise Refusal(402, f"the voucher pays {amount - last_amount} wei for this request; the price is "
+                               f"{self.price}", price=str(self.price),
+                          next={"requests": last_requests + 1, "amount": str(last_amount)})
+        if expiry < time.time() + self.config.min_voucher_seconds:
+            raise Refusal(402, f"the voucher expires at {expiry}: give the host at least "
+                               f"{self.config.min_voucher_seconds} s to redeem it")
+        if amount - channel.redeemed > channel.deposit:
+            channel = await self.channel(user, fresh=True)
+            if amount - channel.redeemed > channel.deposit:
+                raise Refusal(402, f"the escrow holds {channel.deposit} wei, the voucher owes "
+                                   f"{amount - channel.redeemed}: deposit more for this host and model",
+                              deposit=str(channel.deposit))
+        self.ledger.record_voucher(user, SignedVoucher(requests, amount, expiry, signature))
+        return amount - last_amount
+
+    def parse_inputs(self, body: dict) -> torch.Tensor:
+        spec = models.model_spec(self.kind)
+        shape = f"[N, {spec.n_features}] numbers with 1 ≤ N ≤ {self.config.max_batch}"
+        inputs = body.get("inputs")
+        if not isinstance(inputs, list) or not 1 <= len(inputs) <= self.config.max_batch or not all(
+                isinstance(row, list) and len(row) == spec.n_features
+                and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in row)
+                for row in inputs):
+            raise Refusal(400, f"inputs must be {shape}", expected=[self.config.max_batch, spec.n_features])
+        return torch.tensor(inputs, dtype=torch.float32, device=self.device)
+
+    async def authorise(self, body: dict) -> tuple[str, int]:
+        auth = body.get("auth")
+        if not isinstance(auth, dict):
+            raise Refusal(401, "unsigned: give auth = {user, free | voucher, signature} (hosting/client.py)")
+        try:
+            user = bytes.fromhex(auth["user"].removeprefix("0x"))
+            signature = bytes.fromhex(auth["signature"].removeprefix("0x"))
+        except (KeyError, AttributeError, ValueError):
+            raise Refusal(401, "auth needs user (an address) and signature (65 bytes hex)") from None
+        if len(user) != 20:
+            raise Refusal(401, "auth.user is not an address")
+        if isinstance(auth.get("free"), dict):
+            await self.check_free(user, auth["free"], signature)
+            return "free", 0
+        if isinstance(auth.get("voucher"), dict):
+            return "paid", await self.check_voucher(user, auth["voucher"], signature)
+        raise Refusal(401, "auth needs a free receipt or a voucher")
+
+    async def handle_predict(self, request: web.Request) -> web.Response:
+        try:
+            body = await self.read_json(request)
+            if body.get("model") != self.config.model:
+                raise Refusal(404, f"this host serves model {self.config.model}", model=self.config.model)
+            if self.served is None:
+                raise Refusal(503, self.unservable)
+            served = self.served
+            inputs = self.parse_inputs(body)
+            tier, charged = await self.authorise(body)
+        except Refusal as refusal:
+            return refusal.response()
+        with torch.no_grad():
+            outputs = models.forward(self.kind, served.params, inputs)
+        answer = {"model": self.config.model, "version": served.version, "weights": "0x" + served.weights.hex(),
+                  "outputs": outputs.cpu().tolist(), "tier": tier, "charged": str(charged)}
+        if models.is_classification(self.kind):
+            answer["predictions"] = outputs.argmax(dim=-1).cpu().tolist()
+        return web.json_response(answer)
+
+    async def read_json(self, request: web.Request) -> dict:
+        bad_type = refuse_content_type(request, JSON_TYPES)
+        if bad_type:
+            raise Refusal(415, bad_type)
+        if (request.content_length or 0) > self.config.max_body:
+            raise Refusal(413, f"the body exceeds {self.config.max_body} bytes", limit=self.config.max_body)
+        raw = await request.content.read(self.config.max_body + 1)
+        if len(raw) > self.config.max_body:
+            raise Refusal(413, f"the body exceeds {self.config.max_body} bytes", limit=self.config.max_body)
+        try:
+            body = json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as error:
+            raise Refusal(400, f"the body is not JSON: {error}") from None
+        if not isinstance(body, dict):
+            raise Refusal(400, "the body must be a JSON object")
+        return body
+
+    async def handle_models(self, request: web.Request) -> web.Response:
+        served = self.served
+        entry = {"id": self.config.model, "object": "model", "name": self.name, "kind": self.kind,
+                 "host": self.chain.address, "price": str(self.price), "epoch": self.epoch,
+                 "version": served.version if served else None,
+                 "weights": "0x" + served.weights.hex() if served else None,
+                 "provenance": PROVENANCE_NAMES[served.provenance] if served else None,
+                 "loss": served.loss if served else None, "serving": served is not None}
+        return web.json_response({"object": "list", "data": [entry]})
+
+    async def handle_openapi(self, request: web.Request) -> web.Response:
+        return web.json_response(openapi(self.kind, self.config.max_batch))
+
+    # Settlement
+
+    async def redeem_due(self) -> int:
+        """Redeem each user's newest voucher above what the chain has redeemed; returns how many were."""
+        done = 0
+        for user, voucher in list(self.ledger.vouchers.items()):
+            if voucher.amount <= self.redeemed.get(user, 0):
+                continue
+            channel = await self.channel(user, fresh=True)
+            if voucher.amount <= channel.redeemed:
+                self.redeemed[user] = channel.redeemed
+                continue
+            try:
+                await self.chain.send("marketplace", "redeem", to_checksum(user), self.config.model, voucher.requests,
+                                      voucher.amount, voucher.expiry, voucher.signature)
+            except ChainError as error:
+                log.warning("redeeming 0x%s's voucher failed: %s", user.hex(), error)
+                continue
+            self.redeemed[user] = voucher.amount
+            self.channels.pop(user, None)
+            done += 1
+        return done
+
+    async def settle_due(self) -> int:
+        """Settle the receipts of this epoch and the last that grew since they were settled."""
+        due = [(key, receipt) for key, receipt in self.ledger.receipts.items()
+               if key[0] >= self.epoch - 1 and receipt.requests > self.settled.get(key, 0)]
+        done = 0
+        for epoch in sorted({key[0] for key, _ in due}):
+            batch = [(key[1], receipt) for key, receipt in due if key[0] == epoch]
+            for start in range(0, len(batch), MAX_SETTLEMENTS):
+                part = batch[start:start + MAX_SETTLEMENTS]
+                try:
+                    await self.chain.send("marketplace", "settleFreeRequests", self.config.model, epoch,
+                                          [to_checksum(u) for u, _ in part], [r.requests for _, r in part],
+                                          [r.signature for _, r in part])
+                except ChainError as error:
+                    log.warning("settling %d receipts of epoch %d failed: %s", len(part), epoch, error)
+                    continue
+                for user, receipt in part:
+                    self.settled[(epoch, user)] = receipt.requests
+                done += len(part)
+        return done
+
+    async def poll_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.poll_seconds)
+            try:
+                await self.refresh()
+            except Exception as error:  # a node restart or a dropped socket: keep serving, try again
+                log.warning("refreshing chain state failed: %s", error)
+
+    async def settle_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.redeem_seconds)
+            try:
+                await self.redeem_due()
+                await self.settle_due()
+            except Exception as error:
+                log.warning("settlement failed: %s", error)
+
+    # Life cycle
+
+    def application(self) -> web.Application:
+        app = web.Application(middlewares=[self.config.policy.middleware(
+            lambda request, status, message: web.json_response({"error": message}, status=status))],
+            client_max_size=self.config.max_body + 1024)
+        app.router.add_get("/v1/models", self.handle_models)
+        app.router.add_post("/v1/predict", self.handle_predict)
+        app.router.add_get("/openapi.json", self.handle_openapi)
+        return app
+
+    async def start(self) -> str:
+        await self.refresh()
+        if self.served is None:
+            raise ChainError(f"model {self.config.model}: {self.unservable}")
+        self.runner = web.AppRunner(self.application(), access_log=None)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, self.config.bind, self.config.port)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]
+        self.url = f"http://{self.config.bind}:{port}"
+        self.tasks = [asyncio.create_task(self.poll_loop()), asyncio.create_task(self.settle_loop())]
+        return self.url
+
+    async def stop(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        if self.runner is not None:
+            await self.runner.cleanup()
+        self.ledger.close()
+
+
+def as_int(claim: dict, name: str) -> int:
+    value = claim.get(name)
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 2**256:
+        raise Refusal(400, f"auth field {name!r} must be an unsigned integer (a decimal string for large ones)")
+    return value
+
+
+def to_checksum(address: bytes) -> str:
+    return to_checksum_address(address)
+
+
+def openapi(kind: str, max_batch: int) -> dict:
+    spec = models.model_spec(kind) if kind else None
+    features = spec.n_features if spec else 0
+    number_rows = {"type": "array", "minItems": 1, "maxItems": max_batch,
+                   "items": {"type": "array", "minItems": features, "maxItems": features, "items": {"type": "number"}}}
+    auth = {"type": "object", "required": ["user", "signature"], "properties": {
+        "user": {"type": "string", "description": "the paying user's address"},
+        "signature": {"type": "string", "description": "65-byte EIP-712 signature (r ‖ s ‖ v) over the claim"},
+        "free": {"type": "object", "properties": {"epoch": {"type": "integer"}, "requests": {"type": "integer"}},
+                 "description": "FreeRequests(user, host, model, epoch, requests): this request's count in the epoch"},
+        "voucher": {"type": "object", "properties": {"requests": {"type": "integer"}, "amount": {"type": "string"},
+                                                     "expiry": {"type": "integer"}},
+                    "description": "Voucher(user, host, model, requests, amount, expiry): cumulative over the channel"}}}
+    error = {"description": "refused", "content": {"application/json": {"schema": {
+        "type": "object", "properties": {"error": {"type": "string"}}}}}}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "flockchain Marketplace host", "version": "1",
+                 "description": "Inference for one on-chain model version, paid by EIP-712 vouchers or within the "
+                                "user's stake-based free tier (spec/modules/marketplace.md)."},
+        "paths": {
+            "/v1/models": {"get": {"summary": "the served model and its on-chain record",
+                                   "responses": {"200": {"description": "a list of one model"}}}},
+            "/v1/predict": {"post": {
+                "summary": "model outputs for a batch of inputs",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["model", "inputs", "auth"],
+                    "properties": {"model": {"type": "integer"}, "inputs": number_rows, "auth": auth}}}}},
+                "responses": {"200": {"description": "outputs (and predictions for a classifier)"},
+                              **{str(code): error for code in (400, 401, 402, 404, 409, 413, 415, 429, 503)}}}},
+            "/openapi.json": {"get": {"summary": "this document", "responses": {"200": {"description": "OpenAPI"}}}},
+        },
+    }
