@@ -14,6 +14,8 @@
    over the network and imported, beside importing the same blocks from memory (bench/sync.py).
 7. The bridge: receipt-proof size and verification, a proveDeposit block, deposit → mint latency
    (bench/bridge.py).
+8. A Marketplace host: paid requests/s and p99 latency beside the same host unmetered, and the
+   transactions that redeem them (bench/market.py).
 
 Never part of `make test`: figures depend on the machine.
 """
@@ -197,6 +199,8 @@ def main(argv=None) -> None:
     sync_report()  # a fresh node syncing 1,000 blocks from a peer against importing them from memory (bench/sync.py)
     from .bridge import report as bridge_report
     bridge_report()  # receipt proofs beside py-trie, proveDeposit beside a transfer, deposit → mint latency
+    from .market import report as market_report
+    market_report()  # a Marketplace host's paid requests/s and p99 beside the same host unmetered (bench/market.py)
     from .memory import report as memory_report
     memory_report()  # an authoring node's RSS after 1,000,000 transfers beside after 100,000 (bench/memory.py)
 

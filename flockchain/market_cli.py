@@ -11,6 +11,7 @@ The host must already be registered on chain for the model (marketplace.register
 `--input` is a JSON file holding a list of input rows (or {"inputs": […]}); the answer is printed as JSON.
 """
 
+import argparse
 import asyncio
 import json
 import logging
@@ -37,6 +38,7 @@ def add_host_parser(commands) -> None:
     host.add_argument("--poll-seconds", type=float, default=2.0, help="how often price, version and epoch are read")
     host.add_argument("--durable", action="store_true",
                       help="fsync each voucher before answering (survives power loss, not only a killed process)")
+    host.add_argument("--unmetered", action="store_true", help=argparse.SUPPRESS)
     add_web_policy_arguments(host)
 
 
@@ -76,7 +78,7 @@ def host_main(args) -> int:
         return 2
     config = HostConfig(model=args.model, data_dir=Path(args.data_dir), bind=args.bind, port=args.port,
                         poll_seconds=args.poll_seconds, redeem_seconds=args.redeem_seconds, device=args.device,
-                        durable=args.durable, policy=policy)
+                        durable=args.durable, unmetered=args.unmetered, policy=policy)
 
     async def serve() -> int:
         chain = await ChainClient.connect(args.rpc, key)

@@ -9,6 +9,7 @@ it likes.
 """
 
 from dataclasses import dataclass
+from functools import cache
 from math import isqrt
 
 from runtime.abi import abi_encode
@@ -31,7 +32,9 @@ VOUCHER_TYPEHASH = keccak256(VOUCHER_TYPE.encode())
 FREE_REQUESTS_TYPEHASH = keccak256(FREE_REQUESTS_TYPE.encode())
 
 
+@cache
 def compute_domain_separator(chain_id: int) -> bytes:
+    """Cached: a host computes it for every request, and it depends on the chain id alone."""
     return keccak256(abi_encode(["bytes32", "bytes32", "bytes32", "uint256", "address"],
                                 [DOMAIN_TYPEHASH, keccak256(DOMAIN_NAME.encode()), keccak256(DOMAIN_VERSION.encode()),
                                  chain_id, ADDRESS]))
