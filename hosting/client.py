@@ -16,9 +16,10 @@ import requests
 from eth_account import Account
 
 from fl_module.worker.demo import Rpc
-from marketplace.formats import FreeRequests, Voucher, sign_digest
+from marketplace.formats import FreeRequests, Voucher, recover_signer, sign_digest
 
-VOUCHER_SECONDS = 3_600
+VOUCHER_SECONDS = 7_200
+"""How long a voucher stays redeemable (hosts ask for at least an hour)."""
 EPOCH_CHECK_SECONDS = 10.0
 """While paying because the free tier is used, how often the client looks for a new epoch (a new tier)."""
 
@@ -134,13 +135,9 @@ class Client:
                 else:
                     counters.free += 1
                 return body
-            if response.status_code == 409:
-                self.adopt(counters, body, paying)
-                continue
-            if response.status_code == 402 and "next" in body and paying and \
-                    int(body["next"]["amount"]) != counters.amount:
-                self.adopt(counters, body, paying)
-                continue
+            if response.status_code == 409 or (response.status_code == 402 and paying and "next" in body):
+                if self.adopt(offer, model, counters, body, paying):
+                    continue
             if response.status_code == 429:
                 counters.free_exhausted = True
                 if pay and self.channel(model, offer.address)[0] > 0:
@@ -154,14 +151,30 @@ class Client:
             raise MarketError(response.status_code, body)
         raise MarketError(409, {"error": "the host kept refusing the client's counters"})
 
-    def adopt(self, counters: Counters, body: dict, paying: bool) -> None:
+    def adopt(self, offer: HostOffer, model: int, counters: Counters, body: dict, paying: bool) -> bool:
+        """Take the host's view of the counters when it differs; True if anything changed. A voucher count is
+        taken only from a voucher this user signed (the host shows it) or from the chain: a host cannot make
+        the client sign for more than it owes."""
+        before = (counters.epoch, counters.free, counters.requests, counters.amount)
         expected = body.get("next")
-        if paying:
-            counters.requests, counters.amount = int(expected["requests"]) - 1, int(expected["amount"])
-        else:
-            if body.get("epoch") != counters.epoch:
+        if not paying:
+            if isinstance(body.get("epoch"), int) and body["epoch"] != counters.epoch:
                 counters.epoch, counters.free_exhausted = body["epoch"], False
-            counters.free = int(expected) - 1
+            counters.free = int(expected) - 1 if isinstance(expected, int) and expected > 0 else counters.free
+        elif isinstance(expected, dict) and self.is_own_voucher(offer, model, expected.get("held")):
+            counters.requests, counters.amount = expected["held"]["requests"], int(expected["held"]["amount"])
+        else:
+            _, redeemed, requests_, _ = self.channel(model, offer.address)
+            counters.requests, counters.amount = requests_, redeemed
+        return before != (counters.epoch, counters.free, counters.requests, counters.amount)
+
+    def is_own_voucher(self, offer: HostOffer, model: int, held) -> bool:
+        try:
+            message = Voucher(self.user, bytes.fromhex(offer.address[2:]), model, held["requests"],
+                              int(held["amount"]), held["expiry"])
+            return recover_signer(message.digest(self.chain_id), bytes.fromhex(held["signature"][2:])) == self.user
+        except (TypeError, KeyError, ValueError, OverflowError):
+            return False
 
     def new_epoch(self, counters: Counters) -> None:
         epoch, counters.epoch_read_at = self.epoch(), time.monotonic()

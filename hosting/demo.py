@@ -30,8 +30,8 @@ PRICES = (10**15, 2 * 10**15)
 USER_FUNDS = 100 * UNIT
 USER_ESCROW = UNIT
 STAKED_USER_BOND = 5_000 * UNIT
-"""Every other user is a staked validator, so its free tier is wider (the square root of its stake); users
-0, 1 call the cheaper host, 2, 3 the other, and so on."""
+"""Every other user is a staked validator with a free tier (100 requests per 1,000 FLOCK); the others pay
+from the first request. Users 0, 1 call the cheaper host, 2, 3 the other, and so on."""
 
 Account.enable_unaudited_hdwallet_features()
 

@@ -33,13 +33,14 @@ from fl_module.worker import models, tensors
 from fl_module.worker.chain import ChainClient, ChainError
 from fl_module.worker.train import pick_device
 from marketplace.formats import PROVENANCE_NAMES, FreeRequests, Voucher, recover_signer
+from marketplace.module import MAX_SETTLEMENTS
 from rpc.web_policy import WebPolicy, refuse_content_type
 
 from .ledger import Ledger, SignedReceipt, SignedVoucher
 
 log = logging.getLogger("flockchain.host")
 JSON_TYPES = frozenset({"application/json"})
-MAX_SETTLEMENTS = 128
+FLOAT32_MAX = 3.4028234663852886e38
 
 
 class Refusal(Exception):
@@ -63,8 +64,9 @@ class HostConfig:
     max_body: int = 1 << 20
     poll_seconds: float = 2.0
     redeem_seconds: float = 30.0
-    min_voucher_seconds: int = 60
-    """A voucher must stay redeemable this long after the request (the host's time to redeem it)."""
+    min_voucher_seconds: int = 3_600
+    """A voucher must stay redeemable this long after the request (the host's time to redeem it), and no
+    voucher may expire before the one it replaces."""
     device: str | None = None
     durable: bool = False
     unmetered: bool = False
@@ -86,6 +88,7 @@ class ChannelView:
     deposit: int
     redeemed: int
     requests: int
+    closes_at: int
 
 
 class Host:
@@ -152,29 +155,30 @@ class Host:
 
     async def channel(self, user: bytes, fresh: bool = False) -> ChannelView:
         if fresh or user not in self.channels:
-            deposit, redeemed, requests, _ = await self.chain.view("marketplace", "channel", to_checksum(user),
-                                                                   self.chain.address, self.config.model)
-            self.channels[user] = ChannelView(deposit, redeemed, requests)
+            self.channels[user] = ChannelView(*await self.chain.view(
+                "marketplace", "channel", to_checksum_address(user), self.chain.address, self.config.model))
         return self.channels[user]
 
     async def allowance(self, user: bytes) -> int:
         key = (self.epoch, user)
         if key not in self.allowances:
-            self.allowances[key], _ = await self.chain.view("marketplace", "freeTier", to_checksum(user), self.epoch)
+            self.allowances[key], _ = await self.chain.view("marketplace", "freeTier", to_checksum_address(user),
+                                                            self.epoch)
         return self.allowances[key]
 
     # Requests
 
     async def check_free(self, user: bytes, claim: dict, signature: bytes) -> None:
-        epoch, requests = as_int(claim, "epoch"), as_int(claim, "requests")
+        epoch, requests = as_int(claim, "epoch", 64), as_int(claim, "requests", 64)
         if recover_signer(FreeRequests(user, self.address, self.config.model, epoch, requests).digest(
                 self.chain.chain_id), signature) != user:
             raise Refusal(401, "the signature is not the user's over this FreeRequests receipt for this host")
+        allowance = await self.allowance(user)
+        # No await from here to the ledger write: a user's concurrent requests are checked one after another.
         expected = self.ledger.free_used(self.epoch, user) + 1
         if epoch != self.epoch or requests != expected:
             raise Refusal(409, f"this receipt counts request {requests} of epoch {epoch}; the host expects request "
                                f"{expected} of epoch {self.epoch}", epoch=self.epoch, next=expected)
-        allowance = await self.allowance(user)
         if requests > allowance:
             raise Refusal(429, f"the free tier of {allowance} requests this epoch is used: pay with a voucher "
                                f"({self.price} wei a request) or retry in the next epoch",
@@ -183,30 +187,39 @@ class Host:
         self.ledger.record_receipt(epoch, user, SignedReceipt(requests, signature))
 
     async def check_voucher(self, user: bytes, claim: dict, signature: bytes) -> int:
-        requests, amount, expiry = as_int(claim, "requests"), as_int(claim, "amount"), as_int(claim, "expiry")
+        """What this request pays: the voucher's amount above the newest one held (or redeemed)."""
+        requests, amount = as_int(claim, "requests", 64), as_int(claim, "amount", 256)
+        expiry = as_int(claim, "expiry", 64)
         if recover_signer(Voucher(user, self.address, self.config.model, requests, amount, expiry).digest(
                 self.chain.chain_id), signature) != user:
             raise Refusal(401, "the signature is not the user's over this Voucher for this host")
-        held = self.ledger.vouchers.get(user)
         channel = await self.channel(user)
-        last_requests = max(held.requests if held else 0, channel.requests)
-        last_amount = max(held.amount if held else 0, channel.redeemed)
-        if requests != last_requests + 1:
-            raise Refusal(409, f"this voucher counts request {requests}; the host expects request "
-                               f"{last_requests + 1}", next={"requests": last_requests + 1, "amount": str(last_amount)})
-        if amount < last_amount + self.price:
-            raise Refusal(402, f"the voucher pays {amount - last_amount} wei for this request; the price is "
-                               f"{self.price}", price=str(self.price),
-                          next={"requests": last_requests + 1, "amount": str(last_amount)})
-        if expiry < time.time() + self.config.min_voucher_seconds:
-            raise Refusal(402, f"the voucher expires at {expiry}: give the host at least "
-                               f"{self.config.min_voucher_seconds} s to redeem it")
         if amount - channel.redeemed > channel.deposit:
             channel = await self.channel(user, fresh=True)
-            if amount - channel.redeemed > channel.deposit:
-                raise Refusal(402, f"the escrow holds {channel.deposit} wei, the voucher owes "
-                                   f"{amount - channel.redeemed}: deposit more for this host and model",
-                              deposit=str(channel.deposit))
+        # No await from here to the ledger write: a user's concurrent requests are checked one after another.
+        held = self.ledger.vouchers.get(user)
+        last_requests = max(held.requests if held else 0, channel.requests)
+        last_amount = max(held.amount if held else 0, channel.redeemed)
+        expected = {"requests": last_requests + 1, "amount": str(last_amount)}
+        if held and held.amount > channel.redeemed:  # the user's own signature: a client adopts only this
+            expected["held"] = {"requests": held.requests, "amount": str(held.amount), "expiry": held.expiry,
+                                "signature": "0x" + held.signature.hex()}
+        if requests != last_requests + 1:
+            raise Refusal(409, f"this voucher counts request {requests}; the host expects request "
+                               f"{last_requests + 1}", next=expected)
+        if amount < last_amount + self.price:
+            raise Refusal(402, f"the voucher pays {amount - last_amount} wei for this request; the price is "
+                               f"{self.price}", price=str(self.price), next=expected)
+        if expiry < time.time() + self.config.min_voucher_seconds or (held and expiry < held.expiry):
+            raise Refusal(402, f"the voucher expires at {expiry}: give the host at least "
+                               f"{self.config.min_voucher_seconds} s to redeem it, and no less than the last one")
+        if channel.closes_at:
+            raise Refusal(402, f"the user is withdrawing this escrow (from block {channel.closes_at}): deposit "
+                               f"again to keep paying this host")
+        if amount - channel.redeemed > channel.deposit:
+            raise Refusal(402, f"the escrow holds {channel.deposit} wei, the voucher owes "
+                               f"{amount - channel.redeemed}: deposit more for this host and model",
+                          deposit=str(channel.deposit))
         self.ledger.record_voucher(user, SignedVoucher(requests, amount, expiry, signature))
         return amount - last_amount
 
@@ -215,8 +228,7 @@ class Host:
         shape = f"[N, {spec.n_features}] numbers with 1 ≤ N ≤ {self.config.max_batch}"
         inputs = body.get("inputs")
         if not isinstance(inputs, list) or not 1 <= len(inputs) <= self.config.max_batch or not all(
-                isinstance(row, list) and len(row) == spec.n_features
-                and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in row)
+                isinstance(row, list) and len(row) == spec.n_features and all(map(is_float32, row))
                 for row in inputs):
             raise Refusal(400, f"inputs must be {shape}", expected=[self.config.max_batch, spec.n_features])
         return torch.tensor(inputs, dtype=torch.float32, device=self.device)
@@ -263,11 +275,10 @@ class Host:
         bad_type = refuse_content_type(request, JSON_TYPES)
         if bad_type:
             raise Refusal(415, bad_type)
-        if (request.content_length or 0) > self.config.max_body:
-            raise Refusal(413, f"the body exceeds {self.config.max_body} bytes", limit=self.config.max_body)
-        raw = await request.content.read(self.config.max_body + 1)
-        if len(raw) > self.config.max_body:
-            raise Refusal(413, f"the body exceeds {self.config.max_body} bytes", limit=self.config.max_body)
+        try:
+            raw = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            raise Refusal(413, f"the body exceeds {self.config.max_body} bytes", limit=self.config.max_body) from None
         try:
             body = json.loads(raw)
         except (ValueError, UnicodeDecodeError) as error:
@@ -292,30 +303,28 @@ class Host:
     # Settlement
 
     async def redeem_due(self) -> int:
-        """Redeem each user's newest voucher above what the chain has redeemed; returns how many were."""
+        """Redeem each user's newest voucher above what the chain has redeemed; returns how many were. A voucher
+        the chain refuses is not sent again (a newer one from that user will be)."""
         done = 0
         for user, voucher in list(self.ledger.vouchers.items()):
             if voucher.amount <= self.redeemed.get(user, 0):
                 continue
-            channel = await self.channel(user, fresh=True)
-            if voucher.amount <= channel.redeemed:
-                self.redeemed[user] = channel.redeemed
-                continue
             try:
-                await self.chain.send("marketplace", "redeem", to_checksum(user), self.config.model, voucher.requests,
-                                      voucher.amount, voucher.expiry, voucher.signature)
-            except ChainError as error:
-                log.warning("redeeming 0x%s's voucher failed: %s", user.hex(), error)
-                continue
+                channel = await self.channel(user, fresh=True)
+                if voucher.amount > channel.redeemed:
+                    await self.chain.send("marketplace", "redeem", to_checksum_address(user), self.config.model,
+                                          voucher.requests, voucher.amount, voucher.expiry, voucher.signature)
+                    done += 1
+            except Exception as error:  # refused, or the node is away: log it, go on with the next user
+                log.warning("redeeming 0x%s's voucher for %d wei failed: %s", user.hex(), voucher.amount, error)
             self.redeemed[user] = voucher.amount
             self.channels.pop(user, None)
-            done += 1
         return done
 
     async def settle_due(self) -> int:
-        """Settle the receipts of this epoch and the last that grew since they were settled."""
+        """Settle the receipts of this epoch that grew since they were settled (the chain takes no other)."""
         due = [(key, receipt) for key, receipt in self.ledger.receipts.items()
-               if key[0] >= self.epoch - 1 and receipt.requests > self.settled.get(key, 0)]
+               if key[0] == self.epoch and receipt.requests > self.settled.get(key, 0)]
         done = 0
         for epoch in sorted({key[0] for key, _ in due}):
             batch = [(key[1], receipt) for key, receipt in due if key[0] == epoch]
@@ -323,9 +332,9 @@ class Host:
                 part = batch[start:start + MAX_SETTLEMENTS]
                 try:
                     await self.chain.send("marketplace", "settleFreeRequests", self.config.model, epoch,
-                                          [to_checksum(u) for u, _ in part], [r.requests for _, r in part],
+                                          [to_checksum_address(u) for u, _ in part], [r.requests for _, r in part],
                                           [r.signature for _, r in part])
-                except ChainError as error:
+                except Exception as error:
                     log.warning("settling %d receipts of epoch %d failed: %s", len(part), epoch, error)
                     continue
                 for user, receipt in part:
@@ -355,7 +364,7 @@ class Host:
     def application(self) -> web.Application:
         app = web.Application(middlewares=[self.config.policy.middleware(
             lambda request, status, message: web.json_response({"error": message}, status=status))],
-            client_max_size=self.config.max_body + 1024)
+            client_max_size=self.config.max_body)
         app.router.add_get("/v1/models", self.handle_models)
         app.router.add_post("/v1/predict", self.handle_predict)
         app.router.add_get("/openapi.json", self.handle_openapi)
@@ -382,17 +391,23 @@ class Host:
         self.ledger.close()
 
 
-def as_int(claim: dict, name: str) -> int:
+def as_int(claim: dict, name: str, bits: int) -> int:
     value = claim.get(name)
-    if isinstance(value, str) and value.isdigit():
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 78:
         value = int(value)
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 2**256:
-        raise Refusal(400, f"auth field {name!r} must be an unsigned integer (a decimal string for large ones)")
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 1 << bits:
+        raise Refusal(400, f"auth field {name!r} must be a uint{bits} (a decimal string for large ones)")
     return value
 
 
-def to_checksum(address: bytes) -> str:
-    return to_checksum_address(address)
+def is_float32(value) -> bool:
+    """A JSON number a float32 input holds: finite and within float32's range (NaN, ±inf, 1e39 are not)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value) and abs(value) <= FLOAT32_MAX
+    except OverflowError:
+        return False
 
 
 def openapi(kind: str, max_batch: int) -> dict:

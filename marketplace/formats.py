@@ -10,7 +10,6 @@ it likes.
 
 from dataclasses import dataclass
 from functools import cache
-from math import isqrt
 
 from runtime.abi import abi_encode
 from runtime.crypto import SECP256K1_HALF_N, keccak256, recover_address, sign_hash
@@ -92,7 +91,8 @@ def recover_signer(digest: bytes, signature: bytes) -> bytes | None:
     return recover_address(digest, signature[64] - 27, r, s)
 
 
-def compute_free_allowance(effective_stake: int, base: int, per_sqrt_flock: int, maximum: int) -> int:
-    """Free requests per epoch: base + per_sqrt_flock · ⌊√⌊stake / 1 FLOCK⌋⌋, at most `maximum`.
-    The square root makes the tier grow with stake but ever more slowly (a whale cannot buy the host)."""
-    return min(maximum, base + per_sqrt_flock * isqrt(effective_stake // UNIT))
+def compute_free_allowance(effective_stake: int, per_kilo_flock: int, maximum: int) -> int:
+    """Free requests per epoch: per_kilo_flock for each 1,000 FLOCK of effective stake, floored, at most `maximum`.
+    Linear with no base on purpose: under a concave curve, or with something for nothing, splitting one
+    stake across many addresses would buy more free requests than holding it in one."""
+    return min(maximum, effective_stake * per_kilo_flock // (1_000 * UNIT))

@@ -12,12 +12,12 @@ prices, a stake-based free tier, voucher payments over one-way channels, and emi
                transaction for any number of requests); the user takes back what is unredeemed
                DisputeBlocks after asking, and the host may still redeem until then
     free tier  each user has compute_free_allowance(effective stake) free requests per epoch across all
-               hosts; a host settles the users' signed FreeRequests receipts, counted up to the allowance
+               hosts; a host settles the users' signed FreeRequests receipts of the epoch, counted up to it
     revenue    each redemption pays the host HostSharePerMillion, the version's creators
                CreatorSharePerMillion (by their weights), and the treasury the rest and the dust
-    usage      redeemed and settled requests are the version's usage in the epoch they land in; at the
-               next epoch's first block the Marketplace pool (rewards' share of emissions) goes to the
-               versions by that usage, and each version's part to its creators
+    usage      redeemed and settled requests are recorded per version; at the next epoch's first block the
+               Marketplace pool (rewards' share of emissions) goes to the versions by the FLOCK they were
+               paid in the epoch, each at most EmissionCapPerMillion of it, and each part to its creators
 
 A version's creators: for an Alliance model, the proposers whose updates went into a global model,
 weighted by how many; for an Arena model, its trainer; for an upload, the model's owner.
@@ -32,15 +32,14 @@ from runtime.module import BlockEnv, CallDecl, CallEnv, ErrorDecl, EventDecl, Mo
 from runtime.modules import balances, gmflock, randomness, rewards, staking, system, treasury
 from runtime.records import Address, Hash32, RecordCodec, RecordList, Uint8, Uint32, Uint64, Uint256
 from runtime.state import State
-from runtime.storage import U64, U256, BytesList, FixedUint, RawBytes, StorageMap, StorageValue
+from runtime.storage import ADDRESS, U64, U256, BytesList, FixedUint, RawBytes, StorageMap, StorageValue
 
-from .formats import (ALLIANCE, ARENA, SERVE_LATEST, UNVERIFIED, FreeRequests, Voucher, compute_free_allowance,
-                      recover_signer)
+from .formats import (ALLIANCE, ARENA, SERVE_LATEST, UNIT, UNVERIFIED, FreeRequests, Voucher,
+                      compute_free_allowance, recover_signer)
 from .formats import ADDRESS as ADDRESS_
 
 NAME = "marketplace"
 PER_MILLION = 1_000_000
-UNIT = balances.UNIT
 HOLD = b"marketplace"
 MAX_SETTLEMENTS = 128
 """Receipts one settleFreeRequests call may carry (each is a signature recovery, paid per byte)."""
@@ -54,10 +53,12 @@ MaxVersions = StorageValue(NAME, "MaxVersions", U64, 1_024)
 MaxHostsPerModel = StorageValue(NAME, "MaxHostsPerModel", U64, 32)
 MaxNameLength = StorageValue(NAME, "MaxNameLength", U64, 64)
 MaxEndpointLength = StorageValue(NAME, "MaxEndpointLength", U64, 256)
-MaxUsedVersions = StorageValue(NAME, "MaxUsedVersions", U64, 256)
-"""Versions whose usage one epoch records for emissions; usage beyond them still counts in TotalUsage."""
-FreeTierBase = StorageValue(NAME, "FreeTierBase", U64, 10)
-FreeTierPerSqrtFlock = StorageValue(NAME, "FreeTierPerSqrtFlock", U64, 10)
+MaxUsedVersions = StorageValue(NAME, "MaxUsedVersions", U64, 64)
+"""Versions one epoch's emission can pay (those paid the most); the others still count in TotalUsage."""
+EmissionCapPerMillion = StorageValue(NAME, "EmissionCapPerMillion", FixedUint(4), 50_000)
+"""A version's emission in an epoch is at most this share of what it was paid in it. At the treasury's
+share (the default), paying oneself for fake requests can at best win back the fee it cost."""
+FreeRequestsPerKiloFlock = StorageValue(NAME, "FreeRequestsPerKiloFlock", U64, 100)
 FreeTierMax = StorageValue(NAME, "FreeTierMax", U64, 100_000)
 HostSharePerMillion = StorageValue(NAME, "HostSharePerMillion", FixedUint(4), 700_000)
 CreatorSharePerMillion = StorageValue(NAME, "CreatorSharePerMillion", FixedUint(4), 250_000)
@@ -115,8 +116,8 @@ class Channel:
 
 @dataclass(frozen=True)
 class Usage:
-    paid_requests: Uint64
-    free_requests: Uint64
+    paid_requests: Uint256
+    free_requests: Uint256
     revenue: Uint256
     """Σ FLOCK redeemed for the version."""
     emission: Uint256
@@ -127,7 +128,18 @@ class Usage:
 class VersionUsage:
     model: Uint64
     version: Uint32
-    requests: Uint64
+    revenue: Uint256
+    """FLOCK redeemed for the version in the epoch: what its share of the epoch's emission weighs."""
+
+
+@dataclass(frozen=True)
+class EpochCount:
+    """A count that belongs to one epoch: read in another epoch, it is 0."""
+    epoch: Uint64
+    count: Uint64
+
+    def in_epoch(self, epoch: int) -> int:
+        return self.count if self.epoch == epoch else 0
 
 
 # Storage (model keys: u64 model; version keys: u64 model ‖ u32 version; host keys: u64 model ‖ host;
@@ -146,13 +158,14 @@ HostList = StorageMap(NAME, "HostList", FixedUint(8), BytesList(), ())
 Channels = StorageMap(NAME, "Channels", RawBytes(), RecordCodec(Channel), None)
 TotalEscrow = StorageValue(NAME, "TotalEscrow", U256, 0)
 """Σ channel deposits: what this module's account holds for users."""
-FreeSettled = StorageMap(NAME, "FreeSettled", RawBytes(), U64, 0)
-"""u64 epoch ‖ user ‖ host ‖ u64 model → the highest receipt settled."""
-FreeUsed = StorageMap(NAME, "FreeUsed", RawBytes(), U64, 0)
-"""u64 epoch ‖ user → free requests credited, across hosts (≤ the user's allowance)."""
+FreeSettled = StorageMap(NAME, "FreeSettled", RawBytes(), RecordCodec(EpochCount), EpochCount(0, 0))
+"""user ‖ host ‖ u64 model → the highest receipt settled, in its epoch (one entry per channel, not per epoch)."""
+FreeUsed = StorageMap(NAME, "FreeUsed", ADDRESS, RecordCodec(EpochCount), EpochCount(0, 0))
+"""user → free requests credited in an epoch, across hosts (≤ the user's allowance)."""
 TotalUsage = StorageMap(NAME, "TotalUsage", RawBytes(), RecordCodec(Usage), Usage(0, 0, 0, 0))
 EpochUsage = StorageMap(NAME, "EpochUsage", FixedUint(8), RecordList(VersionUsage), ())
-"""epoch → requests per version landed in it, in order of first use: the next epoch's emission weights."""
+"""epoch → revenue per version redeemed in it (at most MaxUsedVersions, the largest kept): the next epoch's
+emission weights."""
 UsageEpoch = StorageValue(NAME, "UsageEpoch", U64, None)
 """The epoch whose usage waits for the next epoch's first block (none: nothing used since the last payout)."""
 
@@ -184,6 +197,11 @@ BadName = ErrorDecl("BadName(uint256 length,uint256 maximum)")
 TooManyVersions = ErrorDecl("TooManyVersions(uint64 maximum)")
 UnknownProvenance = ErrorDecl("UnknownProvenance(uint8 provenance)")
 UnverifiedSource = ErrorDecl("UnverifiedSource()")
+NoVersion = ErrorDecl("NoVersion(uint64 model)")
+"""A host cannot serve `latest` of a model with no version yet."""
+ZeroPrice = ErrorDecl("ZeroPrice()")
+"""A paid request costs something: a request count is bounded by what the voucher pays."""
+RequestsNotPaid = ErrorDecl("RequestsNotPaid(uint256 requests,uint256 owed,uint256 price)")
 """An unverified upload names no source task."""
 SourceNotFinal = ErrorDecl("SourceNotFinal(uint64 task)")
 NotSourceCreator = ErrorDecl("NotSourceCreator(address creator)")
@@ -205,7 +223,7 @@ VoucherExpired = ErrorDecl("VoucherExpired(uint64 expiry,uint64 now)")
 VoucherNotNewer = ErrorDecl("VoucherNotNewer(uint256 amount,uint256 redeemed)")
 VoucherExceedsEscrow = ErrorDecl("VoucherExceedsEscrow(uint256 owed,uint256 deposit)")
 EpochNotSettleable = ErrorDecl("EpochNotSettleable(uint64 epoch,uint64 current)")
-"""A receipt is settled in its own epoch or the next."""
+"""A receipt is settled in its own epoch."""
 LengthMismatch = ErrorDecl("LengthMismatch()")
 TooManyReceipts = ErrorDecl("TooManyReceipts(uint256 maximum)")
 
@@ -258,8 +276,8 @@ def get_effective_stake(state: State, user: bytes) -> int:
 
 
 def get_free_allowance(state: State, user: bytes) -> int:
-    return compute_free_allowance(get_effective_stake(state, user), FreeTierBase.get(state),
-                                  FreeTierPerSqrtFlock.get(state), FreeTierMax.get(state))
+    return compute_free_allowance(get_effective_stake(state, user), FreeRequestsPerKiloFlock.get(state),
+                                  FreeTierMax.get(state))
 
 
 def compute_revenue_split(amount: int, host_share: int, creator_share: int) -> tuple[int, int, int]:
@@ -284,17 +302,27 @@ def record_usage(state: State, model: int, version: int, paid: int, free: int, r
     usage = TotalUsage.get(state, key)
     TotalUsage.set(state, key, Usage(usage.paid_requests + paid, usage.free_requests + free,
                                      usage.revenue + revenue, usage.emission))
+    if revenue:
+        record_epoch_revenue(state, model, version, revenue)
+
+
+def record_epoch_revenue(state: State, model: int, version: int, revenue: int) -> None:
+    """Add to the version's revenue this epoch. The list holds MaxUsedVersions entries: a version not in a
+    full list takes the place of the least paid one only if it was paid more (so filling the list with
+    dust shuts nobody out)."""
     epoch = current_epoch(state)
     UsageEpoch.set(state, epoch)
     entries = list(EpochUsage.get(state, epoch))
-    for index, entry in enumerate(entries):
-        if (entry.model, entry.version) == (model, version):
-            entries[index] = VersionUsage(model, version, entry.requests + paid + free)
-            break
+    index = next((i for i, e in enumerate(entries) if (e.model, e.version) == (model, version)), None)
+    if index is not None:
+        entries[index] = VersionUsage(model, version, entries[index].revenue + revenue)
+    elif len(entries) < MaxUsedVersions.get(state):
+        entries.append(VersionUsage(model, version, revenue))
     else:
-        if len(entries) >= MaxUsedVersions.get(state):
+        smallest = min(range(len(entries)), key=lambda i: entries[i].revenue)
+        if entries[smallest].revenue >= revenue:
             return
-        entries.append(VersionUsage(model, version, paid + free))
+        entries[smallest] = VersionUsage(model, version, revenue)
     EpochUsage.set(state, epoch, tuple(entries))
 
 
@@ -377,17 +405,20 @@ def call_publish_version(state: State, env: CallEnv, model: int, weights: bytes,
 
 # Hosts
 
-def check_offer(state: State, model: int, version: int, endpoint: str) -> None:
+def check_offer(state: State, model: int, version: int, price: int, endpoint: str) -> None:
     if version != SERVE_LATEST:
         get_version(state, model, version)
+    elif get_model(state, model).versions == 0:
+        raise DispatchError(NoVersion, model)
+    if price == 0:
+        raise DispatchError(ZeroPrice)
     maximum = MaxEndpointLength.get(state)
     if not 0 < len(endpoint.encode()) <= maximum:
         raise DispatchError(BadName, len(endpoint.encode()), maximum)
 
 
 def call_register_host(state: State, env: CallEnv, model: int, version: int, price: int, endpoint: str) -> tuple:
-    get_model(state, model)
-    check_offer(state, model, version, endpoint)
+    check_offer(state, model, version, price, endpoint)
     key = host_key(model, env.sender)
     if Hosts.get(state, key) is not None:
         raise DispatchError(AlreadyHost, model)
@@ -415,7 +446,7 @@ def get_serving_host(state: State, model: int, host: bytes) -> Host:
 def call_update_host(state: State, env: CallEnv, model: int, version: int, price: int, endpoint: str) -> tuple:
     """A new price applies to vouchers signed after it: the voucher names the amount, not the price."""
     record = get_serving_host(state, model, env.sender)
-    check_offer(state, model, version, endpoint)
+    check_offer(state, model, version, price, endpoint)
     Hosts.set(state, host_key(model, env.sender), Host(record.stake, price, version, 0))
     HostEndpoint.set(state, host_key(model, env.sender), endpoint.encode())
     env.emit(HostUpdated.to_log(ADDRESS_, model, env.sender, version, price, endpoint))
@@ -509,6 +540,8 @@ def call_redeem(state: State, env: CallEnv, user: bytes, model: int, requests: i
     owed = amount - channel.redeemed
     if owed > channel.deposit:
         raise DispatchError(VoucherExceedsEscrow, owed, channel.deposit)
+    if (requests - channel.requests) * host.price > owed:
+        raise DispatchError(RequestsNotPaid, requests - channel.requests, owed, host.price)
     Channels.set(state, channel_key(user, env.sender, model),
                  Channel(channel.deposit - owed, amount, requests, channel.closes_at))
     TotalEscrow.set(state, TotalEscrow.get(state) - owed)
@@ -526,27 +559,27 @@ def call_redeem(state: State, env: CallEnv, user: bytes, model: int, requests: i
 
 def call_settle_free_requests(state: State, env: CallEnv, model: int, epoch: int, users: tuple, counts: tuple,
                               signatures: tuple) -> tuple:
-    """Each user's newest FreeRequests receipt for this host: the part above what was settled before, up to
-    what the user's allowance has left this epoch, counts as the served version's free usage. A receipt
-    that does not verify fails the call (the host sent it; nothing is half-settled)."""
+    """Each user's newest FreeRequests receipt of this epoch for this host: the part above what was settled
+    before, up to what the user's allowance has left this epoch, counts as the served version's free usage.
+    A receipt that does not verify fails the call (the host sent it; nothing is half-settled)."""
     host = get_host(state, model, env.sender)
     if not len(users) == len(counts) == len(signatures):
         raise DispatchError(LengthMismatch)
     if len(users) > MAX_SETTLEMENTS:
         raise DispatchError(TooManyReceipts, MAX_SETTLEMENTS)
     now = current_epoch(state)
-    if not now - 1 <= epoch <= now:
+    if epoch != now:
         raise DispatchError(EpochNotSettleable, epoch, now)
     version = get_served_version(state, model, host)
     total = 0
     for user, count, signature in zip(users, counts, signatures):
         check_signed_by(state, user, FreeRequests(user, env.sender, model, epoch, count), signature)
-        settled_key = u64(epoch) + user + env.sender + u64(model)
-        used_key = u64(epoch) + user
-        settled, used = FreeSettled.get(state, settled_key), FreeUsed.get(state, used_key)
+        settled_key = user + env.sender + u64(model)
+        settled = FreeSettled.get(state, settled_key).in_epoch(epoch)
+        used = FreeUsed.get(state, user).in_epoch(epoch)
         counted = min(max(count - settled, 0), max(get_free_allowance(state, user) - used, 0))
-        FreeSettled.set(state, settled_key, max(count, settled))
-        FreeUsed.set(state, used_key, used + counted)
+        FreeSettled.set(state, settled_key, EpochCount(epoch, max(count, settled)))
+        FreeUsed.set(state, user, EpochCount(epoch, used + counted))
         total += counted
         env.emit(FreeRequestsSettled.to_log(ADDRESS_, user, env.sender, model, version, epoch, counted))
     if total:
@@ -557,12 +590,14 @@ def call_settle_free_requests(state: State, env: CallEnv, model: int, epoch: int
 # Emissions by usage
 
 def process_epoch(state: State, epoch: int) -> None:
-    """The Marketplace pool to the versions used in `epoch` by their requests, each part to its creators by
-    weight (floored at both steps; the remainder stays in the pool). No usage: the pool waits."""
+    """The Marketplace pool to the versions paid in `epoch` by their revenue, each part at most
+    EmissionCapPerMillion of that revenue, and each to its creators by weight (floored at every step;
+    what is not paid stays in the pool). No revenue: the pool waits."""
     entries = EpochUsage.get(state, epoch)
     EpochUsage.remove(state, epoch)
-    pool = rewards.PoolBalance.get(state, rewards.MARKETPLACE)
-    for entry, part in zip(entries, compute_parts(pool, [e.requests for e in entries])):
+    pool, cap = rewards.PoolBalance.get(state, rewards.MARKETPLACE), EmissionCapPerMillion.get(state)
+    for entry, part in zip(entries, compute_parts(pool, [e.revenue for e in entries])):
+        part = min(part, entry.revenue * cap // PER_MILLION)
         key = version_key(entry.model, entry.version)
         creators = Creators.get(state, key)
         shares = compute_parts(part, [c.weight for c in creators])
@@ -592,9 +627,9 @@ def view_model(state: State, model: int) -> tuple:
 
 
 def view_version(state: State, model: int, version: int) -> tuple:
-    get_model(state, model)
-    record = get_version(state, model, version or get_model(state, model).versions)
-    creators = Creators.get(state, version_key(model, version or get_model(state, model).versions))
+    version = version or get_model(state, model).versions
+    record = get_version(state, model, version)
+    creators = Creators.get(state, version_key(model, version))
     return (record.weights, record.provenance, record.source_task, record.source_index, record.loss,
             record.published_at, [c.who for c in creators], [c.weight for c in creators])
 
@@ -617,7 +652,7 @@ def view_usage(state: State, model: int, version: int) -> tuple:
 
 
 def view_free_tier(state: State, user: bytes, epoch: int) -> tuple:
-    return get_free_allowance(state, user), FreeUsed.get(state, u64(epoch) + user)
+    return get_free_allowance(state, user), FreeUsed.get(state, user).in_epoch(epoch)
 
 
 def view_voucher_digest(state: State, user: bytes, host: bytes, model: int, requests: int, amount: int,
@@ -634,10 +669,10 @@ def check_invariants(state: State) -> None:
     channels = [channel for _, channel in Channels.items(state)]
     assert sum(c.deposit for c in channels) == TotalEscrow.get(state), "the escrow total is Σ channel deposits"
     assert balances.free_balance(state, ADDRESS_) >= TotalEscrow.get(state), "this account covers every deposit"
-    for key, host in Hosts.items(state):
-        assert host.stake >= 0 and key[8:] in HostList.get(state, int.from_bytes(key[:8], "big"))
     held = {}
     for key, host in Hosts.items(state):
+        assert key[8:] in HostList.get(state, int.from_bytes(key[:8], "big")), "every host is listed"
+        assert host.price > 0
         held[key[8:]] = held.get(key[8:], 0) + host.stake
     for who, amount in held.items():
         assert balances.get_held(state, who, HOLD) == amount, "a host's hold is Σ its stakes"
@@ -700,9 +735,9 @@ MODULE = Module.declare(
         "MaxHostsPerModel": Parameter(MaxHostsPerModel, 1, 1_024),
         "MaxNameLength": Parameter(MaxNameLength, 8, 1_024),
         "MaxEndpointLength": Parameter(MaxEndpointLength, 16, 2_048),
-        "MaxUsedVersions": Parameter(MaxUsedVersions, 1, 4_096),
-        "FreeTierBase": Parameter(FreeTierBase, 0, 10**9),
-        "FreeTierPerSqrtFlock": Parameter(FreeTierPerSqrtFlock, 0, 10**6),
+        "MaxUsedVersions": Parameter(MaxUsedVersions, 1, 1_024),
+        "EmissionCapPerMillion": Parameter(EmissionCapPerMillion, 0, PER_MILLION),
+        "FreeRequestsPerKiloFlock": Parameter(FreeRequestsPerKiloFlock, 0, 10**9),
         "FreeTierMax": Parameter(FreeTierMax, 0, 10**9),
         "HostSharePerMillion": Parameter(HostSharePerMillion, 0, PER_MILLION),
         "CreatorSharePerMillion": Parameter(CreatorSharePerMillion, 0, PER_MILLION),

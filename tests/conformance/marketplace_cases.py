@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from arena import module as arena
 from marketplace import formats
 from marketplace import module as marketplace
-from runtime.modules import randomness
+from runtime.modules import gmflock, randomness
 from tests.arena.arena_driver import model_hash
 from tests.fl.alliance_driver import address
 from tests.marketplace.market_driver import HOST, OTHER_HOST, PRICE, USER, WEIGHTS, MarketDriver
@@ -50,17 +50,22 @@ def case_marketplace_free_tier_and_usage_emission() -> MarketplaceVector:
     d.block(d.call(1, "publishVersion", 0, WEIGHTS, formats.UNVERIFIED, 0, 0))
     for host in (HOST, OTHER_HOST):
         d.block(d.call(host, "registerHost", 0, 0, PRICE, "http://127.0.0.1:9000", value=1_000 * 10**18))
+    d.block((USER, gmflock.MODULE, "lock", (30,), 100 * 10**18))
     epoch = randomness.EpochIndex.get(b.chain.state())
     d.block(d.call(HOST, "settleFreeRequests", 0, epoch, *map(list, zip(d.receipt(7, epoch)))))
     receipt = d.receipt(7, epoch, host=OTHER_HOST)
     d.block(d.call(OTHER_HOST, "settleFreeRequests", 0, epoch, *map(list, zip(receipt))))
+    d.block(d.call(USER, "deposit", address(HOST), 0, value=100 * PRICE))
+    d.block(d.call(HOST, "redeem", *d.voucher(4, 4 * PRICE)))
     d.block(slot=randomness.EpochLength.get(b.chain.state()))
     usage = marketplace.TotalUsage.get(b.chain.state(), marketplace.version_key(0, 1))
-    assert usage.free_requests == 10 and usage.emission > 0
+    assert (usage.free_requests, usage.paid_requests) == (10, 4)
+    assert usage.emission == 4 * PRICE * 50_000 // 10**6
     return MarketplaceVector(**vars(b.valid(
         "marketplace_free_tier_and_usage_emission",
-        "signed free-tier receipts settled by two hosts, counted up to the user's allowance across them; at the "
-        "next epoch the Marketplace share of emission goes to the used version's creator")))
+        "a user's gmFLOCK gives it 10 free requests an epoch; signed receipts settled by two hosts count up to "
+        "that across them; a voucher redeemed; at the next epoch the Marketplace pool pays the version's creator "
+        "by revenue, capped at the treasury's share of it")))
 
 
 MARKETPLACE_CASES = [value for name, value in sorted(globals().items()) if name.startswith("case_")]

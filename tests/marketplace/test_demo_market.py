@@ -21,14 +21,14 @@ def test_demo_publishes_the_alliance_model_serves_it_and_pays_by_usage(tmp_path)
     usage, hosts = summary["usage"], summary["hosts"]
     assert summary["requests_answered"] == 4 * 15
     assert usage["paid_requests"] + usage["free_requests"] == 60
-    assert usage["paid_requests"] == 2 * (15 - 10), "the two unstaked users pay after their 10 free requests"
-    assert summary["free_allowances"] == [10, 710, 10, 710], "staked users: 10 + 10·⌊√5000⌋ = 710"
+    assert usage["paid_requests"] == 2 * 15, "the two unstaked users have no free tier: they pay for each request"
+    assert summary["free_allowances"] == [0, 500, 0, 500], "staked users: 100 per 1,000 FLOCK"
     assert usage["revenue_wei"] == sum(h["redeemed_wei"] for h in hosts.values())
     prices = {h["price_wei"]: h for h in hosts.values()}
-    assert prices[10**15]["redeemed_wei"] == 5 * 10**15 and prices[2 * 10**15]["redeemed_wei"] == 5 * 2 * 10**15
+    assert prices[10**15]["redeemed_wei"] == 15 * 10**15 and prices[2 * 10**15]["redeemed_wei"] == 15 * 2 * 10**15
     for host in hosts.values():
         assert host["host_share_wei"] + host["creator_share_wei"] + host["treasury_share_wei"] == host["redeemed_wei"]
         assert host["host_share_wei"] == host["redeemed_wei"] * 7 // 10
     assert summary["creators"], "the accepted proposers of the Alliance task"
-    assert usage["emission_wei"] > 0, "the next epoch paid the Marketplace share to the creators"
+    assert usage["emission_wei"] == usage["revenue_wei"] * 5 // 100, "the next epoch paid creators 5% of revenue"
     assert summary["served_accuracy"] > 0.3

@@ -4,6 +4,7 @@ free tier, 429 with Retry-After, escrow and vouchers redeemed on chain, every re
 
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 
 import pytest
@@ -59,8 +60,13 @@ def free_auth(market, user, epoch, count, host=None):
             "signature": "0x" + sign_digest(bytes(user.key), digest).hex()}
 
 
+def give_free_tier(market, user):
+    """100 gmFLOCK: 10 free requests an epoch."""
+    market.rpc.send(user, "gmflock", "lock", 30, value=100 * 10**18)
+
+
 def voucher_auth(market, user, count, amount, expiry=None, host=None):
-    expiry = expiry or int(time.time()) + 3600
+    expiry = expiry or int(time.time()) + 7200
     host = host or market.host
     digest = Voucher(bytes.fromhex(user.address[2:]), bytes.fromhex(host.address[2:]), market.model, count,
                      amount, expiry).digest(31337)
@@ -80,6 +86,7 @@ def test_the_host_describes_its_model_and_its_api(market):
 
 def test_free_tier_then_429_then_vouchers_redeemed_on_chain(market):
     user = dev_account(9)
+    give_free_tier(market, user)
     client = Client(market.chain.url, user.key)
     for _ in range(10):
         answer = client.predict(market.model, [ROW, ROW])
@@ -105,6 +112,7 @@ def test_free_tier_then_429_then_vouchers_redeemed_on_chain(market):
 
 def test_bad_requests_get_a_precise_refusal_and_the_host_keeps_serving(market):
     user = dev_account(5)
+    give_free_tier(market, user)
     epoch = market.market.functions.currentEpoch().call()
     good = {"model": market.model, "inputs": [ROW], "auth": free_auth(market, user, epoch, 1)}
     text = post(market, None, data=json.dumps(good), headers={"Content-Type": "text/plain"})
@@ -120,6 +128,13 @@ def test_bad_requests_get_a_precise_refusal_and_the_host_keeps_serving(market):
     assert nan.status_code == 400, "NaN is not a number a model can take"
     many = post(market, dict(good, inputs=[ROW] * 257))
     assert many.status_code == 400
+    for row in ([1e39] * 64, [10**400] * 64, [True] * 64, ["1"] * 64):
+        assert post(market, None, data=json.dumps(dict(good, inputs=[row])),
+                    headers={"Content-Type": "application/json"}).status_code == 400, row[0]
+    for field, value in (("requests", "²"), ("requests", 2**70), ("epoch", -1), ("epoch", "1e3"), ("requests", 1.5)):
+        bad_auth = dict(good["auth"], free=dict(good["auth"]["free"], **{field: value}))
+        answer = post(market, dict(good, auth=bad_auth))
+        assert answer.status_code == 400 and field in answer.json()["error"], (field, value, answer.text)
     unsigned = post(market, {"model": market.model, "inputs": [ROW]})
     assert unsigned.status_code == 401 and "unsigned" in unsigned.json()["error"]
     forged = dict(good, auth=dict(good["auth"], user=dev_account(4).address))
@@ -140,6 +155,32 @@ def test_bad_requests_get_a_precise_refusal_and_the_host_keeps_serving(market):
     assert rebound.status_code == 403
     served = post(market, good)
     assert served.status_code == 200 and served.json()["tier"] == "free", "still serving after all of that"
+
+
+def test_copies_of_one_voucher_sent_at_once_are_answered_once(market):
+    user = dev_account(2)
+    market.rpc.send(user, "marketplace", "deposit", market.host.address, market.model, value=10 * PRICE)
+    body = {"model": market.model, "inputs": [ROW], "auth": voucher_auth(market, user, 1, PRICE)}
+    with ThreadPoolExecutor(8) as pool:
+        statuses = sorted(pool.map(lambda _: post(market, body).status_code, range(8)))
+    assert statuses == [200] + [409] * 7, "one voucher pays for one answer, however many copies race in"
+
+
+def test_a_client_adopts_a_voucher_count_only_from_its_own_signature_or_the_chain(market):
+    user = dev_account(2)
+    client = Client(market.chain.url, user.key)
+    offer = client.pick(market.model, market.host.address)
+    counters = client.counters_for(offer, market.model)
+    forged = voucher_auth(market, dev_account(3), 9, 10**30)["voucher"]
+    forged["signature"] = voucher_auth(market, dev_account(3), 9, 10**30)["signature"]
+    client.adopt(offer, market.model, counters, {"next": {"requests": 10, "amount": str(10**30), "held": forged}},
+                 paying=True)
+    channel = market.market.functions.channel(user.address, market.host.address, market.model).call()
+    assert (counters.requests, counters.amount) == (channel[2], channel[1]), "a host's say-so is not adopted"
+    own = voucher_auth(market, user, 9, 9 * PRICE)
+    client.adopt(offer, market.model, counters, {"next": {"held": dict(own["voucher"], signature=own["signature"])}},
+                 paying=True)
+    assert (counters.requests, counters.amount) == (9, 9 * PRICE), "its own signed voucher is"
 
 
 def test_a_host_killed_with_minus_9_loses_no_voucher(market):
@@ -163,6 +204,7 @@ def test_a_host_killed_with_minus_9_loses_no_voucher(market):
 
 def test_a_version_whose_blob_is_not_its_model_is_refused(market):
     owner = dev_account(1)
+    give_free_tier(market, dev_account(3))
     client = Client(market.chain.url, dev_account(3).key)
 
     def refusal() -> str:

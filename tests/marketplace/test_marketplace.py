@@ -167,7 +167,9 @@ def test_a_voucher_pays_the_host_the_creators_and_the_treasury_once():
     assert marketplace.TotalUsage.get(state, marketplace.version_key(0, 1)) == marketplace.Usage(37, 0, amount, 0)
     fails(d.act(HOST, "redeem", *d.voucher(37, amount)), marketplace.VoucherNotNewer, amount, amount)
     fails(d.act(HOST, "redeem", *d.voucher(30, 20 * PRICE)), marketplace.VoucherNotNewer, 20 * PRICE, amount)
-    ok(d.act(HOST, "redeem", *d.voucher(10_037, 50 * PRICE)))
+    fails(d.act(HOST, "redeem", *d.voucher(38, amount + PRICE - 1)), marketplace.RequestsNotPaid, 1, PRICE - 1, PRICE)
+    ok(d.act(USER, "deposit", address(HOST), 0, value=10_000 * PRICE))
+    ok(d.act(HOST, "redeem", *d.voucher(10_037, amount + 10_000 * PRICE)))
     assert marketplace.TotalUsage.get(d.state(), marketplace.version_key(0, 1)).paid_requests == 10_037, \
         "10,000 requests redeemed in one transaction"
 
@@ -214,37 +216,51 @@ def test_withdrawal_waits_for_the_dispute_window_and_a_spent_voucher_stays_spent
 
 # The free tier
 
-def test_the_free_tier_grows_with_the_square_root_of_stake_and_is_shared_across_hosts():
-    assert formats.compute_free_allowance(0, 10, 10, 100_000) == 10
-    assert formats.compute_free_allowance(3_000 * UNIT, 10, 10, 100_000) == 10 + 10 * 54
-    assert formats.compute_free_allowance(10**40, 10, 10, 100_000) == 100_000
+def test_the_free_tier_is_linear_in_stake_and_shared_across_hosts():
+    assert formats.compute_free_allowance(0, 100, 100_000) == 0, "nothing for nothing: sybils gain no tier"
+    assert formats.compute_free_allowance(3_000 * UNIT, 100, 100_000) == 300
+    assert formats.compute_free_allowance(10**40, 100, 100_000) == 100_000
     d = hosted(deposit=0)
     ok(d.register(host=OTHER_HOST))
     epoch = randomness.EpochIndex.get(d.state())
-    assert marketplace.get_free_allowance(d.state(), address(USER)) == 10
+    assert marketplace.get_free_allowance(d.state(), address(USER)) == 0
+    ok(d.act(USER, "lock", 30, value=100 * UNIT, module=gmflock.MODULE))
+    assert marketplace.get_free_allowance(d.state(), address(USER)) == 10, "100 gmFLOCK: 10 requests an epoch"
     ok(d.settle(epoch, [d.receipt(6, epoch)]))
     ok(d.settle(epoch, [d.receipt(8, epoch, host=OTHER_HOST)], host=OTHER_HOST))
     state = d.state()
-    assert marketplace.FreeUsed.get(state, marketplace.u64(epoch) + address(USER)) == 10, "6 + 4: the allowance"
+    assert marketplace.FreeUsed.get(state, address(USER)).in_epoch(epoch) == 10, "6 + 4: the allowance"
     assert marketplace.TotalUsage.get(state, marketplace.version_key(0, 1)).free_requests == 10
     ok(d.settle(epoch, [d.receipt(6, epoch)]))
-    assert marketplace.FreeUsed.get(d.state(), marketplace.u64(epoch) + address(USER)) == 10, "a receipt counts once"
+    assert marketplace.FreeUsed.get(d.state(), address(USER)).in_epoch(epoch) == 10, "a receipt counts once"
     fails(d.settle(epoch + 1, [d.receipt(1, epoch + 1)]), marketplace.EpochNotSettleable, epoch + 1, epoch)
     user, count, signature = d.receipt(6, epoch)
     fails(d.settle(epoch, [(user, count + 1, signature)]), marketplace.BadSignature)
     fails(d.act(HOST, "settleFreeRequests", 0, epoch, [user], [], [signature]), marketplace.LengthMismatch)
     fails(d.settle(epoch, [d.receipt(1, epoch)] * 129), marketplace.TooManyReceipts, 128)
-    ok(d.act(USER, "lock", 365, value=5_000 * UNIT, module=gmflock.MODULE))
-    assert marketplace.get_free_allowance(d.state(), address(USER)) > 10 + 10 * 100, "gmFLOCK widens the tier"
+    d.block(slot=randomness.EpochLength.get(d.state()))
+    assert marketplace.FreeUsed.get(d.state(), address(USER)).in_epoch(epoch + 1) == 0, "a new epoch, a new tier"
+    ok(d.settle(epoch + 1, [d.receipt(3, epoch + 1)]))
+    assert marketplace.FreeUsed.get(d.state(), address(USER)) == marketplace.EpochCount(epoch + 1, 3), \
+        "one entry per user, overwritten each epoch: storage does not grow with epochs"
+
+
+def test_hosts_charge_something_and_serve_latest_only_once_there_is_a_version():
+    d = MarketDriver(MemoryChain())
+    ok(d.model())
+    fails(d.register(), marketplace.NoVersion, 0)
+    ok(d.act(OWNER, "publishVersion", 0, WEIGHTS, formats.UNVERIFIED, 0, 0))
+    fails(d.register(price=0), marketplace.ZeroPrice)
+    ok(d.register())
+    fails(d.act(HOST, "updateHost", 0, 0, 0, "http://127.0.0.1:9000"), marketplace.ZeroPrice)
 
 
 # Emissions by usage
 
-def test_the_marketplace_pool_pays_the_creators_of_used_versions_at_the_next_epoch():
+def test_the_marketplace_pool_pays_creators_by_revenue_capped_at_the_treasury_share():
     d = hosted()
     length = randomness.EpochLength.get(d.state())
     d.block(slot=length)
-    assert rewards.PoolBalance.get(d.state(), rewards.MARKETPLACE) > 0
     d.block(slot=2 * length)
     pool = rewards.PoolBalance.get(d.state(), rewards.MARKETPLACE)
     assert pool > 0, "no usage: the pool waits"
@@ -253,25 +269,42 @@ def test_the_marketplace_pool_pays_the_creators_of_used_versions_at_the_next_epo
     d.block(slot=3 * length)
     state = d.state()
     earned = balances.free_balance(state, address(OWNER)) - owner_before
-    assert earned >= pool, "this epoch's share and the waiting pool go to the only used version's creator"
-    assert rewards.PoolBalance.get(state, rewards.MARKETPLACE) == 0
+    assert earned == 3 * PRICE * 50_000 // 10**6, "at most 5% of what the version was paid: a wash trade cannot profit"
+    assert rewards.PoolBalance.get(state, rewards.MARKETPLACE) > pool, "the rest waits in the pool"
     assert marketplace.TotalUsage.get(state, marketplace.version_key(0, 1)).emission == earned
     assert marketplace.UsageEpoch.get(state) is None
 
 
-def test_usage_splits_the_pool_between_versions_by_requests():
+def test_emission_splits_between_versions_by_revenue():
     d = hosted()
+    ok(*d.root_block("setParameter", "EmissionCapPerMillion", 10**6))
     ok(d.act(OWNER, "publishVersion", 0, model_hash(9), formats.UNVERIFIED, 0, 0))
-    ok(d.register(host=OTHER_HOST, version=1))
+    ok(d.register(host=OTHER_HOST, version=1, price=PRICE))
     ok(d.act(OTHER_USER, "deposit", address(OTHER_HOST), 0, value=100 * PRICE))
     ok(d.act(HOST, "redeem", *d.voucher(30, 30 * PRICE)))
     ok(d.act(OTHER_HOST, "redeem", *d.voucher(10, 10 * PRICE, user=OTHER_USER, host=OTHER_HOST)))
     entries = marketplace.EpochUsage.get(d.state(), randomness.EpochIndex.get(d.state()))
-    assert [(e.version, e.requests) for e in entries] == [(2, 30), (1, 10)], "latest is 2; the other host pins 1"
+    assert [(e.version, e.revenue) for e in entries] == [(2, 30 * PRICE), (1, 10 * PRICE)], \
+        "latest is 2; the other host pins 1"
     d.block(slot=randomness.EpochLength.get(d.state()))
     state = d.state()
     first, second = (marketplace.TotalUsage.get(state, marketplace.version_key(0, v)).emission for v in (1, 2))
     assert second > 0 and abs(second - 3 * first) <= 3
+
+
+def test_a_full_usage_list_keeps_the_best_paid_versions():
+    d = hosted()
+    ok(*d.root_block("setParameter", "MaxUsedVersions", 1))
+    ok(d.act(OWNER, "publishVersion", 0, model_hash(9), formats.UNVERIFIED, 0, 0))
+    ok(d.register(host=OTHER_HOST, version=1))
+    ok(d.act(OTHER_USER, "deposit", address(OTHER_HOST), 0, value=100 * PRICE))
+    epoch = randomness.EpochIndex.get(d.state())
+    ok(d.act(HOST, "redeem", *d.voucher(2, 2 * PRICE)))
+    ok(d.act(OTHER_HOST, "redeem", *d.voucher(1, PRICE, user=OTHER_USER, host=OTHER_HOST)))
+    assert [(e.version, e.revenue) for e in marketplace.EpochUsage.get(d.state(), epoch)] == [(2, 2 * PRICE)], \
+        "dust does not push a better paid version out"
+    ok(d.act(OTHER_HOST, "redeem", *d.voucher(5, 5 * PRICE, user=OTHER_USER, host=OTHER_HOST)))
+    assert [(e.version, e.revenue) for e in marketplace.EpochUsage.get(d.state(), epoch)] == [(1, 4 * PRICE)]
 
 
 # The channel rules as a property
@@ -291,7 +324,8 @@ def test_escrow_is_never_negative_a_host_never_takes_more_than_its_newest_vouche
             amount = channel.redeemed + size * PRICE if action == "redeem" else max(channel.redeemed - size, 1)
             signed = max(signed, amount)
             applied = d.act(HOST, "redeem", *d.voucher(channel.requests + size, amount))
-            assert applied.receipt.status == (channel.redeemed < amount <= channel.redeemed + channel.deposit)
+            assert applied.receipt.status == (channel.redeemed + size * PRICE <= amount <= channel.redeemed +
+                                              channel.deposit), "paid iff newer, covering its requests, within escrow"
         elif action == "deposit":
             deposited += ok(d.act(USER, "deposit", address(HOST), 0, value=size * PRICE)) and size * PRICE
         elif action == "request":
