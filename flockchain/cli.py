@@ -125,7 +125,7 @@ async def run_dev_node(args, spec, accounts, authority, data_dir: str, policy: W
     context = RpcContext(node, dev=True, hub=hub, dev_keys={key.address: key.private_key for key in accounts})
     server = RpcServer(context, REGISTRIES + (devnet.registry,), blobs=blobs, policy=policy)
     runner = web.AppRunner(server.app(), access_log=None)
-    duty = arena_duty = None
+    duty = arena_duty = probe_duty = None
     try:
         await runner.setup()
         await web.TCPSite(runner, args.host, args.port).start()
@@ -139,8 +139,13 @@ async def run_dev_node(args, spec, accounts, authority, data_dir: str, policy: W
             arena_duty = arena_cli.ArenaDuty(f"http://127.0.0.1:{args.port}", validator.private_key,
                                              Path(data_dir) / "arena-duty.log", args.arena_device)
             print(f"Arena duty:        validating as {validator.address} (log {data_dir}/arena-duty.log)", flush=True)
+        if args.market_probe is not None:
+            prober = accounts[args.market_probe]
+            probe_duty = market_cli.start_probe(f"http://127.0.0.1:{args.port}", prober.private_key)
+            print(f"Market probe duty: probing Marketplace hosts as {prober.address}", flush=True)
         await until_stopped(halted)
     finally:
+        await market_cli.stop_probe(probe_duty)
         if arena_duty is not None:
             await asyncio.to_thread(arena_duty.stop)
         if duty is not None:
@@ -205,6 +210,7 @@ def main(argv: list[str] | None = None) -> int:
                           "(e.g. a `flockchain base-devnet`); the dev authority is the whole validator set")
     network_cli.add_runtime_arguments(dev)
     arena_cli.add_duty_arguments(dev, dev=True)
+    market_cli.add_probe_arguments(dev, dev=True)
     dev.add_argument("--log-level", default="WARNING")
     abi = commands.add_parser("abi", help="print the runtime modules' {name, address, abi} JSON (as flock_modules)")
     abi.add_argument("module", nargs="?", help="only this module's ABI")

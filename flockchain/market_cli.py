@@ -5,6 +5,7 @@
                     [--cors ORIGIN] [--vhosts NAME]
     flockchain market predict --rpc URL (--key-file F | --keystore K) --model ID --input FILE [--host ADDRESS]
                     [--deposit WEI] [--no-pay]
+    flockchain market probe --rpc URL (--key-file F | --keystore K) [--probe-seconds 10]
     flockchain demo market [--out DIR] [--users 4] [--requests 40] [--participants 6] [--rounds 3] [--seed N]
 
 The host must already be registered on chain for the model (marketplace.registerHost, with its stake).
@@ -52,6 +53,30 @@ def add_market_parser(commands) -> None:
     predict.add_argument("--host", metavar="ADDRESS", help="this host (default: the cheapest serving host)")
     predict.add_argument("--deposit", type=int, default=0, metavar="WEI", help="escrow this much for the host first")
     predict.add_argument("--no-pay", action="store_true", help="never pay: wait for the next epoch's free tier")
+    probe = actions.add_parser("probe", help="the validator duty: probe every host each epoch and report it")
+    add_key_arguments(probe)
+    probe.add_argument("--probe-seconds", type=float, default=10.0, help="time between two probes of a host")
+
+
+def add_probe_arguments(parser, dev: bool) -> None:
+    if dev:
+        parser.add_argument("--market-probe", type=int, metavar="INDEX",
+                            help="probe Marketplace hosts and report them each epoch as dev account INDEX (a "
+                                 "staking validator)")
+    else:
+        parser.add_argument("--market-probe", action="store_true",
+                            help="probe Marketplace hosts and report them each epoch with this node's key")
+
+
+def start_probe(rpc_url: str, key: bytes):
+    from hosting.probe import start_probe_duty
+    return start_probe_duty(rpc_url, key)
+
+
+async def stop_probe(duty) -> None:
+    if duty is not None:
+        duty[1].set()
+        await asyncio.to_thread(duty[0].join, 10)
 
 
 def add_market_demo_parser(kinds) -> None:
@@ -108,6 +133,8 @@ def market_main(args) -> int:
     from hosting.client import Client, MarketError
 
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.market_command == "probe":
+        return probe_main(args)
     try:
         key = load_private_key(args)
         loaded = json.loads(Path(args.input).read_text())
@@ -136,4 +163,20 @@ def demo_main(args) -> int:
     print(f"{summary['requests_answered']} answers (accuracy {summary['served_accuracy']:.3f}); usage on chain: "
           f"{usage['paid_requests']} paid, {usage['free_requests']} free, revenue {usage['revenue_wei']} wei, "
           f"emission to creators {usage['emission_wei']} wei", flush=True)
+    return 0
+
+
+def probe_main(args) -> int:
+    import threading
+
+    from hosting.probe import ProbeDuty
+    try:
+        key = load_private_key(args)
+    except (KeystoreError, OSError) as error:
+        print(f"flockchain market probe: {error}", file=sys.stderr)
+        return 2
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    ProbeDuty(args.rpc, key, args.probe_seconds).run(stop)
     return 0

@@ -40,6 +40,7 @@ from rpc.server import REGISTRIES, RpcContext, RpcServer
 from rpc.subscriptions import EventHub
 from rpc.web_policy import WebPolicy
 
+from . import market_cli
 from .arena_cli import ArenaDuty, add_duty_arguments
 from .key_cli import read_password
 from .signals import until_stopped
@@ -107,6 +108,7 @@ def add_node_parser(commands) -> None:
     node.add_argument("--test-controls", action="store_true", help=argparse.SUPPRESS)
     add_runtime_arguments(node)
     add_duty_arguments(node, dev=False)
+    market_cli.add_probe_arguments(node, dev=False)
     node.add_argument("--log-level", default="INFO")
 
 
@@ -173,7 +175,7 @@ async def run_node(args, policy: WebPolicy, key: bytes) -> None:
         server = RpcServer(context, registries, blobs=blobs, policy=policy)
         runner = web.AppRunner(server.app(), access_log=None)
         await runner.setup()
-        duty = arena_duty = None
+        duty = arena_duty = probe_duty = None
         try:
             await web.TCPSite(runner, args.rpc_host, args.rpc_port).start()
             await service.start()
@@ -187,8 +189,11 @@ async def run_node(args, policy: WebPolicy, key: bytes) -> None:
             if args.arena:
                 arena_duty = ArenaDuty(f"http://127.0.0.1:{args.rpc_port}", key,
                                        Path(args.data_dir) / "arena-duty.log", args.arena_device)
+            if args.market_probe:
+                probe_duty = market_cli.start_probe(f"http://127.0.0.1:{args.rpc_port}", key)
             await until_stopped(service.halted)
         finally:
+            await market_cli.stop_probe(probe_duty)
             if arena_duty is not None:
                 await asyncio.to_thread(arena_duty.stop)
             if duty is not None:

@@ -7,6 +7,7 @@ The helpers here (publish, register a host, start a host process) are what an op
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -99,7 +100,8 @@ def run(out: Path, users: int = 4, requests_per_user: int = 40, seed: int = 0, p
         rounds: int = 2, progress=print) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     work = out / "work"
-    work.mkdir(exist_ok=True)
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir()
     port = free_port()
     processes = [start_chain(work, port)]
     started = time.monotonic()

@@ -5,7 +5,7 @@ A record is one JSON line written with one `os.write` on a file opened for appen
 when the call returns, so a host killed at any instant (kill -9 included) loses no voucher it answered
 for; with `durable`, each record is also fsync'ed (power loss). A torn last line (a write cut by a
 crash before the answer left) is skipped on load, and loading rewrites the file with only what is kept:
-each user's newest voucher and the receipts of the newest epoch (the chain settles no older ones).
+each user's newest voucher and the receipts of the two newest epochs (the chain settles no older ones).
 """
 
 import json
@@ -55,7 +55,7 @@ class Ledger:
 
     def _compact(self) -> None:
         newest = max((epoch for epoch, _ in self.receipts), default=0)
-        self.receipts = {key: receipt for key, receipt in self.receipts.items() if key[0] == newest}
+        self.receipts = {key: receipt for key, receipt in self.receipts.items() if key[0] >= newest - 1}
         records = [voucher_record(user, v) for user, v in self.vouchers.items()]
         records += [receipt_record(epoch, user, r) for (epoch, user), r in self.receipts.items()]
         temporary = self.path.with_suffix(".compacting")

@@ -12,12 +12,19 @@ prices, a stake-based free tier, voucher payments over one-way channels, and emi
                transaction for any number of requests); the user takes back what is unredeemed
                DisputeBlocks after asking, and the host may still redeem until then
     free tier  each user has compute_free_allowance(effective stake) free requests per epoch across all
-               hosts; a host settles the users' signed FreeRequests receipts of the epoch, counted up to it
+               hosts; a host settles the users' signed FreeRequests receipts (in their epoch or the next),
+               counted up to it
     revenue    each redemption pays the host HostSharePerMillion, the version's creators
                CreatorSharePerMillion (by their weights), and the treasury the rest and the dust
     usage      redeemed and settled requests are recorded per version; at the next epoch's first block the
                Marketplace pool (rewards' share of emissions) goes to the versions by the FLOCK they were
                paid in the epoch, each at most EmissionCapPerMillion of it, and each part to its creators
+
+    monitoring staking validators probe the hosts and report each epoch (up with a latency, down, or stale:
+               serving an old version StaleBlocks after a new `latest`); at the next epoch's first block,
+               with reports from at least ProbeQuorumPerMillion of validator stake, a host reported down
+               or stale by more than 2/3 of the reporting stake is delisted (its unbonding starts) and
+               loses HostSlashPerMillion of its stake to the treasury
 
 A version's creators: for an Alliance model, the proposers whose updates went into a global model,
 weighted by how many; for an Arena model, its trainer; for an upload, the model's owner.
@@ -32,7 +39,7 @@ from runtime.module import BlockEnv, CallDecl, CallEnv, ErrorDecl, EventDecl, Mo
 from runtime.modules import balances, gmflock, randomness, rewards, staking, system, treasury
 from runtime.records import Address, Hash32, RecordCodec, RecordList, Uint8, Uint32, Uint64, Uint256
 from runtime.state import State
-from runtime.storage import ADDRESS, U64, U256, BytesList, FixedUint, RawBytes, StorageMap, StorageValue
+from runtime.storage import ADDRESS, U64, U256, BytesList, FixedUint, RawBytes, StorageMap, StorageValue, UintTupleList
 
 from .formats import (ALLIANCE, ARENA, SERVE_LATEST, UNIT, UNVERIFIED, FreeRequests, Voucher,
                       compute_free_allowance, recover_signer)
@@ -58,6 +65,13 @@ MaxUsedVersions = StorageValue(NAME, "MaxUsedVersions", U64, 64)
 EmissionCapPerMillion = StorageValue(NAME, "EmissionCapPerMillion", FixedUint(4), 50_000)
 """A version's emission in an epoch is at most this share of what it was paid in it. At the treasury's
 share (the default), paying oneself for fake requests can at best win back the fee it cost."""
+StaleBlocks = StorageValue(NAME, "StaleBlocks", U64, 50)
+"""Blocks a host serving `latest` has to switch to a new version before it may be reported stale."""
+ProbeQuorumPerMillion = StorageValue(NAME, "ProbeQuorumPerMillion", FixedUint(4), 500_000)
+"""Reports count only when they come from at least this share of all validators' bonded stake."""
+HostSlashPerMillion = StorageValue(NAME, "HostSlashPerMillion", FixedUint(4), 100_000)
+MaxProbedModels = StorageValue(NAME, "MaxProbedModels", U64, 256)
+"""Models one epoch's reports may name: the hook's work is bounded by this × MaxHostsPerModel."""
 FreeRequestsPerKiloFlock = StorageValue(NAME, "FreeRequestsPerKiloFlock", U64, 100)
 FreeTierMax = StorageValue(NAME, "FreeTierMax", U64, 100_000)
 HostSharePerMillion = StorageValue(NAME, "HostSharePerMillion", FixedUint(4), 700_000)
@@ -132,6 +146,31 @@ class VersionUsage:
     """FLOCK redeemed for the version in the epoch: what its share of the epoch's emission weighs."""
 
 
+UP, DOWN, STALE = range(3)
+"""A validator's verdict on a host in a probe report."""
+
+
+@dataclass(frozen=True)
+class ProbeTally:
+    host: Address
+    up_stake: Uint256
+    down_stake: Uint256
+    stale_stake: Uint256
+    latency_stake: Uint256
+    """Σ stake · latency (ms) of the up reports: their stake-weighted mean latency is this // up_stake."""
+
+
+@dataclass(frozen=True)
+class HostHealth:
+    """A host's last tallied epoch of probes."""
+    epoch: Uint64
+    up_stake: Uint256
+    reporting_stake: Uint256
+    latency_ms: Uint32
+    slashed: Uint256
+    """What that epoch's tally took from its stake (0: kept)."""
+
+
 @dataclass(frozen=True)
 class EpochCount:
     """A count that belongs to one epoch: read in another epoch, it is 0."""
@@ -140,6 +179,25 @@ class EpochCount:
 
     def in_epoch(self, epoch: int) -> int:
         return self.count if self.epoch == epoch else 0
+
+
+@dataclass(frozen=True)
+class TwoEpochCounts:
+    """Counts of an epoch and the one before it (receipts are settled in their epoch or the next); any
+    other epoch reads 0, and a count for a later epoch moves the window."""
+    epoch: Uint64
+    current: Uint64
+    previous: Uint64
+
+    def in_epoch(self, epoch: int) -> int:
+        return self.current if epoch == self.epoch else self.previous if epoch + 1 == self.epoch else 0
+
+    def with_count(self, epoch: int, count: int) -> "TwoEpochCounts":
+        if epoch == self.epoch:
+            return TwoEpochCounts(epoch, count, self.previous)
+        if epoch + 1 == self.epoch:
+            return TwoEpochCounts(self.epoch, self.current, count)
+        return TwoEpochCounts(epoch, count, self.in_epoch(epoch - 1))
 
 
 # Storage (model keys: u64 model; version keys: u64 model ‖ u32 version; host keys: u64 model ‖ host;
@@ -158,14 +216,25 @@ HostList = StorageMap(NAME, "HostList", FixedUint(8), BytesList(), ())
 Channels = StorageMap(NAME, "Channels", RawBytes(), RecordCodec(Channel), None)
 TotalEscrow = StorageValue(NAME, "TotalEscrow", U256, 0)
 """Σ channel deposits: what this module's account holds for users."""
-FreeSettled = StorageMap(NAME, "FreeSettled", RawBytes(), RecordCodec(EpochCount), EpochCount(0, 0))
-"""user ‖ host ‖ u64 model → the highest receipt settled, in its epoch (one entry per channel, not per epoch)."""
-FreeUsed = StorageMap(NAME, "FreeUsed", ADDRESS, RecordCodec(EpochCount), EpochCount(0, 0))
-"""user → free requests credited in an epoch, across hosts (≤ the user's allowance)."""
+FreeSettled = StorageMap(NAME, "FreeSettled", RawBytes(), RecordCodec(TwoEpochCounts), TwoEpochCounts(0, 0, 0))
+"""user ‖ host ‖ u64 model → the highest receipt settled in the last two epochs (one entry per channel)."""
+FreeUsed = StorageMap(NAME, "FreeUsed", ADDRESS, RecordCodec(TwoEpochCounts), TwoEpochCounts(0, 0, 0))
+"""user → free requests credited in the last two epochs, across hosts (each ≤ the user's allowance)."""
 TotalUsage = StorageMap(NAME, "TotalUsage", RawBytes(), RecordCodec(Usage), Usage(0, 0, 0, 0))
 EpochUsage = StorageMap(NAME, "EpochUsage", FixedUint(8), RecordList(VersionUsage), ())
 """epoch → revenue per version redeemed in it (at most MaxUsedVersions, the largest kept): the next epoch's
 emission weights."""
+ProbeTallies = StorageMap(NAME, "ProbeTallies", RawBytes(), RecordList(ProbeTally), ())
+"""u64 epoch ‖ u64 model → the verdicts on its hosts, by stake."""
+ProbeStake = StorageMap(NAME, "ProbeStake", RawBytes(), U256, 0)
+"""u64 epoch ‖ u64 model → the bonded stake of the validators that reported on it."""
+ProbedModels = StorageMap(NAME, "ProbedModels", FixedUint(8), UintTupleList(1), ())
+LastReport = StorageMap(NAME, "LastReport", RawBytes(), RecordCodec(EpochCount), EpochCount(0, 0))
+"""validator ‖ u64 model → the epoch of its last report (count 1): one report per epoch, one entry per pair."""
+ProbeEpoch = StorageValue(NAME, "ProbeEpoch", U64, None)
+"""The epoch whose reports wait for the next epoch's first block."""
+Health = StorageMap(NAME, "Health", RawBytes(), RecordCodec(HostHealth), None)
+"""host key → its last tallied probes."""
 UsageEpoch = StorageValue(NAME, "UsageEpoch", U64, None)
 """The epoch whose usage waits for the next epoch's first block (none: nothing used since the last payout)."""
 
@@ -186,6 +255,8 @@ WithdrawalRequested = EventDecl("WithdrawalRequested(address indexed user,addres
 Withdrawn = EventDecl("Withdrawn(address indexed user,address indexed host,uint64 indexed model,uint256 amount)")
 Redeemed = EventDecl("Redeemed(address indexed user,address indexed host,uint64 indexed model,uint32 version,"
                      "uint64 requests,uint256 amount,uint256 hostShare,uint256 creatorShare,uint256 treasuryShare)")
+HostsReported = EventDecl("HostsReported(uint64 indexed epoch,uint64 indexed model,address indexed validator,"
+                          "uint256 stake)")
 FreeRequestsSettled = EventDecl("FreeRequestsSettled(address indexed user,address indexed host,uint64 indexed model,"
                                 "uint32 version,uint64 epoch,uint64 counted)")
 
@@ -223,8 +294,15 @@ VoucherExpired = ErrorDecl("VoucherExpired(uint64 expiry,uint64 now)")
 VoucherNotNewer = ErrorDecl("VoucherNotNewer(uint256 amount,uint256 redeemed)")
 VoucherExceedsEscrow = ErrorDecl("VoucherExceedsEscrow(uint256 owed,uint256 deposit)")
 EpochNotSettleable = ErrorDecl("EpochNotSettleable(uint64 epoch,uint64 current)")
-"""A receipt is settled in its own epoch."""
+"""A receipt is settled in its own epoch or the next."""
 LengthMismatch = ErrorDecl("LengthMismatch()")
+NotValidator = ErrorDecl("NotValidator(address who)")
+AlreadyReported = ErrorDecl("AlreadyReported(uint64 epoch,uint64 model)")
+EpochNotReportable = ErrorDecl("EpochNotReportable(uint64 epoch,uint64 current)")
+UnknownVerdict = ErrorDecl("UnknownVerdict(uint8 verdict)")
+StaleNotDue = ErrorDecl("StaleNotDue(address host)")
+"""Only a host serving `latest` can be stale, and only StaleBlocks after the newest version."""
+TooManyProbedModels = ErrorDecl("TooManyProbedModels(uint64 maximum)")
 TooManyReceipts = ErrorDecl("TooManyReceipts(uint256 maximum)")
 
 
@@ -559,8 +637,9 @@ def call_redeem(state: State, env: CallEnv, user: bytes, model: int, requests: i
 
 def call_settle_free_requests(state: State, env: CallEnv, model: int, epoch: int, users: tuple, counts: tuple,
                               signatures: tuple) -> tuple:
-    """Each user's newest FreeRequests receipt of this epoch for this host: the part above what was settled
-    before, up to what the user's allowance has left this epoch, counts as the served version's free usage.
+    """Each user's newest FreeRequests receipt of `epoch` (this one or the last) for this host: the part above
+    what was settled before, up to what the user's allowance has left that epoch, counts as the served
+    version's free usage.
     A receipt that does not verify fails the call (the host sent it; nothing is half-settled)."""
     host = get_host(state, model, env.sender)
     if not len(users) == len(counts) == len(signatures):
@@ -568,23 +647,97 @@ def call_settle_free_requests(state: State, env: CallEnv, model: int, epoch: int
     if len(users) > MAX_SETTLEMENTS:
         raise DispatchError(TooManyReceipts, MAX_SETTLEMENTS)
     now = current_epoch(state)
-    if epoch != now:
+    if not now - 1 <= epoch <= now:
         raise DispatchError(EpochNotSettleable, epoch, now)
     version = get_served_version(state, model, host)
     total = 0
     for user, count, signature in zip(users, counts, signatures):
         check_signed_by(state, user, FreeRequests(user, env.sender, model, epoch, count), signature)
         settled_key = user + env.sender + u64(model)
-        settled = FreeSettled.get(state, settled_key).in_epoch(epoch)
-        used = FreeUsed.get(state, user).in_epoch(epoch)
+        settled_record, used_record = FreeSettled.get(state, settled_key), FreeUsed.get(state, user)
+        settled, used = settled_record.in_epoch(epoch), used_record.in_epoch(epoch)
         counted = min(max(count - settled, 0), max(get_free_allowance(state, user) - used, 0))
-        FreeSettled.set(state, settled_key, EpochCount(epoch, max(count, settled)))
-        FreeUsed.set(state, user, EpochCount(epoch, used + counted))
+        FreeSettled.set(state, settled_key, settled_record.with_count(epoch, max(count, settled)))
+        FreeUsed.set(state, user, used_record.with_count(epoch, used + counted))
         total += counted
         env.emit(FreeRequestsSettled.to_log(ADDRESS_, user, env.sender, model, version, epoch, counted))
     if total:
         record_usage(state, model, version, 0, total, 0)
     return ()
+
+
+# Monitoring
+
+def call_report_hosts(state: State, env: CallEnv, epoch: int, model: int, hosts: tuple, verdicts: tuple,
+                      latencies: tuple) -> tuple:
+    """A staking validator's verdicts on a model's hosts this epoch, weighed by its bonded stake."""
+    stake = staking.Bonded.get(state, env.sender)
+    if staking.Role.get(state, env.sender) != staking.VALIDATOR or stake == 0:
+        raise DispatchError(NotValidator, env.sender)
+    now = current_epoch(state)
+    if epoch != now:
+        raise DispatchError(EpochNotReportable, epoch, now)
+    record = get_model(state, model)
+    if not len(hosts) == len(verdicts) == len(latencies) or len(set(hosts)) != len(hosts):
+        raise DispatchError(LengthMismatch)
+    report_key = env.sender + u64(model)
+    if LastReport.get(state, report_key).in_epoch(epoch):
+        raise DispatchError(AlreadyReported, epoch, model)
+    key = u64(epoch) + u64(model)
+    tallies = {t.host: t for t in ProbeTallies.get(state, key)}
+    stale_due = record.versions and \
+        get_version(state, model, record.versions).published_at + StaleBlocks.get(state) <= env.block_number
+    for host, verdict, latency in zip(hosts, verdicts, latencies):
+        served = get_host(state, model, host)
+        if verdict not in (UP, DOWN, STALE):
+            raise DispatchError(UnknownVerdict, verdict)
+        if verdict == STALE and (served.version != SERVE_LATEST or not stale_due):
+            raise DispatchError(StaleNotDue, host)
+        t = tallies.get(host, ProbeTally(host, 0, 0, 0, 0))
+        tallies[host] = ProbeTally(host, t.up_stake + stake * (verdict == UP), t.down_stake + stake * (verdict == DOWN),
+                                   t.stale_stake + stake * (verdict == STALE),
+                                   t.latency_stake + stake * latency * (verdict == UP))
+    probed = ProbedModels.get(state, epoch)
+    if (model,) not in probed:
+        if len(probed) >= MaxProbedModels.get(state):
+            raise DispatchError(TooManyProbedModels, MaxProbedModels.get(state))
+        ProbedModels.set(state, epoch, probed + ((model,),))
+    ProbeTallies.set(state, key, tuple(tallies.values()))
+    ProbeStake.set(state, key, ProbeStake.get(state, key) + stake)
+    LastReport.set(state, report_key, EpochCount(epoch, 1))
+    ProbeEpoch.set(state, epoch)
+    env.emit(HostsReported.to_log(ADDRESS_, epoch, model, env.sender, stake))
+    return ()
+
+
+def is_failing(tally: ProbeTally, reporting: int) -> bool:
+    """Down or stale in the eyes of more than 2/3 of the reporting stake (down and stale count together:
+    either way users do not get the model they pay for)."""
+    return 3 * (tally.down_stake + tally.stale_stake) > 2 * reporting
+
+
+def process_probes(state: State, epoch: int, block_number: int) -> None:
+    """Tally `epoch`'s reports: with quorum, each failing host still serving is delisted and slashed."""
+    validators_stake = staking.TotalBonded.get(state, staking.VALIDATOR)
+    for (model,) in ProbedModels.get(state, epoch):
+        key = u64(epoch) + u64(model)
+        reporting = ProbeStake.get(state, key)
+        quorate = reporting * PER_MILLION >= ProbeQuorumPerMillion.get(state) * validators_stake
+        for tally in ProbeTallies.get(state, key):
+            host_key_ = host_key(model, tally.host)
+            host = Hosts.get(state, host_key_)
+            slashed = 0
+            if host is not None and quorate and is_failing(tally, reporting) and not host.unbonding_until:
+                slashed = host.stake * HostSlashPerMillion.get(state) // PER_MILLION
+                balances.transfer_held(state, tally.host, HOLD, treasury.ADDRESS_, slashed)
+                Hosts.set(state, host_key_, Host(host.stake - slashed, host.price, host.version,
+                                                 block_number + HostUnbondingBlocks.get(state)))
+            latency = tally.latency_stake // tally.up_stake if tally.up_stake else 0
+            Health.set(state, host_key_, HostHealth(epoch, tally.up_stake, reporting, min(latency, 2**32 - 1),
+                                                    slashed))
+        ProbeTallies.remove(state, key)
+        ProbeStake.remove(state, key)
+    ProbedModels.remove(state, epoch)
 
 
 # Emissions by usage
@@ -612,10 +765,13 @@ def process_epoch(state: State, epoch: int) -> None:
 def on_initialize(state: State, env: BlockEnv) -> None:
     """Runs after rewards' hook, so at an epoch's first block the pool already holds that epoch's share.
     Writes nothing unless some usage waits: a chain without Marketplace traffic pays no hook cost."""
-    used = UsageEpoch.get(state)
+    used, probed = UsageEpoch.get(state), ProbeEpoch.get(state)
     if used is not None and used != current_epoch(state):
         process_epoch(state, used)
         UsageEpoch.set(state, None)
+    if probed is not None and probed != current_epoch(state):
+        process_probes(state, probed, env.number)
+        ProbeEpoch.set(state, None)
 
 
 # Views
@@ -638,6 +794,11 @@ def view_host(state: State, model: int, host: bytes) -> tuple:
     record = get_host(state, model, host)
     return (record.stake, record.price, record.version, get_served_version(state, model, record),
             record.unbonding_until, HostEndpoint.get(state, host_key(model, host)).decode())
+
+
+def view_health(state: State, model: int, host: bytes) -> tuple:
+    record = Health.get(state, host_key(model, host)) or HostHealth(0, 0, 0, 0, 0)
+    return record.epoch, record.up_stake, record.reporting_stake, record.latency_ms, record.slashed
 
 
 def view_channel(state: State, user: bytes, host: bytes, model: int) -> tuple:
@@ -707,6 +868,8 @@ MODULE = Module.declare(
                  call_redeem, weight=80_000),
         CallDecl("settleFreeRequests(uint64 model,uint64 epoch,address[] users,uint64[] counts,bytes[] signatures)",
                  call_settle_free_requests, weight=30_000, weight_per_byte=40),
+        CallDecl("reportHosts(uint64 epoch,uint64 model,address[] hosts,uint8[] verdicts,uint32[] latencies)",
+                 call_report_hosts, weight=40_000, weight_per_byte=20),
     ),
     views=(
         ViewDecl("modelCount()", lambda state: (ModelCount.get(state),), ("uint64",)),
@@ -717,6 +880,7 @@ MODULE = Module.declare(
                  ("address[]",)),
         ViewDecl("host(uint64 model,address host)", view_host,
                  ("uint256", "uint256", "uint32", "uint32", "uint64", "string")),
+        ViewDecl("health(uint64 model,address host)", view_health, ("uint64", "uint256", "uint256", "uint32", "uint256")),
         ViewDecl("channel(address user,address host,uint64 model)", view_channel,
                  ("uint256", "uint256", "uint64", "uint64")),
         ViewDecl("usage(uint64 model,uint32 version)", view_usage, ("uint64", "uint64", "uint256", "uint256")),
@@ -737,6 +901,10 @@ MODULE = Module.declare(
         "MaxEndpointLength": Parameter(MaxEndpointLength, 16, 2_048),
         "MaxUsedVersions": Parameter(MaxUsedVersions, 1, 1_024),
         "EmissionCapPerMillion": Parameter(EmissionCapPerMillion, 0, PER_MILLION),
+        "StaleBlocks": Parameter(StaleBlocks, 1, 1_000_000),
+        "ProbeQuorumPerMillion": Parameter(ProbeQuorumPerMillion, 0, PER_MILLION),
+        "HostSlashPerMillion": Parameter(HostSlashPerMillion, 0, PER_MILLION),
+        "MaxProbedModels": Parameter(MaxProbedModels, 1, 4_096),
         "FreeRequestsPerKiloFlock": Parameter(FreeRequestsPerKiloFlock, 0, 10**9),
         "FreeTierMax": Parameter(FreeTierMax, 0, 10**9),
         "HostSharePerMillion": Parameter(HostSharePerMillion, 0, PER_MILLION),

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from arena import module as arena
 from marketplace import formats
 from marketplace import module as marketplace
-from runtime.modules import gmflock, randomness
+from runtime.modules import gmflock, randomness, staking
 from tests.arena.arena_driver import model_hash
 from tests.fl.alliance_driver import address
 from tests.marketplace.market_driver import HOST, OTHER_HOST, PRICE, USER, WEIGHTS, MarketDriver
@@ -43,13 +43,19 @@ def case_marketplace_arena_version_paid_by_voucher_and_refunded() -> Marketplace
         "redeemed (split host / trainer / treasury) and replayed (refused), a withdrawal after the dispute window")))
 
 
-def case_marketplace_free_tier_and_usage_emission() -> MarketplaceVector:
+def two_hosts() -> tuple[CaseBuilder, MarketDriver]:
+    """An uploaded model with one version, served by HOST and OTHER_HOST on latest."""
     b = CaseBuilder()
     d = MarketDriver(b.chain, author=b.author)
     d.block(d.call(1, "createModel", "digits", "mlp:digits"))
     d.block(d.call(1, "publishVersion", 0, WEIGHTS, formats.UNVERIFIED, 0, 0))
     for host in (HOST, OTHER_HOST):
         d.block(d.call(host, "registerHost", 0, 0, PRICE, "http://127.0.0.1:9000", value=1_000 * 10**18))
+    return b, d
+
+
+def case_marketplace_free_tier_and_usage_emission() -> MarketplaceVector:
+    b, d = two_hosts()
     d.block((USER, gmflock.MODULE, "lock", (30,), 100 * 10**18))
     epoch = randomness.EpochIndex.get(b.chain.state())
     d.block(d.call(HOST, "settleFreeRequests", 0, epoch, *map(list, zip(d.receipt(7, epoch)))))
@@ -66,6 +72,29 @@ def case_marketplace_free_tier_and_usage_emission() -> MarketplaceVector:
         "a user's gmFLOCK gives it 10 free requests an epoch; signed receipts settled by two hosts count up to "
         "that across them; a voucher redeemed; at the next epoch the Marketplace pool pays the version's creator "
         "by revenue, capped at the treasury's share of it")))
+
+
+def case_marketplace_host_reported_down_is_delisted_and_slashed() -> MarketplaceVector:
+    b, d = two_hosts()
+    d.bond((2, 3, 4), staking.VALIDATOR)
+    epoch = randomness.EpochIndex.get(b.chain.state())
+    hosts = [address(HOST), address(OTHER_HOST)]
+    d.block(*(d.call(v, "reportHosts", epoch, 0, hosts, [marketplace.DOWN, marketplace.UP], [0, 30]) for v in (2, 3)),
+            d.call(4, "reportHosts", epoch, 0, hosts, [marketplace.UP, marketplace.UP], [45, 35]))
+    d.block(slot=randomness.EpochLength.get(b.chain.state()))
+    state = b.chain.state()
+    assert marketplace.Hosts.get(state, marketplace.host_key(0, address(HOST))).unbonding_until == 0, "2/3 is not enough"
+    epoch = randomness.EpochIndex.get(state)
+    d.block(*(d.call(v, "reportHosts", epoch, 0, hosts, [marketplace.DOWN, marketplace.UP], [0, 30])
+              for v in (2, 3, 4)))
+    d.block(slot=2 * randomness.EpochLength.get(b.chain.state()))
+    state = b.chain.state()
+    assert marketplace.Hosts.get(state, marketplace.host_key(0, address(HOST))).stake == 900 * 10**18
+    assert marketplace.Hosts.get(state, marketplace.host_key(0, address(OTHER_HOST))).unbonding_until == 0
+    return MarketplaceVector(**vars(b.valid(
+        "marketplace_host_reported_down_is_delisted_and_slashed",
+        "three validators probe two hosts: down by exactly 2/3 of the reporting stake keeps a host; down by all "
+        "of it delists the host and takes 10% of its stake at the next epoch; latencies tallied by stake")))
 
 
 MARKETPLACE_CASES = [value for name, value in sorted(globals().items()) if name.startswith("case_")]

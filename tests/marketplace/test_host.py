@@ -223,3 +223,38 @@ def test_a_version_whose_blob_is_not_its_model_is_refused(market):
              "the host to refuse version 3, whose blob nobody has")
     publish(market.rpc, owner, market.model, market.weights, UNVERIFIED)
     wait_for(lambda: refusal() == "served", 30, "the host to serve version 4 (good weights again)")
+
+
+def test_validators_probe_hosts_and_a_dead_host_is_delisted_and_slashed(market):
+    from eth_account import Account
+
+    from hosting.probe import DOWN, UP, ProbeDuty
+    dead = dev_account(6)
+    register_host(market.rpc, dead, market.model, PRICE, free_port())  # nothing listens there
+    root = dev_account(10)
+    keys = [Web3.keccak(text=f"probe validator {i}").hex() for i in range(3)]
+    for key in keys:
+        validator = Account.from_key(key)
+        market.rpc.send(root, "balances", "forceSetBalance", validator.address, 10_000 * 10**18)
+        market.rpc.send(validator, "staking", "bond", 1, value=5_000 * 10**18)
+    duties = [ProbeDuty(market.chain.url, key, timeout=2.0) for key in keys]
+    randomness = market.rpc.contract("randomness")
+    length = randomness.functions.epochLength().call()
+    slot = int(market.chain.result("chain_getHeader")["digest"]["slot"], 16)
+    if slot % length >= length * 3 // 4:
+        market.chain.rpc("evm_mine", {"blocks": length - slot % length})
+    assert [duty.tick() for duty in duties] == [[], [], []], "too early in the epoch to report"
+    slot = int(market.chain.result("chain_getHeader")["digest"]["slot"], 16)
+    market.chain.rpc("evm_mine", {"blocks": length * 3 // 4 - slot % length + 1})
+    assert [duty.tick() for duty in duties] == [[market.model]] * 3
+    assert duties[0].seen[(market.model, dead.address)].verdict(False, 1) == (DOWN, 0)
+    assert duties[0].seen[(market.model, market.host.address)].verdict(False, 1)[0] == UP
+    assert [duty.tick() for duty in duties] == [[], [], []], "one report per epoch"
+    market.chain.rpc("evm_mine", {"blocks": length})
+    stake, _, _, _, unbonding, _ = market.market.functions.host(market.model, dead.address).call()
+    assert unbonding > 0 and stake == 900 * 10**18, "delisted, and 10% of its 1,000 FLOCK to the treasury"
+    epoch, up, reporting, latency, slashed = market.market.functions.health(market.model, dead.address).call()
+    assert (up, reporting, slashed) == (0, 15_000 * 10**18, 100 * 10**18)
+    _, up, _, latency, slashed = market.market.functions.health(market.model, market.host.address).call()
+    assert up == reporting and slashed == 0 and 0 < latency < 2_000
+    assert market.market.functions.host(market.model, market.host.address).call()[4] == 0, "the live host serves on"

@@ -27,12 +27,13 @@ def test_the_newest_voucher_of_each_user_survives_a_restart(tmp_path_factory, vo
     assert len(path.read_bytes().splitlines()) == len(expected), "compacted to one line per user"
 
 
-def test_loading_keeps_the_receipts_of_the_newest_epoch(tmp_path):
+def test_loading_keeps_the_receipts_of_the_two_newest_epochs(tmp_path):
     ledger = Ledger(tmp_path / "ledger.jsonl")
-    ledger.record_receipt(4, USERS[0], SignedReceipt(7, b"\x02" * 65))
+    ledger.record_receipt(3, USERS[0], SignedReceipt(7, b"\x02" * 65))
+    ledger.record_receipt(4, USERS[2], SignedReceipt(1, b"\x02" * 65))
     ledger.record_receipt(5, USERS[0], SignedReceipt(2, b"\x02" * 65))
     ledger.record_receipt(5, USERS[1], SignedReceipt(3, b"\x02" * 65))
     ledger.close()
     reopened = Ledger(tmp_path / "ledger.jsonl")
-    assert (reopened.free_used(5, USERS[0]), reopened.free_used(5, USERS[1]), reopened.free_used(4, USERS[0])) == \
-        (2, 3, 0)
+    assert (reopened.free_used(5, USERS[0]), reopened.free_used(5, USERS[1]), reopened.free_used(4, USERS[2]),
+            reopened.free_used(3, USERS[0])) == (2, 3, 1, 0), "epochs 5 and 4 are kept, 3 is not"

@@ -11,9 +11,9 @@ from fl_module import alliance
 from marketplace import formats
 from marketplace import module as marketplace
 from runtime.crypto import SECP256K1_N
-from runtime.modules import balances, gmflock, randomness, rewards, treasury
+from runtime.modules import balances, gmflock, randomness, rewards, staking, treasury
 from tests.arena.arena_driver import model_hash
-from tests.fl.alliance_driver import UNIT, address
+from tests.fl.alliance_driver import STAKE, UNIT, address
 from tests.runtime.harness import MemoryChain
 
 from .market_driver import (FAR_FUTURE, HOST, HOST_STAKE, KIND, OTHER_HOST, OTHER_USER, OWNER, PRICE, USER,
@@ -241,8 +241,11 @@ def test_the_free_tier_is_linear_in_stake_and_shared_across_hosts():
     d.block(slot=randomness.EpochLength.get(d.state()))
     assert marketplace.FreeUsed.get(d.state(), address(USER)).in_epoch(epoch + 1) == 0, "a new epoch, a new tier"
     ok(d.settle(epoch + 1, [d.receipt(3, epoch + 1)]))
-    assert marketplace.FreeUsed.get(d.state(), address(USER)) == marketplace.EpochCount(epoch + 1, 3), \
-        "one entry per user, overwritten each epoch: storage does not grow with epochs"
+    ok(d.settle(epoch, [d.receipt(9, epoch, host=OTHER_HOST)], host=OTHER_HOST)), "late: last epoch's receipts"
+    assert marketplace.FreeUsed.get(d.state(), address(USER)) == marketplace.TwoEpochCounts(epoch + 1, 3, 10), \
+        "one entry per user holding two epochs: storage does not grow with epochs"
+    d.block(slot=2 * randomness.EpochLength.get(d.state()))
+    fails(d.settle(epoch, [d.receipt(10, epoch)]), marketplace.EpochNotSettleable, epoch, epoch + 2)
 
 
 def test_hosts_charge_something_and_serve_latest_only_once_there_is_a_version():
@@ -341,3 +344,103 @@ def test_escrow_is_never_negative_a_host_never_takes_more_than_its_newest_vouche
         burned = sum(a.gas_used * o.block.header.base_fee_per_gas for o in d.chain.outcomes[blocks:] for a in o.applied)
         assert balances.TotalIssuance.get(state) == issued + rewards.TotalEmitted.get(state) - emitted - burned, \
             "FLOCK is only minted by the schedule and burned as base fees: escrow, redemption and refunds move it"
+
+
+# Monitoring
+
+VALIDATORS = (2, 3, 4)
+
+
+def probed() -> MarketDriver:
+    d = hosted(deposit=0)
+    d.bond(VALIDATORS, staking.VALIDATOR)
+    return d
+
+
+def report(d, validator, verdicts, epoch=None, hosts=(HOST,), latencies=None):
+    epoch = randomness.EpochIndex.get(d.state()) if epoch is None else epoch
+    return d.act(validator, "reportHosts", epoch, 0, [address(h) for h in hosts], list(verdicts),
+                 list(latencies or [40] * len(verdicts)))
+
+
+def next_epoch(d):
+    d.block(slot=(randomness.EpochIndex.get(d.state()) + 1) * randomness.EpochLength.get(d.state()))
+
+
+def host_record(d, host=HOST):
+    return marketplace.Hosts.get(d.state(), marketplace.host_key(0, address(host)))
+
+
+def test_a_host_down_for_more_than_two_thirds_of_the_reporting_stake_is_delisted_and_slashed():
+    d = probed()
+    treasury_before = treasury.get_balance(d.state())
+    ok(report(d, 2, [marketplace.DOWN]))
+    ok(report(d, 3, [marketplace.DOWN]))
+    assert host_record(d).unbonding_until == 0, "nothing happens before the epoch ends"
+    next_epoch(d)
+    host = host_record(d)
+    slashed = HOST_STAKE // 10
+    assert host.stake == HOST_STAKE - slashed and host.unbonding_until > 0, "delisted: its unbonding has begun"
+    assert balances.get_held(d.state(), address(HOST), marketplace.HOLD) == HOST_STAKE - slashed
+    assert treasury.get_balance(d.state()) - treasury_before >= slashed
+    health = marketplace.Health.get(d.state(), marketplace.host_key(0, address(HOST)))
+    assert (health.up_stake, health.reporting_stake, health.slashed) == (0, 2 * STAKE, slashed)
+    assert marketplace.ProbeEpoch.get(d.state()) is None and not list(marketplace.ProbedModels.items(d.state())), \
+        "the epoch's reports are cleared once tallied"
+
+
+def test_exactly_two_thirds_or_too_few_reporters_delist_nobody():
+    d = probed()
+    ok(report(d, 2, [marketplace.DOWN]))
+    ok(report(d, 3, [marketplace.DOWN]))
+    ok(report(d, 4, [marketplace.UP], latencies=[25]))
+    next_epoch(d)
+    assert host_record(d).unbonding_until == 0, "2/3 is not more than 2/3"
+    health = marketplace.Health.get(d.state(), marketplace.host_key(0, address(HOST)))
+    assert (health.up_stake, health.latency_ms) == (STAKE, 25)
+    ok(report(d, 2, [marketplace.DOWN]))
+    next_epoch(d)
+    assert host_record(d).unbonding_until == 0, "one validator of three is below the reporting quorum"
+
+
+def test_stale_reports_need_a_host_on_latest_and_a_version_older_than_stale_blocks():
+    d = probed()
+    ok(d.register(host=OTHER_HOST, version=1))
+    fails(report(d, 2, [marketplace.STALE]), marketplace.StaleNotDue, address(HOST))
+    ok(d.act(OWNER, "publishVersion", 0, model_hash(9), formats.UNVERIFIED, 0, 0))
+    fails(report(d, 2, [marketplace.STALE]), marketplace.StaleNotDue, address(HOST))
+    fails(report(d, 2, [marketplace.STALE], hosts=(OTHER_HOST,)), marketplace.StaleNotDue, address(OTHER_HOST))
+    d.until(marketplace.get_version(d.state(), 0, 2).published_at + 50)
+    for validator in VALIDATORS:
+        ok(report(d, validator, [marketplace.STALE, marketplace.UP], hosts=(HOST, OTHER_HOST)))
+    next_epoch(d)
+    assert host_record(d).unbonding_until > 0 and host_record(d, OTHER_HOST).unbonding_until == 0
+
+
+def test_reports_that_must_be_refused():
+    d = probed()
+    epoch = randomness.EpochIndex.get(d.state())
+    fails(report(d, USER, [marketplace.DOWN]), marketplace.NotValidator, address(USER))
+    fails(report(d, 2, [marketplace.DOWN], epoch=epoch + 1), marketplace.EpochNotReportable, epoch + 1, epoch)
+    fails(report(d, 2, [7]), marketplace.UnknownVerdict, 7)
+    fails(report(d, 2, [marketplace.DOWN], hosts=(OTHER_HOST,)), marketplace.NotHost, 0, address(OTHER_HOST))
+    fails(d.act(2, "reportHosts", epoch, 0, [address(HOST)], [0, 1], [1]), marketplace.LengthMismatch)
+    fails(d.act(2, "reportHosts", epoch, 0, [address(HOST)] * 2, [0, 1], [1, 1]), marketplace.LengthMismatch)
+    ok(report(d, 2, [marketplace.UP]))
+    fails(report(d, 2, [marketplace.DOWN]), marketplace.AlreadyReported, epoch, 0)
+    next_epoch(d)
+    ok(report(d, 2, [marketplace.UP])), "a new epoch, a new report"
+
+
+@given(st.lists(st.tuples(st.integers(0, 6), st.integers(0, 100)), max_size=20))
+def test_two_epoch_counts_remember_the_last_two_epochs_written_in_order(writes):
+    record, model = marketplace.TwoEpochCounts(0, 0, 0), {}
+    for epoch, count in writes:
+        if epoch + 1 < record.epoch:
+            continue  # the chain refuses these (EpochNotSettleable)
+        record = record.with_count(epoch, count)
+        model[epoch] = count
+        newest = max(model)
+        for e in range(8):
+            expected = model.get(e, 0) if e in (newest, newest - 1) else 0
+            assert record.in_epoch(e) == expected, (writes, e)

@@ -1,0 +1,143 @@
+"""A validator's Marketplace duty: probe every serving host of every model through the epoch and report once
+per epoch and model (marketplace.reportHosts; spec/modules/marketplace.md, Monitoring).
+
+A probe is `GET {endpoint}/v1/models` within `timeout` seconds, answered with the model's entry and
+`serving: true`. A host is reported DOWN when every probe of the epoch failed, STALE when it serves
+`latest` but every answer named an older version StaleBlocks after the newest was published, and UP
+otherwise, with the median latency of its answers. The report goes out once the epoch is
+`report_at_per_million` through (by slot), so a host has most of an epoch to answer.
+
+Run it inside a node (`flockchain dev --market-probe INDEX`, `flockchain node … --market-probe`) or on its
+own (`flockchain market probe --rpc URL --key-file F`); it needs a staking validator's key.
+"""
+
+import logging
+import statistics
+import threading
+import time
+from dataclasses import dataclass, field
+
+import requests
+from eth_account import Account
+
+from fl_module.worker.demo import Rpc
+
+log = logging.getLogger("flockchain.probe")
+UP, DOWN, STALE = range(3)
+"""The verdicts of marketplace.reportHosts."""
+
+
+@dataclass
+class Observations:
+    """What this epoch's probes of one host saw."""
+    latencies: list[float] = field(default_factory=list)
+    versions: list[int] = field(default_factory=list)
+    failures: int = 0
+
+    def verdict(self, stale_due: bool, latest: int) -> tuple[int, int]:
+        """(verdict, latency in ms)."""
+        if not self.latencies:
+            return DOWN, 0
+        latency = round(statistics.median(self.latencies) * 1000)
+        if stale_due and all(version != latest for version in self.versions):
+            return STALE, latency
+        return UP, latency
+
+
+class ProbeDuty:
+    def __init__(self, rpc_url: str, private_key: str | bytes, probe_seconds: float = 10.0,
+                 report_at_per_million: int = 750_000, timeout: float = 5.0):
+        self.rpc = Rpc(rpc_url)
+        self.account = Account.from_key(private_key)
+        self.market = self.rpc.contract("marketplace")
+        self.randomness = self.rpc.contract("randomness")
+        self.probe_seconds, self.report_at, self.timeout = probe_seconds, report_at_per_million, timeout
+        self.http = requests.Session()
+        self.epoch: int | None = None
+        self.seen: dict[tuple[int, str], Observations] = {}
+        self.reported: set[int] = set()
+
+    def run(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                self.tick()
+            except Exception as error:  # the node restarting, a dropped connection: try again next time
+                log.warning("market probe: %s", error)
+            stop.wait(self.probe_seconds)
+
+    def tick(self) -> list[int]:
+        """Probe every host once; report the models whose report is due. Returns the models reported."""
+        epoch = self.market.functions.currentEpoch().call()
+        if epoch != self.epoch:
+            self.epoch, self.seen, self.reported = epoch, {}, set()
+        offers = self.offers()
+        for (model, host), (endpoint, _) in offers.items():
+            self.probe(model, host, endpoint)
+        if not self.is_report_due():
+            return []
+        return [model for model in sorted({model for model, _ in offers}) if self.report(model, offers)]
+
+    def offers(self) -> dict[tuple[int, str], tuple[str, int]]:
+        """(model, host) → (endpoint, the version it is registered to serve) for every serving host."""
+        found = {}
+        for model in range(self.market.functions.modelCount().call()):
+            for host in self.market.functions.hosts(model).call():
+                _, _, version, _, unbonding, endpoint = self.market.functions.host(model, host).call()
+                if not unbonding:
+                    found[(model, host)] = (endpoint, version)
+        return found
+
+    def probe(self, model: int, host: str, endpoint: str) -> None:
+        seen = self.seen.setdefault((model, host), Observations())
+        started = time.monotonic()
+        try:
+            response = self.http.get(f"{endpoint}/v1/models", timeout=self.timeout)
+            entry = next(e for e in response.json()["data"] if e.get("id") == model)
+            if response.status_code != 200 or not entry.get("serving"):
+                raise ValueError(f"status {response.status_code}, serving {entry.get('serving')}")
+            seen.latencies.append(time.monotonic() - started)
+            seen.versions.append(int(entry["version"]))
+        except Exception as error:
+            seen.failures += 1
+            log.info("probe of %s for model %d failed: %s", host, model, error)
+
+    def is_report_due(self) -> bool:
+        head = self.rpc.call("chain_getHeader")
+        slot, length = int(head["digest"]["slot"], 16), self.randomness.functions.epochLength().call()
+        return (slot % length) * 1_000_000 >= self.report_at * length
+
+    def report(self, model: int, offers: dict) -> bool:
+        if model in self.reported:
+            return False
+        latest = self.market.functions.model(model).call()[3]
+        published = self.market.functions.version(model, latest).call()[5]
+        stale_blocks = self.market.functions.getParameter("StaleBlocks").call()
+        stale_due = published + stale_blocks <= self.rpc.w3.eth.block_number
+        hosts, verdicts, latencies = [], [], []
+        for (probed_model, host), (_, version) in offers.items():
+            if probed_model == model and (model, host) in self.seen:
+                verdict, latency = self.seen[(model, host)].verdict(stale_due and version == 0, latest)
+                hosts.append(host)
+                verdicts.append(verdict)
+                latencies.append(latency)
+        self.reported.add(model)
+        if hosts:
+            self.rpc.send(self.account, "marketplace", "reportHosts", self.epoch, model, hosts, verdicts, latencies)
+            log.info("reported model %d, epoch %d: %s", model, self.epoch, dict(zip(hosts, verdicts)))
+        return bool(hosts)
+
+
+def start_probe_duty(rpc_url: str, private_key: str | bytes, probe_seconds: float = 10.0
+                     ) -> tuple[threading.Thread, threading.Event]:
+    """The duty in a daemon thread (inside a node, like the bridge duty); set the event to stop it."""
+    stop = threading.Event()
+
+    def run() -> None:  # connects from its own thread: a node's event loop must stay free to answer it
+        try:
+            ProbeDuty(rpc_url, private_key, probe_seconds).run(stop)
+        except Exception as error:
+            log.error("market probe duty stopped: %s", error)
+
+    thread = threading.Thread(target=run, name="market-probe", daemon=True)
+    thread.start()
+    return thread, stop
