@@ -40,7 +40,8 @@ from .ledger import Ledger, SignedReceipt, SignedVoucher
 
 log = logging.getLogger("flockchain.host")
 JSON_TYPES = frozenset({"application/json"})
-FLOAT32_MAX = 3.4028234663852886e38
+NUMBER_TYPES = frozenset({int, float})
+"""JSON numbers as Python parses them (a bool is neither: `true` is not an input)."""
 
 
 class Refusal(Exception):
@@ -200,16 +201,13 @@ class Host:
         held = self.ledger.vouchers.get(user)
         last_requests = max(held.requests if held else 0, channel.requests)
         last_amount = max(held.amount if held else 0, channel.redeemed)
-        expected = {"requests": last_requests + 1, "amount": str(last_amount)}
-        if held and held.amount > channel.redeemed:  # the user's own signature: a client adopts only this
-            expected["held"] = {"requests": held.requests, "amount": str(held.amount), "expiry": held.expiry,
-                                "signature": "0x" + held.signature.hex()}
         if requests != last_requests + 1:
             raise Refusal(409, f"this voucher counts request {requests}; the host expects request "
-                               f"{last_requests + 1}", next=expected)
+                               f"{last_requests + 1}", next=expected_voucher(last_requests, last_amount, held, channel))
         if amount < last_amount + self.price:
             raise Refusal(402, f"the voucher pays {amount - last_amount} wei for this request; the price is "
-                               f"{self.price}", price=str(self.price), next=expected)
+                               f"{self.price}", price=str(self.price),
+                          next=expected_voucher(last_requests, last_amount, held, channel))
         if expiry < time.time() + self.config.min_voucher_seconds or (held and expiry < held.expiry):
             raise Refusal(402, f"the voucher expires at {expiry}: give the host at least "
                                f"{self.config.min_voucher_seconds} s to redeem it, and no less than the last one")
@@ -227,11 +225,19 @@ class Host:
         spec = models.model_spec(self.kind)
         shape = f"[N, {spec.n_features}] numbers with 1 ≤ N ≤ {self.config.max_batch}"
         inputs = body.get("inputs")
+        refusal = Refusal(400, f"inputs must be {shape}, finite and within float32's range",
+                          expected=[self.config.max_batch, spec.n_features])
         if not isinstance(inputs, list) or not 1 <= len(inputs) <= self.config.max_batch or not all(
-                isinstance(row, list) and len(row) == spec.n_features and all(map(is_float32, row))
-                for row in inputs):
-            raise Refusal(400, f"inputs must be {shape}", expected=[self.config.max_batch, spec.n_features])
-        return torch.tensor(inputs, dtype=torch.float32, device=self.device)
+                type(row) is list and len(row) == spec.n_features for row in inputs) or not all(
+                type(value) in NUMBER_TYPES for row in inputs for value in row):
+            raise refusal
+        try:
+            tensor = torch.tensor(inputs, dtype=torch.float32)
+        except (OverflowError, RuntimeError, TypeError, ValueError):
+            raise refusal from None
+        if not bool(torch.isfinite(tensor).all()):
+            raise refusal
+        return tensor.to(self.device)
 
     async def authorise(self, body: dict) -> tuple[str, int]:
         auth = body.get("auth")
@@ -401,14 +407,14 @@ def as_int(claim: dict, name: str, bits: int) -> int:
     return value
 
 
-def is_float32(value) -> bool:
-    """A JSON number a float32 input holds: finite and within float32's range (NaN, ±inf, 1e39 are not)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return False
-    try:
-        return math.isfinite(value) and abs(value) <= FLOAT32_MAX
-    except OverflowError:
-        return False
+def expected_voucher(last_requests: int, last_amount: int, held: SignedVoucher | None, channel: ChannelView) -> dict:
+    """The next voucher the host expects, with the user's own signature on what it holds (a client adopts a
+    count only from that, or from the chain)."""
+    expected = {"requests": last_requests + 1, "amount": str(last_amount)}
+    if held and held.amount > channel.redeemed:
+        expected["held"] = {"requests": held.requests, "amount": str(held.amount), "expiry": held.expiry,
+                            "signature": "0x" + held.signature.hex()}
+    return expected
 
 
 def openapi(kind: str, max_batch: int) -> dict:
