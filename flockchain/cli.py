@@ -262,6 +262,9 @@ def main(argv: list[str] | None = None) -> int:
     for option in ("max_blob_size", "blob_store_limit", "blob_retention_rounds"):
         if getattr(args, option) < 0:
             parser.error(f"--{option.replace('_', '-')} must not be negative")
+    for option in ("arena_dev_key", "market_probe"):
+        if getattr(args, option) is not None and not 0 <= getattr(args, option) <= 9:
+            parser.error(f"--{option.replace('_dev_key', '').replace('_', '-')} takes a dev account index, 0 to 9")
     for peer in args.blob_peers:
         if not peer.startswith(("http://", "https://")):
             parser.error(f"--blob-peers takes an http:// or https:// URL, got {peer!r}")

@@ -88,6 +88,10 @@ class Ledger:
         self._append(receipt_record(epoch, user, receipt))
         self._keep_receipt(epoch, user, receipt)
 
+    def forget_before(self, epoch: int) -> None:
+        """Drop the receipts of epochs before `epoch` from memory (the chain no longer settles them)."""
+        self.receipts = {key: receipt for key, receipt in self.receipts.items() if key[0] >= epoch}
+
     def free_used(self, epoch: int, user: bytes) -> int:
         held = self.receipts.get((epoch, user))
         return 0 if held is None else held.requests

@@ -2,10 +2,12 @@
 per epoch and model (marketplace.reportHosts; spec/modules/marketplace.md, Monitoring).
 
 A probe is `GET {endpoint}/v1/models` within `timeout` seconds, answered with the model's entry and
-`serving: true`. A host is reported DOWN when every probe of the epoch failed, STALE when it serves
-`latest` but every answer named an older version StaleBlocks after the newest was published, and UP
-otherwise, with the median latency of its answers. The report goes out once the epoch is
-`report_at_per_million` through (by slot), so a host has most of an epoch to answer.
+`serving: true`. A host is reported DOWN when every probe of the epoch failed (at least MIN_PROBES of
+them), STALE when it serves `latest` and every answer given StaleBlocks or more after the newest version
+was published named an older one, and UP otherwise, with the median latency of its answers. The report
+goes out once the epoch is `report_at_per_million` through (by slot), re-reading the hosts first, so
+a host has most of an epoch to answer; a host leaving after it was probed is still reported (the chain
+slashes a failing host once, leaving or not), a host already penalised is not probed.
 
 Run it inside a node (`flockchain dev --market-probe INDEX`, `flockchain node … --market-probe`) or on its
 own (`flockchain market probe --rpc URL --key-file F`); it needs a staking validator's key.
@@ -21,25 +23,28 @@ import requests
 from eth_account import Account
 
 from fl_module.worker.demo import Rpc
+from marketplace.module import DOWN, STALE, UP
 
 log = logging.getLogger("flockchain.probe")
-UP, DOWN, STALE = range(3)
-"""The verdicts of marketplace.reportHosts."""
+MIN_PROBES = 2
+"""A host is reported down only after this many failed probes (a duty that starts late waits for them)."""
 
 
 @dataclass
 class Observations:
-    """What this epoch's probes of one host saw."""
+    """What this epoch's probes of one host saw: latencies, and (block, version) of each answer."""
     latencies: list[float] = field(default_factory=list)
-    versions: list[int] = field(default_factory=list)
+    versions: list[tuple[int, int]] = field(default_factory=list)
     failures: int = 0
 
-    def verdict(self, stale_due: bool, latest: int) -> tuple[int, int]:
-        """(verdict, latency in ms)."""
+    def verdict(self, stale_from: int | None, latest: int) -> tuple[int, int] | None:
+        """(verdict, latency in ms), or None with too few probes to say. `stale_from`: the block from which
+        a host on `latest` must serve version `latest` (None: it cannot be stale)."""
         if not self.latencies:
-            return DOWN, 0
+            return (DOWN, 0) if self.failures >= MIN_PROBES else None
         latency = round(statistics.median(self.latencies) * 1000)
-        if stale_due and all(version != latest for version in self.versions):
+        due = [version for block, version in self.versions if stale_from is not None and block >= stale_from]
+        if due and all(version != latest for version in due):
             return STALE, latency
         return UP, latency
 
@@ -70,24 +75,28 @@ class ProbeDuty:
         epoch = self.market.functions.currentEpoch().call()
         if epoch != self.epoch:
             self.epoch, self.seen, self.reported = epoch, {}, set()
-        offers = self.offers()
-        for (model, host), (endpoint, _) in offers.items():
-            self.probe(model, host, endpoint)
+        block = self.rpc.w3.eth.block_number
+        for (model, host), (endpoint, _) in self.offers().items():
+            self.probe(model, host, endpoint, block)
         if not self.is_report_due():
             return []
-        return [model for model in sorted({model for model, _ in offers}) if self.report(model, offers)]
+        offers = self.offers()  # again: what the chain will check the report against
+        return [model for model in sorted({model for model, _ in offers} - self.reported)
+                if self.report(model, offers)]
 
     def offers(self) -> dict[tuple[int, str], tuple[str, int]]:
-        """(model, host) → (endpoint, the version it is registered to serve) for every serving host."""
+        """(model, host) → (endpoint, the version it is registered to serve) for every host not penalised:
+        serving, or leaving after it was probed this epoch."""
         found = {}
         for model in range(self.market.functions.modelCount().call()):
             for host in self.market.functions.hosts(model).call():
                 _, _, version, _, unbonding, endpoint = self.market.functions.host(model, host).call()
-                if not unbonding:
+                penalised = self.market.functions.health(model, host).call()[5]
+                if not penalised and (not unbonding or (model, host) in self.seen):
                     found[(model, host)] = (endpoint, version)
         return found
 
-    def probe(self, model: int, host: str, endpoint: str) -> None:
+    def probe(self, model: int, host: str, endpoint: str, block: int) -> None:
         seen = self.seen.setdefault((model, host), Observations())
         started = time.monotonic()
         try:
@@ -95,36 +104,37 @@ class ProbeDuty:
             entry = next(e for e in response.json()["data"] if e.get("id") == model)
             if response.status_code != 200 or not entry.get("serving"):
                 raise ValueError(f"status {response.status_code}, serving {entry.get('serving')}")
+            seen.versions.append((block, int(entry["version"])))
             seen.latencies.append(time.monotonic() - started)
-            seen.versions.append(int(entry["version"]))
         except Exception as error:
             seen.failures += 1
             log.info("probe of %s for model %d failed: %s", host, model, error)
 
     def is_report_due(self) -> bool:
+        """Far enough through the epoch the probes began in (and still in it: a report for an epoch that has
+        ended would be refused)."""
         head = self.rpc.call("chain_getHeader")
         slot, length = int(head["digest"]["slot"], 16), self.randomness.functions.epochLength().call()
-        return (slot % length) * 1_000_000 >= self.report_at * length
+        return slot // length == self.epoch and (slot % length) * 1_000_000 >= self.report_at * length
 
     def report(self, model: int, offers: dict) -> bool:
-        if model in self.reported:
-            return False
         latest = self.market.functions.model(model).call()[3]
         published = self.market.functions.version(model, latest).call()[5]
-        stale_blocks = self.market.functions.getParameter("StaleBlocks").call()
-        stale_due = published + stale_blocks <= self.rpc.w3.eth.block_number
+        stale_from = published + self.market.functions.getParameter("StaleBlocks").call()
         hosts, verdicts, latencies = [], [], []
         for (probed_model, host), (_, version) in offers.items():
-            if probed_model == model and (model, host) in self.seen:
-                verdict, latency = self.seen[(model, host)].verdict(stale_due and version == 0, latest)
+            seen = self.seen.get((model, host))
+            judged = seen and probed_model == model and seen.verdict(stale_from if version == 0 else None, latest)
+            if judged:
                 hosts.append(host)
-                verdicts.append(verdict)
-                latencies.append(latency)
+                verdicts.append(judged[0])
+                latencies.append(judged[1])
+        if not hosts:
+            return False
+        self.rpc.send(self.account, "marketplace", "reportHosts", self.epoch, model, hosts, verdicts, latencies)
         self.reported.add(model)
-        if hosts:
-            self.rpc.send(self.account, "marketplace", "reportHosts", self.epoch, model, hosts, verdicts, latencies)
-            log.info("reported model %d, epoch %d: %s", model, self.epoch, dict(zip(hosts, verdicts)))
-        return bool(hosts)
+        log.info("reported model %d, epoch %d: %s", model, self.epoch, dict(zip(hosts, verdicts)))
+        return True
 
 
 def start_probe_duty(rpc_url: str, private_key: str | bytes, probe_seconds: float = 10.0
@@ -133,10 +143,12 @@ def start_probe_duty(rpc_url: str, private_key: str | bytes, probe_seconds: floa
     stop = threading.Event()
 
     def run() -> None:  # connects from its own thread: a node's event loop must stay free to answer it
-        try:
-            ProbeDuty(rpc_url, private_key, probe_seconds).run(stop)
-        except Exception as error:
-            log.error("market probe duty stopped: %s", error)
+        while not stop.is_set():
+            try:
+                ProbeDuty(rpc_url, private_key, probe_seconds).run(stop)
+            except Exception as error:  # could not connect yet: try again
+                log.warning("market probe duty: %s", error)
+                stop.wait(probe_seconds)
 
     thread = threading.Thread(target=run, name="market-probe", daemon=True)
     thread.start()

@@ -330,8 +330,10 @@ class Host:
     async def settle_due(self) -> int:
         """Settle the receipts of this epoch and the last that grew since they were settled (the chain takes no
         older ones)."""
+        self.ledger.forget_before(self.epoch - 1)
+        self.settled = {key: count for key, count in self.settled.items() if key[0] >= self.epoch - 1}
         due = [(key, receipt) for key, receipt in self.ledger.receipts.items()
-               if key[0] >= self.epoch - 1 and receipt.requests > self.settled.get(key, 0)]
+               if receipt.requests > self.settled.get(key, 0)]
         done = 0
         for epoch in sorted({key[0] for key, _ in due}):
             batch = [(key[1], receipt) for key, receipt in due if key[0] == epoch]

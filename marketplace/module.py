@@ -30,14 +30,14 @@ A version's creators: for an Alliance model, the proposers whose updates went in
 weighted by how many; for an Arena model, its trainer; for an upload, the model's owner.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from arena import module as arena
 from fl_module import alliance
 from runtime.exceptions import DispatchError
 from runtime.module import BlockEnv, CallDecl, CallEnv, ErrorDecl, EventDecl, Module, Parameter, ViewDecl
 from runtime.modules import balances, gmflock, randomness, rewards, staking, system, treasury
-from runtime.records import Address, Hash32, RecordCodec, RecordList, Uint8, Uint32, Uint64, Uint256
+from runtime.records import Address, Bool, Hash32, RecordCodec, RecordList, Uint8, Uint32, Uint64, Uint256
 from runtime.state import State
 from runtime.storage import ADDRESS, U64, U256, BytesList, FixedUint, RawBytes, StorageMap, StorageValue, UintTupleList
 
@@ -114,6 +114,8 @@ class Host:
     """The version served; SERVE_LATEST (0) follows the newest."""
     unbonding_until: Uint64
     """0 while serving; else the block from which the stake may be withdrawn."""
+    penalised: Bool = False
+    """Delisted by the probes' tally: slashed once per registration, leaving or not."""
 
 
 @dataclass(frozen=True)
@@ -161,6 +163,15 @@ class ProbeTally:
 
 
 @dataclass(frozen=True)
+class ProbeStakes:
+    reporting: Uint256
+    """Σ bonded stake of the validators that reported on the model this epoch."""
+    validators: Uint256
+    """All validators' bonded stake at the epoch's first report on it: what the quorum is measured against
+    (so unbonding after reporting does not make the quorum easier)."""
+
+
+@dataclass(frozen=True)
 class HostHealth:
     """A host's last tallied epoch of probes."""
     epoch: Uint64
@@ -193,6 +204,7 @@ class TwoEpochCounts:
         return self.current if epoch == self.epoch else self.previous if epoch + 1 == self.epoch else 0
 
     def with_count(self, epoch: int, count: int) -> "TwoEpochCounts":
+        """For `epoch ≥ self.epoch − 1` (settlement refuses older epochs)."""
         if epoch == self.epoch:
             return TwoEpochCounts(epoch, count, self.previous)
         if epoch + 1 == self.epoch:
@@ -226,8 +238,8 @@ EpochUsage = StorageMap(NAME, "EpochUsage", FixedUint(8), RecordList(VersionUsag
 emission weights."""
 ProbeTallies = StorageMap(NAME, "ProbeTallies", RawBytes(), RecordList(ProbeTally), ())
 """u64 epoch ‖ u64 model → the verdicts on its hosts, by stake."""
-ProbeStake = StorageMap(NAME, "ProbeStake", RawBytes(), U256, 0)
-"""u64 epoch ‖ u64 model → the bonded stake of the validators that reported on it."""
+ProbeStake = StorageMap(NAME, "ProbeStake", RawBytes(), RecordCodec(ProbeStakes), None)
+"""u64 epoch ‖ u64 model → who reported on it, by bonded stake, against all validators' at the first report."""
 ProbedModels = StorageMap(NAME, "ProbedModels", FixedUint(8), UintTupleList(1), ())
 LastReport = StorageMap(NAME, "LastReport", RawBytes(), RecordCodec(EpochCount), EpochCount(0, 0))
 """validator ‖ u64 model → the epoch of its last report (count 1): one report per epoch, one entry per pair."""
@@ -303,6 +315,7 @@ UnknownVerdict = ErrorDecl("UnknownVerdict(uint8 verdict)")
 StaleNotDue = ErrorDecl("StaleNotDue(address host)")
 """Only a host serving `latest` can be stale, and only StaleBlocks after the newest version."""
 TooManyProbedModels = ErrorDecl("TooManyProbedModels(uint64 maximum)")
+EmptyReport = ErrorDecl("EmptyReport()")
 TooManyReceipts = ErrorDecl("TooManyReceipts(uint256 maximum)")
 
 
@@ -525,7 +538,7 @@ def call_update_host(state: State, env: CallEnv, model: int, version: int, price
     """A new price applies to vouchers signed after it: the voucher names the amount, not the price."""
     record = get_serving_host(state, model, env.sender)
     check_offer(state, model, version, price, endpoint)
-    Hosts.set(state, host_key(model, env.sender), Host(record.stake, price, version, 0))
+    Hosts.set(state, host_key(model, env.sender), replace(record, price=price, version=version))
     HostEndpoint.set(state, host_key(model, env.sender), endpoint.encode())
     env.emit(HostUpdated.to_log(ADDRESS_, model, env.sender, version, price, endpoint))
     return ()
@@ -534,7 +547,7 @@ def call_update_host(state: State, env: CallEnv, model: int, version: int, price
 def call_leave_host(state: State, env: CallEnv, model: int) -> tuple:
     record = get_serving_host(state, model, env.sender)
     until = env.block_number + HostUnbondingBlocks.get(state)
-    Hosts.set(state, host_key(model, env.sender), Host(record.stake, record.price, record.version, until))
+    Hosts.set(state, host_key(model, env.sender), replace(record, unbonding_until=until))
     env.emit(HostLeaving.to_log(ADDRESS_, model, env.sender, until))
     return ()
 
@@ -546,6 +559,7 @@ def call_withdraw_host(state: State, env: CallEnv, model: int) -> tuple:
     balances.release(state, env.sender, HOLD, record.stake)
     Hosts.remove(state, host_key(model, env.sender))
     HostEndpoint.remove(state, host_key(model, env.sender))
+    Health.remove(state, host_key(model, env.sender))
     HostList.set(state, model, tuple(h for h in HostList.get(state, model) if h != env.sender))
     env.emit(HostWithdrawn.to_log(ADDRESS_, model, env.sender, record.stake))
     return ()
@@ -680,6 +694,8 @@ def call_report_hosts(state: State, env: CallEnv, epoch: int, model: int, hosts:
     record = get_model(state, model)
     if not len(hosts) == len(verdicts) == len(latencies) or len(set(hosts)) != len(hosts):
         raise DispatchError(LengthMismatch)
+    if not hosts:
+        raise DispatchError(EmptyReport)
     report_key = env.sender + u64(model)
     if LastReport.get(state, report_key).in_epoch(epoch):
         raise DispatchError(AlreadyReported, epoch, model)
@@ -703,7 +719,8 @@ def call_report_hosts(state: State, env: CallEnv, epoch: int, model: int, hosts:
             raise DispatchError(TooManyProbedModels, MaxProbedModels.get(state))
         ProbedModels.set(state, epoch, probed + ((model,),))
     ProbeTallies.set(state, key, tuple(tallies.values()))
-    ProbeStake.set(state, key, ProbeStake.get(state, key) + stake)
+    stakes = ProbeStake.get(state, key) or ProbeStakes(0, staking.TotalBonded.get(state, staking.VALIDATOR))
+    ProbeStake.set(state, key, ProbeStakes(stakes.reporting + stake, stakes.validators))
     LastReport.set(state, report_key, EpochCount(epoch, 1))
     ProbeEpoch.set(state, epoch)
     env.emit(HostsReported.to_log(ADDRESS_, epoch, model, env.sender, stake))
@@ -717,21 +734,22 @@ def is_failing(tally: ProbeTally, reporting: int) -> bool:
 
 
 def process_probes(state: State, epoch: int, block_number: int) -> None:
-    """Tally `epoch`'s reports: with quorum, each failing host still serving is delisted and slashed."""
-    validators_stake = staking.TotalBonded.get(state, staking.VALIDATOR)
+    """Tally `epoch`'s reports: with quorum, each failing host not yet penalised in this registration is
+    delisted and slashed, whether or not it started leaving after the reports came in."""
     for (model,) in ProbedModels.get(state, epoch):
         key = u64(epoch) + u64(model)
-        reporting = ProbeStake.get(state, key)
-        quorate = reporting * PER_MILLION >= ProbeQuorumPerMillion.get(state) * validators_stake
+        stakes = ProbeStake.get(state, key)
+        reporting = stakes.reporting
+        quorate = reporting * PER_MILLION >= ProbeQuorumPerMillion.get(state) * stakes.validators
         for tally in ProbeTallies.get(state, key):
             host_key_ = host_key(model, tally.host)
             host = Hosts.get(state, host_key_)
             slashed = 0
-            if host is not None and quorate and is_failing(tally, reporting) and not host.unbonding_until:
+            if host is not None and quorate and is_failing(tally, reporting) and not host.penalised:
                 slashed = host.stake * HostSlashPerMillion.get(state) // PER_MILLION
                 balances.transfer_held(state, tally.host, HOLD, treasury.ADDRESS_, slashed)
-                Hosts.set(state, host_key_, Host(host.stake - slashed, host.price, host.version,
-                                                 block_number + HostUnbondingBlocks.get(state)))
+                until = host.unbonding_until or block_number + HostUnbondingBlocks.get(state)
+                Hosts.set(state, host_key_, Host(host.stake - slashed, host.price, host.version, until, True))
             latency = tally.latency_stake // tally.up_stake if tally.up_stake else 0
             Health.set(state, host_key_, HostHealth(epoch, tally.up_stake, reporting, min(latency, 2**32 - 1),
                                                     slashed))
@@ -763,8 +781,8 @@ def process_epoch(state: State, epoch: int) -> None:
 
 
 def on_initialize(state: State, env: BlockEnv) -> None:
-    """Runs after rewards' hook, so at an epoch's first block the pool already holds that epoch's share.
-    Writes nothing unless some usage waits: a chain without Marketplace traffic pays no hook cost."""
+    """Runs after rewards' hook, so at an epoch's first block the pool already holds that epoch's share: the
+    usage payout, then the probe tally. Writes nothing unless usage or reports wait."""
     used, probed = UsageEpoch.get(state), ProbeEpoch.get(state)
     if used is not None and used != current_epoch(state):
         process_epoch(state, used)
@@ -798,7 +816,8 @@ def view_host(state: State, model: int, host: bytes) -> tuple:
 
 def view_health(state: State, model: int, host: bytes) -> tuple:
     record = Health.get(state, host_key(model, host)) or HostHealth(0, 0, 0, 0, 0)
-    return record.epoch, record.up_stake, record.reporting_stake, record.latency_ms, record.slashed
+    return (record.epoch, record.up_stake, record.reporting_stake, record.latency_ms, record.slashed,
+            get_host(state, model, host).penalised)
 
 
 def view_channel(state: State, user: bytes, host: bytes, model: int) -> tuple:
@@ -880,7 +899,8 @@ MODULE = Module.declare(
                  ("address[]",)),
         ViewDecl("host(uint64 model,address host)", view_host,
                  ("uint256", "uint256", "uint32", "uint32", "uint64", "string")),
-        ViewDecl("health(uint64 model,address host)", view_health, ("uint64", "uint256", "uint256", "uint32", "uint256")),
+        ViewDecl("health(uint64 model,address host)", view_health,
+                 ("uint64", "uint256", "uint256", "uint32", "uint256", "bool")),
         ViewDecl("channel(address user,address host,uint64 model)", view_channel,
                  ("uint256", "uint256", "uint64", "uint64")),
         ViewDecl("usage(uint64 model,uint32 version)", view_usage, ("uint64", "uint64", "uint256", "uint256")),

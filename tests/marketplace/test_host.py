@@ -247,14 +247,15 @@ def test_validators_probe_hosts_and_a_dead_host_is_delisted_and_slashed(market):
     slot = int(market.chain.result("chain_getHeader")["digest"]["slot"], 16)
     market.chain.rpc("evm_mine", {"blocks": length * 3 // 4 - slot % length + 1})
     assert [duty.tick() for duty in duties] == [[market.model]] * 3
-    assert duties[0].seen[(market.model, dead.address)].verdict(False, 1) == (DOWN, 0)
-    assert duties[0].seen[(market.model, market.host.address)].verdict(False, 1)[0] == UP
+    assert duties[0].seen[(market.model, dead.address)].verdict(None, 1) == (DOWN, 0), "two failed probes"
+    assert duties[0].seen[(market.model, market.host.address)].verdict(None, 1)[0] == UP
     assert [duty.tick() for duty in duties] == [[], [], []], "one report per epoch"
     market.chain.rpc("evm_mine", {"blocks": length})
     stake, _, _, _, unbonding, _ = market.market.functions.host(market.model, dead.address).call()
     assert unbonding > 0 and stake == 900 * 10**18, "delisted, and 10% of its 1,000 FLOCK to the treasury"
-    epoch, up, reporting, latency, slashed = market.market.functions.health(market.model, dead.address).call()
-    assert (up, reporting, slashed) == (0, 15_000 * 10**18, 100 * 10**18)
-    _, up, _, latency, slashed = market.market.functions.health(market.model, market.host.address).call()
-    assert up == reporting and slashed == 0 and 0 < latency < 2_000
+    epoch, up, reporting, latency, slashed, penalised = market.market.functions.health(market.model,
+                                                                                        dead.address).call()
+    assert (up, reporting, slashed, penalised) == (0, 15_000 * 10**18, 100 * 10**18, True)
+    _, up, _, latency, slashed, penalised = market.market.functions.health(market.model, market.host.address).call()
+    assert up == reporting and slashed == 0 and not penalised and 0 < latency < 2_000
     assert market.market.functions.host(market.model, market.host.address).call()[4] == 0, "the live host serves on"

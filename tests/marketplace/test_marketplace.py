@@ -444,3 +444,18 @@ def test_two_epoch_counts_remember_the_last_two_epochs_written_in_order(writes):
         for e in range(8):
             expected = model.get(e, 0) if e in (newest, newest - 1) else 0
             assert record.in_epoch(e) == expected, (writes, e)
+
+
+def test_leaving_after_the_reports_does_not_escape_the_slash_and_a_host_is_slashed_once():
+    d = probed()
+    for validator in VALIDATORS:
+        ok(report(d, validator, [marketplace.DOWN]))
+    ok(d.act(HOST, "leaveHost", 0))
+    leaving = host_record(d).unbonding_until
+    next_epoch(d)
+    assert host_record(d) == marketplace.Host(HOST_STAKE - HOST_STAKE // 10, PRICE, 0, leaving, True)
+    for validator in VALIDATORS:
+        ok(report(d, validator, [marketplace.DOWN]))
+    next_epoch(d)
+    assert host_record(d).stake == HOST_STAKE - HOST_STAKE // 10, "penalised once per registration"
+    fails(d.act(2, "reportHosts", randomness.EpochIndex.get(d.state()), 0, [], [], []), marketplace.EmptyReport)
