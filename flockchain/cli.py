@@ -138,11 +138,12 @@ async def run_dev_node(args, spec, accounts, authority, data_dir: str, policy: W
             validator = accounts[args.arena_dev_key]
             arena_duty = arena_cli.ArenaDuty(f"http://127.0.0.1:{args.port}", validator.private_key,
                                              Path(data_dir) / "arena-duty.log", args.arena_device)
-            print(f"Arena duty:        validating as {validator.address} (log {data_dir}/arena-duty.log)", flush=True)
+            print(f"Arena duty:        validating as {to_checksum(validator.address)} (log {data_dir}/arena-duty.log)",
+                  flush=True)
         if args.market_probe is not None:
             prober = accounts[args.market_probe]
             probe_duty = market_cli.start_probe(f"http://127.0.0.1:{args.port}", prober.private_key)
-            print(f"Market probe duty: probing Marketplace hosts as {prober.address}", flush=True)
+            print(f"Market probe duty: probing Marketplace hosts as {to_checksum(prober.address)}", flush=True)
         await until_stopped(halted)
     finally:
         await market_cli.stop_probe(probe_duty)
