@@ -1014,11 +1014,11 @@ def call_reveal_scores(state: State, env: CallEnv, task: int, losses: list[int],
 
 def call_advance(state: State, env: CallEnv, task: int) -> tuple:
     """Anyone: run the transitions whose deadlines have passed."""
-    get_spec(state, task)
+    spec = get_spec(state, task)
     before = Phase.get(state, task)
     phase = catch_up(state, env, task, heavy=True)
     if phase == before:
-        raise DispatchError(NothingToAdvance, get_deadline(get_spec(state, task), Blind.get(state, task), phase) or 0)
+        raise DispatchError(NothingToAdvance, get_deadline(spec, Blind.get(state, task), phase) or 0)
     return ()
 
 
@@ -1050,6 +1050,10 @@ def get_winner(state: State, task: int) -> bytes | None:
     return ranked[0] if ranked else None
 
 
+def get_model_kind(state: State, task: int) -> str:
+    return TaskModelKind.get(state, task).decode()
+
+
 def get_ranked_submission(state: State, task: int, index: int) -> tuple[Submission, SubmissionResult] | None:
     """Submission `index` of a finished task with its result, when it was ranked (else None)."""
     if TaskConfig.get(state, task) is None or Phase.get(state, task) != FINISHED:
@@ -1071,7 +1075,7 @@ def call_create_alliance_task(state: State, env: CallEnv, task: int, dataset: st
         raise DispatchError(NoWinner, task)
     if env.value:
         balances.transfer(state, ADDRESS_, alliance.ADDRESS_, env.value)
-    (alliance_task,) = alliance.call_create_task(state, env, TaskModelKind.get(state, task).decode(), dataset, winner,
+    (alliance_task,) = alliance.call_create_task(state, env, get_model_kind(state, task), dataset, winner,
                                                  rounds, proposers, voters, phase_blocks, min_stake)
     SeededAlliance.set(state, alliance_task, task)
     env.emit(AllianceSeeded.to_log(ADDRESS_, task, alliance_task, winner))
@@ -1131,7 +1135,7 @@ def on_initialize(state: State, env: BlockEnv) -> None:
 
 def view_task(state: State, task: int) -> tuple:
     spec = get_spec(state, task)
-    return (spec.creator, TaskModelKind.get(state, task).decode(), spec.training_data, spec.evaluation_commitment,
+    return (spec.creator, get_model_kind(state, task), spec.training_data, spec.evaluation_commitment,
             list(spec.deadlines), spec.validators_per_submission, spec.min_stake, spec.deposit,
             compute_task_account(task))
 

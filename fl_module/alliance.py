@@ -297,11 +297,14 @@ def get_members(state: State, task: int, round_: int) -> tuple[list[tuple[bytes,
     return ([(m.who, m.stake) for m in Proposers.get(state, key)], [(m.who, m.stake) for m in Voters.get(state, key)])
 
 
-def get_voting_members(state: State, task: int, round_: int) -> list[tuple[bytes, int]]:
+def select_voting(spec: TaskSpec, proposers: list, voters: list) -> list[tuple[bytes, int]]:
     """Who votes in a round: its voters, or under peer review (a task with 0 voters) its proposers, each on
     the others' updates."""
-    proposers, voters = get_members(state, task, round_)
-    return voters if get_spec(state, task).voters else proposers
+    return voters if spec.voters else proposers
+
+
+def get_voting_members(state: State, task: int, round_: int) -> list[tuple[bytes, int]]:
+    return select_voting(get_spec(state, task), *get_members(state, task, round_))
 
 
 def get_task_stake(state: State, task: int) -> int:
@@ -393,7 +396,7 @@ def report(state: State, env, task: int, round_: int, kind: int, offender: bytes
 
 def is_phase_complete(state: State, task: int, progress: TaskProgress) -> bool:
     """Everyone who can still act in the phase has acted."""
-    proposers, _ = get_members(state, task, progress.round)
+    proposers, voters = get_members(state, task, progress.round)
     key = lambda who: member_key(task, progress.round, who)
     if progress.phase == COMMIT:
         return all(UpdateCommitment.get(state, key(who)) for who, _ in proposers)
@@ -401,10 +404,11 @@ def is_phase_complete(state: State, task: int, progress: TaskProgress) -> bool:
         return all(UpdateHash.get(state, key(who)) or not UpdateCommitment.get(state, key(who))
                    for who, _ in proposers)
     if progress.phase == VOTE_COMMIT:
-        return all(VoteCommitment.get(state, key(who)) for who, _ in get_voting_members(state, task, progress.round))
+        return all(VoteCommitment.get(state, key(who))
+                   for who, _ in select_voting(get_spec(state, task), proposers, voters))
     if progress.phase == VOTE_REVEAL:
         return all(Votes.get(state, key(who)) is not None or not VoteCommitment.get(state, key(who))
-                   for who, _ in get_voting_members(state, task, progress.round))
+                   for who, _ in select_voting(get_spec(state, task), proposers, voters))
     return get_aggregate_winner(state, task, progress.round, majority_only=True) is not None
 
 
@@ -412,7 +416,7 @@ def end_phase(state: State, env, task: int) -> None:
     """Close the current phase (its deadline passed, or everyone acted) and move the round on."""
     progress = get_progress(state, task)
     round_ = progress.round
-    proposers, _ = get_members(state, task, round_)
+    proposers, voters = get_members(state, task, round_)
     key = lambda who: member_key(task, round_, who)
     if progress.phase == COMMIT:
         if any(UpdateCommitment.get(state, key(who)) for who, _ in proposers):
@@ -431,7 +435,8 @@ def end_phase(state: State, env, task: int) -> None:
             return enter_phase(state, env, task, VOTE_COMMIT)
         return end_round(state, env, task, ROUND_TIMED_OUT)
     if progress.phase == VOTE_COMMIT:
-        if any(VoteCommitment.get(state, key(who)) for who, _ in get_voting_members(state, task, round_)):
+        if any(VoteCommitment.get(state, key(who))
+               for who, _ in select_voting(get_spec(state, task), proposers, voters)):
             return enter_phase(state, env, task, VOTE_REVEAL)
         return end_round(state, env, task, ROUND_TIMED_OUT)
     if progress.phase == VOTE_REVEAL:
@@ -543,6 +548,16 @@ def pay_round(state: State, env, task: int, round_: int, outcomes: list[int],
     return paid
 
 
+def get_final_model(state: State, task: int) -> tuple[bytes, bytes, str] | None:
+    """(creator, final global model, model kind) of a finished task that accepted at least one model; else None."""
+    if TaskConfig.get(state, task) is None:
+        return None
+    progress = get_progress(state, task)
+    if progress.status != FINISHED or progress.models_accepted == 0:
+        return None
+    return get_spec(state, task).creator, GlobalModel.get(state, task), TaskModelKind.get(state, task).decode()
+
+
 def get_accepted_updates(state: State, task: int) -> list[tuple[bytes, int]]:
     """Each proposer with the number of its updates that went into a global model (accepted in a round that
     completed), in order of first acceptance: a finished model's creators, as the marketplace pays them."""
@@ -600,8 +615,8 @@ def require_phase(state: State, env: CallEnv, task: int, phase: int) -> TaskProg
 
 
 def require_member(state: State, task: int, round_: int, who: bytes, role: int) -> None:
-    proposers, _ = get_members(state, task, round_)
-    members = proposers if role == PROPOSER else get_voting_members(state, task, round_)
+    proposers, voters = get_members(state, task, round_)
+    members = proposers if role == PROPOSER else select_voting(get_spec(state, task), proposers, voters)
     if who not in {member for member, _ in members}:
         raise DispatchError(NotInRole, who, role)
 

@@ -55,7 +55,7 @@ class ProbeDuty:
         self.rpc = Rpc(rpc_url)
         self.account = Account.from_key(private_key)
         self.market = self.rpc.contract("marketplace")
-        self.randomness = self.rpc.contract("randomness")
+        self.epoch_length = self.rpc.contract("randomness").functions.epochLength().call()
         self.probe_seconds, self.report_at, self.timeout = probe_seconds, report_at_per_million, timeout
         self.http = requests.Session()
         self.epoch: int | None = None
@@ -72,7 +72,7 @@ class ProbeDuty:
 
     def tick(self) -> list[int]:
         """Probe every host once; report the models whose report is due. Returns the models reported."""
-        epoch = self.market.functions.currentEpoch().call()
+        epoch = self.head_slot() // self.epoch_length
         if epoch != self.epoch:
             self.epoch, self.seen, self.reported = epoch, {}, set()
         block = self.rpc.w3.eth.block_number
@@ -113,9 +113,12 @@ class ProbeDuty:
     def is_report_due(self) -> bool:
         """Far enough through the epoch the probes began in (and still in it: a report for an epoch that has
         ended would be refused)."""
-        head = self.rpc.call("chain_getHeader")
-        slot, length = int(head["digest"]["slot"], 16), self.randomness.functions.epochLength().call()
+        slot, length = self.head_slot(), self.epoch_length
         return slot // length == self.epoch and (slot % length) * 1_000_000 >= self.report_at * length
+
+    def head_slot(self) -> int:
+        """The head's slot: the chain's epoch is slot // epoch length."""
+        return int(self.rpc.call("chain_getHeader")["digest"]["slot"], 16)
 
     def report(self, model: int, offers: dict) -> bool:
         latest = self.market.functions.model(model).call()[3]

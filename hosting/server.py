@@ -103,27 +103,28 @@ class Host:
         self.name = self.kind = ""
         self.price = 0
         self.epoch = 0
+        self.epoch_length = 1
         self.epoch_ends_in = 1
+        self.first_slot: tuple[float, int] | None = None
         self.channels: dict[bytes, ChannelView] = {}
         self.allowances: dict[tuple[int, bytes], int] = {}
         self.redeemed: dict[bytes, int] = {}
         self.settled: dict[tuple[int, bytes], int] = {}
         self.runner: web.AppRunner | None = None
         self.tasks: list[asyncio.Task] = []
-        self.url = ""
 
     # Chain state
 
     async def refresh(self) -> None:
-        """Price, served version, epoch: reload the weights when the served version changed."""
-        owner, self.name, self.kind, _ = await self.chain.view("marketplace", "model", self.config.model)
-        stake, price, _, served, unbonding, _ = await self.chain.view("marketplace", "host", self.config.model,
-                                                                        self.chain.address)
-        self.price = price
-        epoch = await self.chain.view("marketplace", "currentEpoch")
-        if epoch != self.epoch:
-            self.epoch, self.allowances = epoch, {}
-        self.epoch_ends_in = await self.estimate_epoch_end()
+        """Price, served version and epoch (the head's slot // epoch length, as the chain counts it): reload the
+        weights when the served version changed."""
+        _, self.price, _, served, _, _ = await self.chain.view("marketplace", "host", self.config.model,
+                                                               self.chain.address)
+        header = await self.chain.w3.provider.make_request("chain_getHeader", [])
+        slot = int(header["result"]["digest"]["slot"], 16)
+        self.estimate_epoch_end(slot)
+        if slot // self.epoch_length != self.epoch:
+            self.epoch, self.allowances = slot // self.epoch_length, {}
         if served and (self.served is None or self.served.version != served):
             await self.load(served)
 
@@ -141,18 +142,13 @@ class Host:
         self.served, self.unservable = ServedModel(version, weights, provenance, loss, params), ""
         log.info("serving model %d version %d (0x%s) on %s", self.config.model, version, weights.hex(), self.device)
 
-    async def estimate_epoch_end(self) -> int:
-        """Seconds until the next epoch, from the slot rate of the last blocks (at least 1)."""
-        length = await self.chain.view("randomness", "epochLength")
-        head = await self.chain.w3.eth.get_block("latest")
-        earlier = await self.chain.w3.eth.get_block(max(head["number"] - 10, 0))
-        slot, slot_before = await self.slot_of(head["hash"]), await self.slot_of(earlier["hash"])
-        per_slot = (head["timestamp"] - earlier["timestamp"]) / (slot - slot_before) if slot > slot_before else 1.0
-        return max(1, math.ceil((length - slot % length) * max(per_slot, 0.001)))
-
-    async def slot_of(self, block_hash: bytes) -> int:
-        header = await self.chain.w3.provider.make_request("chain_getHeader", ["0x" + bytes(block_hash).hex()])
-        return int(header["result"]["digest"]["slot"], 16)
+    def estimate_epoch_end(self, slot: int) -> None:
+        """Seconds until the next epoch (Retry-After), at the slot rate seen since the host started (at least 1;
+        one second a slot until slots have moved)."""
+        now = time.monotonic()
+        started, first = self.first_slot = self.first_slot or (now, slot)
+        per_slot = (now - started) / (slot - first) if slot > first else 1.0
+        self.epoch_ends_in = max(1, math.ceil((self.epoch_length - slot % self.epoch_length) * per_slot))
 
     async def channel(self, user: bytes, fresh: bool = False) -> ChannelView:
         if fresh or user not in self.channels:
@@ -380,6 +376,8 @@ class Host:
         return app
 
     async def start(self) -> str:
+        _, self.name, self.kind, _ = await self.chain.view("marketplace", "model", self.config.model)
+        self.epoch_length = await self.chain.view("randomness", "epochLength")
         await self.refresh()
         if self.served is None:
             raise ChainError(f"model {self.config.model}: {self.unservable}")
@@ -388,9 +386,8 @@ class Host:
         site = web.TCPSite(self.runner, self.config.bind, self.config.port)
         await site.start()
         port = site._server.sockets[0].getsockname()[1]
-        self.url = f"http://{self.config.bind}:{port}"
         self.tasks = [asyncio.create_task(self.poll_loop()), asyncio.create_task(self.settle_loop())]
-        return self.url
+        return f"http://{self.config.bind}:{port}"
 
     async def stop(self) -> None:
         for task in self.tasks:

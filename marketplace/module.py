@@ -37,6 +37,7 @@ from fl_module import alliance
 from runtime.exceptions import DispatchError
 from runtime.module import BlockEnv, CallDecl, CallEnv, ErrorDecl, EventDecl, Module, Parameter, ViewDecl
 from runtime.modules import balances, gmflock, randomness, rewards, staking, system, treasury
+from runtime.modules.randomness import u64
 from runtime.records import Address, Bool, Hash32, RecordCodec, RecordList, Uint8, Uint32, Uint64, Uint256
 from runtime.state import State
 from runtime.storage import ADDRESS, U64, U256, BytesList, FixedUint, RawBytes, StorageMap, StorageValue, UintTupleList
@@ -183,16 +184,6 @@ class HostHealth:
 
 
 @dataclass(frozen=True)
-class EpochCount:
-    """A count that belongs to one epoch: read in another epoch, it is 0."""
-    epoch: Uint64
-    count: Uint64
-
-    def in_epoch(self, epoch: int) -> int:
-        return self.count if self.epoch == epoch else 0
-
-
-@dataclass(frozen=True)
 class TwoEpochCounts:
     """Counts of an epoch and the one before it (receipts are settled in their epoch or the next); any
     other epoch reads 0, and a count for a later epoch moves the window."""
@@ -241,8 +232,8 @@ ProbeTallies = StorageMap(NAME, "ProbeTallies", RawBytes(), RecordList(ProbeTall
 ProbeStake = StorageMap(NAME, "ProbeStake", RawBytes(), RecordCodec(ProbeStakes), None)
 """u64 epoch ‖ u64 model → who reported on it, by bonded stake, against all validators' at the first report."""
 ProbedModels = StorageMap(NAME, "ProbedModels", FixedUint(8), UintTupleList(1), ())
-LastReport = StorageMap(NAME, "LastReport", RawBytes(), RecordCodec(EpochCount), EpochCount(0, 0))
-"""validator ‖ u64 model → the epoch of its last report (count 1): one report per epoch, one entry per pair."""
+LastReport = StorageMap(NAME, "LastReport", RawBytes(), U64, None)
+"""validator ‖ u64 model → the epoch of its last report: one report per epoch, one entry per pair."""
 ProbeEpoch = StorageValue(NAME, "ProbeEpoch", U64, None)
 """The epoch whose reports wait for the next epoch's first block."""
 Health = StorageMap(NAME, "Health", RawBytes(), RecordCodec(HostHealth), None)
@@ -280,12 +271,12 @@ BadName = ErrorDecl("BadName(uint256 length,uint256 maximum)")
 TooManyVersions = ErrorDecl("TooManyVersions(uint64 maximum)")
 UnknownProvenance = ErrorDecl("UnknownProvenance(uint8 provenance)")
 UnverifiedSource = ErrorDecl("UnverifiedSource()")
+"""An unverified upload names no source task."""
 NoVersion = ErrorDecl("NoVersion(uint64 model)")
 """A host cannot serve `latest` of a model with no version yet."""
 ZeroPrice = ErrorDecl("ZeroPrice()")
 """A paid request costs something: a request count is bounded by what the voucher pays."""
 RequestsNotPaid = ErrorDecl("RequestsNotPaid(uint256 requests,uint256 owed,uint256 price)")
-"""An unverified upload names no source task."""
 SourceNotFinal = ErrorDecl("SourceNotFinal(uint64 task)")
 NotSourceCreator = ErrorDecl("NotSourceCreator(address creator)")
 WeightsMismatch = ErrorDecl("WeightsMismatch(bytes32 expected)")
@@ -317,10 +308,6 @@ StaleNotDue = ErrorDecl("StaleNotDue(address host)")
 TooManyProbedModels = ErrorDecl("TooManyProbedModels(uint64 maximum)")
 EmptyReport = ErrorDecl("EmptyReport()")
 TooManyReceipts = ErrorDecl("TooManyReceipts(uint256 maximum)")
-
-
-def u64(value: int) -> bytes:
-    return value.to_bytes(8, "big")
 
 
 def version_key(model: int, version: int) -> bytes:
@@ -378,12 +365,6 @@ def compute_revenue_split(amount: int, host_share: int, creator_share: int) -> t
     return host, creators, amount - host - creators
 
 
-def compute_parts(amount: int, weights: list[int]) -> list[int]:
-    """amount · w_i // Σw for each i (0 each when Σw = 0): the remainder is the payer's."""
-    total = sum(weights)
-    return [amount * weight // total if total else 0 for weight in weights]
-
-
 def current_epoch(state: State) -> int:
     return randomness.EpochIndex.get(state)
 
@@ -420,7 +401,7 @@ def record_epoch_revenue(state: State, model: int, version: int, revenue: int) -
 def pay_creators(state: State, source: bytes, model: int, version: int, amount: int) -> int:
     """A version's creators get `amount` by weight, from `source`'s free balance; returns what was paid."""
     creators = Creators.get(state, version_key(model, version))
-    parts = compute_parts(amount, [c.weight for c in creators])
+    parts = arena.compute_shares(amount, [c.weight for c in creators])
     for creator, part in zip(creators, parts):
         if part:
             balances.transfer(state, source, creator.who, part)
@@ -452,11 +433,10 @@ def check_source(state: State, env: CallEnv, model: int, weights: bytes, provena
             raise DispatchError(UnverifiedSource)
         return 0, [Creator(env.sender, 1)]
     if provenance == ALLIANCE:
-        if alliance.TaskConfig.get(state, task) is None or alliance.get_progress(state, task).status != \
-                alliance.FINISHED or alliance.get_progress(state, task).models_accepted == 0 or index:
+        finished = alliance.get_final_model(state, task)
+        if finished is None or index:
             raise DispatchError(SourceNotFinal, task)
-        creator, final = alliance.get_spec(state, task).creator, alliance.GlobalModel.get(state, task)
-        expected_kind = alliance.TaskModelKind.get(state, task)
+        creator, final, expected_kind = finished
         creators = [Creator(who, count) for who, count in alliance.get_accepted_updates(state, task)]
         loss = 0
     elif provenance == ARENA:
@@ -464,7 +444,7 @@ def check_source(state: State, env: CallEnv, model: int, weights: bytes, provena
         if ranked is None:
             raise DispatchError(SourceNotFinal, task)
         submission, result = ranked
-        creator, final, expected_kind = submission.trainer, submission.model_hash, arena.TaskModelKind.get(state, task)
+        creator, final, expected_kind = submission.trainer, submission.model_hash, arena.get_model_kind(state, task)
         creators, loss = [Creator(creator, 1)], result.consensus_loss
     else:
         raise DispatchError(UnknownProvenance, provenance)
@@ -472,8 +452,8 @@ def check_source(state: State, env: CallEnv, model: int, weights: bytes, provena
         raise DispatchError(NotSourceCreator, creator)
     if weights != final:
         raise DispatchError(WeightsMismatch, final)
-    if kind != expected_kind:
-        raise DispatchError(KindMismatch, expected_kind.decode())
+    if kind.decode() != expected_kind:
+        raise DispatchError(KindMismatch, expected_kind)
     return loss, creators
 
 
@@ -697,7 +677,7 @@ def call_report_hosts(state: State, env: CallEnv, epoch: int, model: int, hosts:
     if not hosts:
         raise DispatchError(EmptyReport)
     report_key = env.sender + u64(model)
-    if LastReport.get(state, report_key).in_epoch(epoch):
+    if LastReport.get(state, report_key) == epoch:
         raise DispatchError(AlreadyReported, epoch, model)
     key = u64(epoch) + u64(model)
     tallies = {t.host: t for t in ProbeTallies.get(state, key)}
@@ -721,7 +701,7 @@ def call_report_hosts(state: State, env: CallEnv, epoch: int, model: int, hosts:
     ProbeTallies.set(state, key, tuple(tallies.values()))
     stakes = ProbeStake.get(state, key) or ProbeStakes(0, staking.TotalBonded.get(state, staking.VALIDATOR))
     ProbeStake.set(state, key, ProbeStakes(stakes.reporting + stake, stakes.validators))
-    LastReport.set(state, report_key, EpochCount(epoch, 1))
+    LastReport.set(state, report_key, epoch)
     ProbeEpoch.set(state, epoch)
     env.emit(HostsReported.to_log(ADDRESS_, epoch, model, env.sender, stake))
     return ()
@@ -767,11 +747,11 @@ def process_epoch(state: State, epoch: int) -> None:
     entries = EpochUsage.get(state, epoch)
     EpochUsage.remove(state, epoch)
     pool, cap = rewards.PoolBalance.get(state, rewards.MARKETPLACE), EmissionCapPerMillion.get(state)
-    for entry, part in zip(entries, compute_parts(pool, [e.revenue for e in entries])):
+    for entry, part in zip(entries, arena.compute_shares(pool, [e.revenue for e in entries])):
         part = min(part, entry.revenue * cap // PER_MILLION)
         key = version_key(entry.model, entry.version)
         creators = Creators.get(state, key)
-        shares = compute_parts(part, [c.weight for c in creators])
+        shares = arena.compute_shares(part, [c.weight for c in creators])
         for creator, share in zip(creators, shares):
             if share:
                 rewards.withdraw_pool(state, rewards.MARKETPLACE, share, creator.who)

@@ -171,7 +171,6 @@ def validate_transaction(state: State, env: BlockEnv, tx: Transaction, gas_avail
 class UnsignedCall:
     """An unsigned transaction's call, checked short of running it."""
 
-    module: Module
     declaration: CallDecl
     key: bytes
     """Where a pool holds it: the module's address ‖ the key its declaration names."""
@@ -197,7 +196,7 @@ def check_unsigned(runtime: Runtime, state: State, tx: Transaction) -> UnsignedC
         raise UnsignedCallRefused(f"the arguments of {module.name}.{declaration.name} do not decode "
                                   "or name no pool key") from None
     gas = compute_intrinsic_gas(tx.data, ()) + compute_call_gas(runtime, tx.to, tx.data)
-    return UnsignedCall(module, declaration, module.address + key, sequence, gas)
+    return UnsignedCall(declaration, module.address + key, sequence, gas)
 
 
 def dispatch_unsigned(runtime: Runtime, state: State, env: BlockEnv, tx: Transaction, call: UnsignedCall,

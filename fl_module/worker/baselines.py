@@ -153,8 +153,8 @@ def _peer_tally(kind, attack, collude, global_params, candidates, proposers, mal
             global_loss, losses = score_candidates(kind, global_params, candidates, shares[v].val_x, shares[v].val_y,
                                                    "cpu")
             accepts, flags = decide_votes(global_loss, losses), decide_harmful(global_loss, losses)
-        ballot = alliance.Ballot(sum(1 << i for i, a in enumerate(accepts) if a and proposers[i] != v),
-                                 sum(1 << i for i, f in enumerate(flags) if f and not accepts[i] and proposers[i] != v))
+        ballot = alliance.Ballot(sum(1 << i for i, a in enumerate(accepts) if a),
+                                 sum(1 << i for i, f in enumerate(flags) if f and not accepts[i]))
         ballots.append((v.to_bytes(20, "big"), 1, ballot))
     tally = alliance.compute_peer_tally(updates, ballots, 2, 3)
     return [i for i, entry in enumerate(tally) if entry.outcome == alliance.ACCEPTED]
@@ -186,8 +186,7 @@ def two_pass_median(reports: list[list[tuple[int, float]]]) -> list[float]:
 
 
 def run_baseline(rule: str, dataset: str, n_participants: int, n_malicious: int, attack: str | None, rounds: int,
-                 seed: int, *, collude: bool = False, alpha: float = 0.5, config: TrainConfig | None = None,
-                 tolerance: float = MEDIAN_VOTE_TOLERANCE) -> dict:
+                 seed: int, *, collude: bool = False, alpha: float = 0.5, config: TrainConfig | None = None) -> dict:
     """Run `rounds` rounds of `rule` (module docstring) and report the global model on the test split.
 
     Returns {"rule", "final_test_loss", "final_test_accuracy" (None for regression),
@@ -226,7 +225,7 @@ def run_baseline(rule: str, dataset: str, n_participants: int, n_malicious: int,
                         if proposers[i] != v:
                             reports[i].append((v, ratio))
                 medians = two_pass_median(reports)
-                accepted = [i for i in range(len(candidates)) if medians[i] < 1 + tolerance]
+                accepted = [i for i in range(len(candidates)) if medians[i] < 1 + MEDIAN_VOTE_TOLERANCE]
             else:
                 tally = [0] * len(candidates)
                 for v in voters:

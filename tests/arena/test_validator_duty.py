@@ -128,8 +128,8 @@ def test_the_train_command_joins_commits_and_reveals_after_the_window(tmp_path):
 
 def test_the_train_command_submits_blind_through_unsigned_calls_and_claims(tmp_path):
     """A blind task: the command joins the ring, commits and reveals by unsigned calls (its account's nonce
-    moves only for the join and the claim) with the model uploaded through --blob-rpc, and claims its
-    submission once the scores are final."""
+    moves only for the join and the claim), and claims its submission once the scores are final. --blob-rpc
+    names the same node here: this shows the option is taken, not that uploads go elsewhere."""
     chain = start_dev_chain(tmp_path)
     try:
         rpc, creator, trainer_account, public_hash = bonded_trainer(chain)
