@@ -35,7 +35,6 @@ import argparse
 import os
 import platform
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -43,6 +42,8 @@ import time
 from pathlib import Path
 
 import requests
+
+from fl_module.worker.ports import free_port
 
 from .pyevm_baseline import make_transfer_workload
 
@@ -58,11 +59,6 @@ RECEIPT_BATCH = 100
 _PLATFORM_PACKAGES = {("Linux", "x86_64"): "linux-amd64", ("Linux", "aarch64"): "linux-arm64",
                       ("Darwin", "x86_64"): "darwin-amd64", ("Darwin", "arm64"): "darwin-arm64"}
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def anvil_binary() -> Path | None:

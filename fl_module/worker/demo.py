@@ -28,6 +28,7 @@ from web3.logs import DISCARD
 
 from . import attacks, baselines, data, models, tensors, validate
 from .agent import LocalData
+from .ports import free_port  # noqa: F401 (the Arena and Marketplace demos import it from here)
 
 UNIT = 10**18
 MNEMONIC = "test test test test test test test test test test test junk"
@@ -43,12 +44,6 @@ later round waiting for a replacement (a round needs proposers + voters eligible
 
 Account.enable_unaudited_hdwallet_features()
 
-
-def free_port() -> int:
-    import socket
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def participant_key(seed: int, index: int) -> str:

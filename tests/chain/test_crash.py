@@ -14,7 +14,6 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -28,6 +27,8 @@ from pathlib import Path
 import pytest
 from eth_account import Account
 from eth_utils import to_checksum_address
+
+from fl_module.worker.ports import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -134,11 +135,6 @@ def sign_transfer(account, nonce: int, to: str, value: int) -> tuple[str, str]:
 # ---------------------------------------------------------------------------------------------------------------
 # node processes
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class DevNode:

@@ -7,7 +7,6 @@ exactly what web3.py, ethers or MetaMask would see: HTTP, JSON, WebSocket.
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,8 @@ import pytest
 import requests
 from eth_account import Account
 from web3 import Web3
+
+from fl_module.worker.ports import free_port  # noqa: F401 (re-exported to the tests)
 
 ROOT = Path(__file__).resolve().parents[2]
 CHAIN_ID = 31337
@@ -71,11 +72,6 @@ def transaction_fields(chain, account, tx_type: int = 2, **overrides) -> dict:
     tx.update(overrides)
     return tx
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass

@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.rpc.devchain import dev_account, free_port
+from fl_module.worker.ports import free_ports
+from tests.rpc.devchain import dev_account
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -28,27 +29,6 @@ STARTUP_SECONDS = 60
 FINALITY_SECONDS = 90
 EXIT_SECONDS = 20
 URL_LINE = re.compile(r"node (\d+): JSON-RPC (http://\S+)")
-
-
-def free_port_range(count: int, avoid: range = range(0)) -> int:
-    """A base port B such that B .. B+count-1 are all free on loopback now (and outside `avoid`)."""
-    for _ in range(200):
-        base = free_port()
-        if base + count > 65535 or any(port in avoid for port in range(base, base + count)):
-            continue
-        sockets = []
-        try:
-            for port in range(base, base + count):
-                sock = socket.socket()
-                sockets.append(sock)
-                sock.bind(("127.0.0.1", port))
-            return base
-        except OSError:
-            continue
-        finally:
-            for sock in sockets:
-                sock.close()
-    raise RuntimeError(f"no {count} consecutive free ports found")
 
 
 def rpc(url: str, method: str, *params):
@@ -133,8 +113,7 @@ def stop(process: subprocess.Popen) -> None:
 
 
 def test_testnet_command_starts_a_finalizing_network_and_stops_it_on_sigterm(tmp_path):
-    rpc_base = free_port_range(NODES)
-    p2p_base = free_port_range(NODES, avoid=range(rpc_base, rpc_base + NODES))
+    rpc_base, p2p_base = free_ports(NODES), free_ports(NODES)
     net = tmp_path / "net"
     command = [sys.executable, "-m", "flockchain", "testnet", "-n", str(NODES), "--base-port", str(rpc_base),
                "--p2p-base-port", str(p2p_base), "--data-dir", str(net), "--slot-duration", "500"]

@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 import requests
 
+from fl_module.worker.ports import free_ports
 from flockchain.network_cli import BACKOFF_CAP, STABLE_SECONDS, SupervisedNode, exit_reason, supervise
-from tests.testnet.test_testnet_command import (EXIT_SECONDS, ROOT, OutputReader, free_port_range, node_logs,
+from tests.testnet.test_testnet_command import (EXIT_SECONDS, ROOT, OutputReader, node_logs,
                                                 node_processes, port_answers, rpc, stop, urls_in)
 
 pytestmark = pytest.mark.timeout(300)
@@ -63,8 +64,7 @@ class RunningTestnet:
     """A `flockchain testnet -n 4` process with its output collected, and bounded waits on it."""
 
     def __init__(self, tmp_path: Path, *flags: str):
-        self.rpc_base = free_port_range(NODES)
-        p2p_base = free_port_range(NODES, avoid=range(self.rpc_base, self.rpc_base + NODES))
+        self.rpc_base, p2p_base = free_ports(NODES), free_ports(NODES)
         self.net = tmp_path / "net"
         command = [sys.executable, "-m", "flockchain", "testnet", "-n", str(NODES), "--base-port",
                    str(self.rpc_base), "--p2p-base-port", str(p2p_base), "--data-dir", str(self.net),
