@@ -63,9 +63,9 @@ from runtime.records import Address, Hash32, RecordCodec, RecordList, Uint8, Uin
 from runtime.state import State
 from runtime.storage import HASH32, U64, U256, BytesList, FixedUint, RawBytes, StorageMap, StorageValue, UintTupleList
 
-from .formats import (ACCEPTED, AGGREGATE, COMMIT, FINISHED, PHASES, POISONED, PROPOSER, REJECTED, REVEAL,  # noqa: F401
-                      ROUND_COMPLETED, ROUND_NONE_ACCEPTED, ROUND_RUNNING, ROUND_TIMED_OUT, RUNNING, VOTE_COMMIT,
-                      VOTE_REVEAL, VOTER, WAITING, ZERO_HASH, compute_update_commitment, compute_vote_commitment)
+from .formats import (ACCEPTED, AGGREGATE, COMMIT, FINISHED, NO_ACCURACY, PHASES, POISONED, PROPOSER,  # noqa: F401
+                      REJECTED, REVEAL, ROUND_COMPLETED, ROUND_NONE_ACCEPTED, ROUND_RUNNING, ROUND_TIMED_OUT,
+                      RUNNING, VOTE_COMMIT, VOTE_REVEAL, VOTER, WAITING, ZERO_HASH, compute_update_commitment, compute_vote_commitment)
 
 NAME = "fl_alliance"
 ADDRESS_ = module_address(8)
@@ -154,6 +154,19 @@ class UpdateTally:
 
 
 @dataclass(frozen=True)
+class Evaluation:
+    """The task creator's measurement of a round's global model on data it holds back (Flower's server-side
+    evaluation). The chain records it and checks only who sent it: anyone with the same data can recompute it
+    from the public model blob."""
+
+    loss: Uint64
+    """Mean loss × EVALUATION_SCALE (10⁹), floored."""
+    accuracy: Uint32
+    """Parts per million, or NO_ACCURACY for a model kind without one (regression)."""
+    reported_at: Uint64
+
+
+@dataclass(frozen=True)
 class RoundResult:
     status: Uint8
     global_model: Hash32
@@ -191,6 +204,8 @@ AggregateChoice = StorageMap(NAME, "AggregateChoice", RawBytes(), HASH32, None)
 AggregateStake = StorageMap(NAME, "AggregateStake", RawBytes(), U256, 0)
 """round key ‖ model hash → stake of the members who submitted it."""
 RoundOutcome = StorageMap(NAME, "RoundOutcome", RawBytes(), RecordCodec(RoundResult), None)
+Evaluations = StorageMap(NAME, "Evaluations", RawBytes(), RecordCodec(Evaluation), None)
+"""round key → the creator's evaluation of the round's global model, once."""
 LastEpoch = StorageValue(NAME, "LastEpoch", U64, 0)
 Verified = StorageMap(NAME, "Verified", FixedUint(8), U64, 0)
 """task → 1 while governance holds it verified: only verified tasks earn emissions (a bounty pays
@@ -220,6 +235,8 @@ AggregateSubmitted = EventDecl("AggregateSubmitted(uint256 indexed task,uint32 i
                                "bytes32 modelHash)")
 RoundCompleted = EventDecl("RoundCompleted(uint256 indexed task,uint32 indexed round,uint8 status,"
                            "bytes32 globalModel,uint256 reward)")
+EvaluationReported = EventDecl("EvaluationReported(uint256 indexed task,uint32 indexed round,uint64 loss,"
+                                "uint32 accuracy)")
 TaskFinished = EventDecl("TaskFinished(uint256 indexed task,bytes32 globalModel,uint256 swept)")
 TaskVerified = EventDecl("TaskVerified(uint256 indexed task)")
 TaskUnverified = EventDecl("TaskUnverified(uint256 indexed task)")
@@ -246,6 +263,10 @@ AlreadySubmitted = ErrorDecl("AlreadySubmitted()")
 NotRoundMember = ErrorDecl("NotRoundMember(address account)")
 NothingToAdvance = ErrorDecl("NothingToAdvance(uint64 phaseEnd)")
 ZeroAmount = ErrorDecl("ZeroAmount()")
+NotTaskCreator = ErrorDecl("NotTaskCreator(address creator)")
+RoundNotEnded = ErrorDecl("RoundNotEnded(uint32 round)")
+InvalidAccuracy = ErrorDecl("InvalidAccuracy(uint32 accuracy)")
+AlreadyReported = ErrorDecl("AlreadyReported(uint32 round)")
 TaskAlreadyVerified = ErrorDecl("TaskAlreadyVerified(uint256 task)")
 TaskNotVerified = ErrorDecl("TaskNotVerified(uint256 task)")
 
@@ -808,6 +829,24 @@ def call_submit_aggregate(state: State, env: CallEnv, task: int, model_hash: byt
     return ()
 
 
+def call_report_evaluation(state: State, env: CallEnv, task: int, round_: int, loss: int, accuracy: int) -> tuple:
+    """The creator publishes its measurement of an ended round's global model, once per round."""
+    spec = get_spec(state, task)
+    if env.sender != spec.creator:
+        raise DispatchError(NotTaskCreator, spec.creator)
+    key = round_key(task, round_)
+    result = RoundOutcome.get(state, key)
+    if result is None or result.status == ROUND_RUNNING:
+        raise DispatchError(RoundNotEnded, round_)
+    if accuracy > PER_MILLION and accuracy != NO_ACCURACY:
+        raise DispatchError(InvalidAccuracy, accuracy)
+    if Evaluations.get(state, key) is not None:
+        raise DispatchError(AlreadyReported, round_)
+    Evaluations.set(state, key, Evaluation(loss, accuracy, env.block_number))
+    env.emit(EvaluationReported.to_log(ADDRESS_, task, round_, loss, accuracy))
+    return ()
+
+
 def call_advance(state: State, env: CallEnv, task: int) -> tuple:
     """Anyone: close a phase whose deadline has passed, or draw a waiting task's round."""
     progress = get_progress(state, task)
@@ -892,6 +931,13 @@ def view_round_result(state: State, task: int, round_: int) -> tuple:
             [t.accept_stake for t in tally], [t.reject_stake for t in tally], [t.harmful_stake for t in tally])
 
 
+def view_evaluation(state: State, task: int, round_: int) -> tuple:
+    get_progress(state, task)
+    evaluation = Evaluations.get(state, round_key(task, round_))
+    return (False, 0, 0, 0) if evaluation is None else \
+        (True, evaluation.loss, evaluation.accuracy, evaluation.reported_at)
+
+
 # Genesis and invariants
 
 GENESIS_PARAMETERS = (("maxActiveTasks", MaxActiveTasks), ("maxParticipants", MaxParticipants),
@@ -964,6 +1010,8 @@ MODULE = Module.declare(
         CallDecl("revealVotes(uint256 task,uint256 accepts,uint256 harmful,bytes32 salt)", call_reveal_votes,
                  weight=600_000),
         CallDecl("submitAggregate(uint256 task,bytes32 modelHash)", call_submit_aggregate, weight=400_000),
+        CallDecl("reportEvaluation(uint256 task,uint32 round,uint64 loss,uint32 accuracy)", call_report_evaluation,
+                 weight=40_000),
         CallDecl("advance(uint256 task)", call_advance, weight=600_000),
         CallDecl("sweep(uint256 task)", call_sweep, weight=20_000),
     ),
@@ -983,6 +1031,7 @@ MODULE = Module.declare(
                  ("bytes32", "bytes32", "bytes32", "bool", "uint256", "uint256", "bytes32")),
         ViewDecl("roundResult(uint256 task,uint32 round)", view_round_result,
                  ("uint8", "bytes32", "uint256", "uint64", "uint8[]", "uint256[]", "uint256[]", "uint256[]")),
+        ViewDecl("evaluationOf(uint256 task,uint32 round)", view_evaluation, ("bool", "uint64", "uint32", "uint64")),
         ViewDecl("taskAccount(uint256 task)", lambda state, task: (compute_task_account(task),), ("address",)),
         ViewDecl("isVerified(uint256 task)", lambda state, task: (bool(Verified.get(state, task)),), ("bool",)),
     ),

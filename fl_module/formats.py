@@ -18,6 +18,10 @@ ROUND_RUNNING, ROUND_COMPLETED, ROUND_NONE_ACCEPTED, ROUND_TIMED_OUT = 0, 1, 2, 
 REJECTED, ACCEPTED, POISONED = 0, 1, 2
 """An update's outcome: rejected, accepted, flagged harmful by a supermajority (its proposer slashed)."""
 PROPOSER, VOTER = 0, 1
+EVALUATION_SCALE = 10**9
+"""A creator's reported loss is a fixed-point integer: mean loss × 10⁹, floored (arena's LOSS_SCALE)."""
+NO_ACCURACY = 2**32 - 1
+"""The reported accuracy (parts per million) of a model kind without one (regression)."""
 
 
 def compute_update_commitment(update_hash: bytes, salt: bytes, proposer: bytes) -> bytes:

@@ -3,7 +3,7 @@
 Everything here is read through the runtime API's module views (the ones `eth_call` answers),
 so these methods report exactly what a contract library would read."""
 
-from fl_module.formats import ROUND_RUNNING, RUNNING, ZERO_HASH
+from fl_module.formats import NO_ACCURACY, ROUND_RUNNING, RUNNING, ZERO_HASH
 from runtime.api import ModuleMetadata
 
 from .params import QUANTITY, to_checksum, to_data, to_hex
@@ -107,7 +107,16 @@ class AllianceReader:
                 "proposers": [member(w, s) for w, s in zip(proposers, proposer_stakes)],
                 "voters": [member(w, s) for w, s in zip(voters, voter_stakes)],
                 "updates": tally, "globalModel": to_data(model) if status != ROUND_RUNNING else None,
-                "reward": to_hex(reward), "endBlock": to_hex(ended) if status else None}
+                "reward": to_hex(reward), "endBlock": to_hex(ended) if status else None,
+                "evaluation": self.evaluation_json(task, round_)}
+
+    def evaluation_json(self, task: int, round_: int) -> dict | None:
+        """The creator's reported loss (× 10⁹) and accuracy (ppm, null for a kind without one) of the round's model."""
+        reported, loss, accuracy, block = self.view("evaluationOf", task, round_)
+        if not reported:
+            return None
+        return {"loss": to_hex(loss), "accuracy": None if accuracy == NO_ACCURACY else to_hex(accuracy),
+                "block": to_hex(block)}
 
 
 @registry.method("flock_listTasks", result="tasks")
@@ -128,7 +137,8 @@ def flock_get_task(ctx, task):
 def flock_get_round(ctx, task, round_):
     """A round (the current one by default): roles with stakes, each member's commitments, votes and
     aggregate, the revealed updates with their tally, and the outcome (globalModel: the model the round
-    ended with, the previous one kept when it accepted nothing)."""
+    ended with, the previous one kept when it accepted nothing), and the creator's evaluation of that model
+    (loss × 10⁹, accuracy in parts per million or null) once reported."""
     reader = AllianceReader(ctx)
     if not reader.exists(task):
         return None

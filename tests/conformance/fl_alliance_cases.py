@@ -37,6 +37,16 @@ def case_fl_alliance_rounds_to_the_end() -> AllianceVector:
                   "a verified task, two rounds: draw, commit, reveal, votes, tally, payouts, aggregate; the task finishes and sweeps")
 
 
+def case_fl_alliance_creator_reports_evaluation() -> AllianceVector:
+    b = CaseBuilder()
+    d = running_task(b)
+    d.run_round(0)
+    d.block(d.call(0, "reportEvaluation", 0, 0, 123_456_789, 987_654))
+    assert alliance.view_evaluation(b.chain.state(), 0, 0)[:3] == (True, 123_456_789, 987_654)
+    return finish(b, "fl_alliance_creator_reports_evaluation",
+                  "after the first round the task's creator records its loss and accuracy of the round's global model")
+
+
 def case_fl_alliance_poisoned_update() -> AllianceVector:
     b = CaseBuilder()
     d = running_task(b)
@@ -89,4 +99,4 @@ def case_fl_alliance_timeouts_and_unavailability() -> AllianceVector:
 
 
 FL_ALLIANCE_CASES = [case_fl_alliance_rounds_to_the_end, case_fl_alliance_poisoned_update, case_fl_alliance_peer_review_two_passes,
-                     case_fl_alliance_timeouts_and_unavailability]
+                     case_fl_alliance_timeouts_and_unavailability, case_fl_alliance_creator_reports_evaluation]

@@ -493,3 +493,23 @@ def test_peer_review_needs_three_proposers_and_classic_tasks_keep_one_pass():
     outlier_free.run_round(0, votes_for=lambda voter, n: (0, 0b11) if voter == voters[0] else 0b11)
     tally = alliance.Tally.get(outlier_free.state(), alliance.round_key(0, 0))
     assert [t.reject_stake for t in tally] == [STAKE, STAKE], "a dissenting voter still counts in a classic task"
+
+
+def test_the_creator_reports_an_evaluation_of_each_ended_round_once():
+    d = running_task(phases=(50,) * 5)
+    fails(d.block(d.call(0, "reportEvaluation", 0, 0, 5 * 10**8, 900_000)), alliance.RoundNotEnded)
+    d.run_round(0)
+    fails(d.block(d.call(1, "reportEvaluation", 0, 0, 5 * 10**8, 900_000)), alliance.NotTaskCreator)
+    fails(d.block(d.call(0, "reportEvaluation", 0, 0, 5 * 10**8, 1_000_001)), alliance.InvalidAccuracy)
+    fails(d.block(d.call(0, "reportEvaluation", 0, 1, 5 * 10**8, 900_000)), alliance.RoundNotEnded)
+    fails(d.block(d.call(0, "reportEvaluation", 1, 0, 5 * 10**8, 900_000)), alliance.UnknownTask)
+    applied = ok(d.block(d.call(0, "reportEvaluation", 0, 0, 5 * 10**8, 900_000)))
+    [log] = logs_of(applied, alliance.EvaluationReported)
+    assert abi_decode(["uint64", "uint32"], log.data) == (5 * 10**8, 900_000)
+    assert alliance.view_evaluation(d.state(), 0, 0) == (True, 5 * 10**8, 900_000, d.chain.head.number)
+    fails(d.block(d.call(0, "reportEvaluation", 0, 0, 4 * 10**8, 950_000)), alliance.AlreadyReported)
+    assert alliance.view_evaluation(d.state(), 0, 0)[1] == 5 * 10**8, "the first report stands"
+    d.run_round(0)
+    ok(d.block(d.call(0, "reportEvaluation", 0, 1, 3 * 10**8, alliance.NO_ACCURACY)))
+    assert alliance.view_evaluation(d.state(), 0, 1)[:3] == (True, 3 * 10**8, alliance.NO_ACCURACY)
+    assert alliance.view_evaluation(d.state(), 0, 2) == (False, 0, 0, 0)
