@@ -222,7 +222,7 @@ def run_node(name: str, command: list[str], workdir: Path, raw_txs: list[bytes],
 def flockchain_command(workdir: Path, gas_limit: int | None = None) -> list[str]:
     """`flockchain dev --block-time 1`, with `--gas-limit` (anvil's flag) when given."""
     command = [sys.executable, "-m", "flockchain.cli", "dev", "--data-dir", str(workdir / "data"),
-               "--block-time", str(BLOCK_TIME)]
+               "--block-time", str(BLOCK_TIME), "--no-sample-task"]
     return command + (["--gas-limit", str(gas_limit)] if gas_limit is not None else [])
 
 

@@ -2,6 +2,7 @@
 
     flockchain dev [--port 8545] [--host 127.0.0.1] [--data-dir DIR] [--block-time S] [--gas-limit N] [--cors ORIGIN]
                    [--vhosts NAME] [--blob-peers URL] [--max-blob-size BYTES] [--blob-store-limit BYTES] [--blob-retention-rounds N]
+                   [--no-sample-task]
     flockchain node --chain genesis/local.json (--key KEYSTORE | --dev-key I) --data-dir DIR [--rpc-port P] [--arena] ...
     flockchain testnet -n N [--base-port 8545] [--data-dir DIR] [--restart]
     flockchain abi [MODULE]
@@ -17,7 +18,10 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import shutil
+import signal
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -63,7 +67,8 @@ def print_banner(node: Node, accounts, url: str, data_dir: str, block_time, poli
               f"Head block:        #{node.head.number}", f"Data dir:          {data_dir}",
               f"Sealing:           {'every %ss' % block_time if block_time else 'instant (a block per batch of transactions)'}",
               f"Block gas limit:   {node.head.gas_limit:,}",
-              f"Browsers:          {describe_web_policy(policy)}", "", f"Listening on {url}", ""]
+              f"Browsers:          {describe_web_policy(policy)}", "", f"Explorer:          {url}/",
+              f"Listening on {url}", ""]
     print("\n".join(lines), flush=True)
 
 
@@ -125,7 +130,7 @@ async def run_dev_node(args, spec, accounts, authority, data_dir: str, policy: W
     context = RpcContext(node, dev=True, hub=hub, dev_keys={key.address: key.private_key for key in accounts})
     server = RpcServer(context, REGISTRIES + (devnet.registry,), blobs=blobs, policy=policy)
     runner = web.AppRunner(server.app(), access_log=None)
-    duty = arena_duty = probe_duty = None
+    duty = arena_duty = probe_duty = sample = None
     try:
         await runner.setup()
         await web.TCPSite(runner, args.host, args.port).start()
@@ -140,12 +145,17 @@ async def run_dev_node(args, spec, accounts, authority, data_dir: str, policy: W
                                              Path(data_dir) / "arena-duty.log", args.arena_device)
             print(f"Arena duty:        validating as {to_checksum(validator.address)} (log {data_dir}/arena-duty.log)",
                   flush=True)
+        if not args.no_sample_task:
+            sample = start_sample_task(f"http://127.0.0.1:{args.port}", Path(data_dir) / "sample-task")
+            print(f"Sample FL task:    {SAMPLE_DESCRIPTION} (log {data_dir}/sample-task/sample.log; "
+                  f"--no-sample-task turns it off)", flush=True)
         if args.market_probe is not None:
             prober = accounts[args.market_probe]
             probe_duty = market_cli.start_probe(f"http://127.0.0.1:{args.port}", prober.private_key)
             print(f"Market probe duty: probing Marketplace hosts as {to_checksum(prober.address)}", flush=True)
         await until_stopped(halted)
     finally:
+        await asyncio.to_thread(stop_sample_task, sample)
         await market_cli.stop_probe(probe_duty)
         if arena_duty is not None:
             await asyncio.to_thread(arena_duty.stop)
@@ -156,6 +166,29 @@ async def run_dev_node(args, spec, accounts, authority, data_dir: str, policy: W
         await runner.cleanup()
         node.close()
     return node.tree.halted
+
+
+SAMPLE_DESCRIPTION = "4 hospitals train a linear model on diabetes, a round every few seconds"
+
+
+def start_sample_task(url: str, directory: Path) -> subprocess.Popen:
+    """fl_module/worker/sample.py in a process group of its own, with its hospitals' worker processes."""
+    directory.mkdir(parents=True, exist_ok=True)
+    with open(directory / "sample.log", "ab") as log:
+        return subprocess.Popen([sys.executable, "-m", "fl_module.worker", "sample", "--rpc", url, "--dir",
+                                 str(directory), "--parent", str(os.getpid())],
+                                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+
+
+def stop_sample_task(process: subprocess.Popen | None) -> None:
+    if process is None or process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(15)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(5)
 
 
 def print_abi(module: str | None, spec_version: int | None) -> int:
@@ -212,6 +245,8 @@ def main(argv: list[str] | None = None) -> int:
     network_cli.add_runtime_arguments(dev)
     arena_cli.add_duty_arguments(dev, dev=True)
     market_cli.add_probe_arguments(dev, dev=True)
+    dev.add_argument("--no-sample-task", action="store_true",
+                     help="do not run the sample FL task (four built-in hospitals with their own accounts)")
     dev.add_argument("--log-level", default="WARNING")
     abi = commands.add_parser("abi", help="print the runtime modules' {name, address, abi} JSON (as flock_modules)")
     abi.add_argument("module", nargs="?", help="only this module's ABI")

@@ -22,7 +22,7 @@ from aiohttp import hdrs, web
 from .errors import INTERNAL_ERROR, INVALID_REQUEST, LIMIT_EXCEEDED, METHOD_NOT_FOUND, PARSE_ERROR, RpcError
 from .openrpc import OpenRpcInfo, openrpc_document
 from .registry import Method, Registry
-from .web_policy import JSON_TYPES, WebPolicy, refuse_content_type
+from .web_policy import JSON_TYPES, WebPolicy, page_origin, refuse_content_type
 
 log = logging.getLogger("flockchain.rpc")
 
@@ -179,7 +179,7 @@ class Dispatcher:
         except web.HTTPRequestEntityTooLarge:
             return web.json_response(error_reply(None, RpcError(LIMIT_EXCEEDED, "request exceeds the size limit of "
                                                                 f"{limit} bytes")), status=413)
-        answer = self.handle_payload(body, context, request.headers.get("Origin"))
+        answer = self.handle_payload(body, context, page_origin(request))
         if isinstance(answer, CoroutineType):
             answer = await answer
         if answer is None:
@@ -188,14 +188,18 @@ class Dispatcher:
 
     def application(self, context_for: Callable[[str | None], Any],
                     websocket: Callable[[web.Request], Awaitable[web.StreamResponse]] | None = None,
-                    refuse: Callable[[web.Request, int, str], web.StreamResponse] = refuse_json) -> web.Application:
+                    refuse: Callable[[web.Request, int, str], web.StreamResponse] = refuse_json,
+                    page: Callable[[web.Request], Awaitable[web.StreamResponse]] | None = None) -> web.Application:
         """An aiohttp application serving JSON-RPC at /, behind the web policy, reading bodies up to the limit:
-        a POST is answered with the context `context_for(origin)`; a WebSocket upgrade goes to `websocket`."""
+        a POST is answered with the context `context_for(origin)`; a WebSocket upgrade goes to `websocket`; a
+        plain GET (a browser opening the URL) goes to `page` where there is one."""
 
         async def serve(request: web.Request) -> web.StreamResponse:
             if websocket is not None and request.headers.get(hdrs.UPGRADE, "").lower() == "websocket":
                 return await websocket(request)
-            return await self.answer_post(request, context_for(request.headers.get(hdrs.ORIGIN)))
+            if page is not None and request.method in (hdrs.METH_GET, hdrs.METH_HEAD):
+                return await page(request)
+            return await self.answer_post(request, context_for(page_origin(request)))
 
         app = web.Application(client_max_size=self.limits.max_request_bytes,
                               middlewares=[self.policy.middleware(refuse)])

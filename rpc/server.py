@@ -1,5 +1,5 @@
 """The node's aiohttp server: JSON-RPC 2.0 over HTTP (POST /) and WebSocket (GET / with Upgrade),
-and the blob store at /blobs, on one port.
+the blob store at /blobs and the explorer (a plain GET /, rpc/explorer), on one port.
 
 Requests go through rpc/dispatch.py, the dispatcher every server of the project shares: web pages
 are refused before anything else (rpc/web_policy.py: Host, Origin, Content-Type); limits (request
@@ -16,7 +16,7 @@ from aiohttp import WSMsgType, web
 
 from chain.blobs import BlobStore
 
-from . import arena, eth, flock, substrate
+from . import arena, eth, explorer, flock, substrate
 from .blobs import BLOBS_PATH, BlobRoutes, error_response
 from .dispatch import Answer, Dispatcher, Pending, RpcLimits, error_reply, parse_json, refuse_json
 from .errors import LIMIT_EXCEEDED, RpcError
@@ -24,7 +24,7 @@ from .eth import CLIENT_VERSION
 from .openrpc import OpenRpcInfo
 from .registry import Registry
 from .subscriptions import Connection, EventHub
-from .web_policy import WebPolicy
+from .web_policy import WebPolicy, page_origin
 
 
 @dataclass
@@ -78,7 +78,7 @@ class RpcServer:
         if self.websockets >= self.limits.max_websockets:
             return web.json_response(error_reply(None, RpcError(LIMIT_EXCEEDED, "too many WebSocket connections "
                                                                 f"(limit {self.limits.max_websockets})")), status=503)
-        origin = request.headers.get("Origin")
+        origin = page_origin(request)
         ws = web.WebSocketResponse(max_msg_size=self.limits.max_request_bytes)
         await ws.prepare(request)
         connection = Connection(ws)
@@ -110,7 +110,8 @@ class RpcServer:
 
     def app(self) -> web.Application:
         app = self.dispatcher.application(lambda origin: self.context_for(None, origin), self.websocket_handler,
-                                          self.refuse)
+                                          self.refuse, explorer.index)
+        explorer.register(app)
         if self.blobs is not None:
             BlobRoutes(self.blobs).register(app)
         return app

@@ -10,7 +10,9 @@ the project applies before any work, in this order.
    and on every WebSocket upgrade. A request with no `Origin` (curl, web3.py, ethers in Node) is
    not from a page; one from a browser extension (`chrome-extension://`, `moz-extension://`: how
    MetaMask reaches a local node) is allowed unless refused; a web origin (`http(s)://…`, `null`
-   from a sandboxed frame or a file) must be listed in `cors_origins` (or `*`), else 403. geth
+   from a sandboxed frame or a file) must be listed in `cors_origins` (or `*`), else 403, unless it is
+   the server's own origin (`http://` + the Host that rule 1 admitted): the explorer the node serves
+   at / (rpc/explorer), which a page of any other origin, port or rebinding name cannot be. geth
    serves such a request and only leaves out the CORS headers, trusting the browser to hide the
    answer; a "simple" request's side effects would still happen, so here it is never executed.
 3. **Content-Type.** A body must be sent as the type its endpoint reads (:func:`refuse_content_type`,
@@ -18,7 +20,8 @@ the project applies before any work, in this order.
 4. **Preflights** (`OPTIONS`) are answered only for allowed origins (403 otherwise).
 
 Dev-only methods that spend or rewind (`eth_sendTransaction`, `evm_*`, `anvil_*`) are refused to any
-request carrying an `Origin` unless `allow_browser_signing` (:meth:`WebPolicy.is_browser_barred`).
+request carrying a foreign `Origin` unless `allow_browser_signing` (:meth:`WebPolicy.is_browser_barred`);
+the node's own explorer uses them on a dev chain, as any local program may (:func:`page_origin`).
 """
 
 from __future__ import annotations
@@ -126,7 +129,7 @@ class WebPolicy:
         if not self.is_host_allowed(host):
             return (f"invalid host {host_name(host)!r}: only loopback and the names given with --vhosts are served "
                     f"(a page rebinding its DNS name to this node)")
-        origin = request.headers.get(hdrs.ORIGIN)
+        origin = page_origin(request)
         if not self.is_origin_allowed(origin):
             return f"origin {origin!r} is not allowed: start the node with --cors {normalize_origin(origin)} to allow it"
         if request.method == hdrs.METH_OPTIONS and origin is None:
@@ -157,6 +160,15 @@ class WebPolicy:
             return response
 
         return apply
+
+
+def page_origin(request: web.Request) -> str | None:
+    """The request's `Origin`, or None when there is none or it is the server's own (`http://` + its Host):
+    a request from the page the server itself serves is treated as one from a local program."""
+    origin, host = request.headers.get(hdrs.ORIGIN), request.headers.get(hdrs.HOST)
+    if origin is not None and host is not None and normalize_origin(origin) == normalize_origin(f"http://{host}"):
+        return None
+    return origin
 
 
 def refuse_content_type(request: web.Request, accepted: frozenset[str]) -> str | None:

@@ -80,6 +80,8 @@ class WorkerConfig:
     threads: int = 1
     flower_client: str | None = None
     """module:attribute of a Flower NumPyClient that trains and scores instead of the built-in code."""
+    pace: float = 0.0
+    """Seconds a proposer waits before training each round's update, so that people can watch a demo's rounds."""
 
 
 class Worker:
@@ -207,6 +209,7 @@ class Worker:
             return None
 
     async def propose(self, status, key: str) -> None:
+        await asyncio.sleep(self.config.pace)
         glob = await self.fetch_model(status.global_model)
         seed = self.config.seed * 1_000_003 + status.round
         update = await asyncio.to_thread(self.compute_update, glob, seed, status.round)

@@ -7,6 +7,7 @@ imported only when a command runs.
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 from pathlib import Path
 
@@ -30,7 +31,25 @@ def add_worker_parser(commands) -> None:
     worker.add_argument("--stake", type=int, default=3_000, help="FLOCK to bond if not bonded (default 3000)")
     worker.add_argument("--seed", type=int, default=0)
     worker.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
+    worker.add_argument("--pace", type=float, default=0.0, metavar="SECONDS",
+                        help="wait this long before training each round's update (for watching a demo)")
     worker.add_argument("--log-level", default="INFO")
+
+
+def add_sample_parser(commands) -> None:
+    sample = commands.add_parser("sample", help="the sample FL task `flockchain dev` runs (four hospitals on diabetes)")
+    sample.add_argument("--rpc", default="http://127.0.0.1:8545")
+    sample.add_argument("--dir", required=True, help="the hospitals' data, secrets and logs")
+    sample.add_argument("--parent", type=int, help="stop when the process with this pid (the node) is gone")
+    sample.add_argument("--log-level", default="INFO")
+
+
+def run_sample(args) -> int:
+    from . import sample
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    sample.run(args.rpc, Path(args.dir), args.parent)
+    return 0
 
 
 def add_demo_parser(commands):
@@ -62,7 +81,7 @@ def run_worker(args) -> int:
     colluders = tuple(a for a in args.colluders.split(",") if a)
     config = WorkerConfig(url=args.rpc, private_key=args.key, task=args.task, data=args.data, state_dir=args.state_dir,
                           attack=args.attack, colluders=colluders, stake=args.stake * 10**18, seed=args.seed,
-                          threads=args.threads, flower_client=args.flower_client)
+                          threads=args.threads, flower_client=args.flower_client, pace=args.pace)
     from .flower import FlowerClientError
     try:
         asyncio.run(Worker(config).run())
@@ -100,5 +119,6 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     add_worker_parser(commands)
     add_demo_parser(commands)
+    add_sample_parser(commands)
     args = parser.parse_args(argv)
-    return run_worker(args) if args.command == "worker" else run_demo(args)
+    return {"worker": run_worker, "demo": run_demo, "sample": run_sample}[args.command](args)

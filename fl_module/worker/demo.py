@@ -96,7 +96,7 @@ class Rpc:
 def start_chain(directory: Path, port: int, block_time: float = BLOCK_TIME) -> subprocess.Popen:
     log = open(directory / "chain.log", "w")
     process = subprocess.Popen([sys.executable, "-m", "flockchain", "dev", "--port", str(port), "--block-time",
-                                str(block_time), "--data-dir", str(directory / "chain")],
+                                str(block_time), "--data-dir", str(directory / "chain"), "--no-sample-task"],
                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -194,18 +194,12 @@ def play_task(rpc: Rpc, work: Path, processes: list, create_task, initial_hash: 
     honest = [i for i in range(participants) if i not in bad]
     flowers = set(honest[len(honest) - flower_participants:]) if flower_participants else set()
     for i, share in enumerate(shares):
-        state = work / f"worker{i}"
-        state.mkdir()
-        LocalData(*share).save(str(state / "data.npz"))
-        source = ["--flower-client", flower_client] if i in flowers else ["--data", str(state / "data.npz")]
-        command = [sys.executable, "-m", "fl_module.worker", "worker", "--rpc", url, "--key", keys[i], "--task",
-                   str(task), *source, "--state-dir", str(state), "--seed", str(seed), "--stake", str(STAKE // UNIT)]
+        extra = ["--seed", str(seed)]
         if i in bad:
-            command += ["--attack", attack] + (["--colluders", colluders] if colluders else [])
-        log = open(state / "worker.log", "w")
-        environment = {**os.environ, "DIGITS_PARTITION": str(i), "DIGITS_PARTITIONS": str(participants)}
-        processes.append(subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                                          env=environment))
+            extra += ["--attack", attack] + (["--colluders", colluders] if colluders else [])
+        processes.append(start_worker(url, keys[i], task, work / f"worker{i}", share, STAKE, extra,
+                                      flower_client if i in flowers else None,
+                                      {"DIGITS_PARTITION": str(i), "DIGITS_PARTITIONS": str(participants)}))
     loss0, acc0 = evaluate(kind, rpc.get_blob("0x" + initial_hash.hex()), test)
     progress(f"task {task}: {dataset}, {participants} participants ({len(bad)} malicious, "
              f"{attack or 'no attack'}{', colluding' if collude else ''}), {rounds} rounds; "
@@ -223,6 +217,21 @@ def play_task(rpc: Rpc, work: Path, processes: list, create_task, initial_hash: 
         "honest_slashed": sum(1 for o in offenders if addresses.index(o) not in bad),
         "seconds": round(time.monotonic() - started, 1),
     }
+
+
+def start_worker(url: str, key: str, task: int, state: Path, share, stake: int, extra: list[str] = (),
+                 flower_client: str | None = None, environment: dict | None = None,
+                 new_session: bool = True) -> subprocess.Popen:
+    """A `worker` process for one participant: its data share saved in `state` (or a Flower client), its log
+    in state/worker.log; `new_session` gives it a process group of its own."""
+    state.mkdir(parents=True, exist_ok=True)
+    LocalData(*share).save(str(state / "data.npz"))
+    source = ["--flower-client", flower_client] if flower_client else ["--data", str(state / "data.npz")]
+    command = [sys.executable, "-m", "fl_module.worker", "worker", "--rpc", url, "--key", key, "--task", str(task),
+               *source, "--state-dir", str(state), "--stake", str(stake // UNIT), *extra]
+    log = open(state / "worker.log", "a")
+    return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=new_session,
+                            env={**os.environ, **(environment or {})})
 
 
 def follow(rpc: Rpc, task: int, rounds: int, kind: str, test, addresses, bad, progress, deadline: float,

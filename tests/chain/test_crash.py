@@ -146,7 +146,8 @@ class DevNode:
         with open(self.out_path, "wb") as out, open(self.err_path, "wb") as err:
             self.launched_at = time.monotonic()
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "flockchain.cli", "dev", "--port", str(self.port), "--data-dir", str(data_dir)],
+                [sys.executable, "-m", "flockchain.cli", "dev", "--port", str(self.port), "--data-dir", str(data_dir),
+                 "--no-sample-task"],
                 cwd=REPO, stdout=out, stderr=err, stdin=subprocess.DEVNULL, start_new_session=True)
         self.time_to_listening: float | None = None
 

@@ -135,8 +135,10 @@ def stop_dev_chain(process: subprocess.Popen) -> None:
         process.wait(timeout=10)
 
 
-def start_dev_chain(workdir: Path, attempts: int = 3, extra_args: tuple[str, ...] = ()) -> DevChain:
+def start_dev_chain(workdir: Path, attempts: int = 3, extra_args: tuple[str, ...] = (),
+                    sample_task: bool = False) -> DevChain:
     """Start `flockchain dev` on a free port with its data dir in `workdir`; return once eth_chainId answers.
+    Without `sample_task` it runs with --no-sample-task, so the tests own every block and transaction.
 
     Another process may take the free port before the node binds it, so a failed bind is retried.
     """
@@ -145,7 +147,8 @@ def start_dev_chain(workdir: Path, attempts: int = 3, extra_args: tuple[str, ...
         port = free_port()
         with open(log_path, "wb") as log_file:
             command = [sys.executable, "-m", "flockchain.cli", "dev", "--port", str(port),
-                       "--data-dir", str(workdir / "data"), *extra_args]
+                       "--data-dir", str(workdir / "data"), *(() if sample_task else ("--no-sample-task",)),
+                       *extra_args]
             process = subprocess.Popen(
                 command, cwd=ROOT, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 env=dict(os.environ, PYTHONUNBUFFERED="1"))

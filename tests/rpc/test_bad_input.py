@@ -570,10 +570,13 @@ def test_chunked_request_over_the_size_limit(chain):
     assert response.json()["error"]["code"] == -32005
 
 
-def test_http_get_is_refused(chain):
-    response = requests.get(chain.url, timeout=10)
-    assert response.status_code == 405
-    assert response.json()["error"]["code"] == -32600
+def test_other_http_methods_are_refused_and_get_is_the_explorer(chain):
+    for method in ("PUT", "DELETE", "PATCH"):
+        response = requests.request(method, chain.url, timeout=10)
+        assert response.status_code == 405
+        assert response.json()["error"]["code"] == -32600
+    page = requests.get(chain.url, timeout=10)
+    assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
 
 
 # --- and the node is fine -----------------------------------------------------------------

@@ -301,4 +301,4 @@ def test_json_rpc_still_works_on_the_same_port(node_a, node_b):
     for chain in (node_a, node_b):
         assert chain.result("eth_chainId") == hex(CHAIN_ID)
         assert chain.post({"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber"}).json()["result"].startswith("0x")
-        assert requests.get(chain.url, timeout=TIMEOUT).status_code == 405
+        assert requests.put(chain.url, timeout=TIMEOUT).status_code == 405
