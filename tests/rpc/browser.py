@@ -202,11 +202,11 @@ class Tab:
         await self.command("Page.navigate", url=url)
 
     async def wait_for(self, expression: str, timeout: float = 30, what: str = ""):
-        """Poll until the expression is truthy; its value."""
+        """Poll until the expression is truthy; its value (true for an element)."""
         deadline = time.monotonic() + timeout
         while True:
             try:
-                value = await self.evaluate(expression)
+                value = await self.evaluate(f"(() => {{ const v = ({expression}); return v instanceof Node ? true : v; }})()")
             except RuntimeError:
                 value = None
             if value:

@@ -42,6 +42,7 @@ function flock(wei) {
 }
 
 function age(timestamp) {
+  if (!num(timestamp)) return "genesis";
   const seconds = Math.max(0, Math.round(Date.now() / 1000 - num(timestamp)));
   return seconds < 60 ? `${seconds}s ago` : seconds < 3600 ? `${Math.floor(seconds / 60)}m ago` : `${Math.floor(seconds / 3600)}h ago`;
 }
@@ -208,8 +209,9 @@ function rerenderOnHeads(minimumMs = 1000) {
   listeners.clear();
   let last = Date.now();
   listeners.add(() => {
-    if (pendingRender || Date.now() - last < minimumMs) return;
-    pendingRender = setTimeout(() => { pendingRender = null; last = Date.now(); render(true); }, 50);
+    if (pendingRender) return;
+    pendingRender = setTimeout(() => { pendingRender = null; last = Date.now(); render(true); },
+      Math.max(50, last + minimumMs - Date.now()));
   });
 }
 
@@ -640,14 +642,14 @@ let renderCount = 0;
 async function render(refresh = false) {
   const page = document.getElementById("page");
   const ticket = ++renderCount;
-  if (!refresh) listeners.clear();
+  if (!refresh) { listeners.clear(); clearTimeout(pendingRender); pendingRender = null; }
   try {
     const content = await route(location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent).filter((p, i) => p !== "" || i === 0));
     if (ticket !== renderCount) return;
     const scroll = window.scrollY;
     page.replaceChildren(...content);
     if (refresh) window.scrollTo(0, scroll);
-    page.dataset.rendered = String(ticket);
+    page.dataset.rendered = `${Date.now()}.${ticket}`;
   } catch (error) {
     if (ticket === renderCount) page.replaceChildren(el("h1", {}, "Could not load this page"), el("p", { class: "error" }, error.message));
   }
