@@ -121,6 +121,42 @@ def test_no_page_can_open_a_websocket(chain):
     assert outcome == "answered" and int(reply["result"], 16) > 0
 
 
+def test_only_the_nodes_own_page_is_treated_as_its_own(chain):
+    """The explorer at / calls from the node's own origin; every other origin stays foreign, including the same
+    host on another port, the other loopback name, and a rebinding name that claims to be its own origin."""
+    port = int(chain.url.rsplit(":", 1)[1])
+    request = {"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}
+    own = post(chain.url, request, {**JSON, "Origin": chain.url})
+    assert own.status_code == 200 and own.json()["result"] == "0x7a69"
+    for origin in (f"http://127.0.0.1:{port + 1}", f"http://localhost:{port}", f"https://127.0.0.1:{port}"):
+        assert_refused(post(chain.url, request, {**JSON, "Origin": origin}), 403, origin)
+    rebinding = post(chain.url, request, {**JSON, "Host": f"{REBOUND_HOST}:{port}", "Origin": f"http://{REBOUND_HOST}:{port}"})
+    assert_refused(rebinding, 403, "a rebinding page's own origin")
+    plain = post(chain.url, request, {"Content-Type": "text/plain", "Origin": chain.url})
+    assert plain.status_code == 415 and "result" not in plain.json(), "the Content-Type rule holds for its own page too"
+    before = chain.result("eth_getBalance", SINK, "latest")
+    sent = post(chain.url, {"jsonrpc": "2.0", "id": 1, "method": "eth_sendTransaction",
+                            "params": [{"from": dev_account(5).address, "to": SINK, "value": "0x1"}]},
+                {**JSON, "Origin": chain.url})
+    assert "result" in sent.json(), "on a dev chain the explorer sends from a dev account, as a local program can"
+    assert int(chain.result("eth_getBalance", SINK, "latest"), 16) == int(before, 16) + 1
+
+
+def test_the_explorer_is_served_under_a_policy_that_allows_only_itself(chain):
+    page = requests.get(chain.url + "/", timeout=TIMEOUT)
+    assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
+    policy = page.headers["Content-Security-Policy"]
+    port = chain.url.rsplit(":", 1)[1]
+    assert "default-src 'none'" in policy and "script-src 'self'" in policy
+    assert f"connect-src 'self' ws://127.0.0.1:{port}" in policy and "http" not in policy.replace(chain.url, "")
+    script = requests.get(chain.url + "/explorer/app.js", timeout=TIMEOUT)
+    assert script.headers["Content-Type"].startswith("text/javascript")
+    assert script.headers["X-Content-Type-Options"] == "nosniff"
+    for path in ("/explorer/nothing.js", "/explorer/..%2Fserver.py", "/explorer/__init__.py"):
+        assert requests.get(chain.url + path, timeout=TIMEOUT).status_code == 404, path
+    assert requests.get(chain.url + "/", headers={"Host": REBOUND_HOST}, timeout=TIMEOUT).status_code == 403
+
+
 def test_no_page_can_store_or_read_blobs(chain):
     data = b"a page's upload"
     for headers, status in (({"Content-Type": "text/plain", "Origin": EVIL}, 403), ({**OCTET, "Origin": EVIL}, 403),

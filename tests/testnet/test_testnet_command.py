@@ -150,6 +150,13 @@ def test_testnet_command_starts_a_finalizing_network_and_stops_it_on_sigterm(tmp
                 f"no agreed finalized block >= 2 on all {NODES} nodes within {FINALITY_SECONDS} s (last: {last})")
             time.sleep(0.5)
 
+        # every node serves the explorer
+        for url in urls.values():
+            page = requests.get(url + "/", timeout=10)
+            assert page.status_code == 200 and "<title>flockchain explorer</title>" in page.text, \
+                report(f"{url} does not serve the explorer")
+            assert "default-src 'none'" in page.headers["Content-Security-Policy"]
+
         # the chain spec it wrote: N consensus authorities, the test mnemonic's keys 0..N-1
         spec_path = net / "local.json"
         assert spec_path.is_file()
