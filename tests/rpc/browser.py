@@ -123,9 +123,6 @@ class Browser:
                 raise RuntimeError(f"the page's script threw: {answer['exceptionDetails']}")
             return answer["result"].get("value")
 
-    def tab(self) -> "Tab":
-        return Tab(self)
-
     def close(self):
         if self.process.poll() is None:
             self.process.terminate()
@@ -134,89 +131,3 @@ class Browser:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(10)
-
-
-class Tab:
-    """One tab under the DevTools protocol, opened with `async with browser.tab() as tab`: navigate,
-    evaluate, wait for a condition, screenshot. It records what a user would not see: console errors,
-    uncaught exceptions, and the URL of every request the page made."""
-
-    def __init__(self, browser: "Browser"):
-        self.browser = browser
-        self.console_errors: list[str] = []
-        self.requests: list[str] = []
-        self.pending: dict[int, asyncio.Future] = {}
-        self.ids = iter(range(1, 10**9))
-
-    async def __aenter__(self) -> "Tab":
-        self.target = requests.put(f"{self.browser.devtools}/json/new?about:blank", timeout=10).json()
-        self.session = aiohttp.ClientSession()
-        self.ws = await self.session.ws_connect(self.target["webSocketDebuggerUrl"], max_msg_size=0)
-        self.reader = asyncio.get_running_loop().create_task(self._read())
-        for domain in ("Page", "Runtime", "Network", "Log"):
-            await self.command(f"{domain}.enable")
-        await self.command("Emulation.setDeviceMetricsOverride", width=1280, height=900, deviceScaleFactor=1,
-                           mobile=False)
-        return self
-
-    async def __aexit__(self, *_):
-        self.reader.cancel()
-        await self.ws.close()
-        await self.session.close()
-        requests.get(f"{self.browser.devtools}/json/close/{self.target['id']}", timeout=10)
-
-    async def _read(self):
-        async for message in self.ws:
-            event = json.loads(message.data)
-            if "id" in event:
-                future = self.pending.pop(event["id"], None)
-                if future is not None and not future.done():
-                    future.set_result(event)
-            elif event["method"] == "Network.requestWillBeSent":
-                self.requests.append(event["params"]["request"]["url"])
-            elif event["method"] == "Runtime.consoleAPICalled" and event["params"]["type"] in ("error", "assert"):
-                self.console_errors.append(json.dumps(event["params"]["args"])[:500])
-            elif event["method"] == "Runtime.exceptionThrown":
-                self.console_errors.append(json.dumps(event["params"]["exceptionDetails"])[:1000])
-            elif event["method"] == "Log.entryAdded" and event["params"]["entry"]["level"] == "error":
-                self.console_errors.append(event["params"]["entry"].get("text", "")[:500])
-
-    async def command(self, method: str, **params):
-        id_ = next(self.ids)
-        future = asyncio.get_running_loop().create_future()
-        self.pending[id_] = future
-        await self.ws.send_str(json.dumps({"id": id_, "method": method, "params": params}))
-        answer = await asyncio.wait_for(future, 60)
-        if "error" in answer:
-            raise RuntimeError(f"{method}: {answer['error']}")
-        return answer["result"]
-
-    async def evaluate(self, expression: str):
-        """The value of a JavaScript expression (awaited if it is a promise)."""
-        answer = await self.command("Runtime.evaluate", expression=expression, awaitPromise=True, returnByValue=True)
-        if "exceptionDetails" in answer:
-            raise RuntimeError(f"{expression[:80]!r} threw: {answer['exceptionDetails']}")
-        return answer["result"].get("value")
-
-    async def navigate(self, url: str) -> None:
-        await self.command("Page.navigate", url=url)
-
-    async def wait_for(self, expression: str, timeout: float = 30, what: str = ""):
-        """Poll until the expression is truthy; its value (true for an element)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                value = await self.evaluate(f"(() => {{ const v = ({expression}); return v instanceof Node ? true : v; }})()")
-            except RuntimeError:
-                value = None
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                text = await self.evaluate("document.body ? document.body.innerText.slice(0, 2000) : ''")
-                raise AssertionError(f"timed out waiting for {what or expression}; the page shows:\n{text}")
-            await asyncio.sleep(0.2)
-
-    async def screenshot(self, path: Path) -> None:
-        import base64
-        shot = await self.command("Page.captureScreenshot", format="png", captureBeyondViewport=True)
-        path.write_bytes(base64.b64decode(shot["data"]))

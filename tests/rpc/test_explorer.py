@@ -1,25 +1,24 @@
-"""The explorer a node serves at / (rpc/explorer), in a real headless Chromium against real `flockchain dev`
-processes: follow a transfer from the head list to its page, check decoded calls, events and revert reasons
-against the RPC's answers, search, act from the wallet page with a dev account and with an injected EIP-1193
-provider, and watch a sample-task round complete with its loss charted. Every page is screenshot into the
-test's directory; no page may log a console error or request anything from another host."""
-
-import asyncio
-import json
+"""The explorer a node serves at / (rpc/explorer), in a real headless Chromium (Debian's, installed by
+`make install`) driven by Playwright, against real `flockchain dev` processes: follow a transfer from the head
+list to its page, check decoded calls, events and revert reasons against the RPC's answers, search, act from
+the wallet page with a dev account and with an injected EIP-1193 provider, and watch a sample-task round
+complete with its loss charted. Every page is screenshot into the test's directory; no page may log a
+console error or request anything from another host."""
 
 import pytest
 from eth_account import Account
+from playwright.sync_api import expect, sync_playwright
 from web3.logs import DISCARD
 
-from .browser import Browser
+from .browser import chromium_path
 from .devchain import dev_account, module_contract, start_dev_chain, stop_dev_chain, wait_receipt
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 UNIT = 10**18
+WAIT_MS = 30_000
 
 INJECTED_WALLET = """
 window.ethereum = {
-  isTestWallet: true,
   request: async ({method, params}) => {
     if (method === "eth_requestAccounts" || method === "eth_accounts") return [ACCOUNT];
     const response = await fetch("/", {method: "POST", headers: {"Content-Type": "application/json"},
@@ -35,162 +34,154 @@ account and passes requests on (a dev chain signs eth_sendTransaction for its de
 
 
 @pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    chromium = Browser(tmp_path_factory.mktemp("chromium"))
-    yield chromium
-    chromium.close()
+def browser():
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=chromium_path(), args=["--no-sandbox", "--disable-gpu"])
+        yield chromium
+        chromium.close()
 
 
-def page_text(tab, selector: str):
-    return tab.evaluate(f"(document.querySelector({json.dumps(selector)}) || {{}}).innerText || ''")
+class WatchedPage:
+    """A page in a fresh browser context, recording what a user would not see: console errors, uncaught
+    exceptions and the URL of every request and WebSocket it opens."""
 
+    def __init__(self, browser, chain, init_script: str | None = None):
+        self.chain = chain
+        self.context = browser.new_context(viewport={"width": 1280, "height": 900})
+        self.context.set_default_timeout(WAIT_MS)
+        if init_script:
+            self.context.add_init_script(init_script)
+        self.page = self.context.new_page()
+        self.errors: list[str] = []
+        self.requests: list[str] = []
+        self.page.on("console", lambda message: message.type == "error" and self.errors.append(message.text))
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        self.page.on("request", lambda request: self.requests.append(request.url))
+        self.page.on("websocket", lambda socket: self.requests.append(socket.url))
 
-RENDERED = "((document.getElementById('page') || {dataset: {}}).dataset.rendered || '')"
-"""A stamp the explorer sets each time it renders a page."""
+    def open(self, route: str = "") -> None:
+        self.page.goto(f"{self.chain.url}/{route}")
 
+    def text(self, selector: str) -> str:
+        return self.page.inner_text(selector)
 
-async def open_page(tab, url: str, route: str, ready: str) -> None:
-    """Go to a route and wait until the page is rendered anew and shows `ready` (a JS condition)."""
-    before = await tab.evaluate(RENDERED)
-    await tab.navigate(f"{url}/{route}")
-    await tab.wait_for(f"{RENDERED} && {RENDERED} !== {json.dumps(before)} && ({ready})", what=f"{route}: {ready}")
-
-
-def assert_clean(tab, chain) -> None:
-    assert tab.console_errors == [], tab.console_errors
-    foreign = [url for url in tab.requests if not url.startswith(chain.url + "/") and not url.startswith("data:")]
-    assert foreign == [], f"the explorer requested other hosts: {foreign}"
-    assert any(url.endswith("/explorer/app.js") for url in tab.requests)
+    def close_clean(self) -> None:
+        """No console error, and nothing requested from any other host than the node."""
+        self.context.close()
+        assert self.errors == [], self.errors
+        own = (self.chain.url + "/", self.chain.url.replace("http://", "ws://") + "/")
+        assert [url for url in self.requests if not url.startswith(own)] == [], self.requests
+        assert any(url.endswith("/explorer/app.js") for url in self.requests)
 
 
 def test_a_transfer_a_module_call_and_a_revert_read_as_the_rpc_reports_them(browser, tmp_path):
     chain = start_dev_chain(tmp_path)
     sender, recipient = dev_account(0), Account.create().address
     staking = module_contract(chain, "staking")
-
-    async def scenario():
-        async with browser.tab() as tab:
-            await open_page(tab, chain.url, "", "document.getElementById('live').textContent === 'live'")
-            transfer = chain.w3.eth.send_transaction({"from": sender.address, "to": recipient, "value": 3 * UNIT // 2})
-            wait_receipt(chain, transfer)
-            link = f'a[href="#/tx/0x{transfer.hex().removeprefix("0x")}"]'
-            await tab.wait_for(f"document.querySelector({json.dumps(link)})", what="the transfer in the head list")
-            await tab.screenshot(tmp_path / "home.png")
-            await tab.evaluate(f"document.querySelector({json.dumps(link)}).click()")
-            tx = chain.w3.eth.get_transaction(transfer)
-            await tab.wait_for(f"document.getElementById('tx-hash') && document.getElementById('tx-hash').innerText === "
-                               f"{json.dumps(tx['hash'].to_0x_hex())}", what="the transaction page")
-            assert tx["value"] == 3 * UNIT // 2 and await page_text(tab, "#tx-value") == "1.5 FLOCK"
-            assert await page_text(tab, "#tx-status") == "success"
-            assert await page_text(tab, "#tx-call") == "plain transfer"
-            await tab.screenshot(tmp_path / "transfer.png")
-
-            bond = staking.functions.bond(0).transact({"from": dev_account(1).address, "value": 3_000 * UNIT})
-            receipt = wait_receipt(chain, bond)
-            [bonded] = staking.events.Bonded().process_receipt(receipt, errors=DISCARD)
-            await open_page(tab, chain.url, f"#/tx/{bond.to_0x_hex()}", "document.getElementById('tx-call')")
-            assert await page_text(tab, "#tx-call") == "staking.bond(role=0)"
-            events = await page_text(tab, "table")
-            assert (f"staking.Bonded(who={bonded['args']['who'][:10]}…{bonded['args']['who'][-6:]}, role=0, "
-                    f"amount={bonded['args']['amount']})") in events
-
-            again = staking.functions.bond(0).transact({"from": dev_account(1).address, "value": 3_000 * UNIT,
-                                                        "gas": 200_000})
-            assert wait_receipt(chain, again)["status"] == 0
-            await open_page(tab, chain.url, f"#/tx/{again.to_0x_hex()}", "document.getElementById('tx-status')")
-            assert await page_text(tab, "#tx-status") == "failed: staking.AlreadyBonded(role=0)"
-            await tab.screenshot(tmp_path / "revert.png")
-
-            block = receipt["blockNumber"]
-            await tab.evaluate(f"document.getElementById('query').value = '{block}'; "
-                               "document.getElementById('search').requestSubmit()")
-            await tab.wait_for(f"document.querySelector('h1') && document.querySelector('h1').innerText === 'Block #{block}'")
-            await tab.evaluate(f"document.getElementById('query').value = '{recipient}'; "
-                               "document.getElementById('search').requestSubmit()")
-            await tab.wait_for("document.getElementById('account-balance')", what="the account page")
-            assert chain.w3.eth.get_balance(recipient) == 3 * UNIT // 2
-            assert await page_text(tab, "#account-balance") == "1.5 FLOCK"
-            await tab.screenshot(tmp_path / "account.png")
-            assert_clean(tab, chain)
-
     try:
-        asyncio.run(scenario())
+        watched = WatchedPage(browser, chain)
+        page = watched.page
+        watched.open()
+        expect(page.locator("#live")).to_have_text("live")
+        transfer = chain.w3.eth.send_transaction({"from": sender.address, "to": recipient, "value": 3 * UNIT // 2})
+        wait_receipt(chain, transfer)
+        tx = chain.w3.eth.get_transaction(transfer)
+        head_list_link = page.locator(f'a[href="#/tx/{tx["hash"].to_0x_hex()}"]')
+        head_list_link.wait_for()
+        page.screenshot(path=tmp_path / "home.png", full_page=True)
+        head_list_link.click()
+        expect(page.locator("#tx-hash")).to_have_text(tx["hash"].to_0x_hex())
+        assert tx["value"] == 3 * UNIT // 2 and watched.text("#tx-value") == "1.5 FLOCK"
+        assert watched.text("#tx-status") == "success" and watched.text("#tx-call") == "plain transfer"
+        page.screenshot(path=tmp_path / "transfer.png", full_page=True)
+
+        bond = staking.functions.bond(0).transact({"from": dev_account(1).address, "value": 3_000 * UNIT})
+        receipt = wait_receipt(chain, bond)
+        [bonded] = staking.events.Bonded().process_receipt(receipt, errors=DISCARD)
+        watched.open(f"#/tx/{bond.to_0x_hex()}")
+        expect(page.locator("#tx-hash")).to_have_text(bond.to_0x_hex())
+        assert watched.text("#tx-call") == "staking.bond(role=0)"
+        who = bonded["args"]["who"]
+        assert f"staking.Bonded(who={who[:10]}…{who[-6:]}, role=0, amount={bonded['args']['amount']})" in \
+            watched.text("table")
+
+        again = staking.functions.bond(0).transact({"from": dev_account(1).address, "value": 3_000 * UNIT,
+                                                    "gas": 200_000})
+        assert wait_receipt(chain, again)["status"] == 0
+        watched.open(f"#/tx/{again.to_0x_hex()}")
+        expect(page.locator("#tx-hash")).to_have_text(again.to_0x_hex())
+        assert watched.text("#tx-status") == "failed: staking.AlreadyBonded(role=0)"
+        page.screenshot(path=tmp_path / "revert.png", full_page=True)
+
+        page.fill("#query", str(receipt["blockNumber"]))
+        page.press("#query", "Enter")
+        expect(page.locator("h1")).to_have_text(f"Block #{receipt['blockNumber']}")
+        page.fill("#query", recipient)
+        page.press("#query", "Enter")
+        assert chain.w3.eth.get_balance(recipient) == 3 * UNIT // 2
+        expect(page.locator("#account-balance")).to_have_text("1.5 FLOCK")
+        page.screenshot(path=tmp_path / "account.png", full_page=True)
+        watched.close_clean()
     finally:
         stop_dev_chain(chain.process)
 
 
-async def send_from_wallet_page(tab, inputs: dict[str, str]) -> str:
+def send_from_wallet_page(watched: WatchedPage, inputs: dict[str, str]) -> str:
     for name, value in inputs.items():
-        await tab.evaluate(f"document.querySelector('#action-form [name={name}]').value = {json.dumps(value)}")
-    await tab.evaluate("document.getElementById('action-form').requestSubmit()")
-    return await tab.wait_for("/Done|Failed|error|first/.test(document.getElementById('action-result').innerText) && "
-                              "document.getElementById('action-result').innerText", what="the action's outcome")
+        watched.page.fill(f"#action-form [name={name}]", value)
+    watched.page.click("#action-form button[type=submit]")
+    expect(watched.page.locator("#action-result")).to_contain_text("Done")
+    return watched.text("#action-result")
 
 
 def test_the_wallet_page_stakes_with_a_dev_account_and_locks_with_an_injected_wallet(browser, tmp_path):
     chain = start_dev_chain(tmp_path)
     staking, gmflock = module_contract(chain, "staking"), module_contract(chain, "gmflock")
     staker, holder = dev_account(2).address, dev_account(4).address
-
-    async def scenario():
-        async with browser.tab() as tab:
-            await open_page(tab, chain.url, "#/wallet/staking.bond", "document.getElementById('dev-account')")
-            await tab.evaluate(f"const s = document.getElementById('dev-account'); s.value = {json.dumps(staker)}; "
-                               "s.dispatchEvent(new Event('change'))")
-            outcome = await send_from_wallet_page(tab, {"arg0": "0", "value": "3000"})
-            assert outcome.startswith("Done"), outcome
-            assert staking.functions.stakeOf(staker).call() == 3_000 * UNIT
-            await tab.screenshot(tmp_path / "wallet-dev.png")
-            assert_clean(tab, chain)
-
-        async with browser.tab() as tab:
-            await tab.command("Page.addScriptToEvaluateOnNewDocument",
-                              source=f"const ACCOUNT = {json.dumps(holder)};\n{INJECTED_WALLET}")
-            await open_page(tab, chain.url, "#/wallet/gmflock.lock", "document.getElementById('connect-wallet')")
-            await tab.evaluate("document.getElementById('connect-wallet').click()")
-            await tab.wait_for(f"document.getElementById('page').innerText.includes({json.dumps(holder[:10])})",
-                               what="the injected account")
-            outcome = await send_from_wallet_page(tab, {"arg0": "30", "value": "100"})
-            assert outcome.startswith("Done"), outcome
-            assert gmflock.functions.lockCount(holder).call() == 1
-            assert gmflock.functions.lockOf(holder, 0).call()[0] == 100 * UNIT
-            assert_clean(tab, chain)
-
     try:
-        asyncio.run(scenario())
+        watched = WatchedPage(browser, chain)
+        watched.open("#/wallet/staking.bond")
+        watched.page.select_option("#dev-account", staker)
+        send_from_wallet_page(watched, {"arg0": "0", "value": "3000"})
+        assert staking.functions.stakeOf(staker).call() == 3_000 * UNIT
+        watched.page.screenshot(path=tmp_path / "wallet-dev.png", full_page=True)
+        watched.close_clean()
+
+        injected = WatchedPage(browser, chain, f"const ACCOUNT = {holder!r};\n{INJECTED_WALLET}")
+        injected.open("#/wallet/gmflock.lock")
+        injected.page.click("#connect-wallet")
+        expect(injected.page.locator("#page")).to_contain_text(holder[:10])
+        send_from_wallet_page(injected, {"arg0": "30", "value": "100"})
+        assert gmflock.functions.lockCount(holder).call() == 1
+        assert gmflock.functions.lockOf(holder, 0).call()[0] == 100 * UNIT
+        injected.close_clean()
     finally:
         stop_dev_chain(chain.process)
 
 
 def test_the_dashboard_shows_a_sample_round_complete_with_its_loss(browser, tmp_path):
     chain = start_dev_chain(tmp_path, sample_task=True)
-
-    async def scenario():
-        async with browser.tab() as tab:
-            await open_page(tab, chain.url, "#/fl", "document.querySelector('a[href=\"#/fl/0\"]')")
-            await tab.evaluate("document.querySelector('a[href=\"#/fl/0\"]').click()")
-            await tab.wait_for("document.getElementById('loss-chart')", what="the task page")
-            current = int(chain.result("flock_getTask", "0x0")["round"], 16)
-            row = f'a[href="#/fl/0/{current}"]'
-            await tab.wait_for(f"document.querySelector({json.dumps(row)})", timeout=90,
-                               what=f"round {current} completing on the page")
-            ended = chain.result("flock_getRound", "0x0", hex(current))
-            cells = await tab.evaluate(f"Array.from(document.querySelector({json.dumps(row)}).closest('tr').cells, "
-                                       "c => c.innerText)")
-            assert cells[1] == ended["status"]
-            await tab.wait_for("document.querySelectorAll('#loss-chart circle').length >= 2", timeout=60,
-                               what="two rounds on the loss chart")
-            await tab.screenshot(tmp_path / "fl-task.png")
-            await tab.evaluate(f"document.querySelector({json.dumps(row)}).click()")
-            await tab.wait_for("document.querySelector('h1') && document.querySelector('h1').innerText.includes("
-                               f"'round {current}')", what="the round page")
-            members = await page_text(tab, "table")
-            for member in ended["proposers"] + ended["voters"]:
-                assert member["address"][:10] in members
-            await tab.screenshot(tmp_path / "fl-round.png")
-            assert_clean(tab, chain)
-
     try:
-        asyncio.run(scenario())
+        watched = WatchedPage(browser, chain)
+        page = watched.page
+        watched.open("#/fl")
+        page.click('a[href="#/fl/0"]', timeout=60_000)
+        page.locator("#loss-chart").wait_for()
+        current = int(chain.result("flock_getTask", "0x0")["round"], 16)
+        row = page.locator(f'a[href="#/fl/0/{current}"]')
+        row.wait_for(timeout=90_000)
+        ended = chain.result("flock_getRound", "0x0", hex(current))
+        cells = page.locator("tr", has=row).locator("td").all_inner_texts()
+        assert cells[1] == ended["status"]
+        expect(page.locator("#loss-chart circle")).not_to_have_count(0, timeout=60_000)
+        expect(page.locator("#loss-chart circle").nth(1)).to_be_attached(timeout=60_000)
+        page.screenshot(path=tmp_path / "fl-task.png", full_page=True)
+        row.click()
+        expect(page.locator("h1")).to_contain_text(f"round {current}")
+        members = watched.text("table")
+        for member in ended["proposers"] + ended["voters"]:
+            assert member["address"][:10] in members
+        page.screenshot(path=tmp_path / "fl-round.png", full_page=True)
+        watched.close_clean()
     finally:
         stop_dev_chain(chain.process)

@@ -649,7 +649,6 @@ async function render(refresh = false) {
     const scroll = window.scrollY;
     page.replaceChildren(...content);
     if (refresh) window.scrollTo(0, scroll);
-    page.dataset.rendered = `${Date.now()}.${ticket}`;
   } catch (error) {
     if (ticket === renderCount) page.replaceChildren(el("h1", {}, "Could not load this page"), el("p", { class: "error" }, error.message));
   }
