@@ -40,7 +40,10 @@ def test_batched_scores_agree_with_one_at_a_time_and_follow_quality(splits, subm
     x, y = splits.evaluation_x, splits.evaluation_y
     batched = scoring.score("mlp", submissions, x, y, batched=True, device="cpu")
     one = scoring.score("mlp", submissions, x, y, batched=False, device="cpu")
-    assert max(abs(a - b) for a, b in zip(batched, one)) <= 10, "within 1e-8 of each other"
+    # Both sum float64 totals of float32 per-sample losses, but through different kernels (bmm against mm), so
+    # each per-sample loss may differ in its last float32 bits: the means agree to float32 rounding (2⁻²¹
+    # relative, about 5e-7), not to a fixed 1e-8, which a run under load exceeded (12e-9 on a loss near 2).
+    assert all(abs(a - b) <= max(a, b) * 2**-21 for a, b in zip(batched, one)), (batched, one)
     assert batched == sorted(batched), "more data and epochs: lower loss; untrained: highest"
 
 

@@ -16,6 +16,8 @@ from .devchain import dev_account, module_contract, start_dev_chain, stop_dev_ch
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 UNIT = 10**18
 WAIT_MS = 30_000
+PROPOSAL_STATES = ("Pending", "Active", "Canceled", "Defeated", "Succeeded", "Queued", "Expired", "Executed")
+"""OpenZeppelin Governor's ProposalState, as governance.state(id) numbers them."""
 
 INJECTED_WALLET = """
 window.ethereum = {
@@ -154,6 +156,27 @@ def test_the_wallet_page_stakes_with_a_dev_account_and_locks_with_an_injected_wa
         send_from_wallet_page(injected, {"arg0": "30", "value": "100"})
         assert gmflock.functions.lockCount(holder).call() == 1
         assert gmflock.functions.lockOf(holder, 0).call()[0] == 100 * UNIT
+
+        governance, market = module_contract(chain, "governance"), module_contract(chain, "marketplace")
+        change = bytes.fromhex(governance.encode_abi("setParameter", args=["VotingPeriod", 30])[2:])
+        proposed = wait_receipt(chain, governance.functions.propose([governance.address], [0], [change],
+                                                                    "explorer test proposal").transact({"from": holder}))
+        [created] = governance.events.ProposalCreated().process_receipt(proposed, errors=DISCARD)
+        wait_receipt(chain, market.functions.createModel("explorer-test-model", "linear").transact({"from": holder}))
+        wait_receipt(chain, market.functions.publishVersion(0, b"\x11" * 32, 0, 0, 0).transact({"from": holder}))
+        injected.open("#/governance")
+        row = injected.page.locator("tr", has_text="explorer test proposal")
+        state = governance.functions.state(created["args"]["proposalId"]).call()
+        expect(row).to_contain_text(PROPOSAL_STATES[state])
+        row.get_by_role("link", name="vote").click()
+        expect(injected.page.locator("#action-call")).to_have_value("governance.castVote")
+        expect(injected.page.locator("#action-form [name=arg0]")).to_have_value(str(created["args"]["proposalId"]))
+        injected.open("#/market")
+        expect(injected.page.locator("tr", has_text="explorer-test-model")).to_contain_text("unverified upload")
+        injected.page.screenshot(path=tmp_path / "market.png", full_page=True)
+        for route, heading in (("#/validators", "Validators"), ("#/arena", "AI Arena tasks")):
+            injected.open(route)
+            expect(injected.page.locator("h1")).to_have_text(heading)
         injected.close_clean()
     finally:
         stop_dev_chain(chain.process)
