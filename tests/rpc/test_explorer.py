@@ -5,9 +5,16 @@ the wallet page with a dev account and with an injected EIP-1193 provider, and w
 complete with its loss charted. Every page is screenshot into the test's directory; no page may log a
 console error or request anything from another host."""
 
+import json
+
+import eth_abi
 import pytest
 from eth_account import Account
+from eth_hash.auto import keccak
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from playwright.sync_api import expect, sync_playwright
+from web3 import Web3
 from web3.logs import DISCARD
 
 from .browser import chromium_path
@@ -208,3 +215,79 @@ def test_the_dashboard_shows_a_sample_round_complete_with_its_loss(browser, tmp_
         watched.close_clean()
     finally:
         stop_dev_chain(chain.process)
+
+
+# --- the page's Keccak and ABI code agrees with eth-hash and eth-abi ------------------------------------------
+
+@pytest.fixture(scope="module")
+def explorer_page(browser, tmp_path_factory):
+    chain = start_dev_chain(tmp_path_factory.mktemp("abi"))
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(chain.url + "/")
+    page.wait_for_function("window.abi !== undefined")
+    yield page
+    context.close()
+    stop_dev_chain(chain.process)
+
+
+def js_json(abi_type: str, value):
+    """A Python ABI value as the page's code returns it: integers as decimal strings, bytes as hex, addresses
+    checksummed."""
+    if abi_type.endswith("]"):
+        inner = abi_type[:abi_type.rindex("[")]
+        return [js_json(inner, v) for v in value]
+    if abi_type == "address":
+        return Web3.to_checksum_address(value)
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+ADDRESSES = st.binary(min_size=20, max_size=20).map(lambda b: Web3.to_checksum_address(b))
+SCALARS = {
+    "uint8": st.integers(0, 2**8 - 1), "uint32": st.integers(0, 2**32 - 1), "uint64": st.integers(0, 2**64 - 1),
+    "uint256": st.integers(0, 2**256 - 1), "bool": st.booleans(), "address": ADDRESSES,
+    "bytes32": st.binary(min_size=32, max_size=32), "bytes": st.binary(max_size=80), "string": st.text(max_size=40),
+}
+ABI_VALUES = st.one_of(
+    *[st.tuples(st.just(t), s) for t, s in SCALARS.items()],
+    *[st.tuples(st.just(f"{t}[]"), st.lists(SCALARS[t], max_size=4)) for t in ("uint256", "address", "bytes", "string")],
+    st.tuples(st.just("uint32[5]"), st.lists(SCALARS["uint32"], min_size=5, max_size=5)),
+    st.tuples(st.just("bytes32[]"), st.lists(SCALARS["bytes32"], max_size=3)),
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(ABI_VALUES, min_size=1, max_size=4))
+def test_the_pages_abi_code_encodes_and_decodes_as_eth_abi_does(explorer_page, typed):
+    types, values = [t for t, _ in typed], [v for _, v in typed]
+    expected = "0x" + eth_abi.encode(types, values).hex()
+    as_js = lambda decoded: [js_json(t, v) for t, v in zip(types, decoded)]
+    encoded = explorer_page.evaluate(
+        "([types, values]) => '0x' + abi.toHex(abi.encodeValues(types, values))", [types, as_js(values)])
+    assert encoded == expected
+    decoded = explorer_page.evaluate(
+        "([types, data]) => JSON.stringify(abi.decodeValues(types, abi.fromHex(data)), "
+        "(k, v) => typeof v === 'bigint' ? v.toString() : v)", [types, expected])
+    assert json.loads(decoded) == as_js(eth_abi.decode(types, bytes.fromhex(expected[2:])))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.binary(max_size=400))
+def test_the_pages_keccak_is_keccak256(explorer_page, data):
+    digest = explorer_page.evaluate("(data) => '0x' + abi.toHex(abi.keccak256(abi.fromHex(data)))", "0x" + data.hex())
+    assert digest == "0x" + keccak(data).hex()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(["uint256", "address", "bytes", "string", "uint256[]", "bytes[]", "uint32[5]"]),
+                min_size=1, max_size=3), st.binary(max_size=300))
+def test_hostile_abi_data_is_refused_with_a_clear_error(explorer_page, types, data):
+    outcome = explorer_page.evaluate(
+        "([types, data]) => { try { abi.decodeValues(types, abi.fromHex(data)); return 'decoded'; } "
+        "catch (error) { return error instanceof Error ? 'error: ' + error.message : 'threw a non-error'; } }",
+        [types, "0x" + data.hex()])
+    assert outcome == "decoded" or outcome.startswith("error: ABI "), outcome
