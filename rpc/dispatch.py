@@ -22,7 +22,7 @@ from aiohttp import hdrs, web
 from .errors import INTERNAL_ERROR, INVALID_REQUEST, LIMIT_EXCEEDED, METHOD_NOT_FOUND, PARSE_ERROR, RpcError
 from .openrpc import OpenRpcInfo, openrpc_document
 from .registry import Method, Registry
-from .web_policy import JSON_TYPES, WebPolicy, page_origin, refuse_content_type
+from .web_policy import JSON_TYPES, WebPolicy, refuse_content_type
 
 log = logging.getLogger("flockchain.rpc")
 
@@ -179,7 +179,7 @@ class Dispatcher:
         except web.HTTPRequestEntityTooLarge:
             return web.json_response(error_reply(None, RpcError(LIMIT_EXCEEDED, "request exceeds the size limit of "
                                                                 f"{limit} bytes")), status=413)
-        answer = self.handle_payload(body, context, page_origin(request))
+        answer = self.handle_payload(body, context, self.policy.page_origin(request))
         if isinstance(answer, CoroutineType):
             answer = await answer
         if answer is None:
@@ -199,7 +199,7 @@ class Dispatcher:
                 return await websocket(request)
             if page is not None and request.method in (hdrs.METH_GET, hdrs.METH_HEAD):
                 return await page(request)
-            return await self.answer_post(request, context_for(page_origin(request)))
+            return await self.answer_post(request, context_for(self.policy.page_origin(request)))
 
         app = web.Application(client_max_size=self.limits.max_request_bytes,
                               middlewares=[self.policy.middleware(refuse)])

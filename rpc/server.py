@@ -24,7 +24,7 @@ from .eth import CLIENT_VERSION
 from .openrpc import OpenRpcInfo
 from .registry import Registry
 from .subscriptions import Connection, EventHub
-from .web_policy import WebPolicy, page_origin
+from .web_policy import WebPolicy
 
 
 @dataclass
@@ -78,7 +78,7 @@ class RpcServer:
         if self.websockets >= self.limits.max_websockets:
             return web.json_response(error_reply(None, RpcError(LIMIT_EXCEEDED, "too many WebSocket connections "
                                                                 f"(limit {self.limits.max_websockets})")), status=503)
-        origin = page_origin(request)
+        origin = self.dispatcher.policy.page_origin(request)
         ws = web.WebSocketResponse(max_msg_size=self.limits.max_request_bytes)
         await ws.prepare(request)
         connection = Connection(ws)

@@ -21,7 +21,7 @@ the project applies before any work, in this order.
 
 Dev-only methods that spend or rewind (`eth_sendTransaction`, `evm_*`, `anvil_*`) are refused to any
 request carrying a foreign `Origin` unless `allow_browser_signing` (:meth:`WebPolicy.is_browser_barred`);
-the node's own explorer uses them on a dev chain, as any local program may (:func:`page_origin`).
+the node's own explorer uses them on a dev chain, as any local program may (:meth:`WebPolicy.page_origin`).
 """
 
 from __future__ import annotations
@@ -123,13 +123,24 @@ class WebPolicy:
         """A dev-only method asked for by a browser (any Origin) that was not given signing rights."""
         return dev_only and origin is not None and not self.allow_browser_signing
 
+    def page_origin(self, request: web.Request) -> str | None:
+        """The request's `Origin`, or None when there is none or it is the server's own (`http://` + its Host):
+        a request from the page the server itself serves is treated as one from a local program. Only for a
+        Host that is loopback or listed by name: with `--vhosts '*'` any name is served, and a page whose own
+        name was rebound to this server would otherwise pass for its own page."""
+        origin, host = request.headers.get(hdrs.ORIGIN), request.headers.get(hdrs.HOST)
+        if origin is None or host is None or normalize_origin(origin) != normalize_origin(f"http://{host}"):
+            return origin
+        name = host_name(host)
+        return None if is_loopback(name) or name in self.vhosts else origin
+
     def refusal(self, request: web.Request) -> str | None:
         """Why the request may not be served (rules 1, 2 and 4), or None."""
         host = request.headers.get(hdrs.HOST)
         if not self.is_host_allowed(host):
             return (f"invalid host {host_name(host)!r}: only loopback and the names given with --vhosts are served "
                     f"(a page rebinding its DNS name to this node)")
-        origin = page_origin(request)
+        origin = self.page_origin(request)
         if not self.is_origin_allowed(origin):
             return f"origin {origin!r} is not allowed: start the node with --cors {normalize_origin(origin)} to allow it"
         if request.method == hdrs.METH_OPTIONS and origin is None:
@@ -160,15 +171,6 @@ class WebPolicy:
             return response
 
         return apply
-
-
-def page_origin(request: web.Request) -> str | None:
-    """The request's `Origin`, or None when there is none or it is the server's own (`http://` + its Host):
-    a request from the page the server itself serves is treated as one from a local program."""
-    origin, host = request.headers.get(hdrs.ORIGIN), request.headers.get(hdrs.HOST)
-    if origin is not None and host is not None and normalize_origin(origin) == normalize_origin(f"http://{host}"):
-        return None
-    return origin
 
 
 def refuse_content_type(request: web.Request, accepted: frozenset[str]) -> str | None:

@@ -3,7 +3,7 @@
 Static files shipped in the package (static/: plain HTML, CSS and JavaScript, no library, nothing
 fetched from another host); the page reads the node only through its public JSON-RPC, over HTTP
 and a WebSocket, so it shows exactly what any client could see. It calls from the node's own origin,
-which the web policy treats as a local program (rpc/web_policy.page_origin); on a dev chain that
+which the web policy treats as a local program (rpc/web_policy.WebPolicy.page_origin); on a dev chain that
 lets it send from a dev account.
 
 Every answer carries a Content-Security-Policy that allows scripts, styles and connections to this

@@ -7,6 +7,7 @@ import sys
 
 import pytest
 import requests
+from aiohttp.test_utils import make_mocked_request
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -75,6 +76,21 @@ def test_dev_only_methods_are_barred_to_every_origin_without_signing_rights():
         assert not WebPolicy().is_browser_barred(origin, dev_only=False)
         assert not WebPolicy(allow_browser_signing=True).is_browser_barred(origin, dev_only=True)
     assert not WebPolicy().is_browser_barred(None, dev_only=True)
+
+
+def test_only_a_loopback_or_listed_host_makes_a_page_the_servers_own():
+    def request(host: str, origin: str):
+        return make_mocked_request("POST", "/", headers={"Host": host, "Origin": origin})
+
+    assert WebPolicy().page_origin(request("127.0.0.1:8545", "http://127.0.0.1:8545")) is None
+    assert WebPolicy().page_origin(request("LOCALHOST:8545", "http://localhost:8545")) is None
+    assert WebPolicy(vhosts=("node.lan",)).page_origin(request("node.lan:8545", "http://node.lan:8545")) is None
+    assert WebPolicy().page_origin(request("127.0.0.1:8545", "http://127.0.0.1:8546")) == "http://127.0.0.1:8546"
+    assert WebPolicy().page_origin(request("127.0.0.1:8545", "https://127.0.0.1:8545")) == "https://127.0.0.1:8545"
+    rebound = request("evil.example:8545", "http://evil.example:8545")
+    any_name = WebPolicy(vhosts=("*",))
+    assert any_name.page_origin(rebound) == "http://evil.example:8545", "with --vhosts '*' a rebound page stays foreign"
+    assert "is not allowed" in any_name.refusal(rebound)
 
 
 def test_malformed_policies_are_refused():

@@ -199,9 +199,16 @@ function connectLive() {
   socket.onmessage = (event) => {
     const message = JSON.parse(event.data);
     if (message.id === 1 && message.result) { live.textContent = "live"; live.className = "on"; }
-    if (message.method === "eth_subscription") refreshStatus(message.params.result.number);
+    if (message.method === "eth_subscription") refreshStatus(message.params.result.number).catch(showTrouble);
   };
+  socket.onerror = () => {};
   socket.onclose = () => { live.textContent = "reconnecting"; live.className = "off"; setTimeout(connectLive, 2000); };
+}
+
+function showTrouble() {
+  const live = document.getElementById("live");
+  live.textContent = "node not answering";
+  live.className = "off";
 }
 
 let pendingRender = null;
@@ -668,7 +675,7 @@ async function start() {
   document.getElementById("search").addEventListener("submit", async (event) => {
     event.preventDefault();
     const input = document.getElementById("query");
-    const target = await search(input.value);
+    const target = await search(input.value).catch(() => null);
     if (target) { location.hash = target; input.value = ""; } else input.setCustomValidity("a block number, hash, address or 'task N'");
     input.reportValidity();
     input.setCustomValidity("");
