@@ -24,6 +24,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from aiohttp import web
@@ -155,7 +156,10 @@ async def run_dev_node(args, spec, accounts, authority, data_dir: str, policy: W
             print(f"Market probe duty: probing Marketplace hosts as {to_checksum(prober.address)}", flush=True)
         await until_stopped(halted)
     finally:
-        await asyncio.to_thread(stop_sample_task, sample)
+        try:
+            await asyncio.to_thread(stop_sample_task, sample)
+        except OSError as error:
+            print(f"flockchain dev: could not stop the sample task: {error}", file=sys.stderr)
         await market_cli.stop_probe(probe_duty)
         if arena_duty is not None:
             await asyncio.to_thread(arena_duty.stop)
@@ -181,14 +185,24 @@ def start_sample_task(url: str, directory: Path) -> subprocess.Popen:
 
 
 def stop_sample_task(process: subprocess.Popen | None) -> None:
-    if process is None or process.poll() is not None:
+    """SIGTERM to its whole process group (its workers too, even where the sample process itself died), then
+    SIGKILL to whatever is left."""
+    if process is None:
         return
-    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
     try:
         process.wait(15)
     except subprocess.TimeoutExpired:
+        pass
+    time.sleep(0.5)  # the workers were signalled with it
+    try:
         os.killpg(process.pid, signal.SIGKILL)
-        process.wait(5)
+    except ProcessLookupError:
+        pass
+    process.wait(5)
 
 
 def print_abi(module: str | None, spec_version: int | None) -> int:

@@ -153,7 +153,9 @@ class BlobRoutes:
         info = await asyncio.to_thread(self.store.info, hash_)
         if info is not None and etag in request.headers.get("If-None-Match", ""):
             return web.Response(status=304, headers={"ETag": etag, "Cache-Control": IMMUTABLE})
-        headers = {"ETag": etag, "Cache-Control": IMMUTABLE, "Content-Type": OCTET_STREAM}
+        headers = {"ETag": etag, "Cache-Control": IMMUTABLE, "Content-Type": OCTET_STREAM,
+                   "X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox",
+                   "Content-Disposition": "attachment"}
         if request.method == "HEAD" and info is not None:
             return web.Response(status=200, headers={**headers, "Content-Length": str(info.size)})
         data = await self.store.fetch(hash_, from_peers=from_peers)

@@ -15,6 +15,7 @@ or when the node that started it goes away.
 import logging
 import os
 import signal
+import subprocess
 import time
 from pathlib import Path
 
@@ -40,6 +41,8 @@ SEED = 0
 PACE_SECONDS = 2.0
 """Each proposer waits this long before training: a round every two or three seconds, not as fast as the CPU allows."""
 POLL_SECONDS = 0.5
+MAX_LOSS = (2**64 - 1) / EVALUATION_SCALE
+"""The largest loss a uint64 holds at the reported scale; NaN and larger ones are not reported."""
 LOG = logging.getLogger("flockchain.sample")
 
 
@@ -92,9 +95,12 @@ def report_evaluations(rpc: Rpc, task: int, kind: str, test, reported: set[int])
                 reported.add(round_)
                 continue
             loss, accuracy = evaluate(kind, blob, test)
-            rpc.send(CREATOR, "fl_alliance", "reportEvaluation", task, round_, int(loss * EVALUATION_SCALE),
-                     NO_ACCURACY if accuracy is None else int(accuracy * 1_000_000))
-            LOG.info("round %d: test loss %.4f", round_, loss)
+            if not 0 <= loss < MAX_LOSS:
+                LOG.warning("round %d: test loss %s cannot be reported", round_, loss)
+            else:
+                rpc.send(CREATOR, "fl_alliance", "reportEvaluation", task, round_, int(loss * EVALUATION_SCALE),
+                         NO_ACCURACY if accuracy is None else int(accuracy * 1_000_000))
+                LOG.info("round %d: test loss %.4f", round_, loss)
         reported.add(round_)
 
 
@@ -124,4 +130,8 @@ def run(url: str, directory: Path, parent: int | None = None) -> None:
         for worker in workers:
             worker.send_signal(signal.SIGTERM)
         for worker in workers:
-            worker.wait(10)
+            try:
+                worker.wait(10)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait(5)

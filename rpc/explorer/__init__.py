@@ -48,7 +48,7 @@ async def index(request: web.Request) -> web.Response:
 async def asset(request: web.Request) -> web.Response:
     name = request.match_info["name"]
     if name not in FILES:
-        raise web.HTTPNotFound(text=f"no explorer file {name!r}")
+        raise web.HTTPNotFound(text=f"no explorer file {name!r}", headers={"X-Content-Type-Options": "nosniff"})
     return file_response(request, name)
 
 

@@ -115,6 +115,9 @@ def test_upload_then_download(node_b, workdirs):
     got = requests.get(f"{node_b.url}/blobs/{hex_hash(data)}", timeout=TIMEOUT)
     assert got.status_code == 200 and got.content == data
     assert got.headers["Content-Type"] == "application/octet-stream"
+    assert (got.headers["X-Content-Type-Options"], got.headers["Content-Security-Policy"],
+            got.headers["Content-Disposition"]) == ("nosniff", "sandbox", "attachment"), \
+        "a blob is never a page of the node's origin, whatever its bytes"
     assert got.headers["ETag"] == f'"{hex_hash(data)}"'
     upper = requests.get(f"{node_b.url}/blobs/0x{keccak256(data).hex().upper()}", timeout=TIMEOUT)
     assert upper.content == data

@@ -135,6 +135,12 @@ def test_a_transfer_a_module_call_and_a_revert_read_as_the_rpc_reports_them(brow
         stop_dev_chain(chain.process)
 
 
+def as_flock(wei: int) -> str:
+    """An amount as the explorer writes it: whole FLOCK with thousands separators, up to four decimals."""
+    fraction = str(wei % UNIT).zfill(18)[:4].rstrip("0")
+    return f"{wei // UNIT:,}" + (f".{fraction}" if fraction else "") + " FLOCK"
+
+
 def send_from_wallet_page(watched: WatchedPage, inputs: dict[str, str]) -> str:
     for name, value in inputs.items():
         watched.page.fill(f"#action-form [name={name}]", value)
@@ -164,6 +170,8 @@ def test_the_wallet_page_stakes_with_a_dev_account_and_locks_with_an_injected_wa
         assert gmflock.functions.lockCount(holder).call() == 1
         assert gmflock.functions.lockOf(holder, 0).call()[0] == 100 * UNIT
 
+        for blocks in (10_000, 100):  # past eth_getLogs' 10,000-block range: the pages read logs in chunks
+            chain.result("evm_mine", {"blocks": blocks})
         governance, market = module_contract(chain, "governance"), module_contract(chain, "marketplace")
         change = bytes.fromhex(governance.encode_abi("setParameter", args=["VotingPeriod", 30])[2:])
         proposed = wait_receipt(chain, governance.functions.propose([governance.address], [0], [change],
@@ -181,6 +189,8 @@ def test_the_wallet_page_stakes_with_a_dev_account_and_locks_with_an_injected_wa
         injected.open("#/market")
         expect(injected.page.locator("tr", has_text="explorer-test-model")).to_contain_text("unverified upload")
         injected.page.screenshot(path=tmp_path / "market.png", full_page=True)
+        injected.open(f"#/address/{holder}")
+        expect(injected.page.locator("#account-balance")).to_have_text(as_flock(chain.w3.eth.get_balance(holder)))
         for route, heading in (("#/validators", "Validators"), ("#/arena", "AI Arena tasks")):
             injected.open(route)
             expect(injected.page.locator("h1")).to_have_text(heading)
@@ -291,3 +301,22 @@ def test_hostile_abi_data_is_refused_with_a_clear_error(explorer_page, types, da
         "catch (error) { return error instanceof Error ? 'error: ' + error.message : 'threw a non-error'; } }",
         [types, "0x" + data.hex()])
     assert outcome == "decoded" or outcome.startswith("error: ABI "), outcome
+
+
+def test_offsets_that_overlap_cannot_make_small_data_decode_to_a_huge_value(explorer_page):
+    tail = eth_abi.encode(["string"], ["x" * 1024])[32:]  # length word and 1 KB of text
+    count = 3_000
+    data = (0x20).to_bytes(32, "big") + count.to_bytes(32, "big") + (32 * count).to_bytes(32, "big") * count + tail
+    assert eth_abi.decode(["string[]"], data)[0][0] == "x" * 1024, "eth-abi accepts it: one tail shared 3,000 times"
+    outcome = explorer_page.evaluate(
+        "(data) => { try { abi.decodeValues(['string[]'], abi.fromHex(data)); return 'decoded'; } "
+        "catch (error) { return error.message; } }", "0x" + data.hex())
+    assert outcome == "ABI data decodes to far more than its length (overlapping offsets)"
+
+
+def test_empty_or_malformed_inputs_are_refused_not_read_as_zero(explorer_page):
+    for abi_type, value in (("uint8", ""), ("uint256", "  "), ("uint256", "1.5"), ("bool", "yes"), ("bool", "")):
+        outcome = explorer_page.evaluate(
+            "([type, value]) => { try { abi.encodeValues([type], [value]); return 'encoded'; } "
+            "catch (error) { return error.message; } }", [abi_type, value])
+        assert outcome.startswith(f"{abi_type} needs"), (abi_type, value, outcome)

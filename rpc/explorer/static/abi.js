@@ -105,24 +105,30 @@ function readLength(data, at) {
   return Number(value);
 }
 
-function decodeValues(types, data, base = 0) {
+function decodeValues(types, data, base = 0, budget = { left: 4 * data.length + 4096 }) {
+  // Offsets may point elements at the same tail, so a short input could decode to gigabytes: each element and
+  // each byte decoded spends from a budget of four times the input.
+  budget.left -= 32 * types.length;
+  if (budget.left < 0) throw new Error("ABI data decodes to far more than its length (overlapping offsets)");
   let head = base;
   return types.map((type) => {
-    const value = isDynamic(type) ? decodeOne(type, data, base + readLength(data, head)) : decodeOne(type, data, head);
+    const value = isDynamic(type) ? decodeOne(type, data, base + readLength(data, head), budget) : decodeOne(type, data, head, budget);
     head += isDynamic(type) ? 32 : headSize(type);
     return value;
   });
 }
 
-function decodeOne(type, data, at) {
+function decodeOne(type, data, at, budget) {
   const array = type.match(ARRAY);
   if (array) {
-    if (array[2] === "") return decodeValues(Array(readLength(data, at)).fill(array[1]), data, at + 32);
-    return decodeValues(Array(Number(array[2])).fill(array[1]), data, at);
+    if (array[2] === "") return decodeValues(Array(readLength(data, at)).fill(array[1]), data, at + 32, budget);
+    return decodeValues(Array(Number(array[2])).fill(array[1]), data, at, budget);
   }
   if (type === "string" || type === "bytes") {
     const length = readLength(data, at);
     if (at + 32 + length > data.length) throw new Error("ABI data too short");
+    budget.left -= length;
+    if (budget.left < 0) throw new Error("ABI data decodes to far more than its length (overlapping offsets)");
     const bytes = data.slice(at + 32, at + 32 + length);
     return type === "string" ? new TextDecoder().decode(bytes) : "0x" + toHex(bytes);
   }
@@ -183,8 +189,12 @@ function encodeOne(type, value) {
     if (!/^0x[0-9a-fA-F]{40}$/.test(String(value))) throw new Error(`not an address: ${value}`);
     return word(BigInt(value));
   }
-  if (type === "bool") return word(value === true || value === "true" || value === "1" ? 1 : 0);
+  if (type === "bool") {
+    if (![true, false, "true", "false", "1", "0"].includes(value)) throw new Error(`bool needs true or false, not ${JSON.stringify(value)}`);
+    return word(value === true || value === "true" || value === "1" ? 1 : 0);
+  }
   if (type.startsWith("uint")) {
+    if (typeof value === "string" && !/^\s*(\d+|0x[0-9a-fA-F]+)\s*$/.test(value)) throw new Error(`${type} needs a number, not ${JSON.stringify(value)}`);
     const n = BigInt(value);
     if (n < 0n || n >= 1n << BigInt(Number(type.slice(4) || 256))) throw new Error(`${value} does not fit ${type}`);
     return word(n);

@@ -87,6 +87,16 @@ async function rpc(method, ...params) {
   return body.result;
 }
 
+const LOG_RANGE = 10_000;
+/** eth_getLogs from genesis to the head, in ranges the node accepts (rpc/logs.py MAX_BLOCK_RANGE). */
+async function allLogs(filter) {
+  const head = num(await rpc("eth_blockNumber"));
+  const ranges = [];
+  for (let from = 0; from <= head; from += LOG_RANGE) ranges.push([from, Math.min(head, from + LOG_RANGE - 1)]);
+  const chunks = await Promise.all(ranges.map(([from, to]) => rpc("eth_getLogs", { ...filter, fromBlock: hexOf(from), toBlock: hexOf(to) })));
+  return chunks.flat();
+}
+
 // --- the modules' ABIs ----------------------------------------------------------------------------
 
 const chain = { modules: {}, byAddress: {}, calls: {}, events: {}, errors: {}, chainId: null, dev: false, devAccounts: [] };
@@ -141,6 +151,10 @@ function decodeCall(to, input) {
 }
 
 function decodeLog(log) {
+  try { return decodeKnownLog(log); } catch (error) { return null; }
+}
+
+function decodeKnownLog(log) {
   const found = chain.events[`${log.address.toLowerCase()}:${log.topics[0]}`];
   if (!found) return null;
   const inputs = found.entry.inputs;
@@ -192,6 +206,26 @@ async function refreshStatus(head) {
   for (const listener of listeners) listener(headNumber);
 }
 
+const heads = { latest: null, running: false };
+
+/** Heads can arrive by the thousand (evm_mine with many blocks): one status refresh at a time, for the newest. */
+async function onHead(number) {
+  heads.latest = number;
+  if (heads.running) return;
+  heads.running = true;
+  try {
+    while (heads.latest !== null) {
+      const newest = heads.latest;
+      heads.latest = null;
+      await refreshStatus(newest);
+    }
+  } catch (error) {
+    showTrouble();
+  } finally {
+    heads.running = false;
+  }
+}
+
 function connectLive() {
   const live = document.getElementById("live");
   const socket = new WebSocket(`ws://${location.host}/`);
@@ -199,7 +233,7 @@ function connectLive() {
   socket.onmessage = (event) => {
     const message = JSON.parse(event.data);
     if (message.id === 1 && message.result) { live.textContent = "live"; live.className = "on"; }
-    if (message.method === "eth_subscription") refreshStatus(message.params.result.number).catch(showTrouble);
+    if (message.method === "eth_subscription") onHead(message.params.result.number);
   };
   socket.onerror = () => {};
   socket.onclose = () => { live.textContent = "reconnecting"; live.className = "off"; setTimeout(connectLive, 2000); };
@@ -211,15 +245,22 @@ function showTrouble() {
   live.className = "off";
 }
 
-let pendingRender = null;
+const refresh = { timer: null, running: false, stale: false, finished: 0, minimumMs: 1000 };
+
+/** Re-render the page when heads arrive: at most one refresh at a time, `minimumMs` after the last ended. */
 function rerenderOnHeads(minimumMs = 1000) {
   listeners.clear();
-  let last = Date.now();
-  listeners.add(() => {
-    if (pendingRender) return;
-    pendingRender = setTimeout(() => { pendingRender = null; last = Date.now(); render(true); },
-      Math.max(50, last + minimumMs - Date.now()));
-  });
+  Object.assign(refresh, { minimumMs, finished: Date.now() });
+  listeners.add(() => { refresh.stale = true; scheduleRefresh(); });
+}
+
+function scheduleRefresh() {
+  if (refresh.timer || refresh.running || !refresh.stale) return;
+  refresh.timer = setTimeout(async () => {
+    Object.assign(refresh, { timer: null, stale: false, running: true });
+    try { await render(true); } finally { Object.assign(refresh, { running: false, finished: Date.now() }); }
+    scheduleRefresh();
+  }, Math.max(50, refresh.finished + refresh.minimumMs - Date.now()));
 }
 
 // --- pages ------------------------------------------------------------------------------------------
@@ -276,7 +317,7 @@ async function revertReason(tx, receipt) {
     await rpc("eth_call", { from: tx.from, to: tx.to, data: tx.input, value: tx.value, gas: tx.gas }, hexOf(num(receipt.blockNumber) - 1));
     return "reverted (not reproduced on the parent state)";
   } catch (error) {
-    return decodeRevert(error.data);
+    try { return decodeRevert(error.data); } catch (undecodable) { return `reverted (${error.data})`; }
   }
 }
 
@@ -313,7 +354,7 @@ async function pageAddress(address) {
       view("staking", "weightOf", who), view("staking", "unlockingOf", who), view("staking", "commissionOf", who),
       view("rewards", "pendingRewards", who), view("gmflock", "balanceOf", who), view("gmflock", "lockCount", who),
       view("slashing", "slashCount"),
-      rpc("eth_getLogs", { fromBlock: "0x0", toBlock: "latest", address: chain.modules.staking.address,
+      allLogs({ address: chain.modules.staking.address,
         topics: [topicOf(chain.modules.staking.abi.find((e) => e.type === "event" && e.name === "Delegated")), "0x" + who.slice(2).toLowerCase().padStart(64, "0")] })]);
   const locks = await Promise.all(Array.from({ length: Math.min(num(lockCount[0]), 20) }, (_, i) => view("gmflock", "lockOf", who, i)));
   const nodes = [...new Set(delegatedLogs.map((log) => checksumAddress("0x" + log.topics[2].slice(-40))))];
@@ -397,8 +438,7 @@ function lossChart(points) {
 async function evaluations(task) {
   const module = chain.modules.fl_alliance;
   const entry = module.abi.find((e) => e.type === "event" && e.name === "EvaluationReported");
-  const logs = await rpc("eth_getLogs", { fromBlock: "0x0", toBlock: "latest", address: module.address,
-    topics: [topicOf(entry), "0x" + BigInt(task).toString(16).padStart(64, "0")] });
+  const logs = await allLogs({ address: module.address, topics: [topicOf(entry), "0x" + BigInt(task).toString(16).padStart(64, "0")] });
   return logs.map((log) => {
     const [loss, accuracy] = decodeValues(["uint64", "uint32"], fromHex(log.data));
     return { round: Number(BigInt(log.topics[2])), loss: Number(loss) / EVALUATION_SCALE,
@@ -409,8 +449,7 @@ async function evaluations(task) {
 async function penalties(task) {
   const module = chain.modules.fl_alliance;
   const entry = module.abi.find((e) => e.type === "event" && e.name === "Penalized");
-  const logs = await rpc("eth_getLogs", { fromBlock: "0x0", toBlock: "latest", address: module.address,
-    topics: [topicOf(entry), "0x" + BigInt(task).toString(16).padStart(64, "0")] });
+  const logs = await allLogs({ address: module.address, topics: [topicOf(entry), "0x" + BigInt(task).toString(16).padStart(64, "0")] });
   return logs.map((log) => ({ round: Number(BigInt(log.topics[2])), offender: checksumAddress("0x" + log.topics[3].slice(-40)),
     kind: OFFENCES[Number(decodeValues(["uint8"], fromHex(log.data.slice(0, 66)))[0])] }));
 }
@@ -520,7 +559,7 @@ async function pageMarket() {
 async function pageGovernance() {
   const module = chain.modules.governance;
   const entry = module.abi.find((e) => e.type === "event" && e.name === "ProposalCreated");
-  const logs = await rpc("eth_getLogs", { fromBlock: "0x0", toBlock: "latest", address: module.address, topics: [topicOf(entry)] });
+  const logs = await allLogs({ address: module.address, topics: [topicOf(entry)] });
   const rows = await Promise.all(logs.reverse().map(async (log) => {
     const event = decodeLog(log);
     const values = Object.fromEntries(event.args);
@@ -566,10 +605,15 @@ function accountPicker(onChange) {
   const box = el("div", { class: "action" });
   const use = (provider, account, label) => { Object.assign(wallet, { provider, account, label }); onChange(); };
   if (window.ethereum) {
+    const refusal = el("span", { class: "error" });
     box.append(el("button", { type: "button", id: "connect-wallet", onclick: async () => {
-      const accounts = await window.ethereum.request({ method: "eth_requestAccounts" });
-      use(window.ethereum, checksumAddress(accounts[0]), "injected wallet");
-    } }, "Connect wallet"), " ");
+      try {
+        const accounts = await window.ethereum.request({ method: "eth_requestAccounts" });
+        use(window.ethereum, checksumAddress(accounts[0]), "injected wallet");
+      } catch (error) {
+        refusal.textContent = ` The wallet did not connect: ${error.message}`;
+      }
+    } }, "Connect wallet"), refusal, " ");
   } else {
     box.append(el("p", { class: "muted" }, "No injected wallet (EIP-1193, e.g. MetaMask) on this page."));
   }
@@ -646,18 +690,19 @@ async function route(parts) {
 }
 
 let renderCount = 0;
-async function render(refresh = false) {
+async function render(isRefresh = false) {
   const page = document.getElementById("page");
   const ticket = ++renderCount;
-  if (!refresh) { listeners.clear(); clearTimeout(pendingRender); pendingRender = null; }
+  if (!isRefresh) { listeners.clear(); clearTimeout(refresh.timer); Object.assign(refresh, { timer: null, stale: false }); }
   try {
     const content = await route(location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent).filter((p, i) => p !== "" || i === 0));
     if (ticket !== renderCount) return;
     const scroll = window.scrollY;
     page.replaceChildren(...content);
-    if (refresh) window.scrollTo(0, scroll);
+    if (isRefresh) window.scrollTo(0, scroll);
   } catch (error) {
-    if (ticket === renderCount) page.replaceChildren(el("h1", {}, "Could not load this page"), el("p", { class: "error" }, error.message));
+    if (isRefresh) showTrouble();  // keep what the page showed
+    else if (ticket === renderCount) page.replaceChildren(el("h1", {}, "Could not load this page"), el("p", { class: "error" }, error.message));
   }
 }
 
@@ -688,9 +733,9 @@ async function start() {
   }
   document.getElementById("chain-id").textContent = String(chain.chainId) + (chain.dev ? " (dev)" : "");
   window.addEventListener("hashchange", () => render());
-  await refreshStatus(await rpc("eth_blockNumber"));
   connectLive();
   render();
+  rpc("eth_blockNumber").then(onHead).catch(showTrouble);
 }
 
 start();
