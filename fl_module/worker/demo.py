@@ -26,6 +26,7 @@ from eth_hash.auto import keccak
 from web3 import Web3
 from web3.logs import DISCARD
 
+from ..formats import EVALUATION_SCALE, NO_ACCURACY
 from . import attacks, baselines, data, models, tensors, validate
 from .agent import LocalData
 from .ports import free_port  # noqa: F401 (the Arena and Marketplace demos import it from here)
@@ -41,6 +42,9 @@ STAKE, MIN_STAKE = 5_000 * UNIT, 3_000 * UNIT
 """Each participant bonds more than the task's minimum, so a slash (10% at most per slashing span)
 leaves it eligible: an offender keeps being drawn and keeps being rejected, rather than every
 later round waiting for a replacement (a round needs proposers + voters eligible participants)."""
+
+MAX_REPORTED_LOSS = (2**64 - 1) / EVALUATION_SCALE
+"""The largest loss a uint64 holds at the reported scale."""
 
 Account.enable_unaudited_hdwallet_features()
 
@@ -204,7 +208,8 @@ def play_task(rpc: Rpc, work: Path, processes: list, create_task, initial_hash: 
     progress(f"task {task}: {dataset}, {participants} participants ({len(bad)} malicious, "
              f"{attack or 'no attack'}{', colluding' if collude else ''}), {rounds} rounds; "
              f"initial test loss {loss0:.4f}" + (f", accuracy {acc0:.3f}" if acc0 is not None else ""))
-    per_round = follow(rpc, task, rounds, kind, test, addresses, bad, progress, deadline, processes)
+    reporter = creator if rpc.call("flock_getTask", hex(task))["creator"] == creator.address else None
+    per_round = follow(rpc, task, rounds, kind, test, addresses, bad, progress, deadline, processes, reporter)
     final = per_round[-1] if per_round else {"test_loss": loss0, "test_accuracy": acc0}
     offenders = sorted({o["offender"] for r in per_round for o in r["offences"]})
     return {
@@ -217,6 +222,16 @@ def play_task(rpc: Rpc, work: Path, processes: list, create_task, initial_hash: 
         "honest_slashed": sum(1 for o in offenders if addresses.index(o) not in bad),
         "seconds": round(time.monotonic() - started, 1),
     }
+
+
+def report_evaluation(rpc: Rpc, creator, task: int, round_: int, loss: float, accuracy: float | None) -> bool:
+    """The creator's reportEvaluation of a round's global model; False (nothing sent) for a loss that a uint64
+    cannot hold at the reported scale (NaN, infinite, negative or enormous)."""
+    if not 0 <= loss < MAX_REPORTED_LOSS:
+        return False
+    rpc.send(creator, "fl_alliance", "reportEvaluation", task, round_, int(loss * EVALUATION_SCALE),
+             NO_ACCURACY if accuracy is None else int(accuracy * 1_000_000))
+    return True
 
 
 def start_worker(url: str, key: str, task: int, state: Path, share, stake: int, extra: list[str] = (),
@@ -235,8 +250,9 @@ def start_worker(url: str, key: str, task: int, state: Path, share, stake: int, 
 
 
 def follow(rpc: Rpc, task: int, rounds: int, kind: str, test, addresses, bad, progress, deadline: float,
-           processes) -> list[dict]:
-    """Record each round once it has ended: roles, tally, offences, global model on the test split."""
+           processes, reporter=None) -> list[dict]:
+    """Record each round once it has ended: roles, tally, offences, global model on the test split; the task's
+    creator `reporter`, when given, reports that loss on chain (reportEvaluation) for explorers to chart."""
     per_round: list[dict] = []
     last_block = 0
     while len(per_round) < rounds:
@@ -262,6 +278,7 @@ def follow(rpc: Rpc, task: int, rounds: int, kind: str, test, addresses, bad, pr
                      "kind": OFFENCE_KINDS[int(log["data"][2:66], 16)]} for log in logs]
         model = details["globalModel"]
         loss, acc = evaluate(kind, rpc.get_blob(model), test)
+        reported = reporter is not None and report_evaluation(rpc, reporter, task, round_, loss, acc)
         index = {a: i for i, a in enumerate(addresses)}
         record = {
             "round": round_, "status": details["status"],
@@ -271,7 +288,7 @@ def follow(rpc: Rpc, task: int, rounds: int, kind: str, test, addresses, bad, pr
             "rejected": [u["proposer"] for u in details["updates"] if u["outcome"] in ("rejected", "poisoned")],
             "poisoned": [u["proposer"] for u in details["updates"] if u["outcome"] == "poisoned"],
             "offences": offences, "global_model": model,
-            "test_loss": loss, "test_accuracy": acc,
+            "test_loss": loss, "test_accuracy": acc, "evaluation_reported": reported,
         }
         per_round.append(record)
         marks = lambda group: " ".join(f"{index[a]}{'*' if index[a] in bad else ''}" for a in group) or "-"

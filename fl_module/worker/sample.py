@@ -25,8 +25,7 @@ from eth_hash.auto import keccak
 from web3.logs import DISCARD
 
 from . import data, models, tensors
-from .demo import MIN_STAKE, STAKE, UNIT, Rpc, evaluate, start_worker
-from ..formats import EVALUATION_SCALE, NO_ACCURACY
+from .demo import MIN_STAKE, STAKE, UNIT, Rpc, evaluate, report_evaluation, start_worker
 
 DATASET = "diabetes"
 HOSPITALS = 4
@@ -41,8 +40,6 @@ SEED = 0
 PACE_SECONDS = 2.0
 """Each proposer waits this long before training: a round every two or three seconds, not as fast as the CPU allows."""
 POLL_SECONDS = 0.5
-MAX_LOSS = (2**64 - 1) / EVALUATION_SCALE
-"""The largest loss a uint64 holds at the reported scale; NaN and larger ones are not reported."""
 LOG = logging.getLogger("flockchain.sample")
 
 
@@ -95,12 +92,10 @@ def report_evaluations(rpc: Rpc, task: int, kind: str, test, reported: set[int])
                 reported.add(round_)
                 continue
             loss, accuracy = evaluate(kind, blob, test)
-            if not 0 <= loss < MAX_LOSS:
-                LOG.warning("round %d: test loss %s cannot be reported", round_, loss)
-            else:
-                rpc.send(CREATOR, "fl_alliance", "reportEvaluation", task, round_, int(loss * EVALUATION_SCALE),
-                         NO_ACCURACY if accuracy is None else int(accuracy * 1_000_000))
+            if report_evaluation(rpc, CREATOR, task, round_, loss, accuracy):
                 LOG.info("round %d: test loss %.4f", round_, loss)
+            else:
+                LOG.warning("round %d: test loss %s cannot be reported", round_, loss)
         reported.add(round_)
 
 

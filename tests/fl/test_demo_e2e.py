@@ -30,6 +30,7 @@ def test_sign_flip_updates_are_rejected_and_their_proposer_slashed(tmp_path):
     assert (bad in summary["slashed"]) == any(bad in r["poisoned"] for r in summary["rounds"])
     assert any(r["accepted"] for r in summary["rounds"])
     assert summary["final_test_loss"] < summary["initial_test_loss"]
+    assert all(r["evaluation_reported"] for r in summary["rounds"]), "the creator reports each round's loss on chain"
 
 
 def test_demo_command_writes_the_summary(tmp_path):
