@@ -42,6 +42,7 @@ from dataclasses import dataclass, replace
 from fl_module import alliance
 from runtime.crypto import keccak256, public_key_to_address, ring
 from runtime.crypto.points import parse_point
+from runtime.medians import compute_agreement, compute_weighted_median, is_far_on_most
 from runtime.exceptions import DispatchError
 from runtime.module import (BlockEnv, CallDecl, CallEnv, ErrorDecl, EventDecl, Module, Parameter, Unsigned, ViewDecl,
                             module_address)
@@ -357,26 +358,6 @@ def get_task_stake(state: State, task: int) -> int:
 
 # The rules, as pure functions
 
-def compute_weighted_median(reports: list[tuple[int, int, bytes]]) -> int:
-    """(loss, weight, validator) → the lower weighted median: in ascending (loss, validator) order, the
-    first loss at which the cumulative weight reaches half the total (2 · cumulative ≥ total)."""
-    total = sum(weight for _, weight, _ in reports)
-    cumulative = 0
-    for loss, weight, _ in sorted(reports, key=lambda r: (r[0], r[2])):
-        cumulative += weight
-        if 2 * cumulative >= total:
-            return loss
-    raise ValueError("no reports")
-
-
-def compute_agreement(loss: int, consensus: int, tolerance: int) -> int:
-    """Per million: 10^6 at the consensus, falling linearly to 0 at relative distance tolerance/10^6,
-    measured against max(consensus, AGREEMENT_FLOOR); floored."""
-    base = max(consensus, AGREEMENT_FLOOR) * tolerance
-    distance = abs(loss - consensus) * PER_MILLION
-    return max(base - distance, 0) * PER_MILLION // base
-
-
 def compute_trainer_pot(pot: int, trainer_weight: int, validator_weight: int, gamma: int) -> int:
     """N = pot · (γ + (10^6 − 2γ) · T / (T + S)) // 10^6, one floor: pot·(γ·(T+S) + (10^6−2γ)·T) // (10^6·(T+S))."""
     total = trainer_weight + validator_weight
@@ -559,12 +540,7 @@ def compute_medians(state: State, task: int, count: int, revealed: dict[bytes, d
 def compute_agreements(losses: dict[int, int], indices: list[int], consensus: list[int | None],
                        tolerance: int) -> list[int]:
     """A validator's agreement with the consensus on each submission of `indices`; 0 where it reported none."""
-    return [compute_agreement(losses[i], consensus[i], tolerance) if i in losses else 0 for i in indices]
-
-
-def is_far_on_most(agreements: list[int]) -> bool:
-    """Zero agreement on more than half of them."""
-    return 2 * agreements.count(0) > len(agreements)
+    return [compute_agreement(losses[i], consensus[i], tolerance, AGREEMENT_FLOOR) if i in losses else 0 for i in indices]
 
 
 def compute_consensus(state: State, task: int, count: int, revealed: dict[bytes, dict[int, int]]) -> list[int | None]:

@@ -6,7 +6,7 @@ at 20/30/40% malicious (digits, 10 participants, MLP 64-32-10) or 2 and 3 of 8 h
 ± standard deviation of the final test figure beside the no-attack run and beside FedAvg, the
 coordinate median, the trimmed mean and Multi-Krum trained without the chain on the same splits,
 attack and initial model; how many malicious updates were accepted; how many of the tallied ones
-reached the 2/3 of harmful flags that slashes them; and how many honest participants were slashed.
+were poisoned (their proposers slashed); and how many honest participants were slashed.
 
     python -m bench.fl_targets [--rounds 20] [--seeds 5] [--attacks a,b] [--out DIR] [--quick]
 """

@@ -16,8 +16,14 @@ COMMIT, REVEAL, VOTE_COMMIT, VOTE_REVEAL, AGGREGATE = 0, 1, 2, 3, 4
 PHASES = (COMMIT, REVEAL, VOTE_COMMIT, VOTE_REVEAL, AGGREGATE)
 ROUND_RUNNING, ROUND_COMPLETED, ROUND_NONE_ACCEPTED, ROUND_TIMED_OUT = 0, 1, 2, 3
 REJECTED, ACCEPTED, POISONED = 0, 1, 2
-"""An update's outcome: rejected, accepted, flagged harmful by a supermajority (its proposer slashed)."""
+"""An update's outcome: rejected, accepted, or poisoned (its consensus score reached the poison level; its
+proposer is slashed)."""
 PROPOSER, VOTER = 0, 1
+SCORE_SCALE = 10**6
+"""A voter's score of an update: the update's loss ÷ the global model's loss on the voter's held-out data,
+× 10⁶, floored (below 10⁶: the update improves on the global model)."""
+SCORE_UNUSABLE = 2**32 - 1
+"""The score of an update a voter cannot use (missing, not a model of the task's kind, NaN): the worst."""
 EVALUATION_SCALE = 10**9
 """A creator's reported loss is a fixed-point integer: mean loss × 10⁹, floored (arena's LOSS_SCALE)."""
 NO_ACCURACY = 2**32 - 1
@@ -29,6 +35,6 @@ def compute_update_commitment(update_hash: bytes, salt: bytes, proposer: bytes) 
     return keccak256(update_hash + salt + proposer)
 
 
-def compute_vote_commitment(accepts: int, harmful: int, salt: bytes, voter: bytes) -> bytes:
-    """keccak256(uint256 accepts ‖ uint256 harmful ‖ salt ‖ voter)."""
-    return keccak256(accepts.to_bytes(32, "big") + harmful.to_bytes(32, "big") + salt + voter)
+def compute_score_commitment(scores: list[int], salt: bytes, voter: bytes) -> bytes:
+    """keccak256(u32 score₀ ‖ … ‖ u32 scoreₙ₋₁ ‖ salt ‖ voter): one big-endian uint32 per revealed update."""
+    return keccak256(b"".join(score.to_bytes(4, "big") for score in scores) + salt + voter)

@@ -88,20 +88,19 @@ class AllianceReader:
             return None
 
         def member(who: bytes, stake: int) -> dict:
-            commit, update, vote_commit, revealed, accepts, harmful, aggregate = \
-                self.view("memberOf", task, round_, who)
+            commit, update, score_commit, revealed, scores, aggregate = self.view("memberOf", task, round_, who)
             empty = lambda value: None if value == ZERO_HASH else to_data(value)
             return {"address": to_checksum(who), "stake": to_hex(stake), "updateCommitment": empty(commit),
-                    "updateHash": empty(update), "voteCommitment": empty(vote_commit),
-                    "accepts": to_hex(accepts) if revealed else None,
-                    "harmful": to_hex(harmful) if revealed else None, "aggregate": empty(aggregate)}
+                    "updateHash": empty(update), "scoreCommitment": empty(score_commit),
+                    "scores": [to_hex(score) for score in scores] if revealed else None,
+                    "aggregate": empty(aggregate)}
 
-        status, model, reward, ended, outcomes, accepts, rejects, harmful = self.view("roundResult", task, round_)
+        status, model, reward, ended, outcomes, low, high, voting_stakes = self.view("roundResult", task, round_)
         updaters, update_hashes = self.view("roundUpdates", task, round_)
         at = lambda values, i: to_hex(values[i]) if i < len(values) else None
         tally = [{"proposer": to_checksum(who), "updateHash": to_data(update_hash),
                   "outcome": OUTCOMES[outcomes[i]] if i < len(outcomes) else None,
-                  "acceptStake": at(accepts, i), "rejectStake": at(rejects, i), "harmfulStake": at(harmful, i)}
+                  "lowScore": at(low, i), "highScore": at(high, i), "votingStake": at(voting_stakes, i)}
                  for i, (who, update_hash) in enumerate(zip(updaters, update_hashes))]
         return {"task": to_hex(task), "round": to_hex(round_), "status": ROUND_STATUS[status],
                 "proposers": [member(w, s) for w, s in zip(proposers, proposer_stakes)],

@@ -1,18 +1,18 @@
 """`flockchain worker`: one participant of an FL Alliance task, acting in whatever role it is drawn.
 
 The worker keeps no state the chain does not also hold, except the secrets of its open
-commitments (update hash or votes, and salt), which it writes to `--state-dir` before it
+commitments (update hash or scores, and salt), which it writes to `--state-dir` before it
 commits, so a restarted worker can still reveal. At every new head it reads the task's status,
 its roles and its own commitments, and does the one thing still missing:
 
     COMMIT       (proposer)  train from the global model, upload the update, commit
     REVEAL       (committed) reveal the update
     VOTE_COMMIT  (voter)     score every revealed update in one batched pass on its own held-out
-                             data; accept an update only if its loss is strictly below the global
-                             model's, flag it harmful if its loss is far above (validate.py),
-                             or if it cannot be used at all (missing, not a model, NaN): a hostile
-                             blob is a rejected, flagged update, never a reason to stop; commit the votes
-    VOTE_REVEAL  (committed) reveal the votes
+                             data: its loss ÷ the global model's, × 10⁶ (validate.compute_scores);
+                             an update it cannot use at all (missing, not a model, NaN) scores
+                             SCORE_UNUSABLE: a hostile blob is a poisoned update, never a reason to
+                             stop; commit the scores
+    VOTE_REVEAL  (committed) reveal the scores
     AGGREGATE    (member)    FedAvg of the accepted updates that decode (deterministic), upload, submit
                              its hash
     any phase past its deadline → `advance`
@@ -30,8 +30,9 @@ import numpy as np
 import torch
 from web3.exceptions import Web3Exception
 
-from ..formats import (ACCEPTED, AGGREGATE, COMMIT, FINISHED, NO_ROLE, REVEAL, VOTE_COMMIT, VOTE_REVEAL, WAITING,
-                       ZERO_HASH, compute_update_commitment, compute_vote_commitment)
+from ..formats import (ACCEPTED, AGGREGATE, COMMIT, FINISHED, NO_ROLE, REVEAL, SCORE_SCALE, SCORE_UNUSABLE,
+                       VOTE_COMMIT, VOTE_REVEAL, WAITING,
+                       ZERO_HASH, compute_score_commitment, compute_update_commitment)
 from . import aggregate, attacks, flower, models, tensors, train, validate
 from .chain import BlobMissing, ChainClient, ChainError
 
@@ -162,7 +163,7 @@ class Worker:
         task, round_, me = self.config.task, status.round, self.client.address
         proposers, _, voters, _ = await self.client.view("fl_alliance", "rolesOf", task, round_)
         voters = voters or proposers  # peer review (a task with 0 voters): the proposers vote on each other
-        update_commit, update_hash, vote_commit, votes_revealed, _, _, aggregate_choice = \
+        update_commit, update_hash, score_commit, scores_revealed, _, aggregate_choice = \
             await self.client.view("fl_alliance", "memberOf", task, round_, me)
         key = f"{task}:{round_}"
         if head + 1 >= status.phase_end:
@@ -173,12 +174,12 @@ class Worker:
             secret = self.secrets[key]
             await self.client.send("fl_alliance", "revealUpdate", task, bytes.fromhex(secret["update"]),
                                    bytes.fromhex(secret["salt"]))
-        elif status.phase == VOTE_COMMIT and me in voters and vote_commit == ZERO_HASH:
+        elif status.phase == VOTE_COMMIT and me in voters and score_commit == ZERO_HASH:
             await self.vote(status, key)
-        elif (status.phase == VOTE_REVEAL and vote_commit != ZERO_HASH and not votes_revealed
-              and f"{key}:votes" in self.secrets):
-            secret = self.secrets[f"{key}:votes"]
-            await self.client.send("fl_alliance", "revealVotes", task, secret["accepts"], secret["harmful"],
+        elif (status.phase == VOTE_REVEAL and score_commit != ZERO_HASH and not scores_revealed
+              and f"{key}:scores" in self.secrets):
+            secret = self.secrets[f"{key}:scores"]
+            await self.client.send("fl_alliance", "revealScores", task, secret["scores"],
                                    bytes.fromhex(secret["salt"]))
         elif status.phase == AGGREGATE and (me in proposers or me in voters) and aggregate_choice == ZERO_HASH:
             await self.submit_aggregate(status)
@@ -204,7 +205,7 @@ class Worker:
         try:
             return await self.fetch_model(model_hash)
         except (BlobMissing, tensors.ModelFormatError) as error:
-            LOG.warning("%s: update 0x%s unusable (%s): rejected as harmful", self.client.address,
+            LOG.warning("%s: update 0x%s unusable (%s): scored unusable", self.client.address,
                         model_hash.hex()[:12], error)
             return None
 
@@ -238,28 +239,22 @@ class Worker:
         task, round_ = self.config.task, status.round
         owners, hashes = await self.client.view("fl_alliance", "roundUpdates", task, round_)
         if self.config.attack == "lazy-voter":
-            decisions, flags = attacks.lazy_votes(len(hashes)), [False] * len(hashes)
+            scores = attacks.lazy_scores(len(hashes))
         elif self.config.attack and self.colluders:
-            decisions = attacks.collude_votes([owner.lower() for owner in owners], self.colluders)
-            flags = [not accept for accept in decisions]
+            scores = attacks.collude_scores([owner.lower() for owner in owners], self.colluders)
         else:
             glob = await self.fetch_model(status.global_model)
             candidates = [await self.fetch_update(h) for h in hashes]
             usable = [c for c in candidates if c is not None]
             losses = await asyncio.to_thread(self.score, [glob] + usable, round_)
-            judged = iter(zip(validate.decide_votes(losses[0], losses[1:]),
-                              validate.decide_harmful(losses[0], losses[1:])))
-            decisions, flags = map(list, zip(*(next(judged) if c is not None else (False, True)
-                                                 for c in candidates))) if candidates else ([], [])
-        own = [owner.lower() == self.client.address.lower() for owner in owners]
-        accepts = sum(1 << i for i, accept in enumerate(decisions) if accept and not own[i])
-        harmful = sum(1 << i for i, flag in enumerate(flags) if flag and not decisions[i] and not own[i])
+            usable_scores = iter(validate.compute_scores(losses[0], losses[1:]))
+            scores = [next(usable_scores) if c is not None else SCORE_UNUSABLE for c in candidates]
         salt = os.urandom(32)
-        self.save_secret(f"{key}:votes", {"accepts": accepts, "harmful": harmful, "salt": salt.hex()})
-        commitment = compute_vote_commitment(accepts, harmful, salt, bytes.fromhex(self.client.address[2:]))
-        await self.client.send("fl_alliance", "commitVotes", task, commitment)
-        marks = "".join("+" if a else "!" if f else "-" for a, f in zip(decisions, flags))
-        LOG.info("%s round %d: voted %s", self.client.address, round_, marks)
+        self.save_secret(f"{key}:scores", {"scores": scores, "salt": salt.hex()})
+        commitment = compute_score_commitment(scores, salt, bytes.fromhex(self.client.address[2:]))
+        await self.client.send("fl_alliance", "commitScores", task, commitment)
+        LOG.info("%s round %d: scored %s", self.client.address, round_,
+                 " ".join(f"{score / SCORE_SCALE:.3f}" if score != SCORE_UNUSABLE else "unusable" for score in scores))
 
     def score(self, candidates: list[dict], round_: int) -> list[float]:
         """Each model's loss on this participant's held-out data: one batched pass, or the Flower client's

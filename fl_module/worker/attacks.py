@@ -2,13 +2,13 @@
 
 Proposer-side attacks turn the honest inputs of a round into a poisoned model; each is a
 function of its arguments only (noise comes from a generator seeded with `seed`).
-Voter-side behaviours return the votes a malicious voter sends.
+Voter-side behaviours return the scores a malicious voter reveals.
 
     sign-flip   global - 4 * (trained - global): the honest step, reversed and scaled
     label-flip  honest training on inverted labels (digits y -> 9 - y; diabetes y -> -y)
     noise       global + N(0, 1) on every parameter
     free-rider  the global model unchanged (no training, hoping to be paid)
-    lazy-voter  accept every update without evaluating any (proposes honestly)
+    lazy-voter  score every update as perfect (0) without evaluating any (proposes honestly)
     alie        "a little is enough" (Baruch et al., 2019): μ − z·σ per coordinate, μ and σ over updates
                 trained on bootstrap resamples of the attacker's own data — a shift inside the spread
                 honest updates show, which distance-based defences do not single out
@@ -23,6 +23,7 @@ Blob attacks reveal the hash of something that is not a usable model, to stop or
 
 import torch
 
+from ..formats import SCORE_UNUSABLE
 from .models import is_classification
 from .train import TrainConfig, train_with
 
@@ -129,14 +130,14 @@ def hostile_blob(attack: str, honest: bytes, seed: int) -> tuple[bytes, bool]:
     raise ValueError(f"{attack!r} is not a blob attack; known: {BLOB_ATTACKS}")
 
 
-def lazy_votes(n_candidates: int) -> list[bool]:
-    """A lazy voter accepts everything, having evaluated nothing."""
-    return [True] * n_candidates
+def lazy_scores(n_candidates: int) -> list[int]:
+    """A lazy voter calls every update perfect, having evaluated nothing."""
+    return [0] * n_candidates
 
 
-def collude_votes(candidate_owners: list, malicious_set: set | frozenset) -> list[bool]:
-    """A colluding voter accepts the updates of its accomplices and rejects every honest one."""
-    return [owner in malicious_set for owner in candidate_owners]
+def collude_scores(candidate_owners: list, malicious_set: set | frozenset) -> list[int]:
+    """A colluding voter scores its accomplices' updates perfect and every honest one unusable."""
+    return [0 if owner in malicious_set else SCORE_UNUSABLE for owner in candidate_owners]
 
 
 def pick_malicious(n_participants: int, n_malicious: int, seed: int) -> list[int]:

@@ -14,23 +14,19 @@ Round structure:
       multikrum     Blanchard et al. 2017: score each model by the summed squared distances to
                     its n - f - 2 nearest others (f = number of malicious), average the m = n - f
                     lowest-scored
-  vote_on_loss -- our rule without the chain: each round a seeded permutation splits the
-    participants into proposers (the first floor(n/2)) and voters (the rest). Proposers train
-    (or attack); each honest voter scores every update and the current global model on its
-    private held-out data and accepts an update iff its loss is strictly lower; a malicious
-    voter votes like an honest one, or accepts everything under lazy-voter, or with
-    collude=True accepts exactly its accomplices' updates. An update with more than half of
-    the voters' votes is accepted (equal stakes); the next global model is the fedavg of the
-    accepted updates in participant order, or the last one when none is accepted.
-  peer_vote -- the chain's peer-review tasks (0 voters) exactly: every participant proposes and votes on the
-    others' updates with the workers' bits (accept a strictly lower loss, flag a far worse one), tallied by
-    fl_alliance.compute_peer_tally (two passes), equal stakes.
-  median_vote -- a candidate redesign (issue 19): the same proposers, but every other participant
-    scores every update and reports its loss ratio (update's loss ÷ global model's, on its held-out
-    data); an update is accepted when the lower median of the reports (two passes, as the Arena's
-    consensus: again without the voters far from the first medians) is below 1 + tolerance. With
-    everyone voting, colluders below half of the participants never set a median; a colluder
-    reports 0 for accomplices and COLLUDER_REPORT for honest updates, a lazy voter 0 for all.
+  vote_on_loss -- the chain's classic task (voters > 0) without the chain: each round a seeded
+    permutation splits the participants into proposers (the first floor(n/2)) and voters (the rest).
+    Proposers train (or attack); each voter scores every update on its private held-out data
+    (validate.compute_scores: loss ÷ the global model's loss, × 10⁶) and the module's own
+    fl_alliance.compute_tally (two-pass stake-weighted median; accepted below 10⁶, poisoned from
+    3·10⁶) decides, with equal stakes. A malicious voter scores like an honest one, or under
+    lazy-voter scores everything 0, or with collude=True scores its accomplices 0 and honest
+    updates unusable (attacks.collude_scores). The next global model is the fedavg of the accepted
+    updates in participant order, or the last one when none is accepted.
+  peer_vote -- the chain's peer-review task (0 voters): every participant proposes, and scores the
+    others' updates; the same tally.
+  Both record per round the poisoned proposers and the voters the tally finds far from the consensus
+  on most updates (false validation): what the chain would slash.
 """
 
 import argparse
@@ -39,20 +35,16 @@ import time
 
 import torch
 
+from ..formats import ACCEPTED, POISONED, SCORE_UNUSABLE
 from .aggregate import fedavg
-from .attacks import ATTACKS, BLOB_ATTACKS, collude_votes, lazy_votes, malicious_update, pick_malicious
+from .attacks import ATTACKS, BLOB_ATTACKS, collude_scores, lazy_scores, malicious_update, pick_malicious
 from .data import load, split_non_iid
 from .models import default_model_kind, init_model, is_classification
 from .train import DEFAULT_TRAINING, TrainConfig, train_with
-from .validate import accuracy, decide_votes, mean_loss, score_candidates
+from .validate import accuracy, compute_scores, mean_loss, score_candidates
 
-RULES = ("fedavg", "median", "trimmed_mean", "multikrum", "vote_on_loss", "median_vote", "peer_vote")
-MEDIAN_VOTE_TOLERANCE = 0.0
-"""median_vote accepts an update whose median loss ratio is below 1 + this. Measured (digits, 40% colluding,
-seeds 0–1): 0 (strict improvement) keeps every attack at the level of the honest participants alone and
-rejects free riders; +2% lets free riders in (0.84 under free-rider) and +10% lets attacks leak."""
-COLLUDER_REPORT = 100.0
-"""The loss ratio a colluding voter reports for an honest update (and 0 for an accomplice's)."""
+RULES = ("fedavg", "median", "trimmed_mean", "multikrum", "vote_on_loss", "peer_vote")
+CHAIN_RULES = ("vote_on_loss", "peer_vote")
 TRIM_FRACTION = 0.2
 
 
@@ -119,70 +111,33 @@ def _update(kind, attack, is_malicious, global_params, share, config, seed):
     return train_with(kind, global_params, share.train_x, share.train_y, config, seed, "cpu")
 
 
-def _votes(kind, attack, collude, is_malicious, global_params, candidates, owners, malicious, share):
+def _scores(kind, attack, collude, is_malicious, global_params, candidates, owners, malicious, share) -> list[int]:
+    """What a voter reveals for each candidate (attacks.py for the malicious ones); None, a blob attacker's
+    update nobody can decode, scores SCORE_UNUSABLE."""
     if is_malicious and collude:
-        return collude_votes(owners, malicious)
+        return collude_scores(owners, malicious)
     if is_malicious and attack == "lazy-voter":
-        return lazy_votes(len(candidates))
-    global_loss, losses = score_candidates(kind, global_params, candidates, share.val_x, share.val_y, "cpu")
-    return decide_votes(global_loss, losses)
+        return lazy_scores(len(candidates))
+    usable = [candidate for candidate in candidates if candidate is not None]
+    global_loss, losses = score_candidates(kind, global_params, usable, share.val_x, share.val_y, "cpu")
+    scores = iter(compute_scores(global_loss, losses))
+    return [next(scores) if candidate is not None else SCORE_UNUSABLE for candidate in candidates]
 
 
-def _ratios(kind, attack, collude, is_malicious, global_params, candidates, owners, malicious, share):
-    """What a voter reports for each candidate under median_vote: its loss ÷ the global model's loss."""
-    if is_malicious and collude:
-        return [0.0 if owner in malicious else COLLUDER_REPORT for owner in owners]
-    if is_malicious and attack == "lazy-voter":
-        return [0.0] * len(candidates)
-    global_loss, losses = score_candidates(kind, global_params, candidates, share.val_x, share.val_y, "cpu")
-    return [loss / global_loss if loss == loss else COLLUDER_REPORT for loss in losses]
-
-
-def _peer_tally(kind, attack, collude, global_params, candidates, proposers, malicious, shares) -> list[int]:
-    """The accepted candidates under the chain's peer-review tally (fl_alliance.compute_tally, two passes)."""
+def _chain_tally(kind, attack, collude, global_params, candidates, proposers, voters, malicious, shares
+                 ) -> tuple[list[int], list[int]]:
+    """(each candidate's outcome, the voters reported for false validation) under fl_alliance's own tally,
+    equal stakes and the module's default parameters."""
     from fl_module import alliance
-    from .validate import decide_harmful
-    updates = [alliance.RevealedUpdate(p.to_bytes(20, "big"), bytes(32)) for p in proposers]
-    ballots = []
-    for v in proposers:
-        if v in malicious and collude:
-            accepts, flags = collude_votes(proposers, malicious), [p not in malicious for p in proposers]
-        elif v in malicious and attack == "lazy-voter":
-            accepts, flags = lazy_votes(len(candidates)), [False] * len(candidates)
-        else:
-            global_loss, losses = score_candidates(kind, global_params, candidates, shares[v].val_x, shares[v].val_y,
-                                                   "cpu")
-            accepts, flags = decide_votes(global_loss, losses), decide_harmful(global_loss, losses)
-        ballot = alliance.Ballot(sum(1 << i for i, a in enumerate(accepts) if a),
-                                 sum(1 << i for i, f in enumerate(flags) if f and not accepts[i]))
-        ballots.append((v.to_bytes(20, "big"), 1, ballot))
-    tally = alliance.compute_peer_tally(updates, ballots, 2, 3)
-    return [i for i, entry in enumerate(tally) if entry.outcome == alliance.ACCEPTED]
-
-
-def lower_median(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[(len(ordered) - 1) // 2]
-
-
-OUTLIER_DISTANCE = 0.5
-"""A voter whose report is further than this (relative) from the first median on most updates is left out."""
-
-
-def two_pass_median(reports: list[list[tuple[int, float]]]) -> list[float]:
-    """Per update, the lower median of (voter, ratio) reports; then again without the voters far from the
-    first medians on most of their reports (as the Arena's consensus)."""
-    first = [lower_median([r for _, r in rs]) for rs in reports]
-    far: dict[int, list[bool]] = {}
-    for median, rs in zip(first, reports):
-        for voter, ratio in rs:
-            far.setdefault(voter, []).append(abs(ratio - median) > OUTLIER_DISTANCE * max(median, 0.1))
-    outliers = {voter for voter, flags in far.items() if 2 * sum(flags) > len(flags)}
-    second = []
-    for median, rs in zip(first, reports):
-        kept = [r for voter, r in rs if voter not in outliers]
-        second.append(lower_median(kept) if kept else median)
-    return second
+    address = lambda participant: participant.to_bytes(20, "big")
+    updates = tuple(alliance.RevealedUpdate(address(p), bytes(32)) for p in proposers)
+    cards = [(address(v), 1, tuple(_scores(kind, attack, collude, v in malicious, global_params, candidates,
+                                           proposers, malicious, shares[v]))) for v in voters]
+    factor = alliance.FarFactorPerMillion.default
+    tally = alliance.compute_tally(updates, cards, alliance.AcceptBelowPerMillion.default,
+                                   alliance.PoisonAtPerMillion.default, factor)
+    weights = alliance.compute_voter_weights(updates, cards, tally, factor)
+    return [entry.outcome for entry in tally], [int.from_bytes(who, "big") for who, w in weights if w is None]
 
 
 def run_baseline(rule: str, dataset: str, n_participants: int, n_malicious: int, attack: str | None, rounds: int,
@@ -206,37 +161,23 @@ def run_baseline(rule: str, dataset: str, n_participants: int, n_malicious: int,
     per_round = []
     for round_index in range(rounds):
         record = {"round": round_index}
-        if rule in ("vote_on_loss", "median_vote", "peer_vote"):
+        if rule in CHAIN_RULES:
             order = torch.randperm(n_participants, generator=torch.Generator().manual_seed(
                 derive_seed(seed, round_index, "roles"))).tolist()
             proposers = sorted(order[:n_participants // 2] if rule == "vote_on_loss" else order)
-            voters = sorted(order[n_participants // 2:])
+            voters = sorted(order[n_participants // 2:]) if rule == "vote_on_loss" else proposers
             delivered = [(p, _update(kind, attack, p in malicious, global_params, shares[p], config,
                                      derive_seed(seed, round_index, p))) for p in proposers]
-            drawn, proposers = proposers, [p for p, update in delivered if update is not None]
-            candidates = [update for _, update in delivered if update is not None]
-            if rule == "peer_vote":
-                accepted = _peer_tally(kind, attack, collude, global_params, candidates, proposers, malicious, shares)
-            elif rule == "median_vote":
-                reports = [[] for _ in candidates]
-                for v in range(n_participants):
-                    for i, ratio in enumerate(_ratios(kind, attack, collude, v in malicious, global_params, candidates,
-                                                      proposers, malicious, shares[v])):
-                        if proposers[i] != v:
-                            reports[i].append((v, ratio))
-                medians = two_pass_median(reports)
-                accepted = [i for i in range(len(candidates)) if medians[i] < 1 + MEDIAN_VOTE_TOLERANCE]
-            else:
-                tally = [0] * len(candidates)
-                for v in voters:
-                    for i, vote in enumerate(_votes(kind, attack, collude, v in malicious, global_params, candidates,
-                                                    proposers, malicious, shares[v])):
-                        tally[i] += vote
-                accepted = [i for i in range(len(candidates)) if 2 * tally[i] > len(voters)]
+            candidates = [update for _, update in delivered]
+            outcomes, false_validators = _chain_tally(kind, attack, collude, global_params, candidates, proposers,
+                                                      voters, malicious, shares)
+            accepted = [i for i, outcome in enumerate(outcomes) if outcome == ACCEPTED and candidates[i] is not None]
             if accepted:
                 global_params = fedavg([candidates[i] for i in accepted])
-            record.update(proposers=drawn, accepted=[proposers[i] for i in accepted],
-                          rejected=[p for p in drawn if p not in {proposers[i] for i in accepted}])
+            record.update(proposers=proposers, accepted=[proposers[i] for i in accepted],
+                          rejected=[p for i, p in enumerate(proposers) if i not in accepted],
+                          poisoned=[proposers[i] for i, outcome in enumerate(outcomes) if outcome == POISONED],
+                          false_validators=false_validators)
         else:
             updates = [_update(kind, attack, p in malicious, global_params, shares[p], config,
                                derive_seed(seed, round_index, p)) for p in range(n_participants)]
@@ -288,7 +229,7 @@ def main(argv=None) -> None:
         started = time.perf_counter()
         for rule in RULES:
             values = [run_baseline(rule, args.dataset, args.participants, int(count), attack, args.rounds, seed,
-                                   collude=args.collude and rule in ("vote_on_loss", "median_vote"))[figure]
+                                   collude=args.collude and rule in CHAIN_RULES)[figure]
                       for seed in args.seeds]
             cells.append(sum(values) / len(values))
         print(f"{scenario:<20}" + "".join(f"{value:>14.3f}" for value in cells)

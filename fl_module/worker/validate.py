@@ -1,4 +1,4 @@
-"""Scoring candidate models on a voter's private data, and the loss-based vote.
+"""Scoring candidate models on a voter's private data, and the score a voter reveals for each.
 
 A voter scores every revealed update of a round. `losses_batched` stacks the M candidates'
 parameters along a new leading dimension and runs all M models in one pass per batch of
@@ -10,6 +10,7 @@ summed in float64 over the same data batches.
 
 import torch
 
+from ..formats import SCORE_SCALE, SCORE_UNUSABLE
 from .models import forward, forward_stacked, is_classification
 from .train import pick_device
 
@@ -83,19 +84,28 @@ def score_candidates(kind: str, global_params: dict[str, torch.Tensor], candidat
     return losses[0], losses[1:]
 
 
-def decide_votes(global_loss: float, candidate_losses: list[float]) -> list[bool]:
-    """Accept a candidate iff its loss is STRICTLY below the current global model's.
+def compute_scores(global_loss: float, candidate_losses: list[float]) -> list[int]:
+    """What a voter reveals for each candidate: its loss ÷ the global model's loss × 10⁶, floored, capped at
+    SCORE_UNUSABLE (also the score of a NaN loss). The chain accepts an update whose median score is below
+    10⁶ — strictly lower loss than the global model's — and slashes one whose median reaches 3·10⁶.
 
-    Why loss and not accuracy: accuracy only sees the arg-max. A sign-flipped update moves
-    the model a few local steps uphill in loss; one such step flips few arg-max decisions on
-    a voter's small held-out set, so an "accept unless accuracy drops by more than a
-    tolerance" rule lets it through (and ties on accuracy accept it), while its loss rises
-    measurably. Accepted round after round, those steps compound (REFERENCE.md: vote on
-    accuracy .54-.58 under sign-flip, vote on loss .88). Cross-entropy or squared error
-    sees every change in confidence. Strictness rejects free-riders: a copy of the global
-    model has exactly the global loss, so it earns nothing. A NaN loss is never below.
+    Why loss and not accuracy: accuracy only sees the arg-max. A sign-flipped update moves the model a few
+    local steps uphill in loss; one such step flips few arg-max decisions on a voter's small held-out set, so
+    an accuracy rule with a tolerance lets it through (and ties on accuracy accept it), while its loss rises
+    measurably. Accepted round after round, those steps compound (REFERENCE.md: vote on accuracy .54-.58
+    under sign-flip, vote on loss .88). Why a ratio: it is comparable across voters whose data give the
+    global model different losses, so a median of ratios means something. A free rider's copy of the global
+    model scores exactly 10⁶ and is never accepted.
     """
-    return [bool(loss < global_loss) for loss in candidate_losses]
+    scores = []
+    for loss in candidate_losses:
+        if not loss == loss:
+            scores.append(SCORE_UNUSABLE)
+        elif global_loss > 0:
+            scores.append(int(min(loss / global_loss * SCORE_SCALE, SCORE_UNUSABLE)))
+        else:
+            scores.append(SCORE_SCALE if loss <= 0 else SCORE_UNUSABLE)
+    return scores
 
 
 def accuracy(kind: str, params: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor) -> float | None:
@@ -110,27 +120,3 @@ def accuracy(kind: str, params: dict[str, torch.Tensor], x: torch.Tensor, y: tor
 def mean_loss(kind: str, params: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor) -> float:
     """Mean loss of one model on (x, y), on the CPU."""
     return losses_one_by_one(kind, [params], x, y, device="cpu")[0]
-
-
-HARM_FACTOR = 2.0
-MEDIAN_FACTOR = 1.5
-"""A rejected update is flagged harmful when its loss is at least HARM_FACTOR × the global model's
-AND at least MEDIAN_FACTOR × the median loss of the round's candidates. Measured on the chain-free
-simulation (4 seeds, 2/3 of voters needed; digits 10 participants 20 rounds, diabetes 8 hospitals
-10 rounds; no attacker, or one proposer per round attacking by sign-flip, label-flip or noise):
-honest updates flagged 0 of 1,000; attacks flagged 64 of 80 (digits) and 23 of 40 (diabetes).
-Looser factors flag honest updates late in training, when the global loss is small and a non-IID
-update can double one population's loss (1.5 × global and 1.25 × median: 6 of 1,000)."""
-
-
-def decide_harmful(global_loss: float, candidate_losses: list[float]) -> list[bool]:
-    """Flag a candidate harmful (the proposer is slashed if a supermajority of voters agrees): its loss
-    is above the global model's, ≥ HARM_FACTOR × it and ≥ MEDIAN_FACTOR × the candidates' median
-    loss. A NaN loss is harmful."""
-    finite = sorted(loss for loss in candidate_losses if loss == loss)
-    if not finite:
-        return [True] * len(candidate_losses)
-    middle = len(finite) // 2
-    median = finite[middle] if len(finite) % 2 else (finite[middle - 1] + finite[middle]) / 2
-    return [bool(not (loss <= global_loss or loss < HARM_FACTOR * global_loss or loss < MEDIAN_FACTOR * median))
-            for loss in candidate_losses]

@@ -344,36 +344,6 @@ def test_verified_tasks_take_the_arena_share_of_emissions():
 
 # The rules as properties
 
-@given(st.lists(st.tuples(st.integers(0, 2**64 - 1), st.integers(1, 10**30)), min_size=1, max_size=12),
-       st.integers(0, 2**64 - 1))
-def test_a_stake_majority_agreeing_fixes_the_median(others, agreed):
-    """Whatever the rest report, a loss reported by more than half of the stake is the median."""
-    minority = sum(weight for _, weight in others)
-    majority = minority + 1
-    reports = [(loss, weight, bytes([i]) * 20) for i, (loss, weight) in enumerate(others)]
-    reports.append((agreed, majority, b"\xff" * 20))
-    assert arena.compute_weighted_median(reports) == agreed
-
-
-@given(st.lists(st.tuples(st.integers(0, 2**64 - 1), st.integers(1, 10**30)), min_size=1, max_size=12))
-def test_the_median_is_a_reported_loss_with_half_the_stake_on_each_side(entries):
-    reports = [(loss, weight, bytes([i]) * 20) for i, (loss, weight) in enumerate(entries)]
-    median = arena.compute_weighted_median(reports)
-    total = sum(w for _, w, _ in reports)
-    assert median in {loss for loss, _, _ in reports}
-    assert 2 * sum(w for loss, w, _ in reports if loss <= median) >= total
-    assert 2 * sum(w for loss, w, _ in reports if loss >= median) >= total
-
-
-@given(st.integers(0, 2**64 - 1), st.integers(0, 2**64 - 1), st.integers(1, 10**6))
-def test_agreement_is_a_floored_linear_falloff(loss, consensus, tolerance):
-    agreement = arena.compute_agreement(loss, consensus, tolerance)
-    base = Fraction(max(consensus, arena.AGREEMENT_FLOOR) * tolerance, 10**6)
-    exact = max(1 - Fraction(abs(loss - consensus)) / base, 0) * 10**6
-    assert exact - 1 < agreement <= exact
-    assert arena.compute_agreement(consensus, consensus, tolerance) == 10**6
-
-
 @given(st.integers(0, 10**30), st.integers(0, 10**30), st.integers(0, 10**30), st.integers(0, 500_000))
 def test_the_trainer_pot_follows_the_published_split(pot, trainers, validators, gamma):
     n = arena.compute_trainer_pot(pot, trainers, validators, gamma)

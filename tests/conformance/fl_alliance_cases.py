@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from fl_module import alliance
 from runtime.modules import slashing
-from tests.fl.alliance_driver import AllianceDriver
+from tests.fl.alliance_driver import BAD, GOOD, POISON, AllianceDriver
 
 from .cases import CaseBuilder, Vector
 
@@ -34,7 +34,7 @@ def case_fl_alliance_rounds_to_the_end() -> AllianceVector:
     d.run_round(0, aggregate=b"\x43" * 32)
     assert d.progress(0).status == alliance.FINISHED
     return finish(b, "fl_alliance_rounds_to_the_end",
-                  "a verified task, two rounds: draw, commit, reveal, votes, tally, payouts, aggregate; the task finishes and sweeps")
+                  "a verified task, two rounds: draw, commit, reveal, scores, tally, payouts, aggregate; the task finishes and sweeps")
 
 
 def case_fl_alliance_creator_reports_evaluation() -> AllianceVector:
@@ -51,12 +51,13 @@ def case_fl_alliance_poisoned_update() -> AllianceVector:
     b = CaseBuilder()
     d = running_task(b)
     proposers, voters = d.roles(0)
-    d.run_round(0, votes_for=lambda voter, n: 0b11 if voter == voters[0] else (0b10, 0b01),
+    d.run_round(0, scores_for=lambda voter, n: [0, 0] if voter == voters[0] else [POISON, GOOD],
                 labels={proposers[0]: "poisoned"})
     kinds = sorted(slashing.get_slash(b.chain.state(), i).kind for i in range(2))
     assert kinds == [slashing.POISONED_UPDATE, slashing.FALSE_VALIDATION]
     return finish(b, "fl_alliance_poisoned_update",
-                  "an update flagged harmful by 2/3: its proposer and the voter who accepted it are reported")
+                  "two voters of three score an update at 3× the global model's loss: it is poisoned and its proposer "
+                  "reported; the voter who scored everything 0 is far from both medians and reported")
 
 
 def case_fl_alliance_peer_review_two_passes() -> AllianceVector:
@@ -66,21 +67,21 @@ def case_fl_alliance_peer_review_two_passes() -> AllianceVector:
     d.create_task(rounds=1, proposers=6, voters=0)
     d.join(0, range(6))
     proposers, _ = d.roles(0)
-    colluders = proposers[:2]
-    colluder_bits = sum(1 << proposers.index(c) for c in colluders)
-    honest_bits = 0b111111 & ~colluder_bits
+    colluders, lazy, soft = proposers[:2], proposers[2], proposers[3]
 
-    def votes(voter, n):
+    def scores(voter, n):
         if voter in colluders:
-            return colluder_bits
-        mine = honest_bits & ~(1 << proposers.index(voter))
-        return mine if voter == proposers[2] else (mine, colluder_bits)
-    d.run_round(0, votes_for=votes)
+            return [0 if p in colluders else alliance.SCORE_UNUSABLE for p in proposers]
+        if voter == lazy:
+            return [0] * n
+        return [(BAD if voter == soft else POISON) if p in colluders else GOOD for p in proposers]
+    d.run_round(0, scores_for=scores)
     tally = alliance.Tally.get(b.chain.state(), alliance.round_key(0, 0))
     assert [t.outcome for t in tally] == [alliance.POISONED] * 2 + [alliance.ACCEPTED] * 4
     return finish(b, "fl_alliance_peer_review_two_passes",
-                  "peer review (0 voters): six proposers vote on each other's updates; two colluders are left out by "
-                  "the second pass, so 3 flags of 4 poison their updates and both are reported twice")
+                  "peer review (0 voters): six proposers score each other's updates; two colluders and a lazy member "
+                  "hold the first medians of the colluders' updates below poison, the second pass leaves them out: "
+                  "the colluders' updates are poisoned, the three are reported for false validation")
 
 
 def case_fl_alliance_timeouts_and_unavailability() -> AllianceVector:
@@ -95,7 +96,7 @@ def case_fl_alliance_timeouts_and_unavailability() -> AllianceVector:
     d.block(d.call(5, "advance", 0))
     assert alliance.RoundOutcome.get(b.chain.state(), alliance.round_key(0, 0)).status == alliance.ROUND_TIMED_OUT
     return finish(b, "fl_alliance_timeouts_and_unavailability",
-                  "a committer that does not reveal is reported; no vote commitments: the round times out")
+                  "a committer that does not reveal is reported; no score commitments: the round times out")
 
 
 FL_ALLIANCE_CASES = [case_fl_alliance_rounds_to_the_end, case_fl_alliance_poisoned_update, case_fl_alliance_peer_review_two_passes,

@@ -36,12 +36,12 @@ def _update(name: str, description: str, update_hash: bytes, salt: bytes, propos
                                                 "salt": _hex(salt), "proposer": _hex(proposer)}, commitment)
 
 
-def _votes(name: str, description: str, accepts: int, harmful: int, salt: bytes, voter: bytes) -> CommitmentVector:
-    commitment = formats.compute_vote_commitment(accepts, harmful, salt, voter)
-    assert commitment == keccak(accepts.to_bytes(32, "big") + harmful.to_bytes(32, "big") + salt + voter)
-    assert alliance.compute_vote_commitment is formats.compute_vote_commitment, "the module checks with it"
-    return CommitmentVector(name, description, {"commits": "votes", "accepts": hex(accepts), "harmful": hex(harmful),
-                                                "salt": _hex(salt), "voter": _hex(voter)}, commitment)
+def _scores(name: str, description: str, scores: list[int], salt: bytes, voter: bytes) -> CommitmentVector:
+    commitment = formats.compute_score_commitment(scores, salt, voter)
+    assert commitment == keccak(b"".join(score.to_bytes(4, "big") for score in scores) + salt + voter)
+    assert alliance.compute_score_commitment is formats.compute_score_commitment, "the module checks with it"
+    return CommitmentVector(name, description, {"commits": "scores", "scores": scores, "salt": _hex(salt),
+                                                "voter": _hex(voter)}, commitment)
 
 
 def case_fl_commitment_update() -> CommitmentVector:
@@ -49,14 +49,15 @@ def case_fl_commitment_update() -> CommitmentVector:
                    b"\x5a" * 32, PROPOSER)
 
 
-def case_fl_commitment_votes() -> CommitmentVector:
-    return _votes("fl_commitment_votes", "keccak256(uint256 accepts ‖ uint256 harmful ‖ salt ‖ voter): updates 0 and "
-                  "2 accepted, 1 flagged harmful", 0b101, 0b010, bytes(range(100, 132)), VOTER)
+def case_fl_commitment_scores() -> CommitmentVector:
+    return _scores("fl_commitment_scores", "keccak256(u32 score₀ ‖ u32 score₁ ‖ u32 score₂ ‖ salt ‖ voter): an "
+                   "improvement (0.9), a free rider (1.0) and an unusable update", [900_000, 1_000_000, 2**32 - 1],
+                   bytes(range(100, 132)), VOTER)
 
 
-def case_fl_commitment_votes_full_bitmaps() -> CommitmentVector:
-    return _votes("fl_commitment_votes_full_bitmaps", "256 updates: every bit of accepts set, none of harmful; a voter "
-                  "address with leading zero bytes", 2**256 - 1, 0, bytes(32), VOTER)
+def case_fl_commitment_scores_many() -> CommitmentVector:
+    return _scores("fl_commitment_scores_many", "256 updates scored 0 … 255 (a voter address with leading zero "
+                   "bytes)", list(range(256)), bytes(32), VOTER)
 
 
 FL_COMMITMENT_CASES = [value for name, value in sorted(globals().items()) if name.startswith("case_")]

@@ -72,14 +72,13 @@ def run_sampling_vector(vector: dict, sample: Callable = sample_here) -> None:
 
 
 def run_commitment_vector(vector: dict) -> None:
-    from fl_module.formats import compute_update_commitment, compute_vote_commitment
+    from fl_module.formats import compute_score_commitment, compute_update_commitment
 
     if vector["commits"] == "update":
         computed = compute_update_commitment(_bytes(vector["updateHash"]), _bytes(vector["salt"]),
                                              _bytes(vector["proposer"]))
     else:
-        computed = compute_vote_commitment(int(vector["accepts"], 16), int(vector["harmful"], 16),
-                                           _bytes(vector["salt"]), _bytes(vector["voter"]))
+        computed = compute_score_commitment(vector["scores"], _bytes(vector["salt"]), _bytes(vector["voter"]))
     assert computed == _bytes(vector["commitment"]), f"{vector['name']}: commitment differs"
 
 

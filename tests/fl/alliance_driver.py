@@ -9,6 +9,8 @@ from tests.runtime.harness import ACCOUNTS, AUTHORITY, MemoryChain, module_call,
 UNIT = balances.UNIT
 STAKE = 3_000 * UNIT
 GAS = 3_000_000
+GOOD, BAD, POISON = 900_000, 1_200_000, 3_000_000
+"""Scores (loss ratio × 10⁶) under the default parameters: accepted (< 10⁶), rejected, poisoned (≥ 3·10⁶)."""
 
 
 def address(index: int) -> bytes:
@@ -124,48 +126,42 @@ class AllianceDriver:
         return self.block(*(self.call(i, "revealUpdate", task, update_hash(i, round_, labels.get(i, "honest")),
                                       salt(i, round_)) for i in proposers))
 
-    def commit_votes(self, task, votes: dict[int, tuple[int, int]]):
-        """votes: voter → (accepts, harmful) bitmaps, or just accepts (no harmful flags)."""
+    def commit_scores(self, task, scores: dict[int, list[int]]):
+        """scores: voter → one score per revealed update (GOOD, BAD, POISON or any uint32)."""
         round_ = self.progress(task).round
-        return self.block(*(self.call(i, "commitVotes", task, alliance.compute_vote_commitment(
-            *as_pair(v), salt(i, round_), address(i))) for i, v in votes.items()))
+        return self.block(*(self.call(i, "commitScores", task, alliance.compute_score_commitment(
+            v, salt(i, round_), address(i))) for i, v in scores.items()))
 
-    def reveal_votes(self, task, votes: dict[int, tuple[int, int]]):
+    def reveal_scores(self, task, scores: dict[int, list[int]]):
         round_ = self.progress(task).round
-        return self.block(*(self.call(i, "revealVotes", task, *as_pair(v), salt(i, round_))
-                            for i, v in votes.items()))
+        return self.block(*(self.call(i, "revealScores", task, list(v), salt(i, round_)) for i, v in scores.items()))
 
     def submit_aggregate(self, task, indices, model: bytes):
         return self.block(*(self.call(i, "submitAggregate", task, model) for i in indices))
 
     def vote_to_aggregate(self, task):
-        """Every proposer commits and reveals, every voter accepts everything: the round reaches AGGREGATE."""
+        """Every proposer commits and reveals, every voter scores everything GOOD: the round reaches AGGREGATE."""
         proposers, voters = self.roles(task)
         self.commit_updates(task, proposers)
         self.reveal_updates(task, proposers)
-        votes = {v: (1 << len(proposers)) - 1 for v in voters}
-        self.commit_votes(task, votes)
-        self.reveal_votes(task, votes)
+        scores = {v: [GOOD] * len(proposers) for v in voters}
+        self.commit_scores(task, scores)
+        self.reveal_scores(task, scores)
         return proposers, voters
 
-    def run_round(self, task, votes_for=lambda voter, updates: (1 << updates) - 1, labels=None,
+    def run_round(self, task, scores_for=lambda voter, updates: [GOOD] * updates, labels=None,
                   aggregate=b"\x42" * 32):
-        """One round where everyone acts; `votes_for(voter, n)` gives each voter's (accepts, harmful)
-        bitmaps, or accepts alone."""
+        """One round where everyone acts; `scores_for(voter, n)` gives each voter's n scores."""
         proposers, voters = self.roles(task)
         self.commit_updates(task, proposers, labels)
         self.reveal_updates(task, proposers, labels)
         count = len(alliance.RevealedUpdates.get(self.state(), alliance.round_key(task, self.progress(task).round)))
-        votes = {v: votes_for(v, count) for v in voters or proposers}  # no voters: peer review
-        self.commit_votes(task, votes)
-        applied = self.reveal_votes(task, votes)
+        scores = {v: scores_for(v, count) for v in voters or proposers}  # no voters: peer review
+        self.commit_scores(task, scores)
+        applied = self.reveal_scores(task, scores)
         if self.progress(task).phase == alliance.AGGREGATE:
             applied += self.submit_aggregate(task, proposers + voters, aggregate)
         return proposers, voters, applied
-
-
-def as_pair(votes) -> tuple[int, int]:
-    return votes if isinstance(votes, tuple) else (votes, 0)
 
 
 def logs_of(applied, event):

@@ -12,7 +12,7 @@ from runtime.modules import balances, gmflock, randomness, rewards, slashing, st
 from runtime.sampling import sample
 from tests.runtime.harness import MemoryChain
 
-from .alliance_driver import STAKE, UNIT, AllianceDriver, address, logs_of, salt, update_hash
+from .alliance_driver import BAD, GOOD, POISON, STAKE, UNIT, AllianceDriver, address, logs_of, salt, update_hash
 
 PARTICIPANTS = range(6)
 
@@ -147,23 +147,27 @@ def test_reward_split_follows_the_proposer_share():
         assert rewards.PendingRewards.get(state, address(i)) == round_reward // 2 // 3
 
 
-def test_a_poisoned_update_is_rejected_its_proposer_and_its_acceptors_slashed():
+def test_a_poisoned_update_slashes_its_proposer_and_a_lazy_voter_far_from_the_medians():
+    """Two voters score update 0 at 3× the global model's loss, the lazy one scores everything 0: the median is
+    3×, so the update is poisoned; the lazy voter is far from the median on both updates (false validation)."""
     d = running_task()
     proposers, voters = d.roles(0)
     bad = proposers[0]
     lazy = voters[0]
-    votes = lambda voter, n: (1 << n) - 1 if voter == lazy else (0b10, 0b01)
-    _, _, applied = d.run_round(0, votes_for=votes, labels={bad: "poisoned"})
+    scores = lambda voter, n: [0, 0] if voter == lazy else [POISON, GOOD]
+    _, _, applied = d.run_round(0, scores_for=scores, labels={bad: "poisoned"})
     state = d.state()
     tally = alliance.Tally.get(state, alliance.round_key(0, 0))
-    assert [t.outcome for t in tally] == [alliance.POISONED, alliance.ACCEPTED]
-    assert (tally[0].accept_stake, tally[0].reject_stake, tally[0].harmful_stake) == (STAKE, 2 * STAKE, 2 * STAKE)
+    assert tally == (alliance.UpdateTally(POISON, POISON, 2 * STAKE, alliance.POISONED),
+                     alliance.UpdateTally(GOOD, GOOD, 2 * STAKE, alliance.ACCEPTED)), "the second pass leaves the lazy out"
     reported = {(s.offender, s.kind) for s in slashes(d)}
     assert reported == {(address(bad), slashing.POISONED_UPDATE), (address(lazy), slashing.FALSE_VALIDATION)}
     pool = alliance.compute_task_account(0)
     assert all(s.beneficiary == pool and s.reporter == pool for s in slashes(d))
     assert {log.topics[3][12:] for log in logs_of(applied, alliance.Penalized)} == {address(bad), address(lazy)}
     assert rewards.PendingRewards.get(state, address(bad)) == 0
+    assert rewards.PendingRewards.get(state, address(lazy)) == 0, "an outlier earns nothing"
+    assert all(rewards.PendingRewards.get(state, address(v)) == 15 * UNIT // 2 for v in voters[1:])
     before = balances.free_balance(state, pool)
     epoch_length = randomness.EpochLength.get(state)
     d.block(slot=(slashing.DeferralEpochs.get(state) + 1) * epoch_length)
@@ -172,35 +176,40 @@ def test_a_poisoned_update_is_rejected_its_proposer_and_its_acceptors_slashed():
     assert balances.free_balance(state, pool) > before, "slashes go back to the task's pool"
 
 
-def test_rejection_without_harmful_flags_is_never_slashed():
+def test_a_rejection_is_never_slashed_and_one_dissent_is_no_outlier():
     d = running_task(voters=3)
-    proposers, voters = d.roles(0)
-    d.run_round(0, votes_for=lambda voter, n: 0b10)
+    d.run_round(0, scores_for=lambda voter, n: [BAD, GOOD])
     tally = alliance.Tally.get(d.state(), alliance.round_key(0, 0))
-    assert [t.outcome for t in tally] == [alliance.REJECTED, alliance.ACCEPTED], "rejected by all, flagged by none"
+    assert [t.outcome for t in tally] == [alliance.REJECTED, alliance.ACCEPTED], "worse than the global model"
     assert not slashes(d)
     d2 = running_task(voters=3)
     _, voters2 = d2.roles(0)
-    d2.run_round(0, votes_for=lambda voter, n: (0b10, 0b01) if voter == voters2[0] else 0b10)
+    d2.run_round(0, scores_for=lambda voter, n: [POISON, GOOD] if voter == voters2[0] else [BAD, GOOD])
     tally2 = alliance.Tally.get(d2.state(), alliance.round_key(0, 0))
-    assert [t.outcome for t in tally2] == [alliance.REJECTED, alliance.ACCEPTED], "one flag of three is no supermajority"
-    assert not slashes(d2)
+    assert [t.outcome for t in tally2] == [alliance.REJECTED, alliance.ACCEPTED], "one poison score of three"
+    assert not slashes(d2), "far from the median on one update of two: not an outlier"
 
 
-def test_harmful_flags_of_exactly_two_thirds_poison():
+def test_acceptance_and_poison_each_need_more_than_half_of_the_stake():
     d = running_task(voters=3, proposers=1)
     _, voters = d.roles(0)
-    d.run_round(0, votes_for=lambda voter, n: 1 if voter == voters[0] else (0, 1))
-    tally = alliance.Tally.get(d.state(), alliance.round_key(0, 0))
-    assert tally == (alliance.UpdateTally(STAKE, 2 * STAKE, 2 * STAKE, alliance.POISONED),)
+    d.run_round(0, scores_for=lambda voter, n: [BAD] if voter == voters[0] else [GOOD])
+    assert [t.outcome for t in alliance.Tally.get(d.state(), alliance.round_key(0, 0))] == [alliance.ACCEPTED]
     d2 = running_task(voters=4, proposers=1)
     _, voters2 = d2.roles(0)
-    d2.run_round(0, votes_for=lambda voter, n: 1 if voter in voters2[:2] else (0, 1))
+    d2.run_round(0, scores_for=lambda voter, n: [GOOD] if voter in voters2[:2] else [BAD])
     tally2 = alliance.Tally.get(d2.state(), alliance.round_key(0, 0))
-    assert [t.outcome for t in tally2] == [alliance.REJECTED], "half accept: neither accepted nor poisoned"
-    assert not slashes(d2)
-    assert d2.progress(0).round == 1
+    assert [t.outcome for t in tally2] == [alliance.REJECTED], "half below 1: not accepted"
     assert alliance.RoundOutcome.get(d2.state(), alliance.round_key(0, 0)).status == alliance.ROUND_NONE_ACCEPTED
+    d3 = running_task(voters=4, proposers=1)
+    _, voters3 = d3.roles(0)
+    d3.run_round(0, scores_for=lambda voter, n: [POISON] if voter in voters3[:2] else [BAD])
+    assert [t.outcome for t in alliance.Tally.get(d3.state(), alliance.round_key(0, 0))] == [alliance.REJECTED]
+    assert not slashes(d3), "half found it poisonous: nobody is slashed"
+    d4 = running_task(voters=3, proposers=1)
+    _, voters4 = d4.roles(0)
+    d4.run_round(0, scores_for=lambda voter, n: [BAD] if voter == voters4[0] else [POISON])
+    assert [t.outcome for t in alliance.Tally.get(d4.state(), alliance.round_key(0, 0))] == [alliance.POISONED]
 
 
 def test_commit_without_reveal_is_slashed_for_unavailability_and_the_deadline_needs_advance():
@@ -235,8 +244,8 @@ def test_too_few_vote_reveals_time_out_without_a_tally():
     proposers, voters = d.roles(0)
     d.commit_updates(0, proposers)
     d.reveal_updates(0, proposers)
-    d.commit_votes(0, {v: 0b11 for v in voters})
-    d.reveal_votes(0, {voters[0]: 0b11})
+    d.commit_scores(0, {v: [GOOD, GOOD] for v in voters})
+    d.reveal_scores(0, {voters[0]: [GOOD, GOOD]})
     d.pass_deadline(0)
     ok(d.block(d.call(5, "advance", 0)))
     state = d.state()
@@ -331,7 +340,7 @@ def test_errors_of_every_call():
     fails(d.block(d.call(0, "fund", 0)), alliance.ZeroAmount)
     fails(d.block(d.call(v, "commitUpdate", 0, h)), alliance.NotInRole)
     fails(d.block(d.call(p, "revealUpdate", 0, h, s)), alliance.WrongPhase)
-    fails(d.block(d.call(v, "commitVotes", 0, h)), alliance.WrongPhase)
+    fails(d.block(d.call(v, "commitScores", 0, h)), alliance.WrongPhase)
     fails(d.block(d.call(p, "submitAggregate", 0, h)), alliance.WrongPhase)
     fails(d.block(d.call(0, "sweep", 0)), alliance.TaskNotFinished)
     ok(d.block(d.call(p, "commitUpdate", 0, alliance.compute_update_commitment(h, s, address(p)))))
@@ -343,13 +352,14 @@ def test_errors_of_every_call():
     fails(d.block(d.call(proposers[1], "revealUpdate", 0, h, s)), alliance.NotCommitted)
     ok(d.block(d.call(p, "revealUpdate", 0, h, s)))
     assert d.progress(0).phase == alliance.VOTE_COMMIT, "the only committer revealed: the phase ended early"
-    fails(d.block(d.call(p, "commitVotes", 0, h)), alliance.NotInRole)
-    ok(d.commit_votes(0, {x: 0b10 for x in voters[:1]}))
+    fails(d.block(d.call(p, "commitScores", 0, h)), alliance.NotInRole)
+    ok(d.commit_scores(0, {x: [BAD] for x in voters[:1]}))
     d.pass_deadline(0)
     ok(d.block(d.call(5, "advance", 0)))
-    fails(d.block(d.call(v, "revealVotes", 0, 0b10, 0, keccak256(b"other"))), alliance.InvalidVotes)
-    fails(d.block(d.call(v, "revealVotes", 0, 0b1, 0b1, salt(v, 0))), alliance.InvalidVotes)
-    fails(d.block(d.call(v, "revealVotes", 0, 0b1, 0, salt(v, 0))), alliance.CommitmentMismatch)
+    fails(d.block(d.call(v, "revealScores", 0, [BAD, BAD], salt(v, 0))), alliance.InvalidScores)
+    fails(d.block(d.call(v, "revealScores", 0, [], salt(v, 0))), alliance.InvalidScores)
+    fails(d.block(d.call(v, "revealScores", 0, [GOOD], salt(v, 0))), alliance.CommitmentMismatch)
+    fails(d.block(d.call(v, "revealScores", 0, [BAD], keccak256(b"other"))), alliance.CommitmentMismatch)
     fails(d.block(d.call(p, "submitAggregate", 0, h)), alliance.WrongPhase)
     fails(d.block(d.call(8, "submitAggregate", 0, h)), alliance.WrongPhase)
 
@@ -366,31 +376,47 @@ def test_leave_takes_effect_at_the_next_draw_and_too_few_participants_wait():
     assert d.progress(0).status == alliance.RUNNING and d.progress(0).round == 1
 
 
-@pytest.mark.parametrize("accept,harmful,total,outcome", [
-    (0, 0, 0, alliance.REJECTED), (1, 0, 1, alliance.ACCEPTED), (0, 1, 1, alliance.POISONED),
-    (2, 0, 3, alliance.ACCEPTED), (1, 2, 3, alliance.POISONED), (1, 1, 3, alliance.REJECTED),
-    (2, 2, 4, alliance.REJECTED), (0, 0, 3, alliance.REJECTED), (1, 3, 4, alliance.POISONED)])
-def test_outcome_rule_examples(accept, harmful, total, outcome):
-    assert alliance.compute_outcome(accept, harmful, total, 2, 3) == outcome
+SCORES = st.sampled_from([0, GOOD, 999_999, 1_000_000, BAD, 1_999_999, 2_000_000, POISON, alliance.SCORE_UNUSABLE])
 
 
-@given(st.integers(0, 10**30), st.integers(0, 10**30), st.integers(0, 10**30), st.integers(1, 100),
-       st.integers(1, 100))
-def test_outcome_rule_properties(accept, harmful, other, numerator, denominator):
-    if not denominator < 2 * numerator <= 2 * denominator:
-        return
-    total = accept + harmful + other
-    outcome = alliance.compute_outcome(accept, harmful, total, numerator, denominator)
-    assert (outcome == alliance.ACCEPTED) == (total > 0 and 2 * accept > total)
-    if outcome == alliance.POISONED:
-        assert harmful > accept, "a supermajority of flags is always a majority against"
-        assert harmful * denominator >= numerator * total
+@given(st.lists(st.tuples(SCORES, st.integers(1, 10**30)), min_size=1, max_size=8), SCORES)
+def test_a_majority_of_the_stake_decides_whatever_the_rest_report(others, agreed):
+    """Voters holding more than half of an update's voting stake and agreeing on a score fix its outcome,
+    in both passes, whatever the others (a minority) report — and the proposer's own score never counts."""
+    proposer = bytes([0xEE]) * 20
+    cards = [(bytes([i + 1]) * 20, stake, (score,)) for i, (score, stake) in enumerate(others)]
+    cards.append((bytes([0x50]) * 20, sum(stake for _, stake in others) + 1, (agreed,)))
+    cards.append((proposer, 10**40, (0,)))
+    [entry] = alliance.compute_tally((alliance.RevealedUpdate(proposer, bytes(32)),), cards, 10**6, 2 * 10**6, 3 * 10**6)
+    expected = (alliance.ACCEPTED if agreed < 10**6 else alliance.POISONED if agreed >= 2 * 10**6
+                else alliance.REJECTED)
+    assert entry.outcome == expected and entry.low_score == entry.high_score == agreed
+
+
+@given(st.lists(st.lists(SCORES, min_size=3, max_size=3), min_size=1, max_size=6),
+       st.lists(st.integers(1, 10**24), min_size=6, max_size=6))
+def test_the_tally_orders_outcomes_by_score_and_pays_only_members_near_it(score_rows, stakes):
+    updates = tuple(alliance.RevealedUpdate(bytes([0xE0 + i]) * 20, bytes(32)) for i in range(3))
+    cards = [(bytes([i + 1]) * 20, stakes[i], tuple(row)) for i, row in enumerate(score_rows)]
+    tally = alliance.compute_tally(updates, cards, 10**6, 2 * 10**6, 3 * 10**6)
+    for entry in tally:
+        reported = {s for row in score_rows for s in row}
+        assert entry.voting_stake > 0 and entry.low_score in reported and entry.high_score in reported
+        assert entry.low_score <= entry.high_score
+        assert (entry.outcome == alliance.ACCEPTED) == (entry.high_score < 10**6)
+        assert (entry.outcome == alliance.POISONED) == (entry.low_score >= 2 * 10**6)
+    weights = alliance.compute_voter_weights(updates, cards, tally, 3 * 10**6)
+    assert [who for who, _ in weights] == [who for who, _, _ in cards]
+    for (who, stake, row), (_, weight) in zip(cards, weights):
+        if all(entry.low_score <= score <= entry.high_score for score, entry in zip(row, tally)):
+            assert weight == 3 * stake, "a member who reported every consensus score is paid in full"
+        assert weight is None or 0 <= weight <= 3 * stake
 
 
 ROUND_PLAN = st.lists(st.tuples(
     st.lists(st.booleans(), min_size=2, max_size=2),   # proposer i commits
     st.lists(st.booleans(), min_size=2, max_size=2),   # … and reveals
-    st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3)), min_size=3, max_size=3),  # voter j's bitmaps
+    st.lists(st.lists(SCORES, min_size=2, max_size=2), min_size=3, max_size=3),  # voter j's scores
     st.lists(st.booleans(), min_size=3, max_size=3),   # voter j reveals
     st.booleans(),                                     # members agree on the aggregate
 ), min_size=1, max_size=3)
@@ -402,7 +428,7 @@ def test_random_rounds_keep_every_invariant_and_conserve_the_pool(plan):
     d = running_task(rounds=3)
     pool = alliance.compute_task_account(0)
     paid = 0
-    for commits, reveals, bitmaps, vote_reveals, agree in plan:
+    for commits, reveals, score_rows, score_reveals, agree in plan:
         if d.progress(0).status != alliance.RUNNING:
             break
         round_ = d.progress(0).round
@@ -420,9 +446,9 @@ def test_random_rounds_keep_every_invariant_and_conserve_the_pool(plan):
                 d.block(d.call(5, "advance", 0))
         if d.progress(0).round == round_ and d.progress(0).phase == alliance.VOTE_COMMIT:
             n = len(alliance.RevealedUpdates.get(d.state(), alliance.round_key(0, round_)))
-            votes = {v: (a & ((1 << n) - 1), h & ~a & ((1 << n) - 1)) for v, (a, h) in zip(voters, bitmaps)}
-            d.commit_votes(0, votes)
-            d.reveal_votes(0, {v: b for (v, b), r in zip(votes.items(), vote_reveals) if r})
+            scores = {v: row[:n] for v, row in zip(voters, score_rows)}
+            d.commit_scores(0, scores)
+            d.reveal_scores(0, {v: row for (v, row), r in zip(scores.items(), score_reveals) if r})
             if d.progress(0).round == round_ and d.progress(0).phase == alliance.VOTE_REVEAL:
                 d.pass_deadline(0)
                 d.block(d.call(5, "advance", 0))
@@ -456,43 +482,43 @@ def test_an_aggregate_phase_nobody_submits_to_times_out_but_records_what_the_tal
     assert balances.free_balance(d.state(), alliance.compute_task_account(0)) == 60 * UNIT
 
 
-def test_peer_review_proposers_vote_on_each_other_and_the_second_pass_slashes_what_colluders_shield():
-    """A task with 0 voters: every proposer votes on the others' updates (its bit on its own counts for
-    nothing). Two colluders of six accept each other (and themselves) and reject everyone else; one honest
-    member rejects the colluders' updates without flagging them. First pass: 3 flags of 5 on a colluder's
-    update, no 2/3; but the colluders disagree with the outcomes on all five updates they voted on, so the
-    second pass leaves them out: 3 flags of 4 poison their updates, and the honest updates stay accepted."""
+def test_peer_review_members_score_each_other_and_the_second_pass_undoes_what_colluders_and_a_lazy_hold():
+    """A task with 0 voters: every proposer scores the others' updates (its score of its own counts for nothing).
+    Of six, two colluders score each other 0 and everyone else unusable, a lazy member scores everything 0, one
+    honest member finds the colluders' updates only slightly worse (BAD) and two find them poisonous. First
+    pass: a colluder's update has [0, 0, BAD, POISON, POISON], median BAD: not poisoned. The colluders and the
+    lazy member are far from the first medians on every update, so the second pass leaves them out: the
+    colluders' updates are poisoned, every honestly trained one (the lazy member's too) accepted, and only the
+    colluders and the lazy member are reported."""
     d = running_task(proposers=6, voters=0)
     proposers, voters = d.roles(0)
     assert voters == [] and sorted(proposers) == list(PARTICIPANTS)
-    colluders, soft = proposers[:2], proposers[2]
-    colluder_bits = sum(1 << proposers.index(c) for c in colluders)
-    honest_bits = ((1 << 6) - 1) & ~colluder_bits
+    colluders, lazy, soft = proposers[:2], proposers[2], proposers[3]
 
-    def votes(voter, n):
+    def scores(voter, n):
         if voter in colluders:
-            return colluder_bits
-        mine = honest_bits & ~(1 << proposers.index(voter))
-        return mine if voter == soft else (mine, colluder_bits)
-    d.run_round(0, votes_for=lambda voter, n: votes(voter, n))
+            return [0 if p in colluders else alliance.SCORE_UNUSABLE for p in proposers]
+        if voter == lazy:
+            return [0] * n
+        return [(BAD if voter == soft else POISON) if p in colluders else GOOD for p in proposers]
+    d.run_round(0, scores_for=scores)
+    updates = alliance.RevealedUpdates.get(d.state(), alliance.round_key(0, 0))
+    first = alliance.compute_medians(updates, [(address(v), STAKE, tuple(scores(v, 6))) for v in proposers])
+    assert first[0] == (BAD, BAD, 5 * STAKE), "one pass: the colluder's update is not poisoned"
     tally = alliance.Tally.get(d.state(), alliance.round_key(0, 0))
     assert [t.outcome for t in tally] == [alliance.POISONED] * 2 + [alliance.ACCEPTED] * 4
-    assert (tally[0].accept_stake, tally[0].harmful_stake) == (0, 3 * STAKE), "the second pass: 4 honest voters"
-    assert (tally[2].accept_stake, tally[2].reject_stake) == (3 * STAKE, 0)
+    assert tally[0] == alliance.UpdateTally(POISON, POISON, 3 * STAKE, alliance.POISONED), "second pass: 3 honest"
+    assert tally[4] == alliance.UpdateTally(GOOD, GOOD, 2 * STAKE, alliance.ACCEPTED)
     reported = {(s.offender, s.kind) for s in slashes(d)}
     assert reported == {(address(c), kind) for c in colluders
-                        for kind in (slashing.POISONED_UPDATE, slashing.FALSE_VALIDATION)}
+                        for kind in (slashing.POISONED_UPDATE, slashing.FALSE_VALIDATION)} | \
+        {(address(lazy), slashing.FALSE_VALIDATION)}
 
 
-def test_peer_review_needs_three_proposers_and_classic_tasks_keep_one_pass():
+def test_peer_review_needs_three_proposers():
     d = AllianceDriver(MemoryChain())
     d.bond(PARTICIPANTS)
     fails(d.create_task(proposers=2, voters=0), alliance.InvalidTaskConfig)
-    outlier_free = running_task(voters=3, proposers=2)
-    _, voters = outlier_free.roles(0)
-    outlier_free.run_round(0, votes_for=lambda voter, n: (0, 0b11) if voter == voters[0] else 0b11)
-    tally = alliance.Tally.get(outlier_free.state(), alliance.round_key(0, 0))
-    assert [t.reject_stake for t in tally] == [STAKE, STAKE], "a dissenting voter still counts in a classic task"
 
 
 def test_the_creator_reports_an_evaluation_of_each_ended_round_once():

@@ -8,7 +8,7 @@ from fl_module.worker import agent
 from runtime.modules import staking
 
 SHARED = ("WAITING", "FINISHED", "COMMIT", "REVEAL", "VOTE_COMMIT", "VOTE_REVEAL", "AGGREGATE", "ACCEPTED",
-          "ZERO_HASH", "compute_update_commitment", "compute_vote_commitment")
+          "SCORE_SCALE", "SCORE_UNUSABLE", "ZERO_HASH", "compute_update_commitment", "compute_score_commitment")
 
 
 def test_the_worker_and_the_module_use_the_shared_formats():

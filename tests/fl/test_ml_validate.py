@@ -1,16 +1,20 @@
-"""Batched scoring equals one-by-one scoring; the vote is loss-based and strict."""
+"""Batched scoring equals one-by-one scoring; a voter's score is a loss ratio, and only a strictly lower loss scores below 10⁶."""
 
 import math
 
 import pytest
 import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+from fl_module.formats import SCORE_UNUSABLE
 
 from fl_module.worker.attacks import sign_flip
 from fl_module.worker.data import load, split_non_iid
 from fl_module.worker.models import init_model
 from fl_module.worker.train import DEFAULT_TRAINING, train_with
 from fl_module.worker.validate import (
-    accuracy, decide_votes, losses_batched, losses_one_by_one, mean_loss, score_candidates, stack_models)
+    accuracy, compute_scores, losses_batched, losses_one_by_one, mean_loss, score_candidates, stack_models)
 
 torch.set_num_threads(1)  # two xdist workers share two cores
 
@@ -59,9 +63,21 @@ def test_score_candidates_puts_the_global_model_first():
     assert losses == pytest.approx(losses_one_by_one("linear", models, data.test_x, data.test_y, "cpu"), rel=1e-5)
 
 
-def test_votes_accept_only_a_strictly_lower_loss():
-    assert decide_votes(1.0, [0.5, 1.0, 1.5, float("nan"), 0.999999]) == [True, False, False, False, True]
-    assert decide_votes(1.0, []) == []
+def test_scores_are_loss_ratios_per_million_floored_and_capped():
+    assert compute_scores(2.0, [1.0, 2.0, 3.0, float("nan"), 1.999999, float("inf"), 1e12]) == \
+        [500_000, 1_000_000, 1_500_000, SCORE_UNUSABLE, 999_999, SCORE_UNUSABLE, SCORE_UNUSABLE]
+    assert compute_scores(0.0, [0.0, 0.1]) == [1_000_000, SCORE_UNUSABLE], "against a perfect global model"
+    assert compute_scores(1.0, []) == []
+
+
+@given(st.floats(1e-9, 1e6), st.lists(st.floats(0.0, 1e9), max_size=16))
+def test_a_score_below_a_million_is_exactly_a_strictly_lower_loss(global_loss, losses):
+    """The chain accepts below 10⁶: the score must say "improves" exactly when the loss is lower (the floor never
+    turns an equal loss into an improvement), and every score fits a uint32."""
+    for loss, score in zip(losses, compute_scores(global_loss, losses)):
+        assert 0 <= score <= SCORE_UNUSABLE
+        if loss >= global_loss:
+            assert score >= 1_000_000
 
 
 def test_loss_vote_rejects_sign_flips_that_an_accuracy_rule_lets_through():
@@ -78,7 +94,7 @@ def test_loss_vote_rejects_sign_flips_that_an_accuracy_rule_lets_through():
         honest = train_with("mlp", model, data.train_x[part], data.train_y[part], DEFAULT_TRAINING["mlp"], 99 + p, "cpu")
         flipped.append(sign_flip(model, honest, scale=1.0))
     global_loss, losses = score_candidates("mlp", model, flipped, voter_x, voter_y, "cpu")
-    assert decide_votes(global_loss, losses) == [False] * 5
+    assert all(score >= 1_000_000 for score in compute_scores(global_loss, losses)), "none is accepted"
     global_accuracy = accuracy("mlp", model, voter_x, voter_y)
     assert all(global_accuracy - accuracy("mlp", f, voter_x, voter_y) <= 0.02 for f in flipped)
 

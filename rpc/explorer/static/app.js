@@ -485,19 +485,22 @@ async function pageTask(id) {
   ];
 }
 
-function bits(value, count) {
-  const n = big(value);
-  return Array.from({ length: count }, (_, i) => (n >> BigInt(i)) & 1n);
+const SCORE_SCALE = 1e6, SCORE_UNUSABLE = 2 ** 32 - 1;
+
+/** A voter's score of an update (its loss ÷ the global model's, × 10⁶) as a ratio; the worst score as "unusable". */
+function score(value, label = "") {
+  const n = num(value);
+  const text = n === SCORE_UNUSABLE ? "unusable" : (n / SCORE_SCALE).toFixed(3);
+  return tag(`${label}${text}`, n < SCORE_SCALE ? "accepted" : n >= 3 * SCORE_SCALE ? "poisoned" : "rejected");
 }
 
 async function pageRound(id, round) {
   const [r, offences] = await Promise.all([rpc("flock_getRound", hexOf(id), hexOf(round)), penalties(id)]);
   if (!r) return [el("h1", {}, "Round not found"), el("p", {}, `Task ${id} has no round ${round}.`)];
-  const count = r.updates.length;
   const member = (m, role) => [addressLink(m.address), role, flock(m.stake),
     m.updateHash ? el("span", { class: "mono" }, short(m.updateHash)) : (m.updateCommitment ? "committed" : "—"),
-    m.accepts === null ? (m.voteCommitment ? "committed" : "—")
-      : bits(m.accepts, count).map((b, i) => tag(b ? `✓${i}` : (bits(m.harmful, count)[i] ? `⚠${i}` : `✗${i}`), b ? "accepted" : (bits(m.harmful, count)[i] ? "poisoned" : "rejected"))),
+    m.scores === null ? (m.scoreCommitment ? "committed" : "—")
+      : m.scores.map((s, i) => r.updates[i] && r.updates[i].proposer === m.address ? "" : score(s, `#${i} `)),
     m.aggregate ? el("span", { class: "mono" }, short(m.aggregate)) : "—"];
   return [
     el("h1", {}, "Task ", taskLink(id), `, round ${round}`),
@@ -506,12 +509,14 @@ async function pageRound(id, round) {
       ["creator's evaluation", r.evaluation ? `test loss ${(num(r.evaluation.loss) / EVALUATION_SCALE).toFixed(4)}` +
         (r.evaluation.accuracy !== null ? `, accuracy ${(num(r.evaluation.accuracy) / 1e4).toFixed(2)}%` : "") : "not reported"]]),
     el("h2", {}, "Members"),
-    table(["member", "role", "stake at draw", "update", "votes (✓ accept, ✗ reject, ⚠ harmful)", "aggregate"],
+    table(["member", "role", "stake at draw", "update", "scores (loss ÷ global model's; below 1 improves)", "aggregate"],
       [...r.proposers.map((m) => member(m, "proposer")), ...r.voters.map((m) => member(m, "voter"))]),
     el("h2", {}, "Updates and tally"),
-    table(["#", "proposer", "update", "outcome", "accept stake", "reject stake", "harmful stake"], r.updates.map((u, i) => [
+    table(["#", "proposer", "update", "outcome", "consensus score", "stake scoring it"], r.updates.map((u, i) => [
       i, addressLink(u.proposer), el("span", { class: "mono" }, short(u.updateHash)), tag(u.outcome ?? "—", u.outcome ?? ""),
-      u.acceptStake ? flock(u.acceptStake) : "—", u.rejectStake ? flock(u.rejectStake) : "—", u.harmfulStake ? flock(u.harmfulStake) : "—"])),
+      u.votingStake !== null && big(u.votingStake) > 0n
+        ? (u.lowScore === u.highScore ? score(u.lowScore) : [score(u.lowScore), " – ", score(u.highScore)]) : "—",
+      u.votingStake ? flock(u.votingStake) : "—"])),
     el("h2", {}, "Slashes"),
     table(["offender", "offence"], offences.filter((o) => o.round === round).map((o) => [addressLink(o.offender), tag(o.kind, "slashed")]), "none"),
   ];
