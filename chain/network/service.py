@@ -357,8 +357,10 @@ class NetworkService:
         return ws
 
     async def _keep_dialing(self, url: str) -> None:
+        """Until `stop`, which cancels it; the loop checks `_stopping` too, so a cancellation lost on the way
+        (a library that swallows one) still ends it instead of keeping the node process alive."""
         failures = 0
-        while True:
+        while not self._stopping:
             known = self._dialed_ids.get(url)
             if known == self.node_id:
                 log.info("not dialing %s: it is this node", url)
@@ -398,13 +400,18 @@ class NetworkService:
         return await self._run_connection(ws, host, port, outbound=True, dialed_url=url)
 
     async def _run_connection(self, ws, host: str, port: int, outbound: bool, dialed_url: str | None = None) -> bool:
-        """Handshake, then read until the connection ends; True when it became a peer."""
+        """Handshake, then read until the connection ends; True when it became a peer.
+
+        The handshake's deadline is asyncio.timeout, not wait_for: on Python 3.11 wait_for drops a
+        cancellation that comes in the loop turn the handshake ends in, and `stop` then waited forever
+        on a dialer that went on redialing."""
         self._sockets.add(ws)
         peer, reason = None, "connection ended"
         try:
             self._handshaking += 1
             try:
-                hello = await asyncio.wait_for(self._handshake(ws, outbound, dialed_url), self.config.handshake_timeout)
+                async with asyncio.timeout(self.config.handshake_timeout):
+                    hello = await self._handshake(ws, outbound, dialed_url)
                 peer = self._register(ws, hello, host, port, outbound)
             except TimeoutError:
                 raise Refused(f"no handshake within {self.config.handshake_timeout:g}s") from None
