@@ -8,7 +8,10 @@ coordinate median, the trimmed mean and Multi-Krum trained without the chain on 
 attack and initial model; how many malicious updates were accepted; how many of the tallied ones
 were poisoned (their proposers slashed); and how many honest participants were slashed.
 
-    python -m bench.fl_targets [--rounds 20] [--seeds 5] [--attacks a,b] [--out DIR] [--quick]
+    python -m bench.fl_targets [--rounds 20] [--seeds 5] [--attacks a,b] [--out DIR] [--quick] [--classic]
+
+Tasks use peer review (every participant proposes and scores the others, spec/modules/fl_alliance.md) unless
+--classic, which draws half of the participants as voters each round.
 """
 
 import argparse
@@ -47,9 +50,10 @@ def spread(values: list[float]) -> str:
     return f"{mean:.3f}±{(sum((v - mean) ** 2 for v in values) / len(values)) ** 0.5:.3f}"
 
 
-def run(dataset: str, participants: int, cases, rounds: int, seeds: list[int], out: Path) -> None:
+def run(dataset: str, participants: int, cases, rounds: int, seeds: list[int], out: Path, peer_review: bool) -> None:
     figure = "final_test_accuracy" if dataset == "digits" else "final_test_loss"
-    print(f"\n{dataset}, {participants} participants, {rounds} rounds, seeds {seeds}: {figure} (mean±std)")
+    print(f"\n{dataset}, {participants} participants, {rounds} rounds, seeds {seeds}, "
+          f"{'peer review' if peer_review else 'classic draw'}: {figure} (mean±std)")
     print(f"{'scenario':<26}{'chain':>13}{'no attack':>13}" + "".join(f"{rule:>14}" for rule in RULES)
           + f"{'bad accepted':>14}{'bad slashed':>13}{'honest slashed':>16}{'seconds':>9}")
     reference: list[float] = []
@@ -60,7 +64,7 @@ def run(dataset: str, participants: int, cases, rounds: int, seeds: list[int], o
         for seed in seeds:
             summary = demo.run(dataset, participants, malicious, attack, rounds, collude, seed,
                                out / f"{name.replace('/', '-').replace(' ', '-')}-{seed}", compare=False,
-                               progress=lambda line: None, timeout=3600)
+                               progress=lambda line: None, timeout=3600, peer_review=peer_review)
             chain.append(summary[figure])
             for rule in RULES:
                 rules[rule].append(baselines.run_baseline(rule, dataset, participants, malicious, attack, rounds,
@@ -82,6 +86,7 @@ def main(argv=None) -> None:
     parser.add_argument("--attacks", default=",".join(ATTACKS), help="comma-separated (default: every attack)")
     parser.add_argument("--out", default=None)
     parser.add_argument("--quick", action="store_true", help="one seed, the no-attack run and one attack")
+    parser.add_argument("--classic", action="store_true", help="draw voters each round instead of peer review")
     args = parser.parse_args(argv)
     out = Path(args.out or tempfile.mkdtemp(prefix="flockchain-targets-"))
     attacks = tuple(a for a in args.attacks.split(",") if a)
@@ -91,7 +96,7 @@ def main(argv=None) -> None:
     seeds = [0] if args.quick else list(range(args.seeds))
     for dataset, participants, rounds in (("digits", 10, args.rounds), ("diabetes", 8, 10)):
         cases = scenarios(dataset, attacks)
-        run(dataset, participants, cases[:2] if args.quick else cases, rounds, seeds, out)
+        run(dataset, participants, cases[:2] if args.quick else cases, rounds, seeds, out, not args.classic)
     print(f"\nsummaries in {out}")
 
 

@@ -62,12 +62,12 @@ def add_demo_parser(commands):
     alliance.add_argument("--attack", choices=ATTACKS + ("none",), default="sign-flip")
     alliance.add_argument("--rounds", type=int, default=10)
     alliance.add_argument("--dataset", choices=("diabetes", "digits", "wine", "breast_cancer"), default="diabetes")
-    alliance.add_argument("--collude", action="store_true", help="malicious voters accept each other and reject honest")
+    alliance.add_argument("--collude", action="store_true", help="malicious voters score each other 0 (perfect) and honest updates unusable")
     alliance.add_argument("--seed", type=int, default=0)
     alliance.add_argument("--out", default="demo-out", help="directory for summary.json and loss.png")
     alliance.add_argument("--compare", action="store_true", help="also run fedavg, median, trimmed_mean, multikrum")
     alliance.add_argument("--peer-review", action="store_true",
-                          help="every participant proposes each round and votes on the others' updates (0 voters)")
+                          help="every participant proposes each round and scores the others' updates (0 voters)")
     alliance.add_argument("--flower-client", metavar="MODULE:ATTRIBUTE",
                           help="a Flower NumPyClient some honest participants run instead of the built-in trainer")
     alliance.add_argument("--flower-participants", type=int, default=0,
