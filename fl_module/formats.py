@@ -14,7 +14,9 @@ WAITING, RUNNING, FINISHED = 0, 1, 2
 """Task status: waiting for enough participants to draw a round, running, finished."""
 COMMIT, REVEAL, VOTE_COMMIT, VOTE_REVEAL, AGGREGATE = 0, 1, 2, 3, 4
 PHASES = (COMMIT, REVEAL, VOTE_COMMIT, VOTE_REVEAL, AGGREGATE)
-ROUND_RUNNING, ROUND_COMPLETED, ROUND_NONE_ACCEPTED, ROUND_TIMED_OUT = 0, 1, 2, 3
+ROUND_RUNNING, ROUND_COMPLETED, ROUND_NONE_ACCEPTED, ROUND_TIMED_OUT, ROUND_AGGREGATE_REJECTED = 0, 1, 2, 3, 4
+"""A round's status: running, completed (a new global model), no update accepted, timed out, or the
+members' aggregate of the accepted updates did not improve on the global model (it is kept)."""
 REJECTED, ACCEPTED, POISONED = 0, 1, 2
 """An update's outcome: rejected, accepted, or poisoned (its consensus score reached the poison level; its
 proposer is slashed)."""

@@ -39,7 +39,7 @@ def flock_get_randomness(ctx, epoch):
 
 TASK_STATUS = ("waiting", "running", "finished")
 PHASES = ("commit", "reveal", "voteCommit", "voteReveal", "aggregate")
-ROUND_STATUS = ("running", "completed", "noneAccepted", "timedOut")
+ROUND_STATUS = ("running", "completed", "noneAccepted", "timedOut", "aggregateRejected")
 OUTCOMES = ("rejected", "accepted", "poisoned")
 
 
@@ -88,12 +88,14 @@ class AllianceReader:
             return None
 
         def member(who: bytes, stake: int) -> dict:
-            commit, update, score_commit, revealed, scores, aggregate = self.view("memberOf", task, round_, who)
+            commit, update, score_commit, revealed, scores, aggregate, aggregate_score = \
+                self.view("memberOf", task, round_, who)
             empty = lambda value: None if value == ZERO_HASH else to_data(value)
             return {"address": to_checksum(who), "stake": to_hex(stake), "updateCommitment": empty(commit),
                     "updateHash": empty(update), "scoreCommitment": empty(score_commit),
                     "scores": [to_hex(score) for score in scores] if revealed else None,
-                    "aggregate": empty(aggregate)}
+                    "aggregate": empty(aggregate),
+                    "aggregateScore": to_hex(aggregate_score) if aggregate != ZERO_HASH else None}
 
         status, model, reward, ended, outcomes, low, high, voting_stakes = self.view("roundResult", task, round_)
         updaters, update_hashes = self.view("roundUpdates", task, round_)

@@ -14,7 +14,7 @@ its roles and its own commitments, and does the one thing still missing:
                              stop; commit the scores
     VOTE_REVEAL  (committed) reveal the scores
     AGGREGATE    (member)    FedAvg of the accepted updates that decode (deterministic), upload, submit
-                             its hash
+                             its hash with this member's score of it (the aggregate check)
     any phase past its deadline → `advance`
 """
 
@@ -264,12 +264,24 @@ class Worker:
         return validate.losses_batched(self.kind, candidates, self.data.val_x, self.data.val_y, self.device)
 
     async def submit_aggregate(self, status) -> None:
+        """FedAvg of the accepted updates that decode, and this member's score of it against the global model
+        (the aggregate check)."""
         task, round_ = self.config.task, status.round
-        _, hashes = await self.client.view("fl_alliance", "roundUpdates", task, round_)
+        owners, hashes = await self.client.view("fl_alliance", "roundUpdates", task, round_)
         outcomes = (await self.client.view("fl_alliance", "roundResult", task, round_))[4]
-        accepted = [model for h, outcome in zip(hashes, outcomes) if outcome == ACCEPTED
-                    if (model := await self.fetch_update(h)) is not None]
-        data = tensors.encode_model(aggregate.fedavg(accepted))
+        chosen = [(owner, h) for owner, h, outcome in zip(owners, hashes, outcomes) if outcome == ACCEPTED]
+        accepted = [model for _, h in chosen if (model := await self.fetch_update(h)) is not None]
+        combined = aggregate.fedavg(accepted)
+        data = tensors.encode_model(combined)
         model_hash = await self.client.put_blob(data, task, round_)
-        await self.client.send("fl_alliance", "submitAggregate", task, model_hash)
-        LOG.info("%s round %d: aggregate 0x%s", self.client.address, round_, model_hash.hex()[:12])
+        if self.config.attack == "lazy-voter":
+            score = attacks.lazy_scores(1)[0]
+        elif self.config.attack and self.colluders:
+            score = min(attacks.collude_scores([owner.lower() for owner, _ in chosen], self.colluders))
+        else:
+            glob = await self.fetch_model(status.global_model)
+            losses = await asyncio.to_thread(self.score, [glob, combined], round_)
+            score = validate.compute_scores(losses[0], losses[1:])[0]
+        await self.client.send("fl_alliance", "submitAggregate", task, model_hash, score)
+        LOG.info("%s round %d: aggregate 0x%s scored %.3f", self.client.address, round_, model_hash.hex()[:12],
+                 score / SCORE_SCALE)

@@ -22,7 +22,10 @@ Round structure:
     3·10⁶) decides, with equal stakes. A malicious voter scores like an honest one, or under
     lazy-voter scores everything 0, or with collude=True scores its accomplices 0 and honest
     updates unusable (attacks.collude_scores). The next global model is the fedavg of the accepted
-    updates in participant order, or the last one when none is accepted.
+    updates in participant order if the aggregate check passes — every round member scores that FedAvg
+    against the global model and more than half must find it better (fl_alliance.is_better_for_most;
+    a colluder scores it 0 when it holds an accomplice's update, else unusable; a lazy voter 0) — or
+    the last one.
   peer_vote -- the chain's peer-review task (0 voters): every participant proposes, and scores the
     others' updates; the same tally.
   Both record per round the poisoned proposers and the voters the tally finds far from the consensus
@@ -140,6 +143,21 @@ def _chain_tally(kind, attack, collude, global_params, candidates, proposers, vo
     return [entry.outcome for entry in tally], [int.from_bytes(who, "big") for who, w in weights if w is None]
 
 
+def _aggregate_check(kind, attack, collude, global_params, combined, members, owners, malicious, shares):
+    """`combined` if more than half of the round's members score it below 10⁶, else None."""
+    from fl_module import alliance
+    reports = []
+    for member in members:
+        if member in malicious and collude:
+            score = min(collude_scores(owners, malicious))
+        elif member in malicious and attack == "lazy-voter":
+            score = lazy_scores(1)[0]
+        else:
+            score = _scores(kind, None, False, False, global_params, [combined], [member], set(), shares[member])[0]
+        reports.append((score, 1, member.to_bytes(20, "big")))
+    return combined if alliance.is_better_for_most(reports) else None
+
+
 def run_baseline(rule: str, dataset: str, n_participants: int, n_malicious: int, attack: str | None, rounds: int,
                  seed: int, *, collude: bool = False, alpha: float = 0.5, config: TrainConfig | None = None) -> dict:
     """Run `rounds` rounds of `rule` (module docstring) and report the global model on the test split.
@@ -172,9 +190,13 @@ def run_baseline(rule: str, dataset: str, n_participants: int, n_malicious: int,
             outcomes, false_validators = _chain_tally(kind, attack, collude, global_params, candidates, proposers,
                                                       voters, malicious, shares)
             accepted = [i for i, outcome in enumerate(outcomes) if outcome == ACCEPTED and candidates[i] is not None]
-            if accepted:
-                global_params = fedavg([candidates[i] for i in accepted])
-            record.update(proposers=proposers, accepted=[proposers[i] for i in accepted],
+            adopted = _aggregate_check(
+                kind, attack, collude, global_params, fedavg([candidates[i] for i in accepted]),
+                sorted(set(proposers) | set(voters)), [proposers[i] for i in accepted], malicious, shares
+            ) if accepted else None
+            if adopted is not None:
+                global_params = adopted
+            record.update(proposers=proposers, accepted=[proposers[i] for i in accepted], adopted=adopted is not None,
                           rejected=[p for i, p in enumerate(proposers) if i not in accepted],
                           poisoned=[proposers[i] for i, outcome in enumerate(outcomes) if outcome == POISONED],
                           false_validators=false_validators)

@@ -292,7 +292,7 @@ def follow(rpc: Rpc, task: int, rounds: int, kind: str, test, addresses, bad, pr
         }
         per_round.append(record)
         marks = lambda group: " ".join(f"{index[a]}{'*' if index[a] in bad else ''}" for a in group) or "-"
-        progress(f"round {round_:>3} {details['status']:<12} accepted [{marks(record['accepted'])}] "
+        progress(f"round {round_:>3} {details['status']:<17} accepted [{marks(record['accepted'])}] "
                  f"rejected [{marks(record['rejected'])}] slashed [{marks([o['offender'] for o in offences])}]  "
                  f"test loss {loss:.4f}" + (f"  accuracy {acc:.3f}" if acc is not None else ""))
     return per_round

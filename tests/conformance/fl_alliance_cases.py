@@ -84,6 +84,19 @@ def case_fl_alliance_peer_review_two_passes() -> AllianceVector:
                   "the colluders' updates are poisoned, the three are reported for false validation")
 
 
+def case_fl_alliance_aggregate_check_keeps_the_model() -> AllianceVector:
+    b = CaseBuilder()
+    d = running_task(b)
+    model = alliance.GlobalModel.get(b.chain.state(), 0)
+    d.run_round(0, aggregate_score=BAD)
+    state = b.chain.state()
+    assert alliance.RoundOutcome.get(state, alliance.round_key(0, 0)).status == alliance.ROUND_AGGREGATE_REJECTED
+    assert alliance.GlobalModel.get(state, 0) == model
+    return finish(b, "fl_alliance_aggregate_check_keeps_the_model",
+                  "both updates accepted, every member submits the same aggregate but scores it 1.5x the global "
+                  "model's loss: the aggregate check fails and the global model is kept (status 4)")
+
+
 def case_fl_alliance_timeouts_and_unavailability() -> AllianceVector:
     b = CaseBuilder()
     d = running_task(b)
@@ -100,4 +113,5 @@ def case_fl_alliance_timeouts_and_unavailability() -> AllianceVector:
 
 
 FL_ALLIANCE_CASES = [case_fl_alliance_rounds_to_the_end, case_fl_alliance_poisoned_update, case_fl_alliance_peer_review_two_passes,
-                     case_fl_alliance_timeouts_and_unavailability, case_fl_alliance_creator_reports_evaluation]
+                     case_fl_alliance_timeouts_and_unavailability, case_fl_alliance_creator_reports_evaluation,
+                     case_fl_alliance_aggregate_check_keeps_the_model]

@@ -9,8 +9,8 @@ from tests.runtime.harness import ACCOUNTS, AUTHORITY, MemoryChain, module_call,
 UNIT = balances.UNIT
 STAKE = 3_000 * UNIT
 GAS = 3_000_000
-GOOD, BAD, POISON = 900_000, 1_200_000, 3_000_000
-"""Scores (loss ratio × 10⁶) under the default parameters: accepted (< 10⁶), rejected, poisoned (≥ 3·10⁶)."""
+GOOD, BAD, POISON = 900_000, 1_500_000, 3_000_000
+"""Scores (loss ratio × 10⁶) under the default parameters: accepted (< 1.3·10⁶), rejected, poisoned (≥ 3·10⁶)."""
 
 
 def address(index: int) -> bytes:
@@ -136,8 +136,9 @@ class AllianceDriver:
         round_ = self.progress(task).round
         return self.block(*(self.call(i, "revealScores", task, list(v), salt(i, round_)) for i, v in scores.items()))
 
-    def submit_aggregate(self, task, indices, model: bytes):
-        return self.block(*(self.call(i, "submitAggregate", task, model) for i in indices))
+    def submit_aggregate(self, task, indices, model: bytes, score: int = GOOD):
+        """Each member of `indices` submits `model` with `score` (its score of the aggregate)."""
+        return self.block(*(self.call(i, "submitAggregate", task, model, score) for i in indices))
 
     def vote_to_aggregate(self, task):
         """Every proposer commits and reveals, every voter scores everything GOOD: the round reaches AGGREGATE."""
@@ -150,7 +151,7 @@ class AllianceDriver:
         return proposers, voters
 
     def run_round(self, task, scores_for=lambda voter, updates: [GOOD] * updates, labels=None,
-                  aggregate=b"\x42" * 32):
+                  aggregate=b"\x42" * 32, aggregate_score=GOOD):
         """One round where everyone acts; `scores_for(voter, n)` gives each voter's n scores."""
         proposers, voters = self.roles(task)
         self.commit_updates(task, proposers, labels)
@@ -160,7 +161,7 @@ class AllianceDriver:
         self.commit_scores(task, scores)
         applied = self.reveal_scores(task, scores)
         if self.progress(task).phase == alliance.AGGREGATE:
-            applied += self.submit_aggregate(task, proposers + voters, aggregate)
+            applied += self.submit_aggregate(task, proposers + voters, aggregate, aggregate_score)
         return proposers, voters, applied
 
 

@@ -261,10 +261,31 @@ def test_aggregate_deadline_takes_the_most_staked_hash_or_times_out():
     d.submit_aggregate(0, members[:2], b"\x01" * 32)
     d.submit_aggregate(0, members[2:3], b"\x02" * 32)
     assert d.progress(0).phase == alliance.AGGREGATE
-    fails(d.block(d.call(members[0], "submitAggregate", 0, b"\x03" * 32)), alliance.AlreadySubmitted)
+    fails(d.block(d.call(members[0], "submitAggregate", 0, b"\x03" * 32, GOOD)), alliance.AlreadySubmitted)
     d.pass_deadline(0)
     ok(d.block(d.call(5, "advance", 0)))
     assert alliance.GlobalModel.get(d.state(), 0) == b"\x01" * 32
+
+
+def test_the_aggregate_check_keeps_the_global_model_unless_most_of_its_stake_finds_the_aggregate_better():
+    """The winning hash becomes the global model only when more than half of the stake that submitted it scored
+    it below 10⁶; the scores of members who submitted another hash do not count."""
+    for scores, adopted in (([GOOD, GOOD, BAD, BAD, BAD], False), ([GOOD, GOOD, GOOD, BAD, BAD], True),
+                            ([GOOD, GOOD, BAD, BAD], False), ([GOOD, GOOD, GOOD, BAD], True),
+                            ([0, GOOD, GOOD, POISON, alliance.SCORE_UNUSABLE], True)):
+        d = running_task()
+        model = alliance.GlobalModel.get(d.state(), 0)
+        proposers, voters = d.vote_to_aggregate(0)
+        members = proposers + voters
+        reward = alliance.RoundOutcome.get(d.state(), alliance.round_key(0, 0)).reward
+        ok(d.block(*(d.call(member, "submitAggregate", 0, b"\x09" * 32, score)
+                      for member, score in zip(members, scores)),
+                   *(d.call(member, "submitAggregate", 0, b"\x0a" * 32, 0) for member in members[len(scores):])))
+        result = alliance.RoundOutcome.get(d.state(), alliance.round_key(0, 0))
+        expected = alliance.ROUND_COMPLETED if adopted else alliance.ROUND_AGGREGATE_REJECTED
+        assert (result.status, result.reward) == (expected, reward), scores
+        assert alliance.GlobalModel.get(d.state(), 0) == (b"\x09" * 32 if adopted else model)
+        assert alliance.view_member(d.state(), 0, 0, address(members[0]))[5:] == (b"\x09" * 32, scores[0])
 
 
 def test_the_last_round_finishes_the_task_and_sweeps_the_pool():
@@ -341,7 +362,7 @@ def test_errors_of_every_call():
     fails(d.block(d.call(v, "commitUpdate", 0, h)), alliance.NotInRole)
     fails(d.block(d.call(p, "revealUpdate", 0, h, s)), alliance.WrongPhase)
     fails(d.block(d.call(v, "commitScores", 0, h)), alliance.WrongPhase)
-    fails(d.block(d.call(p, "submitAggregate", 0, h)), alliance.WrongPhase)
+    fails(d.block(d.call(p, "submitAggregate", 0, h, GOOD)), alliance.WrongPhase)
     fails(d.block(d.call(0, "sweep", 0)), alliance.TaskNotFinished)
     ok(d.block(d.call(p, "commitUpdate", 0, alliance.compute_update_commitment(h, s, address(p)))))
     fails(d.block(d.call(p, "commitUpdate", 0, h)), alliance.AlreadyCommitted)
@@ -360,8 +381,8 @@ def test_errors_of_every_call():
     fails(d.block(d.call(v, "revealScores", 0, [], salt(v, 0))), alliance.InvalidScores)
     fails(d.block(d.call(v, "revealScores", 0, [GOOD], salt(v, 0))), alliance.CommitmentMismatch)
     fails(d.block(d.call(v, "revealScores", 0, [BAD], keccak256(b"other"))), alliance.CommitmentMismatch)
-    fails(d.block(d.call(p, "submitAggregate", 0, h)), alliance.WrongPhase)
-    fails(d.block(d.call(8, "submitAggregate", 0, h)), alliance.WrongPhase)
+    fails(d.block(d.call(p, "submitAggregate", 0, h, GOOD)), alliance.WrongPhase)
+    fails(d.block(d.call(8, "submitAggregate", 0, h, GOOD)), alliance.WrongPhase)
 
 
 def test_leave_takes_effect_at_the_next_draw_and_too_few_participants_wait():

@@ -501,7 +501,7 @@ async function pageRound(id, round) {
     m.updateHash ? el("span", { class: "mono" }, short(m.updateHash)) : (m.updateCommitment ? "committed" : "—"),
     m.scores === null ? (m.scoreCommitment ? "committed" : "—")
       : m.scores.map((s, i) => r.updates[i] && r.updates[i].proposer === m.address ? "" : score(s, `#${i} `)),
-    m.aggregate ? el("span", { class: "mono" }, short(m.aggregate)) : "—"];
+    m.aggregate ? [el("span", { class: "mono" }, short(m.aggregate)), " ", score(m.aggregateScore)] : "—"];
   return [
     el("h1", {}, "Task ", taskLink(id), `, round ${round}`),
     fields([["status", tag(r.status)], ["ended in block", r.endBlock ? blockLink(r.endBlock) : "running"],
@@ -509,7 +509,7 @@ async function pageRound(id, round) {
       ["creator's evaluation", r.evaluation ? `test loss ${(num(r.evaluation.loss) / EVALUATION_SCALE).toFixed(4)}` +
         (r.evaluation.accuracy !== null ? `, accuracy ${(num(r.evaluation.accuracy) / 1e4).toFixed(2)}%` : "") : "not reported"]]),
     el("h2", {}, "Members"),
-    table(["member", "role", "stake at draw", "update", "scores (loss ÷ global model's; below 1 improves)", "aggregate"],
+    table(["member", "role", "stake at draw", "update", "scores (loss ÷ global model's; below 1 improves)", "aggregate, its score"],
       [...r.proposers.map((m) => member(m, "proposer")), ...r.voters.map((m) => member(m, "voter"))]),
     el("h2", {}, "Updates and tally"),
     table(["#", "proposer", "update", "outcome", "consensus score", "stake scoring it"], r.updates.map((u, i) => [
