@@ -163,7 +163,7 @@ class Worker:
         task, round_, me = self.config.task, status.round, self.client.address
         proposers, _, voters, _ = await self.client.view("fl_alliance", "rolesOf", task, round_)
         voters = voters or proposers  # peer review (a task with 0 voters): the proposers vote on each other
-        update_commit, update_hash, score_commit, scores_revealed, _, aggregate_choice = \
+        update_commit, update_hash, score_commit, scores_revealed, _, aggregate_choice, _ = \
             await self.client.view("fl_alliance", "memberOf", task, round_, me)
         key = f"{task}:{round_}"
         if head + 1 >= status.phase_end:
