@@ -540,7 +540,8 @@ def compute_medians(state: State, task: int, count: int, revealed: dict[bytes, d
 def compute_agreements(losses: dict[int, int], indices: list[int], consensus: list[int | None],
                        tolerance: int) -> list[int]:
     """A validator's agreement with the consensus on each submission of `indices`; 0 where it reported none."""
-    return [compute_agreement(losses[i], consensus[i], tolerance, AGREEMENT_FLOOR) if i in losses else 0 for i in indices]
+    return [compute_agreement(losses[i], consensus[i], tolerance, AGREEMENT_FLOOR) if i in losses else 0
+            for i in indices]
 
 
 def compute_consensus(state: State, task: int, count: int, revealed: dict[bytes, dict[int, int]]) -> list[int | None]:

@@ -277,7 +277,7 @@ class Worker:
         if self.config.attack == "lazy-voter":
             score = attacks.lazy_scores(1)[0]
         elif self.config.attack and self.colluders:
-            score = min(attacks.collude_scores([owner.lower() for owner, _ in chosen], self.colluders))
+            score = attacks.collude_aggregate_score([owner.lower() for owner, _ in chosen], self.colluders)
         else:
             glob = await self.fetch_model(status.global_model)
             losses = await asyncio.to_thread(self.score, [glob, combined], round_)

@@ -140,6 +140,11 @@ def collude_scores(candidate_owners: list, malicious_set: set | frozenset) -> li
     return [0 if owner in malicious_set else SCORE_UNUSABLE for owner in candidate_owners]
 
 
+def collude_aggregate_score(included_owners: list, malicious_set: set | frozenset) -> int:
+    """A colluder scores a round's aggregate perfect when it holds an accomplice's update, else unusable."""
+    return 0 if any(owner in malicious_set for owner in included_owners) else SCORE_UNUSABLE
+
+
 def pick_malicious(n_participants: int, n_malicious: int, seed: int) -> list[int]:
     """Which participant indices are malicious: a seeded choice, sorted."""
     if not 0 <= n_malicious <= n_participants:

@@ -40,7 +40,8 @@ import torch
 
 from ..formats import ACCEPTED, POISONED, SCORE_UNUSABLE
 from .aggregate import fedavg
-from .attacks import ATTACKS, BLOB_ATTACKS, collude_scores, lazy_scores, malicious_update, pick_malicious
+from .attacks import (ATTACKS, BLOB_ATTACKS, collude_aggregate_score, collude_scores, lazy_scores, malicious_update,
+                      pick_malicious)
 from .data import load, split_non_iid
 from .models import default_model_kind, init_model, is_classification
 from .train import DEFAULT_TRAINING, TrainConfig, train_with
@@ -149,7 +150,7 @@ def _aggregate_check(kind, attack, collude, global_params, combined, members, ow
     reports = []
     for member in members:
         if member in malicious and collude:
-            score = min(collude_scores(owners, malicious))
+            score = collude_aggregate_score(owners, malicious)
         elif member in malicious and attack == "lazy-voter":
             score = lazy_scores(1)[0]
         else:

@@ -5,7 +5,7 @@ import torch
 
 from fl_module.formats import SCORE_UNUSABLE
 from fl_module.worker.attacks import (
-    ATTACKS, collude_scores, flip_labels, free_rider, gaussian_noise, label_flip, lazy_scores, malicious_update,
+    ATTACKS, collude_aggregate_score, collude_scores, flip_labels, free_rider, gaussian_noise, label_flip, lazy_scores, malicious_update,
     pick_malicious, sign_flip)
 from fl_module.worker import attacks, models, tensors
 from fl_module.worker.data import split_non_iid
@@ -50,6 +50,8 @@ def test_scores_of_lazy_and_colluding_voters():
     assert lazy_scores(3) == [0, 0, 0]
     assert collude_scores(["a", "b", "c", "d"], {"b", "d"}) == [SCORE_UNUSABLE, 0, SCORE_UNUSABLE, 0]
     assert collude_scores([], frozenset()) == []
+    assert collude_aggregate_score(["a", "b"], {"b", "d"}) == 0, "it holds an accomplice's update"
+    assert collude_aggregate_score(["a", "c"], {"b", "d"}) == SCORE_UNUSABLE
 
 
 def test_pick_malicious_is_a_seeded_choice():
