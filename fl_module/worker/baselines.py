@@ -22,8 +22,8 @@ Round structure:
     3·10⁶) decides, with equal stakes. A malicious voter scores like an honest one, or under
     lazy-voter scores everything 0, or with collude=True scores its accomplices 0 and honest
     updates unusable (attacks.collude_scores). The next global model is the fedavg of the accepted
-    updates in participant order if the aggregate check passes — every round member scores that FedAvg
-    against the global model and more than half must find it better (fl_alliance.is_better_for_most;
+    updates in participant order if the aggregate check passes — every round member the tally did not
+    report scores that FedAvg against the global model and more than half must find it better (fl_alliance.is_better_for_most;
     a colluder scores it 0 when it holds an accomplice's update, else unusable; a lazy voter 0) — or
     the last one.
   peer_vote -- the chain's peer-review task (0 voters): every participant proposes, and scores the
@@ -145,7 +145,8 @@ def _chain_tally(kind, attack, collude, global_params, candidates, proposers, vo
 
 
 def _aggregate_check(kind, attack, collude, global_params, combined, members, owners, malicious, shares):
-    """`combined` if more than half of the round's members score it below 10⁶, else None."""
+    """`combined` if more than half of the round's members (those the tally did not report) score it below 10⁶,
+    else None."""
     from fl_module import alliance
     reports = []
     for member in members:
@@ -193,7 +194,8 @@ def run_baseline(rule: str, dataset: str, n_participants: int, n_malicious: int,
             accepted = [i for i, outcome in enumerate(outcomes) if outcome == ACCEPTED and candidates[i] is not None]
             adopted = _aggregate_check(
                 kind, attack, collude, global_params, fedavg([candidates[i] for i in accepted]),
-                sorted(set(proposers) | set(voters)), [proposers[i] for i in accepted], malicious, shares
+                sorted((set(proposers) | set(voters)) - set(false_validators)), [proposers[i] for i in accepted],
+                malicious, shares
             ) if accepted else None
             if adopted is not None:
                 global_params = adopted

@@ -288,6 +288,27 @@ def test_the_aggregate_check_keeps_the_global_model_unless_most_of_its_stake_fin
         assert alliance.view_member(d.state(), 0, 0, address(members[0]))[5:] == (b"\x09" * 32, scores[0])
 
 
+def test_members_reported_for_false_validation_do_not_count_in_the_aggregate_check():
+    """A lazy voter (every update scored 0) is far from the medians and reported; its unusable score of the
+    aggregate is then left out: 3 GOOD and 2 BAD of the 5 counted members adopt the model, where 3 of all 6
+    would not be more than half."""
+    for lazy_counts in (False, True):
+        d = running_task(voters=4)
+        proposers, voters = d.roles(0)
+        lazy, dissenters = voters[0], {voters[1], proposers[0]}
+        d.commit_updates(0, proposers)
+        d.reveal_updates(0, proposers)
+        cards = {v: ([0, 0] if v == lazy and not lazy_counts else [GOOD, GOOD]) for v in voters}
+        d.commit_scores(0, cards)
+        d.reveal_scores(0, cards)
+        assert alliance.get_false_validators(d.state(), 0, 0) == (set() if lazy_counts else {address(lazy)})
+        aggregate_scores = {m: alliance.SCORE_UNUSABLE if m == lazy else BAD if m in dissenters else GOOD
+                            for m in proposers + voters}
+        ok(d.block(*(d.call(m, "submitAggregate", 0, b"\x09" * 32, score) for m, score in aggregate_scores.items())))
+        status = alliance.RoundOutcome.get(d.state(), alliance.round_key(0, 0)).status
+        assert status == (alliance.ROUND_AGGREGATE_REJECTED if lazy_counts else alliance.ROUND_COMPLETED)
+
+
 def test_the_last_round_finishes_the_task_and_sweeps_the_pool():
     d = running_task(rounds=2, bounty=91 * UNIT)
     d.run_round(0)
