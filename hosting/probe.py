@@ -4,7 +4,9 @@ per epoch and model (marketplace.reportHosts; spec/modules/marketplace.md, Monit
 A probe is `GET {endpoint}/v1/models` within `timeout` seconds, answered with the model's entry and
 `serving: true`. A host is reported DOWN when every probe of the epoch failed (at least MIN_PROBES of
 them), STALE when it serves `latest` and every answer given StaleBlocks or more after the newest version
-was published named an older one, and UP otherwise, with the median latency of its answers. The report
+was published named an older one, and UP otherwise, with the median latency of its answers. Weights the
+duty cannot load itself (never uploaded, not the model's kind) excuse a host: it is not stale for not
+serving them, nor down for serving nothing when they are all it may serve. The report
 goes out once the epoch is `report_at_per_million` through (by slot), re-reading the hosts first, so
 a host has most of an epoch to answer; a host leaving after it was probed is still reported (the chain
 slashes a failing host once, leaving or not), a host already penalised is not probed.
@@ -22,6 +24,7 @@ from dataclasses import dataclass, field
 import requests
 from eth_account import Account
 
+from fl_module.worker import tensors
 from fl_module.worker.demo import Rpc
 from marketplace.module import DOWN, STALE, UP
 
@@ -61,6 +64,7 @@ class ProbeDuty:
         self.epoch: int | None = None
         self.seen: dict[tuple[int, str], Observations] = {}
         self.reported: set[int] = set()
+        self.servable: dict[tuple[int, int], bool] = {}
 
     def run(self, stop: threading.Event) -> None:
         while not stop.is_set():
@@ -74,41 +78,59 @@ class ProbeDuty:
         """Probe every host once; report the models whose report is due. Returns the models reported."""
         epoch = self.head_slot() // self.epoch_length
         if epoch != self.epoch:
-            self.epoch, self.seen, self.reported = epoch, {}, set()
+            self.epoch, self.seen, self.reported, self.servable = epoch, {}, set(), {}
         block = self.rpc.w3.eth.block_number
-        for (model, host), (endpoint, _) in self.offers().items():
-            self.probe(model, host, endpoint, block)
+        for (model, host), (endpoint, _, served) in self.offers().items():
+            self.probe(model, host, endpoint, served, block)
         if not self.is_report_due():
             return []
         offers = self.offers()  # again: what the chain will check the report against
         return [model for model in sorted({model for model, _ in offers} - self.reported)
                 if self.report(model, offers)]
 
-    def offers(self) -> dict[tuple[int, str], tuple[str, int]]:
-        """(model, host) → (endpoint, the version it is registered to serve) for every host not penalised:
-        serving, or leaving after it was probed this epoch."""
+    def offers(self) -> dict[tuple[int, str], tuple[str, int, int]]:
+        """(model, host) → (endpoint, the version it is registered to serve, the version that is now) for every
+        host not penalised: serving, or leaving after it was probed this epoch."""
         found = {}
         for model in range(self.market.functions.modelCount().call()):
             for host in self.market.functions.hosts(model).call():
-                _, _, version, _, unbonding, endpoint = self.market.functions.host(model, host).call()
+                _, _, version, served, unbonding, endpoint = self.market.functions.host(model, host).call()
                 penalised = self.market.functions.health(model, host).call()[5]
                 if not penalised and (not unbonding or (model, host) in self.seen):
-                    found[(model, host)] = (endpoint, version)
+                    found[(model, host)] = (endpoint, version, served)
         return found
 
-    def probe(self, model: int, host: str, endpoint: str, block: int) -> None:
+    def probe(self, model: int, host: str, endpoint: str, served: int, block: int) -> None:
+        """One probe. A host answering that it serves nothing counts as failing only when this duty can load
+        the version it should serve: weights nobody can get are the model owner's fault, not the host's."""
         seen = self.seen.setdefault((model, host), Observations())
         started = time.monotonic()
         try:
             response = self.http.get(f"{endpoint}/v1/models", timeout=self.timeout)
             entry = next(e for e in response.json()["data"] if e.get("id") == model)
             if response.status_code != 200 or not entry.get("serving"):
+                if response.status_code == 200 and not self.is_servable(model, served):
+                    return
                 raise ValueError(f"status {response.status_code}, serving {entry.get('serving')}")
             seen.versions.append((block, int(entry["version"])))
             seen.latencies.append(time.monotonic() - started)
         except Exception as error:
             seen.failures += 1
             log.info("probe of %s for model %d failed: %s", host, model, error)
+
+    def is_servable(self, model: int, version: int) -> bool:
+        """Whether this duty can fetch the version's weights (hash checked) and decode them as the model's kind;
+        remembered for the epoch (weights uploaded late count from the next one)."""
+        if (model, version) not in self.servable:
+            weights = self.market.functions.version(model, version).call()[0]
+            kind = self.market.functions.model(model).call()[2]
+            try:
+                tensors.decode_model(self.rpc.get_blob("0x" + weights.hex()), kind)
+                self.servable[(model, version)] = True
+            except Exception as error:  # missing, not its hash, not a model of the kind
+                log.info("model %d version %d cannot be served: %s", model, version, error)
+                self.servable[(model, version)] = False
+        return self.servable[(model, version)]
 
     def is_report_due(self) -> bool:
         """Far enough through the epoch the probes began in (and still in it: a report for an epoch that has
@@ -124,8 +146,10 @@ class ProbeDuty:
         latest = self.market.functions.model(model).call()[3]
         published = self.market.functions.version(model, latest).call()[5]
         stale_from = published + self.market.functions.getParameter("StaleBlocks").call()
+        if not self.is_servable(model, latest):
+            stale_from = None
         hosts, verdicts, latencies = [], [], []
-        for (probed_model, host), (_, version) in offers.items():
+        for (probed_model, host), (_, version, _) in offers.items():
             seen = self.seen.get((model, host))
             judged = seen and probed_model == model and seen.verdict(stale_from if version == 0 else None, latest)
             if judged:
