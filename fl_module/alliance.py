@@ -644,6 +644,22 @@ def get_final_model(state: State, task: int) -> tuple[bytes, bytes, str] | None:
     return get_spec(state, task).creator, GlobalModel.get(state, task), TaskModelKind.get(state, task).decode()
 
 
+def get_final_evaluation(state: State, task: int) -> Evaluation | None:
+    """The creator's evaluation of a task's final global model: the one reported for the newest round that
+    ended with that model (rounds that accepted nothing keep it), or None when none of them was evaluated."""
+    final = GlobalModel.get(state, task)
+    for round_ in reversed(range(get_progress(state, task).round + 1)):
+        result = RoundOutcome.get(state, round_key(task, round_))
+        if result is None:
+            continue
+        if result.global_model != final:
+            return None
+        evaluation = Evaluations.get(state, round_key(task, round_))
+        if evaluation is not None:
+            return evaluation
+    return None
+
+
 def get_accepted_updates(state: State, task: int) -> list[tuple[bytes, int]]:
     """Each proposer with the number of its updates that went into a global model (accepted in a round that
     completed), in order of first acceptance: a finished model's creators, as the marketplace pays them."""

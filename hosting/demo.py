@@ -18,6 +18,7 @@ import requests
 from eth_account import Account
 from web3.logs import DISCARD
 
+from fl_module.formats import EVALUATION_SCALE, NO_ACCURACY
 from fl_module.worker import data, models, tensors
 from fl_module.worker.demo import (MNEMONIC, UNIT, Rpc, free_port, participant_key, play_task, start_chain,
                                    stop)
@@ -217,9 +218,12 @@ def summarise(rpc: Rpc, model: int, version: int, hosts: list[str], clients, tim
     channels = [dict(zip(("deposit", "redeemed", "requests", "closes_at"),
                          market.functions.channel(client.account.address, host, model).call()))
                 for client, host in clients]
+    loss, accuracy = market.functions.version(model, version).call()[4::4]
     return {
         "model": model, "version": version, "alliance_task": alliance["task"],
-        "alliance_final_test_accuracy": alliance["final_test_accuracy"], "creators": creators,
+        "alliance_final_test_accuracy": alliance["final_test_accuracy"],
+        "version_loss": loss / EVALUATION_SCALE if loss else None,
+        "version_accuracy": accuracy / 1_000_000 if accuracy != NO_ACCURACY else None, "creators": creators,
         "requests_answered": answered, "served_accuracy": correct / answered if answered else None,
         "usage": {"paid_requests": paid, "free_requests": free, "revenue_wei": revenue, "emission_wei": emission},
         "hosts": per_host, "channels": channels,

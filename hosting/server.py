@@ -1,6 +1,7 @@
 """`flockchain host`: serve one Marketplace model over HTTP, paid by vouchers or within the user's free tier.
 
-    GET  /v1/models     the served model: id, name, kind, version, weights hash, provenance, loss, price
+    GET  /v1/models     the served model: id, name, kind, version, weights hash, provenance, loss (× 10⁹),
+                        accuracy (per million, when the source reports one), price
     POST /v1/predict    {"model": id, "inputs": [[…], …], "auth": {…}} → {"outputs", "predictions", …}
     GET  /openapi.json  this API as OpenAPI 3.1
 
@@ -30,6 +31,7 @@ import torch
 from aiohttp import hdrs, web
 from eth_utils import to_checksum_address
 
+from fl_module.formats import NO_ACCURACY
 from fl_module.worker import models, tensors
 from fl_module.worker.chain import ChainClient, ChainError
 from fl_module.worker.train import pick_device
@@ -84,6 +86,7 @@ class ServedModel:
     weights: bytes
     provenance: int
     loss: int
+    accuracy: int
     params: dict[str, torch.Tensor]
 
 
@@ -143,15 +146,15 @@ class Host:
             candidates = range(version, max(below, version - FALLBACK_VERSIONS - 1), -1)
         failure = ""
         for candidate in candidates:
-            weights, provenance, _, _, loss, _, _, _ = await self.chain.view("marketplace", "version",
-                                                                             self.config.model, candidate)
+            weights, provenance, _, _, loss, _, _, _, accuracy = await self.chain.view(
+                "marketplace", "version", self.config.model, candidate)
             try:
                 params = tensors.decode_model(await self.chain.get_blob(weights), self.kind)
             except (ChainError, tensors.ModelFormatError, ValueError) as error:
                 failure = failure or f"version {candidate}'s weights cannot be served: {error}"
                 continue
             params = {name: tensor.to(self.device) for name, tensor in params.items()}
-            self.served = ServedModel(candidate, weights, provenance, loss, params)
+            self.served = ServedModel(candidate, weights, provenance, loss, accuracy, params)
             log.info("serving model %d version %d (0x%s) on %s", self.config.model, candidate, weights.hex(),
                      self.device)
             break
@@ -313,7 +316,9 @@ class Host:
                  "version": served.version if served else None,
                  "weights": "0x" + served.weights.hex() if served else None,
                  "provenance": PROVENANCE_NAMES[served.provenance] if served else None,
-                 "loss": served.loss if served else None, "serving": served is not None,
+                 "loss": served.loss if served else None,
+                 "accuracy": served.accuracy if served and served.accuracy != NO_ACCURACY else None,
+                 "serving": served is not None,
                  "unservable": self.unservable or None}
         return web.json_response({"object": "list", "data": [entry]})
 

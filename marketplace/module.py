@@ -34,6 +34,7 @@ from dataclasses import dataclass, replace
 
 from arena import module as arena
 from fl_module import alliance
+from fl_module.formats import NO_ACCURACY
 from runtime.exceptions import DispatchError
 from runtime.module import BlockEnv, CallDecl, CallEnv, ErrorDecl, EventDecl, Module, Parameter, ViewDecl
 from runtime.modules import balances, gmflock, randomness, rewards, staking, system, treasury
@@ -96,8 +97,12 @@ class Version:
     source_index: Uint32
     """The Arena submission's index (0 otherwise)."""
     loss: Uint64
-    """The Arena consensus loss (arena's LOSS_SCALE); 0 where the source reports none."""
+    """The source's loss × 10⁹ (an Arena submission's consensus loss; an Alliance task creator's evaluation of
+    its final model); 0 where the source reports none."""
     published_at: Uint64
+    accuracy: Uint32
+    """Parts per million (an Alliance task creator's evaluation of its final model); NO_ACCURACY where the
+    source reports none."""
 
 
 @dataclass(frozen=True)
@@ -244,7 +249,7 @@ UsageEpoch = StorageValue(NAME, "UsageEpoch", U64, None)
 # Events
 ModelCreated = EventDecl("ModelCreated(uint64 indexed model,address indexed owner,string name,string kind)")
 VersionPublished = EventDecl("VersionPublished(uint64 indexed model,uint32 indexed version,bytes32 weights,"
-                             "uint8 provenance,uint64 sourceTask,uint32 sourceIndex,uint64 loss)")
+                             "uint8 provenance,uint64 sourceTask,uint32 sourceIndex,uint64 loss,uint32 accuracy)")
 HostRegistered = EventDecl("HostRegistered(uint64 indexed model,address indexed host,uint32 version,uint256 price,"
                            "uint256 stake,string endpoint)")
 HostUpdated = EventDecl("HostUpdated(uint64 indexed model,address indexed host,uint32 version,uint256 price,"
@@ -425,27 +430,28 @@ def call_create_model(state: State, env: CallEnv, name: str, kind: str) -> tuple
 
 
 def check_source(state: State, env: CallEnv, model: int, weights: bytes, provenance: int, task: int,
-                 index: int) -> tuple[int, list[Creator]]:
-    """(loss, creators) of a version whose provenance checks out; raises why not."""
+                 index: int) -> tuple[int, int, list[Creator]]:
+    """(loss, accuracy, creators) of a version whose provenance checks out; raises why not."""
     kind = ModelKind.get(state, model)
     if provenance == UNVERIFIED:
         if task or index:
             raise DispatchError(UnverifiedSource)
-        return 0, [Creator(env.sender, 1)]
+        return 0, NO_ACCURACY, [Creator(env.sender, 1)]
     if provenance == ALLIANCE:
         finished = alliance.get_final_model(state, task)
         if finished is None or index:
             raise DispatchError(SourceNotFinal, task)
         creator, final, expected_kind = finished
         creators = [Creator(who, count) for who, count in alliance.get_accepted_updates(state, task)]
-        loss = 0
+        evaluation = alliance.get_final_evaluation(state, task)
+        loss, accuracy = (evaluation.loss, evaluation.accuracy) if evaluation else (0, NO_ACCURACY)
     elif provenance == ARENA:
         ranked = arena.get_ranked_submission(state, task, index)
         if ranked is None:
             raise DispatchError(SourceNotFinal, task)
         submission, result = ranked
         creator, final, expected_kind = submission.trainer, submission.model_hash, arena.get_model_kind(state, task)
-        creators, loss = [Creator(creator, 1)], result.consensus_loss
+        creators, loss, accuracy = [Creator(creator, 1)], result.consensus_loss, NO_ACCURACY
     else:
         raise DispatchError(UnknownProvenance, provenance)
     if env.sender != creator:
@@ -454,7 +460,7 @@ def check_source(state: State, env: CallEnv, model: int, weights: bytes, provena
         raise DispatchError(WeightsMismatch, final)
     if kind.decode() != expected_kind:
         raise DispatchError(KindMismatch, expected_kind)
-    return loss, creators
+    return loss, accuracy, creators
 
 
 def call_publish_version(state: State, env: CallEnv, model: int, weights: bytes, provenance: int, task: int,
@@ -464,13 +470,13 @@ def call_publish_version(state: State, env: CallEnv, model: int, weights: bytes,
         raise DispatchError(NotModelOwner, model, record.owner)
     if record.versions >= MaxVersions.get(state):
         raise DispatchError(TooManyVersions, MaxVersions.get(state))
-    loss, creators = check_source(state, env, model, weights, provenance, task, index)
+    loss, accuracy, creators = check_source(state, env, model, weights, provenance, task, index)
     version = record.versions + 1
     Models.set(state, model, ModelRecord(record.owner, version))
     Versions.set(state, version_key(model, version),
-                 Version(weights, provenance, task, index, loss, env.block_number))
+                 Version(weights, provenance, task, index, loss, env.block_number, accuracy))
     Creators.set(state, version_key(model, version), tuple(creators))
-    env.emit(VersionPublished.to_log(ADDRESS_, model, version, weights, provenance, task, index, loss))
+    env.emit(VersionPublished.to_log(ADDRESS_, model, version, weights, provenance, task, index, loss, accuracy))
     return (version,)
 
 
@@ -785,7 +791,7 @@ def view_version(state: State, model: int, version: int) -> tuple:
     record = get_version(state, model, version)
     creators = Creators.get(state, version_key(model, version))
     return (record.weights, record.provenance, record.source_task, record.source_index, record.loss,
-            record.published_at, [c.who for c in creators], [c.weight for c in creators])
+            record.published_at, [c.who for c in creators], [c.weight for c in creators], record.accuracy)
 
 
 def view_host(state: State, model: int, host: bytes) -> tuple:
@@ -874,7 +880,7 @@ MODULE = Module.declare(
         ViewDecl("modelCount()", lambda state: (ModelCount.get(state),), ("uint64",)),
         ViewDecl("model(uint64 model)", view_model, ("address", "string", "string", "uint32")),
         ViewDecl("version(uint64 model,uint32 version)", view_version,
-                 ("bytes32", "uint8", "uint64", "uint32", "uint64", "uint64", "address[]", "uint64[]")),
+                 ("bytes32", "uint8", "uint64", "uint32", "uint64", "uint64", "address[]", "uint64[]", "uint32")),
         ViewDecl("hosts(uint64 model)", lambda state, model: address_list(HostList.get(state, model)),
                  ("address[]",)),
         ViewDecl("host(uint64 model,address host)", view_host,

@@ -1,10 +1,11 @@
 """Conformance cases for marketplace (spec/modules/marketplace.md): an Arena winner published and paid for
-through a voucher channel, with a refund; the free tier settled across hosts and the Marketplace pool paid
+through a voucher channel, with a refund; an Alliance model with its evaluation, paid to its proposers; the free tier settled across hosts and the Marketplace pool paid
 to the used version's creators."""
 
 from dataclasses import dataclass
 
 from arena import module as arena
+from fl_module import alliance
 from marketplace import formats
 from marketplace import module as marketplace
 from runtime.modules import gmflock, randomness, staking
@@ -41,6 +42,26 @@ def case_marketplace_arena_version_paid_by_voucher_and_refunded() -> Marketplace
         "marketplace_arena_version_paid_by_voucher_and_refunded",
         "a ranked Arena submission published by its trainer, a host staked on latest, a channel, a voucher "
         "redeemed (split host / trainer / treasury) and replayed (refused), a withdrawal after the dispute window")))
+
+
+def case_marketplace_alliance_version_carries_its_evaluation_and_pays_its_proposers() -> MarketplaceVector:
+    b = CaseBuilder()
+    d = MarketDriver(b.chain, author=b.author)
+    d.block(d.call(0, "createModel", "digits", "mlp:digits"))
+    d.finished_alliance_task(rounds=2)
+    d.block((0, alliance.MODULE, "reportEvaluation", (0, 1, 4 * 10**8, 912_345), 0))
+    final = alliance.GlobalModel.get(b.chain.state(), 0)
+    d.block(d.call(0, "publishVersion", 0, final, formats.ALLIANCE, 0, 0))
+    d.block(d.call(HOST, "registerHost", 0, 0, PRICE, "http://127.0.0.1:9000", value=1_000 * 10**18))
+    d.block(d.call(USER, "deposit", address(HOST), 0, value=100 * PRICE))
+    d.block(d.call(HOST, "redeem", *d.voucher(33, 33 * PRICE)))
+    version = marketplace.Versions.get(b.chain.state(), marketplace.version_key(0, 1))
+    assert (version.loss, version.accuracy) == (4 * 10**8, 912_345)
+    return MarketplaceVector(**vars(b.valid(
+        "marketplace_alliance_version_carries_its_evaluation_and_pays_its_proposers",
+        "an FL Alliance task's final model published by its creator with the creator's evaluation of it (loss, "
+        "accuracy); a voucher redeemed: the creators' share split among the proposers by accepted updates, "
+        "with the dust to the treasury")))
 
 
 def two_hosts() -> tuple[CaseBuilder, MarketDriver]:

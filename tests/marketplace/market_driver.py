@@ -62,9 +62,10 @@ class MarketDriver(AllianceDriver):
         arena_driver.run_task(0, {i: model_hash(i) for i in (1, 2, 3)}, loss_of)
 
     def finished_alliance_task(self, rounds=2, creator=0):
-        """FL Alliance task 0 of `creator`, every update accepted in every round; returns each round's proposers."""
+        """FL Alliance task 0 of `creator`, every update accepted in every round and each round's aggregate a new
+        global model; returns each round's proposers."""
         driver = AllianceDriver(self.chain, self._author)
         driver.bond(range(1, 8))
         driver.create_task(creator=creator, rounds=rounds, model=KIND)
         driver.join(0, range(1, 8))
-        return [driver.run_round(0)[0] for _ in range(rounds)]
+        return [driver.run_round(0, aggregate=bytes([0x42 + index]) * 32)[0] for index in range(rounds)]

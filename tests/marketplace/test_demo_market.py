@@ -30,5 +30,8 @@ def test_demo_publishes_the_alliance_model_serves_it_and_pays_by_usage(tmp_path)
         assert host["host_share_wei"] + host["creator_share_wei"] + host["treasury_share_wei"] == host["redeemed_wei"]
         assert host["host_share_wei"] == host["redeemed_wei"] * 7 // 10
     assert summary["creators"], "the accepted proposers of the Alliance task"
+    assert abs(summary["version_accuracy"] - summary["alliance_final_test_accuracy"]) <= 1e-6, \
+        "the version carries the creator's evaluation of the final model"
+    assert summary["version_loss"] > 0
     assert usage["emission_wei"] == usage["revenue_wei"] * 5 // 100, "the next epoch paid creators 5% of revenue"
     assert summary["served_accuracy"] > 0.3

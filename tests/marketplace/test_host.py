@@ -76,8 +76,9 @@ def voucher_auth(market, user, count, amount, expiry=None, host=None):
 
 def test_the_host_describes_its_model_and_its_api(market):
     (entry,) = requests.get(f"{market.endpoint}/v1/models", timeout=10).json()["data"]
-    assert (entry["id"], entry["version"], entry["weights"], entry["price"], entry["provenance"], entry["serving"]) \
-        == (market.model, market.version, "0x" + market.weights.hex(), str(PRICE), "unverified", True)
+    assert (entry["id"], entry["version"], entry["weights"], entry["price"], entry["provenance"], entry["serving"],
+            entry["loss"], entry["accuracy"], entry["unservable"]) \
+        == (market.model, market.version, "0x" + market.weights.hex(), str(PRICE), "unverified", True, 0, None, None)
     document = requests.get(f"{market.endpoint}/openapi.json", timeout=10).json()
     assert document["openapi"] == "3.1.0" and "/v1/predict" in document["paths"]
     rows = document["paths"]["/v1/predict"]["post"]["requestBody"]["content"]["application/json"]["schema"]

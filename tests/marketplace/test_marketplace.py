@@ -114,6 +114,24 @@ def test_an_alliance_version_is_the_final_model_and_its_creators_the_accepted_pr
     assert {c.who: c.weight for c in creators} == counts, "one weight per accepted update"
 
 
+def test_an_alliance_version_carries_the_creators_evaluation_of_the_final_model_only():
+    """Round 0's evaluation measured a model that round 1 replaced: it is not the published model's."""
+    d = MarketDriver(MemoryChain())
+    ok(d.model(owner=0))
+    d.finished_alliance_task(rounds=2)
+    final = alliance.GlobalModel.get(d.state(), 0)
+
+    def published() -> tuple[int, int]:
+        version = returned(ok(d.act(0, "publishVersion", 0, final, formats.ALLIANCE, 0, 0)))
+        record = marketplace.view_version(d.state(), 0, version)
+        return record[4], record[8]
+    assert published() == (0, alliance.NO_ACCURACY), "nothing reported"
+    ok(d.act(0, "reportEvaluation", 0, 0, 7 * 10**8, 800_000, module=alliance.MODULE))
+    assert published() == (0, alliance.NO_ACCURACY), "round 0 measured the model before round 1's"
+    ok(d.act(0, "reportEvaluation", 0, 1, 4 * 10**8, 912_345, module=alliance.MODULE))
+    assert published() == (4 * 10**8, 912_345)
+
+
 # Hosts
 
 def test_hosts_stake_serve_update_leave_and_withdraw():

@@ -5,6 +5,7 @@
 const { decodeValues, encodeValues, selectorOf, topicOf, toHex, fromHex, checksumAddress } = window.abi;
 const UNIT = 10n ** 18n;
 const EVALUATION_SCALE = 1e9;
+const NO_ACCURACY = 2 ** 32 - 1;
 const ROLE_NAMES = { 0: "training node", 1: "validator", 255: "none" };
 const PROPOSAL_STATES = ["Pending", "Active", "Canceled", "Defeated", "Succeeded", "Queued", "Expired", "Executed"];
 const PROVENANCES = ["unverified upload", "FL Alliance", "AI Arena"];
@@ -553,7 +554,8 @@ async function pageMarket() {
       return [String(id), addressLink(host), record[5], flock(record[1]), flock(record[0]), health[5] ? tag("penalised", "slashed") : tag("listed", "accepted")];
     }));
     return { row: [String(id), name, kind, addressLink(owner), num(versions),
-      latest ? `${PROVENANCES[num(latest[1])]}${num(latest[4]) ? `, loss ${(num(latest[4]) / EVALUATION_SCALE).toFixed(4)}` : ""}` : "—"], hostRows };
+      latest ? `${PROVENANCES[num(latest[1])]}${num(latest[4]) ? `, loss ${(num(latest[4]) / EVALUATION_SCALE).toFixed(4)}` : ""}${
+        num(latest[8]) !== NO_ACCURACY ? `, accuracy ${(num(latest[8]) / 1e4).toFixed(1)}%` : ""}` : "—"], hostRows };
   }));
   return [el("h1", {}, "Marketplace"), el("h2", {}, "Models"),
     table(["id", "name", "kind", "owner", "versions", "latest version"], models.map((m) => m.row), "no models published"),
