@@ -124,7 +124,7 @@ class Client:
             self.new_epoch(counters)
         deadline = time.monotonic() + max_wait
         for _ in range(64):
-            paying = counters.free_exhausted
+            paying = pay and counters.free_exhausted
             auth = self.sign_voucher(offer, model, counters) if paying else self.sign_free(offer, model, counters)
             response = self.http.post(f"{offer.endpoint}/v1/predict", json={"model": model, "inputs": inputs,
                                                                              "auth": auth}, timeout=self.timeout)
@@ -142,6 +142,7 @@ class Client:
                 counters.free_exhausted = True
                 if pay and self.channel(model, offer.address)[0] > 0:
                     continue
+                pay = False  # nothing in escrow: this call waits for the free tier
                 wait = float(response.headers.get("Retry-After", "1"))
                 if time.monotonic() + wait > deadline:
                     raise MarketError(429, body)

@@ -14,8 +14,8 @@ escrow, expiring), 409 a count out of step (with the next one expected), 413 ove
 429 free tier used (with `Retry-After`), 503 no verified weights. The host keeps serving.
 
 The weights are the version's blob, checked against its hash on chain before they are served; a host on
-`latest` follows new versions as they are published, and keeps serving the last version it verified while a
-newer one cannot be loaded (`unservable` in /v1/models says why). Vouchers and receipts are written to the ledger
+`latest` follows new versions as they are published, and answers 503 while the version due cannot be loaded
+(`unservable` in /v1/models says why). Vouchers and receipts are written to the ledger
 before the answer leaves; a background loop redeems vouchers and settles receipts on chain.
 """
 
@@ -35,7 +35,7 @@ from fl_module.formats import NO_ACCURACY
 from fl_module.worker import models, tensors
 from fl_module.worker.chain import ChainClient, ChainError
 from fl_module.worker.train import pick_device
-from marketplace.formats import PROVENANCE_NAMES, SERVE_LATEST, FreeRequests, Voucher, recover_signer
+from marketplace.formats import PROVENANCE_NAMES, FreeRequests, Voucher, recover_signer
 from marketplace.module import MAX_SETTLEMENTS
 from rpc.web_policy import WebPolicy, refuse_content_type
 
@@ -43,8 +43,6 @@ from .ledger import Ledger, SignedReceipt, SignedVoucher
 
 log = logging.getLogger("flockchain.host")
 JSON_TYPES = frozenset({"application/json"})
-FALLBACK_VERSIONS = 8
-"""How many versions before `latest` a host with nothing loaded tries when `latest` cannot be served."""
 NUMBER_TYPES = frozenset({int, float})
 """JSON numbers as Python parses them (a bool is neither: `true` is not an input)."""
 
@@ -125,42 +123,33 @@ class Host:
     async def refresh(self) -> None:
         """Price, served version and epoch (the head's slot // epoch length, as the chain counts it): reload the
         weights when the served version changed."""
-        _, self.price, registered, served, _, _ = await self.chain.view("marketplace", "host", self.config.model,
-                                                                        self.chain.address)
+        _, self.price, _, served, _, _ = await self.chain.view("marketplace", "host", self.config.model,
+                                                               self.chain.address)
         header = await self.chain.w3.provider.make_request("chain_getHeader", [])
         slot = int(header["result"]["digest"]["slot"], 16)
         self.estimate_epoch_end(slot)
         if slot // self.epoch_length != self.epoch:
             self.epoch, self.allowances = slot // self.epoch_length, {}
         if served and (self.served is None or self.served.version != served):
-            await self.load(served, registered == SERVE_LATEST)
+            await self.load(served)
 
-    async def load(self, version: int, on_latest: bool) -> None:
-        """Serve `version`. When its weights cannot be served (never uploaded, not the model's kind), the host
-        keeps serving what it has, and a host on `latest` with nothing loaded yet falls back to the newest of
-        the FALLBACK_VERSIONS before it that loads: one unservable upload must not take every host on `latest`
-        down (and get them reported down). The failure is shown in /v1/models and retried at each poll."""
-        candidates = [version]
-        if on_latest:
-            below = self.served.version if self.served and self.served.version < version else 0
-            candidates = range(version, max(below, version - FALLBACK_VERSIONS - 1), -1)
-        failure = ""
-        for candidate in candidates:
-            weights, provenance, _, _, loss, _, _, _, accuracy = await self.chain.view(
-                "marketplace", "version", self.config.model, candidate)
-            try:
-                params = tensors.decode_model(await self.chain.get_blob(weights), self.kind)
-            except (ChainError, tensors.ModelFormatError, ValueError) as error:
-                failure = failure or f"version {candidate}'s weights cannot be served: {error}"
-                continue
-            params = {name: tensor.to(self.device) for name, tensor in params.items()}
-            self.served = ServedModel(candidate, weights, provenance, loss, accuracy, params)
-            log.info("serving model %d version %d (0x%s) on %s", self.config.model, candidate, weights.hex(),
-                     self.device)
-            break
-        if failure != self.unservable and failure:
-            log.error(failure)
-        self.unservable = failure
+    async def load(self, version: int) -> None:
+        """Serve `version`, or nothing when its weights cannot be served (503; `unservable` in /v1/models says
+        why): answering with another version would credit that one's usage and revenue to this one. The load
+        is retried at each poll; validators do not report a host for weights they cannot load either."""
+        weights, provenance, _, _, loss, _, _, _, accuracy = await self.chain.view("marketplace", "version",
+                                                                                   self.config.model, version)
+        try:
+            params = tensors.decode_model(await self.chain.get_blob(weights), self.kind)
+        except (ChainError, tensors.ModelFormatError, ValueError) as error:
+            unservable = f"version {version}'s weights cannot be served: {error}"
+            if unservable != self.unservable:
+                log.error(unservable)
+            self.served, self.unservable = None, unservable
+            return
+        params = {name: tensor.to(self.device) for name, tensor in params.items()}
+        self.served, self.unservable = ServedModel(version, weights, provenance, loss, accuracy, params), ""
+        log.info("serving model %d version %d (0x%s) on %s", self.config.model, version, weights.hex(), self.device)
 
     def estimate_epoch_end(self, slot: int) -> None:
         """Seconds until the next epoch (Retry-After), at the slot rate seen since the host started (at least 1;

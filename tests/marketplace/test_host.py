@@ -215,38 +215,30 @@ def served_entry(endpoint: str) -> dict:
     return entry
 
 
-def test_a_version_whose_blob_is_not_its_model_is_not_served_and_the_last_good_one_is(market):
-    """One unservable upload must not take every host on `latest` down (and get them reported down): the host
-    keeps serving what it verified, says why it does not serve the new version, and a host started afterwards
-    falls back to the newest version that loads."""
+def test_a_version_whose_blob_is_not_its_model_is_refused(market):
+    """The host answers only with the version the chain credits (the newest, for a host on `latest`): while
+    that one cannot be loaded it refuses with 503 and says why, and serves again once a good version is out."""
     owner = dev_account(1)
     give_free_tier(market, dev_account(3))
     client = Client(market.chain.url, dev_account(3).key)
-    wrong = market.rpc.put_blob(tensors.encode_model(models.init_model("linear", 0)))
-    assert publish(market.rpc, owner, market.model, wrong, UNVERIFIED) == 2
-    wait_for(lambda: (served_entry(market.endpoint)["unservable"] or "").startswith("version 2"), 30,
-             "the host on `latest` to find version 2 unservable")
-    entry = served_entry(market.endpoint)
-    assert (entry["serving"], entry["version"], "not a 'mlp' model" in entry["unservable"]) == (True, 1, True)
-    assert client.predict(market.model, [ROW])["version"] == 1
-    publish(market.rpc, owner, market.model, bytes(Web3.keccak(text="never uploaded")), UNVERIFIED)
-    wait_for(lambda: "version 3" in (served_entry(market.endpoint)["unservable"] or ""), 30,
-             "the host to find version 3's blob missing")
-    assert "not found" in served_entry(market.endpoint)["unservable"]
-    assert client.predict(market.model, [ROW])["version"] == 1
-    publish(market.rpc, owner, market.model, market.weights, UNVERIFIED)
-    wait_for(lambda: served_entry(market.endpoint)["version"] == 4, 30, "the host to serve version 4 (good again)")
-    assert served_entry(market.endpoint)["unservable"] is None and client.predict(market.model, [ROW])["version"] == 4
 
+    def refusal() -> str:
+        try:
+            client.predict(market.model, [ROW])
+        except MarketError as error:
+            return f"{error.status} {error.body['error']}"
+        return "served"
+    wrong = market.rpc.put_blob(tensors.encode_model(models.init_model("linear", 0)))
     publish(market.rpc, owner, market.model, wrong, UNVERIFIED)
-    late = funded_account(market, "late host")
-    port = free_port()
-    market.late_endpoint = register_host(market.rpc, late, market.model, PRICE, port)
-    market.late = late
-    market.processes.append(start_host(market.work / "late-host", market.chain.url, late.key.hex(), market.model,
-                                       port, extra=("--poll-seconds", "3600")))
-    entry = served_entry(market.late_endpoint)
-    assert (entry["serving"], entry["version"], entry["unservable"].startswith("version 5")) == (True, 4, True)
+    wait_for(lambda: refusal().startswith("503 version 2"), 30, "the host on `latest` to refuse version 2")
+    entry = served_entry(market.endpoint)
+    assert (entry["serving"], entry["version"]) == (False, None) and "not a 'mlp' model" in entry["unservable"]
+    publish(market.rpc, owner, market.model, bytes(Web3.keccak(text="never uploaded")), UNVERIFIED)
+    wait_for(lambda: refusal().startswith("503 version 3") and "not found" in refusal(), 30,
+             "the host to refuse version 3, whose blob nobody has")
+    publish(market.rpc, owner, market.model, market.weights, UNVERIFIED)
+    wait_for(lambda: refusal() == "served", 30, "the host to serve version 4 (good weights again)")
+    assert served_entry(market.endpoint)["unservable"] is None
 
 
 def test_validators_probe_hosts_and_a_dead_host_is_delisted_and_slashed(market):
@@ -286,11 +278,17 @@ def test_validators_probe_hosts_and_a_dead_host_is_delisted_and_slashed(market):
 
 
 def test_a_host_is_reported_stale_only_for_a_version_the_validators_can_load(market):
-    """The late host never re-reads the chain (it polls hourly). While the newest version is one nobody can
-    load, it and the fixture host are up; once a loadable version is StaleBlocks old, the late host still
-    serving version 4 is reported stale by every validator, delisted and slashed, and the fixture host is not."""
+    """A late host that never re-reads the chain (it polls hourly) keeps answering with version 4. While the
+    newest version is one nobody can load, it is up, and the fixture host, which refuses for want of those
+    weights, is excused; once a loadable version is StaleBlocks old, every validator reports the late host
+    stale, and it is delisted and slashed."""
     from hosting.probe import ProbeDuty
     owner = dev_account(1)
+    late = funded_account(market, "late host")
+    port = free_port()
+    register_host(market.rpc, late, market.model, PRICE, port)
+    market.processes.append(start_host(market.work / "late-host", market.chain.url, late.key.hex(), market.model,
+                                       port, extra=("--poll-seconds", "3600")))
     keys = [Web3.keccak(text=f"probe validator {i}").hex() for i in range(3)]
     stale_blocks = market.market.functions.getParameter("StaleBlocks").call()
     length = market.rpc.contract("randomness").functions.epochLength().call()
@@ -309,18 +307,22 @@ def test_a_host_is_reported_stale_only_for_a_version_the_validators_can_load(mar
         assert [duty.tick() for duty in duties] == [[market.model]] * 3
         market.chain.rpc("evm_mine", {"blocks": length})
 
-    unservable_at = market.market.functions.version(market.model, 5).call()[5]
-    probe_an_epoch(unservable_at)
-    for host in (market.host, market.late):
-        _, up, reporting, _, slashed, penalised = market.market.functions.health(market.model, host.address).call()
-        assert (up == reporting, slashed, penalised) == (True, 0, False), "version 5 excuses every host"
+    def health(host) -> tuple:
+        return tuple(market.market.functions.health(market.model, host.address).call())
+
+    publish(market.rpc, owner, market.model, bytes(Web3.keccak(text="never uploaded either")), UNVERIFIED)
+    wait_for(lambda: not served_entry(market.endpoint)["serving"], 30, "the fixture host to refuse the new version")
+    fixture_before = health(market.host)
+    probe_an_epoch(market.market.functions.version(market.model, 0).call()[5])
+    assert health(market.host) == fixture_before, "excused: not reported at all"
+    _, up, reporting, _, slashed, penalised = health(late)
+    assert (up == reporting > 0, slashed, penalised) == (True, 0, False), "up: nobody can serve the newest version"
 
     publish(market.rpc, owner, market.model, market.weights, UNVERIFIED)
-    wait_for(lambda: served_entry(market.endpoint)["version"] == 6, 30, "the fixture host to follow version 6")
-    probe_an_epoch(market.market.functions.version(market.model, 6).call()[5])
-    _, up, reporting, _, slashed, penalised = market.market.functions.health(market.model,
-                                                                              market.late.address).call()
+    wait_for(lambda: served_entry(market.endpoint)["serving"], 30, "the fixture host to serve the good version")
+    probe_an_epoch(market.market.functions.version(market.model, 0).call()[5])
+    _, up, reporting, _, slashed, penalised = health(late)
     assert (up, slashed, penalised) == (0, 100 * 10**18, True) and reporting > 0, "stale: delisted and slashed"
-    assert market.market.functions.host(market.model, market.late.address).call()[4] > 0
-    _, up, reporting, _, slashed, penalised = market.market.functions.health(market.model, market.host.address).call()
+    assert market.market.functions.host(market.model, late.address).call()[4] > 0
+    _, up, reporting, _, slashed, penalised = health(market.host)
     assert (up == reporting, slashed, penalised) == (True, 0, False)
