@@ -889,7 +889,7 @@ MODULE = Module.declare(
                  ("uint64", "uint256", "uint256", "uint32", "uint256", "bool")),
         ViewDecl("channel(address user,address host,uint64 model)", view_channel,
                  ("uint256", "uint256", "uint64", "uint64")),
-        ViewDecl("usage(uint64 model,uint32 version)", view_usage, ("uint64", "uint64", "uint256", "uint256")),
+        ViewDecl("usage(uint64 model,uint32 version)", view_usage, ("uint256", "uint256", "uint256", "uint256")),
         ViewDecl("freeTier(address user,uint64 epoch)", view_free_tier, ("uint64", "uint64")),
         ViewDecl("currentEpoch()", lambda state: (current_epoch(state),), ("uint64",)),
         ViewDecl("voucherDigest(address user,address host,uint64 model,uint64 requests,uint256 amount,"

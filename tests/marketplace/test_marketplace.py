@@ -11,10 +11,11 @@ from fl_module import alliance
 from marketplace import formats
 from marketplace import module as marketplace
 from runtime.crypto import SECP256K1_N
+from runtime.executive import block_env, call_readonly
 from runtime.modules import balances, gmflock, randomness, rewards, staking, treasury
 from tests.arena.arena_driver import model_hash
 from tests.fl.alliance_driver import STAKE, UNIT, address
-from tests.runtime.harness import MemoryChain
+from tests.runtime.harness import ACCOUNTS, MemoryChain, call_data
 
 from .market_driver import (FAR_FUTURE, HOST, HOST_STAKE, KIND, OTHER_HOST, OTHER_USER, OWNER, PRICE, USER,
                             WEIGHTS, MarketDriver)
@@ -478,3 +479,18 @@ def test_leaving_after_the_reports_does_not_escape_the_slash_and_a_host_is_slash
     next_epoch(d)
     assert host_record(d).stake == HOST_STAKE - HOST_STAKE // 10, "penalised once per registration"
     fails(d.act(2, "reportHosts", randomness.EpochIndex.get(d.state()), 0, [], [], []), marketplace.EmptyReport)
+
+
+def test_usage_counts_beyond_uint64_stay_readable():
+    """Two channels of 2^64 − 1 one-wei requests (about 37 FLOCK) pass a uint64: the view answers uint256s."""
+    d = MarketDriver(MemoryChain())
+    ok(d.model())
+    ok(d.act(OWNER, "publishVersion", 0, WEIGHTS, formats.UNVERIFIED, 0, 0))
+    ok(d.register(price=1))
+    most = 2**64 - 1
+    for user in (USER, OTHER_USER):
+        ok(d.act(user, "deposit", address(HOST), 0, value=most))
+        ok(d.act(HOST, "redeem", *d.voucher(most, most, user=user)))
+    success, output = call_readonly(d.chain.runtime, d.chain.backend, block_env(d.chain.head), ACCOUNTS[0].address,
+                                    marketplace.MODULE.address, 0, call_data(marketplace.MODULE, "usage", 0, 1))
+    assert success and int.from_bytes(output[:32], "big") == 2 * most
