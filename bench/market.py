@@ -24,18 +24,21 @@ UNIT = 10**18
 PRICE = 10**15
 
 
-def sign_all(chain_id: int, model: int, host: bytes, keys: list[str], per_user: int) -> list[list[dict]]:
+def sign_all(chain_id: int, model: int, host: bytes, keys: list[str], per_user: int, row: list[float]
+             ) -> list[list[dict]]:
     from eth_account import Account
 
+    from hosting.inputs import compute_inputs_hash
     from marketplace.formats import Voucher, sign_digest
     expiry = int(time.time()) + 86_400
+    inputs = compute_inputs_hash([row])
     streams = []
     for key in keys:
         account = Account.from_key(key)
         user = bytes.fromhex(account.address[2:])
         stream = []
         for count in range(1, per_user + 1):
-            digest = Voucher(user, host, model, count, count * PRICE, expiry).digest(chain_id)
+            digest = Voucher(user, host, model, count, count * PRICE, expiry, inputs).digest(chain_id)
             stream.append({"user": account.address, "signature": "0x" + sign_digest(bytes(account.key), digest).hex(),
                            "voucher": {"requests": count, "amount": str(count * PRICE), "expiry": expiry}})
         streams.append(stream)
@@ -67,6 +70,23 @@ async def load(endpoint: str, model: int, row: list[float], streams: list[list[d
     return {"per_s": len(latencies) / elapsed, "p50_ms": statistics.median(latencies) * 1e3,
             "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1e3, "failures": len(failures),
             "statuses": sorted(set(failures))}
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process, all its threads (/proc/PID/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measured_load(host, endpoint: str, model: int, row: list[float], streams: list[list[dict]]) -> dict:
+    """`load`, with the host's CPU time per request and the share of its core the load generator kept busy
+    (near 1: the generator, not the host, bounds the rate)."""
+    host_before, own_before = cpu_seconds(host.pid), time.process_time()
+    result = asyncio.run(load(endpoint, model, row, streams))
+    answered = sum(len(stream) for stream in streams)
+    result["host_cpu_us"] = (cpu_seconds(host.pid) - host_before) / answered * 1e6
+    result["generator_busy"] = (time.process_time() - own_before) / (answered / result["per_s"])
+    return result
 
 
 def pin(hosts, chain) -> None:
@@ -109,13 +129,13 @@ def measure(requests_total: int = 10_000, users: int = 8) -> dict:
             account = Account.from_key(key)
             rpc.send(root, "balances", "forceSetBalance", account.address, 100 * UNIT)
             rpc.send(account, "marketplace", "deposit", paid_host.address, model, value=(per_user + 1) * PRICE)
-        streams = sign_all(rpc.w3.eth.chain_id, model, bytes.fromhex(paid_host.address[2:]), keys, per_user)
         row = [0.5] * 64
+        streams = sign_all(rpc.w3.eth.chain_id, model, bytes.fromhex(paid_host.address[2:]), keys, per_user, row)
         pin(processes[1:], processes[0])
         warm = asyncio.run(load(endpoints[plain_host.address], model, row, [s[:20] for s in streams]))
         assert warm["failures"] == 0, warm
-        plain = asyncio.run(load(endpoints[plain_host.address], model, row, streams))
-        paid = asyncio.run(load(endpoints[paid_host.address], model, row, streams))
+        plain = measured_load(processes[2], endpoints[plain_host.address], model, row, streams)
+        paid = measured_load(processes[1], endpoints[paid_host.address], model, row, streams)
         os.killpg(processes[1].pid, signal.SIGTERM)
         processes[1].wait(60)
         market = rpc.contract("marketplace")
@@ -138,6 +158,10 @@ def report(requests_total: int = 10_000, users: int = 8) -> None:
     print(row("host: paid predictions/s (voucher each)", paid["per_s"], plain["per_s"], "req/s", "same host, unmetered"))
     print(row("host: p50 latency, paid (ms)", paid["p50_ms"], plain["p50_ms"], "ms", "same host, unmetered"))
     print(row("host: p99 latency, paid (ms)", paid["p99_ms"], plain["p99_ms"], "ms", "same host, unmetered"))
+    print(row("host: CPU per request, paid (µs)", paid["host_cpu_us"], plain["host_cpu_us"], "µs",
+              "same host, unmetered"))
+    print(f"{'  (load generator busy, paid / unmetered)':<44} {paid['generator_busy']:>12.0%} / "
+          f"{plain['generator_busy']:.0%} of its core")
     print(f"{'host: refused requests (paid / unmetered)':<44} {paid['failures']:>12,} / {plain['failures']:,}")
     print(f"{'host: redeem transactions for all of them':<44} {result['redeem_transactions']:>12,} "
           f"for {result['redeemed_requests']:,} requests (one per user channel), median gas {result['redeem_gas']:,}")

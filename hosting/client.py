@@ -18,6 +18,8 @@ from eth_account import Account
 from fl_module.worker.demo import Rpc
 from marketplace.formats import FreeRequests, Voucher, recover_signer, sign_digest
 
+from .inputs import compute_inputs_hash
+
 VOUCHER_SECONDS = 7_200
 """How long a voucher stays redeemable (hosts ask for at least an hour)."""
 EPOCH_CHECK_SECONDS = 10.0
@@ -94,15 +96,17 @@ class Client:
 
     # Requests
 
-    def sign_free(self, offer: HostOffer, model: int, counters: Counters) -> dict:
-        message = FreeRequests(self.user, bytes.fromhex(offer.address[2:]), model, counters.epoch, counters.free + 1)
+    def sign_free(self, offer: HostOffer, model: int, counters: Counters, inputs: bytes) -> dict:
+        message = FreeRequests(self.user, bytes.fromhex(offer.address[2:]), model, counters.epoch, counters.free + 1,
+                               inputs)
         return {"user": self.account.address, "free": {"epoch": counters.epoch, "requests": counters.free + 1},
                 "signature": "0x" + sign_digest(self.key, message.digest(self.chain_id)).hex()}
 
-    def sign_voucher(self, offer: HostOffer, model: int, counters: Counters) -> dict:
+    def sign_voucher(self, offer: HostOffer, model: int, counters: Counters, inputs: bytes) -> dict:
         expiry = int(time.time()) + VOUCHER_SECONDS
         amount = counters.amount + offer.price
-        message = Voucher(self.user, bytes.fromhex(offer.address[2:]), model, counters.requests + 1, amount, expiry)
+        message = Voucher(self.user, bytes.fromhex(offer.address[2:]), model, counters.requests + 1, amount, expiry,
+                          inputs)
         return {"user": self.account.address,
                 "voucher": {"requests": counters.requests + 1, "amount": str(amount), "expiry": expiry},
                 "signature": "0x" + sign_digest(self.key, message.digest(self.chain_id)).hex()}
@@ -123,9 +127,14 @@ class Client:
         if counters.free_exhausted and time.monotonic() - counters.epoch_read_at > EPOCH_CHECK_SECONDS:
             self.new_epoch(counters)
         deadline = time.monotonic() + max_wait
+        try:
+            hashed = compute_inputs_hash(inputs)
+        except (TypeError, ValueError):  # not [rows, features] numbers: the host answers 400 with the shape
+            hashed = bytes(32)
         for _ in range(64):
             paying = pay and counters.free_exhausted
-            auth = self.sign_voucher(offer, model, counters) if paying else self.sign_free(offer, model, counters)
+            sign = self.sign_voucher if paying else self.sign_free
+            auth = sign(offer, model, counters, hashed)
             response = self.http.post(f"{offer.endpoint}/v1/predict", json={"model": model, "inputs": inputs,
                                                                              "auth": auth}, timeout=self.timeout)
             body = response.json()
@@ -172,7 +181,7 @@ class Client:
     def is_own_voucher(self, offer: HostOffer, model: int, held) -> bool:
         try:
             message = Voucher(self.user, bytes.fromhex(offer.address[2:]), model, held["requests"],
-                              int(held["amount"]), held["expiry"])
+                              int(held["amount"]), held["expiry"], bytes.fromhex(held["inputs"][2:]))
             return recover_signer(message.digest(self.chain_id), bytes.fromhex(held["signature"][2:])) == self.user
         except (TypeError, KeyError, ValueError, OverflowError):
             return False

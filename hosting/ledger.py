@@ -19,12 +19,15 @@ class SignedVoucher:
     requests: int
     amount: int
     expiry: int
+    inputs: bytes
+    """The hash of the request's inputs the voucher signed for (hosting/inputs.py)."""
     signature: bytes
 
 
 @dataclass(frozen=True)
 class SignedReceipt:
     requests: int
+    inputs: bytes
     signature: bytes
 
 
@@ -45,11 +48,12 @@ class Ledger:
             try:
                 record = json.loads(line)
                 user, signature = bytes.fromhex(record["user"]), bytes.fromhex(record["signature"])
+                inputs = bytes.fromhex(record["inputs"])
                 if record["kind"] == "voucher":
                     self._keep_voucher(user, SignedVoucher(record["requests"], int(record["amount"]), record["expiry"],
-                                                           signature))
+                                                           inputs, signature))
                 else:
-                    self._keep_receipt(record["epoch"], user, SignedReceipt(record["requests"], signature))
+                    self._keep_receipt(record["epoch"], user, SignedReceipt(record["requests"], inputs, signature))
             except (ValueError, KeyError, TypeError):
                 continue
 
@@ -106,9 +110,9 @@ def encode(record: dict) -> bytes:
 
 def voucher_record(user: bytes, voucher: SignedVoucher) -> dict:
     return {"kind": "voucher", "user": user.hex(), "requests": voucher.requests, "amount": str(voucher.amount),
-            "expiry": voucher.expiry, "signature": voucher.signature.hex()}
+            "expiry": voucher.expiry, "inputs": voucher.inputs.hex(), "signature": voucher.signature.hex()}
 
 
 def receipt_record(epoch: int, user: bytes, receipt: SignedReceipt) -> dict:
     return {"kind": "free", "user": user.hex(), "epoch": epoch, "requests": receipt.requests,
-            "signature": receipt.signature.hex()}
+            "inputs": receipt.inputs.hex(), "signature": receipt.signature.hex()}

@@ -8,7 +8,8 @@
 Every request signs for itself (spec/modules/marketplace.md, hosting/client.py builds them): `auth` is
 `{"user", "free": {"epoch", "requests"}, "signature"}` — the user's FreeRequests receipt counting this
 request — or `{"user", "voucher": {"requests", "amount", "expiry"}, "signature"}` — a Voucher whose amount
-covers this request at the host's price. Refusals are JSON `{"error": why, …}`: 400 malformed (with the
+covers this request at the host's price. Either message also signs the hash of this request's inputs
+(hosting/inputs.py), so a signature seen on the way cannot be spent on other inputs. Refusals are JSON `{"error": why, …}`: 400 malformed (with the
 expected shape), 401 unsigned or a bad signature, 402 a voucher that does not pay (too little, beyond the
 escrow, expiring), 409 a count out of step (with the next one expected), 413 oversize, 415 not JSON,
 429 free tier used (with `Retry-After`), 503 no verified weights. The host keeps serving.
@@ -39,6 +40,7 @@ from marketplace.formats import PROVENANCE_NAMES, FreeRequests, Voucher, recover
 from marketplace.module import MAX_SETTLEMENTS
 from rpc.web_policy import WebPolicy, refuse_content_type
 
+from .inputs import compute_inputs_hash
 from .ledger import Ledger, SignedReceipt, SignedVoucher
 
 log = logging.getLogger("flockchain.host")
@@ -174,11 +176,12 @@ class Host:
 
     # Requests
 
-    async def check_free(self, user: bytes, claim: dict, signature: bytes) -> None:
+    async def check_free(self, user: bytes, claim: dict, signature: bytes, inputs: bytes) -> None:
         epoch, requests = as_int(claim, "epoch", 64), as_int(claim, "requests", 64)
-        if recover_signer(FreeRequests(user, self.address, self.config.model, epoch, requests).digest(
+        if recover_signer(FreeRequests(user, self.address, self.config.model, epoch, requests, inputs).digest(
                 self.chain.chain_id), signature) != user:
-            raise Refusal(401, "the signature is not the user's over this FreeRequests receipt for this host")
+            raise Refusal(401, "the signature is not the user's over this FreeRequests receipt for this host and "
+                               "these inputs")
         allowance = await self.allowance(user)
         # No await from here to the ledger write: a user's concurrent requests are checked one after another.
         expected = self.ledger.free_used(self.epoch, user) + 1
@@ -190,15 +193,15 @@ class Host:
                                f"({self.price} wei a request) or retry in the next epoch",
                           headers={hdrs.RETRY_AFTER: str(self.epoch_ends_in)}, allowance=allowance,
                           price=str(self.price), retryAfter=self.epoch_ends_in)
-        self.ledger.record_receipt(epoch, user, SignedReceipt(requests, signature))
+        self.ledger.record_receipt(epoch, user, SignedReceipt(requests, inputs, signature))
 
-    async def check_voucher(self, user: bytes, claim: dict, signature: bytes) -> int:
+    async def check_voucher(self, user: bytes, claim: dict, signature: bytes, inputs: bytes) -> int:
         """What this request pays: the voucher's amount above the newest one held (or redeemed)."""
         requests, amount = as_int(claim, "requests", 64), as_int(claim, "amount", 256)
         expiry = as_int(claim, "expiry", 64)
-        if recover_signer(Voucher(user, self.address, self.config.model, requests, amount, expiry).digest(
+        if recover_signer(Voucher(user, self.address, self.config.model, requests, amount, expiry, inputs).digest(
                 self.chain.chain_id), signature) != user:
-            raise Refusal(401, "the signature is not the user's over this Voucher for this host")
+            raise Refusal(401, "the signature is not the user's over this Voucher for this host and these inputs")
         channel = await self.channel(user)
         if amount - channel.redeemed > channel.deposit:
             channel = await self.channel(user, fresh=True)
@@ -223,10 +226,11 @@ class Host:
             raise Refusal(402, f"the escrow holds {channel.deposit} wei, the voucher owes "
                                f"{amount - channel.redeemed}: deposit more for this host and model",
                           deposit=str(channel.deposit))
-        self.ledger.record_voucher(user, SignedVoucher(requests, amount, expiry, signature))
+        self.ledger.record_voucher(user, SignedVoucher(requests, amount, expiry, inputs, signature))
         return amount - last_amount
 
     def parse_inputs(self, body: dict) -> torch.Tensor:
+        """[N, features] float32 on the CPU, or a 400 that says the shape expected."""
         spec = models.model_spec(self.kind)
         shape = f"[N, {spec.n_features}] numbers with 1 ≤ N ≤ {self.config.max_batch}"
         inputs = body.get("inputs")
@@ -242,9 +246,10 @@ class Host:
             raise refusal from None
         if not bool(torch.isfinite(tensor).all()):
             raise refusal
-        return tensor.to(self.device)
+        return tensor
 
-    async def authorise(self, body: dict) -> tuple[str, int]:
+    async def authorise(self, body: dict, inputs: bytes) -> tuple[str, int]:
+        """(tier, wei charged) for a request whose auth signs for the inputs hashing to `inputs`."""
         auth = body.get("auth")
         if not isinstance(auth, dict):
             raise Refusal(401, "unsigned: give auth = {user, free | voucher, signature} (hosting/client.py)")
@@ -256,10 +261,10 @@ class Host:
         if len(user) != 20:
             raise Refusal(401, "auth.user is not an address")
         if isinstance(auth.get("free"), dict):
-            await self.check_free(user, auth["free"], signature)
+            await self.check_free(user, auth["free"], signature, inputs)
             return "free", 0
         if isinstance(auth.get("voucher"), dict):
-            return "paid", await self.check_voucher(user, auth["voucher"], signature)
+            return "paid", await self.check_voucher(user, auth["voucher"], signature, inputs)
         raise Refusal(401, "auth needs a free receipt or a voucher")
 
     async def handle_predict(self, request: web.Request) -> web.Response:
@@ -271,11 +276,12 @@ class Host:
                 raise Refusal(503, self.unservable)
             served = self.served
             inputs = self.parse_inputs(body)
-            tier, charged = ("unmetered", 0) if self.config.unmetered else await self.authorise(body)
+            tier, charged = ("unmetered", 0) if self.config.unmetered else \
+                await self.authorise(body, compute_inputs_hash(inputs))
         except Refusal as refusal:
             return refusal.response()
         with torch.no_grad():
-            outputs = models.forward(self.kind, served.params, inputs)
+            outputs = models.forward(self.kind, served.params, inputs.to(self.device))
         answer = {"model": self.config.model, "version": served.version, "weights": "0x" + served.weights.hex(),
                   "outputs": outputs.cpu().tolist(), "tier": tier, "charged": str(charged)}
         if models.is_classification(self.kind):
@@ -327,7 +333,8 @@ class Host:
                 channel = await self.channel(user, fresh=True)
                 if voucher.amount > channel.redeemed:
                     await self.chain.send("marketplace", "redeem", to_checksum_address(user), self.config.model,
-                                          voucher.requests, voucher.amount, voucher.expiry, voucher.signature)
+                                          voucher.requests, voucher.amount, voucher.expiry, voucher.inputs,
+                                          voucher.signature)
                     done += 1
             except Exception as error:  # refused, or the node is away: log it, go on with the next user
                 log.warning("redeeming 0x%s's voucher for %d wei failed: %s", user.hex(), voucher.amount, error)
@@ -350,7 +357,7 @@ class Host:
                 try:
                     await self.chain.send("marketplace", "settleFreeRequests", self.config.model, epoch,
                                           [to_checksum_address(u) for u, _ in part], [r.requests for _, r in part],
-                                          [r.signature for _, r in part])
+                                          [r.inputs for _, r in part], [r.signature for _, r in part])
                 except Exception as error:
                     log.warning("settling %d receipts of epoch %d failed: %s", len(part), epoch, error)
                     continue
@@ -424,7 +431,7 @@ def expected_voucher(last_requests: int, last_amount: int, held: SignedVoucher |
     expected = {"requests": last_requests + 1, "amount": str(last_amount)}
     if held and held.amount > channel.redeemed:
         expected["held"] = {"requests": held.requests, "amount": str(held.amount), "expiry": held.expiry,
-                            "signature": "0x" + held.signature.hex()}
+                            "inputs": "0x" + held.inputs.hex(), "signature": "0x" + held.signature.hex()}
     return expected
 
 
@@ -435,12 +442,15 @@ def openapi(kind: str, max_batch: int) -> dict:
                    "items": {"type": "array", "minItems": features, "maxItems": features, "items": {"type": "number"}}}
     auth = {"type": "object", "required": ["user", "signature"], "properties": {
         "user": {"type": "string", "description": "the paying user's address"},
-        "signature": {"type": "string", "description": "65-byte EIP-712 signature (r ‖ s ‖ v) over the claim"},
+        "signature": {"type": "string", "description": "65-byte EIP-712 signature (r ‖ s ‖ v) over the claim and "
+                                                       "the hash of this request's inputs (hosting/inputs.py)"},
         "free": {"type": "object", "properties": {"epoch": {"type": "integer"}, "requests": {"type": "integer"}},
-                 "description": "FreeRequests(user, host, model, epoch, requests): this request's count in the epoch"},
+                 "description": "FreeRequests(user, host, model, epoch, requests, inputs): this request's count in "
+                                "the epoch"},
         "voucher": {"type": "object", "properties": {"requests": {"type": "integer"}, "amount": {"type": "string"},
                                                      "expiry": {"type": "integer"}},
-                    "description": "Voucher(user, host, model, requests, amount, expiry): cumulative over the channel"}}}
+                    "description": "Voucher(user, host, model, requests, amount, expiry, inputs): cumulative over "
+                                   "the channel"}}}
     error = {"description": "refused", "content": {"application/json": {"schema": {
         "type": "object", "properties": {"error": {"type": "string"}}}}}}
     return {

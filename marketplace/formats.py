@@ -25,8 +25,9 @@ PROVENANCE_NAMES = ("unverified", "alliance", "arena")
 
 DOMAIN_TYPEHASH = keccak256(b"EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)")
 DOMAIN_NAME, DOMAIN_VERSION = "flockchain Marketplace", "1"
-VOUCHER_TYPE = "Voucher(address user,address host,uint64 model,uint64 requests,uint256 amount,uint64 expiry)"
-FREE_REQUESTS_TYPE = "FreeRequests(address user,address host,uint64 model,uint64 epoch,uint64 requests)"
+VOUCHER_TYPE = ("Voucher(address user,address host,uint64 model,uint64 requests,uint256 amount,uint64 expiry,"
+                "bytes32 inputs)")
+FREE_REQUESTS_TYPE = "FreeRequests(address user,address host,uint64 model,uint64 epoch,uint64 requests,bytes32 inputs)"
 VOUCHER_TYPEHASH = keccak256(VOUCHER_TYPE.encode())
 FREE_REQUESTS_TYPEHASH = keccak256(FREE_REQUESTS_TYPE.encode())
 
@@ -42,7 +43,8 @@ def compute_domain_separator(chain_id: int) -> bytes:
 @dataclass(frozen=True)
 class Voucher:
     """`user` owes `host`, on its channel for `model`, `amount` wei for `requests` requests in all (both
-    cumulative over the channel's life); the host may redeem it until `expiry` (a block timestamp)."""
+    cumulative over the channel's life); the host may redeem it until `expiry` (a block timestamp). `inputs`
+    is the hash of the newest request's inputs (hosting/inputs.py): the signature pays for those inputs only."""
 
     user: bytes
     host: bytes
@@ -50,27 +52,31 @@ class Voucher:
     requests: int
     amount: int
     expiry: int
+    inputs: bytes
 
     def digest(self, chain_id: int) -> bytes:
-        struct = abi_encode(["bytes32", "address", "address", "uint64", "uint64", "uint256", "uint64"],
+        struct = abi_encode(["bytes32", "address", "address", "uint64", "uint64", "uint256", "uint64", "bytes32"],
                             [VOUCHER_TYPEHASH, self.user, self.host, self.model, self.requests, self.amount,
-                             self.expiry])
+                             self.expiry, self.inputs])
         return keccak256(b"\x19\x01" + compute_domain_separator(chain_id) + keccak256(struct))
 
 
 @dataclass(frozen=True)
 class FreeRequests:
-    """`user` has made `requests` free requests to `host` for `model` in `epoch` (cumulative in the epoch)."""
+    """`user` has made `requests` free requests to `host` for `model` in `epoch` (cumulative in the epoch), the
+    newest with the inputs whose hash is `inputs`."""
 
     user: bytes
     host: bytes
     model: int
     epoch: int
     requests: int
+    inputs: bytes
 
     def digest(self, chain_id: int) -> bytes:
-        struct = abi_encode(["bytes32", "address", "address", "uint64", "uint64", "uint64"],
-                            [FREE_REQUESTS_TYPEHASH, self.user, self.host, self.model, self.epoch, self.requests])
+        struct = abi_encode(["bytes32", "address", "address", "uint64", "uint64", "uint64", "bytes32"],
+                            [FREE_REQUESTS_TYPEHASH, self.user, self.host, self.model, self.epoch, self.requests,
+                             self.inputs])
         return keccak256(b"\x19\x01" + compute_domain_separator(chain_id) + keccak256(struct))
 
 

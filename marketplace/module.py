@@ -605,12 +605,12 @@ def check_signed_by(state: State, user: bytes, message: Voucher | FreeRequests, 
 
 
 def call_redeem(state: State, env: CallEnv, user: bytes, model: int, requests: int, amount: int, expiry: int,
-                signature: bytes) -> tuple:
+                inputs: bytes, signature: bytes) -> tuple:
     """The host (the sender) is paid `amount − redeemed` from the channel and split; its usage is recorded
     for the version it serves now."""
     host = get_host(state, model, env.sender)
     channel = get_channel(state, user, env.sender, model)
-    check_signed_by(state, user, Voucher(user, env.sender, model, requests, amount, expiry), signature)
+    check_signed_by(state, user, Voucher(user, env.sender, model, requests, amount, expiry, inputs), signature)
     if expiry < env.timestamp:
         raise DispatchError(VoucherExpired, expiry, env.timestamp)
     if amount <= channel.redeemed or requests < channel.requests:
@@ -636,13 +636,13 @@ def call_redeem(state: State, env: CallEnv, user: bytes, model: int, requests: i
 
 
 def call_settle_free_requests(state: State, env: CallEnv, model: int, epoch: int, users: tuple, counts: tuple,
-                              signatures: tuple) -> tuple:
+                              inputs: tuple, signatures: tuple) -> tuple:
     """Each user's newest FreeRequests receipt of `epoch` (this one or the last) for this host: the part above
     what was settled before, up to what the user's allowance has left that epoch, counts as the served
     version's free usage.
     A receipt that does not verify fails the call (the host sent it; nothing is half-settled)."""
     host = get_host(state, model, env.sender)
-    if not len(users) == len(counts) == len(signatures):
+    if not len(users) == len(counts) == len(inputs) == len(signatures):
         raise DispatchError(LengthMismatch)
     if len(users) > MAX_SETTLEMENTS:
         raise DispatchError(TooManyReceipts, MAX_SETTLEMENTS)
@@ -651,8 +651,8 @@ def call_settle_free_requests(state: State, env: CallEnv, model: int, epoch: int
         raise DispatchError(EpochNotSettleable, epoch, now)
     version = get_served_version(state, model, host)
     total = 0
-    for user, count, signature in zip(users, counts, signatures):
-        check_signed_by(state, user, FreeRequests(user, env.sender, model, epoch, count), signature)
+    for user, count, hashed, signature in zip(users, counts, inputs, signatures):
+        check_signed_by(state, user, FreeRequests(user, env.sender, model, epoch, count, hashed), signature)
         settled_key = user + env.sender + u64(model)
         settled_record, used_record = FreeSettled.get(state, settled_key), FreeUsed.get(state, user)
         settled, used = settled_record.in_epoch(epoch), used_record.in_epoch(epoch)
@@ -822,13 +822,13 @@ def view_free_tier(state: State, user: bytes, epoch: int) -> tuple:
 
 
 def view_voucher_digest(state: State, user: bytes, host: bytes, model: int, requests: int, amount: int,
-                        expiry: int) -> tuple:
-    return (Voucher(user, host, model, requests, amount, expiry).digest(system.ChainId.get(state)),)
+                        expiry: int, inputs: bytes) -> tuple:
+    return (Voucher(user, host, model, requests, amount, expiry, inputs).digest(system.ChainId.get(state)),)
 
 
 def view_free_requests_digest(state: State, user: bytes, host: bytes, model: int, epoch: int,
-                              requests: int) -> tuple:
-    return (FreeRequests(user, host, model, epoch, requests).digest(system.ChainId.get(state)),)
+                              requests: int, inputs: bytes) -> tuple:
+    return (FreeRequests(user, host, model, epoch, requests, inputs).digest(system.ChainId.get(state)),)
 
 
 def check_invariants(state: State) -> None:
@@ -869,10 +869,10 @@ MODULE = Module.declare(
         CallDecl("deposit(address host,uint64 model)", call_deposit, weight=20_000, payable=True),
         CallDecl("requestWithdrawal(address host,uint64 model)", call_request_withdrawal, weight=15_000),
         CallDecl("withdraw(address host,uint64 model)", call_withdraw, weight=20_000),
-        CallDecl("redeem(address user,uint64 model,uint64 requests,uint256 amount,uint64 expiry,bytes signature)",
-                 call_redeem, weight=80_000),
-        CallDecl("settleFreeRequests(uint64 model,uint64 epoch,address[] users,uint64[] counts,bytes[] signatures)",
-                 call_settle_free_requests, weight=30_000, weight_per_byte=40),
+        CallDecl("redeem(address user,uint64 model,uint64 requests,uint256 amount,uint64 expiry,bytes32 inputs,"
+                 "bytes signature)", call_redeem, weight=80_000),
+        CallDecl("settleFreeRequests(uint64 model,uint64 epoch,address[] users,uint64[] counts,bytes32[] inputs,"
+                 "bytes[] signatures)", call_settle_free_requests, weight=30_000, weight_per_byte=40),
         CallDecl("reportHosts(uint64 epoch,uint64 model,address[] hosts,uint8[] verdicts,uint32[] latencies)",
                  call_report_hosts, weight=40_000, weight_per_byte=20),
     ),
@@ -893,9 +893,9 @@ MODULE = Module.declare(
         ViewDecl("freeTier(address user,uint64 epoch)", view_free_tier, ("uint64", "uint64")),
         ViewDecl("currentEpoch()", lambda state: (current_epoch(state),), ("uint64",)),
         ViewDecl("voucherDigest(address user,address host,uint64 model,uint64 requests,uint256 amount,"
-                 "uint64 expiry)", view_voucher_digest, ("bytes32",)),
-        ViewDecl("freeRequestsDigest(address user,address host,uint64 model,uint64 epoch,uint64 requests)",
-                 view_free_requests_digest, ("bytes32",)),
+                 "uint64 expiry,bytes32 inputs)", view_voucher_digest, ("bytes32",)),
+        ViewDecl("freeRequestsDigest(address user,address host,uint64 model,uint64 epoch,uint64 requests,"
+                 "bytes32 inputs)", view_free_requests_digest, ("bytes32",)),
     ),
     parameters={
         "MinHostStake": Parameter(MinHostStake, 0, 10**9 * UNIT),

@@ -13,6 +13,8 @@ OWNER, HOST, USER, OTHER_HOST, OTHER_USER = 1, 8, 9, 7, 6
 """Account indices: the model's owner is an Arena trainer; hosts and users stake nothing."""
 KIND = "mlp:digits"
 WEIGHTS = keccak256(b"uploaded weights")
+INPUTS = keccak256(b"a request's inputs")
+"""What vouchers and receipts sign for (the chain checks the signature, not the inputs)."""
 HOST_STAKE = 1_000 * UNIT
 PRICE = 10**15
 FAR_FUTURE = 2**63
@@ -38,21 +40,23 @@ class MarketDriver(AllianceDriver):
         return system.ChainId.get(self.state())
 
     def voucher(self, requests, amount, user=USER, host=HOST, model=0, expiry=FAR_FUTURE, signer=None,
-                chain_id=None) -> tuple:
+                chain_id=None, inputs=INPUTS) -> tuple:
         """The redeem arguments for a voucher signed by `signer` (the user by default)."""
-        message = formats.Voucher(address(user), address(host), model, requests, amount, expiry)
+        message = formats.Voucher(address(user), address(host), model, requests, amount, expiry, inputs)
         digest = message.digest(self.chain_id() if chain_id is None else chain_id)
         signature = formats.sign_digest(ACCOUNTS[user if signer is None else signer].private_key, digest)
-        return address(user), model, requests, amount, expiry, signature
+        return address(user), model, requests, amount, expiry, inputs, signature
 
-    def receipt(self, requests, epoch, user=USER, host=HOST, model=0) -> tuple:
-        """(user, count, signature) of a FreeRequests receipt."""
-        message = formats.FreeRequests(address(user), address(host), model, epoch, requests)
-        return address(user), requests, formats.sign_digest(ACCOUNTS[user].private_key, message.digest(self.chain_id()))
+    def receipt(self, requests, epoch, user=USER, host=HOST, model=0, inputs=INPUTS) -> tuple:
+        """(user, count, inputs hash, signature) of a FreeRequests receipt."""
+        message = formats.FreeRequests(address(user), address(host), model, epoch, requests, inputs)
+        return address(user), requests, inputs, formats.sign_digest(ACCOUNTS[user].private_key,
+                                                                    message.digest(self.chain_id()))
 
     def settle(self, epoch, receipts, host=HOST, model=0):
-        users, counts, signatures = zip(*receipts) if receipts else ((), (), ())
-        return self.act(host, "settleFreeRequests", model, epoch, list(users), list(counts), list(signatures))
+        users, counts, inputs, signatures = zip(*receipts) if receipts else ((), (), (), ())
+        return self.act(host, "settleFreeRequests", model, epoch, list(users), list(counts), list(inputs),
+                        list(signatures))
 
     def finished_arena_task(self, loss_of=lambda validator, trainer: 100_000_000 * (trainer[-1] % 7 + 1)):
         """Arena task 0, finished with trainers 1, 2, 3 ranked."""

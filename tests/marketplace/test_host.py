@@ -15,6 +15,7 @@ from fl_module.worker import models, tensors
 from fl_module.worker.demo import Rpc, free_port
 from hosting.client import Client, MarketError
 from hosting.demo import create_model, kill, publish, register_host, start_host, wait_for
+from hosting.inputs import compute_inputs_hash
 from marketplace.formats import UNVERIFIED, FreeRequests, Voucher, sign_digest
 from tests.rpc.devchain import dev_account, start_dev_chain, stop_dev_chain
 
@@ -52,10 +53,10 @@ def post(market, body, endpoint=None, **kwargs):
                          **({} if "data" in kwargs else {"json": body}))
 
 
-def free_auth(market, user, epoch, count, host=None):
+def free_auth(market, user, epoch, count, host=None, inputs=(ROW,)):
     host = host or market.host
     digest = FreeRequests(bytes.fromhex(user.address[2:]), bytes.fromhex(host.address[2:]), market.model, epoch,
-                          count).digest(31337)
+                          count, compute_inputs_hash(inputs)).digest(31337)
     return {"user": user.address, "free": {"epoch": epoch, "requests": count},
             "signature": "0x" + sign_digest(bytes(user.key), digest).hex()}
 
@@ -65,11 +66,11 @@ def give_free_tier(market, user):
     market.rpc.send(user, "gmflock", "lock", 30, value=100 * 10**18)
 
 
-def voucher_auth(market, user, count, amount, expiry=None, host=None):
+def voucher_auth(market, user, count, amount, expiry=None, host=None, inputs=(ROW,)):
     expiry = expiry or int(time.time()) + 7200
     host = host or market.host
     digest = Voucher(bytes.fromhex(user.address[2:]), bytes.fromhex(host.address[2:]), market.model, count,
-                     amount, expiry).digest(31337)
+                     amount, expiry, compute_inputs_hash(inputs)).digest(31337)
     return {"user": user.address, "voucher": {"requests": count, "amount": str(amount), "expiry": expiry},
             "signature": "0x" + sign_digest(bytes(user.key), digest).hex()}
 
@@ -172,15 +173,16 @@ def test_a_client_adopts_a_voucher_count_only_from_its_own_signature_or_the_chai
     client = Client(market.chain.url, user.key)
     offer = client.pick(market.model, market.host.address)
     counters = client.counters_for(offer, market.model)
-    forged = voucher_auth(market, dev_account(3), 9, 10**30)["voucher"]
+    inputs = "0x" + compute_inputs_hash([ROW]).hex()
+    forged = dict(voucher_auth(market, dev_account(3), 9, 10**30)["voucher"], inputs=inputs)
     forged["signature"] = voucher_auth(market, dev_account(3), 9, 10**30)["signature"]
     client.adopt(offer, market.model, counters, {"next": {"requests": 10, "amount": str(10**30), "held": forged}},
                  paying=True)
     channel = market.market.functions.channel(user.address, market.host.address, market.model).call()
     assert (counters.requests, counters.amount) == (channel[2], channel[1]), "a host's say-so is not adopted"
     own = voucher_auth(market, user, 9, 9 * PRICE)
-    client.adopt(offer, market.model, counters, {"next": {"held": dict(own["voucher"], signature=own["signature"])}},
-                 paying=True)
+    client.adopt(offer, market.model, counters,
+                 {"next": {"held": dict(own["voucher"], signature=own["signature"], inputs=inputs)}}, paying=True)
     assert (counters.requests, counters.amount) == (9, 9 * PRICE), "its own signed voucher is"
 
 

@@ -23,6 +23,7 @@ from fl_module.worker.demo import Rpc
 from fl_module.worker.ports import free_port
 from hosting.client import Client, MarketError
 from hosting.demo import create_model, kill, publish, register_host, start_host, wait_for
+from hosting.inputs import compute_inputs_hash
 from marketplace.formats import UNVERIFIED, Voucher, sign_digest
 from tests.marketplace.test_host import (PRICE, ROW, free_auth, give_free_tier, market,  # noqa: F401 (fixture)
                                          post, served_entry)
@@ -31,12 +32,13 @@ from tests.rpc.devchain import CHAIN_ID, ROOT, dev_account, start_dev_chain, sto
 pytestmark = pytest.mark.slow
 
 
-def signed_voucher(market, user, requests_: int, signer=None, chain_id: int = CHAIN_ID, host=None) -> dict:
+def signed_voucher(market, user, requests_: int, signer=None, chain_id: int = CHAIN_ID, host=None,
+                   inputs=(ROW,)) -> dict:
     """`auth` for a voucher paying `requests_` requests at PRICE, signed by `signer` (the user by default) over
-    `chain_id`'s domain for `host` (the market's host by default)."""
+    `chain_id`'s domain for `host` (the market's host by default) and `inputs`."""
     expiry = int(time.time()) + 7200
     message = Voucher(bytes.fromhex(user.address[2:]), bytes.fromhex((host or market.host).address[2:]),
-                      market.model, requests_, requests_ * PRICE, expiry)
+                      market.model, requests_, requests_ * PRICE, expiry, compute_inputs_hash(inputs))
     return {"user": user.address,
             "voucher": {"requests": requests_, "amount": str(requests_ * PRICE), "expiry": expiry},
             "signature": "0x" + sign_digest(bytes((signer or user).key), message.digest(chain_id)).hex()}
@@ -44,12 +46,14 @@ def signed_voucher(market, user, requests_: int, signer=None, chain_id: int = CH
 
 def test_a_voucher_that_is_not_the_users_signature_for_this_chain_and_host_is_refused_with_401(market):
     """The host checks the EIP-712 signature before it answers: a voucher the chain would refuse to redeem
-    (someone else's key, another chain's domain, another host) pays for nothing, and is not kept."""
+    (someone else's key, another chain's domain, another host) pays for nothing, and is not kept; nor does one
+    signed for other inputs (a signature seen on the way, spent on the thief's inputs)."""
     user = dev_account(2)
     market.rpc.send(user, "marketplace", "deposit", market.host.address, market.model, value=10 * PRICE)
     forged = {"signed by another key": signed_voucher(market, user, 1, signer=dev_account(3)),
               "signed for another chain id": signed_voucher(market, user, 1, chain_id=CHAIN_ID + 1),
-              "signed for another host": signed_voucher(market, user, 1, host=dev_account(7))}
+              "signed for another host": signed_voucher(market, user, 1, host=dev_account(7)),
+              "signed for other inputs": signed_voucher(market, user, 1, inputs=[[1.0] * 64])}
     for why, auth in forged.items():
         answer = post(market, {"model": market.model, "inputs": [ROW], "auth": auth})
         assert answer.status_code == 401, (why, answer.text)

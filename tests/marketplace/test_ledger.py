@@ -15,7 +15,7 @@ def test_the_newest_voucher_of_each_user_survives_a_restart(tmp_path_factory, vo
     path = tmp_path_factory.mktemp("ledger") / "ledger.jsonl"
     ledger = Ledger(path)
     for count, (user, amount) in enumerate(vouchers, 1):
-        ledger.record_voucher(user, SignedVoucher(count, amount, 99, b"\x01" * 65))
+        ledger.record_voucher(user, SignedVoucher(count, amount, 99, b"\x03" * 32, b"\x01" * 65))
     ledger.close()
     with open(path, "ab") as file:
         file.write(b'{"kind":"voucher","user":"01')
@@ -29,10 +29,10 @@ def test_the_newest_voucher_of_each_user_survives_a_restart(tmp_path_factory, vo
 
 def test_loading_keeps_the_receipts_of_the_two_newest_epochs(tmp_path):
     ledger = Ledger(tmp_path / "ledger.jsonl")
-    ledger.record_receipt(3, USERS[0], SignedReceipt(7, b"\x02" * 65))
-    ledger.record_receipt(4, USERS[2], SignedReceipt(1, b"\x02" * 65))
-    ledger.record_receipt(5, USERS[0], SignedReceipt(2, b"\x02" * 65))
-    ledger.record_receipt(5, USERS[1], SignedReceipt(3, b"\x02" * 65))
+    ledger.record_receipt(3, USERS[0], SignedReceipt(7, b"\x03" * 32, b"\x02" * 65))
+    ledger.record_receipt(4, USERS[2], SignedReceipt(1, b"\x03" * 32, b"\x02" * 65))
+    ledger.record_receipt(5, USERS[0], SignedReceipt(2, b"\x03" * 32, b"\x02" * 65))
+    ledger.record_receipt(5, USERS[1], SignedReceipt(3, b"\x03" * 32, b"\x02" * 65))
     ledger.close()
     reopened = Ledger(tmp_path / "ledger.jsonl")
     assert (reopened.free_used(5, USERS[0]), reopened.free_used(5, USERS[1]), reopened.free_used(4, USERS[2]),

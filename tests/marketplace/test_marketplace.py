@@ -198,12 +198,13 @@ def test_vouchers_that_must_not_pay():
     fails(d.act(HOST, "redeem", *d.voucher(1, PRICE, signer=OTHER_USER)), marketplace.BadSignature)
     fails(d.act(HOST, "redeem", *d.voucher(1, PRICE, chain_id=1)), marketplace.BadSignature)
     fails(d.act(HOST, "redeem", *d.voucher(1, PRICE, host=OTHER_HOST)), marketplace.BadSignature)
-    user, model, requests, amount, expiry, signature = d.voucher(1, PRICE)
-    fails(d.act(HOST, "redeem", user, model, requests, amount + 1, expiry, signature), marketplace.BadSignature)
-    fails(d.act(HOST, "redeem", user, model, requests, amount, expiry, signature[:64]), marketplace.BadSignature)
+    user, model, requests, amount, expiry, inputs, signature = d.voucher(1, PRICE)
+    fails(d.act(HOST, "redeem", user, model, requests, amount + 1, expiry, inputs, signature), marketplace.BadSignature)
+    fails(d.act(HOST, "redeem", user, model, requests, amount, expiry, bytes(32), signature), marketplace.BadSignature)
+    fails(d.act(HOST, "redeem", user, model, requests, amount, expiry, inputs, signature[:64]), marketplace.BadSignature)
     high_s = signature[:32] + (SECP256K1_N - int.from_bytes(signature[32:64], "big")).to_bytes(32, "big") + \
         bytes((55 - signature[64],))
-    fails(d.act(HOST, "redeem", user, model, requests, amount, expiry, high_s), marketplace.BadSignature)
+    fails(d.act(HOST, "redeem", user, model, requests, amount, expiry, inputs, high_s), marketplace.BadSignature)
     now = d.chain.head.timestamp
     fails(d.act(HOST, "redeem", *d.voucher(1, PRICE, expiry=now)), marketplace.VoucherExpired)
     fails(d.act(HOST, "redeem", *d.voucher(1, 101 * PRICE)), marketplace.VoucherExceedsEscrow, 101 * PRICE, 100 * PRICE)
@@ -253,9 +254,10 @@ def test_the_free_tier_is_linear_in_stake_and_shared_across_hosts():
     ok(d.settle(epoch, [d.receipt(6, epoch)]))
     assert marketplace.FreeUsed.get(d.state(), address(USER)).in_epoch(epoch) == 10, "a receipt counts once"
     fails(d.settle(epoch + 1, [d.receipt(1, epoch + 1)]), marketplace.EpochNotSettleable, epoch + 1, epoch)
-    user, count, signature = d.receipt(6, epoch)
-    fails(d.settle(epoch, [(user, count + 1, signature)]), marketplace.BadSignature)
-    fails(d.act(HOST, "settleFreeRequests", 0, epoch, [user], [], [signature]), marketplace.LengthMismatch)
+    user, count, inputs, signature = d.receipt(6, epoch)
+    fails(d.settle(epoch, [(user, count + 1, inputs, signature)]), marketplace.BadSignature)
+    fails(d.settle(epoch, [(user, count, bytes(32), signature)]), marketplace.BadSignature)
+    fails(d.act(HOST, "settleFreeRequests", 0, epoch, [user], [count], [], [signature]), marketplace.LengthMismatch)
     fails(d.settle(epoch, [d.receipt(1, epoch)] * 129), marketplace.TooManyReceipts, 128)
     d.block(slot=randomness.EpochLength.get(d.state()))
     assert marketplace.FreeUsed.get(d.state(), address(USER)).in_epoch(epoch + 1) == 0, "a new epoch, a new tier"

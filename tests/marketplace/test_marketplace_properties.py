@@ -422,13 +422,13 @@ def typed_data(primary: str, fields: str, chain_id: int, message: dict) -> dict:
 def voucher_typed_data(v: formats.Voucher, chain_id: int) -> dict:
     return typed_data("Voucher", formats.VOUCHER_TYPE[len("Voucher("):-1], chain_id,
                       {"user": to_checksum_address(v.user), "host": to_checksum_address(v.host), "model": v.model,
-                       "requests": v.requests, "amount": v.amount, "expiry": v.expiry})
+                       "requests": v.requests, "amount": v.amount, "expiry": v.expiry, "inputs": v.inputs})
 
 
 def free_requests_typed_data(r: formats.FreeRequests, chain_id: int) -> dict:
     return typed_data("FreeRequests", formats.FREE_REQUESTS_TYPE[len("FreeRequests("):-1], chain_id,
                       {"user": to_checksum_address(r.user), "host": to_checksum_address(r.host), "model": r.model,
-                       "epoch": r.epoch, "requests": r.requests})
+                       "epoch": r.epoch, "requests": r.requests, "inputs": r.inputs})
 
 
 def eth_account_digest(full_message: dict) -> bytes:
@@ -439,18 +439,19 @@ def eth_account_digest(full_message: dict) -> bytes:
 
 
 ADDRESSES = st.binary(min_size=20, max_size=20)
+HASHES = st.binary(min_size=32, max_size=32)
 U64 = st.integers(0, 2**64 - 1)
 CHAIN_IDS = st.one_of(st.just(CHAIN_ID), st.integers(0, 2**64 - 1), st.integers(0, 2**256 - 1))
 KEYS = st.integers(1, SECP256K1_N - 1).map(lambda k: k.to_bytes(32, "big"))
 
 
 @settings(max_examples=60, deadline=None)
-@given(ADDRESSES, ADDRESSES, U64, U64, st.integers(0, 2**256 - 1), U64, CHAIN_IDS, KEYS)
-def test_vouchers_hash_and_recover_as_eth_account_signs_them(user, host, model, requests, amount, expiry, chain_id,
-                                                             key):
+@given(ADDRESSES, ADDRESSES, U64, U64, st.integers(0, 2**256 - 1), U64, HASHES, CHAIN_IDS, KEYS)
+def test_vouchers_hash_and_recover_as_eth_account_signs_them(user, host, model, requests, amount, expiry, inputs,
+                                                             chain_id, key):
     """A voucher a wallet signs with eth_signTypedData_v4 (eth_account here) is the one the chain checks."""
     signer = Account.from_key(key)
-    message = formats.Voucher(user, host, model, requests, amount, expiry)
+    message = formats.Voucher(user, host, model, requests, amount, expiry, inputs)
     full = voucher_typed_data(message, chain_id)
     assert message.digest(chain_id) == eth_account_digest(full)
     signature = bytes(Account.sign_typed_data(key, full_message=full).signature)
@@ -458,12 +459,12 @@ def test_vouchers_hash_and_recover_as_eth_account_signs_them(user, host, model, 
 
 
 @settings(max_examples=60, deadline=None)
-@given(ADDRESSES, ADDRESSES, U64, U64, U64, CHAIN_IDS, KEYS)
-def test_free_request_receipts_hash_and_recover_as_eth_account_signs_them(user, host, model, epoch, requests,
+@given(ADDRESSES, ADDRESSES, U64, U64, U64, HASHES, CHAIN_IDS, KEYS)
+def test_free_request_receipts_hash_and_recover_as_eth_account_signs_them(user, host, model, epoch, requests, inputs,
                                                                          chain_id, key):
     """The same for a free-tier receipt: a wallet's signature counts the user's free requests."""
     signer = Account.from_key(key)
-    message = formats.FreeRequests(user, host, model, epoch, requests)
+    message = formats.FreeRequests(user, host, model, epoch, requests, inputs)
     full = free_requests_typed_data(message, chain_id)
     assert message.digest(chain_id) == eth_account_digest(full)
     signature = bytes(Account.sign_typed_data(key, full_message=full).signature)
@@ -471,14 +472,14 @@ def test_free_request_receipts_hash_and_recover_as_eth_account_signs_them(user, 
 
 
 @settings(max_examples=20, deadline=None)
-@given(ADDRESSES, ADDRESSES, U64, U64, st.integers(0, 2**256 - 1), U64, U64)
+@given(ADDRESSES, ADDRESSES, U64, U64, st.integers(0, 2**256 - 1), U64, U64, HASHES)
 def test_the_digest_views_answer_what_eth_account_signs_on_this_chain(user, host, model, requests, amount, expiry,
-                                                                      epoch):
+                                                                      epoch, inputs):
     """A client without this package asks the chain (voucherDigest, freeRequestsDigest) and gets the same bytes."""
     chain = alliance_market()[0]
-    (voucher,) = view(chain, "voucherDigest", user, host, model, requests, amount, expiry)
+    (voucher,) = view(chain, "voucherDigest", user, host, model, requests, amount, expiry, inputs)
     assert voucher == eth_account_digest(voucher_typed_data(
-        formats.Voucher(user, host, model, requests, amount, expiry), CHAIN_ID))
-    (receipt,) = view(chain, "freeRequestsDigest", user, host, model, epoch, requests)
+        formats.Voucher(user, host, model, requests, amount, expiry, inputs), CHAIN_ID))
+    (receipt,) = view(chain, "freeRequestsDigest", user, host, model, epoch, requests, inputs)
     assert receipt == eth_account_digest(free_requests_typed_data(
-        formats.FreeRequests(user, host, model, epoch, requests), CHAIN_ID))
+        formats.FreeRequests(user, host, model, epoch, requests, inputs), CHAIN_ID))
