@@ -12,7 +12,8 @@ covers this request at the host's price. Either message also signs the hash of t
 (hosting/inputs.py), so a signature seen on the way cannot be spent on other inputs. Refusals are JSON `{"error": why, …}`: 400 malformed (with the
 expected shape), 401 unsigned or a bad signature, 402 a voucher that does not pay (too little, beyond the
 escrow, expiring), 409 a count out of step (with the next one expected), 413 oversize, 415 not JSON,
-429 free tier used (with `Retry-After`), 503 no verified weights. The host keeps serving.
+429 free tier used (with `Retry-After`), 503 no verified weights (with `Retry-After`: the next load
+attempt). The host keeps serving.
 
 The weights are the version's blob, checked against its hash on chain before they are served; a host on
 `latest` follows new versions as they are published, and answers 503 while the version due cannot be loaded
@@ -273,7 +274,8 @@ class Host:
             if body.get("model") != self.config.model:
                 raise Refusal(404, f"this host serves model {self.config.model}", model=self.config.model)
             if self.served is None:
-                raise Refusal(503, self.unservable)
+                raise Refusal(503, self.unservable,
+                              headers={hdrs.RETRY_AFTER: str(max(1, math.ceil(self.config.poll_seconds)))})
             served = self.served
             inputs = self.parse_inputs(body)
             tier, charged = ("unmetered", 0) if self.config.unmetered else \

@@ -178,6 +178,7 @@ def test_bytes_that_do_not_hash_to_the_versions_weights_are_never_served(market)
                        endpoint=endpoint)
         assert (refused.status_code, refused.json()["error"]) == (503, entry["unservable"]), \
             "the swapped bytes are a loadable model, yet nothing is served as version 2"
+        assert int(refused.headers["Retry-After"]) >= 1, "when the host tries to load the version again"
 
         del provider.swaps[second]
         wait_for(lambda: served_entry(endpoint)["version"] == 2, 30, "the host to load version 2's real bytes")
