@@ -6,10 +6,10 @@ A probe is `GET {endpoint}/v1/models` within `timeout` seconds, answered with th
 them), STALE when it serves `latest` and every answer given StaleBlocks or more after the newest version
 was published named an older one, and UP otherwise, with the median latency of its answers. Weights the
 duty cannot load itself (never uploaded, not the model's kind) excuse a host: it is not stale for not
-serving them, nor down for serving nothing when they are all it may serve. The report
-goes out once the epoch is `report_at_per_million` through (by slot), re-reading the hosts first, so
-a host has most of an epoch to answer; a host leaving after it was probed is still reported (the chain
-slashes a failing host once, leaving or not), a host already penalised is not probed.
+serving them, nor down for serving nothing when they are all it may serve. The report goes out once the
+epoch is `report_at_per_million` through (by slot), re-reading the hosts first, so a host has most of an
+epoch to answer; a host leaving after it was probed is still reported (the chain slashes a failing host
+once, leaving or not), a host already penalised is not probed.
 
 Run it inside a node (`flockchain dev --market-probe INDEX`, `flockchain node … --market-probe`) or on its
 own (`flockchain market probe --rpc URL --key-file F`); it needs a staking validator's key.
@@ -89,8 +89,8 @@ class ProbeDuty:
                 if self.report(model, offers)]
 
     def offers(self) -> dict[tuple[int, str], tuple[str, int, int]]:
-        """(model, host) → (endpoint, the version it is registered to serve, the version that is now) for every
-        host not penalised: serving, or leaving after it was probed this epoch."""
+        """(model, host) → (endpoint, the version it is registered to serve (0: latest), the version it must
+        serve now) for every host not penalised: serving, or leaving after it was probed this epoch."""
         found = {}
         for model in range(self.market.functions.modelCount().call()):
             for host in self.market.functions.hosts(model).call():

@@ -9,16 +9,16 @@ Every request signs for itself (spec/modules/marketplace.md, hosting/client.py b
 `{"user", "free": {"epoch", "requests"}, "signature"}` — the user's FreeRequests receipt counting this
 request — or `{"user", "voucher": {"requests", "amount", "expiry"}, "signature"}` — a Voucher whose amount
 covers this request at the host's price. Either message also signs the hash of this request's inputs
-(hosting/inputs.py), so a signature seen on the way cannot be spent on other inputs. Refusals are JSON `{"error": why, …}`: 400 malformed (with the
-expected shape), 401 unsigned or a bad signature, 402 a voucher that does not pay (too little, beyond the
-escrow, expiring), 409 a count out of step (with the next one expected), 413 oversize, 415 not JSON,
-429 free tier used (with `Retry-After`), 503 no verified weights (with `Retry-After`: the next load
-attempt). The host keeps serving.
+(hosting/inputs.py), so a signature seen on the way cannot be spent on other inputs. Refusals are JSON
+`{"error": why, …}`: 400 malformed (with the expected shape), 401 unsigned or a bad signature, 402 a voucher
+that does not pay (too little, beyond the escrow, expiring), 409 a count out of step (with the next one
+expected), 413 oversize, 415 not JSON, 429 free tier used (with `Retry-After`), 503 no verified weights (with
+`Retry-After`: the next load attempt). The host keeps serving.
 
 The weights are the version's blob, checked against its hash on chain before they are served; a host on
 `latest` follows new versions as they are published, and answers 503 while the version due cannot be loaded
-(`unservable` in /v1/models says why). Vouchers and receipts are written to the ledger
-before the answer leaves; a background loop redeems vouchers and settles receipts on chain.
+(`unservable` in /v1/models says why). Vouchers and receipts are written to the ledger before the answer
+leaves; a background loop redeems vouchers and settles receipts on chain.
 """
 
 import asyncio
