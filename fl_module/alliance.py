@@ -74,7 +74,7 @@ from runtime.modules import balances, randomness, rewards, slashing, staking, sy
 from runtime.sampling import sample
 from runtime.records import Address, Hash32, RecordCodec, RecordList, Uint8, Uint16, Uint32, Uint64, Uint256
 from runtime.state import State
-from runtime.storage import HASH32, U64, U256, BytesList, FixedUint, RawBytes, StorageMap, StorageValue, UintTupleList
+from runtime.storage import HASH32, U64, BytesList, FixedUint, RawBytes, StorageMap, StorageValue, UintTupleList
 
 from .formats import (ACCEPTED, AGGREGATE, COMMIT, FINISHED, NO_ACCURACY, PHASES, POISONED, PROPOSER,  # noqa: F401
                       REJECTED, REVEAL, ROUND_AGGREGATE_REJECTED, ROUND_COMPLETED, ROUND_NONE_ACCEPTED, ROUND_RUNNING,
@@ -235,7 +235,6 @@ Scores = StorageMap(NAME, "Scores", RawBytes(), RawBytes(), None)
 Tally = StorageMap(NAME, "Tally", RawBytes(), RecordList(UpdateTally), ())
 """round key → the tally of each revealed update, in their order."""
 AggregateChoice = StorageMap(NAME, "AggregateChoice", RawBytes(), RecordCodec(AggregateVote), None)
-AggregateStake = StorageMap(NAME, "AggregateStake", RawBytes(), U256, 0)
 """round key ‖ model hash → stake of the members who submitted it."""
 RoundOutcome = StorageMap(NAME, "RoundOutcome", RawBytes(), RecordCodec(RoundResult), None)
 Evaluations = StorageMap(NAME, "Evaluations", RawBytes(), RecordCodec(Evaluation), None)
@@ -926,15 +925,12 @@ def call_reveal_scores(state: State, env: CallEnv, task: int, scores: list[int],
 def call_submit_aggregate(state: State, env: CallEnv, task: int, model_hash: bytes, score: int) -> tuple:
     progress = require_phase(state, env, task, AGGREGATE)
     proposers, voters = get_members(state, task, progress.round)
-    stake = dict(proposers + voters).get(env.sender)
-    if stake is None:
+    if env.sender not in dict(proposers + voters):
         raise DispatchError(NotRoundMember, env.sender)
     key = member_key(task, progress.round, env.sender)
     if AggregateChoice.get(state, key) is not None:
         raise DispatchError(AlreadySubmitted)
     AggregateChoice.set(state, key, AggregateVote(model_hash, score))
-    total_key = round_key(task, progress.round) + model_hash
-    AggregateStake.set(state, total_key, AggregateStake.get(state, total_key) + stake)
     env.emit(AggregateSubmitted.to_log(ADDRESS_, task, progress.round, env.sender, model_hash, score))
     advance_if_complete(state, env, task)
     return ()
