@@ -3,6 +3,7 @@ traffic between several users, hosts and weighted FL Alliance creators accounted
 by its updates accepted in completed rounds; and the EIP-712 messages agreeing with eth_account, which is what
 wallets sign with."""
 
+import struct
 from copy import copy
 from dataclasses import dataclass
 from functools import cache
@@ -14,8 +15,10 @@ from eth_account.messages import _hash_eip191_message, encode_typed_data
 from eth_utils import keccak, to_checksum_address
 from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
+import torch
 
 from fl_module import alliance
+from hosting.inputs import compute_inputs_hash
 from marketplace import formats
 from marketplace import module as marketplace
 from runtime.crypto import SECP256K1_N
@@ -483,3 +486,24 @@ def test_the_digest_views_answer_what_eth_account_signs_on_this_chain(user, host
     (receipt,) = view(chain, "freeRequestsDigest", user, host, model, epoch, requests, inputs)
     assert receipt == eth_account_digest(free_requests_typed_data(
         formats.FreeRequests(user, host, model, epoch, requests, inputs), CHAIN_ID))
+
+
+# 4. What a request's signature binds: its inputs
+
+def test_the_inputs_hash_of_a_known_request():
+    """A known answer for clients in other languages: [[1, 2]] is u32 1 ‖ u32 2 ‖ 0x3f800000 ‖ 0x40000000."""
+    expected = keccak(bytes.fromhex("00000001" "00000002" "3f800000" "40000000"))
+    assert compute_inputs_hash([[1, 2.0]]) == expected
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 4).flatmap(lambda width: st.lists(
+    st.lists(st.floats(width=32, allow_nan=False, allow_infinity=False), min_size=width, max_size=width),
+    min_size=1, max_size=5)))
+def test_the_inputs_hash_is_the_same_from_json_numbers_numpy_and_torch(rows):
+    """The client hashes the JSON numbers it sends, the host the float32 tensor it computes with: the same bytes."""
+    packed = len(rows).to_bytes(4, "big") + len(rows[0]).to_bytes(4, "big") + \
+        b"".join(struct.pack(">f", value) for row in rows for value in row)
+    assert compute_inputs_hash(rows) == compute_inputs_hash(torch.tensor(rows, dtype=torch.float32).numpy()) \
+        == keccak(packed)
+    assert compute_inputs_hash(rows) != compute_inputs_hash([row + [1.0] for row in rows])
