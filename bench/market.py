@@ -1,6 +1,7 @@
 """A Marketplace host serving the digits MLP: paid requests per second (each a voucher whose signature the
 host recovers and writes to its ledger before answering) and p50/p99 latency, beside the same model served
-by the same host code without payments in the same run; then how many transactions redeem it all.
+by the same host code without payments in the same run, and the host's CPU time per request in each; then
+how many transactions redeem it all.
 
 Load: `--users` users, each with its own voucher sequence and one request in flight (vouchers are
 cumulative, so one user's requests go in order), from this process on loopback; vouchers are signed before

@@ -1,9 +1,9 @@
 """A node's memory against its history: resident set size of an authoring node (real LevelDB, the dev
 runtime) after 100,000 and after 1,000,000 transfers, in blocks of 500 (below the gas target, so the
-base fee stays put). History lives in LevelDB, so
-the node's own memory (RssAnon) must not grow with it beyond caches of fixed size: the ratio of the two is
-the result. RSS as a whole also counts the LevelDB table files the node maps to read them (RssFile), at most
-chain/db.py's MAX_OPEN_FILES of them (page cache the kernel can take back); all three are printed.
+base fee stays put). History lives in LevelDB, so the node's own memory (RssAnon) must not grow with it
+beyond caches of fixed size: the ratio of the two is the result. RSS as a whole also counts the LevelDB
+table files the node maps to read them (RssFile), at most chain/db.py's MAX_OPEN_FILES of them (page cache
+the kernel can take back); all three are printed.
 
 Transfers are signed as the blocks are built (10 senders round-robin, 1 wei each to a fresh address) so
 the workload itself never sits in memory; the node runs in a process of its own.

@@ -235,7 +235,7 @@ Scores = StorageMap(NAME, "Scores", RawBytes(), RawBytes(), None)
 Tally = StorageMap(NAME, "Tally", RawBytes(), RecordList(UpdateTally), ())
 """round key → the tally of each revealed update, in their order."""
 AggregateChoice = StorageMap(NAME, "AggregateChoice", RawBytes(), RecordCodec(AggregateVote), None)
-"""round key ‖ model hash → stake of the members who submitted it."""
+"""member key → the aggregate the member submitted and its score of it."""
 RoundOutcome = StorageMap(NAME, "RoundOutcome", RawBytes(), RecordCodec(RoundResult), None)
 Evaluations = StorageMap(NAME, "Evaluations", RawBytes(), RecordCodec(Evaluation), None)
 """round key → the creator's evaluation of the round's global model, once."""

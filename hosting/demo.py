@@ -218,7 +218,7 @@ def summarise(rpc: Rpc, model: int, version: int, hosts: list[str], clients, tim
     channels = [dict(zip(("deposit", "redeemed", "requests", "closes_at"),
                          market.functions.channel(client.account.address, host, model).call()))
                 for client, host in clients]
-    loss, accuracy = market.functions.version(model, version).call()[4::4]
+    _, _, _, _, loss, _, _, _, accuracy = market.functions.version(model, version).call()
     return {
         "model": model, "version": version, "alliance_task": alliance["task"],
         "alliance_final_test_accuracy": alliance["final_test_accuracy"],

@@ -18,14 +18,14 @@ Round structure:
     permutation splits the participants into proposers (the first floor(n/2)) and voters (the rest).
     Proposers train (or attack); each voter scores every update on its private held-out data
     (validate.compute_scores: loss ÷ the global model's loss, × 10⁶) and the module's own
-    fl_alliance.compute_tally (two-pass stake-weighted median; accepted below 10⁶, poisoned from
-    3·10⁶) decides, with equal stakes. A malicious voter scores like an honest one, or under
+    fl_alliance.compute_tally (two-pass stake-weighted median; accepted below 1.3·10⁶, poisoned
+    from 3·10⁶) decides, with equal stakes. A malicious voter scores like an honest one, or under
     lazy-voter scores everything 0, or with collude=True scores its accomplices 0 and honest
     updates unusable (attacks.collude_scores). The next global model is the fedavg of the accepted
-    updates in participant order if the aggregate check passes — every round member the tally did not
-    report scores that FedAvg against the global model and more than half must find it better (fl_alliance.is_better_for_most;
-    a colluder scores it 0 when it holds an accomplice's update, else unusable; a lazy voter 0) — or
-    the last one.
+    updates in participant order if the aggregate check passes — every round member the tally did
+    not report scores that FedAvg against the global model and more than half must find it better
+    (fl_alliance.is_better_for_most; a colluder scores it 0 when it holds an accomplice's update,
+    else unusable; a lazy voter 0) — or the last one.
   peer_vote -- the chain's peer-review task (0 voters): every participant proposes, and scores the
     others' updates; the same tally.
   Both record per round the poisoned proposers and the voters the tally finds far from the consensus

@@ -86,8 +86,9 @@ def score_candidates(kind: str, global_params: dict[str, torch.Tensor], candidat
 
 def compute_scores(global_loss: float, candidate_losses: list[float]) -> list[int]:
     """What a voter reveals for each candidate: its loss ÷ the global model's loss × 10⁶, floored, capped at
-    SCORE_UNUSABLE (also the score of a NaN loss). The chain accepts an update whose median score is below
-    10⁶ — strictly lower loss than the global model's — and slashes one whose median reaches 3·10⁶.
+    SCORE_UNUSABLE (also the score of a NaN loss). The chain accepts an update whose upper median score is
+    below AcceptBelowPerMillion (1.3·10⁶: within 30% of the global model's loss) and slashes one whose lower
+    median reaches PoisonAtPerMillion (3·10⁶).
 
     Why loss and not accuracy: accuracy only sees the arg-max. A sign-flipped update moves the model a few
     local steps uphill in loss; one such step flips few arg-max decisions on a voter's small held-out set, so
@@ -95,7 +96,7 @@ def compute_scores(global_loss: float, candidate_losses: list[float]) -> list[in
     measurably. Accepted round after round, those steps compound (REFERENCE.md: vote on accuracy .54-.58
     under sign-flip, vote on loss .88). Why a ratio: it is comparable across voters whose data give the
     global model different losses, so a median of ratios means something. A free rider's copy of the global
-    model scores exactly 10⁶ and is never accepted.
+    model scores exactly 10⁶: inside the tolerance, so it is accepted (and adds nothing to the aggregate).
     """
     scores = []
     for loss in candidate_losses:

@@ -5,8 +5,8 @@ import torch
 
 from fl_module.formats import SCORE_UNUSABLE
 from fl_module.worker.attacks import (
-    ATTACKS, collude_aggregate_score, collude_scores, flip_labels, free_rider, gaussian_noise, label_flip, lazy_scores, malicious_update,
-    pick_malicious, sign_flip)
+    ATTACKS, collude_aggregate_score, collude_scores, flip_labels, free_rider, gaussian_noise, label_flip, lazy_scores,
+    malicious_update, pick_malicious, sign_flip)
 from fl_module.worker import attacks, models, tensors
 from fl_module.worker.data import split_non_iid
 from fl_module.worker.models import init_model
