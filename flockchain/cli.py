@@ -6,12 +6,15 @@
     flockchain node --chain genesis/local.json (--key KEYSTORE | --dev-key I) --data-dir DIR [--rpc-port P] [--arena] ...
     flockchain testnet -n N [--base-port 8545] [--data-dir DIR] [--restart]
     flockchain abi [MODULE]
+    flockchain build-spec [--chain dev]
     flockchain key new|import FILE|list|inspect KEYSTORE [--keystore-dir DIR] [--password-file F]
     flockchain worker --key KEY --task N --data FILE --state-dir DIR [--rpc URL] [--attack A]
     flockchain arena validate|train --rpc URL (--key-file F | --keystore K) ...
     flockchain demo arena [--trainers 8] [--validators 6] [--lazy-validators 2] [--dataset digits] [--out DIR]
     flockchain demo alliance [--participants 8] [--malicious 2] [--attack sign-flip] [--rounds 10]
                              [--dataset diabetes|digits] [--collude] [--seed N] [--out DIR] [--compare]
+    flockchain simulate alliance [--participants 200] [--rounds 5] [--ray-address ADDR] [--actors N]
+                                 [--attack A --malicious M] [--dataset digits] [--out DIR]
 """
 
 import argparse
@@ -262,6 +265,9 @@ def main(argv: list[str] | None = None) -> int:
     dev.add_argument("--no-sample-task", action="store_true",
                      help="do not run the sample FL task (four built-in hospitals with their own accounts)")
     dev.add_argument("--log-level", default="WARNING")
+    build_spec = commands.add_parser("build-spec", help="print a chain spec as JSON (as Substrate's build-spec), to "
+                                                       "edit and start with --chain FILE")
+    build_spec.add_argument("--chain", default="dev", help="chain spec name or path (default: dev)")
     abi = commands.add_parser("abi", help="print the runtime modules' {name, address, abi} JSON (as flock_modules)")
     abi.add_argument("module", nargs="?", help="only this module's ABI")
     abi.add_argument("--spec-version", type=int, metavar="N",
@@ -273,6 +279,7 @@ def main(argv: list[str] | None = None) -> int:
     key_cli.add_key_parser(commands)
     base_cli.add_base_devnet_parser(commands)
     worker_cli.add_worker_parser(commands)
+    worker_cli.add_simulate_parser(commands)
     demos = worker_cli.add_demo_parser(commands)
     arena_cli.add_arena_demo_parser(demos)
     market_cli.add_market_demo_parser(demos)
@@ -280,6 +287,13 @@ def main(argv: list[str] | None = None) -> int:
     market_cli.add_host_parser(commands)
     market_cli.add_market_parser(commands)
     args = parser.parse_args(argv)
+    if args.command == "build-spec":
+        try:
+            print(json.dumps(load_spec(args.chain), indent=2))
+        except ChainSpecError as error:
+            print(f"flockchain: {error}", file=sys.stderr)
+            return 2
+        return 0
     if args.command == "abi":
         return print_abi(args.module, args.spec_version)
     if args.command == "node":
@@ -294,6 +308,8 @@ def main(argv: list[str] | None = None) -> int:
         return base_cli.base_devnet_main(args)
     if args.command == "worker":
         return worker_cli.run_worker(args)
+    if args.command == "simulate":
+        return worker_cli.run_simulate(args)
     if args.command == "demo":
         if args.demo == "market":
             return market_cli.demo_main(args)

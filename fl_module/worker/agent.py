@@ -34,7 +34,7 @@ from ..formats import (ACCEPTED, AGGREGATE, COMMIT, FINISHED, NO_ROLE, REVEAL, S
                        VOTE_COMMIT, VOTE_REVEAL, WAITING,
                        ZERO_HASH, compute_score_commitment, compute_update_commitment)
 from . import aggregate, attacks, flower, models, tensors, train, validate
-from .chain import BlobMissing, ChainClient, ChainError
+from .chain import BlobMissing, ChainClient, ChainError, NodeConnection
 
 LOG = logging.getLogger("flockchain.worker")
 
@@ -86,9 +86,13 @@ class WorkerConfig:
 
 
 class Worker:
-    def __init__(self, config: WorkerConfig):
+    def __init__(self, config: WorkerConfig, connection: NodeConnection | None = None,
+                 data: LocalData | None = None):
+        """With `connection`, the worker shares that node connection (a simulation actor hosting many
+        participants) instead of opening its own; with `data`, it holds its data already (config.data unread)."""
         self.config = config
-        self.data: LocalData | None = None
+        self.connection = connection
+        self.data = data
         self.device = train.pick_device()
         self.secrets_path = Path(config.state_dir) / "secrets.json"
         self.secrets = json.loads(self.secrets_path.read_text()) if self.secrets_path.exists() else {}
@@ -102,11 +106,12 @@ class Worker:
     async def start(self) -> None:
         """Connect, and read the task's model kind and the local data."""
         torch.set_num_threads(self.config.threads)
-        self.client = await ChainClient.connect(self.config.url, self.config.private_key)
+        self.client = (ChainClient.sharing(self.connection, self.config.private_key) if self.connection
+                       else await ChainClient.connect(self.config.url, self.config.private_key))
         self.kind = (await self.client.view("fl_alliance", "taskOf", self.config.task))[1]
         if self.config.flower_client:
             self.flower = flower.FlowerParticipant(flower.load_client(self.config.flower_client), self.kind)
-        else:
+        elif self.data is None:
             self.data = LocalData.load(self.config.data, self.kind)
 
     async def run(self) -> None:
@@ -115,7 +120,7 @@ class Worker:
             await self.ensure_joined()
             if await self.step():
                 return
-            async for _ in self.client.heads():
+            async for _ in self.client.heads():  # queued heads may be old by now: step at the newest
                 if await self.step():
                     return
         finally:
@@ -141,15 +146,15 @@ class Worker:
 
     # One look at the chain
 
-    async def step(self) -> bool:
-        """Act on the current state; True once the task is finished."""
+    async def step(self, head: int | None = None) -> bool:
+        """Act on the state at `head` (default: the newest block); True once the task is finished."""
         task = self.config.task
-        status = await self.client.task_status(task)
+        head = await self.client.block_number() if head is None else head
+        status = await self.client.task_status(task, block=head)
         if status.status == FINISHED:
             return True
         if status.status == WAITING:
             return False
-        head = await self.client.block_number()
         try:
             await self.act(status, head)
         except (ChainError, Web3Exception, aiohttp.ClientError, asyncio.TimeoutError, tensors.ModelFormatError) as error:
@@ -161,10 +166,12 @@ class Worker:
 
     async def act(self, status, head: int) -> None:
         task, round_, me = self.config.task, status.round, self.client.address
-        proposers, _, voters, _ = await self.client.view("fl_alliance", "rolesOf", task, round_)
+        proposers, _, voters, _ = await self.client.view("fl_alliance", "rolesOf", task, round_, block=head)
         voters = voters or proposers  # peer review (a task with 0 voters): the proposers vote on each other
+        if me not in proposers and me not in voters:
+            return
         update_commit, update_hash, score_commit, scores_revealed, _, aggregate_choice, _ = \
-            await self.client.view("fl_alliance", "memberOf", task, round_, me)
+            await self.client.view("fl_alliance", "memberOf", task, round_, me, block=head)
         key = f"{task}:{round_}"
         if head + 1 >= status.phase_end:
             return

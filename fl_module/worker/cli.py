@@ -75,6 +75,40 @@ def add_demo_parser(commands):
     return kinds
 
 
+def add_simulate_parser(commands) -> None:
+    simulate = commands.add_parser("simulate", help="simulations at scale against a real node")
+    kinds = simulate.add_subparsers(dest="simulation", required=True)
+    alliance = kinds.add_parser("alliance", help="an FL Alliance task with hundreds of participants as Ray actors")
+    alliance.add_argument("--participants", type=int, default=200)
+    alliance.add_argument("--malicious", type=int, default=0)
+    alliance.add_argument("--attack", choices=ATTACKS + ("none",), default="none")
+    alliance.add_argument("--rounds", type=int, default=5)
+    alliance.add_argument("--dataset", choices=("diabetes", "digits", "wine", "breast_cancer"), default="digits")
+    alliance.add_argument("--collude", action="store_true", help="malicious voters score each other 0 (perfect) and honest updates unusable")
+    alliance.add_argument("--seed", type=int, default=0)
+    alliance.add_argument("--out", default="simulate-out", help="directory for summary.json and loss.png")
+    alliance.add_argument("--ray-address", metavar="ADDR",
+                          help="an existing Ray cluster (default: start a local Ray for this run)")
+    alliance.add_argument("--actors", type=int, help="Ray actors hosting the participants (default: one per CPU)")
+    alliance.add_argument("--block-time", type=float, default=0.5, metavar="SECONDS")
+    alliance.add_argument("--samples", type=int, metavar="N",
+                          help="samples per participant where shares must overlap (default: a 10-participant share)")
+
+
+def run_simulate(args) -> int:
+    if args.participants < 2 or not 0 <= args.malicious < args.participants or args.rounds < 1 \
+            or (args.actors is not None and args.actors < 1) or args.block_time <= 0 \
+            or (args.samples is not None and args.samples < 2):
+        print("flockchain simulate: need ≥ 2 participants, 0 ≤ malicious < participants, ≥ 1 round, ≥ 1 actor, "
+              "a positive block time, ≥ 2 samples", file=sys.stderr)
+        return 2
+    from . import simulate
+    summary = simulate.run(args.dataset, args.participants, args.malicious, args.attack, args.rounds, args.collude,
+                           args.seed, Path(args.out), args.ray_address, args.actors, args.block_time, args.samples)
+    print(f"{simulate.main_line(summary)}; wrote {args.out}/summary.json and {args.out}/loss.png")
+    return 0
+
+
 def run_worker(args) -> int:
     from .agent import Worker, WorkerConfig
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -120,5 +154,6 @@ def main(argv: list[str] | None = None) -> int:
     add_worker_parser(commands)
     add_demo_parser(commands)
     add_sample_parser(commands)
+    add_simulate_parser(commands)
     args = parser.parse_args(argv)
-    return {"worker": run_worker, "demo": run_demo, "sample": run_sample}[args.command](args)
+    return {"worker": run_worker, "demo": run_demo, "sample": run_sample, "simulate": run_simulate}[args.command](args)

@@ -120,11 +120,54 @@ def split_non_iid(dataset: str, n_participants: int, seed: int, alpha: float = 0
         shares = dirichlet_label_skew(data.train_y.numpy(), n_participants, alpha, rng, MIN_SAMPLES_PER_PARTICIPANT)
     else:
         shares = hospital_buckets(data.train_x[:, DIABETES_SORT_FEATURE].numpy(), n_participants, rng)
-    participants = []
-    for share in shares:
-        share = rng.permutation(share)
-        n_val = max(1, int(round(VALIDATION_FRACTION * len(share))))
-        val, train = torch.as_tensor(share[:n_val]), torch.as_tensor(share[n_val:])
-        participants.append(ParticipantData(data.train_x[train], data.train_y[train],
-                                            data.train_x[val], data.train_y[val]))
-    return participants
+    return [private_share(data, share, rng) for share in shares]
+
+
+def private_share(data: Dataset, share: np.ndarray, rng: np.random.Generator) -> ParticipantData:
+    """Indices of the training part as one participant's data, VALIDATION_FRACTION of it (at least one
+    sample) held out for its votes."""
+    share = rng.permutation(share)
+    n_val = max(1, int(round(VALIDATION_FRACTION * len(share))))
+    val, train = torch.as_tensor(share[:n_val]), torch.as_tensor(share[n_val:])
+    return ParticipantData(data.train_x[train], data.train_y[train], data.train_x[val], data.train_y[val])
+
+
+def sample_non_iid(dataset: str, n_participants: int, seed: int, samples: int = MIN_SAMPLES_PER_PARTICIPANT,
+                   alpha: float = 0.5) -> list[ParticipantData]:
+    """Shares that may overlap, for more participants than the training part has `samples` distinct samples
+    for (a simulation of hundreds on a bundled dataset): each participant draws `samples` distinct samples.
+
+    digits, wine, breast_cancer: the participant's class mix is drawn from Dirichlet(alpha), then each sample's
+    class from that mix and the sample uniformly within its class. diabetes: a window of `samples` neighbours
+    in age order around a random centre (a hospital's population)."""
+    data = load(dataset, seed)
+    total = len(data.train_y)
+    if not 1 <= n_participants or not 2 <= samples <= total:
+        raise ValueError(f"need ≥ 1 participant and 2 … {total} samples each")
+    rng = np.random.default_rng([seed, n_participants, samples, 0x5a3e])
+    shares = []
+    if is_labelled(data.descriptor):
+        labels = data.train_y.numpy()
+        by_class = [np.flatnonzero(labels == c) for c in np.unique(labels)]
+        for _ in range(n_participants):
+            mix = rng.dirichlet(np.full(len(by_class), alpha))
+            counts = np.minimum(rng.multinomial(samples, mix), [len(members) for members in by_class])
+            shares.append(np.concatenate([rng.choice(members, count, replace=False)
+                                          for members, count in zip(by_class, counts)]))
+    else:
+        order = np.lexsort((rng.random(total), data.train_x[:, DIABETES_SORT_FEATURE].numpy()))
+        for start in rng.integers(0, total - samples + 1, n_participants):
+            shares.append(np.sort(order[start:start + samples]))
+    return [private_share(data, share, rng) for share in shares]
+
+
+def share_out(dataset: str, n_participants: int, seed: int,
+              samples: int | None = None) -> tuple[list[ParticipantData], bool]:
+    """split_non_iid where the training part gives everyone MIN_SAMPLES_PER_PARTICIPANT distinct samples, else
+    sample_non_iid with `samples` each (default: the share of one of ten, so that a run with hundreds of
+    participants differs from the ten-participant demo in how many take part, not in how much each knows);
+    the flag says whether shares overlap."""
+    total = len(load(dataset, seed).train_y)
+    if total >= n_participants * MIN_SAMPLES_PER_PARTICIPANT:
+        return split_non_iid(dataset, n_participants, seed), False
+    return sample_non_iid(dataset, n_participants, seed, samples or total // 10), True

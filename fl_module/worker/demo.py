@@ -12,6 +12,7 @@ model as the chain-free baselines of `--compare` (baselines.py).
 """
 
 import json
+import math
 import os
 import signal
 import subprocess
@@ -42,6 +43,26 @@ STAKE, MIN_STAKE = 5_000 * UNIT, 3_000 * UNIT
 """Each participant bonds more than the task's minimum, so a slash (10% at most per slashing span)
 leaves it eligible: an offender keeps being drawn and keeps being rejected, rather than every
 later round waiting for a replacement (a round needs proposers + voters eligible participants)."""
+
+DEMO_COMMITTEE = 10
+"""PHASE_BLOCKS' seconds are for a committee of this many proposers + voters (the demo's default)."""
+
+
+def compute_committee(participants: int, max_role_size: int) -> tuple[int, int]:
+    """Proposers and voters per round: half the participants each, up to MaxRoleSize. Both grow with the
+    participants: proposers so that a round's aggregate covers a share of the data that does not shrink as
+    1/participants, voters so that colluders holding 40% of the stake rarely hold half of a round's votes
+    (measured: spec/modules/fl_alliance.md, "Scale")."""
+    proposers = min(max(participants // 2, 1), max_role_size)
+    return proposers, min(participants - participants // 2, max_role_size)
+
+
+def compute_phase_blocks(proposers: int, voters: int, block_time: float) -> list[int]:
+    """PHASE_BLOCKS' deadlines in seconds at BLOCK_TIME, longer in proportion to a committee larger than the
+    demo's (a voter fetches and scores every update; every member's transactions share the phase's blocks)."""
+    scale = max(1.0, (proposers + voters) / DEMO_COMMITTEE)
+    return [math.ceil(blocks * BLOCK_TIME * scale / block_time) for blocks in PHASE_BLOCKS]
+
 
 MAX_REPORTED_LOSS = (2**64 - 1) / EVALUATION_SCALE
 """The largest loss a uint64 holds at the reported scale."""
@@ -97,10 +118,12 @@ class Rpc:
         return response.content
 
 
-def start_chain(directory: Path, port: int, block_time: float = BLOCK_TIME) -> subprocess.Popen:
+def start_chain(directory: Path, port: int, block_time: float = BLOCK_TIME, chain: str = "dev") -> subprocess.Popen:
+    """`flockchain dev` of the chain spec `chain` (a name or a path), its log in directory/chain.log."""
     log = open(directory / "chain.log", "w")
     process = subprocess.Popen([sys.executable, "-m", "flockchain", "dev", "--port", str(port), "--block-time",
-                                str(block_time), "--data-dir", str(directory / "chain"), "--no-sample-task"],
+                                str(block_time), "--data-dir", str(directory / "chain"), "--no-sample-task",
+                                "--chain", chain],
                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -147,7 +170,7 @@ def run(dataset: str, participants: int, malicious: int, attack: str | None, rou
 
         def create_task(creator, descriptor, proposers, voters):
             return rpc.send(creator, "fl_alliance", "createTask", kind, descriptor, initial_hash, rounds, proposers,
-                            voters, PHASE_BLOCKS, MIN_STAKE, value=1_000 * UNIT)
+                            voters, compute_phase_blocks(proposers, voters, BLOCK_TIME), MIN_STAKE, value=1_000 * UNIT)
         summary = play_task(rpc, work, processes, create_task, initial_hash, dataset, participants, malicious, attack,
                             rounds, collude, seed, progress, started + timeout, flower_client, flower_participants,
                             peer_review)
@@ -191,8 +214,9 @@ def play_task(rpc: Rpc, work: Path, processes: list, create_task, initial_hash: 
         rpc.send(root, "balances", "forceSetBalance", address, 10_000 * UNIT)
     shares = data.split_non_iid(dataset, participants, seed)
     test = data.load(dataset, seed)
-    proposers = participants if peer_review else participants // 2
-    receipt = create_task(creator, descriptor, proposers, participants - proposers)
+    proposers, voters = (participants, 0) if peer_review else \
+        compute_committee(participants, rpc.contract("fl_alliance").functions.getParameter("MaxRoleSize").call())
+    receipt = create_task(creator, descriptor, proposers, voters)
     task = int(rpc.contract("fl_alliance").events.TaskCreated().process_receipt(receipt, errors=DISCARD)[0]["args"]["task"])
     colluders = ",".join(addresses[i] for i in sorted(bad)) if collude else ""
     honest = [i for i in range(participants) if i not in bad]
@@ -250,9 +274,11 @@ def start_worker(url: str, key: str, task: int, state: Path, share, stake: int, 
 
 
 def follow(rpc: Rpc, task: int, rounds: int, kind: str, test, addresses, bad, progress, deadline: float,
-           processes, reporter=None) -> list[dict]:
+           processes, reporter=None, waiting=None) -> list[dict]:
     """Record each round once it has ended: roles, tally, offences, global model on the test split; the task's
-    creator `reporter`, when given, reports that loss on chain (reportEvaluation) for explorers to chart."""
+    creator `reporter`, when given, reports that loss on chain (reportEvaluation) for explorers to chart.
+    `processes`: the chain first, then the participants (anything with Popen's poll()); `waiting`, when given,
+    is called with the task's info each time nothing new has ended (a progress display)."""
     per_round: list[dict] = []
     last_block = 0
     while len(per_round) < rounds:
@@ -260,11 +286,13 @@ def follow(rpc: Rpc, task: int, rounds: int, kind: str, test, addresses, bad, pr
             raise TimeoutError(f"the demo did not finish {rounds} rounds in time ({len(per_round)} done)")
         if processes[0].poll() is not None:
             raise RuntimeError("the dev chain stopped")
-        if all(p.poll() is not None for p in processes[1:]):
-            raise RuntimeError("every worker stopped: see their worker.log")
         info = rpc.call("flock_getTask", hex(task))
         done = int(info["round"], 16) + (info["status"] == "finished")
         if len(per_round) >= done:
+            if all(p.poll() is not None for p in processes[1:]):
+                raise RuntimeError("every worker stopped: see their worker.log")
+            if waiting is not None:
+                waiting(info)
             time.sleep(0.2)
             continue
         round_ = len(per_round)

@@ -1,8 +1,13 @@
 """Bundled datasets, standardized on the training part, split non-IID and deterministically."""
 
+from collections import Counter
+
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from fl_module.worker import data
 from fl_module.worker.data import MIN_SAMPLES_PER_PARTICIPANT, VALIDATION_FRACTION, load, split_non_iid
 
 torch.set_num_threads(1)  # two xdist workers share two cores
@@ -97,3 +102,37 @@ def test_diabetes_hospitals_serve_different_age_groups():
 def test_too_many_participants_is_an_error():
     with pytest.raises(ValueError):
         split_non_iid("diabetes", 100, seed=0)
+
+
+@given(st.sampled_from(["digits", "wine", "breast_cancer", "diabetes"]), st.integers(1, 400), st.integers(0, 3))
+@settings(max_examples=20, deadline=None)
+def test_overlapping_shares_give_everyone_distinct_samples_of_the_training_part(dataset, participants, seed):
+    shares = data.sample_non_iid(dataset, participants, seed)
+    train = data.load(dataset, seed)
+    assert len(shares) == participants
+    available = Counter(row.numpy().tobytes() for row in train.train_x)
+    for share in shares:
+        own = Counter(row.numpy().tobytes() for row in torch.cat([share.train_x, share.val_x]))
+        assert all(count <= available[row] for row, count in own.items())  # distinct samples of the training part
+        assert sum(own.values()) <= data.MIN_SAMPLES_PER_PARTICIPANT
+        assert len(share.val_y) >= 1 and len(share.train_y) >= 1
+    again = data.sample_non_iid(dataset, participants, seed)
+    assert all(torch.equal(a.train_x, b.train_x) for a, b in zip(shares, again))
+
+
+def test_shares_overlap_only_where_the_dataset_cannot_give_everyone_distinct_samples():
+    shares, overlapping = data.share_out("digits", 10, 0)
+    assert not overlapping and all(torch.equal(a.train_x, b.train_x)
+                                   for a, b in zip(shares, data.split_non_iid("digits", 10, 0)))
+    shares, overlapping = data.share_out("digits", 200, 0)
+    tenth = len(data.load("digits", 0).train_y) // 10
+    assert overlapping and len(shares) == 200
+    assert tenth - 10 < sum(len(s.train_y) + len(s.val_y) for s in shares) / 200 <= tenth
+    shares, _ = data.share_out("digits", 200, 0, samples=30)
+    assert all(len(s.train_y) + len(s.val_y) <= 30 for s in shares)
+
+
+def test_overlapping_shares_keep_the_label_skew():
+    shares = data.sample_non_iid("digits", 100, 0)
+    dominant = [torch.bincount(torch.cat([s.train_y, s.val_y]), minlength=10).max().item() / 24 for s in shares]
+    assert sum(dominant) / len(dominant) > 0.3  # IID would put about 0.1-0.25 in the largest class

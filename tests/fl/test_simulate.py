@@ -1,0 +1,83 @@
+"""`flockchain simulate alliance`: participants as Ray actors (a local Ray, a few actors) against a real dev node,
+and the defaults that grow with the participant count."""
+
+import json
+import math
+import subprocess
+import sys
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fl_module.worker.demo import BLOCK_TIME as DEMO_BLOCK_TIME
+from fl_module.worker.demo import PHASE_BLOCKS, compute_committee, compute_phase_blocks
+
+
+def test_the_committee_is_the_demos_for_few_participants_and_capped_by_the_role_size():
+    assert compute_committee(10, 32) == (5, 5)
+    assert compute_committee(11, 32) == (5, 6)
+    assert compute_committee(200, 32) == (32, 32)
+    assert compute_committee(2, 32) == (1, 1)
+
+
+@given(st.integers(2, 10_000), st.integers(1, 256))
+def test_the_committee_fits_the_task_rules(participants, max_role):
+    proposers, voters = compute_committee(participants, max_role)
+    assert 1 <= proposers <= max_role and 1 <= voters <= max_role
+    assert proposers + voters <= participants
+    more = compute_committee(participants + 1, max_role)
+    assert more[0] >= proposers and more[1] >= voters
+
+
+def test_phase_deadlines_keep_the_demos_seconds_and_grow_with_the_committee():
+    assert compute_phase_blocks(5, 5, DEMO_BLOCK_TIME) == PHASE_BLOCKS
+    assert compute_phase_blocks(5, 5, 2 * DEMO_BLOCK_TIME) == [(b + 1) // 2 for b in PHASE_BLOCKS]
+    small, large = compute_phase_blocks(5, 5, 0.5), compute_phase_blocks(32, 32, 0.5)
+    assert all(b > a for a, b in zip(small, large))
+    assert large == [math.ceil(b * DEMO_BLOCK_TIME * 6.4 / 0.5) for b in PHASE_BLOCKS]
+
+
+@pytest.mark.slow
+def test_simulate_runs_participants_as_ray_actors_and_measures_each_round(tmp_path):
+    """Eight participants (two sign-flippers) on two Ray actors, two rounds, through the real command."""
+    out = tmp_path / "out"
+    result = subprocess.run([sys.executable, "-m", "flockchain", "simulate", "alliance", "--participants", "8",
+                             "--malicious", "2", "--attack", "sign-flip", "--rounds", "2", "--actors", "2",
+                             "--block-time", "0.3", "--out", str(out)], capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    summary = json.loads((out / "summary.json").read_text())
+    assert (out / "loss.png").stat().st_size > 0
+    assert summary["participants"] == 8 and summary["actors"] == 2
+    assert (summary["proposers"], summary["voters"]) == (4, 4)
+    assert len(summary["rounds"]) == 2 and summary["honest_slashed"] == 0
+    assert summary["final_test_loss"] < summary["initial_test_loss"]
+    malicious = set(summary["malicious"])
+    for record in summary["rounds"]:
+        assert not malicious & set(record["accepted"])
+        assert record["blocks"] == record["end_block"] - record["start_block"] > 0
+        assert record["gas"] > 0 and record["transactions"] >= 2 * (4 + 4)  # commits and reveals at least
+        assert record["blob_bytes_stored"] > 0 and record["blob_bytes_downloaded"] > 0
+        assert record["scoring_seconds"] is not None and record["scoring_seconds"] >= 0
+    proposed = {p for r in summary["rounds"] for p in r["proposers"]}
+    flipped = proposed & malicious
+    assert {p for r in summary["rounds"] for p in r["rejected"]} >= flipped
+    assert summary["rounds_per_minute"] > 0
+    assert "rounds/min" in result.stdout and "round   1" in result.stdout and "participants at a step" in result.stdout
+
+
+def test_simulate_refuses_impossible_settings():
+    result = subprocess.run([sys.executable, "-m", "flockchain", "simulate", "alliance", "--participants", "1"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "need ≥ 2 participants" in result.stderr
+
+
+def test_build_spec_prints_the_chain_spec_a_simulation_edits():
+    result = subprocess.run([sys.executable, "-m", "flockchain", "build-spec", "--chain", "dev"], capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    spec = json.loads(result.stdout)
+    assert spec["id"] == "dev" and "runtime" in spec["genesis"]
+    missing = subprocess.run([sys.executable, "-m", "flockchain", "build-spec", "--chain", "nowhere"],
+                             capture_output=True, text=True, timeout=60)
+    assert missing.returncode == 2 and "no chain spec 'nowhere'" in missing.stderr
