@@ -208,17 +208,18 @@ def run(dataset: str, participants: int, malicious: int, attack: str | None, rou
     port = free_port()
     started = time.monotonic()
     processes = [start_chain(work, port, block_time, str(chain_spec(work, participants)))]
-    started_ray = not ray.is_initialized()
+    connected = not ray.is_initialized()
     try:
-        if started_ray:
+        if connected:
             ray.init(address=ray_address, include_dashboard=False, log_to_driver=False, logging_level="ERROR",
                      configure_logging=False)
         rpc = Rpc(f"http://127.0.0.1:{port}")
         summary = simulate(rpc, processes, work, kind, dataset, participants, malicious if attack else 0, attack,
                            rounds, collude, seed, actors, block_time, samples, progress, started + timeout)
+        summary["ray_address"] = ray_address or "local"
     finally:
-        if started_ray and ray.is_initialized():
-            ray.shutdown()
+        if connected and ray.is_initialized():
+            ray.shutdown()  # a local Ray stops; a cluster's keeps running
         stop(processes)
     summary["seconds"] = round(time.monotonic() - started, 1)
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
@@ -286,7 +287,8 @@ def simulate(rpc: Rpc, processes: list, work: Path, kind: str, dataset: str, par
     timed = [r["seconds"] for r in per_round if r["seconds"] is not None]
     minutes = sum(timed) / 60 if len(timed) == len(per_round) else None
     return {
-        "dataset": dataset, "model": kind, "participants": participants, "actors": count, "attack": attack,
+        "dataset": dataset, "model": kind, "participants": participants, "actors": count,
+        "ray_nodes": len(ray.nodes()), "attack": attack,
         "collude": collude, "seed": seed, "task": task,
         "samples_per_participant": [len(s.train_y) + len(s.val_y) for s in shares], "proposers": proposers, "voters": voters,
         "phase_blocks": phases, "block_time": block_time, "overlapping_shares": overlapping, "rounds": per_round,

@@ -3,15 +3,22 @@ and the defaults that grow with the participant count."""
 
 import json
 import math
+import os
+import shutil
+import signal
+import socket
 import subprocess
 import sys
+import tempfile
+import time
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fl_module.worker.demo import BLOCK_TIME as DEMO_BLOCK_TIME
-from fl_module.worker.demo import PHASE_BLOCKS, compute_committee, compute_phase_blocks
+from fl_module.worker.demo import PHASE_BLOCKS, compute_committee, compute_phase_blocks, free_port
 
 
 def test_the_committee_is_the_demos_for_few_participants_and_capped_by_the_role_size():
@@ -81,3 +88,38 @@ def test_build_spec_prints_the_chain_spec_a_simulation_edits():
     missing = subprocess.run([sys.executable, "-m", "flockchain", "build-spec", "--chain", "nowhere"],
                              capture_output=True, text=True, timeout=60)
     assert missing.returncode == 2 and "no chain spec 'nowhere'" in missing.stderr
+
+
+@pytest.mark.slow
+def test_simulate_joins_an_existing_ray_cluster(tmp_path):
+    """`ray start --head` as a user would run it; --ray-address makes the actors its, and the cluster outlives the
+    run (its process group is stopped here, not with `ray stop`, which would stop every Ray of this user)."""
+    port, sockets = free_port(), tempfile.mkdtemp(prefix="ray-", dir="/tmp")  # Unix socket paths must be short
+    head = subprocess.Popen([str(Path(sys.executable).parent / "ray"), "start", "--head", "--block", "--port", str(port),
+                             "--num-cpus", "2", "--include-dashboard", "false", "--disable-usage-stats",
+                             "--temp-dir", sockets],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not is_listening(port):
+            assert head.poll() is None and time.monotonic() < deadline, "the Ray head did not start"
+            time.sleep(0.5)
+        out = tmp_path / "out"
+        result = subprocess.run([sys.executable, "-m", "flockchain", "simulate", "alliance", "--participants", "6",
+                                 "--rounds", "1", "--ray-address", f"127.0.0.1:{port}", "--out", str(out)],
+                                capture_output=True, text=True, timeout=600)
+        assert result.returncode == 0, result.stderr[-3000:]
+        summary = json.loads((out / "summary.json").read_text())
+        assert summary["ray_address"] == f"127.0.0.1:{port}" and summary["ray_nodes"] == 1
+        assert len(summary["rounds"]) == 1 and summary["rounds"][0]["accepted"]
+        assert head.poll() is None  # the run disconnected; the cluster is still up
+    finally:
+        if head.poll() is None:
+            os.killpg(head.pid, signal.SIGTERM)
+            head.wait(60)
+        shutil.rmtree(sockets, ignore_errors=True)
+
+
+def is_listening(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
