@@ -37,6 +37,17 @@ from . import aggregate, attacks, flower, models, tensors, train, validate
 from .chain import BlobMissing, ChainClient, ChainError, NodeConnection
 
 LOG = logging.getLogger("flockchain.worker")
+ADVANCERS_PER_BLOCK = 4
+NON_MEMBER_ADVANCE_DELAY = 64
+"""Past a deadline the round's members try `advance` four a block in draw order (proposers, then voters) and
+everyone else NON_MEMBER_ADVANCE_DELAY blocks later: with hundreds of participants a deadline costs a few
+transactions rather than one per participant, and a round whose members are all gone still moves on."""
+
+
+def compute_advance_delay(position: int | None) -> int:
+    """Blocks past a deadline before a worker tries `advance`: by its position among the round's members
+    (None: not a member)."""
+    return NON_MEMBER_ADVANCE_DELAY if position is None else position // ADVANCERS_PER_BLOCK
 
 
 @dataclass(frozen=True)
@@ -156,25 +167,29 @@ class Worker:
         if status.status == WAITING:
             return False
         try:
-            await self.act(status, head)
+            position = await self.act(status, head)
         except (ChainError, Web3Exception, aiohttp.ClientError, asyncio.TimeoutError, tensors.ModelFormatError) as error:
             LOG.warning("%s round %d phase %d: %s (retried at the next head)", self.client.address, status.round,
                         status.phase, error)
-        if head + 1 >= status.phase_end:
+            position = 0
+        if head + 1 >= status.phase_end + compute_advance_delay(position):
             await self.advance_if_due(status)
         return False
 
-    async def act(self, status, head: int) -> None:
+    async def act(self, status, head: int) -> int | None:
+        """Do what this member still owes the round's phase; its position among the members (None: none)."""
         task, round_, me = self.config.task, status.round, self.client.address
         proposers, _, voters, _ = await self.client.view("fl_alliance", "rolesOf", task, round_, block=head)
         voters = voters or proposers  # peer review (a task with 0 voters): the proposers vote on each other
-        if me not in proposers and me not in voters:
-            return
+        members = list(dict.fromkeys(proposers + voters))
+        if me not in members:
+            return None
+        position = members.index(me)
         update_commit, update_hash, score_commit, scores_revealed, _, aggregate_choice, _ = \
             await self.client.view("fl_alliance", "memberOf", task, round_, me, block=head)
         key = f"{task}:{round_}"
         if head + 1 >= status.phase_end:
-            return
+            return position
         if status.phase == COMMIT and me in proposers and update_commit == ZERO_HASH:
             await self.propose(status, key)
         elif status.phase == REVEAL and update_commit != ZERO_HASH and update_hash == ZERO_HASH and key in self.secrets:
@@ -188,8 +203,9 @@ class Worker:
             secret = self.secrets[f"{key}:scores"]
             await self.client.send("fl_alliance", "revealScores", task, secret["scores"],
                                    bytes.fromhex(secret["salt"]))
-        elif status.phase == AGGREGATE and (me in proposers or me in voters) and aggregate_choice == ZERO_HASH:
+        elif status.phase == AGGREGATE and aggregate_choice == ZERO_HASH:
             await self.submit_aggregate(status)
+        return position
 
     async def advance_if_due(self, status) -> None:
         """Close a phase past its deadline; a dry run first, so only one of many workers pays for it."""

@@ -17,6 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from fl_module.worker.agent import compute_advance_delay
 from fl_module.worker.demo import BLOCK_TIME as DEMO_BLOCK_TIME
 from fl_module.worker.demo import PHASE_BLOCKS, compute_committee, compute_phase_blocks, free_port
 
@@ -43,6 +44,12 @@ def test_phase_deadlines_keep_the_demos_seconds_and_grow_with_the_committee():
     small, large = compute_phase_blocks(5, 5, 0.5), compute_phase_blocks(32, 32, 0.5)
     assert all(b > a for a, b in zip(small, large))
     assert large == [math.ceil(b * DEMO_BLOCK_TIME * 6.4 / 0.5) for b in PHASE_BLOCKS]
+
+
+def test_past_a_deadline_a_few_members_a_block_try_to_advance_and_everyone_else_much_later():
+    delays = [compute_advance_delay(position) for position in range(64)]
+    assert delays[:4] == [0] * 4 and delays[4:8] == [1] * 4 and max(delays) == 15
+    assert compute_advance_delay(None) > max(delays)
 
 
 @pytest.mark.slow
