@@ -123,7 +123,7 @@ def forward_stacked(kind: str, stacked: dict[str, torch.Tensor], x: torch.Tensor
     if kind == "linear":
         return _stacked_affine(x.t(), stacked["weight"], stacked["bias"]).squeeze(1)
     if is_mlp(kind):
-        hidden = torch.relu(_stacked_affine(x.t(), stacked["fc1.weight"], stacked["fc1.bias"]))
+        hidden = _stacked_affine(x.t(), stacked["fc1.weight"], stacked["fc1.bias"]).clamp_(min=0)  # ReLU in place
         return _stacked_affine(hidden, stacked["fc2.weight"], stacked["fc2.bias"])
     raise ValueError(f"unknown model kind {kind!r}")
 

@@ -35,6 +35,15 @@ def per_sample_losses(kind: str, outputs: torch.Tensor, targets: torch.Tensor, c
     return -torch.log_softmax(outputs, dim=class_dim).gather(class_dim, labels).squeeze(class_dim)
 
 
+def summed_losses(kind: str, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Each of M stacked models' loss summed over the batch, float64 [M], from forward_stacked's features-major
+    outputs ([M, N], or [M, classes, N] logits): per_sample_losses(..., class_dim=1) summed, in fewer passes."""
+    if not is_classification(kind):
+        return ((outputs - targets) ** 2).sum(dim=-1, dtype=torch.float64)
+    labels = targets.view(1, 1, -1).expand(outputs.shape[0], 1, -1)
+    return -torch.log_softmax(outputs, dim=1).gather(1, labels).sum(dim=(1, 2), dtype=torch.float64)
+
+
 def _batches(x: torch.Tensor, y: torch.Tensor, device: torch.device, batch_size: int):
     for start in range(0, len(x), batch_size):
         yield x[start:start + batch_size].to(device), y[start:start + batch_size].to(device)
@@ -45,7 +54,7 @@ def losses_one_by_one(kind: str, models: list[dict[str, torch.Tensor]], x: torch
     """Mean loss of each model on (x, y), one model at a time."""
     device = torch.device(device) if device is not None else pick_device()
     losses = []
-    with torch.no_grad():
+    with torch.inference_mode():
         for model in models:
             params = {name: tensor.to(device=device, dtype=torch.float32) for name, tensor in model.items()}
             total = 0.0
@@ -67,12 +76,11 @@ def losses_batched(kind: str, models: list[dict[str, torch.Tensor]], x: torch.Te
     if not models:
         return []
     device = torch.device(device) if device is not None else pick_device()
-    with torch.no_grad():
+    with torch.inference_mode():
         stacked = stack_models(models, device)
         totals = torch.zeros(len(models), dtype=torch.float64, device=device)
         for xb, yb in _batches(x, y, device, batch_size):
-            outputs = forward_stacked(kind, stacked, xb)  # [M, N] or [M, classes, N]
-            totals += per_sample_losses(kind, outputs, yb, class_dim=1).sum(dim=-1, dtype=torch.float64)
+            totals += summed_losses(kind, forward_stacked(kind, stacked, xb), yb)
     return (totals / len(x)).tolist()
 
 
