@@ -9,6 +9,7 @@ attack and initial model; how many malicious updates were accepted; how many of 
 were poisoned (their proposers slashed); and how many honest participants were slashed.
 
     python -m bench.fl_targets [--rounds 20] [--seeds 5] [--attacks a,b] [--out DIR] [--quick] [--classic]
+                               [--datasets digits] [--malicious 4] [--colluding-only]
 
 Tasks use peer review (every participant proposes and scores the others, spec/modules/fl_alliance.md) unless
 --classic, which draws half of the participants as voters each round.
@@ -27,10 +28,11 @@ SHARES = {"digits": (2, 3, 4), "diabetes": (2, 3)}
 RULES = ("fedavg", "median", "trimmed_mean", "multikrum")
 
 
-def scenarios(dataset: str, attacks: tuple[str, ...]) -> list[tuple[str, int, bool]]:
-    """No attack, then every attack at every share, without and with colluding voters."""
-    return [("none", 0, False)] + [(attack, m, collude) for collude in (False, True) for attack in attacks
-                                   for m in SHARES[dataset]]
+def scenarios(dataset: str, attacks: tuple[str, ...], shares: tuple[int, ...] | None = None,
+              colluding: tuple[bool, ...] = (False, True)) -> list[tuple[str, int, bool]]:
+    """No attack, then every attack at every share (default SHARES), without and with colluding voters."""
+    return [("none", 0, False)] + [(attack, m, collude) for collude in colluding for attack in attacks
+                                   for m in shares or SHARES[dataset]]
 
 
 def malicious_outcomes(summary: dict) -> tuple[int, int, int]:
@@ -87,6 +89,9 @@ def main(argv=None) -> None:
     parser.add_argument("--out", default=None)
     parser.add_argument("--quick", action="store_true", help="one seed, the no-attack run and one attack")
     parser.add_argument("--classic", action="store_true", help="draw voters each round instead of peer review")
+    parser.add_argument("--datasets", default="digits,diabetes", help="comma-separated (default: digits,diabetes)")
+    parser.add_argument("--malicious", help="comma-separated malicious counts (default: 2,3,4 digits, 2,3 diabetes)")
+    parser.add_argument("--colluding-only", action="store_true", help="only the scenarios with colluding voters")
     args = parser.parse_args(argv)
     out = Path(args.out or tempfile.mkdtemp(prefix="flockchain-targets-"))
     attacks = tuple(a for a in args.attacks.split(",") if a)
@@ -94,8 +99,12 @@ def main(argv=None) -> None:
     if unknown:
         parser.error(f"unknown attacks {sorted(unknown)}; known: {', '.join(ATTACKS)}")
     seeds = [0] if args.quick else list(range(args.seeds))
+    shares = tuple(int(m) for m in args.malicious.split(",")) if args.malicious else None
+    colluding = (True,) if args.colluding_only else (False, True)
     for dataset, participants, rounds in (("digits", 10, args.rounds), ("diabetes", 8, 10)):
-        cases = scenarios(dataset, attacks)
+        if dataset not in args.datasets.split(","):
+            continue
+        cases = scenarios(dataset, attacks, shares, colluding)
         run(dataset, participants, cases[:2] if args.quick else cases, rounds, seeds, out, not args.classic)
     print(f"\nsummaries in {out}")
 

@@ -52,19 +52,27 @@ def run_sample(args) -> int:
     return 0
 
 
+def add_scenario_arguments(parser, participants: int, malicious: int, attack: str, rounds: int, dataset: str,
+                           out: str) -> None:
+    """What an Alliance demo or simulation runs: who takes part, the attack, the data, where the summary goes."""
+    parser.add_argument("--participants", type=int, default=participants)
+    parser.add_argument("--malicious", type=int, default=malicious)
+    parser.add_argument("--attack", choices=ATTACKS + ("none",), default=attack)
+    parser.add_argument("--rounds", type=int, default=rounds)
+    parser.add_argument("--dataset", choices=("diabetes", "digits", "wine", "breast_cancer"), default=dataset)
+    parser.add_argument("--collude", action="store_true",
+                        help="malicious voters score each other 0 (perfect) and honest updates unusable")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", default=out, help="directory for summary.json and loss.png")
+
+
 def add_demo_parser(commands):
     """The `demo` command with its `alliance` kind; returns the kinds, for other packages' demos."""
     demo = commands.add_parser("demo", help="runnable demonstrations")
     kinds = demo.add_subparsers(dest="demo", required=True)
     alliance = kinds.add_parser("alliance", help="an FL Alliance task end to end on a dev chain with worker processes")
-    alliance.add_argument("--participants", type=int, default=8)
-    alliance.add_argument("--malicious", type=int, default=2)
-    alliance.add_argument("--attack", choices=ATTACKS + ("none",), default="sign-flip")
-    alliance.add_argument("--rounds", type=int, default=10)
-    alliance.add_argument("--dataset", choices=("diabetes", "digits", "wine", "breast_cancer"), default="diabetes")
-    alliance.add_argument("--collude", action="store_true", help="malicious voters score each other 0 (perfect) and honest updates unusable")
-    alliance.add_argument("--seed", type=int, default=0)
-    alliance.add_argument("--out", default="demo-out", help="directory for summary.json and loss.png")
+    add_scenario_arguments(alliance, participants=8, malicious=2, attack="sign-flip", rounds=10, dataset="diabetes",
+                           out="demo-out")
     alliance.add_argument("--compare", action="store_true", help="also run fedavg, median, trimmed_mean, multikrum")
     alliance.add_argument("--peer-review", action="store_true",
                           help="every participant proposes each round and scores the others' updates (0 voters)")
@@ -79,14 +87,8 @@ def add_simulate_parser(commands) -> None:
     simulate = commands.add_parser("simulate", help="simulations at scale against a real node")
     kinds = simulate.add_subparsers(dest="simulation", required=True)
     alliance = kinds.add_parser("alliance", help="an FL Alliance task with hundreds of participants as Ray actors")
-    alliance.add_argument("--participants", type=int, default=200)
-    alliance.add_argument("--malicious", type=int, default=0)
-    alliance.add_argument("--attack", choices=ATTACKS + ("none",), default="none")
-    alliance.add_argument("--rounds", type=int, default=5)
-    alliance.add_argument("--dataset", choices=("diabetes", "digits", "wine", "breast_cancer"), default="digits")
-    alliance.add_argument("--collude", action="store_true", help="malicious voters score each other 0 (perfect) and honest updates unusable")
-    alliance.add_argument("--seed", type=int, default=0)
-    alliance.add_argument("--out", default="simulate-out", help="directory for summary.json and loss.png")
+    add_scenario_arguments(alliance, participants=200, malicious=0, attack="none", rounds=5, dataset="digits",
+                           out="simulate-out")
     alliance.add_argument("--ray-address", metavar="ADDR",
                           help="an existing Ray cluster (default: start a local Ray for this run)")
     alliance.add_argument("--actors", type=int, help="Ray actors hosting the participants (default: one per CPU)")
