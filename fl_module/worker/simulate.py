@@ -211,7 +211,7 @@ def run(dataset: str, participants: int, malicious: int, attack: str | None, rou
     connected = not ray.is_initialized()
     try:
         if connected:
-            ray.init(address=ray_address, include_dashboard=False, log_to_driver=False, logging_level="ERROR",
+            ray.init(address=ray_address or "local", include_dashboard=False, log_to_driver=False, logging_level="ERROR",
                      configure_logging=False)
         rpc = Rpc(f"http://127.0.0.1:{port}")
         summary = simulate(rpc, processes, work, kind, dataset, participants, malicious if attack else 0, attack,
