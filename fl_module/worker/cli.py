@@ -92,6 +92,9 @@ def add_simulate_parser(commands) -> None:
     alliance.add_argument("--ray-address", metavar="ADDR",
                           help="an existing Ray cluster (default: start a local Ray for this run)")
     alliance.add_argument("--actors", type=int, help="Ray actors hosting the participants (default: one per CPU)")
+    alliance.add_argument("--node-host", default="127.0.0.1", metavar="ADDRESS",
+                          help="where the dev node listens: an address of this machine a cluster's other machines "
+                               "reach (default: loopback, for actors on this machine)")
     alliance.add_argument("--block-time", type=float, default=0.5, metavar="SECONDS")
     alliance.add_argument("--samples", type=int, metavar="N",
                           help="samples per participant where shares must overlap (default: a 10-participant share)")
@@ -106,7 +109,8 @@ def run_simulate(args) -> int:
         return 2
     from . import simulate
     summary = simulate.run(args.dataset, args.participants, args.malicious, args.attack, args.rounds, args.collude,
-                           args.seed, Path(args.out), args.ray_address, args.actors, args.block_time, args.samples)
+                           args.seed, Path(args.out), args.ray_address, args.actors, args.block_time, args.samples,
+                           args.node_host)
     print(f"{simulate.main_line(summary)}; wrote {args.out}/summary.json and {args.out}/loss.png")
     return 0
 

@@ -118,14 +118,17 @@ class Rpc:
         return response.content
 
 
-def start_chain(directory: Path, port: int, block_time: float = BLOCK_TIME, chain: str = "dev") -> subprocess.Popen:
-    """`flockchain dev` of the chain spec `chain` (a name or a path), its log in directory/chain.log."""
+def start_chain(directory: Path, port: int, block_time: float = BLOCK_TIME, chain: str = "dev",
+                host: str = "127.0.0.1") -> subprocess.Popen:
+    """`flockchain dev` of the chain spec `chain` (a name or a path) on `host` (another than loopback is served
+    under that name only), its log in directory/chain.log; returned once it answers there."""
     log = open(directory / "chain.log", "w")
+    exposed = ["--host", host, "--vhosts", host] if host != "127.0.0.1" else []
     process = subprocess.Popen([sys.executable, "-m", "flockchain", "dev", "--port", str(port), "--block-time",
                                 str(block_time), "--data-dir", str(directory / "chain"), "--no-sample-task",
-                                "--chain", chain],
+                                "--chain", chain, *exposed],
                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
+    url = f"http://{host}:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -5,7 +5,7 @@ The participants are those of `flockchain demo alliance` — the same Worker cod
 default) runs a group of participants in one event loop over one WebSocket and one HTTP session to the node,
 with one torch thread, so participants looking at the same head share each read and the cores are not
 oversubscribed. Ray starts locally on demand, or `--ray-address` joins an existing cluster (whose machines
-must have this package installed and reach the node: `flockchain dev --host`).
+must have this package installed and reach the node: `--node-host`, an address of this machine they can reach).
 
 The chain is a real `flockchain dev` process whose spec admits the participants (fl_alliance
 MaxParticipants is fixed at genesis). With more participants than the dataset has MIN_SAMPLES_PER_PARTICIPANT
@@ -199,7 +199,9 @@ def fund(rpc: Rpc, root, addresses: list[str], amount: int) -> None:
 
 def run(dataset: str, participants: int, malicious: int, attack: str | None, rounds: int, collude: bool, seed: int,
         out: Path, ray_address: str | None = None, actors: int | None = None, block_time: float = BLOCK_TIME,
-        samples: int | None = None, progress=print, timeout: float = 3600) -> dict:
+        samples: int | None = None, node_host: str = "127.0.0.1", progress=print, timeout: float = 3600) -> dict:
+    """The whole simulation: a dev node on `node_host` (another machine's actors reach it there), Ray, the task,
+    its rounds; writes out/summary.json and out/loss.png and returns the summary."""
     import ray
     out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="flockchain-simulate-"))
@@ -207,13 +209,13 @@ def run(dataset: str, participants: int, malicious: int, attack: str | None, rou
     attack = None if attack in (None, "none") or malicious == 0 else attack
     port = free_port()
     started = time.monotonic()
-    processes = [start_chain(work, port, block_time, str(chain_spec(work, participants)))]
+    processes = [start_chain(work, port, block_time, str(chain_spec(work, participants)), node_host)]
     connected = not ray.is_initialized()
     try:
         if connected:
             ray.init(address=ray_address or "local", include_dashboard=False, log_to_driver=False, logging_level="ERROR",
                      configure_logging=False)
-        rpc = Rpc(f"http://127.0.0.1:{port}")
+        rpc = Rpc(f"http://{node_host}:{port}")
         summary = simulate(rpc, processes, work, kind, dataset, participants, malicious if attack else 0, attack,
                            rounds, collude, seed, actors, block_time, samples, progress, started + timeout)
         summary["ray_address"] = ray_address or "local"

@@ -99,8 +99,9 @@ def test_build_spec_prints_the_chain_spec_a_simulation_edits():
 
 @pytest.mark.slow
 def test_simulate_joins_an_existing_ray_cluster(tmp_path):
-    """`ray start --head` as a user would run it; --ray-address makes the actors its, and the cluster outlives the
-    run (its process group is stopped here, not with `ray stop`, which would stop every Ray of this user)."""
+    """`ray start --head` as a user would run it; --ray-address makes the actors its, they reach the node on the
+    address --node-host gives, and the cluster outlives the run (its process group is stopped here, not with
+    `ray stop`, which would stop every Ray of this user)."""
     port, sockets = free_port(), tempfile.mkdtemp(prefix="ray-", dir="/tmp")  # Unix socket paths must be short
     head = subprocess.Popen([str(Path(sys.executable).parent / "ray"), "start", "--head", "--block", "--port", str(port),
                              "--num-cpus", "2", "--include-dashboard", "false", "--disable-usage-stats",
@@ -113,8 +114,8 @@ def test_simulate_joins_an_existing_ray_cluster(tmp_path):
             time.sleep(0.5)
         out = tmp_path / "out"
         result = subprocess.run([sys.executable, "-m", "flockchain", "simulate", "alliance", "--participants", "6",
-                                 "--rounds", "1", "--ray-address", f"127.0.0.1:{port}", "--out", str(out)],
-                                capture_output=True, text=True, timeout=600)
+                                 "--rounds", "1", "--ray-address", f"127.0.0.1:{port}", "--node-host", this_machine(),
+                                 "--out", str(out)], capture_output=True, text=True, timeout=600)
         assert result.returncode == 0, result.stderr[-3000:]
         summary = json.loads((out / "summary.json").read_text())
         assert summary["ray_address"] == f"127.0.0.1:{port}" and summary["ray_nodes"] == 1
@@ -125,6 +126,17 @@ def test_simulate_joins_an_existing_ray_cluster(tmp_path):
             os.killpg(head.pid, signal.SIGTERM)
             head.wait(60)
         shutil.rmtree(sockets, ignore_errors=True)
+
+
+def this_machine() -> str:
+    """An address of this machine other than loopback (where a cluster's other machines would reach the node),
+    or loopback where it has none."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # no packet is sent: this only picks the outgoing interface
+            return probe.getsockname()[0]
+        except OSError:
+            return "127.0.0.1"
 
 
 def is_listening(port: int) -> bool:
