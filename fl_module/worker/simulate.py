@@ -26,6 +26,7 @@ to the tally.
 
 import asyncio
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -40,6 +41,7 @@ from web3.logs import DISCARD
 
 from . import attacks, data, models, tensors
 from .agent import LocalData, Worker, WorkerConfig
+from .chain import NodeConnection
 from .demo import (MIN_STAKE, MNEMONIC, STAKE, UNIT, Rpc, compute_committee, compute_phase_blocks, evaluate, follow,
                    free_port, participant_key, start_chain, stop)
 
@@ -73,7 +75,6 @@ class ParticipantGroup:
         self.finished = 0
 
     async def run(self) -> dict:
-        from .chain import NodeConnection
         self.connection = await NodeConnection.connect(self.url)
         self.new_head = asyncio.Condition()
         state = Path(tempfile.mkdtemp(prefix="flockchain-simulate-"))
@@ -90,6 +91,7 @@ class ParticipantGroup:
         finally:
             pump.cancel()
             await self.connection.close()
+            shutil.rmtree(state, ignore_errors=True)
         return await self.activity()
 
     async def follow_heads(self) -> None:
