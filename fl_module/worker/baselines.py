@@ -128,17 +128,17 @@ def _scores(kind, attack, collude, is_malicious, global_params, candidates, owne
     return [next(scores) if candidate is not None else SCORE_UNUSABLE for candidate in candidates]
 
 
-def _chain_tally(kind, attack, collude, global_params, candidates, proposers, voters, malicious, shares
-                 ) -> tuple[list[int], list[int]]:
+def _chain_tally(kind, attack, collude, global_params, candidates, proposers, voters, malicious, shares,
+                 accept_below: int | None = None) -> tuple[list[int], list[int]]:
     """(each candidate's outcome, the voters reported for false validation) under fl_alliance's own tally,
-    equal stakes and the module's default parameters."""
+    equal stakes and the module's default parameters (AcceptBelowPerMillion: `accept_below` when given)."""
     from fl_module import alliance
     address = lambda participant: participant.to_bytes(20, "big")
     updates = tuple(alliance.RevealedUpdate(address(p), bytes(32)) for p in proposers)
     cards = [(address(v), 1, tuple(_scores(kind, attack, collude, v in malicious, global_params, candidates,
                                            proposers, malicious, shares[v]))) for v in voters]
     factor = alliance.FarFactorPerMillion.default
-    tally = alliance.compute_tally(updates, cards, alliance.AcceptBelowPerMillion.default,
+    tally = alliance.compute_tally(updates, cards, accept_below or alliance.AcceptBelowPerMillion.default,
                                    alliance.PoisonAtPerMillion.default, factor)
     weights = alliance.compute_voter_weights(updates, cards, tally, factor)
     return [entry.outcome for entry in tally], [int.from_bytes(who, "big") for who, w in weights if w is None]
@@ -161,7 +161,8 @@ def _aggregate_check(kind, attack, collude, global_params, combined, members, ow
 
 
 def run_baseline(rule: str, dataset: str, n_participants: int, n_malicious: int, attack: str | None, rounds: int,
-                 seed: int, *, collude: bool = False, alpha: float = 0.5, config: TrainConfig | None = None) -> dict:
+                 seed: int, *, collude: bool = False, alpha: float = 0.5, config: TrainConfig | None = None,
+                 accept_below: int | None = None) -> dict:
     """Run `rounds` rounds of `rule` (module docstring) and report the global model on the test split.
 
     Returns {"rule", "final_test_loss", "final_test_accuracy" (None for regression),
@@ -190,7 +191,7 @@ def run_baseline(rule: str, dataset: str, n_participants: int, n_malicious: int,
                                      derive_seed(seed, round_index, p))) for p in proposers]
             candidates = [update for _, update in delivered]
             outcomes, false_validators = _chain_tally(kind, attack, collude, global_params, candidates, proposers,
-                                                      voters, malicious, shares)
+                                                      voters, malicious, shares, accept_below)
             accepted = [i for i, outcome in enumerate(outcomes) if outcome == ACCEPTED and candidates[i] is not None]
             adopted = _aggregate_check(
                 kind, attack, collude, global_params, fedavg([candidates[i] for i in accepted]),
@@ -242,6 +243,8 @@ def main(argv=None) -> None:
     parser.add_argument("--scenarios", nargs="+", default=["none:0", "label-flip:2", "label-flip:4",
                                                            "sign-flip:2", "sign-flip:4"])
     parser.add_argument("--collude", action="store_true")
+    parser.add_argument("--accept-below", type=int, metavar="PER_MILLION",
+                        help="fl_alliance AcceptBelowPerMillion for the chain's rules (default: the module's)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)  # tiny models: one thread is as fast, and parallel runs do not thrash
     figure = "final_test_accuracy" if is_classification(default_model_kind(args.dataset)) else "final_test_loss"
@@ -254,7 +257,7 @@ def main(argv=None) -> None:
         started = time.perf_counter()
         for rule in RULES:
             values = [run_baseline(rule, args.dataset, args.participants, int(count), attack, args.rounds, seed,
-                                   collude=args.collude and rule in CHAIN_RULES)[figure]
+                                   collude=args.collude and rule in CHAIN_RULES, accept_below=args.accept_below)[figure]
                       for seed in args.seeds]
             cells.append(sum(values) / len(values))
         print(f"{scenario:<20}" + "".join(f"{value:>14.3f}" for value in cells)

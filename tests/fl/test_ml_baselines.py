@@ -95,3 +95,12 @@ def test_peer_review_keeps_colluders_out_at_40_percent_and_reports_only_them():
         assert set(record["accepted"]) - bad, "honest updates are accepted"
         assert set(record["poisoned"]) <= bad and record["poisoned"], record
         assert set(record["false_validators"]) == bad, record
+
+
+def test_the_chain_rules_take_another_acceptance_threshold():
+    """accept_below=1 (a score below 10⁻⁶) accepts nothing, so the global model never moves; the default does."""
+    strict = run_baseline("peer_vote", "digits", 6, 0, None, 2, 0, accept_below=1)
+    assert all(not r["accepted"] and not r["adopted"] for r in strict["per_round"])
+    assert strict["per_round"][0]["test_loss"] == strict["per_round"][-1]["test_loss"]
+    default = run_baseline("peer_vote", "digits", 6, 0, None, 2, 0)
+    assert any(r["accepted"] for r in default["per_round"])
