@@ -71,16 +71,16 @@ class NodeConnection:
 
     async def view(self, module: str, name: str, *args, block: int | None = None):
         """A view at the newest state, or at `block` (shared by every caller asking the same at that block)."""
-        function = getattr(self.contracts[module].functions, name)(*args)
+        function = lambda: getattr(self.contracts[module].functions, name)(*args)
         if block is None:
-            return await function.call()
+            return await function().call()
         if block != self._reads_block:
             if self._reads_block is not None and block < self._reads_block:
-                return await function.call(block_identifier=block)
+                return await function().call(block_identifier=block)
             self._reads_block, self._reads = block, {}
         key = (module, name, args)
         if key not in self._reads:
-            self._reads[key] = asyncio.ensure_future(function.call(block_identifier=block))
+            self._reads[key] = asyncio.ensure_future(function().call(block_identifier=block))
         future = self._reads[key]
         try:
             return await asyncio.shield(future)

@@ -142,3 +142,51 @@ def this_machine() -> str:
 def is_listening(port: int) -> bool:
     with socket.socket() as probe:
         return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.mark.slow
+def test_participants_sharing_a_connection_read_each_head_once_and_as_it_was(tmp_path):
+    """Two accounts on one NodeConnection (as an actor's participants are): a read pinned to a head is asked of the
+    node once for both and keeps answering that head's state after the chain moves on; unpinned reads see the
+    newest state."""
+    import asyncio
+
+    from eth_account import Account
+
+    from fl_module.worker import demo
+    from fl_module.worker.chain import ChainClient, NodeConnection
+
+    port = free_port()
+    chain = demo.start_chain(tmp_path, port, block_time=0.2)
+    url = f"http://127.0.0.1:{port}"
+    rpc = demo.Rpc(url)
+    root = Account.from_mnemonic(demo.MNEMONIC, account_path="m/44'/60'/0'/0/10")
+    watched = Account.from_key(demo.participant_key(3, 0)).address
+
+    async def scenario():
+        connection = await NodeConnection.connect(url)
+        first, second = (ChainClient.sharing(connection, demo.participant_key(3, i)) for i in range(2))
+        calls = 0
+        original = connection.w3.eth.call
+
+        async def counting(*args, **kwargs):  # every eth_call this process sends
+            nonlocal calls
+            calls += 1
+            return await original(*args, **kwargs)
+        connection.w3.eth.call = counting
+        head = await first.block_number()
+        before = await asyncio.gather(first.view("balances", "balanceOf", watched, block=head),
+                                      second.view("balances", "balanceOf", watched, block=head))
+        asked = calls
+        await asyncio.to_thread(rpc.send, root, "balances", "forceSetBalance", watched, 7 * demo.UNIT)
+        pinned = await second.view("balances", "balanceOf", watched, block=head)
+        newest = await first.view("balances", "balanceOf", watched)
+        await connection.close()
+        return before, asked, pinned, newest
+
+    try:
+        before, asked, pinned, newest = asyncio.run(scenario())
+    finally:
+        demo.stop([chain])
+    assert before == [0, 0] and asked == 1
+    assert pinned == 0 and newest == 7 * demo.UNIT
