@@ -135,14 +135,15 @@ def private_share(data: Dataset, share: np.ndarray, rng: np.random.Generator) ->
 def sample_non_iid(dataset: str, n_participants: int, seed: int, samples: int = MIN_SAMPLES_PER_PARTICIPANT,
                    alpha: float = 0.5) -> list[ParticipantData]:
     """Shares that may overlap, for more participants than the training part has `samples` distinct samples
-    for (a simulation of hundreds on a bundled dataset): each participant draws `samples` distinct samples.
+    for (a simulation of hundreds on a bundled dataset): each participant draws `samples` distinct samples
+    (fewer where a class holds fewer than its mix asks for).
 
     digits, wine, breast_cancer: the participant's class mix is drawn from Dirichlet(alpha), then each sample's
     class from that mix and the sample uniformly within its class. diabetes: a window of `samples` neighbours
     in age order around a random centre (a hospital's population)."""
     data = load(dataset, seed)
     total = len(data.train_y)
-    if not 1 <= n_participants or not 2 <= samples <= total:
+    if n_participants < 1 or not 2 <= samples <= total:
         raise ValueError(f"need ≥ 1 participant and 2 … {total} samples each")
     rng = np.random.default_rng([seed, n_participants, samples, 0x5a3e])
     shares = []
