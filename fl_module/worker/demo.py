@@ -312,7 +312,8 @@ def follow(rpc: Rpc, task: int, rounds: int, kind: str, test, addresses, bad, pr
         reported = reporter is not None and report_evaluation(rpc, reporter, task, round_, loss, acc)
         index = {a: i for i, a in enumerate(addresses)}
         record = {
-            "round": round_, "status": details["status"],
+            "round": round_, "status": details["status"], "end_block": end_block,
+            "revealed_updates": len(details["updates"]),
             "proposers": [m["address"] for m in details["proposers"]],
             "voters": [m["address"] for m in details["voters"]],
             "accepted": [u["proposer"] for u in details["updates"] if u["outcome"] == "accepted"],

@@ -46,7 +46,6 @@ from .demo import (MIN_STAKE, MNEMONIC, STAKE, UNIT, Rpc, compute_committee, com
                    free_port, participant_key, start_chain, stop)
 
 BLOCK_TIME = 0.5
-FUNDING_BATCH = 100
 
 
 @dataclass(frozen=True)
@@ -152,6 +151,12 @@ class Observer(threading.Thread):
     def time_of(self, block: int) -> float | None:
         return self.seen.get(block)
 
+    def seconds_between(self, first: int, last: int) -> float | None:
+        """Seconds from block `first` being seen to block `last`, where both were."""
+        if first not in self.seen or last not in self.seen:
+            return None
+        return round(self.seen[last] - self.seen[first], 2)
+
     def moved_by(self, moment: float) -> tuple[int, int]:
         """Bytes uploaded and downloaded by the newest sample at or before `moment`."""
         before = [s for s in self.samples if s[0] <= moment]
@@ -183,22 +188,6 @@ def chain_spec(directory: Path, participants: int) -> Path:
     return path
 
 
-def fund(rpc: Rpc, root, addresses: list[str], amount: int) -> None:
-    """Root's forceSetBalance for each address, FUNDING_BATCH transactions in flight at a time."""
-    contract = rpc.contract("balances")
-    nonce = rpc.w3.eth.get_transaction_count(root.address, "pending")
-    for start in range(0, len(addresses), FUNDING_BATCH):
-        hashes = []
-        for address in addresses[start:start + FUNDING_BATCH]:
-            tx = contract.functions.forceSetBalance(address, amount).build_transaction({
-                "from": root.address, "gas": 200_000, "chainId": rpc.w3.eth.chain_id, "nonce": nonce})
-            hashes.append(rpc.w3.eth.send_raw_transaction(root.sign_transaction(tx).raw_transaction))
-            nonce += 1
-        for tx_hash in hashes:
-            if rpc.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120, poll_latency=0.1)["status"] != 1:
-                raise RuntimeError("forceSetBalance failed")
-
-
 def run(dataset: str, participants: int, malicious: int, attack: str | None, rounds: int, collude: bool, seed: int,
         out: Path, ray_address: str | None = None, actors: int | None = None, block_time: float = BLOCK_TIME,
         samples: int | None = None, node_host: str = "127.0.0.1", progress=print, timeout: float = 3600) -> dict:
@@ -215,8 +204,8 @@ def run(dataset: str, participants: int, malicious: int, attack: str | None, rou
     connected = not ray.is_initialized()
     try:
         if connected:
-            ray.init(address=ray_address or "local", include_dashboard=False, log_to_driver=False, logging_level="ERROR",
-                     configure_logging=False)
+            ray.init(address=ray_address or "local", include_dashboard=False, log_to_driver=False,
+                     logging_level="ERROR", configure_logging=False)
         rpc = Rpc(f"http://{node_host}:{port}")
         summary = simulate(rpc, processes, work, kind, dataset, participants, malicious if attack else 0, attack,
                            rounds, collude, seed, actors, block_time, samples, progress, started + timeout)
@@ -239,9 +228,9 @@ def simulate(rpc: Rpc, processes: list, work: Path, kind: str, dataset: str, par
     bad = set(attacks.pick_malicious(participants, malicious, seed)) if attack else set()
     keys = [participant_key(seed, i) for i in range(participants)]
     addresses = [Account.from_key(k).address for k in keys]
-    root = Account.from_mnemonic(MNEMONIC, account_path="m/44'/60'/0'/0/10")
     creator = Account.from_mnemonic(MNEMONIC, account_path="m/44'/60'/0'/0/0")
-    fund(rpc, root, addresses, 10_000 * UNIT)
+    for address in addresses:  # the dev chain's control, as the sample task funds its hospitals: no transactions
+        rpc.call("flock_setBalance", address, hex(10_000 * UNIT))
     shares, overlapping = data.share_out(dataset, participants, seed, samples)
     test = data.load(dataset, seed)
     max_role = rpc.contract("fl_alliance").functions.getParameter("MaxRoleSize").call()
@@ -257,18 +246,21 @@ def simulate(rpc: Rpc, processes: list, work: Path, kind: str, dataset: str, par
     colluders = tuple(addresses[i] for i in sorted(bad)) if collude else ()
     members = [Member(i, keys[i], LocalData(*shares[i]), attack if i in bad else None,
                       colluders if i in bad else (), seed) for i in range(participants)]
-    count = min(actors or max(1, int(ray.available_resources().get("CPU", 1))), participants)
-    group = ray.remote(num_cpus=0)(ParticipantGroup) if ray_address_is_local() else ray.remote(ParticipantGroup)
+    cpus = max(1, int(ray.available_resources().get("CPU", 1)))
+    count = min(actors or cpus, participants)
+    # Each actor holds one of Ray's CPUs, so Ray spreads them over a cluster's machines; more actors than CPUs share.
+    group = ray.remote(num_cpus=1 if count <= cpus else 0)(ParticipantGroup)
     groups = [group.remote(rpc.url, task, members[a::count]) for a in range(count)]
     runs = [group.run.remote() for group in groups]
     observer = Observer(rpc, groups)
     observer.start()
     loss0, acc0 = evaluate(kind, initial_blob, test)
+    sizes = [len(share.train_y) + len(share.val_y) for share in shares]
     progress(f"task {task}: {dataset}, {participants} participants as {count} Ray actors ({len(bad)} malicious, "
              f"{attack or 'no attack'}{', colluding' if collude else ''}), {proposers} proposers and {voters} voters "
              f"per round, phases {phases} blocks of {block_time} s, {rounds} rounds"
-             f"{f'; overlapping shares of {len(shares[0].train_y) + len(shares[0].val_y)} samples' if overlapping else ''}; initial test loss {loss0:.4f}"
-             + (f", accuracy {acc0:.3f}" if acc0 is not None else ""))
+             + (f"; overlapping shares of {max(sizes)} samples" if overlapping else "")
+             + f"; initial test loss {loss0:.4f}" + (f", accuracy {acc0:.3f}" if acc0 is not None else ""))
     display = ProgressDisplay(rpc, task, observer, progress)
     try:
         per_round = follow(rpc, task, rounds, kind, test, addresses, bad, progress, deadline,
@@ -294,7 +286,7 @@ def simulate(rpc: Rpc, processes: list, work: Path, kind: str, dataset: str, par
         "dataset": dataset, "model": kind, "participants": participants, "actors": count,
         "ray_nodes": len(ray.nodes()), "attack": attack,
         "collude": collude, "seed": seed, "task": task,
-        "samples_per_participant": [len(s.train_y) + len(s.val_y) for s in shares], "proposers": proposers, "voters": voters,
+        "samples_per_participant": sizes, "proposers": proposers, "voters": voters,
         "phase_blocks": phases, "block_time": block_time, "overlapping_shares": overlapping, "rounds": per_round,
         "initial_model": "0x" + initial_hash.hex(), "initial_test_loss": loss0, "initial_test_accuracy": acc0,
         "final_test_loss": final["test_loss"], "final_test_accuracy": final["test_accuracy"],
@@ -303,24 +295,20 @@ def simulate(rpc: Rpc, processes: list, work: Path, kind: str, dataset: str, par
         "gas_by_call": {name: {"calls": calls, "gas": gas, "gas_per_call": gas // calls}
                         for name, (calls, gas) in sorted(by_call.items(), key=lambda item: -item[1][1])},
         "rounds_per_minute": round(len(per_round) / minutes, 2) if minutes else None,
-        "mean": {key: round(sum(r[key] for r in per_round if r[key] is not None)
-                            / max(1, sum(1 for r in per_round if r[key] is not None)), 2)
+        "mean": {key: mean_of([r[key] for r in per_round])
                  for key in ("blocks", "gas", "transactions", "blob_bytes_stored", "blob_bytes_uploaded",
                              "blob_bytes_downloaded", "seconds", "scoring_seconds", "tally_wait_seconds")},
     }
 
 
-def ray_address_is_local() -> bool:
-    """Actors ask for no CPU of Ray's on a local Ray (they are I/O-bound between bursts, and the node shares
-    the cores); on a cluster each asks for one, so Ray spreads them over machines."""
-    import ray
-    return len(ray.nodes()) == 1
+def mean_of(values: list[float | None]) -> float | None:
+    """The mean of the values measured (None: not measured), to two places; None when none was."""
+    measured = [value for value in values if value is not None]
+    return round(sum(measured) / len(measured), 2) if measured else None
 
 
 class ProgressDisplay:
     """A line every two seconds while a round runs: its phase, what its members have done, what actors do."""
-
-    PHASES = ("commit", "reveal", "vote-commit", "vote-reveal", "aggregate")
 
     def __init__(self, rpc: Rpc, task: int, observer: Observer, progress):
         self.rpc, self.task, self.observer, self.progress = rpc, task, observer, progress
@@ -347,52 +335,46 @@ class ProgressDisplay:
 def measure_rounds(rpc: Rpc, task: int, created_block: int, per_round: list[dict], observer: Observer,
                    model_bytes: int) -> list[dict]:
     """Per round, from its start (round 0: the draw, once enough participants joined) to its end: blocks, gas
-    and transactions (and by fl_alliance call: count and gas), blob bytes stored and moved, and the seconds from the last revealed update and from the
-    last revealed scores to the tally (from the task's events)."""
-    abi = {item["name"]: item for item in rpc.modules["fl_alliance"]["abi"] if item["type"] == "event"}
-    topic = lambda name: "0x" + event_abi_to_log_topic(abi[name]).hex().removeprefix("0x")
-    end = int(rpc.call("flock_getRound", hex(task), hex(len(per_round) - 1))["endBlock"], 16)
-    logs = rpc.call("eth_getLogs", {"address": rpc.modules["fl_alliance"]["address"], "fromBlock": hex(created_block),
-                                    "toBlock": hex(end), "topics": [None, f"0x{task:064x}"]})
+    and transactions (and by fl_alliance call: count and gas), blob bytes stored and moved, and the seconds
+    from the last revealed update and from the last revealed scores to the tally (from the task's events)."""
+    alliance = rpc.modules["fl_alliance"]
+    names = {"0x" + event_abi_to_log_topic(item).hex().removeprefix("0x"): item["name"] for item in alliance["abi"]
+             if item["type"] == "event" and item["name"] in ("RoundStarted", "UpdateRevealed", "ScoresRevealed",
+                                                              "UpdateTallied")}
+    selectors = {"0x" + function_abi_to_4byte_selector(item).hex().removeprefix("0x"): item["name"]
+                 for item in alliance["abi"] if item["type"] == "function"}
+    logs = rpc.call("eth_getLogs", {"address": alliance["address"], "fromBlock": hex(created_block),
+                                    "toBlock": hex(per_round[-1]["end_block"]), "topics": [None, f"0x{task:064x}"]})
     blocks_of: dict[tuple[str, int], list[int]] = {}
-    names = {topic(name): name for name in ("RoundStarted", "UpdateRevealed", "ScoresRevealed", "UpdateTallied",
-                                            "RoundCompleted")}
     for log in logs:
         name = names.get(log["topics"][0])
         if name is not None and len(log["topics"]) > 2:
             blocks_of.setdefault((name, int(log["topics"][2], 16)), []).append(int(log["blockNumber"], 16))
-    selectors = {"0x" + function_abi_to_4byte_selector(item).hex().removeprefix("0x"): item["name"]
-                 for item in rpc.modules["fl_alliance"]["abi"] if item["type"] == "function"}
     figures = []
     start = min(blocks_of.get(("RoundStarted", 0), [created_block]))
     for record in per_round:
-        round_ = record["round"]
-        details = rpc.call("flock_getRound", hex(task), hex(round_))
-        end = int(details["endBlock"], 16)
+        round_, end = record["round"], record["end_block"]
         gas = transactions = 0
         by_call: dict[str, list[int]] = {}
         for number in range(start + 1, end + 1):
             block = rpc.call("eth_getBlockByNumber", hex(number), True)
             gas += int(block["gasUsed"], 16)
             transactions += len(block["transactions"])
-            for tx in block["transactions"]:
-                used = int(rpc.call("eth_getTransactionReceipt", tx["hash"])["gasUsed"], 16)
+            for tx, receipt in zip(block["transactions"], rpc.call("eth_getBlockReceipts", hex(number))):
                 entry = by_call.setdefault(selectors.get(tx["input"][:10], "other"), [0, 0])
-                entry[0], entry[1] = entry[0] + 1, entry[1] + used
+                entry[0], entry[1] = entry[0] + 1, entry[1] + int(receipt["gasUsed"], 16)
         tallied = min(blocks_of.get(("UpdateTallied", round_), [end]))
-        seconds = lambda a, b: (round(observer.time_of(b) - observer.time_of(a), 2)
-                                if observer.time_of(a) is not None and observer.time_of(b) is not None else None)
         last_update = max(blocks_of.get(("UpdateRevealed", round_), [tallied]))
         last_scores = max(blocks_of.get(("ScoresRevealed", round_), [tallied]))
         up0, down0 = observer.moved_by(observer.time_of(start) or 0)
         up1, down1 = observer.moved_by(observer.time_of(end) or time.monotonic())
         new_model = 1 if record["status"] == "completed" else 0
-        figures.append({"start_block": start, "end_block": end, "blocks": end - start, "gas": gas,
-                        "transactions": transactions, "gas_by_call": by_call, "seconds": seconds(start, end),
-                        "blob_bytes_stored": (len(details["updates"]) + new_model) * model_bytes,
+        figures.append({"start_block": start, "blocks": end - start, "gas": gas, "transactions": transactions,
+                        "gas_by_call": by_call, "seconds": observer.seconds_between(start, end),
+                        "blob_bytes_stored": (record["revealed_updates"] + new_model) * model_bytes,
                         "blob_bytes_uploaded": up1 - up0, "blob_bytes_downloaded": down1 - down0,
-                        "scoring_seconds": seconds(last_update, tallied),
-                        "tally_wait_seconds": seconds(last_scores, tallied)})
+                        "scoring_seconds": observer.seconds_between(last_update, tallied),
+                        "tally_wait_seconds": observer.seconds_between(last_scores, tallied)})
         start = end
     return figures
 

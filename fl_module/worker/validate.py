@@ -17,27 +17,19 @@ from .train import pick_device
 EVAL_BATCH_SIZE = 512  # stacked activations of 16 MLPs stay ~1 MB: in cache, fastest on a CPU
 
 
-def per_sample_losses(kind: str, outputs: torch.Tensor, targets: torch.Tensor, class_dim: int = -1) -> torch.Tensor:
-    """Loss of each sample, over any leading model dimensions of `outputs`.
-
-    Regression: outputs [..., N] -> squared errors [..., N]. Classification: logits with
-    classes along `class_dim` ([..., N, C] by default; [M, C, N] with class_dim=1, as
-    models.forward_stacked lays them out) -> cross-entropy -log softmax[label], [..., N].
-    """
+def per_sample_losses(kind: str, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Loss of each sample, over any leading model dimensions of `outputs`: regression outputs [..., N] ->
+    squared errors [..., N]; classification logits [..., N, C] -> cross-entropy -log softmax[label], [..., N]."""
     if not is_classification(kind):
         return (outputs - targets) ** 2
-    if class_dim in (-1, outputs.dim() - 1):
-        labels = targets.expand(outputs.shape[:-1]).unsqueeze(-1)
-        return -torch.log_softmax(outputs, dim=-1).gather(-1, labels).squeeze(-1)
-    shape = list(outputs.shape)
-    shape[class_dim] = 1
-    labels = targets.unsqueeze(0).expand(shape)
-    return -torch.log_softmax(outputs, dim=class_dim).gather(class_dim, labels).squeeze(class_dim)
+    labels = targets.expand(outputs.shape[:-1]).unsqueeze(-1)
+    return -torch.log_softmax(outputs, dim=-1).gather(-1, labels).squeeze(-1)
 
 
 def summed_losses(kind: str, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """Each of M stacked models' loss summed over the batch, float64 [M], from forward_stacked's features-major
-    outputs ([M, N], or [M, classes, N] logits): per_sample_losses(..., class_dim=1) summed, in fewer passes."""
+    outputs ([M, N], or [M, classes, N] logits, classes before samples): per_sample_losses summed, without
+    laying the logits out samples-major first."""
     if not is_classification(kind):
         return ((outputs - targets) ** 2).sum(dim=-1, dtype=torch.float64)
     labels = targets.view(1, 1, -1).expand(outputs.shape[0], 1, -1)

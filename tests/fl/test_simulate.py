@@ -71,6 +71,9 @@ def test_simulate_runs_participants_as_ray_actors_and_measures_each_round(tmp_pa
         assert not malicious & set(record["accepted"])
         assert record["blocks"] == record["end_block"] - record["start_block"] > 0
         assert record["gas"] > 0 and record["transactions"] >= 2 * (4 + 4)  # commits and reveals at least
+        assert sum(gas for _, gas in record["gas_by_call"].values()) == record["gas"]
+        assert sum(calls for calls, _ in record["gas_by_call"].values()) == record["transactions"]
+        assert record["gas_by_call"]["commitUpdate"][0] == 4 and record["gas_by_call"]["revealScores"][0] == 4
         assert record["blob_bytes_stored"] > 0 and record["blob_bytes_downloaded"] > 0
         assert record["scoring_seconds"] is not None and record["scoring_seconds"] >= 0
     proposed = {p for r in summary["rounds"] for p in r["proposers"]}
@@ -103,9 +106,9 @@ def test_simulate_joins_an_existing_ray_cluster(tmp_path):
     address --node-host gives, and the cluster outlives the run (its process group is stopped here, not with
     `ray stop`, which would stop every Ray of this user)."""
     port, sockets = free_port(), tempfile.mkdtemp(prefix="ray-", dir="/tmp")  # Unix socket paths must be short
-    head = subprocess.Popen([str(Path(sys.executable).parent / "ray"), "start", "--head", "--block", "--port", str(port),
-                             "--num-cpus", "2", "--include-dashboard", "false", "--disable-usage-stats",
-                             "--temp-dir", sockets],
+    head = subprocess.Popen([str(Path(sys.executable).parent / "ray"), "start", "--head", "--block",
+                             "--port", str(port), "--num-cpus", "2", "--include-dashboard", "false",
+                             "--disable-usage-stats", "--temp-dir", sockets],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         deadline = time.monotonic() + 60
