@@ -14,9 +14,9 @@ unless --samples says otherwise.
 
 What must grow with the participant count (spec/modules/fl_alliance.md, "Scale"): the committee — proposers
 per round, so that a round's aggregate covers a share of the data that does not shrink as 1/participants, and
-voters, so that 40% colluders rarely hold half of a round's votes — capped by MaxRoleSize; and with it the
-phase deadlines, since a voter downloads and scores every proposer's update and a phase's transactions share
-blocks. demo.compute_committee and demo.compute_phase_blocks are those defaults, for the demo too.
+voters, so that colluders are less likely to draw half of a round's votes — capped by MaxRoleSize; and with
+it the phase deadlines, since a voter downloads and scores every proposer's update and a phase's transactions
+share blocks. demo.compute_committee and demo.compute_phase_blocks are those defaults, for the demo too.
 
 Beside the demo's per-round record, the summary gives what the protocol costs at this scale: blocks, gas and
 transactions per round, blob bytes (stored: the round's updates and new model; moved: what participants
