@@ -100,8 +100,10 @@ def check_unsigned_call_gossip(cluster: Cluster) -> None:
         assert receipt.status == 1
         return receipt
     send(trainer, staking.functions.bond(0), 3_000 * 10**18)
-    receipt = send(creator, arena.functions.createBlindTask("mlp:digits", b"\x01" * 32, b"\x02" * 32, [4, 200, 4, 4, 4, 4],
-                                                           3, 0), 100 * 10**18)
+    # The trainer joins in the registration window (the first): 12 blocks, room for a loaded machine's delays
+    # (with 4, the join once landed after it and reverted).
+    receipt = send(creator, arena.functions.createBlindTask("mlp:digits", b"\x01" * 32, b"\x02" * 32,
+                                                           [12, 200, 4, 4, 4, 4], 3, 0), 100 * 10**18)
     (created,) = arena.events.BlindTaskCreated().process_receipt(receipt, errors=DISCARD)
     me = BlindIdentity(bytes(trainer.key), CHAIN_ID, created.args.task)
     send(trainer, arena.functions.joinBlind(*me.trainer_join_args()))
