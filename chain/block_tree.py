@@ -150,15 +150,25 @@ class BlockTree:
         return best
 
     # writing
-    def commit(self, outcome: BlockOutcome) -> None:
-        """Write an executed block on the head in one batch and tell the listeners."""
+    def commit(self, outcome: BlockOutcome, trie: Trie | None = None) -> None:
+        """Write an executed block on the head in one batch and tell the listeners. `trie`: the one a
+        detached build (`detach_trie`) moved to the block's state root, which becomes the head's again."""
         self.db.commit_block(outcome)
         self.head = outcome.block.header
+        if trie is not None:
+            self.state_trie = trie
         for listener in self.block_listeners:
             try:
                 listener(outcome)
             except Exception:
                 log.exception("block listener failed")
+
+    def detach_trie(self) -> Trie:
+        """Hand the head's trie (its cached nodes warm) to a block built off the event loop; the tree keeps a
+        fresh one at the same root for whatever runs on the loop meanwhile (a trie has one writer)."""
+        trie = self.state_trie
+        self.reopen_trie()
+        return trie
 
     def reopen_trie(self) -> None:
         """After a block that was built or executed but not committed, the trie goes back to the head's root."""

@@ -180,6 +180,10 @@ class ChainDB:
         for key, value in self.db.iterator(prefix=b"s" + prefix):
             yield key[1:], value
 
+    def snapshot_state(self) -> "SnapshotState":
+        """The head state as it is now, unmoved by later commits and rewinds (a LevelDB snapshot)."""
+        return SnapshotState(self.db.snapshot())
+
     # writing
     def write_genesis(self, header: Header, state: dict[bytes, bytes], nodes: dict[bytes, bytes],
                       spec_fingerprint: bytes) -> None:
@@ -363,6 +367,24 @@ class HeadState:
 
     def iter_prefix(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
         return self.db.iter_state(prefix)
+
+
+class SnapshotState:
+    """The flat state as one LevelDB snapshot saw it: what a block built off the event loop reads, so
+    that a block committed or a rewind done meanwhile cannot change its state halfway."""
+
+    def __init__(self, snapshot):
+        self.snapshot = snapshot
+
+    def get(self, key: bytes) -> bytes | None:
+        return self.snapshot.get(b"s" + key)
+
+    def iter_prefix(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
+        for key, value in self.snapshot.iterator(prefix=b"s" + prefix):
+            yield key[1:], value
+
+    def close(self) -> None:
+        self.snapshot.close()
 
 
 class HistoricalState:

@@ -1,0 +1,113 @@
+"""Blocks built off the event loop (DevAuthor's builder thread): the same block the loop would build, nothing
+committed when the head moved meanwhile, and the loop free while a large block builds."""
+
+import asyncio
+import threading
+
+import pytest
+
+from chain.authoring import OFF_LOOP_CANDIDATES, DevAuthor
+from chain.composition import RUNTIME
+from chain.node import Node
+from tests.runtime.harness import ACCOUNTS, AUTHORITY, SPEC, transfer
+
+RECIPIENT = b"\x66" * 20
+TIMESTAMP = 1_900_000_000
+
+
+def make_node(path) -> Node:
+    return Node(RUNTIME, SPEC, path, authority_key=AUTHORITY.private_key, instant_finality=True)
+
+
+@pytest.fixture
+def node(tmp_path):
+    node = make_node(tmp_path / "node")
+    yield node
+    node.close()
+
+
+def submit_transfers(node: Node, count: int, value: int = 1) -> None:
+    for i in range(count):
+        sender = ACCOUNTS[i % 4].address
+        node.submit_transaction(transfer(i % 4, node.get_pending_nonce(sender), RECIPIENT, value))
+
+
+def build_on_a_thread(node: Node):
+    """plan on this thread, build on another, commit here: what DevAuthor.seal_off_loop does."""
+    plan = node.builder.plan_block()
+    built = {}
+    worker = threading.Thread(target=lambda: built.update(result=node.builder.build_planned(plan)))
+    worker.start()
+    worker.join()
+    return plan, *built["result"]
+
+
+def test_a_block_built_on_a_thread_is_the_block_the_loop_builds(tmp_path):
+    on_loop, off_loop = make_node(tmp_path / "a"), make_node(tmp_path / "b")
+    try:
+        for block in range(3):  # the second and third start from the trie the previous build handed back
+            for node in (on_loop, off_loop):
+                submit_transfers(node, 7, value=block + 1)
+                node.clock.pin(TIMESTAMP + block)
+            expected = on_loop.builder.author_block()
+            outcome = off_loop.builder.commit_planned(*build_on_a_thread(off_loop))
+            assert outcome.block.hash == expected.block.hash
+            assert off_loop.head == on_loop.head and len(outcome.applied) == 7
+            assert off_loop.db.get_receipts(off_loop.head.hash) == on_loop.db.get_receipts(on_loop.head.hash)
+        assert off_loop.balance_of(RECIPIENT) == 7 * (1 + 2 + 3)
+        assert len(off_loop.pool) == 0
+    finally:
+        on_loop.close()
+        off_loop.close()
+
+
+def test_a_build_the_head_moved_under_commits_nothing(node):
+    submit_transfers(node, 5)
+    plan = node.builder.plan_block()
+    sealed_meanwhile = node.builder.author_block()  # evm_mine during the build: it takes the same transfers
+    outcome, rejected = node.builder.build_planned(plan)
+    assert len(outcome.applied) == 5 and not rejected
+    assert node.builder.commit_planned(plan, outcome, rejected) is None
+    assert node.head == sealed_meanwhile.block.header
+    assert node.balance_of(RECIPIENT) == 5, "the transfers ran once"
+    submit_transfers(node, 2)
+    assert len(node.builder.author_block().applied) == 2, "the tree's trie is still the head's"
+    assert node.balance_of(RECIPIENT) == 7
+
+
+def test_a_rewind_during_a_build_leaves_the_build_its_snapshot(node):
+    submit_transfers(node, 3)
+    node.builder.author_block()
+    submit_transfers(node, 4)
+    plan = node.builder.plan_block()
+    node.tree.rewind_to(0)  # evm_revert to genesis while the block builds
+    outcome, rejected = node.builder.build_planned(plan)
+    assert len(outcome.applied) == 4 and not rejected, "it read the state it was planned on"
+    assert node.builder.commit_planned(plan, outcome, rejected) is None
+    assert node.head.number == 0 and node.balance_of(RECIPIENT) == 0
+
+
+def test_the_event_loop_runs_while_a_large_block_builds(node):
+    submit_transfers(node, OFF_LOOP_CANDIDATES)
+    author = DevAuthor(node.builder, block_time=60)
+
+    async def seal_while_ticking():
+        ticks = 0
+
+        async def tick():
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0)
+                ticks += 1
+
+        ticker = asyncio.get_running_loop().create_task(tick())
+        try:
+            outcome = await author.seal_off_loop()
+        finally:
+            ticker.cancel()
+            await author.stop()
+        return outcome, ticks
+
+    outcome, ticks = asyncio.run(seal_while_ticking())
+    assert len(outcome.applied) == OFF_LOOP_CANDIDATES and node.head == outcome.block.header
+    assert ticks > 10, "the loop went on while the block was built"
