@@ -2,16 +2,20 @@
 
 2,000 EIP-1559 transfers from the ten dev accounts (the mnemonic both nodes fund, chain id
 31337 for both) are signed once, untimed; the same bytes go to each node over HTTP on
-loopback, in JSON-RPC batches of 100 `eth_sendRawTransaction`, one batch after another on
-one keep-alive connection. The clock starts just after the node seals a block (so each node
-gets a whole block period for the load) and runs until every transaction has a receipt; the
-figure is transactions included per second, the median of three rounds, each on a fresh
-node. Both nodes seal a block every second:
+loopback in JSON-RPC batches of 100 `eth_sendRawTransaction`, one batch after another on one
+keep-alive connection, except the tenth sender's first 50: those go beside the batches, on a
+second connection, one request at a time, each timed (the latency a wallet sees under load).
+The clock starts just after the node seals a block (so each node gets a whole block period
+for the load) and runs until every transaction has a receipt; the figure is transactions
+included per second, the median of three rounds, each on a fresh node. Both nodes run in
+both sealing modes at both gas limits (the dev spec's 30M, which caps a block at 1,428
+transfers, and anvil's 1e9), with the same flags:
 
-    flockchain dev --block-time 1                     (the stock dev chain spec: 30M gas a block,
-                                                       so at most 1,428 transfers a block)
-    flockchain dev --block-time 1 --gas-limit 1e9     (anvil's gas limit, with anvil's flag)
-    anvil --block-time 1 --gas-limit 1000000000       (its default automine stalls under this load)
+    flockchain dev [--block-time 1] --gas-limit N
+    anvil [--block-time 1] --gas-limit N         (without --block-time: automine, one block per request)
+
+With 1 s blocks both nodes include the 2,000 transfers within one or two block periods, so
+those rows measure the block period more than the node; instant sealing measures the node.
 
 anvil is Foundry's, from npm, pinned in bench/anvil/package-lock.json and installed there by
 `make bench`: `@foundry-rs/anvil-linux-amd64`, the registry package that ships the binary
@@ -38,6 +42,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -56,6 +61,10 @@ STARTUP_SECONDS = 30
 DEADLINE_SECONDS = 120
 POLL_SECONDS = 0.05
 RECEIPT_BATCH = 100
+PROBE_SENDS = 50
+"""The tenth sender's first transactions, sent one request at a time beside the batches (its later ones go
+in the batches): few enough that they are all sent before the batches are, so the latency probe does not
+set the throughput figure."""
 _PLATFORM_PACKAGES = {("Linux", "x86_64"): "linux-amd64", ("Linux", "aarch64"): "linux-arm64",
                       ("Darwin", "x86_64"): "darwin-amd64", ("Darwin", "arm64"): "darwin-arm64"}
 
@@ -141,14 +150,39 @@ def senders_and_final_nonces(raw_txs: list[bytes]) -> dict[str, int]:
     return finals
 
 
+def send_one_at_a_time(url: str, payloads: list[tuple[int, str]], hashes: list[str], latencies: list[float],
+                       rejected: list[str]) -> None:
+    """The latency probe: each transaction alone, one request after another on its own connection."""
+    rpc = Rpc(url)
+    try:
+        for index, payload in payloads:
+            started = time.perf_counter()
+            answer = rpc.batch([("eth_sendRawTransaction", [payload])])[0]
+            latencies.append(time.perf_counter() - started)
+            if answer.get("result") != hashes[index]:
+                rejected.append(f"tx {index}: {answer.get('error') or answer.get('result')}")
+    finally:
+        rpc.close()
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
+
+
 def drive(url: str, raw_txs: list[bytes], batch: int, finals: dict[str, int]) -> dict:
-    """Submit every transaction in batches, then wait until all are included; the figures of one node."""
+    """Submit every transaction (one sender's one at a time, timed, beside the others' batches), then wait
+    until all are included; the figures of one node."""
+    from eth_account import Account
     from eth_utils import keccak
 
     rpc = Rpc(url)
     try:
         hashes = ["0x" + keccak(raw).hex() for raw in raw_txs]
         payloads = ["0x" + raw.hex() for raw in raw_txs]
+        probe_sender = list(finals)[-1]
+        probed = [i for i, raw in enumerate(raw_txs) if Account.recover_transaction(raw) == probe_sender][:PROBE_SENDS]
+        batched = [i for i in range(len(raw_txs)) if i not in set(probed)]
         first_block = int(rpc.call("eth_blockNumber"), 16) + 1  # also: the connection is up before the clock starts
         nonces = [("eth_getTransactionCount", [sender, "latest"]) for sender in finals]
         rejected: list[str] = []
@@ -157,12 +191,18 @@ def drive(url: str, raw_txs: list[bytes], batch: int, finals: dict[str, int]) ->
         while int(rpc.call("eth_blockNumber"), 16) < first_block and time.monotonic() < aligned:
             time.sleep(0.005)
         first_block = int(rpc.call("eth_blockNumber"), 16) + 1
+        latencies: list[float] = []
+        probe = threading.Thread(target=send_one_at_a_time, args=(url, [(i, payloads[i]) for i in probed],
+                                                                   hashes, latencies, rejected))
         started = time.perf_counter()
-        for first in range(0, len(payloads), batch):
-            answers = rpc.batch([("eth_sendRawTransaction", [p]) for p in payloads[first:first + batch]])
-            for offset, answer in enumerate(answers):
-                if answer.get("result") != hashes[first + offset]:
-                    rejected.append(f"tx {first + offset}: {answer.get('error') or answer.get('result')}")
+        probe.start()
+        for first in range(0, len(batched), batch):
+            indices = batched[first:first + batch]
+            answers = rpc.batch([("eth_sendRawTransaction", [payloads[i]]) for i in indices])
+            for index, answer in zip(indices, answers):
+                if answer.get("result") != hashes[index]:
+                    rejected.append(f"tx {index}: {answer.get('error') or answer.get('result')}")
+        probe.join()
         submitted = time.perf_counter() - started
 
         # Included means the sender's account nonce has passed it (a block commits its receipts with it).
@@ -193,7 +233,8 @@ def drive(url: str, raw_txs: list[bytes], batch: int, finals: dict[str, int]) ->
             if not all(answer.get("result") for answer in looked_up):
                 rejected.append("eth_getTransactionReceipt missed a receipt that eth_getBlockReceipts returned")
         return {"transfers": len(raw_txs), "included": included, "failed": failed, "rejected": rejected,
-                "stalled": stalled, "seconds": seconds, "submit_s": submitted,
+                "stalled": stalled, "seconds": seconds, "submit_s": submitted, "probed": len(latencies),
+                "send_p50_ms": percentile(latencies, 0.5) * 1000, "send_p99_ms": percentile(latencies, 0.99) * 1000,
                 "tx_per_s": included / seconds, "blocks": len(per_block), "largest_block": max(per_block, default=0),
                 "receipt_lookup_ms": lookup_ms}
     finally:
@@ -219,11 +260,17 @@ def run_node(name: str, command: list[str], workdir: Path, raw_txs: list[bytes],
     return result
 
 
-def flockchain_command(workdir: Path, gas_limit: int | None = None) -> list[str]:
-    """`flockchain dev --block-time 1`, with `--gas-limit` (anvil's flag) when given."""
-    command = [sys.executable, "-m", "flockchain.cli", "dev", "--data-dir", str(workdir / "data"),
-               "--block-time", str(BLOCK_TIME), "--no-sample-task"]
-    return command + (["--gas-limit", str(gas_limit)] if gas_limit is not None else [])
+def flockchain_command(workdir: Path, gas_limit: int, block_time: int | None) -> list[str]:
+    """`flockchain dev --gas-limit N` (anvil's flag), with `--block-time` unless sealing instantly."""
+    command = [sys.executable, "-m", "flockchain.cli", "dev", "--data-dir", str(workdir / "data"), "--no-sample-task",
+               "--gas-limit", str(gas_limit)]
+    return command + (["--block-time", str(block_time)] if block_time else [])
+
+
+def anvil_command(binary: Path, gas_limit: int, block_time: int | None) -> list[str]:
+    """`anvil --gas-limit N`, with `--block-time` unless automining (its instant sealing)."""
+    command = [str(binary), "--chain-id", str(CHAIN_ID), "--gas-limit", str(gas_limit)]
+    return command + (["--block-time", str(block_time)] if block_time else [])
 
 
 def measure(name: str, make_command, raw_txs: list[bytes], batch: int, finals: dict[str, int], rounds: int,
@@ -247,6 +294,8 @@ def describe(result: dict) -> str:
 
     line = (f"  {result['name']}: rounds took {each('seconds', '.2f')} s over {each('blocks')} blocks "
             f"(largest {max(r['largest_block'] for r in rounds):,}); submitting took {each('submit_s', '.2f')} s; "
+            f"one at a time ({rounds[0]['probed']} sends) p50 {each('send_p50_ms', '.1f')} ms, "
+            f"p99 {each('send_p99_ms', '.1f')} ms; "
             f"one eth_getTransactionReceipt afterwards {max(r['receipt_lookup_ms'] for r in rounds):.1f} ms")
     for r in stalled:
         line += f"\n    STALLED: {r['included']:,}/{r['transfers']:,} included after {r['seconds']:.1f} s"
@@ -260,8 +309,13 @@ def describe(result: dict) -> str:
     return line
 
 
+SEALINGS = (("instant sealing", None), (f"{BLOCK_TIME} s blocks", BLOCK_TIME))
+GAS_LIMITS = ((30_000_000, "30M gas"), (ANVIL_GAS_LIMIT, "1e9 gas"))
+
+
 def report(transfers: int = 2_000, batch: int = 100, rounds: int = 3) -> None:
-    """Measure both nodes and print the table rows (called at the end of bench/measure.py's main)."""
+    """Measure both nodes in every sealing mode at both gas limits and print the rows (called at the end of
+    bench/measure.py's main)."""
     from .measure import row
 
     print(f"signing {transfers:,} EIP-1559 transfers for the JSON-RPC run (untimed) ...", flush=True)
@@ -269,33 +323,35 @@ def report(transfers: int = 2_000, batch: int = 100, rounds: int = 3) -> None:
     finals = senders_and_final_nonces(raw_txs)
     env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONPATH=os.pathsep.join(
         filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
-    print(f"sending them over JSON-RPC in batches of {batch}, {rounds} rounds per node, each on a fresh node:", flush=True)
-    ours = measure(f"flockchain dev --block-time {BLOCK_TIME}", flockchain_command, raw_txs, batch, finals, rounds, env)
-    ours_big = measure("flockchain dev, spec gas limit 1e9", lambda w: flockchain_command(w, ANVIL_GAS_LIMIT),
-                       raw_txs, batch, finals, rounds, env)
     binary = anvil_binary()
-    theirs, version = None, None
+    version = anvil_version(binary) if binary is not None else None
     if binary is None:
         print(f"anvil is not installed under {ANVIL_DIR.relative_to(ROOT)}: `make bench` installs it "
               "(npm ci from its package-lock.json)", flush=True)
-    else:
-        version = anvil_version(binary)
-        theirs = measure(f"anvil {version} --block-time {BLOCK_TIME} --gas-limit 1e9",
-                         lambda w: [str(binary), "--chain-id", str(CHAIN_ID), "--block-time", str(BLOCK_TIME),
-                                    "--gas-limit", str(ANVIL_GAS_LIMIT)],
-                         raw_txs, batch, finals, rounds)
+    print(f"sending them over JSON-RPC in batches of {batch} (one sender's one at a time), {rounds} rounds per "
+          "node, each on a fresh node:", flush=True)
+    measured = []
+    for sealing, block_time in SEALINGS:
+        for gas_limit, gas_name in GAS_LIMITS:
+            ours = measure(f"flockchain dev, {sealing}, {gas_name}",
+                           lambda w: flockchain_command(w, gas_limit, block_time), raw_txs, batch, finals, rounds, env)
+            theirs = None if binary is None else measure(
+                f"anvil {version}, {'automine' if block_time is None else sealing}, {gas_name}",
+                lambda w: anvil_command(binary, gas_limit, block_time), raw_txs, batch, finals, rounds)
+            measured.append((f"{sealing}, {gas_name}", ours, theirs))
 
     print()
-    rows = [(f"JSON-RPC transfers included/s, {BLOCK_TIME} s blocks", ours),
-            ("  … dev spec at anvil's gas limit (1e9)", ours_big)]
-    for name, result in rows:
-        if theirs is not None:
-            print(row(name, result["tx_per_s"], theirs["tx_per_s"], "tx/s", f"anvil {version}, gas limit 1e9"))
-        else:
-            print(f"{name:<44} {result['tx_per_s']:>12,.1f} tx/s   (no anvil to compare with)")
-    for result in (ours, ours_big, theirs):
-        if result is not None:
-            print(describe(result))
+    for name, ours, theirs in measured:
+        if theirs is None:
+            print(f"{'JSON-RPC transfers/s, ' + name:<44} {ours['tx_per_s']:>12,.1f} tx/s   (no anvil to compare with)")
+            continue
+        print(row(f"JSON-RPC transfers/s, {name}", ours["tx_per_s"], theirs["tx_per_s"], "tx/s", f"anvil {version}"))
+        print(row("  … p99 eth_sendRawTransaction under load", ours["send_p99_ms"], theirs["send_p99_ms"], "ms",
+                  f"anvil {version}"))
+    for _, ours, theirs in measured:
+        for result in (ours, theirs):
+            if result is not None:
+                print(describe(result))
 
 
 def main(argv=None) -> None:
