@@ -183,6 +183,8 @@ def main(argv=None) -> None:
     vrf = in_child(measure_vrf)
     print(row("ECVRF prove/s, one core", vrf["prove"], vrf["sign"], "op/s", "ECDSA sign (coincurve)"))
     print(row("ECVRF verify/s, one core", vrf["verify"], vrf["recover"], "op/s", "ECDSA recover (coincurve)"))
+    print(row("transfers/s imported, one core (target 0.6x)", ours["tx_per_s"], vrf["recover"], "tx/s",
+              "ECDSA recover/s: the floor"))
 
     print()
     from .rpc_throughput import report as rpc_throughput_report
