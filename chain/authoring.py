@@ -246,6 +246,7 @@ class DevAuthor:
             outcome = await self.seal_off_loop()
             if outcome is not None and not outcome.applied:
                 break
+            await asyncio.sleep(0)
 
     def _has_ready(self) -> bool:
         state, api = self.builder.tree.state(), self.builder.api
