@@ -53,7 +53,7 @@ from runtime.versions import UnknownRuntimeVersion
 from rpc.web_policy import WebPolicy, WebPolicyError
 
 from . import arena_cli, base_cli, key_cli, market_cli, network_cli, relayer_cli
-from .signals import until_stopped
+from .signals import freeze_startup_objects, until_stopped
 from .web_options import add_web_policy_arguments, describe_web_policy, web_policy_from_args
 
 
@@ -157,6 +157,7 @@ async def run_dev_node(args, spec, accounts, authority, data_dir: str, policy: W
             prober = accounts[args.market_probe]
             probe_duty = market_cli.start_probe(f"http://127.0.0.1:{args.port}", prober.private_key)
             print(f"Market probe duty: probing Marketplace hosts as {to_checksum(prober.address)}", flush=True)
+        freeze_startup_objects()
         await until_stopped(halted)
     finally:
         try:

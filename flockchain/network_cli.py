@@ -43,7 +43,7 @@ from rpc.web_policy import WebPolicy
 from . import market_cli
 from .arena_cli import ArenaDuty, add_duty_arguments
 from .key_cli import read_password
-from .signals import until_stopped
+from .signals import freeze_startup_objects, until_stopped
 from .web_options import add_web_policy_arguments, web_policy_from_args
 
 HALTED = 3
@@ -191,6 +191,7 @@ async def run_node(args, policy: WebPolicy, key: bytes) -> None:
                                        Path(args.data_dir) / "arena-duty.log", args.arena_device)
             if args.market_probe:
                 probe_duty = market_cli.start_probe(f"http://127.0.0.1:{args.rpc_port}", key)
+            freeze_startup_objects()
             await until_stopped(service.halted)
         finally:
             await market_cli.stop_probe(probe_duty)
