@@ -182,7 +182,7 @@ def drive(url: str, raw_txs: list[bytes], batch: int, finals: dict[str, int]) ->
         payloads = ["0x" + raw.hex() for raw in raw_txs]
         probe_sender = list(finals)[-1]
         probed = [i for i, raw in enumerate(raw_txs) if Account.recover_transaction(raw) == probe_sender][:PROBE_SENDS]
-        batched = [i for i in range(len(raw_txs)) if i not in set(probed)]
+        batched = sorted(set(range(len(raw_txs))) - set(probed))
         first_block = int(rpc.call("eth_blockNumber"), 16) + 1  # also: the connection is up before the clock starts
         nonces = [("eth_getTransactionCount", [sender, "latest"]) for sender in finals]
         rejected: list[str] = []

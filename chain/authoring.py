@@ -4,9 +4,9 @@ and a dev chain's sealing loop (`DevAuthor`: instant seal, or a fixed interval).
 
 import asyncio
 import logging
-from concurrent.futures import ThreadPoolExecutor
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 from runtime.api import RuntimeApi
@@ -115,7 +115,7 @@ class BlockBuilder:
             raise rejected[0][1]
         return self._seal_and_commit(outcome, True)
 
-    def plan_block(self) -> "BlockPlan":
+    def plan_block(self) -> BlockPlan:
         """On the event loop: fix what the next block is built from (the head, a snapshot of its state, the
         pool's ready transactions, the clock's time) and hand the head's trie to the build."""
         parent = self.tree.head
@@ -124,7 +124,7 @@ class BlockBuilder:
         return BlockPlan(parent, self.tree.db.snapshot_state(), self.tree.detach_trie(), candidates,
                          self.clock.next_timestamp(parent.timestamp), self.clock.pinned)
 
-    def build_planned(self, plan: "BlockPlan") -> tuple[BlockOutcome, list]:
+    def build_planned(self, plan: BlockPlan) -> tuple[BlockOutcome, list]:
         """On any thread: build and seal the planned block from the plan's snapshot alone, so the event loop
         keeps answering (and the pool keeps admitting) meanwhile. Returns (outcome, refused transactions)."""
         try:
@@ -136,7 +136,7 @@ class BlockBuilder:
         header = self.api.seal_header(outcome.block.header, self.authority_key, self.tree.chain_id)
         return replace(outcome, block=Block(header, outcome.block.transactions)), rejected
 
-    def commit_planned(self, plan: "BlockPlan", outcome: BlockOutcome, rejected: list) -> BlockOutcome | None:
+    def commit_planned(self, plan: BlockPlan, outcome: BlockOutcome, rejected: list) -> BlockOutcome | None:
         """On the event loop: commit a block `build_planned` built, unless the head moved meanwhile (a devnet
         control sealed or rewound): then None, and its transactions stay in the pool for the next block."""
         if self.tree.head.hash != plan.parent.hash:
@@ -184,9 +184,9 @@ class DevAuthor:
     request). With `block_time`, a block (possibly empty) is sealed every interval.
     `on_block` hears of every block the node commits, including those a devnet control seals.
 
-    Blocks are built on a thread of their own (`BlockBuilder.build_planned`, from a snapshot of the
-    head), so the RPC keeps answering and admitting while a large block is built; only the commit
-    runs on the event loop.
+    A block of OFF_LOOP_CANDIDATES or more candidates is built on a thread of its own
+    (`BlockBuilder.build_planned`, from a snapshot of the head), so the RPC keeps answering and
+    admitting while it is built; only its commit runs on the event loop.
     """
 
     def __init__(self, builder: BlockBuilder, block_time: float | None = None, on_block=None):
