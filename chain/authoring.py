@@ -61,6 +61,12 @@ class BlockClock:
             self.pinned = None
 
 
+OFF_LOOP_CANDIDATES = 500
+"""Blocks of fewer candidates are built on the event loop: a few hundred transfers build in tens of
+milliseconds, less than the hop to the builder thread costs once it shares the interpreter lock with the
+loop (instant sealing of 100-transaction batches ran ~30% slower off the loop, bench/rpc_throughput.py)."""
+
+
 @dataclass(frozen=True)
 class BlockPlan:
     """What a block built off the event loop is built from, fixed on the loop when the build starts."""
@@ -72,6 +78,7 @@ class BlockPlan:
     """The head's state trie, the build's alone until it commits (the tree holds a fresh one meanwhile)."""
     candidates: list[Transaction]
     timestamp: int
+    slot: int
     pinned: int | None
     """The clock's pinned timestamp the block took, if any (a pin set during the build is for the next)."""
 
@@ -88,48 +95,68 @@ class BlockBuilder:
         self.authority_key = authority_key
         self.authority = private_key_to_address(authority_key)
         self.clock = clock
+        self._builds = ThreadPoolExecutor(max_workers=1, thread_name_prefix="block-builder")
+
+    def close(self) -> None:
+        """Let a build in flight end before the database closes under it."""
+        self._builds.shutdown(wait=True)
 
     def author_block(self, timestamp: int | None = None, slot: int | None = None) -> BlockOutcome:
-        """Build a block from the pool's ready transactions, seal it, commit it.
+        """Build a block from the pool's ready transactions, seal it, commit it, all now on the caller's thread.
 
         Without `timestamp` the block takes the clock's (never below the parent's); without
         `slot`, the parent's slot + 1 (a single-authority dev chain). A transaction the block
         refuses leaves the pool, unless it only did not fit this block's gas.
         """
-        state = self.tree.state()
-        candidates = self.pool.ready(lambda sender: self.api.account_nonce(state, sender))
-        outcome, rejected = self._build(candidates, timestamp, slot)
-        for tx, error in rejected:
-            if not isinstance(error, GasLimitExceeded):
-                self.pool.remove(tx)
-        return self._seal_and_commit(outcome, timestamp is None)
+        plan = self.plan_block(timestamp, slot)
+        return self.commit_planned(plan, *self._build_here(plan))
+
+    async def author_block_off_loop(self, timestamp: int | None = None, slot: int | None = None
+                                    ) -> BlockOutcome | None:
+        """`author_block`, with a block of OFF_LOOP_CANDIDATES or more candidates built on the builder thread
+        while the event loop goes on; None when the head moved meanwhile (a block imported from a peer, a
+        devnet control): nothing is sealed and the transactions stay pooled."""
+        plan = self.plan_block(timestamp, slot)
+        if len(plan.candidates) < OFF_LOOP_CANDIDATES:
+            return self.commit_planned(plan, *self._build_here(plan))
+        try:
+            outcome, rejected = await asyncio.get_running_loop().run_in_executor(self._builds, self.build_planned, plan)
+        except UnknownRuntimeVersion as error:
+            self.tree.halt(error)
+            raise
+        return self.commit_planned(plan, outcome, rejected)
 
     def author_block_of(self, transactions: list[Transaction]) -> BlockOutcome:
         """Seal a block of exactly `transactions`, leaving the pool be (the node's own calls on a dev chain).
 
         Raises the first refused transaction's InvalidTransaction and seals nothing.
         """
-        outcome, rejected = self._build(transactions, None)
+        plan = self.plan_block(candidates=list(transactions))
+        outcome, rejected = self._build_here(plan)
         if rejected:
-            self.tree.reopen_trie()
             raise rejected[0][1]
-        return self._seal_and_commit(outcome, True)
+        return self.commit_planned(plan, outcome, rejected)
 
-    def plan_block(self) -> BlockPlan:
+    def plan_block(self, timestamp: int | None = None, slot: int | None = None,
+                   candidates: list[Transaction] | None = None) -> BlockPlan:
         """On the event loop: fix what the next block is built from (the head, a snapshot of its state, the
-        pool's ready transactions, the clock's time) and hand the head's trie to the build."""
+        candidates — the pool's ready transactions unless given —, the timestamp — the clock's without
+        `timestamp` — and the slot — the parent's + 1 without `slot`) and hand the head's trie to the build."""
         parent = self.tree.head
-        state = self.tree.state()
-        candidates = self.pool.ready(lambda sender: self.api.account_nonce(state, sender))
+        if candidates is None:
+            state = self.tree.state()
+            candidates = self.pool.ready(lambda sender: self.api.account_nonce(state, sender))
+        clock_timed = timestamp is None
         return BlockPlan(parent, self.tree.db.snapshot_state(), self.tree.detach_trie(), candidates,
-                         self.clock.next_timestamp(parent.timestamp), self.clock.pinned)
+                         self.clock.next_timestamp(parent.timestamp) if clock_timed else timestamp,
+                         parent.slot + 1 if slot is None else slot, self.clock.pinned if clock_timed else None)
 
     def build_planned(self, plan: BlockPlan) -> tuple[BlockOutcome, list]:
         """On any thread: build and seal the planned block from the plan's snapshot alone, so the event loop
         keeps answering (and the pool keeps admitting) meanwhile. Returns (outcome, refused transactions)."""
         try:
             template = self.api.block_template(State(plan.state), plan.parent, self.authority_key, plan.timestamp,
-                                               plan.parent.slot + 1)
+                                               plan.slot)
             outcome, rejected = self.api.build_block(plan.state, plan.trie, plan.parent, template, plan.candidates)
         finally:
             plan.state.close()
@@ -149,31 +176,13 @@ class BlockBuilder:
         self.tree.commit(outcome, plan.trie)
         return outcome
 
-    def _build(self, candidates, timestamp: int | None, slot: int | None = None):
-        parent = self.tree.head
-        if timestamp is None:
-            timestamp = self.clock.next_timestamp(parent.timestamp)
-        template = self.api.block_template(self.tree.state(), parent, self.authority_key, timestamp,
-                                           parent.slot + 1 if slot is None else slot)
+    def _build_here(self, plan: BlockPlan) -> tuple[BlockOutcome, list]:
+        """build_planned on this thread; a block that needs a runtime this node lacks halts the tree."""
         try:
-            return self.api.build_block(self.tree.head_state, self.tree.state_trie, parent, template, candidates)
+            return self.build_planned(plan)
         except UnknownRuntimeVersion as error:
             self.tree.halt(error)
             raise
-
-    def _seal_and_commit(self, outcome: BlockOutcome, clock_timed: bool) -> BlockOutcome:
-        header = self.api.seal_header(outcome.block.header, self.authority_key, self.tree.chain_id)
-        outcome = replace(outcome, block=Block(header, outcome.block.transactions))
-        if clock_timed:
-            self.clock.sealed(header.timestamp)
-        self.tree.commit(outcome)
-        return outcome
-
-
-OFF_LOOP_CANDIDATES = 500
-"""Blocks of fewer candidates are built on the event loop: a few hundred transfers build in tens of
-milliseconds, less than the hop to the builder thread costs once it shares the interpreter lock with the
-loop (instant sealing of 100-transaction batches ran ~30% slower off the loop, bench/rpc_throughput.py)."""
 
 
 class DevAuthor:
@@ -184,9 +193,9 @@ class DevAuthor:
     request). With `block_time`, a block (possibly empty) is sealed every interval.
     `on_block` hears of every block the node commits, including those a devnet control seals.
 
-    A block of OFF_LOOP_CANDIDATES or more candidates is built on a thread of its own
-    (`BlockBuilder.build_planned`, from a snapshot of the head), so the RPC keeps answering and
-    admitting while it is built; only its commit runs on the event loop.
+    A block of OFF_LOOP_CANDIDATES or more candidates is built on the builder's thread
+    (`BlockBuilder.author_block_off_loop`, from a snapshot of the head), so the RPC keeps answering
+    and admitting while it is built; only its commit runs on the event loop.
     """
 
     def __init__(self, builder: BlockBuilder, block_time: float | None = None, on_block=None):
@@ -194,7 +203,6 @@ class DevAuthor:
         self.block_time = block_time
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
-        self._builds = ThreadPoolExecutor(max_workers=1, thread_name_prefix="block-builder")
         self._next_seal: float | None = None
         """Deadlines advance by block_time from the first, so sealing time does not stretch the interval."""
         builder.pool.ready_listeners.append(self.notify)
@@ -217,7 +225,6 @@ class DevAuthor:
                 await self._task
             except (asyncio.CancelledError, UnknownRuntimeVersion):
                 pass
-        self._builds.shutdown(wait=True)  # a build in flight reads the database: let it end before it closes
 
     async def _run(self) -> None:
         """Seal forever; a failure to seal one block is logged and the next attempt goes on."""
@@ -237,13 +244,13 @@ class DevAuthor:
                 self._next_seal = loop.time() + self.block_time
             await asyncio.sleep(max(0.0, self._next_seal - loop.time()))
             self._next_seal = max(self._next_seal + self.block_time, loop.time())
-            await self.seal_off_loop()
+            await self.builder.author_block_off_loop()
             return
         await self._wake.wait()
         await asyncio.sleep(0)
         self._wake.clear()
         while self._has_ready():
-            outcome = await self.seal_off_loop()
+            outcome = await self.builder.author_block_off_loop()
             if outcome is not None and not outcome.applied:
                 break
             await asyncio.sleep(0)
@@ -255,21 +262,6 @@ class DevAuthor:
     def seal(self) -> BlockOutcome:
         """Seal a block now, on the caller's thread."""
         return self.builder.author_block()
-
-    async def seal_off_loop(self) -> BlockOutcome | None:
-        """Seal a block built on the builder thread (on the loop when it has fewer than OFF_LOOP_CANDIDATES
-        candidates); None when the head moved meanwhile (nothing sealed)."""
-        plan = self.builder.plan_block()
-        try:
-            if len(plan.candidates) < OFF_LOOP_CANDIDATES:
-                outcome, rejected = self.builder.build_planned(plan)
-            else:
-                outcome, rejected = await asyncio.get_running_loop().run_in_executor(
-                    self._builds, self.builder.build_planned, plan)
-        except UnknownRuntimeVersion as error:
-            self.builder.tree.halt(error)
-            raise
-        return self.builder.commit_planned(plan, outcome, rejected)
 
 
 def log_block(outcome: BlockOutcome) -> None:

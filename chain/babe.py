@@ -4,7 +4,8 @@ Time is cut into slots of the chain's `SlotDuration` since the Unix epoch. At th
 each slot the validator asks the runtime whether its key may author it
 (`consensus.compute_slot_claim`: a primary claim when its VRF output is under the
 threshold for its stake, else the slot's secondary author) and, if so, builds a block on
-its best head with the slot's timestamp. What makes a block valid is the runtime's rule
+its best head with the slot's timestamp (a large block on the builder's thread, while the node
+goes on answering peers and RPC). What makes a block valid is the runtime's rule
 (spec/modules/consensus.md); this file only decides when to try.
 """
 
@@ -62,7 +63,7 @@ class SlotAuthor:
             slot = max(slot + 1, self.clock.current_slot())
             await asyncio.sleep(max(0.0, self.clock.slot_start(slot) - self.clock.now()))
             try:
-                blocks = self.try_author(slot)
+                blocks = await self.try_author(slot)
             except UnknownRuntimeVersion:
                 return
             except Exception:
@@ -71,13 +72,17 @@ class SlotAuthor:
             if blocks:
                 self.on_authored(blocks)
 
-    def try_author(self, slot: int) -> list[Block]:
-        """The blocks authored for `slot` (none when this key may not author it or the node is catching up)."""
+    async def try_author(self, slot: int) -> list[Block]:
+        """The blocks authored for `slot`: none when this key may not author it, the node is catching up, or
+        a peer's block became the head while a large block was built (on the builder thread)."""
         if slot <= self.node.head.slot or not self.may_author():
             return []
         if self.node.api.slot_claim(self.node.state(), slot, self.key) is None:
             return []
-        block = self.node.builder.author_block(timestamp=self.clock.timestamp(slot), slot=slot).block
+        outcome = await self.node.builder.author_block_off_loop(timestamp=self.clock.timestamp(slot), slot=slot)
+        if outcome is None:
+            return []
+        block = outcome.block
         log.info("authored block #%d in slot %d", block.header.number, slot)
         if not self.equivocate:
             return [block]

@@ -51,6 +51,8 @@ class Node:
         self.tree.abandon_listeners.append(self._return_to_pool)
 
     def close(self) -> None:
+        if self.builder is not None:
+            self.builder.close()
         self.tree.close()
 
     # what every caller reads

@@ -1,4 +1,4 @@
-"""Blocks built off the event loop (DevAuthor's builder thread): the same block the loop would build, nothing
+"""Blocks built off the event loop (BlockBuilder's builder thread): the same block the loop would build, nothing
 committed when the head moved meanwhile, and the loop free while a large block builds."""
 
 import asyncio
@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from chain.authoring import OFF_LOOP_CANDIDATES, DevAuthor
+from chain.authoring import OFF_LOOP_CANDIDATES
 from chain.composition import RUNTIME
 from chain.node import Node
 from tests.runtime.harness import ACCOUNTS, AUTHORITY, SPEC, transfer
@@ -89,9 +89,8 @@ def test_a_rewind_during_a_build_leaves_the_build_its_snapshot(node):
 
 def test_the_event_loop_runs_while_a_large_block_builds(node):
     submit_transfers(node, OFF_LOOP_CANDIDATES)
-    author = DevAuthor(node.builder, block_time=60)
 
-    async def seal_while_ticking():
+    async def author_while_ticking():
         ticks = 0
 
         async def tick():
@@ -102,12 +101,34 @@ def test_the_event_loop_runs_while_a_large_block_builds(node):
 
         ticker = asyncio.get_running_loop().create_task(tick())
         try:
-            outcome = await author.seal_off_loop()
+            outcome = await node.builder.author_block_off_loop()
         finally:
             ticker.cancel()
-            await author.stop()
         return outcome, ticks
 
-    outcome, ticks = asyncio.run(seal_while_ticking())
+    outcome, ticks = asyncio.run(author_while_ticking())
     assert len(outcome.applied) == OFF_LOOP_CANDIDATES and node.head == outcome.block.header
     assert ticks > 10, "the loop went on while the block was built"
+
+
+def test_a_block_built_off_the_loop_is_dropped_when_a_peer_block_arrives_meanwhile(node, tmp_path):
+    """A validator's slot block built on the thread while its node imports a peer's block on the loop."""
+    peer = make_node(tmp_path / "peer")
+    try:
+        submit_transfers(peer, 3)
+        peer.clock.pin(TIMESTAMP)
+        peer_block = peer.builder.author_block().block
+        submit_transfers(node, OFF_LOOP_CANDIDATES)
+
+        async def author_and_import():
+            authoring = asyncio.get_running_loop().create_task(node.builder.author_block_off_loop())
+            await asyncio.sleep(0)  # the build is on the thread now
+            node.tree.import_block(peer_block)
+            return await authoring
+
+        assert asyncio.run(author_and_import()) is None
+        assert node.head == peer_block.header and node.balance_of(RECIPIENT) == 3
+        assert len(node.builder.author_block().applied) == OFF_LOOP_CANDIDATES - 3, \
+            "the pooled transfers the peer's block did not take go in the next block, on the head's trie"
+    finally:
+        peer.close()
