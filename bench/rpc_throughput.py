@@ -44,6 +44,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import requests
@@ -139,15 +140,26 @@ def stop(process: subprocess.Popen) -> None:
         process.wait(timeout=10)
 
 
-def senders_and_final_nonces(raw_txs: list[bytes]) -> dict[str, int]:
-    """Each sender's address and the account nonce it has once all its transactions are in."""
+@dataclass(frozen=True)
+class Workload:
+    """The signed transfers, with what driving a node needs from their senders (recovered once, untimed)."""
+
+    raw_txs: list[bytes]
+    finals: dict[str, int]
+    """Each sender's checksummed address and the account nonce it has once all its transfers are in."""
+    probed: list[int]
+    """The transfers sent one request at a time: the last sender's first PROBE_SENDS."""
+
+
+def prepare_workload(raw_txs: list[bytes]) -> Workload:
     from eth_account import Account
 
+    senders = [Account.recover_transaction(raw) for raw in raw_txs]
     finals: dict[str, int] = {}
-    for raw in raw_txs:
-        tx = Account.recover_transaction(raw)  # the checksummed sender
-        finals[tx] = finals.get(tx, 0) + 1
-    return finals
+    for sender in senders:
+        finals[sender] = finals.get(sender, 0) + 1
+    probe_sender = next(reversed(finals), None)
+    return Workload(raw_txs, finals, [i for i, sender in enumerate(senders) if sender == probe_sender][:PROBE_SENDS])
 
 
 def send_one_at_a_time(url: str, payloads: list[tuple[int, str]], hashes: list[str], latencies: list[float],
@@ -170,18 +182,16 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
 
 
-def drive(url: str, raw_txs: list[bytes], batch: int, finals: dict[str, int]) -> dict:
-    """Submit every transaction (one sender's one at a time, timed, beside the others' batches), then wait
+def drive(url: str, workload: Workload, batch: int) -> dict:
+    """Submit every transaction (the probed ones one at a time, timed, beside the others' batches), then wait
     until all are included; the figures of one node."""
-    from eth_account import Account
     from eth_utils import keccak
 
+    raw_txs, finals, probed = workload.raw_txs, workload.finals, workload.probed
     rpc = Rpc(url)
     try:
         hashes = ["0x" + keccak(raw).hex() for raw in raw_txs]
         payloads = ["0x" + raw.hex() for raw in raw_txs]
-        probe_sender = list(finals)[-1]
-        probed = [i for i, raw in enumerate(raw_txs) if Account.recover_transaction(raw) == probe_sender][:PROBE_SENDS]
         batched = sorted(set(range(len(raw_txs))) - set(probed))
         first_block = int(rpc.call("eth_blockNumber"), 16) + 1  # also: the connection is up before the clock starts
         nonces = [("eth_getTransactionCount", [sender, "latest"]) for sender in finals]
@@ -241,8 +251,8 @@ def drive(url: str, raw_txs: list[bytes], batch: int, finals: dict[str, int]) ->
         rpc.close()
 
 
-def run_node(name: str, command: list[str], workdir: Path, raw_txs: list[bytes], batch: int,
-             finals: dict[str, int], env: dict | None = None) -> dict:
+def run_node(name: str, command: list[str], workdir: Path, workload: Workload, batch: int,
+             env: dict | None = None) -> dict:
     """Start one node on a free loopback port, drive it, stop it (always)."""
     port = free_port()
     log_path = workdir / "node.log"
@@ -252,7 +262,7 @@ def run_node(name: str, command: list[str], workdir: Path, raw_txs: list[bytes],
     try:
         url = f"http://127.0.0.1:{port}"
         wait_until_serving(url, process, log_path, name)
-        result = drive(url, raw_txs, batch, finals)
+        result = drive(url, workload, batch)
     finally:
         stop(process)
     log = log_path.read_text(errors="replace")
@@ -273,14 +283,14 @@ def anvil_command(binary: Path, gas_limit: int, block_time: int | None) -> list[
     return command + (["--block-time", str(block_time)] if block_time else [])
 
 
-def measure(name: str, make_command, raw_txs: list[bytes], batch: int, finals: dict[str, int], rounds: int,
+def measure(name: str, make_command, workload: Workload, batch: int, rounds: int,
             env: dict | None = None) -> dict:
     """`rounds` runs, each on a fresh node; the median round's figures plus every round's time."""
     results = []
     for round_ in range(rounds):
         with tempfile.TemporaryDirectory(prefix="flockchain-bench-rpc-") as tmp:
             workdir = Path(tmp)
-            results.append(run_node(name, make_command(workdir), workdir, raw_txs, batch, finals, env))
+            results.append(run_node(name, make_command(workdir), workdir, workload, batch, env))
         print(f"  {name}, round {round_ + 1}: {results[-1]['tx_per_s']:,.1f} tx/s", flush=True)
     median = sorted(results, key=lambda r: r["tx_per_s"])[len(results) // 2]
     return dict(median, name=name, rounds=results)
@@ -319,8 +329,7 @@ def report(transfers: int = 2_000, batch: int = 100, rounds: int = 3) -> None:
     from .measure import row
 
     print(f"signing {transfers:,} EIP-1559 transfers for the JSON-RPC run (untimed) ...", flush=True)
-    raw_txs, _, _ = make_transfer_workload(transfers, CHAIN_ID)
-    finals = senders_and_final_nonces(raw_txs)
+    workload = prepare_workload(make_transfer_workload(transfers, CHAIN_ID)[0])
     env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONPATH=os.pathsep.join(
         filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     binary = anvil_binary()
@@ -334,10 +343,10 @@ def report(transfers: int = 2_000, batch: int = 100, rounds: int = 3) -> None:
     for sealing, block_time in SEALINGS:
         for gas_limit, gas_name in GAS_LIMITS:
             ours = measure(f"flockchain dev, {sealing}, {gas_name}",
-                           lambda w: flockchain_command(w, gas_limit, block_time), raw_txs, batch, finals, rounds, env)
+                           lambda w: flockchain_command(w, gas_limit, block_time), workload, batch, rounds, env)
             theirs = None if binary is None else measure(
                 f"anvil {version}, {'automine' if block_time is None else sealing}, {gas_name}",
-                lambda w: anvil_command(binary, gas_limit, block_time), raw_txs, batch, finals, rounds)
+                lambda w: anvil_command(binary, gas_limit, block_time), workload, batch, rounds)
             measured.append((f"{sealing}, {gas_name}", ours, theirs))
 
     print()
