@@ -1,4 +1,4 @@
-"""Blocks built off the event loop (BlockBuilder's builder thread): the same block the loop would build, nothing
+"""Blocks built off the event loop (BlockBuilder's builder thread): valid where they are imported, nothing
 committed when the head moved meanwhile, and the loop free while a large block builds."""
 
 import asyncio
