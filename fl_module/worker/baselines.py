@@ -18,8 +18,8 @@ Round structure:
     permutation splits the participants into proposers (the first floor(n/2)) and voters (the rest).
     Proposers train (or attack); each voter scores every update on its private held-out data
     (validate.compute_scores: loss ÷ the global model's loss, × 10⁶) and the module's own
-    fl_alliance.compute_tally (two-pass stake-weighted median; accepted below 1.3·10⁶, poisoned
-    from 3·10⁶) decides, with equal stakes. A malicious voter scores like an honest one, or under
+    fl_alliance.compute_tally (two-pass stake-weighted median; accepted below 1.3·10⁶, poisoned from 3·10⁶)
+    decides, with equal stakes. A malicious voter scores like an honest one, or under
     lazy-voter scores everything 0, or with collude=True scores its accomplices 0 and honest
     updates unusable (attacks.collude_scores). The next global model is the fedavg of the accepted
     updates in participant order if the aggregate check passes — every round member the tally did
@@ -27,7 +27,7 @@ Round structure:
     (fl_alliance.is_better_for_most; a colluder scores it 0 when it holds an accomplice's update,
     else unusable; a lazy voter 0) — or the last one.
   peer_vote -- the chain's peer-review task (0 voters): every participant proposes, and scores the
-    others' updates; the same tally.
+    others' updates; the same tally, which under peer review also accepts below 1.2 × the round's median.
   Both record per round the poisoned proposers and the voters the tally finds far from the consensus
   on most updates (false validation): what the chain would slash.
 """
@@ -129,17 +129,19 @@ def _scores(kind, attack, collude, is_malicious, global_params, candidates, owne
 
 
 def _chain_tally(kind, attack, collude, global_params, candidates, proposers, voters, malicious, shares,
-                 accept_below: int | None = None) -> tuple[list[int], list[int]]:
+                 accept_below: int | None = None, accept_within: int | None = None) -> tuple[list[int], list[int]]:
     """(each candidate's outcome, the voters reported for false validation) under fl_alliance's own tally,
-    equal stakes and the module's default parameters (AcceptBelowPerMillion: `accept_below` when given)."""
+    equal stakes and the module's default parameters (AcceptBelowPerMillion, AcceptWithinPerMillion: `accept_below`,
+    `accept_within` when given; AcceptWithin applies under peer review only, as in the module)."""
     from fl_module import alliance
     address = lambda participant: participant.to_bytes(20, "big")
     updates = tuple(alliance.RevealedUpdate(address(p), bytes(32)) for p in proposers)
     cards = [(address(v), 1, tuple(_scores(kind, attack, collude, v in malicious, global_params, candidates,
                                            proposers, malicious, shares[v]))) for v in voters]
     factor = alliance.FarFactorPerMillion.default
+    within = alliance.AcceptWithinPerMillion.default if accept_within is None else accept_within
     tally = alliance.compute_tally(updates, cards, accept_below or alliance.AcceptBelowPerMillion.default,
-                                   alliance.PoisonAtPerMillion.default, factor)
+                                   within if proposers == voters else 0, alliance.PoisonAtPerMillion.default, factor)
     weights = alliance.compute_voter_weights(updates, cards, tally, factor)
     return [entry.outcome for entry in tally], [int.from_bytes(who, "big") for who, w in weights if w is None]
 
@@ -162,7 +164,7 @@ def _aggregate_check(kind, attack, collude, global_params, combined, members, ow
 
 def run_baseline(rule: str, dataset: str, n_participants: int, n_malicious: int, attack: str | None, rounds: int,
                  seed: int, *, collude: bool = False, alpha: float = 0.5, config: TrainConfig | None = None,
-                 accept_below: int | None = None) -> dict:
+                 accept_below: int | None = None, accept_within: int | None = None) -> dict:
     """Run `rounds` rounds of `rule` (module docstring) and report the global model on the test split.
 
     Returns {"rule", "final_test_loss", "final_test_accuracy" (None for regression),
@@ -191,7 +193,7 @@ def run_baseline(rule: str, dataset: str, n_participants: int, n_malicious: int,
                                      derive_seed(seed, round_index, p))) for p in proposers]
             candidates = [update for _, update in delivered]
             outcomes, false_validators = _chain_tally(kind, attack, collude, global_params, candidates, proposers,
-                                                      voters, malicious, shares, accept_below)
+                                                      voters, malicious, shares, accept_below, accept_within)
             accepted = [i for i, outcome in enumerate(outcomes) if outcome == ACCEPTED and candidates[i] is not None]
             adopted = _aggregate_check(
                 kind, attack, collude, global_params, fedavg([candidates[i] for i in accepted]),
@@ -245,6 +247,8 @@ def main(argv=None) -> None:
     parser.add_argument("--collude", action="store_true")
     parser.add_argument("--accept-below", type=int, metavar="PER_MILLION",
                         help="fl_alliance AcceptBelowPerMillion for the chain's rules (default: the module's)")
+    parser.add_argument("--accept-within", type=int, metavar="PER_MILLION",
+                        help="fl_alliance AcceptWithinPerMillion for the chain's rules (default: the module's; 0: off)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)  # tiny models: one thread is as fast, and parallel runs do not thrash
     figure = "final_test_accuracy" if is_classification(default_model_kind(args.dataset)) else "final_test_loss"
@@ -257,7 +261,8 @@ def main(argv=None) -> None:
         started = time.perf_counter()
         for rule in RULES:
             values = [run_baseline(rule, args.dataset, args.participants, int(count), attack, args.rounds, seed,
-                                   collude=args.collude and rule in CHAIN_RULES, accept_below=args.accept_below)[figure]
+                                   collude=args.collude and rule in CHAIN_RULES, accept_below=args.accept_below,
+                                   accept_within=args.accept_within)[figure]
                       for seed in args.seeds]
             cells.append(sum(values) / len(values))
         print(f"{scenario:<20}" + "".join(f"{value:>14.3f}" for value in cells)

@@ -1,6 +1,8 @@
 """fl_alliance (spec/modules/fl_alliance.md): a round end to end, each offence, timeouts, every error,
 and random rounds under every module's invariants."""
 
+import copy
+
 import pytest
 from eth_abi import decode as abi_decode
 from hypothesis import given, settings
@@ -10,7 +12,7 @@ from fl_module import alliance
 from runtime.crypto import keccak256
 from runtime.modules import balances, gmflock, randomness, rewards, slashing, staking, system
 from runtime.sampling import sample
-from tests.runtime.harness import MemoryChain
+from tests.runtime.harness import SPEC, MemoryChain
 
 from .alliance_driver import BAD, GOOD, POISON, STAKE, UNIT, AllianceDriver, address, logs_of, salt, update_hash
 
@@ -210,6 +212,25 @@ def test_acceptance_and_poison_each_need_more_than_half_of_the_stake():
     _, voters4 = d4.roles(0)
     d4.run_round(0, scores_for=lambda voter, n: [BAD] if voter == voters4[0] else [POISON])
     assert [t.outcome for t in alliance.Tally.get(d4.state(), alliance.round_key(0, 0))] == [alliance.POISONED]
+
+
+def test_under_peer_review_an_update_within_the_round_s_tolerance_is_accepted():
+    """Every update scored 1.4–1.55 (above AcceptBelow, 1.3): under peer review, within 1.2 × the round's median
+    (taken at most 1.3, so 1.56) they are accepted; not in a classic round (voters drawn apart from proposers),
+    nor on a chain whose genesis sets acceptWithinPerMillion 0."""
+    def play(voters, spec=SPEC):
+        d = AllianceDriver(MemoryChain(spec))
+        d.bond(PARTICIPANTS)
+        d.create_task(rounds=3, proposers=3, voters=voters, bounty=90 * UNIT)
+        d.join(0, PARTICIPANTS)
+        d.run_round(0, scores_for=lambda voter, n: [1_400_000, 1_500_000, 1_559_999][:n])
+        return [t.outcome for t in alliance.Tally.get(d.state(), alliance.round_key(0, 0))]
+
+    assert play(voters=0) == [alliance.ACCEPTED] * 3
+    assert play(voters=3) == [alliance.REJECTED] * 3
+    off = copy.deepcopy(SPEC)
+    off["genesis"]["runtime"].setdefault(alliance.NAME, {})["acceptWithinPerMillion"] = 0
+    assert play(voters=0, spec=off) == [alliance.REJECTED] * 3
 
 
 def test_commit_without_reveal_is_slashed_for_unavailability_and_the_deadline_needs_advance():
@@ -429,7 +450,8 @@ def test_a_majority_of_the_stake_decides_whatever_the_rest_report(others, agreed
     cards = [(bytes([i + 1]) * 20, stake, (score,)) for i, (score, stake) in enumerate(others)]
     cards.append((bytes([0x50]) * 20, sum(stake for _, stake in others) + 1, (agreed,)))
     cards.append((proposer, 10**40, (0,)))
-    [entry] = alliance.compute_tally((alliance.RevealedUpdate(proposer, bytes(32)),), cards, 10**6, 2 * 10**6, 3 * 10**6)
+    [entry] = alliance.compute_tally((alliance.RevealedUpdate(proposer, bytes(32)),), cards, 10**6, 0, 2 * 10**6,
+                                     3 * 10**6)
     expected = (alliance.ACCEPTED if agreed < 10**6 else alliance.POISONED if agreed >= 2 * 10**6
                 else alliance.REJECTED)
     assert entry.outcome == expected and entry.low_score == entry.high_score == agreed
@@ -440,7 +462,7 @@ def test_a_majority_of_the_stake_decides_whatever_the_rest_report(others, agreed
 def test_the_tally_orders_outcomes_by_score_and_pays_only_members_near_it(score_rows, stakes):
     updates = tuple(alliance.RevealedUpdate(bytes([0xE0 + i]) * 20, bytes(32)) for i in range(3))
     cards = [(bytes([i + 1]) * 20, stakes[i], tuple(row)) for i, row in enumerate(score_rows)]
-    tally = alliance.compute_tally(updates, cards, 10**6, 2 * 10**6, 3 * 10**6)
+    tally = alliance.compute_tally(updates, cards, 10**6, 0, 2 * 10**6, 3 * 10**6)
     for entry in tally:
         reported = {s for row in score_rows for s in row}
         assert entry.voting_stake > 0 and entry.low_score in reported and entry.high_score in reported
@@ -453,6 +475,39 @@ def test_the_tally_orders_outcomes_by_score_and_pays_only_members_near_it(score_
         if all(entry.low_score <= score <= entry.high_score for score, entry in zip(row, tally)):
             assert weight == 3 * stake, "a member who reported every consensus score is paid in full"
         assert weight is None or 0 <= weight <= 3 * stake
+
+
+ROUND_UPPERS = st.lists(st.integers(0, alliance.SCORE_UNUSABLE), min_size=1, max_size=12)
+
+
+@given(ROUND_UPPERS, st.integers(1, 2_000_000), st.integers(0, 2 * 10**6), st.integers(0, 2**32 - 1))
+def test_the_accept_bound_only_widens_acceptbelow_and_never_past_its_cap(uppers, accept_below, within, poison_at):
+    poison_at = max(poison_at, accept_below)
+    bound = alliance.compute_accept_bound(uppers, accept_below, within, poison_at)
+    assert accept_below <= bound <= max(accept_below, min(poison_at, accept_below * within // 10**6))
+    assert alliance.compute_accept_bound([], accept_below, within, poison_at) == accept_below
+
+
+@given(ROUND_UPPERS, st.lists(st.integers(0, alliance.SCORE_UNUSABLE), min_size=1, max_size=12))
+def test_a_minority_of_the_round_s_updates_moves_the_bound_only_between_honest_order_statistics(honest, hostile):
+    """With fewer updates than the honest ones, whatever the others score, the bound lies between the bounds of
+    the honest scores with the hostile ones all 0 and all 2³²−1."""
+    hostile = hostile[:max(0, len(honest) - 1)]
+    bound = lambda uppers: alliance.compute_accept_bound(uppers, 1_300_000, 1_200_000, 3_000_000)
+    low, high = bound(honest + [0] * len(hostile)), bound(honest + [alliance.SCORE_UNUSABLE] * len(hostile))
+    assert low <= bound(honest + hostile) <= high <= 1_560_000
+
+
+@given(st.lists(st.lists(SCORES, min_size=3, max_size=3), min_size=1, max_size=6),
+       st.sampled_from([1_560_000, 1_999_999, POISON]))
+def test_an_update_every_voter_scores_at_the_cap_is_never_accepted(score_rows, agreed):
+    """Whatever the round's other updates score, an update scored at or above 1.2 × AcceptBelow (the most the
+    round's tolerance reaches) stays out of the aggregate, and one below AcceptBelow is always in."""
+    updates = tuple(alliance.RevealedUpdate(bytes([0xE0 + i]) * 20, bytes(32)) for i in range(4))
+    cards = [(bytes([i + 1]) * 20, 1, (agreed, *row)) for i, row in enumerate(score_rows)]
+    tally = alliance.compute_tally(updates, cards, 1_300_000, 1_200_000, 3_000_000, 3_000_000)
+    assert tally[0].outcome != alliance.ACCEPTED
+    assert all(entry.outcome == alliance.ACCEPTED for entry in tally if entry.high_score < 1_300_000)
 
 
 ROUND_PLAN = st.lists(st.tuples(
