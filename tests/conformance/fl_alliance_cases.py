@@ -84,6 +84,26 @@ def case_fl_alliance_peer_review_two_passes() -> AllianceVector:
                   "the colluders' updates are poisoned, the three are reported for false validation")
 
 
+def case_fl_alliance_peer_review_accepts_within_the_round_s_tolerance() -> AllianceVector:
+    b = CaseBuilder()
+    d = AllianceDriver(b.chain, author=b.author)
+    d.bond(range(6))
+    d.create_task(rounds=2, proposers=5, voters=0)
+    d.join(0, range(6))
+    for round_, scored in ((0, [GOOD, 1_250_000, 1_450_000, 1_550_000, BAD]),
+                           (1, [GOOD, 950_000, 1_000_000, 1_350_000, BAD])):
+        d.run_round(0, scores_for=lambda voter, n: scored)
+        tally = alliance.Tally.get(b.chain.state(), alliance.round_key(0, round_))
+        assert [t.high_score for t in tally] == scored
+    outcomes = lambda round_: [t.outcome for t in alliance.Tally.get(b.chain.state(), alliance.round_key(0, round_))]
+    assert outcomes(0) == [alliance.ACCEPTED] * 4 + [alliance.REJECTED]
+    assert outcomes(1) == [alliance.ACCEPTED] * 3 + [alliance.REJECTED] * 2
+    return finish(b, "fl_alliance_peer_review_accepts_within_the_round_s_tolerance",
+                  "peer review, five proposers each scored the same by every peer: round 0's median 1.45 gives the "
+                  "bound 1.2 x min(1.45, 1.3) = 1.56, so 1.45 and 1.55 are accepted and 1.6 is not; round 1's median "
+                  "1.0 leaves the bound at AcceptBelow 1.3, so 1.35 is rejected")
+
+
 def case_fl_alliance_aggregate_check_keeps_the_model() -> AllianceVector:
     b = CaseBuilder()
     d = running_task(b)
@@ -93,7 +113,7 @@ def case_fl_alliance_aggregate_check_keeps_the_model() -> AllianceVector:
     assert alliance.RoundOutcome.get(state, alliance.round_key(0, 0)).status == alliance.ROUND_AGGREGATE_REJECTED
     assert alliance.GlobalModel.get(state, 0) == model
     return finish(b, "fl_alliance_aggregate_check_keeps_the_model",
-                  "both updates accepted, every member submits the same aggregate but scores it 1.5x the global "
+                  "both updates accepted, every member submits the same aggregate but scores it 1.6x the global "
                   "model's loss: the aggregate check fails and the global model is kept (status 4)")
 
 
@@ -114,4 +134,5 @@ def case_fl_alliance_timeouts_and_unavailability() -> AllianceVector:
 
 FL_ALLIANCE_CASES = [case_fl_alliance_rounds_to_the_end, case_fl_alliance_poisoned_update, case_fl_alliance_peer_review_two_passes,
                      case_fl_alliance_timeouts_and_unavailability, case_fl_alliance_creator_reports_evaluation,
-                     case_fl_alliance_aggregate_check_keeps_the_model]
+                     case_fl_alliance_aggregate_check_keeps_the_model,
+                     case_fl_alliance_peer_review_accepts_within_the_round_s_tolerance]
