@@ -124,7 +124,7 @@ stays below 1.56 whatever the round's updates score. Measured (`python -m fl_mod
 [--accept-within 0]`, peer review, digits, 10 participants, 12 rounds, 4 colluding, seeds 0–9; diabetes 8,
 10 rounds, 3 colluding sign-flippers, seeds 0–4, MSE above the no-attack run) 0 → 1.2: sign-flip .919 → .924
 (Multi-Krum .928), label-flip .914 → .923, no attack .946 either way (FedAvg .948), alie .945 and free-rider
-.890 either way, diabetes 2.5% → 4.0%; 1.3: sign-flip .926, label-flip .924, diabetes 5.4%; uncapped 1.2 (seeds
+.890 either way, diabetes 2.5% → 4.0%; 1.3: sign-flip .926, label-flip .924, diabetes 5.7%; uncapped 1.2 (seeds
 0–4): within .002 of capped, uncapped 1.3: diabetes 5.7%."""
 PoisonAtPerMillion = StorageValue(NAME, "PoisonAtPerMillion", FixedUint(4), 3 * SCORE_SCALE)
 """… and poisoned (its proposer slashed) when its consensus score is at least this. Measured (baselines, digits,
