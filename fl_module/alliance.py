@@ -117,9 +117,9 @@ round's median upper consensus, that median taken at most AcceptBelow (so never 
 anything up to 10⁶: off). Why: late in training an honest update on unusual data is scored 1.3–2 by most peers,
 as are many of the round's updates, and rejecting it left the model a point below Multi-Krum, which averages all
 honest updates. Why only under peer review: there the round's proposers are its voters, so attackers who make
-the median of its updates are also half of its voting members, and the tally's premise is gone anyway; a classic
-round draws proposers apart from voters, and its proposers can be mostly attackers, whose updates then make the
-median (classic draw, 4 of 10 colluding sign-flippers, seeds 0–9: .870 → .842 with the rule). Why the cap: the bound
+the median of its updates are also half of its voting members (by count; stakes differ); a classic round draws
+proposers apart from voters, and its proposers can be mostly attackers, whose updates then make the median
+(classic draw, 4 of 10 colluding sign-flippers, seeds 0–9: .870 → .842 with the rule). Why the cap: the bound
 stays below 1.56 whatever the round's updates score. Measured (`python -m fl_module.worker.baselines --collude
 [--accept-within 0]`, peer review, digits, 10 participants, 12 rounds, 4 colluding, seeds 0–9; diabetes 8,
 10 rounds, 3 colluding sign-flippers, seeds 0–4, MSE above the no-attack run) 0 → 1.2: sign-flip .919 → .924
@@ -1184,7 +1184,7 @@ MODULE = Module.declare(
                 "MaxPhaseBlocks": Parameter(MaxPhaseBlocks, 1, 1_000_000),
                 "MaxDescriptorLength": Parameter(MaxDescriptorLength, 16, 1_024),
                 "AcceptBelowPerMillion": Parameter(AcceptBelowPerMillion, SCORE_SCALE // 2, 3 * SCORE_SCALE // 2),
-                "AcceptWithinPerMillion": Parameter(AcceptWithinPerMillion, 0, 2 * SCORE_SCALE),
+                "AcceptWithinPerMillion": Parameter(AcceptWithinPerMillion, 0, 2 * PER_MILLION),
                 "PoisonAtPerMillion": Parameter(PoisonAtPerMillion, 3 * SCORE_SCALE // 2, SCORE_UNUSABLE),
                 "FarFactorPerMillion": Parameter(FarFactorPerMillion, 3 * PER_MILLION // 2, 1_000 * PER_MILLION),
                 "QuorumPerMillion": Parameter(QuorumPerMillion, 0, PER_MILLION - 1),

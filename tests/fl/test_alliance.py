@@ -215,7 +215,7 @@ def test_acceptance_and_poison_each_need_more_than_half_of_the_stake():
 
 
 def test_under_peer_review_an_update_within_the_round_s_tolerance_is_accepted():
-    """Every update scored 1.4–1.55 (above AcceptBelow, 1.3): under peer review, within 1.2 × the round's median
+    """Updates scored 1.40, 1.50 and 1.559999 (above AcceptBelow, 1.3): under peer review, within 1.2 × the round's median
     (taken at most 1.3, so 1.56) they are accepted; not in a classic round (voters drawn apart from proposers),
     nor on a chain whose genesis sets acceptWithinPerMillion 0."""
     def play(voters, spec=SPEC):
@@ -488,14 +488,34 @@ def test_the_accept_bound_only_widens_acceptbelow_and_never_past_its_cap(uppers,
     assert alliance.compute_accept_bound([], accept_below, within, poison_at) == accept_below
 
 
-@given(ROUND_UPPERS, st.lists(st.integers(0, alliance.SCORE_UNUSABLE), min_size=1, max_size=12))
-def test_a_minority_of_the_round_s_updates_moves_the_bound_only_between_honest_order_statistics(honest, hostile):
-    """With fewer updates than the honest ones, whatever the others score, the bound lies between the bounds of
-    the honest scores with the hostile ones all 0 and all 2³²−1."""
-    hostile = hostile[:max(0, len(honest) - 1)]
-    bound = lambda uppers: alliance.compute_accept_bound(uppers, 1_300_000, 1_200_000, 3_000_000)
+@given(st.lists(st.integers(1_084_000, 1_300_000), min_size=1, max_size=12),
+       st.lists(st.integers(0, alliance.SCORE_UNUSABLE), max_size=11))
+def test_the_bound_follows_the_lower_median_of_the_round_s_upper_scores(honest, hostile):
+    """Where 1.2 × M lies above AcceptBelow the bound is exactly ⌊1.2 · M⌋, M the ⌈k/2⌉-th smallest of the k
+    upper scores (checked by counting, not by sorting); fewer hostile updates than honest ones, whatever they
+    score, leave it between the bounds with the hostile ones all 0 and all 2³²−1, and never above 1.56."""
+    hostile = hostile[:len(honest) - 1]
+    uppers = honest + hostile
+    bound = lambda values: alliance.compute_accept_bound(values, 1_300_000, 1_200_000, 3_000_000)
+    half = (len(uppers) + 1) // 2
+    [middle] = [m for m in set(uppers) if sum(u <= m for u in uppers) >= half > sum(u < m for u in uppers)]
+    if 1_084_000 <= middle <= 1_300_000:
+        assert bound(uppers) == middle * 12 // 10
     low, high = bound(honest + [0] * len(hostile)), bound(honest + [alliance.SCORE_UNUSABLE] * len(hostile))
-    assert low <= bound(honest + hostile) <= high <= 1_560_000
+    assert 1_300_000 <= low <= bound(uppers) <= high <= 1_560_000
+
+
+def test_an_even_round_takes_the_lower_median_and_an_update_without_reports_does_not_count():
+    """Two updates with reports (1.1 and 1.35) and one whose only scorer is its own proposer: M is 1.1 (the lower
+    of the two), so the bound is 1.32 and 1.35 is rejected; counting the unscored update (2³²−1) or taking the
+    upper median would accept it."""
+    a, b, c = (bytes([0xE0 + i]) * 20 for i in range(3))
+    updates = tuple(alliance.RevealedUpdate(who, bytes(32)) for who in (a, b, c))
+    cards = [(a, 1, (0, 1_100_000, 1_350_000))]
+    tally = alliance.compute_tally(updates, cards, 1_300_000, 1_200_000, 3_000_000, 3_000_000)
+    assert [entry.outcome for entry in tally] == [alliance.REJECTED, alliance.ACCEPTED, alliance.REJECTED]
+    assert tally[0].voting_stake == 0 and alliance.compute_accept_bound([1_100_000, 1_350_000], 1_300_000,
+                                                                        1_200_000, 3_000_000) == 1_320_000
 
 
 @given(st.lists(st.lists(SCORES, min_size=3, max_size=3), min_size=1, max_size=6),
