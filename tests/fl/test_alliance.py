@@ -215,8 +215,8 @@ def test_acceptance_and_poison_each_need_more_than_half_of_the_stake():
 
 
 def test_under_peer_review_an_update_within_the_round_s_tolerance_is_accepted():
-    """Updates scored 1.40, 1.50 and 1.559999 (above AcceptBelow, 1.3): under peer review, within 1.2 × the round's median
-    (taken at most 1.3, so 1.56) they are accepted; not in a classic round (voters drawn apart from proposers),
+    """Updates scored 1.40, 1.50 and 1.559999 (above AcceptBelow, 1.3): under peer review, within 1.2 × the round's
+    median (taken at most 1.3, so 1.56) they are accepted; not in a classic round (voters drawn apart from proposers),
     nor on a chain whose genesis sets acceptWithinPerMillion 0."""
     def play(voters, spec=SPEC):
         d = AllianceDriver(MemoryChain(spec))
