@@ -26,7 +26,8 @@ The rules of the tally (all stakes are staking weights — own + delegated + gmF
     m(u), m⁺(u)    = stake-weighted lower and upper medians of reports(u)             (runtime/medians.py)
     outlier        = a member whose scores are far from the medians on more than half of the updates it scored;
                      far: max(s', m') ≥ F · min(s', m'), F = FarFactor (3), where m' is the score nearest s
-                     in [m, m⁺], and s', m' are s, m' raised to at least 0.1 · 10⁶
+                     in [m, m⁺], and s', m' are s, m' raised to at least 0.1 · 10⁶ — unless s and m are
+                     both at or above the round's acceptance bound (both reject: never far)
     c(u), c⁺(u)    = the lower and upper medians again without the outliers (the first pass's where only
                      outliers scored)
     M              = the lower median of c⁺ over the round's updates that have reports (each counts once)
@@ -547,19 +548,24 @@ def compute_medians(updates: tuple[RevealedUpdate, ...], cards: list[Card]) -> l
     return medians
 
 
-def is_far(score: int, low: int, high: int, factor: int) -> bool:
+def is_far(score: int, low: int, high: int, factor: int, bound: int) -> bool:
     """Measured to the nearest point between the lower and upper median (with half of the stake on each side,
-    both halves agree), each side at least AGREEMENT_FLOOR: max ≥ factor/10⁶ × min."""
+    both halves agree), each side at least AGREEMENT_FLOOR: max ≥ factor/10⁶ × min. A score and a lower median
+    both at or above the round's acceptance bound agree (both reject) and are never far: honest scores of one
+    bad update spread widely (1.97–13.4 for one noise update, diabetes), and the spread made an honest voter an
+    outlier."""
+    if min(score, low) >= bound:
+        return False
     a = max(score, AGREEMENT_FLOOR)
     b = max(min(max(score, low), high), AGREEMENT_FLOOR)
     return max(a, b) * PER_MILLION >= factor * min(a, b)
 
 
 def compute_far(card: Card, updates: tuple[RevealedUpdate, ...], medians: list[tuple[int, ...] | None],
-                factor: int) -> list[bool]:
+                factor: int, bound: int) -> list[bool]:
     """Whether a member's score is far from the medians (lower, upper, …) of each update it scored (not its own)."""
     who, _, scores = card
-    return [is_far(scores[index], median[0], median[1], factor)
+    return [is_far(scores[index], median[0], median[1], factor, bound)
             for index, (update, median) in enumerate(zip(updates, medians))
             if update.proposer != who and median is not None]
 
@@ -587,26 +593,40 @@ def compute_accept_bound(uppers: list[int], accept_below: int, accept_within: in
 def compute_tally(updates: tuple[RevealedUpdate, ...], cards: list[Card], accept_below: int, accept_within: int,
                   poison_at: int, factor: int) -> list[UpdateTally]:
     """The two passes, then each update's outcome against the round's bound (module docstring)."""
+    compute_bound = lambda medians: compute_accept_bound([median[1] for median in medians if median is not None],
+                                                         accept_below, accept_within, poison_at)
     first = compute_medians(updates, cards)
-    outliers = [card for card in cards if is_outlier(compute_far(card, updates, first, factor))]
+    outliers = [card for card in cards if is_outlier(compute_far(card, updates, first, factor, compute_bound(first)))]
     second = compute_medians(updates, [card for card in cards if card not in outliers])
     medians = [final or early for early, final in zip(first, second)]
-    bound = compute_accept_bound([median[1] for median in medians if median is not None], accept_below,
-                                 accept_within, poison_at)
+    bound = compute_bound(medians)
     return [UpdateTally(SCORE_UNUSABLE, SCORE_UNUSABLE, 0, REJECTED) if median is None else
             UpdateTally(*median, compute_outcome(median[0], median[1], bound, poison_at)) for median in medians]
 
 
 def compute_voter_weights(updates: tuple[RevealedUpdate, ...], cards: list[Card], tally: list[UpdateTally],
-                          factor: int) -> list[tuple[bytes, int | None]]:
-    """Per card, against the final consensus: None for a member far from it on most of the updates it scored
-    (false validation), else its reward weight, stake × the updates where its score is not far."""
+                          factor: int, bound: int) -> list[tuple[bytes, int | None]]:
+    """Per card, against the final consensus and the round's acceptance bound: None for a member far from it on
+    most of the updates it scored (false validation), else its reward weight, stake × the updates where its
+    score is not far."""
     final = [(entry.low_score, entry.high_score) if entry.voting_stake else None for entry in tally]
     weights = []
     for card in cards:
-        far = compute_far(card, updates, final, factor)
+        far = compute_far(card, updates, final, factor, bound)
         weights.append((card[0], None if is_outlier(far) else card[1] * far.count(False)))
     return weights
+
+
+def get_accept_within(state: State, task: int) -> int:
+    """AcceptWithin under peer review, 0 (off) in a classic task."""
+    return 0 if get_spec(state, task).voters else AcceptWithinPerMillion.get(state)
+
+
+def get_accept_bound(state: State, task: int, tally: list[UpdateTally]) -> int:
+    """The round's acceptance bound, from its tally's upper consensus scores (the updates with reports)."""
+    return compute_accept_bound([entry.high_score for entry in tally if entry.voting_stake],
+                                AcceptBelowPerMillion.get(state), get_accept_within(state, task),
+                                PoisonAtPerMillion.get(state))
 
 
 def process_tally(state: State, env, task: int) -> None:
@@ -627,9 +647,8 @@ def process_tally(state: State, env, task: int) -> None:
     if revealed_stake * PER_MILLION <= QuorumPerMillion.get(state) * drawn_stake:
         return end_round(state, env, task, ROUND_TIMED_OUT)
     factor = FarFactorPerMillion.get(state)
-    within = 0 if get_spec(state, task).voters else AcceptWithinPerMillion.get(state)
-    tally = compute_tally(updates, cards, AcceptBelowPerMillion.get(state), within, PoisonAtPerMillion.get(state),
-                          factor)
+    tally = compute_tally(updates, cards, AcceptBelowPerMillion.get(state), get_accept_within(state, task),
+                          PoisonAtPerMillion.get(state), factor)
     for update, entry in zip(updates, tally):
         env.emit(UpdateTallied.to_log(ADDRESS_, task, round_, update.proposer, update.update_hash, entry.outcome,
                                       entry.low_score, entry.high_score, entry.voting_stake))
@@ -637,7 +656,7 @@ def process_tally(state: State, env, task: int) -> None:
             report(state, env, task, round_, slashing.POISONED_UPDATE, update.proposer)
     Tally.set(state, round_key(task, round_), tuple(tally))
     agreeing = []
-    for who, weight in compute_voter_weights(updates, cards, tally, factor):
+    for who, weight in compute_voter_weights(updates, cards, tally, factor, get_accept_bound(state, task, tally)):
         if weight is None:
             report(state, env, task, round_, slashing.FALSE_VALIDATION, who)
         else:
@@ -714,8 +733,9 @@ def get_false_validators(state: State, task: int, round_: int) -> set[bytes]:
     key = round_key(task, round_)
     cards = [(who, stake, scores) for who, stake in get_voting_members(state, task, round_)
              if (scores := get_scores(state, member_key(task, round_, who))) is not None]
-    weights = compute_voter_weights(RevealedUpdates.get(state, key), cards, list(Tally.get(state, key)),
-                                    FarFactorPerMillion.get(state))
+    tally = list(Tally.get(state, key))
+    weights = compute_voter_weights(RevealedUpdates.get(state, key), cards, tally, FarFactorPerMillion.get(state),
+                                    get_accept_bound(state, task, tally))
     return {who for who, weight in weights if weight is None}
 
 

@@ -469,12 +469,33 @@ def test_the_tally_orders_outcomes_by_score_and_pays_only_members_near_it(score_
         assert entry.low_score <= entry.high_score
         assert (entry.outcome == alliance.ACCEPTED) == (entry.high_score < 10**6)
         assert (entry.outcome == alliance.POISONED) == (entry.low_score >= 2 * 10**6)
-    weights = alliance.compute_voter_weights(updates, cards, tally, 3 * 10**6)
+    weights = alliance.compute_voter_weights(updates, cards, tally, 3 * 10**6, 10**6)
     assert [who for who, _ in weights] == [who for who, _, _ in cards]
     for (who, stake, row), (_, weight) in zip(cards, weights):
         if all(entry.low_score <= score <= entry.high_score for score, entry in zip(row, tally)):
             assert weight == 3 * stake, "a member who reported every consensus score is paid in full"
         assert weight is None or 0 <= weight <= 3 * stake
+
+
+def test_a_voter_who_also_rejects_a_bad_update_is_not_far_however_much_milder_its_score():
+    """The round of diabetes, noise, seed 3 (this voter's scores and the consensus, read from a real run): it
+    scored the three noise updates 1.97 against a consensus of 6.34 (3.2×) — both reject them — and was an
+    outlier by magnitude alone. A lazy voter (all 0) and a colluder (accomplices 0, honest work unusable) stay
+    outliers."""
+    honest = [bytes([0xA0 + i]) * 20 for i in range(5)]
+    bad = [bytes([0xB0 + i]) * 20 for i in range(3)]
+    updates = tuple(alliance.RevealedUpdate(who, bytes(32)) for who in honest + bad)
+    consensus = [650_000, 430_000, 570_000, 630_000, 680_000] + [6_342_000] * 3
+    voter = bytes([0xA2]) * 20
+    mild = (648_000, 92_000, 0, 651_000, 674_000, 1_972_000, 1_972_000, 1_972_000)
+    lazy, colluder = bytes([0xB0]) * 20, bytes([0xB1]) * 20
+    cards = [(who, 1, tuple(consensus)) for who in honest if who != voter] + [
+        (voter, 1, mild), (lazy, 1, (0,) * 8), (colluder, 1, (alliance.SCORE_UNUSABLE,) * 5 + (0,) * 3)]
+    tally = alliance.compute_tally(updates, cards, 1_300_000, 1_200_000, 3_000_000, 3_000_000)
+    weights = dict(alliance.compute_voter_weights(updates, cards, tally, 3_000_000, 1_300_000))
+    assert weights[voter] == 6, "far only on update 1 (0.092 against 0.43)"
+    assert weights[lazy] is None and weights[colluder] is None
+    assert alliance.is_far(1_972_000, 6_342_000, 6_342_000, 3_000_000, 7_000_000), "below the bound: magnitude"
 
 
 ROUND_UPPERS = st.lists(st.integers(0, alliance.SCORE_UNUSABLE), min_size=1, max_size=12)
