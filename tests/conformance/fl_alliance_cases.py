@@ -60,12 +60,18 @@ def case_fl_alliance_poisoned_update() -> AllianceVector:
                   "reported; the voter who scored everything 0 is far from both medians and reported")
 
 
-def case_fl_alliance_peer_review_two_passes() -> AllianceVector:
-    b = CaseBuilder()
+def peer_review_task(b: CaseBuilder, proposers: int, rounds: int) -> AllianceDriver:
+    """Six bonded participants joined to a peer-review task (0 voters)."""
     d = AllianceDriver(b.chain, author=b.author)
     d.bond(range(6))
-    d.create_task(rounds=1, proposers=6, voters=0)
+    d.create_task(rounds=rounds, proposers=proposers, voters=0)
     d.join(0, range(6))
+    return d
+
+
+def case_fl_alliance_peer_review_two_passes() -> AllianceVector:
+    b = CaseBuilder()
+    d = peer_review_task(b, proposers=6, rounds=1)
     proposers, _ = d.roles(0)
     colluders, lazy, soft = proposers[:2], proposers[2], proposers[3]
 
@@ -86,10 +92,7 @@ def case_fl_alliance_peer_review_two_passes() -> AllianceVector:
 
 def case_fl_alliance_peer_review_accepts_within_the_round_s_tolerance() -> AllianceVector:
     b = CaseBuilder()
-    d = AllianceDriver(b.chain, author=b.author)
-    d.bond(range(6))
-    d.create_task(rounds=2, proposers=5, voters=0)
-    d.join(0, range(6))
+    d = peer_review_task(b, proposers=5, rounds=2)
     for round_, scored in ((0, [GOOD, 1_250_000, 1_450_000, 1_550_000, BAD]),
                            (1, [GOOD, 950_000, 1_000_000, 1_350_000, BAD])):
         d.run_round(0, scores_for=lambda voter, n: scored)
