@@ -622,11 +622,15 @@ def get_accept_within(state: State, task: int) -> int:
     return 0 if get_spec(state, task).voters else AcceptWithinPerMillion.get(state)
 
 
+def compute_tally_bound(tally: list[UpdateTally], accept_below: int, accept_within: int, poison_at: int) -> int:
+    """The bound a tally was decided against, from its upper consensus scores (the updates with reports)."""
+    return compute_accept_bound([entry.high_score for entry in tally if entry.voting_stake], accept_below,
+                                accept_within, poison_at)
+
+
 def get_accept_bound(state: State, task: int, tally: list[UpdateTally]) -> int:
-    """The round's acceptance bound, from its tally's upper consensus scores (the updates with reports)."""
-    return compute_accept_bound([entry.high_score for entry in tally if entry.voting_stake],
-                                AcceptBelowPerMillion.get(state), get_accept_within(state, task),
-                                PoisonAtPerMillion.get(state))
+    return compute_tally_bound(tally, AcceptBelowPerMillion.get(state), get_accept_within(state, task),
+                               PoisonAtPerMillion.get(state))
 
 
 def process_tally(state: State, env, task: int) -> None:

@@ -140,11 +140,10 @@ def _chain_tally(kind, attack, collude, global_params, candidates, proposers, vo
                                            proposers, malicious, shares[v]))) for v in voters]
     factor = alliance.FarFactorPerMillion.default
     within = alliance.AcceptWithinPerMillion.default if accept_within is None else accept_within
-    within = within if proposers == voters else 0
-    below, poison_at = accept_below or alliance.AcceptBelowPerMillion.default, alliance.PoisonAtPerMillion.default
-    tally = alliance.compute_tally(updates, cards, below, within, poison_at, factor)
-    bound = alliance.compute_accept_bound([entry.high_score for entry in tally if entry.voting_stake], below, within,
-                                          poison_at)
+    parameters = (accept_below or alliance.AcceptBelowPerMillion.default, within if proposers == voters else 0,
+                  alliance.PoisonAtPerMillion.default)
+    tally = alliance.compute_tally(updates, cards, *parameters, factor)
+    bound = alliance.compute_tally_bound(tally, *parameters)
     weights = alliance.compute_voter_weights(updates, cards, tally, factor, bound)
     return [entry.outcome for entry in tally], [int.from_bytes(who, "big") for who, w in weights if w is None]
 
