@@ -106,7 +106,8 @@ class BlockBuilder:
 
         Without `timestamp` the block takes the clock's (never below the parent's); without
         `slot`, the parent's slot + 1 (a single-authority dev chain). A transaction the block
-        refuses leaves the pool, unless it only did not fit this block's gas.
+        refuses leaves the pool, unless it only did not fit this block's gas or it is an unsigned call the pool
+        found valid for a later block (`TransactionPool.is_held_for_later`).
         """
         plan = self.plan_block(timestamp, slot)
         return self.commit_planned(plan, *self._build_here(plan))
@@ -168,8 +169,9 @@ class BlockBuilder:
         control sealed or rewound): then None, and its transactions stay in the pool for the next block."""
         if self.tree.head.hash != plan.parent.hash:
             return None
+        number = outcome.block.header.number
         for tx, error in rejected:
-            if not isinstance(error, GasLimitExceeded):
+            if not (isinstance(error, GasLimitExceeded) or self.pool.is_held_for_later(tx, number)):
                 self.pool.remove(tx)
         if plan.pinned is not None and self.clock.pinned == plan.pinned:
             self.clock.sealed(outcome.block.header.timestamp)

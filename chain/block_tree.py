@@ -10,7 +10,8 @@ and executes the branch. Nothing at or below the finalized block is ever reverte
 What others need to hear about goes out through listener lists, so the tree knows nothing of the
 pool, the RPC or the network: `block_listeners` after each commit, `retract_listeners` before a
 reorg takes blocks off the chain, `abandon_listeners` with the blocks a reorg left behind (their
-transactions may go back to a pool), `rewind_listeners` after any rewind.
+transactions may go back to a pool), `rewind_listeners` after any rewind (a reorg's, once it is
+complete: the pool is rechecked against the new head, not the common ancestor).
 """
 
 import logging
@@ -268,7 +269,7 @@ class BlockTree:
                                                                                     self.head.number + 1)]
         self._notify(self.retract_listeners, retracted[::-1])
         try:
-            self.rewind_to(ancestor.number, keep_blocks=True)
+            self._rewind(ancestor.number, keep_blocks=True)
         except RewindError:
             return False
         enacted = []
@@ -279,13 +280,15 @@ class BlockTree:
                 log.warning("branch block %s is invalid (%s); staying on the old chain", block_hash.hex()[:16], error)
                 self._forget_branch(block_hash)
                 self._notify(self.retract_listeners, enacted[::-1])
-                self.rewind_to(ancestor.number, keep_blocks=True)
+                self._rewind(ancestor.number, keep_blocks=True)
                 for block in retracted:
                     self.import_block(block)
                 self._notify(self.abandon_listeners, enacted)
+                self._notify_rewound()
                 raise InvalidBlock(f"branch block 0x{block_hash.hex()} is invalid: {error}") from None
         log.info("reorg: %d blocks retracted, %d enacted on #%d", len(retracted), len(branch), ancestor.number)
         self._notify(self.abandon_listeners, retracted)
+        self._notify_rewound()
         return True
 
     def _notify(self, listeners: list[Callable], value) -> None:
@@ -344,14 +347,20 @@ class BlockTree:
         The database rewinds in one batch (RewindError, nothing changed, if it cannot); the
         state trie reopens at the new head's root.
         """
+        self._rewind(number, keep_blocks)
+        self._notify_rewound()
+        return self.head
+
+    def _rewind(self, number: int, keep_blocks: bool) -> None:
         self.head = self.db.rewind(number, keep_blocks)
         self.reopen_trie()
+
+    def _notify_rewound(self) -> None:
         for listener in self.rewind_listeners:
             try:
                 listener()
             except Exception:
                 log.exception("rewind listener failed")
-        return self.head
 
 
 def check_seal(header: Header, chain_id: int) -> None:

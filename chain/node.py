@@ -122,13 +122,15 @@ class Node:
         self.pool.prune_unsigned(lambda call: call.is_stale(state), self.head.number)
 
     def _recheck_pool(self) -> None:
-        """After a rewind: drop what the pool would now refuse (a nonce out of range, fees the sender cannot pay)."""
+        """After a rewind (a reorg's, once complete): drop what the pool would now refuse (a nonce out of range,
+        fees the sender cannot pay), but an unsigned call found valid for a block the chain is back before."""
         state, env = self.state(), self.pending_env()
         for tx in list(self.pool.by_hash.values()):
             try:
                 self.pool.check_nonce_gap(tx, self.api.validate_transaction(state, env, tx))
             except InvalidTransaction:
-                self.pool.remove(tx)
+                if not self.pool.is_held_for_later(tx, env.number):
+                    self.pool.remove(tx)
 
     def _return_to_pool(self, blocks: list[Block]) -> None:
         """Give the pool back the transactions of blocks no longer canonical (those still valid)."""

@@ -157,6 +157,13 @@ class TransactionPool:
         if tx.hash in self.by_hash:
             self._drop(tx)
 
+    def is_held_for_later(self, tx: Transaction, block: int) -> bool:
+        """Whether `tx`, refused for block `block`, is an unsigned call found valid for a later block: the chain
+        went back (a reorg to a shorter branch), and a window that was open there may not be open yet here.
+        Such a call is kept until the chain is back at that height, where a refusal drops it."""
+        held = self._held.get(tx.hash)
+        return held is not None and block <= held.since
+
     def pending_nonce(self, sender: bytes, account_nonce: int) -> int:
         """The nonce a sender's next transaction should use, counting ready pool transactions."""
         queue = self.by_sender.get(sender, {})

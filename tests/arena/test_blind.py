@@ -321,6 +321,57 @@ def test_a_node_that_did_not_author_drops_a_stale_unsigned_call_and_takes_the_ne
         follower.close()
 
 
+def test_a_commit_sent_as_the_ring_froze_survives_finality_switching_to_a_shorter_branch(tmp_path):
+    """The pool saw the commit window open (the next block was the ring's freeze); finality then moved the head
+    back a block, so the next block built refuses the commit. It stays pooled and lands in the block after, as
+    a user who sent it at the first moment allowed expects (a testnet once lost it here)."""
+    from chain.block_tree import BlockStatus
+    from chain.composition import RUNTIME
+    from chain.node import Node
+    from tests.runtime.harness import AUTHORITY, SPEC, module_call
+
+    here, peer = (Node(RUNTIME, SPEC, tmp_path / name, authority_key=AUTHORITY.private_key) for name in "ab")
+    try:
+        def shared_block(*raws):
+            for raw in raws:
+                here.submit_transaction(raw)
+            peer.tree.import_blocks([here.builder.author_block().block])
+
+        def signed(index, module, name, *args, value=0):
+            return module_call(index, here.get_pending_nonce(address(index)), module, name, *args, value=value,
+                               gas=3_000_000)
+        d = ArenaDriver(MemoryChain())
+        shared_block(signed(1, arena.staking.MODULE, "bond", 0, value=STAKE))
+        shared_block(signed(CREATOR, arena.MODULE, "createBlindTask", "mlp:digits", b"\x01" * 32, b"\x02" * 32,
+                            [6, 20, 4, 4, 4, 4], 3, STAKE, value=DEPOSIT))
+        shared_block(signed(1, arena.MODULE, "joinBlind", *d.identity(1).trainer_join_args()))
+        register_end = arena.Blind.get(here.state(), 0).register_end
+        while here.head.number < register_end - 3:
+            shared_block()
+        here.builder.author_block()
+        here.builder.author_block()
+        me = d.identity(1)
+        commit = d.unsigned("commitBlind", *me.commit_args([me.public_key], formats.compute_submission_commitment(
+            model_hash(1), model_hash(1), me.key_image), 0))
+        tx = here.submit_transaction(commit)
+        side = peer.builder.author_block(timestamp=peer.head.timestamp + 1000).block
+        assert here.tree.receive_block(side) == BlockStatus.SIDE
+        here.tree.finalize(side.hash, b"j")
+        assert here.head.number == register_end - 2 and tx.hash in here.pool
+
+        refused = here.builder.author_block()
+        assert refused.applied == () and tx.hash in here.pool, "refused (the ring not frozen yet), still pooled"
+        with pytest.raises(UnsignedCallRefused, match="RingNotFrozen"):
+            RuntimeApi(RUNTIME).validate_transaction(here.state_at(side.header), RuntimeApi(RUNTIME).pending_env(
+                side.header), tx)
+        landed = here.builder.author_block()
+        assert [a.transaction.hash for a in landed.applied] == [tx.hash] and landed.applied[0].receipt.status == 1
+        assert here.head.number == register_end and tx.hash not in here.pool
+    finally:
+        here.close()
+        peer.close()
+
+
 def test_a_blind_task_in_claim_takes_no_funds_nor_emissions_and_huge_task_ids_are_unknown():
     d = blind()
     ok(d.root_block("verifyTask", 0))

@@ -87,6 +87,29 @@ def test_shorter_branch_is_kept_aside_and_longer_branch_wins_with_transactions_r
     assert a.balance_of(RECIPIENT) == 31
 
 
+def test_a_reorg_rechecks_the_pool_against_the_new_head_not_the_common_ancestor(pair):
+    """A new account funded on both branches: its pending transfer is valid before and after the reorg (only the
+    common ancestor, where it has nothing, would refuse it), so the pool keeps it."""
+    from runtime.transactions import DYNAMIC_FEE, sign_transaction
+    a, b = pair
+    author(a)
+    share(a, b)
+    fork, newcomer = a.head.number, bytes([0x5A]) * 32
+    funding = transfer(1, a.get_pending_nonce(ACCOUNTS[1].address), private_key_to_address(newcomer), 10**18)
+    at = a.head.timestamp
+    for node, timestamps in ((a, (at + 1,)), (b, (at + 2, at + 3))):
+        node.submit_transaction(funding)
+        for timestamp in timestamps:
+            node.builder.author_block(timestamp=timestamp)
+    spend = a.submit_transaction(sign_transaction(newcomer, DYNAMIC_FEE, chain_id=a.chain_id, nonce=0, gas_limit=21_000,
+                                                  to=RECIPIENT, value=3, max_fee_per_gas=10**10,
+                                                  max_priority_fee_per_gas=10**9))
+    assert share(b, a, fork + 1) == [BlockStatus.SIDE, BlockStatus.REORG]
+    assert a.head == b.head and spend.hash in a.pool
+    a.builder.author_block()
+    assert a.balance_of(RECIPIENT) == 3
+
+
 def test_equal_length_branch_does_not_switch(pair):
     a, b = pair
     author(a, timestamp=10)
