@@ -35,7 +35,9 @@ The rules of the tally (all stakes are staking weights — own + delegated + gmF
                      than the global model on its own data; under peer review also when c⁺(u) <
                      min(PoisonAt, ⌊min(M, AcceptBelow) · AcceptWithin / 10⁶⌋): less than 20% worse than the
                      round's median update (at most 1.56 · 10⁶); the aggregate check then decides
-    poisoned(u)    ⇔ c(u) ≥ PoisonAt (3 · 10⁶): more than half found it at least three times as bad
+    poisoned(u)    ⇔ c(u) ≥ min(2³²−1, ⌊PoisonAt · bound / AcceptBelow⌋), bound the round's acceptance bound:
+                     more than half found it at least three times as bad (3 · 10⁶) — times as much as the round's
+                     bound widened acceptance (at most 1.2 under peer review: 3.6 · 10⁶)
     proposer of a poisoned update          → offence 0 (poisoned update)
     member far from [c, c⁺] on most of its scores → offence 1 (false validation)
     committed but did not reveal           → offence 3 (unavailability)
@@ -128,11 +130,16 @@ stays below 1.56 whatever the round's updates score. Measured (`python -m fl_mod
 .890 either way, diabetes 2.5% → 4.0%; 1.3: sign-flip .926, label-flip .924, diabetes 5.7%; uncapped 1.2 (seeds
 0–4): within .002 of capped, uncapped 1.3: diabetes 5.7%."""
 PoisonAtPerMillion = StorageValue(NAME, "PoisonAtPerMillion", FixedUint(4), 3 * SCORE_SCALE)
-"""… and poisoned (its proposer slashed) when its consensus score is at least this. Measured (baselines, digits,
+"""… and poisoned (its proposer slashed) when its consensus score is at least this, in a round whose bound is
+AcceptBelow; a round whose bound is wider raises it by the same factor (`compute_poison_line`). Measured (baselines, digits,
 10 participants, 12 rounds, 4 colluding, seeds 0–2): honest updates of a participant with unusual data reach a
 consensus of 2.2 late in training: 2·10⁶ slashed 6 honest proposals in 24 runs, 3·10⁶ none in the 12 runs of
 the scenarios where that happened and two more; attacks early in training, from a random model, score 1.1–2.5
-and are rejected, not slashed."""
+and are rejected, not slashed. Raising it with the bound (chain-free, seeds 0–19, 4 of 10 colluding; the figures
+are tallies slashed of malicious tallies): a fixed 3·10⁶ slashed an honest participant in seed 5 under sign-flip
+and under noise (3.02 and 3.24 against a bound of 1.56), the raised line none (the nearest honest score 10%
+below it); sign-flip 460 → 400 of 960 slashed, label-flip 398 → 328, diabetes (3 of 8 sign-flippers) 172 → 166
+of 600, noise and scaled 960 of 960 either way."""
 FarFactorPerMillion = StorageValue(NAME, "FarFactorPerMillion", FixedUint(4), 3 * SCORE_SCALE)
 """A score is far from the consensus when one is at least this factor (3) times the other. Why a factor, not a
 difference: on non-IID data honest voters' ratios for one update spread over 0.25–3.5 (measured, digits, α 0.5),
@@ -574,10 +581,20 @@ def is_outlier(far: list[bool]) -> bool:
     return 2 * sum(far) > len(far)
 
 
-def compute_outcome(lower: int, upper: int, accept_bound: int, poison_at: int) -> int:
+def compute_poison_line(accept_bound: int, accept_below: int, poison_at: int) -> int:
+    """min(2³²−1, ⌊PoisonAt · bound / AcceptBelow⌋): PoisonAt in a round whose bound is AcceptBelow (every classic
+    round), raised by the factor the round's scores widened acceptance. Why: an honest participant whose updates
+    are rejected round after round sees the global model drift from its data, and its scores rise with every
+    round in the rounds where everyone's do (digits, 4 of 10 colluding sign-flippers, seed 5, peer review: 3.02 in
+    round 11, where the bound was 1.56), so a fixed line slashed it. At most 2³²−1 so an update nobody can use is
+    always poisoned."""
+    return min(SCORE_UNUSABLE, poison_at * accept_bound // accept_below)
+
+
+def compute_outcome(lower: int, upper: int, accept_bound: int, poison_line: int) -> int:
     if upper < accept_bound:
         return ACCEPTED
-    return POISONED if lower >= poison_at else REJECTED
+    return POISONED if lower >= poison_line else REJECTED
 
 
 def compute_accept_bound(uppers: list[int], accept_below: int, accept_within: int, poison_at: int) -> int:
@@ -600,8 +617,9 @@ def compute_tally(updates: tuple[RevealedUpdate, ...], cards: list[Card], accept
     second = compute_medians(updates, [card for card in cards if card not in outliers])
     medians = [final or early for early, final in zip(first, second)]
     bound = compute_bound(medians)
+    poison_line = compute_poison_line(bound, accept_below, poison_at)
     return [UpdateTally(SCORE_UNUSABLE, SCORE_UNUSABLE, 0, REJECTED) if median is None else
-            UpdateTally(*median, compute_outcome(median[0], median[1], bound, poison_at)) for median in medians]
+            UpdateTally(*median, compute_outcome(median[0], median[1], bound, poison_line)) for median in medians]
 
 
 def compute_voter_weights(updates: tuple[RevealedUpdate, ...], cards: list[Card], tally: list[UpdateTally],

@@ -89,7 +89,7 @@ def compute_scores(global_loss: float, candidate_losses: list[float]) -> list[in
     SCORE_UNUSABLE (also the score of a NaN loss). The chain accepts an update whose upper median score is
     below AcceptBelowPerMillion (1.3·10⁶: within 30% of the global model's loss) — under peer review also below
     AcceptWithinPerMillion (1.2) times the round's median upper score — and slashes one whose lower median reaches
-    PoisonAtPerMillion (3·10⁶).
+    PoisonAtPerMillion (3·10⁶; raised with the round's bound, so at most 3.6·10⁶ under peer review).
 
     Why loss and not accuracy: accuracy only sees the arg-max. A sign-flipped update moves the model a few
     local steps uphill in loss; one such step flips few arg-max decisions on a voter's small held-out set, so

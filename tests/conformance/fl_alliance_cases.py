@@ -107,6 +107,23 @@ def case_fl_alliance_peer_review_accepts_within_the_round_s_tolerance() -> Allia
                   "1.0 leaves the bound at AcceptBelow 1.3, so 1.35 is rejected")
 
 
+def case_fl_alliance_peer_review_raises_the_poison_line_with_the_bound() -> AllianceVector:
+    b = CaseBuilder()
+    d = peer_review_task(b, proposers=5, rounds=1)
+    scored = [GOOD, 1_450_000, 1_500_000, 3_300_000, 3_700_000]
+    d.run_round(0, scores_for=lambda voter, n: scored)
+    state = b.chain.state()
+    assert [t.outcome for t in alliance.Tally.get(state, alliance.round_key(0, 0))] == [alliance.ACCEPTED] * 3 + [
+        alliance.REJECTED, alliance.POISONED]
+    slashes = [slashing.get_slash(state, i) for i in range(slashing.SlashCount.get(state))]
+    last = alliance.RevealedUpdates.get(state, alliance.round_key(0, 0))[4].proposer
+    assert [(slash.offender, slash.kind) for slash in slashes] == [(last, slashing.POISONED_UPDATE)]
+    return finish(b, "fl_alliance_peer_review_raises_the_poison_line_with_the_bound",
+                  "peer review, five proposers each scored the same by every peer: the median 1.5 widens the bound "
+                  "to 1.56, which raises the poison line from 3.0 to 3.0 x 1.56 / 1.3 = 3.6: the update at 3.3 is "
+                  "rejected without a slash, the one at 3.7 is poisoned and its proposer reported")
+
+
 def case_fl_alliance_aggregate_check_keeps_the_model() -> AllianceVector:
     b = CaseBuilder()
     d = running_task(b)
@@ -138,4 +155,5 @@ def case_fl_alliance_timeouts_and_unavailability() -> AllianceVector:
 FL_ALLIANCE_CASES = [case_fl_alliance_rounds_to_the_end, case_fl_alliance_poisoned_update, case_fl_alliance_peer_review_two_passes,
                      case_fl_alliance_timeouts_and_unavailability, case_fl_alliance_creator_reports_evaluation,
                      case_fl_alliance_aggregate_check_keeps_the_model,
-                     case_fl_alliance_peer_review_accepts_within_the_round_s_tolerance]
+                     case_fl_alliance_peer_review_accepts_within_the_round_s_tolerance,
+                     case_fl_alliance_peer_review_raises_the_poison_line_with_the_bound]

@@ -677,3 +677,37 @@ def test_the_creator_reports_an_evaluation_of_each_ended_round_once():
     ok(d.block(d.call(0, "reportEvaluation", 0, 1, 3 * 10**8, alliance.NO_ACCURACY)))
     assert alliance.view_evaluation(d.state(), 0, 1)[:3] == (True, 3 * 10**8, alliance.NO_ACCURACY)
     assert alliance.view_evaluation(d.state(), 0, 2) == (False, 0, 0, 0)
+
+
+SEED_5_ROUND_11 = [  # digits, 4 of 10 colluding sign-flippers (1, 4, 6, 9), seed 5, peer review: each member's scores
+    (0, [1628257, 8877805, 976013, 1010156, 1690891, 1040136, 8329120, 630085, 1342144, 4418520]),
+    (2, [1075445, 4872227, 363393, 799173, 6040213, 1103506, 6636494, 931550, 1329509, 2906976]),
+    (3, [1604852, 12461513, 3020129, 699648, 27218989, 890092, 27089938, 1124166, 1392076, 2923559]),
+    (5, [1523494, 5197344, 3906377, 1035320, 4477957, 603169, 7074169, 1303309, 868073, 7095668]),
+    (7, [1036312, 4933521, 1617421, 923534, 3822570, 1397532, 6296373, 784133, 1304282, 8463253]),
+    (8, [1039613, 7120746, 3935274, 1111321, 4571586, 1047886, 7227473, 1683835, 658475, 8780552]),
+] + [(colluder, [0 if p in (1, 4, 6, 9) else alliance.SCORE_UNUSABLE for p in range(10)]) for colluder in (1, 4, 6, 9)]
+
+
+def test_an_honest_update_rejected_late_in_training_is_not_poisoned_in_a_round_that_widened_its_bound():
+    """Round 11 of a real run (chain-free baselines, the scores above): participant 2, honest and rejected since
+    round 3, is scored 3.02 by the consensus — at or above PoisonAt — in a round whose bound is 1.56; the poison
+    line 3 × 1.56 / 1.3 = 3.6 rejects it without a slash, and every colluder's update (4.42 and above) is still
+    poisoned."""
+    member = lambda index: bytes([0xC0 + index]) * 20
+    updates = tuple(alliance.RevealedUpdate(member(i), bytes(32)) for i in range(10))
+    cards = [(member(who), 1, tuple(scores)) for who, scores in SEED_5_ROUND_11]
+    tally = alliance.compute_tally(updates, cards, 1_300_000, 1_200_000, 3_000_000, 3_000_000)
+    assert alliance.compute_tally_bound(tally, 1_300_000, 1_200_000, 3_000_000) == 1_560_000
+    assert tally[2].low_score == 3_020_129 and tally[2].outcome == alliance.REJECTED
+    assert [i for i, entry in enumerate(tally) if entry.outcome == alliance.POISONED] == [1, 4, 6, 9]
+    assert [i for i, entry in enumerate(tally) if entry.outcome == alliance.ACCEPTED] == [0, 3, 5, 7, 8]
+
+
+@given(st.integers(1, 2_000_000), st.integers(0, 2**32 - 1), st.integers(0, 2**32 - 1))
+def test_the_poison_line_is_poison_at_for_an_unwidened_bound_and_rises_with_it(accept_below, poison_at, wider):
+    poison_at = max(poison_at, accept_below)
+    line = lambda bound: alliance.compute_poison_line(bound, accept_below, poison_at)
+    assert line(accept_below) == poison_at
+    bound = accept_below + wider % (poison_at - accept_below + 1)
+    assert poison_at <= line(bound) <= line(bound + 1) <= alliance.SCORE_UNUSABLE
