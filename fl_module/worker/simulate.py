@@ -124,7 +124,8 @@ class ParticipantGroup:
 
 class Observer(threading.Thread):
     """Notes when each block is first seen and, every second, what the actors have done (for the per-round
-    figures: block times are whole seconds on chain, too coarse for them)."""
+    figures: block times are whole seconds on chain, too coarse for them). A block that was produced while the
+    observer waited on the actors (a loaded machine, short blocks) is seen at the next look, with the head."""
 
     def __init__(self, rpc: Rpc, groups: list):
         super().__init__(daemon=True)
@@ -139,7 +140,7 @@ class Observer(threading.Thread):
         last_sample = 0.0
         while not self.stopped.wait(0.05):
             try:
-                self.seen.setdefault(int(self.rpc.call("eth_blockNumber"), 16), time.monotonic())
+                self.note_head(int(self.rpc.call("eth_blockNumber"), 16), time.monotonic())
                 if time.monotonic() - last_sample >= 1:
                     last_sample = time.monotonic()
                     self.activity = ray.get([group.activity.remote() for group in self.groups], timeout=10)
@@ -147,6 +148,11 @@ class Observer(threading.Thread):
                                          sum(a["downloaded"] for a in self.activity)))
             except Exception:  # a slow answer or a stopping actor: the next sample will do
                 continue
+
+    def note_head(self, head: int, now: float) -> None:
+        """`head` and every block since the last one noted are seen at `now` (the first look: the head only)."""
+        for number in range(max(self.seen, default=head - 1) + 1, head + 1):
+            self.seen[number] = now
 
     def time_of(self, block: int) -> float | None:
         return self.seen.get(block)
