@@ -131,15 +131,15 @@ stays below 1.56 whatever the round's updates score. Measured (`python -m fl_mod
 0–4): within .002 of capped, uncapped 1.3: diabetes 5.7%."""
 PoisonAtPerMillion = StorageValue(NAME, "PoisonAtPerMillion", FixedUint(4), 3 * SCORE_SCALE)
 """… and poisoned (its proposer slashed) when its consensus score is at least this, in a round whose bound is
-AcceptBelow; a round whose bound is wider raises it by the same factor (`compute_poison_line`). Measured (baselines, digits,
-10 participants, 12 rounds, 4 colluding, seeds 0–2): honest updates of a participant with unusual data reach a
-consensus of 2.2 late in training: 2·10⁶ slashed 6 honest proposals in 24 runs, 3·10⁶ none in the 12 runs of
-the scenarios where that happened and two more; attacks early in training, from a random model, score 1.1–2.5
-and are rejected, not slashed. Raising it with the bound (chain-free, seeds 0–19, 4 of 10 colluding; the figures
-are tallies slashed of malicious tallies): a fixed 3·10⁶ slashed an honest participant in seed 5 under sign-flip
-and under noise (3.02 and 3.24 against a bound of 1.56), the raised line none (the nearest honest score 10%
-below it); sign-flip 460 → 400 of 960 slashed, label-flip 398 → 328, diabetes (3 of 8 sign-flippers) 172 → 166
-of 600, noise and scaled 960 of 960 either way."""
+AcceptBelow; a round whose bound is wider raises it by the same factor (`compute_poison_line`). Measured
+(baselines, digits, 10 participants, 12 rounds, 4 colluding, seeds 0–2): honest updates of a participant with
+unusual data reach a consensus of 2.2 late in training: 2·10⁶ slashed 6 honest proposals in 24 runs, 3·10⁶ none
+in the 12 runs of the scenarios where that happened and two more; attacks early in training, from a random
+model, score 1.1–2.5 and are rejected, not slashed. Raising it with the bound (chain-free, seeds 0–19, 4 of 10
+colluding; tallies slashed of malicious tallies): a fixed 3·10⁶ slashed an honest participant in seed 5 under
+sign-flip and under noise (3.02 and 3.24 against a bound of 1.56), the raised line none (the nearest honest
+score 10% below it); sign-flip 460 → 400 of 960 slashed, label-flip 398 → 328, diabetes (3 of 8 sign-flippers)
+172 → 166 of 600, noise and scaled 960 of 960 either way."""
 FarFactorPerMillion = StorageValue(NAME, "FarFactorPerMillion", FixedUint(4), 3 * SCORE_SCALE)
 """A score is far from the consensus when one is at least this factor (3) times the other. Why a factor, not a
 difference: on non-IID data honest voters' ratios for one update spread over 0.25–3.5 (measured, digits, α 0.5),
@@ -584,9 +584,9 @@ def is_outlier(far: list[bool]) -> bool:
 def compute_poison_line(accept_bound: int, accept_below: int, poison_at: int) -> int:
     """min(2³²−1, ⌊PoisonAt · bound / AcceptBelow⌋): PoisonAt in a round whose bound is AcceptBelow (every classic
     round), raised by the factor the round's scores widened acceptance. Why: an honest participant whose updates
-    are rejected round after round sees the global model drift from its data, and its scores rise with every
-    round in the rounds where everyone's do (digits, 4 of 10 colluding sign-flippers, seed 5, peer review: 3.02 in
-    round 11, where the bound was 1.56), so a fixed line slashed it. At most 2³²−1 so an update nobody can use is
+    are rejected round after round sees the global model drift from its data, and its scores climb in the late
+    rounds, where everyone's do (digits, 4 of 10 colluding sign-flippers, seed 5, peer review: 3.02 in round 11,
+    where the bound was 1.56), so a fixed line slashed it. At most 2³²−1 so an update nobody can use is
     always poisoned."""
     return min(SCORE_UNUSABLE, poison_at * accept_bound // accept_below)
 
