@@ -129,10 +129,14 @@ class Worker:
         await self.start()
         try:
             await self.ensure_joined()
-            if await self.step():
+            stepped = await self.client.block_number()
+            if await self.step(stepped):
                 return
-            async for _ in self.client.heads():  # queued heads may be old by now: step at the newest
-                if await self.step():
+            async for head in self.client.heads():
+                if head <= stepped:  # queued while the last step ran, which saw a state at least as new
+                    continue
+                stepped = await self.client.block_number()
+                if await self.step(stepped):
                     return
         finally:
             await self.client.close()
