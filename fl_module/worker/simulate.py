@@ -151,7 +151,7 @@ class Observer(threading.Thread):
 
     def note_head(self, head: int, now: float) -> None:
         """`head` and every block since the last one noted are seen at `now` (the first look: the head only)."""
-        for number in range(max(self.seen, default=head - 1) + 1, head + 1):
+        for number in range(next(reversed(self.seen), head - 1) + 1, head + 1):  # noted in rising order
             self.seen[number] = now
 
     def time_of(self, block: int) -> float | None:

@@ -704,10 +704,14 @@ def test_an_honest_update_rejected_late_in_training_is_not_poisoned_in_a_round_t
     assert [i for i, entry in enumerate(tally) if entry.outcome == alliance.ACCEPTED] == [0, 3, 5, 7, 8]
 
 
-@given(st.integers(1, 2_000_000), st.integers(0, 2**32 - 1), st.integers(0, 2**32 - 1))
-def test_the_poison_line_is_poison_at_for_an_unwidened_bound_and_rises_with_it(accept_below, poison_at, wider):
+@given(st.integers(1, 2_000_000), st.integers(0, 2**32 - 1), st.integers(0, 2**32 - 1), st.integers(1, 4))
+def test_the_poison_line_is_poison_at_for_an_unwidened_bound_and_rises_with_it(accept_below, poison_at, wider,
+                                                                                factor):
+    """PoisonAt at AcceptBelow, never lower, never falling as the bound widens, a whole factor wider exactly
+    that factor higher (until 2³²−1)."""
     poison_at = max(poison_at, accept_below)
     line = lambda bound: alliance.compute_poison_line(bound, accept_below, poison_at)
     assert line(accept_below) == poison_at
     bound = accept_below + wider % (poison_at - accept_below + 1)
     assert poison_at <= line(bound) <= line(bound + 1) <= alliance.SCORE_UNUSABLE
+    assert line(factor * accept_below) == min(alliance.SCORE_UNUSABLE, factor * poison_at)
