@@ -91,22 +91,31 @@ def check_unsigned_call_gossip(cluster: Cluster) -> None:
     arena, staking = (w3.eth.contract(address=modules[n]["address"], abi=modules[n]["abi"]) for n in ("arena", "staking"))
     trainer, creator = dev_account(7), dev_account(8)
 
-    def send(account, call, value=0):
+    def send_final(account, call, value=0):
+        """Send and wait until the block holding it is final. A reorg (frequent on a loaded machine) can move a
+        transaction to a later block: the task's creation (its ring then freezes later than the commit was
+        signed for) or the join (after the registration window: a ring without the trainer); either way the
+        commit below would be refused on the winning branch, by every node."""
         tx = call.build_transaction({"from": account.address, "value": value, "gas": 3_000_000, "chainId": CHAIN_ID,
                                      "nonce": w3.eth.get_transaction_count(account.address, "pending"),
                                      "maxFeePerGas": 2 * w3.eth.gas_price, "maxPriorityFeePerGas": 10**9})
-        receipt = w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(
-            account.sign_transaction(tx).raw_transaction), timeout=60)
+        tx_hash = "0x" + w3.eth.send_raw_transaction(account.sign_transaction(tx).raw_transaction).hex()
+
+        def final():
+            found = cluster.nodes[0].rpc("eth_getTransactionReceipt", tx_hash)
+            return found is not None and cluster.nodes[0].finalized()[0] >= int(found["blockNumber"], 16)
+        cluster.wait_for(f"{call.fn_name} final", final, 60)
+        receipt = w3.eth.get_transaction_receipt(tx_hash)
         assert receipt.status == 1
         return receipt
-    send(trainer, staking.functions.bond(0), 3_000 * 10**18)
-    # The trainer joins in the registration window (the first): 12 blocks, room for a loaded machine's delays
-    # (with 4, the join once landed after it and reverted).
-    receipt = send(creator, arena.functions.createBlindTask("mlp:digits", b"\x01" * 32, b"\x02" * 32,
-                                                           [12, 200, 4, 4, 4, 4], 3, 0), 100 * 10**18)
+    send_final(trainer, staking.functions.bond(0), 3_000 * 10**18)
+    # The trainer joins in the registration window (the first): 20 blocks, room for the creation and the join
+    # to become final on a loaded machine (with 4, the join once landed after it and reverted).
+    receipt = send_final(creator, arena.functions.createBlindTask("mlp:digits", b"\x01" * 32, b"\x02" * 32,
+                                                                 [20, 200, 4, 4, 4, 4], 3, 0), 100 * 10**18)
     (created,) = arena.events.BlindTaskCreated().process_receipt(receipt, errors=DISCARD)
     me = BlindIdentity(bytes(trainer.key), CHAIN_ID, created.args.task)
-    send(trainer, arena.functions.joinBlind(*me.trainer_join_args()))
+    send_final(trainer, arena.functions.joinBlind(*me.trainer_join_args()))
     cluster.wait_for("the ring frozen", lambda: w3.eth.block_number + 1 >= created.args.registerEnd, 60)
     commitment = compute_submission_commitment(b"\x03" * 32, b"\x04" * 32, me.key_image)
     data = bytes.fromhex(arena.encode_abi("commitBlind", args=me.commit_args([me.public_key], commitment, 0))[2:])
