@@ -86,8 +86,8 @@ def run(trainers: int, validators: int, lazy: int, colluding: int, dataset: str,
         rpc = Rpc(url)
         root = Account.from_mnemonic(MNEMONIC, account_path="m/44'/60'/0'/0/10")
         creator = Account.from_mnemonic(MNEMONIC, account_path="m/44'/60'/0'/0/0")
-        for account in trainer_accounts + validator_accounts:
-            rpc.send(root, "balances", "forceSetBalance", account.address, 10_000 * UNIT)
+        rpc.send_each(root, "balances", "forceSetBalance",
+                      [(account.address, 10_000 * UNIT) for account in trainer_accounts + validator_accounts])
         progress(f"chain up at {url}; {trainers} trainers, {validators} validators ({lazy} lazy, {colluding} colluding)")
         for key, mode in zip(validator_keys, kinds):
             command = [sys.executable, "-m", "flockchain", "arena", "validate", "--rpc", url, "--key-file", "-",

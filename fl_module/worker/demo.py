@@ -94,15 +94,22 @@ class Rpc:
         return self.w3.eth.contract(address=self.modules[name]["address"], abi=self.modules[name]["abi"])
 
     def send(self, account, module: str, function: str, *args, value: int = 0):
-        contract = self.contract(module)
-        tx = getattr(contract.functions, function)(*args).build_transaction({
-            "from": account.address, "value": value, "gas": 5_000_000, "chainId": self.w3.eth.chain_id,
-            "nonce": self.w3.eth.get_transaction_count(account.address, "pending")})
-        tx_hash = self.w3.eth.send_raw_transaction(account.sign_transaction(tx).raw_transaction)
-        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=60, poll_latency=0.05)
-        if receipt["status"] != 1:
+        return self.send_each(account, module, function, [args], value=value)[0]
+
+    def send_each(self, account, module: str, function: str, calls: list[tuple], value: int = 0) -> list:
+        """One transaction per argument tuple, all sent (consecutive nonces) before the first receipt is
+        awaited: they share blocks instead of waiting a block each. Their receipts, in order."""
+        contract, nonce = self.contract(module), self.w3.eth.get_transaction_count(account.address, "pending")
+        hashes = []
+        for offset, args in enumerate(calls):
+            tx = getattr(contract.functions, function)(*args).build_transaction({
+                "from": account.address, "value": value, "gas": 5_000_000, "chainId": self.w3.eth.chain_id,
+                "nonce": nonce + offset})
+            hashes.append(self.w3.eth.send_raw_transaction(account.sign_transaction(tx).raw_transaction))
+        receipts = [self.w3.eth.wait_for_transaction_receipt(h, timeout=60, poll_latency=0.05) for h in hashes]
+        if any(receipt["status"] != 1 for receipt in receipts):
             raise RuntimeError(f"{module}.{function} failed")
-        return receipt
+        return receipts
 
     def put_blob(self, blob: bytes) -> bytes:
         response = requests.post(f"{self.url}/blobs", data=blob, timeout=60,
@@ -213,8 +220,7 @@ def play_task(rpc: Rpc, work: Path, processes: list, create_task, initial_hash: 
     url = rpc.url
     root = Account.from_mnemonic(MNEMONIC, account_path="m/44'/60'/0'/0/10")
     creator = Account.from_mnemonic(MNEMONIC, account_path="m/44'/60'/0'/0/0")
-    for address in addresses:
-        rpc.send(root, "balances", "forceSetBalance", address, 10_000 * UNIT)
+    rpc.send_each(root, "balances", "forceSetBalance", [(address, 10_000 * UNIT) for address in addresses])
     shares = data.split_non_iid(dataset, participants, seed)
     test = data.load(dataset, seed)
     proposers, voters = (participants, 0) if peer_review else \
