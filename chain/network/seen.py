@@ -28,6 +28,12 @@ class SeenMessages:
             holders.add(holder)
         return first
 
+    def forget_holder(self, holder: bytes) -> None:
+        """`holder` is known to hold nothing: a node that connects again may have restarted and lost every
+        message it had (a finality voter's votes sent again at a round's timeout must reach it)."""
+        for holders in self._holders.values():
+            holders.discard(holder)
+
     def holders(self, message_id: bytes) -> frozenset[bytes]:
         return frozenset(self._holders.get(message_id, ()))
 

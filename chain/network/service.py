@@ -509,6 +509,7 @@ class NetworkService:
         peer = Peer(ws, hello.node_id, status_of(hello), hello.listen_url, hello.rpc_url, host, port, outbound,
                     self.config.request_timeout, self.config.max_queued_messages, self._drop)
         self._peers[peer.node_id] = peer
+        self._seen.forget_holder(peer.node_id)
         self._peer_tasks[peer] = (self._spawn(peer.run_writer()), self._spawn(self._keep_alive(peer)),
                                   self._spawn(self._work(peer)))
         self._enqueue(peer, lambda: self.handler.on_peer_status(peer, peer.status))

@@ -76,6 +76,29 @@ def test_a_restarted_bootnode_is_redialed():
     run(scenario)
 
 
+def test_a_vote_sent_again_reaches_a_peer_that_restarted_since_it_first_got_it():
+    """A finality voter sends its votes again when a round stalls; a validator that was killed and restarted
+    (same node id) has lost the ones it held and must get them again, not be skipped as their holder (a 4-node
+    testnet's finality stayed stalled after a restart until this)."""
+    async def scenario():
+        async with Network() as net:
+            voter = await net.node()
+            key = new_key()
+            first = await net.node(key=key, bootnodes=(voter.local_url,))
+            await eventually(lambda: voter.peer_count == 1, what="connected")
+            assert voter.broadcast_vote(b"prevote of round 7") == 1
+            await eventually(lambda: first.handler.votes, what="the vote delivered")
+            await first.stop()
+            await eventually(lambda: voter.peer_count == 0, what="the drop")
+            restarted = await net.node(key=key, bootnodes=(voter.local_url,))
+            await eventually(lambda: peer_ids(voter) == {restarted.node_id}, what="the restarted peer")
+            assert voter.broadcast_vote(b"prevote of round 7") == 1
+            await eventually(lambda: restarted.handler.votes == [(voter.node_id, b"prevote of round 7")],
+                             what="the vote delivered again")
+
+    run(scenario)
+
+
 @pytest.mark.timeout(10)
 def test_stop_closes_connections_and_leaves_no_tasks():
     """A connection still in its handshake included; the scenario runs unwrapped so that the only task left
