@@ -133,7 +133,9 @@ def test_nodes_dialing_each_other_settle_on_one_connection():
             a, b = await net.node(), await net.node()
             a.dial(b.local_url)
             b.dial(a.local_url)
-            await eventually(lambda: a.peer_count == 1 and b.peer_count == 1, what="connected")
+            # Each side may hold its own outbound connection for a moment, until the other's HELLO settles it.
+            await eventually(lambda: a.peer_count == 1 and b.peer_count == 1
+                             and a.peers[0].outbound != b.peers[0].outbound, what="one connection")
             [kept_by_a], [kept_by_b] = a.peers, b.peers
             lower_dialed = (kept_by_a.outbound if a.node_id < b.node_id else kept_by_b.outbound)
             assert lower_dialed and kept_by_a.outbound != kept_by_b.outbound
