@@ -156,6 +156,13 @@ class Cluster:
     def finalized_at_least(self, number: int, nodes=None) -> bool:
         return all(node.finalized()[0] >= number for node in (nodes or self.running()))
 
+    def is_final_everywhere(self, tx_hash: str) -> bool:
+        """Every running node serves the transaction's receipt from one block, final on each (competing blocks of
+        one slot may include it on two forks for a while; finality settles it)."""
+        receipts = [node.rpc("eth_getTransactionReceipt", tx_hash) for node in self.running()]
+        return all(receipts) and len({r["blockHash"] for r in receipts}) == 1 \
+            and self.finalized_at_least(int(receipts[0]["blockNumber"], 16))
+
     def agree_on_finalized(self, nodes=None) -> bool:
         """Every node holds the same block at the lowest finalized height among them, and it is final for all."""
         nodes = nodes or self.running()

@@ -73,13 +73,8 @@ def check_transaction_gossip(cluster: Cluster) -> None:
                                   "to": dev_account(6).address, "value": 12345, "gas": 21_000,
                                   "maxFeePerGas": 2 * w3.eth.gas_price, "maxPriorityFeePerGas": 10**9, "type": 2})
     tx_hash = "0x" + w3.eth.send_raw_transaction(tx.raw_transaction).hex()
-
-    def finalized_in_one_block():
-        """Competing blocks of one slot may include it on two forks for a while; finality settles it."""
-        receipts = [node.rpc("eth_getTransactionReceipt", tx_hash) for node in cluster.running()]
-        return all(receipts) and len({r["blockHash"] for r in receipts}) == 1 and all(
-            node.finalized()[0] >= int(receipts[0]["blockNumber"], 16) for node in cluster.running())
-    cluster.wait_for("the transfer finalized in the same block on every node", finalized_in_one_block, 60)
+    cluster.wait_for("the transfer finalized in the same block on every node",
+                     lambda: cluster.is_final_everywhere(tx_hash), 60)
     assert tx_hash in cluster.nodes[2].rpc("eth_getFilterChanges", pending), "gossiped into node 2's pool first"
 
 
@@ -92,19 +87,15 @@ def check_unsigned_call_gossip(cluster: Cluster) -> None:
     trainer, creator = dev_account(7), dev_account(8)
 
     def send_final(account, call, value=0):
-        """Send and wait until the block holding it is final. A reorg (frequent on a loaded machine) can move a
-        transaction to a later block: the task's creation (its ring then freezes later than the commit was
-        signed for) or the join (after the registration window: a ring without the trainer); either way the
-        commit below would be refused on the winning branch, by every node."""
+        """Send and wait until every node serves it from one final block. A reorg (frequent on a loaded machine)
+        can move a transaction to a later block: the task's creation (its ring then freezes later than the
+        commit was signed for) or the join (after the registration window: a ring without the trainer); either
+        way the commit below would be refused on the winning branch, by every node."""
         tx = call.build_transaction({"from": account.address, "value": value, "gas": 3_000_000, "chainId": CHAIN_ID,
                                      "nonce": w3.eth.get_transaction_count(account.address, "pending"),
                                      "maxFeePerGas": 2 * w3.eth.gas_price, "maxPriorityFeePerGas": 10**9})
         tx_hash = "0x" + w3.eth.send_raw_transaction(account.sign_transaction(tx).raw_transaction).hex()
-
-        def final():
-            found = cluster.nodes[0].rpc("eth_getTransactionReceipt", tx_hash)
-            return found is not None and cluster.nodes[0].finalized()[0] >= int(found["blockNumber"], 16)
-        cluster.wait_for(f"{call.fn_name} final", final, 60)
+        cluster.wait_for(f"{call.fn_name} final", lambda: cluster.is_final_everywhere(tx_hash), 60)
         receipt = w3.eth.get_transaction_receipt(tx_hash)
         assert receipt.status == 1
         return receipt
@@ -122,12 +113,8 @@ def check_unsigned_call_gossip(cluster: Cluster) -> None:
     pending = cluster.nodes[2].rpc("eth_newPendingTransactionFilter")
     tx_hash = cluster.nodes[0].rpc("eth_sendRawTransaction", "0x" + encode_unsigned_call(
         CHAIN_ID, bytes.fromhex(arena.address[2:]), data).hex())
-
-    def finalized_everywhere():
-        receipts = [node.rpc("eth_getTransactionReceipt", tx_hash) for node in cluster.running()]
-        return all(receipts) and len({r["blockHash"] for r in receipts}) == 1 and all(
-            node.finalized()[0] >= int(receipts[0]["blockNumber"], 16) for node in cluster.running())
-    cluster.wait_for("the unsigned call finalized in the same block on every node", finalized_everywhere, 60)
+    cluster.wait_for("the unsigned call finalized in the same block on every node",
+                     lambda: cluster.is_final_everywhere(tx_hash), 60)
     receipt = cluster.nodes[3].rpc("eth_getTransactionReceipt", tx_hash)
     assert (receipt["type"], receipt["status"], receipt["from"]) == ("0x46", "0x1", "0x" + "00" * 20)
     assert tx_hash in cluster.nodes[2].rpc("eth_getFilterChanges", pending), "gossiped into node 2's pool first"
