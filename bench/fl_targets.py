@@ -5,8 +5,9 @@ at 20/30/40% malicious (digits, 10 participants, MLP 64-32-10) or 2 and 3 of 8 h
 (diabetes), without and with colluding voters, over seeds 0 … N−1, and prints per scenario the mean
 ± standard deviation of the final test figure beside the no-attack run and beside FedAvg, the
 coordinate median, the trimmed mean and Multi-Krum trained without the chain on the same splits,
-attack and initial model; how many malicious updates were accepted; how many of the tallied ones
-were poisoned (their proposers slashed); and how many honest participants were slashed.
+attack and initial model, and FedAvg of the honest participants alone (the ceiling of any defense);
+how many malicious updates were accepted; how many of the tallied ones were poisoned (their
+proposers slashed); and how many honest participants were slashed.
 
     python -m bench.fl_targets [--rounds 20] [--seeds 5] [--attacks a,b] [--out DIR] [--quick] [--classic]
                                [--datasets digits] [--malicious 4] [--colluding-only]
@@ -25,7 +26,7 @@ from fl_module.worker.cli import ATTACKS
 
 SHARES = {"digits": (2, 3, 4), "diabetes": (2, 3)}
 """Malicious participants per attack: 20, 30 and 40% of digits' 10; 2 and 3 of diabetes' 8 hospitals."""
-RULES = ("fedavg", "median", "trimmed_mean", "multikrum")
+RULES = ("fedavg", "median", "trimmed_mean", "multikrum", "honest_only")
 
 
 def scenarios(dataset: str, attacks: tuple[str, ...], shares: tuple[int, ...] | None = None,

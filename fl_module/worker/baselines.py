@@ -14,6 +14,10 @@ Round structure:
       multikrum     Blanchard et al. 2017: score each model by the summed squared distances to
                     its n - f - 2 nearest others (f = number of malicious), average the m = n - f
                     lowest-scored
+  honest_only -- aggregate.fedavg of the honest participants' updates alone, as if a defense knew who the
+    malicious are and kept them out perfectly: the ceiling of every rule above and of the chain's, since an
+    attacker's data never reaches the model (it sends an attack instead). The gap between it and the
+    no-attack run is what losing their data costs, which no aggregation can win back.
   vote_on_loss -- the chain's classic task (voters > 0) without the chain: each round a seeded
     permutation splits the participants into proposers (the first floor(n/2)) and voters (the rest).
     Proposers train (or attack); each voter scores every update on its private held-out data
@@ -47,7 +51,7 @@ from .models import default_model_kind, init_model, is_classification
 from .train import DEFAULT_TRAINING, TrainConfig, train_with
 from .validate import accuracy, compute_scores, mean_loss, score_candidates
 
-RULES = ("fedavg", "median", "trimmed_mean", "multikrum", "vote_on_loss", "peer_vote")
+RULES = ("fedavg", "median", "trimmed_mean", "multikrum", "vote_on_loss", "peer_vote", "honest_only")
 CHAIN_RULES = ("vote_on_loss", "peer_vote")
 TRIM_FRACTION = 0.2
 
@@ -209,11 +213,12 @@ def run_baseline(rule: str, dataset: str, n_participants: int, n_malicious: int,
                           poisoned=[proposers[i] for i, outcome in enumerate(outcomes) if outcome == POISONED],
                           false_validators=false_validators)
         else:
+            trainers = [p for p in range(n_participants) if rule != "honest_only" or p not in malicious]
             updates = [_update(kind, attack, p in malicious, global_params, shares[p], config,
-                               derive_seed(seed, round_index, p)) for p in range(n_participants)]
+                               derive_seed(seed, round_index, p)) for p in trainers]
             byzantine = n_malicious - updates.count(None)
             updates = [update for update in updates if update is not None]
-            if rule == "fedavg":
+            if rule in ("fedavg", "honest_only"):
                 global_params = fedavg(updates)
             elif rule == "median":
                 global_params = coordinate_median(updates)

@@ -104,3 +104,14 @@ def test_the_chain_rules_take_another_acceptance_threshold():
     assert strict["per_round"][0]["test_loss"] == strict["per_round"][-1]["test_loss"]
     default = run_baseline("peer_vote", "digits", 6, 0, None, 2, 0)
     assert any(r["accepted"] for r in default["per_round"])
+
+
+def test_honest_only_is_fedavg_without_the_attackers_whatever_they_send():
+    """The ceiling rule never sees a malicious update: its run is the same under every attack, and with nobody
+    malicious it is FedAvg's run; FedAvg of everyone is poisoned by the same sign-flippers."""
+    runs = {attack: run_baseline("honest_only", "diabetes", 8, 2, attack, 3, seed=0)["final_test_loss"]
+            for attack in ("sign-flip", "label-flip", "noise")}
+    assert len(set(runs.values())) == 1, runs
+    assert run_baseline("honest_only", "diabetes", 8, 0, None, 3, seed=0)["final_test_loss"] == \
+        run_baseline("fedavg", "diabetes", 8, 0, None, 3, seed=0)["final_test_loss"]
+    assert run_baseline("fedavg", "diabetes", 8, 2, "sign-flip", 3, seed=0)["final_test_loss"] > 2 * runs["noise"]
