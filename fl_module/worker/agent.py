@@ -129,10 +129,11 @@ class Worker:
         await self.start()
         try:
             await self.ensure_joined()
+            heads = await self.client.subscribe_heads()
             stepped = await self.client.block_number()
             if await self.step(stepped):
                 return
-            async for head in self.client.heads():
+            async for head in heads:
                 if head <= stepped:  # queued while the last step ran, which saw a state at least as new
                     continue
                 stepped = await self.client.block_number()

@@ -92,9 +92,14 @@ class NodeConnection:
     async def block_number(self) -> int:
         return await self.w3.eth.block_number
 
-    async def heads(self):
-        """Block numbers of new heads, as they arrive over the WebSocket subscription."""
+    async def subscribe_heads(self):
+        """Subscribe to new heads now, and return the block numbers as they arrive. Subscribe before the first
+        look at the chain: under instant sealing a block comes only with a transaction, and the head of one
+        sealed between that look and a later subscription is never sent again."""
         await self.w3.eth.subscribe("newHeads")
+        return self._head_numbers()
+
+    async def _head_numbers(self):
         async for message in self.w3.socket.process_subscriptions():
             number = message["result"]["number"]
             yield int(number, 16) if isinstance(number, str) else number
@@ -168,8 +173,8 @@ class ChainClient:
     async def block_number(self) -> int:
         return await self.connection.block_number()
 
-    def heads(self):
-        return self.connection.heads()
+    async def subscribe_heads(self):
+        return await self.connection.subscribe_heads()
 
     async def put_blob(self, data: bytes, task: int | None = None, round_: int | None = None) -> bytes:
         return await self.connection.put_blob(data, task, round_)

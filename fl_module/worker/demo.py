@@ -125,14 +125,16 @@ class Rpc:
         return response.content
 
 
-def start_chain(directory: Path, port: int, block_time: float = BLOCK_TIME, chain: str = "dev",
+def start_chain(directory: Path, port: int, block_time: float | None = BLOCK_TIME, chain: str = "dev",
                 host: str = "127.0.0.1") -> subprocess.Popen:
     """`flockchain dev` of the chain spec `chain` (a name or a path) on `host` (another than loopback is served
-    under that name only), its log in directory/chain.log; returned once it answers there."""
+    under that name only), a block every `block_time` seconds (None: instant sealing, a block only when a
+    transaction comes), its log in directory/chain.log; returned once it answers there."""
     log = open(directory / "chain.log", "w")
     exposed = ["--host", host, "--vhosts", host] if host != "127.0.0.1" else []
-    process = subprocess.Popen([sys.executable, "-m", "flockchain", "dev", "--port", str(port), "--block-time",
-                                str(block_time), "--data-dir", str(directory / "chain"), "--no-sample-task",
+    sealing = ["--block-time", str(block_time)] if block_time is not None else []
+    process = subprocess.Popen([sys.executable, "-m", "flockchain", "dev", "--port", str(port), *sealing,
+                                "--data-dir", str(directory / "chain"), "--no-sample-task",
                                 "--chain", chain, *exposed],
                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://{host}:{port}"

@@ -94,7 +94,7 @@ class ParticipantGroup:
         return await self.activity()
 
     async def follow_heads(self) -> None:
-        async for head in self.connection.heads():
+        async for head in await self.connection.subscribe_heads():
             async with self.new_head:
                 self.head = head
                 self.new_head.notify_all()

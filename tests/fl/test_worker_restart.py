@@ -25,6 +25,14 @@ def chain(tmp_path):
     demo.stop([process])
 
 
+@pytest.fixture
+def instant_chain(tmp_path):
+    port = demo.free_port()
+    process = demo.start_chain(tmp_path, port, block_time=None)
+    yield f"http://127.0.0.1:{port}"
+    demo.stop([process])
+
+
 def test_a_restarted_proposer_reveals_what_it_committed(chain, tmp_path):
     rpc = demo.Rpc(chain)
     keys = [demo.participant_key(7, i) for i in range(3)]
@@ -80,3 +88,48 @@ def test_a_restarted_proposer_reveals_what_it_committed(chain, tmp_path):
     assert status.phase == 2, "the only proposer revealed: votes are next"
     blob = rpc.get_blob("0x" + revealed.hex())
     tensors.decode_model(blob, "linear")
+
+
+def test_a_worker_whose_first_look_ends_the_phase_acts_on_the_head_that_sealed(instant_chain, tmp_path):
+    """Instant sealing: a block only when a transaction comes. The task's only proposer starts when the round
+    is in COMMIT; its first look commits, which ends the phase in the block that commit seals, and nobody else
+    sends anything. It must still see that head and reveal: a worker that subscribed to heads only after its
+    first look waited forever (seen when `flockchain dev` restarted its sample task)."""
+    chain = instant_chain
+    rpc = demo.Rpc(chain)
+    keys = [demo.participant_key(8, i) for i in range(3)]
+    root = Account.from_mnemonic(demo.MNEMONIC, account_path="m/44'/60'/0'/0/10")
+    creator = Account.from_mnemonic(demo.MNEMONIC, account_path="m/44'/60'/0'/0/0")
+    for key in keys:
+        rpc.send(root, "balances", "forceSetBalance", Account.from_key(key).address, 10_000 * UNIT)
+    initial = rpc.put_blob(tensors.encode_model(models.init_model("linear", 8)))
+    rpc.send(creator, "fl_alliance", "createTask", "linear", "sklearn:diabetes", initial, 1, 1, 2, [500] * 5,
+             3_000 * UNIT, value=30 * UNIT)
+    configs = []
+    for i, (key, share) in enumerate(zip(keys, data.split_non_iid("diabetes", 3, 8))):
+        state = tmp_path / f"worker{i}"
+        state.mkdir()
+        LocalData(*share).save(str(state / "data.npz"))
+        configs.append(WorkerConfig(url=chain, private_key=key, task=0, data=str(state / "data.npz"),
+                                    state_dir=str(state), stake=5_000 * UNIT))
+
+    async def scenario():
+        for config in configs:
+            joining = Worker(config)
+            await joining.start()
+            await joining.ensure_joined()
+            await joining.client.close()
+        [proposer] = rpc.contract("fl_alliance").functions.rolesOf(0, 0).call()[0]
+        worker = Worker(next(c for c in configs if Account.from_key(c.private_key).address == proposer))
+        running = asyncio.ensure_future(worker.run())
+        try:
+            for _ in range(600):
+                if rpc.contract("fl_alliance").functions.memberOf(0, 0, proposer).call()[1] != ZERO_HASH:
+                    return True
+                await asyncio.sleep(0.1)
+            return False
+        finally:
+            running.cancel()
+            await asyncio.gather(running, return_exceptions=True)
+
+    assert asyncio.run(scenario()), "the proposer never revealed: it missed the head its own commit sealed"
