@@ -123,7 +123,7 @@ def test_a_worker_whose_first_look_ends_the_phase_acts_on_the_head_that_sealed(i
         worker = Worker(next(c for c in configs if Account.from_key(c.private_key).address == proposer))
         running = asyncio.ensure_future(worker.run())
         try:
-            for _ in range(600):
+            for _ in range(1200):  # two minutes at most, a bound for a loaded machine
                 if rpc.contract("fl_alliance").functions.memberOf(0, 0, proposer).call()[1] != ZERO_HASH:
                     return True
                 await asyncio.sleep(0.1)
