@@ -46,11 +46,15 @@ def malicious_outcomes(summary: dict) -> tuple[int, int, int]:
 
 
 def spread(values: list[float]) -> str:
-    """mean ± standard deviation (population), or the value alone for one seed."""
+    """mean ± standard deviation (population), or the value alone for one seed; three decimals, or three
+    significant digits from 1,000 on (a poisoned FedAvg's MSE)."""
+    def figure(value: float) -> str:
+        return f"{value:.3f}" if abs(value) < 1_000 else f"{value:.3g}"
+
     mean = sum(values) / len(values)
     if len(values) == 1:
-        return f"{mean:.3f}"
-    return f"{mean:.3f}±{(sum((v - mean) ** 2 for v in values) / len(values)) ** 0.5:.3f}"
+        return figure(mean)
+    return f"{figure(mean)}±{figure((sum((v - mean) ** 2 for v in values) / len(values)) ** 0.5)}"
 
 
 def run(dataset: str, participants: int, cases, rounds: int, seeds: list[int], out: Path, peer_review: bool) -> None:
@@ -76,8 +80,8 @@ def run(dataset: str, participants: int, cases, rounds: int, seeds: list[int], o
             honest_slashed += summary["honest_slashed"]
         reference = chain if attack == "none" else reference
         accepted, tallied, poisoned = counts
-        print(f"{name:<26}{spread(chain):>13}{spread(reference):>13}"
-              + "".join(f"{spread(rules[rule]):>14}" for rule in RULES)
+        print(f"{name:<26}{spread(chain):>13} {spread(reference):>12}"
+              + "".join(f" {spread(rules[rule]):>13}" for rule in RULES)
               + f"{f'{accepted}/{tallied}':>14}{f'{poisoned}/{tallied}':>13}{honest_slashed:>16}"
               f"{time.perf_counter() - started:>9.0f}", flush=True)
 
