@@ -33,31 +33,43 @@ def instant_chain(tmp_path):
     demo.stop([process])
 
 
-def test_a_restarted_proposer_reveals_what_it_committed(chain, tmp_path):
-    rpc = demo.Rpc(chain)
-    keys = [demo.participant_key(7, i) for i in range(3)]
+def create_one_proposer_task(rpc: demo.Rpc, chain: str, tmp_path, seed: int) -> list[WorkerConfig]:
+    """Task 0: linear on diabetes, one round of one proposer and two voters; three funded participants' configs."""
+    keys = [demo.participant_key(seed, i) for i in range(3)]
     root = Account.from_mnemonic(demo.MNEMONIC, account_path="m/44'/60'/0'/0/10")
     creator = Account.from_mnemonic(demo.MNEMONIC, account_path="m/44'/60'/0'/0/0")
     for key in keys:
         rpc.send(root, "balances", "forceSetBalance", Account.from_key(key).address, 10_000 * UNIT)
-    initial = rpc.put_blob(tensors.encode_model(models.init_model("linear", 7)))
+    initial = rpc.put_blob(tensors.encode_model(models.init_model("linear", seed)))
     rpc.send(creator, "fl_alliance", "createTask", "linear", "sklearn:diabetes", initial, 1, 1, 2, [500] * 5,
              3_000 * UNIT, value=30 * UNIT)
     configs = []
-    for i, (key, share) in enumerate(zip(keys, data.split_non_iid("diabetes", 3, 7))):
+    for i, (key, share) in enumerate(zip(keys, data.split_non_iid("diabetes", 3, seed))):
         state = tmp_path / f"worker{i}"
         state.mkdir()
         LocalData(*share).save(str(state / "data.npz"))
         configs.append(WorkerConfig(url=chain, private_key=key, task=0, data=str(state / "data.npz"),
                                     state_dir=str(state), stake=5_000 * UNIT))
+    return configs
+
+
+async def join_all(rpc: demo.Rpc, configs: list[WorkerConfig]) -> str:
+    """Bond and join every participant; the round's proposer."""
+    for config in configs:
+        joining = Worker(config)
+        await joining.start()
+        await joining.ensure_joined()
+        await joining.client.close()
+    [proposer] = rpc.contract("fl_alliance").functions.rolesOf(0, 0).call()[0]
+    return proposer
+
+
+def test_a_restarted_proposer_reveals_what_it_committed(chain, tmp_path):
+    rpc = demo.Rpc(chain)
+    configs = create_one_proposer_task(rpc, chain, tmp_path, 7)
 
     async def scenario():
-        for config in configs:
-            worker = Worker(config)
-            await worker.start()
-            await worker.ensure_joined()
-            await worker.client.close()
-        [proposer] = rpc.contract("fl_alliance").functions.rolesOf(0, 0).call()[0]
+        proposer = await join_all(rpc, configs)
         config = next(c for c in configs if Account.from_key(c.private_key).address == proposer)
         first = Worker(config)
         await first.start()
@@ -95,31 +107,11 @@ def test_a_worker_whose_first_look_ends_the_phase_acts_on_the_head_that_sealed(i
     is in COMMIT; its first look commits, which ends the phase in the block that commit seals, and nobody else
     sends anything. It must still see that head and reveal: a worker that subscribed to heads only after its
     first look waited forever (seen when `flockchain dev` restarted its sample task)."""
-    chain = instant_chain
-    rpc = demo.Rpc(chain)
-    keys = [demo.participant_key(8, i) for i in range(3)]
-    root = Account.from_mnemonic(demo.MNEMONIC, account_path="m/44'/60'/0'/0/10")
-    creator = Account.from_mnemonic(demo.MNEMONIC, account_path="m/44'/60'/0'/0/0")
-    for key in keys:
-        rpc.send(root, "balances", "forceSetBalance", Account.from_key(key).address, 10_000 * UNIT)
-    initial = rpc.put_blob(tensors.encode_model(models.init_model("linear", 8)))
-    rpc.send(creator, "fl_alliance", "createTask", "linear", "sklearn:diabetes", initial, 1, 1, 2, [500] * 5,
-             3_000 * UNIT, value=30 * UNIT)
-    configs = []
-    for i, (key, share) in enumerate(zip(keys, data.split_non_iid("diabetes", 3, 8))):
-        state = tmp_path / f"worker{i}"
-        state.mkdir()
-        LocalData(*share).save(str(state / "data.npz"))
-        configs.append(WorkerConfig(url=chain, private_key=key, task=0, data=str(state / "data.npz"),
-                                    state_dir=str(state), stake=5_000 * UNIT))
+    rpc = demo.Rpc(instant_chain)
+    configs = create_one_proposer_task(rpc, instant_chain, tmp_path, 8)
 
     async def scenario():
-        for config in configs:
-            joining = Worker(config)
-            await joining.start()
-            await joining.ensure_joined()
-            await joining.client.close()
-        [proposer] = rpc.contract("fl_alliance").functions.rolesOf(0, 0).call()[0]
+        proposer = await join_all(rpc, configs)
         worker = Worker(next(c for c in configs if Account.from_key(c.private_key).address == proposer))
         running = asyncio.ensure_future(worker.run())
         try:
