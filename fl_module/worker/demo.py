@@ -100,10 +100,10 @@ class Rpc:
         """One transaction per argument tuple, all sent (consecutive nonces) before the first receipt is
         awaited: they share blocks instead of waiting a block each. Their receipts, in order."""
         contract, nonce = self.contract(module), self.w3.eth.get_transaction_count(account.address, "pending")
-        hashes = []
+        chain_id, hashes = self.w3.eth.chain_id, []
         for offset, args in enumerate(calls):
             tx = getattr(contract.functions, function)(*args).build_transaction({
-                "from": account.address, "value": value, "gas": 5_000_000, "chainId": self.w3.eth.chain_id,
+                "from": account.address, "value": value, "gas": 5_000_000, "chainId": chain_id,
                 "nonce": nonce + offset})
             hashes.append(self.w3.eth.send_raw_transaction(account.sign_transaction(tx).raw_transaction))
         receipts = [self.w3.eth.wait_for_transaction_receipt(h, timeout=60, poll_latency=0.05) for h in hashes]

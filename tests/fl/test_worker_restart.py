@@ -17,29 +17,29 @@ pytestmark = pytest.mark.slow
 UNIT = 10**18
 
 
-@pytest.fixture
-def chain(tmp_path):
+def serve_chain(tmp_path, block_time: float | None):
     port = demo.free_port()
-    process = demo.start_chain(tmp_path, port)
+    process = demo.start_chain(tmp_path, port, block_time=block_time)
     yield f"http://127.0.0.1:{port}"
     demo.stop([process])
+
+
+@pytest.fixture
+def chain(tmp_path):
+    yield from serve_chain(tmp_path, demo.BLOCK_TIME)
 
 
 @pytest.fixture
 def instant_chain(tmp_path):
-    port = demo.free_port()
-    process = demo.start_chain(tmp_path, port, block_time=None)
-    yield f"http://127.0.0.1:{port}"
-    demo.stop([process])
+    yield from serve_chain(tmp_path, None)
 
 
-def create_one_proposer_task(rpc: demo.Rpc, chain: str, tmp_path, seed: int) -> list[WorkerConfig]:
+def create_one_proposer_task(rpc: demo.Rpc, tmp_path, seed: int) -> list[WorkerConfig]:
     """Task 0: linear on diabetes, one round of one proposer and two voters; three funded participants' configs."""
     keys = [demo.participant_key(seed, i) for i in range(3)]
     root = Account.from_mnemonic(demo.MNEMONIC, account_path="m/44'/60'/0'/0/10")
     creator = Account.from_mnemonic(demo.MNEMONIC, account_path="m/44'/60'/0'/0/0")
-    for key in keys:
-        rpc.send(root, "balances", "forceSetBalance", Account.from_key(key).address, 10_000 * UNIT)
+    rpc.send_each(root, "balances", "forceSetBalance", [(Account.from_key(key).address, 10_000 * UNIT) for key in keys])
     initial = rpc.put_blob(tensors.encode_model(models.init_model("linear", seed)))
     rpc.send(creator, "fl_alliance", "createTask", "linear", "sklearn:diabetes", initial, 1, 1, 2, [500] * 5,
              3_000 * UNIT, value=30 * UNIT)
@@ -48,7 +48,7 @@ def create_one_proposer_task(rpc: demo.Rpc, chain: str, tmp_path, seed: int) -> 
         state = tmp_path / f"worker{i}"
         state.mkdir()
         LocalData(*share).save(str(state / "data.npz"))
-        configs.append(WorkerConfig(url=chain, private_key=key, task=0, data=str(state / "data.npz"),
+        configs.append(WorkerConfig(url=rpc.url, private_key=key, task=0, data=str(state / "data.npz"),
                                     state_dir=str(state), stake=5_000 * UNIT))
     return configs
 
@@ -66,7 +66,7 @@ async def join_all(rpc: demo.Rpc, configs: list[WorkerConfig]) -> str:
 
 def test_a_restarted_proposer_reveals_what_it_committed(chain, tmp_path):
     rpc = demo.Rpc(chain)
-    configs = create_one_proposer_task(rpc, chain, tmp_path, 7)
+    configs = create_one_proposer_task(rpc, tmp_path, 7)
 
     async def scenario():
         proposer = await join_all(rpc, configs)
@@ -108,7 +108,7 @@ def test_a_worker_whose_first_look_ends_the_phase_acts_on_the_head_that_sealed(i
     sends anything. It must still see that head and reveal: a worker that subscribed to heads only after its
     first look waited forever (seen when `flockchain dev` restarted its sample task)."""
     rpc = demo.Rpc(instant_chain)
-    configs = create_one_proposer_task(rpc, instant_chain, tmp_path, 8)
+    configs = create_one_proposer_task(rpc, tmp_path, 8)
 
     async def scenario():
         proposer = await join_all(rpc, configs)
