@@ -16,10 +16,11 @@ compute-bound GEMM, so stacking models gains little there; over small batches, o
 voter's small held-out set, the one-at-a-time loop is all overhead and stacking wins
 several-fold. On a GPU the same holds for kernel launches, at every size we use.
 
-Against the compute limit: at 45, 512 and 4,096 rows (digits repeated to 4,096) in one data batch, the
-FLOP rate the batched pass achieves (forward of a 64-32-10 MLP: 2·(64·32 + 32·10) = 4,736 FLOP per row
-and model) beside this machine's own rate on a large matrix product (2,048², one thread, measured in the
-same run): how close the batched pass comes to what the core can do.
+Against the compute limit: at 45, 512 and 4,096 rows (digits repeated to 4,096) in a voter's data batches
+(validate.EVAL_BATCH_SIZE, 512 rows: 4,096 rows are eight; one batch of 4,096 measured 20-40% slower, its
+activations out of cache), the FLOP rate the batched pass achieves (forward of a 64-32-10 MLP:
+2·(64·32 + 32·10) = 4,736 FLOP per row and model) beside this machine's own rate on a large matrix product
+(2,048², one thread, measured in the same run): how close the batched pass comes to what the core can do.
 
     .venv/bin/python -m bench.fl_validation [--updates 16] [--repeats 7]
 """
@@ -44,17 +45,19 @@ def matmul_gflops(repeats: int) -> float:
 
 
 def at_the_limit(models, x, y, repeats: int) -> list[dict]:
-    """GFLOP/s of the batched and the one-at-a-time pass at LIMIT_ROWS rows, one data batch each."""
-    from fl_module.worker.validate import losses_batched, losses_one_by_one
+    """GFLOP/s of the batched and the one-at-a-time pass at LIMIT_ROWS rows, in a voter's data batches (at most
+    validate.EVAL_BATCH_SIZE rows each, the size a voter scores by)."""
+    from fl_module.worker.validate import EVAL_BATCH_SIZE, losses_batched, losses_one_by_one
 
     rows = []
     for count in LIMIT_ROWS:
         index = torch.arange(count) % len(x)
-        xs, ys = x[index], y[index]
+        xs, ys, batch = x[index], y[index], min(count, EVAL_BATCH_SIZE)
         flop = MLP_FLOP_PER_ROW * count * len(models)
-        batched = median_seconds(lambda: losses_batched("mlp", models, xs, ys, "cpu", count), repeats)
-        one = median_seconds(lambda: losses_one_by_one("mlp", models, xs, ys, "cpu", count), repeats)
-        rows.append({"rows": count, "batched_gflops": flop / batched / 1e9, "one_by_one_gflops": flop / one / 1e9})
+        batched = median_seconds(lambda: losses_batched("mlp", models, xs, ys, "cpu", batch), repeats)
+        one = median_seconds(lambda: losses_one_by_one("mlp", models, xs, ys, "cpu", batch), repeats)
+        rows.append({"rows": count, "batch_size": batch, "batched_gflops": flop / batched / 1e9,
+                     "one_by_one_gflops": flop / one / 1e9})
     return rows
 
 
@@ -112,7 +115,8 @@ def report(updates: int = 16, repeats: int = 7) -> None:
           f"{max(c['worst_relative_difference'] for c in result['cases']):>12.1e} relative")
     limit = result["limit_gflops"]
     for case in result["at_the_limit"]:
-        print(row(f"FL votes, {updates} updates, {case['rows']:,} rows, GFLOP/s", case["batched_gflops"],
+        passes = "" if case["batch_size"] == case["rows"] else f" by {case['batch_size']}"
+        print(row(f"FL votes, {updates} updates, {case['rows']:,} rows{passes}", case["batched_gflops"],
                   case["one_by_one_gflops"], "GF/s", "one model at a time"))
         print(row(f"  the same beside the core's limit", case["batched_gflops"], limit, "GF/s",
                   f"{MATMUL_SIZE}² matmul, 1 thread"))
