@@ -133,8 +133,10 @@ def _scores(kind, attack, collude, is_malicious, global_params, candidates, owne
 
 
 def _chain_tally(kind, attack, collude, global_params, candidates, proposers, voters, malicious, shares,
-                 accept_below: int | None = None, accept_within: int | None = None) -> tuple[list[int], list[int]]:
-    """(each candidate's outcome, the voters reported for false validation) under fl_alliance's own tally,
+                 accept_below: int | None = None, accept_within: int | None = None
+                 ) -> tuple[list, int, list[int]]:
+    """(each candidate's fl_alliance.UpdateTally, the round's bound, the voters reported for false validation)
+    under fl_alliance's own tally,
     equal stakes and the module's default parameters (AcceptBelowPerMillion, AcceptWithinPerMillion: `accept_below`,
     `accept_within` when given; AcceptWithin applies under peer review only, as in the module)."""
     from fl_module import alliance
@@ -149,7 +151,7 @@ def _chain_tally(kind, attack, collude, global_params, candidates, proposers, vo
     tally = alliance.compute_tally(updates, cards, *parameters, factor)
     bound = alliance.compute_tally_bound(tally, *parameters)
     weights = alliance.compute_voter_weights(updates, cards, tally, factor, bound)
-    return [entry.outcome for entry in tally], [int.from_bytes(who, "big") for who, w in weights if w is None]
+    return tally, bound, [int.from_bytes(who, "big") for who, w in weights if w is None]
 
 
 def _aggregate_check(kind, attack, collude, global_params, combined, members, owners, malicious, shares):
@@ -175,7 +177,8 @@ def run_baseline(rule: str, dataset: str, n_participants: int, n_malicious: int,
 
     Returns {"rule", "final_test_loss", "final_test_accuracy" (None for regression),
     "malicious": [indices], "per_round": [{"round", "test_loss", "test_accuracy", ...}]};
-    vote_on_loss rounds also list "proposers", "accepted" and "rejected" participant indices.
+    vote_on_loss and peer_vote rounds also list "proposers", "accepted", "rejected", "poisoned" and
+    "false_validators" (participant indices), the tally's "bound" and each update's "consensus" (proposer, c, c⁺).
     """
     if rule not in RULES:
         raise ValueError(f"unknown rule {rule!r}; known: {RULES}")
@@ -198,8 +201,10 @@ def run_baseline(rule: str, dataset: str, n_participants: int, n_malicious: int,
             delivered = [(p, _update(kind, attack, p in malicious, global_params, shares[p], config,
                                      derive_seed(seed, round_index, p))) for p in proposers]
             candidates = [update for _, update in delivered]
-            outcomes, false_validators = _chain_tally(kind, attack, collude, global_params, candidates, proposers,
-                                                      voters, malicious, shares, accept_below, accept_within)
+            tally, bound, false_validators = _chain_tally(kind, attack, collude, global_params, candidates,
+                                                          proposers, voters, malicious, shares, accept_below,
+                                                          accept_within)
+            outcomes = [entry.outcome for entry in tally]
             accepted = [i for i, outcome in enumerate(outcomes) if outcome == ACCEPTED and candidates[i] is not None]
             adopted = _aggregate_check(
                 kind, attack, collude, global_params, fedavg([candidates[i] for i in accepted]),
@@ -211,7 +216,8 @@ def run_baseline(rule: str, dataset: str, n_participants: int, n_malicious: int,
             record.update(proposers=proposers, accepted=[proposers[i] for i in accepted], adopted=adopted is not None,
                           rejected=[p for i, p in enumerate(proposers) if i not in accepted],
                           poisoned=[proposers[i] for i, outcome in enumerate(outcomes) if outcome == POISONED],
-                          false_validators=false_validators)
+                          false_validators=false_validators, bound=bound,
+                          consensus=[(p, entry.low_score, entry.high_score) for p, entry in zip(proposers, tally)])
         else:
             trainers = [p for p in range(n_participants) if rule != "honest_only" or p not in malicious]
             updates = [_update(kind, attack, p in malicious, global_params, shares[p], config,

@@ -97,6 +97,22 @@ def test_peer_review_keeps_colluders_out_at_40_percent_and_reports_only_them():
         assert set(record["false_validators"]) == bad, record
 
 
+def test_each_round_records_the_consensus_that_decided_each_update():
+    """What bench/fl_slash_lines reads: every proposer's (c, c⁺) and the round's bound, consistent with the
+    outcomes (accepted below the bound, poisoned at the poison line, fl_alliance.compute_poison_line)."""
+    from fl_module import alliance
+    result = run_baseline("peer_vote", "diabetes", 8, 2, "sign-flip", 3, seed=1, collude=True)
+    for record in result["per_round"]:
+        assert [p for p, _, _ in record["consensus"]] == record["proposers"]
+        line = alliance.compute_poison_line(record["bound"], alliance.AcceptBelowPerMillion.default,
+                                            alliance.PoisonAtPerMillion.default)
+        for proposer, low, high in record["consensus"]:
+            assert low <= high
+            assert (proposer in record["accepted"]) == (high < record["bound"]), record
+            assert (proposer in record["poisoned"]) == (high >= record["bound"] and low >= line), record
+        assert record["poisoned"], "sign-flipped updates of diabetes are poisoned from the first round"
+
+
 def test_the_chain_rules_take_another_acceptance_threshold():
     """accept_below=1 (a score below 10⁻⁶) accepts nothing, so the global model never moves; the default does."""
     strict = run_baseline("peer_vote", "digits", 6, 0, None, 2, 0, accept_below=1)
