@@ -89,8 +89,9 @@ def test_after_garbage_the_sender_stays_banned_and_the_node_keeps_serving():
                 with pytest.raises(Refusal, match="the node id is banned"):
                     await again.handshake()
             honest = await net.node(bootnodes=(service.local_url,))
-            await eventually(lambda: peer_ids(service) == {honest.node_id}, what="an honest peer connected")
-            honest.broadcast_block(make_block(4))
+            await eventually(lambda: peer_ids(service) == {honest.node_id} and peer_ids(honest) == {service.node_id},
+                             what="an honest peer connected, both ends")
+            assert honest.broadcast_block(make_block(4)) == 1
             await eventually(lambda: service.handler.blocks == [(honest.node_id, make_block(4))], what="gossip")
 
     run(scenario)
