@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(960)]  # past the demo's own 900 s bound
 
 
 def test_demo_ranks_by_quality_pays_lazy_validators_nothing_and_seeds_the_alliance(tmp_path):

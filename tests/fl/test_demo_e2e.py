@@ -10,7 +10,7 @@ import pytest
 
 from fl_module.worker import demo
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(660)]  # past the demos' own 600 s bounds
 
 
 def test_sign_flip_updates_are_rejected_and_their_proposer_slashed(tmp_path):

@@ -65,6 +65,7 @@ def test_blocks_produced_while_the_observer_waited_are_seen_at_its_next_look():
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(660)  # past the command's own 600 s bound
 def test_simulate_runs_participants_as_ray_actors_and_measures_each_round(tmp_path):
     """Eight participants (two sign-flippers) on two Ray actors, two rounds, through the real command."""
     out = tmp_path / "out"
@@ -113,6 +114,7 @@ def test_build_spec_prints_the_chain_spec_a_simulation_edits():
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(660)  # past the command's own 600 s bound
 def test_simulate_joins_an_existing_ray_cluster(tmp_path):
     """`ray start --head` as a user would run it; --ray-address makes the actors its, they reach the node on the
     address --node-host gives, and the cluster outlives the run (its process group is stopped here, not with

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(960)]  # past the demo's own 900 s bound
 
 
 def test_demo_publishes_the_alliance_model_serves_it_and_pays_by_usage(tmp_path):
