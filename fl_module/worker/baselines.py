@@ -136,9 +136,9 @@ def _chain_tally(kind, attack, collude, global_params, candidates, proposers, vo
                  accept_below: int | None = None, accept_within: int | None = None
                  ) -> tuple[list, int, list[int]]:
     """(each candidate's fl_alliance.UpdateTally, the round's bound, the voters reported for false validation)
-    under fl_alliance's own tally,
-    equal stakes and the module's default parameters (AcceptBelowPerMillion, AcceptWithinPerMillion: `accept_below`,
-    `accept_within` when given; AcceptWithin applies under peer review only, as in the module)."""
+    under fl_alliance's own tally, equal stakes and the module's default parameters (AcceptBelowPerMillion,
+    AcceptWithinPerMillion: `accept_below`, `accept_within` when given; AcceptWithin applies under peer review
+    only, as in the module)."""
     from fl_module import alliance
     address = lambda participant: participant.to_bytes(20, "big")
     updates = tuple(alliance.RevealedUpdate(address(p), bytes(32)) for p in proposers)
