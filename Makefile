@@ -42,8 +42,9 @@ $(VENV)/.chromium: $(VENV)/.installed
 dev: install
 	$(VENV)/bin/flockchain dev $(ARGS)
 
+# --durations: the slowest tests end every run's log (CI's included), where a test that slowed is seen first.
 test: install
-	$(PYTHON) -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+	$(PYTHON) -m pytest -n 2 --dist loadfile --durations=20 $(PYTEST_ARGS)
 
 bench: install $(ANVIL)/node_modules/.installed
 	$(PYTHON) -m bench
