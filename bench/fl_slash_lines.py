@@ -3,15 +3,17 @@
 Runs the chain's peer-review rule without the chain (baselines.run_baseline("peer_vote"), colluding voters) for
 each scenario and seed, keeps every tallied update's lower consensus score c (spec/modules/fl_alliance.md, the
 tally), and prints, per scenario, the share of the malicious updates that the module's own line slashes, then
-what it would with a fixed line `c ≥ b` or a line relative to the round `c ≥ a·M` added (M: the lower median of
-the round's upper scores, as the round's bound takes it), each beside the honest updates it would slash. Accepted updates are
-never slashed. Chain-free, the outcome does not change the run (slashed or rejected, an update is left out), so
-one run per scenario and seed serves every line. The figures in the spec's "What the scores cannot slash".
+what it would with a fixed line `c ≥ b` or a line relative to the round `c ≥ a·M` added (M: the round's median,
+fl_alliance.compute_round_median, as the round's bound takes it), each beside the honest updates it would slash.
+Accepted updates are never slashed. Chain-free, the outcome does not change the run (slashed or rejected, an
+update is left out), so one run per scenario and seed serves every line. The figures in the spec's "What the
+scores cannot slash".
 
     python -m bench.fl_slash_lines [--seeds 10] [--rounds 12] [--scenarios sign-flip:2 ...]
 """
 
 import argparse
+
 from fl_module.formats import ACCEPTED, POISONED
 from fl_module.worker import baselines
 
@@ -27,13 +29,11 @@ def tallied_updates(dataset: str, participants: int, rounds: int, scenario: str,
                                  collude=int(count) > 0)
     malicious, updates = set(run["malicious"]), []
     for record in run["per_round"]:
-        uppers = sorted(high for _, _, high in record["consensus"])
-        median = uppers[(len(uppers) + 1) // 2 - 1]
         accepted, poisoned = set(record["accepted"]), set(record["poisoned"])
         for proposer, low, _ in record["consensus"]:
             outcome = ACCEPTED if proposer in accepted else POISONED if proposer in poisoned else None
             updates.append({"malicious": proposer in malicious, "outcome": outcome, "c": low / 1e6,
-                            "median": median / 1e6})
+                            "median": record["median"] / 1e6})
     return updates
 
 
@@ -62,13 +62,14 @@ def main(argv=None) -> None:
           f"colluding voters: share of malicious updates slashed; honest updates slashed (of "
           f"{sum(1 for s in args.scenarios for u in runs[s] if not u['malicious']):,})")
     print(f"{'line':<16}" + "".join(f"{s:>14}" for s in attacked) + f"{'honest':>10}")
+    malicious = {scenario: sum(1 for u in runs[scenario] if u["malicious"]) for scenario in attacked}
     for name, line in lines:
         cells, honest = [], 0
         for scenario in args.scenarios:
             bad, good = slashed(runs[scenario], line)
             honest += good
             if scenario in attacked:
-                cells.append(bad / max(1, sum(1 for u in runs[scenario] if u["malicious"])))
+                cells.append(bad / max(1, malicious[scenario]))
         print(f"{name:<16}" + "".join(f"{cell:>14.0%}" for cell in cells) + f"{honest:>10,}", flush=True)
 
 

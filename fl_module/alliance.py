@@ -597,13 +597,18 @@ def compute_outcome(lower: int, upper: int, accept_bound: int, poison_line: int)
     return POISONED if lower >= poison_line else REJECTED
 
 
+def compute_round_median(uppers: list[int]) -> int:
+    """M: the lower median (the ⌈k/2⌉-th smallest) of the round's k upper consensus scores, each update once."""
+    return sorted(uppers)[(len(uppers) - 1) // 2]
+
+
 def compute_accept_bound(uppers: list[int], accept_below: int, accept_within: int, poison_at: int) -> int:
-    """min(PoisonAt, max(AcceptBelow, ⌊min(M, AcceptBelow) · AcceptWithin / 10⁶⌋)), M the lower median of the
-    round's upper consensus scores (each update once); AcceptBelow when no update has reports. Taking M at most
-    AcceptBelow keeps the bound at most AcceptWithin × AcceptBelow whatever the round's updates score."""
+    """min(PoisonAt, max(AcceptBelow, ⌊min(M, AcceptBelow) · AcceptWithin / 10⁶⌋)), M the round's median
+    (compute_round_median); AcceptBelow when no update has reports. Taking M at most AcceptBelow keeps the bound at
+    most AcceptWithin × AcceptBelow whatever the round's updates score."""
     if not uppers:
         return accept_below
-    middle = min(sorted(uppers)[(len(uppers) - 1) // 2], accept_below)
+    middle = min(compute_round_median(uppers), accept_below)
     return min(poison_at, max(accept_below, middle * accept_within // PER_MILLION))
 
 

@@ -134,8 +134,9 @@ def _scores(kind, attack, collude, is_malicious, global_params, candidates, owne
 
 def _chain_tally(kind, attack, collude, global_params, candidates, proposers, voters, malicious, shares,
                  accept_below: int | None = None, accept_within: int | None = None
-                 ) -> tuple[list, int, list[int]]:
-    """(each candidate's fl_alliance.UpdateTally, the round's bound, the voters reported for false validation)
+                 ) -> tuple[list, int, int, list[int]]:
+    """(each candidate's fl_alliance.UpdateTally, the round's bound and median M — 2³²−1 when no update has
+    reports —, the voters reported for false validation)
     under fl_alliance's own tally, equal stakes and the module's default parameters (AcceptBelowPerMillion,
     AcceptWithinPerMillion: `accept_below`, `accept_within` when given; AcceptWithin applies under peer review
     only, as in the module)."""
@@ -151,7 +152,9 @@ def _chain_tally(kind, attack, collude, global_params, candidates, proposers, vo
     tally = alliance.compute_tally(updates, cards, *parameters, factor)
     bound = alliance.compute_tally_bound(tally, *parameters)
     weights = alliance.compute_voter_weights(updates, cards, tally, factor, bound)
-    return tally, bound, [int.from_bytes(who, "big") for who, w in weights if w is None]
+    median = alliance.compute_round_median([entry.high_score for entry in tally if entry.voting_stake]
+                                           or [SCORE_UNUSABLE])
+    return tally, bound, median, [int.from_bytes(who, "big") for who, w in weights if w is None]
 
 
 def _aggregate_check(kind, attack, collude, global_params, combined, members, owners, malicious, shares):
@@ -178,7 +181,8 @@ def run_baseline(rule: str, dataset: str, n_participants: int, n_malicious: int,
     Returns {"rule", "final_test_loss", "final_test_accuracy" (None for regression),
     "malicious": [indices], "per_round": [{"round", "test_loss", "test_accuracy", ...}]};
     vote_on_loss and peer_vote rounds also list "proposers", "accepted", "rejected", "poisoned" and
-    "false_validators" (participant indices), the tally's "bound" and each update's "consensus" (proposer, c, c⁺).
+    "false_validators" (participant indices), the tally's "bound" and "median" (M, fl_alliance.compute_round_median;
+    2³²−1 when no update has reports) and each update's "consensus" (proposer, c, c⁺).
     """
     if rule not in RULES:
         raise ValueError(f"unknown rule {rule!r}; known: {RULES}")
@@ -201,9 +205,9 @@ def run_baseline(rule: str, dataset: str, n_participants: int, n_malicious: int,
             delivered = [(p, _update(kind, attack, p in malicious, global_params, shares[p], config,
                                      derive_seed(seed, round_index, p))) for p in proposers]
             candidates = [update for _, update in delivered]
-            tally, bound, false_validators = _chain_tally(kind, attack, collude, global_params, candidates,
-                                                          proposers, voters, malicious, shares, accept_below,
-                                                          accept_within)
+            tally, bound, median, false_validators = _chain_tally(kind, attack, collude, global_params, candidates,
+                                                                  proposers, voters, malicious, shares, accept_below,
+                                                                  accept_within)
             outcomes = [entry.outcome for entry in tally]
             accepted = [i for i, outcome in enumerate(outcomes) if outcome == ACCEPTED and candidates[i] is not None]
             adopted = _aggregate_check(
@@ -216,7 +220,7 @@ def run_baseline(rule: str, dataset: str, n_participants: int, n_malicious: int,
             record.update(proposers=proposers, accepted=[proposers[i] for i in accepted], adopted=adopted is not None,
                           rejected=[p for i, p in enumerate(proposers) if i not in accepted],
                           poisoned=[proposers[i] for i, outcome in enumerate(outcomes) if outcome == POISONED],
-                          false_validators=false_validators, bound=bound,
+                          false_validators=false_validators, bound=bound, median=median,
                           consensus=[(p, entry.low_score, entry.high_score) for p, entry in zip(proposers, tally)])
         else:
             trainers = [p for p in range(n_participants) if rule != "honest_only" or p not in malicious]

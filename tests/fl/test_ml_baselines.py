@@ -98,8 +98,9 @@ def test_peer_review_keeps_colluders_out_at_40_percent_and_reports_only_them():
 
 
 def test_each_round_records_the_consensus_that_decided_each_update():
-    """What bench/fl_slash_lines reads: every proposer's (c, c⁺) and the round's bound, consistent with the
-    outcomes (accepted below the bound, poisoned at the poison line, fl_alliance.compute_poison_line)."""
+    """What bench/fl_slash_lines reads: every proposer's (c, c⁺), the round's bound and median M (every update has
+    reports here), consistent with the outcomes (accepted below the bound, poisoned at the poison line,
+    fl_alliance.compute_poison_line)."""
     from fl_module import alliance
     result = run_baseline("peer_vote", "diabetes", 8, 2, "sign-flip", 3, seed=1, collude=True)
     for record in result["per_round"]:
@@ -110,6 +111,8 @@ def test_each_round_records_the_consensus_that_decided_each_update():
             assert low <= high
             assert (proposer in record["accepted"]) == (high < record["bound"]), record
             assert (proposer in record["poisoned"]) == (high >= record["bound"] and low >= line), record
+        uppers = sorted(high for _, _, high in record["consensus"])
+        assert record["median"] == uppers[(len(uppers) - 1) // 2]
         assert record["poisoned"], "sign-flipped updates of diabetes are poisoned from the first round"
 
 
