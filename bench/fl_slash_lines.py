@@ -2,11 +2,12 @@
 
 Runs the chain's peer-review rule without the chain (baselines.run_baseline("peer_vote"), colluding voters) for
 each scenario and seed, keeps every tallied update's lower consensus score c (spec/modules/fl_alliance.md, the
-tally), and prints, per scenario, the share of the malicious updates that the module's own line slashes, then
+tally), and prints, per scenario, the share of the malicious updates that the module's own line slashes (on the
+voters' scores, which carry their distance evidence: validate.mark_distance_outliers), then
 what it would with a fixed line `c ≥ b` or a line relative to the round `c ≥ a·M` added (M: the round's median,
 fl_alliance.compute_round_median, as the round's bound takes it), each beside the honest updates it would slash.
 Accepted updates are never slashed. Chain-free, the outcome does not change the run (slashed or rejected, an
-update is left out), so one run per scenario and seed serves every line. The figures in the spec's "What the
+update is left out), so one run per scenario and seed serves every line. The figures in the spec's "What the loss
 scores cannot slash".
 
     python -m bench.fl_slash_lines [--seeds 10] [--rounds 12] [--scenarios sign-flip:2 ...]

@@ -49,7 +49,7 @@ from .attacks import (ATTACKS, BLOB_ATTACKS, collude_aggregate_score, collude_sc
 from .data import load, split_non_iid
 from .models import default_model_kind, init_model, is_classification
 from .train import DEFAULT_TRAINING, TrainConfig, train_with
-from .validate import accuracy, compute_scores, mean_loss, score_candidates
+from .validate import accuracy, compute_scores, mark_distance_outliers, mean_loss, score_candidates
 
 RULES = ("fedavg", "median", "trimmed_mean", "multikrum", "vote_on_loss", "peer_vote", "honest_only")
 CHAIN_RULES = ("vote_on_loss", "peer_vote")
@@ -121,14 +121,14 @@ def _update(kind, attack, is_malicious, global_params, share, config, seed):
 
 def _scores(kind, attack, collude, is_malicious, global_params, candidates, owners, malicious, share) -> list[int]:
     """What a voter reveals for each candidate (attacks.py for the malicious ones); None, a blob attacker's
-    update nobody can decode, scores SCORE_UNUSABLE."""
+    update nobody can decode, and a distance outlier (validate.mark_distance_outliers) score SCORE_UNUSABLE."""
     if is_malicious and collude:
         return collude_scores(owners, malicious)
     if is_malicious and attack == "lazy-voter":
         return lazy_scores(len(candidates))
     usable = [candidate for candidate in candidates if candidate is not None]
     global_loss, losses = score_candidates(kind, global_params, usable, share.val_x, share.val_y, "cpu")
-    scores = iter(compute_scores(global_loss, losses))
+    scores = iter(mark_distance_outliers(compute_scores(global_loss, losses), usable))
     return [next(scores) if candidate is not None else SCORE_UNUSABLE for candidate in candidates]
 
 

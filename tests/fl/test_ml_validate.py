@@ -1,4 +1,5 @@
-"""Batched scoring equals one-by-one scoring; a voter's score is a loss ratio, and only a strictly lower loss scores below 10⁶."""
+"""Batched scoring equals one-by-one scoring; a voter's score is a loss ratio, and only a strictly lower loss scores below
+10⁶; a distance outlier (Krum ratio) scores SCORE_UNUSABLE."""
 
 import math
 
@@ -9,12 +10,14 @@ from hypothesis import strategies as st
 
 from fl_module.formats import SCORE_UNUSABLE
 
-from fl_module.worker.attacks import sign_flip
+from fl_module.worker.attacks import SIGN_FLIP_SCALE, sign_flip
+from fl_module.worker.baselines import multikrum_select
 from fl_module.worker.data import load, split_non_iid
 from fl_module.worker.models import init_model
 from fl_module.worker.train import DEFAULT_TRAINING, train_with
 from fl_module.worker.validate import (
-    accuracy, compute_scores, losses_batched, losses_one_by_one, mean_loss, score_candidates, stack_models)
+    DISTANCE_OUTLIER_RATIO, MIN_UPDATES_FOR_DISTANCE, OUTLIER_MIN_SCORE, accuracy, compute_krum_ratios, compute_scores, losses_batched,
+    losses_one_by_one, mark_distance_outliers, mean_loss, score_candidates, stack_models)
 
 torch.set_num_threads(1)  # two xdist workers share two cores
 
@@ -109,3 +112,69 @@ def test_accuracy():
     assert accuracy("mlp", logits_model, data.test_x, data.test_y) == pytest.approx(
         (data.test_y == 3).double().mean().item())
     assert accuracy("linear", init_model("linear", 0), torch.zeros(2, 10), torch.zeros(2)) is None
+
+
+# --- distance evidence: Krum ratios ----------------------------------------------------------------------------
+
+def test_a_sign_flipped_update_among_honest_ones_is_a_distance_outlier_and_no_honest_one_is():
+    """Ten digits participants (non-IID) train from a model already trained a little, and two of them send their
+    step flipped, as the attack does: those two are distance outliers and no honest one is; a voter reports them
+    unusable when its loss score would reject them too, and keeps its loss score otherwise."""
+    data = load("digits", 0)
+    start = train_with("mlp", init_model("mlp", 0), data.train_x[:300], data.train_y[:300], DEFAULT_TRAINING["mlp"],
+                       0, "cpu")
+    shares = split_non_iid("digits", 10, seed=0)
+    updates = [train_with("mlp", start, s.train_x, s.train_y, DEFAULT_TRAINING["mlp"], i, "cpu")
+               for i, s in enumerate(shares)]
+    flipped = {3, 7}
+    updates = [sign_flip(start, u, SIGN_FLIP_SCALE) if i in flipped else u for i, u in enumerate(updates)]
+    ratios = compute_krum_ratios(updates)
+    assert {i for i, r in enumerate(ratios) if r >= DISTANCE_OUTLIER_RATIO} == flipped, ratios
+    rejected = [OUTLIER_MIN_SCORE + i for i in range(10)]
+    assert mark_distance_outliers(rejected, updates) == [SCORE_UNUSABLE if i in flipped else s
+                                                         for i, s in enumerate(rejected)]
+    acceptable = [OUTLIER_MIN_SCORE - 1] * 10
+    assert mark_distance_outliers(acceptable, updates) == acceptable
+
+
+def test_krum_ratios_order_updates_as_multikrum_selects_them():
+    """The n - f updates Multi-Krum keeps against f = n/2 - 1 Byzantine ones are those with the n - f lowest ratios."""
+    _, models = candidates("digits", "mlp", 10)
+    ratios = compute_krum_ratios(models)
+    kept = multikrum_select(models, 4)
+    assert sorted(sorted(range(10), key=lambda i: (ratios[i], i))[:6]) == kept
+    assert sorted(ratios)[4] == pytest.approx(1.0)  # the lower median's own ratio
+
+
+@given(st.integers(2, 9), st.integers(0, 2**31), st.floats(0.01, 100.0), st.floats(-10.0, 10.0), st.randoms())
+def test_krum_ratios_do_not_depend_on_order_scale_or_the_global_model(n, seed, scale, shift, random):
+    """Every voter computes the same ratios from the same updates: the ratio of an update moves with it under a
+    permutation, and neither a common scale of the steps nor the model they start from changes it."""
+    generator = torch.Generator().manual_seed(seed)
+    updates = [{"w": torch.randn(3, 4, generator=generator, dtype=torch.float64),
+                "b": torch.randn(4, generator=generator, dtype=torch.float64)} for _ in range(n)]
+    ratios = compute_krum_ratios(updates)
+    order = list(range(n))
+    random.shuffle(order)
+    assert compute_krum_ratios([updates[i] for i in order]) == pytest.approx([ratios[i] for i in order], rel=1e-9)
+    moved = [{name: shift + scale * tensor for name, tensor in update.items()} for update in updates]
+    assert compute_krum_ratios(moved) == pytest.approx(ratios, rel=1e-6, abs=1e-9)
+
+
+def test_too_few_or_identical_updates_mark_nothing():
+    bad, far = OUTLIER_MIN_SCORE, {"w": torch.full((4,), 1e6)}
+    near = [{"w": torch.full((4,), float(i))} for i in range(MIN_UPDATES_FOR_DISTANCE)]
+    few = near[:MIN_UPDATES_FOR_DISTANCE - 2] + [far]
+    assert mark_distance_outliers([bad] * len(few), few) == [bad] * len(few)
+    enough = near[:MIN_UPDATES_FOR_DISTANCE - 1] + [far]
+    assert mark_distance_outliers([bad] * len(enough), enough) == [bad] * (len(enough) - 1) + [SCORE_UNUSABLE]
+    copies = [{"w": torch.ones(4)}] * 3 + [far] * 2  # most updates the same: no spread to measure a distance by
+    assert compute_krum_ratios(copies) == [0.0] * 5 and mark_distance_outliers([bad] * 5, copies) == [bad] * 5
+    accomplices = near + [far] * (len(near) - 1)  # a minority's copies of one update: still far from everyone else
+    assert mark_distance_outliers([bad] * len(accomplices), accomplices)[len(near):] == [SCORE_UNUSABLE] * (len(near) - 1)
+    assert compute_krum_ratios([]) == [] and compute_krum_ratios([far]) == [0.0]
+
+
+def test_the_outlier_score_floor_is_the_modules_accept_bound():
+    from fl_module import alliance
+    assert OUTLIER_MIN_SCORE == alliance.AcceptBelowPerMillion.default
