@@ -33,6 +33,21 @@ def test_sign_flip_updates_are_rejected_and_their_proposer_slashed(tmp_path):
     assert all(r["evaluation_reported"] for r in summary["rounds"]), "the creator reports each round's loss on chain"
 
 
+def test_the_voters_distance_evidence_slashes_a_flipped_update_from_the_first_round(tmp_path):
+    """Real worker processes, peer review, six digits participants, one sign-flipper: from a still-random model a
+    flipped step costs little loss (without the voters' distance evidence it was rejected but slashed only in
+    the last of these three rounds), but it lies far from the five honest updates, so every voter reports it
+    unusable and it is slashed each round; no honest participant is."""
+    summary = demo.run("digits", participants=6, malicious=1, attack="sign-flip", rounds=3, collude=False, seed=3,
+                       out=tmp_path, compare=False, progress=lambda line: None, timeout=600, peer_review=True)
+    [bad] = summary["malicious"]
+    assert [r["status"] for r in summary["rounds"]] == ["completed"] * 3
+    for record in summary["rounds"]:
+        assert bad in record["poisoned"] and bad not in record["accepted"], record
+        assert record["poisoned"] == [bad]
+    assert summary["honest_slashed"] == 0 and summary["slashed"] == [bad]
+
+
 def test_demo_command_writes_the_summary(tmp_path):
     result = subprocess.run([sys.executable, "-m", "flockchain", "demo", "alliance", "--participants", "4",
                              "--malicious", "0", "--attack", "none", "--rounds", "2", "--out", str(tmp_path)],
