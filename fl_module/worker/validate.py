@@ -139,7 +139,7 @@ def compute_krum_ratios(updates: list[dict[str, torch.Tensor]]) -> list[float]:
         return [0.0] * n
     vectors = torch.stack([torch.cat([tensor.reshape(-1).to(torch.float64) for tensor in update.values()])
                            for update in updates])
-    distances = torch.cdist(vectors, vectors, compute_mode="donot_use_mm_for_euclid_dist") ** 2  # exact, not |x|²+|y|²-2xy
+    distances = torch.cdist(vectors, vectors, compute_mode="donot_use_mm_for_euclid_dist") ** 2  # not |x|²+|y|²-2xy
     neighbours = max(1, (n + 1) // 2 - 1)
     others = distances.masked_fill(torch.eye(n, dtype=torch.bool), float("inf"))
     krum = others.sort(dim=1).values[:, :neighbours].sum(dim=1).tolist()

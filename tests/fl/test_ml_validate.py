@@ -1,5 +1,5 @@
-"""Batched scoring equals one-by-one scoring; a voter's score is a loss ratio, and only a strictly lower loss scores below
-10⁶; a distance outlier (Krum ratio) scores SCORE_UNUSABLE."""
+"""Batched scoring equals one-by-one scoring; a voter's score is a loss ratio, and only a strictly lower loss scores
+below 10⁶; a distance outlier (Krum ratio) that the loss would reject scores SCORE_UNUSABLE."""
 
 import math
 
@@ -16,8 +16,9 @@ from fl_module.worker.data import load, split_non_iid
 from fl_module.worker.models import init_model
 from fl_module.worker.train import DEFAULT_TRAINING, train_with
 from fl_module.worker.validate import (
-    DISTANCE_OUTLIER_RATIO, MIN_UPDATES_FOR_DISTANCE, OUTLIER_MIN_SCORE, accuracy, compute_krum_ratios, compute_scores, losses_batched,
-    losses_one_by_one, mark_distance_outliers, mean_loss, score_candidates, stack_models)
+    DISTANCE_OUTLIER_RATIO, MIN_UPDATES_FOR_DISTANCE, OUTLIER_MIN_SCORE, accuracy, compute_krum_ratios,
+    compute_scores, losses_batched, losses_one_by_one, mark_distance_outliers, mean_loss, score_candidates,
+    stack_models)
 
 torch.set_num_threads(1)  # two xdist workers share two cores
 
@@ -171,7 +172,8 @@ def test_too_few_or_identical_updates_mark_nothing():
     copies = [{"w": torch.ones(4)}] * 3 + [far] * 2  # most updates the same: no spread to measure a distance by
     assert compute_krum_ratios(copies) == [0.0] * 5 and mark_distance_outliers([bad] * 5, copies) == [bad] * 5
     accomplices = near + [far] * (len(near) - 1)  # a minority's copies of one update: still far from everyone else
-    assert mark_distance_outliers([bad] * len(accomplices), accomplices)[len(near):] == [SCORE_UNUSABLE] * (len(near) - 1)
+    marked = mark_distance_outliers([bad] * len(accomplices), accomplices)
+    assert marked[len(near):] == [SCORE_UNUSABLE] * (len(near) - 1)
     assert compute_krum_ratios([]) == [] and compute_krum_ratios([far]) == [0.0]
 
 
