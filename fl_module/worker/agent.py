@@ -11,8 +11,8 @@ its roles and its own commitments, and does the one thing still missing:
                              data: its loss ÷ the global model's, × 10⁶ (validate.compute_scores);
                              an update it cannot use at all (missing, not a model, NaN) scores
                              SCORE_UNUSABLE: a hostile blob is a poisoned update, never a reason to
-                             stop; so does a distance outlier (validate.mark_distance_outliers);
-                             commit the scores
+                             stop; so does a distance outlier (validate.compute_votes); commit the
+                             scores
     VOTE_REVEAL  (committed) reveal the scores
     AGGREGATE    (member)    FedAvg of the accepted updates that decode (deterministic), upload, submit
                              its hash with this member's score of it (the aggregate check)
@@ -276,9 +276,7 @@ class Worker:
             candidates = [await self.fetch_update(h) for h in hashes]
             usable = [c for c in candidates if c is not None]
             losses = await asyncio.to_thread(self.score, [glob] + usable, round_)
-            usable_scores = iter(validate.mark_distance_outliers(validate.compute_scores(losses[0], losses[1:]),
-                                                                 usable))
-            scores = [next(usable_scores) if c is not None else SCORE_UNUSABLE for c in candidates]
+            scores = validate.compute_votes(losses[0], losses[1:], candidates)
         salt = os.urandom(32)
         self.save_secret(f"{key}:scores", {"scores": scores, "salt": salt.hex()})
         commitment = compute_score_commitment(scores, salt, bytes.fromhex(self.client.address[2:]))

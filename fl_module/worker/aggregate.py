@@ -44,6 +44,12 @@ def fedavg(models: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
     return result
 
 
+def flatten(model: dict[str, torch.Tensor]) -> torch.Tensor:
+    """All of a model's values in one vector, tensors in name order (as fedavg and the canonical encoding take
+    them), so the same position holds the same parameter in every model of a task."""
+    return torch.cat([model[name].reshape(-1) for name in sorted(model)])
+
+
 def aggregate_bytes(models: list[bytes], kind: str | None) -> bytes:
     """The canonical bytes of fedavg over canonical model bytes, in the given order.
 

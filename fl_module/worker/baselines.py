@@ -43,13 +43,13 @@ import time
 import torch
 
 from ..formats import ACCEPTED, POISONED, SCORE_UNUSABLE
-from .aggregate import fedavg
+from .aggregate import fedavg, flatten
 from .attacks import (ATTACKS, BLOB_ATTACKS, collude_aggregate_score, collude_scores, lazy_scores, malicious_update,
                       pick_malicious)
 from .data import load, split_non_iid
 from .models import default_model_kind, init_model, is_classification
 from .train import DEFAULT_TRAINING, TrainConfig, train_with
-from .validate import accuracy, compute_scores, mark_distance_outliers, mean_loss, score_candidates
+from .validate import accuracy, compute_krum_scores, compute_votes, mean_loss, score_candidates
 
 RULES = ("fedavg", "median", "trimmed_mean", "multikrum", "vote_on_loss", "peer_vote", "honest_only")
 CHAIN_RULES = ("vote_on_loss", "peer_vote")
@@ -62,10 +62,6 @@ def derive_seed(*parts: int | str) -> int:
     return int.from_bytes(digest[:8], "big") >> 1
 
 
-def _flatten(model: dict[str, torch.Tensor]) -> torch.Tensor:
-    return torch.cat([model[name].reshape(-1) for name in sorted(model)])
-
-
 def _unflatten(vector: torch.Tensor, like: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     result, offset = {}, 0
     for name in sorted(like):
@@ -76,7 +72,7 @@ def _unflatten(vector: torch.Tensor, like: dict[str, torch.Tensor]) -> dict[str,
 
 
 def coordinate_median(models: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
-    ordered = torch.stack([_flatten(m) for m in models]).sort(dim=0).values
+    ordered = torch.stack([flatten(m) for m in models]).sort(dim=0).values
     n = len(models)
     middle = ordered[n // 2] if n % 2 else (ordered[n // 2 - 1] + ordered[n // 2]) / 2
     return _unflatten(middle, models[0])
@@ -87,20 +83,14 @@ def trimmed_mean(models: list[dict[str, torch.Tensor]], beta: float = TRIM_FRACT
     trim = int(beta * n)
     if n - 2 * trim < 1:
         return coordinate_median(models)
-    ordered = torch.stack([_flatten(m) for m in models]).sort(dim=0).values
+    ordered = torch.stack([flatten(m) for m in models]).sort(dim=0).values
     return _unflatten(ordered[trim:n - trim].mean(dim=0), models[0])
 
 
 def multikrum_select(models: list[dict[str, torch.Tensor]], n_byzantine: int) -> list[int]:
     """Indices of the n - f models with the lowest Krum scores (ties to the lower index)."""
     n = len(models)
-    vectors = torch.stack([_flatten(m) for m in models]).to(torch.float64)
-    distances = torch.cdist(vectors, vectors) ** 2
-    neighbours = max(1, n - n_byzantine - 2)
-    scores = []
-    for i in range(n):
-        others = torch.cat([distances[i, :i], distances[i, i + 1:]])
-        scores.append(float(others.sort().values[:neighbours].sum()) if len(others) else 0.0)
+    scores = compute_krum_scores(models, max(1, n - n_byzantine - 2))
     keep = max(1, n - n_byzantine)
     return sorted(sorted(range(n), key=lambda i: (scores[i], i))[:keep])
 
@@ -120,16 +110,15 @@ def _update(kind, attack, is_malicious, global_params, share, config, seed):
 
 
 def _scores(kind, attack, collude, is_malicious, global_params, candidates, owners, malicious, share) -> list[int]:
-    """What a voter reveals for each candidate (attacks.py for the malicious ones); None, a blob attacker's
-    update nobody can decode, and a distance outlier (validate.mark_distance_outliers) score SCORE_UNUSABLE."""
+    """What a voter reveals for each candidate (validate.compute_votes; attacks.py for the malicious ones); None is
+    a blob attacker's update nobody can decode."""
     if is_malicious and collude:
         return collude_scores(owners, malicious)
     if is_malicious and attack == "lazy-voter":
         return lazy_scores(len(candidates))
     usable = [candidate for candidate in candidates if candidate is not None]
     global_loss, losses = score_candidates(kind, global_params, usable, share.val_x, share.val_y, "cpu")
-    scores = iter(mark_distance_outliers(compute_scores(global_loss, losses), usable))
-    return [next(scores) if candidate is not None else SCORE_UNUSABLE for candidate in candidates]
+    return compute_votes(global_loss, losses, candidates)
 
 
 def _chain_tally(kind, attack, collude, global_params, candidates, proposers, voters, malicious, shares,

@@ -11,6 +11,7 @@ summed in float64 over the same data batches.
 import torch
 
 from ..formats import SCORE_SCALE, SCORE_UNUSABLE
+from .aggregate import flatten
 from .models import forward, forward_stacked, is_classification
 from .train import pick_device
 
@@ -114,8 +115,8 @@ DISTANCE_OUTLIER_RATIO = 8.0
 """An update whose Krum score is at least this many times the round's median Krum score is a distance outlier.
 Chain-free, peer review, colluding voters, seeds 0-9 (digits: 10 participants, 12 rounds; diabetes: 8, 10 rounds):
 the highest ratio of an honest update a voter would also reject on loss was 6.7 (diabetes, no attack; on digits
-5.6), and 85-91% of digits sign-flipped updates reach 8 at 2-4 attackers of 10; 7 would add 3-4 points of those
-for a 4% margin over the honest 6.7."""
+5.7, label-flip at 2), and 85-91% of digits sign-flipped updates reach 8 at 2-4 attackers of 10; 7 would add 3-4
+points of those for a 4% margin over the honest 6.7."""
 OUTLIER_MIN_SCORE = 13 * SCORE_SCALE // 10
 """A distance outlier is reported unusable only when its score on the voter's data is already this bad (the
 module's AcceptBelowPerMillion default, so an update the voter would reject anyway): an honest update on unusual
@@ -125,25 +126,30 @@ MIN_UPDATES_FOR_DISTANCE = 5
 or two neighbours each, says little about what an honest update looks like."""
 
 
-def compute_krum_ratios(updates: list[dict[str, torch.Tensor]]) -> list[float]:
-    """Each update's Krum score ÷ the round's lower median Krum score (0 for all when that median is 0).
-
-    The Krum score (Blanchard et al., 2017) of an update is the sum of its squared distances to its k nearest other
-    updates: honest updates sit near each other, and one pushed somewhere else (flipped, boosted, noise) is far from
-    every honest one. k = ceil(n/2) - 1, the size of the largest minority (Krum's n - f - 2 for even n, one more for
-    odd n), so a coalition below half cannot fill an update's k neighbours with accomplices, nor, with copies of one
-    update, make the median 0. Distances between models are distances between updates (the global model cancels),
-    so every voter computes the same ratios from the same public blobs, whatever its data."""
+def compute_krum_scores(updates: list[dict[str, torch.Tensor]], neighbours: int) -> list[float]:
+    """Each update's Krum score (Blanchard et al., 2017): the sum of its squared distances to its `neighbours`
+    nearest other updates (all of them when there are fewer), in float64; 0 for a lone update."""
     n = len(updates)
     if n < 2:
         return [0.0] * n
-    vectors = torch.stack([torch.cat([tensor.reshape(-1).to(torch.float64) for tensor in update.values()])
-                           for update in updates])
+    vectors = torch.stack([flatten(update).to(torch.float64) for update in updates])
     distances = torch.cdist(vectors, vectors, compute_mode="donot_use_mm_for_euclid_dist") ** 2  # not |x|²+|y|²-2xy
-    neighbours = max(1, (n + 1) // 2 - 1)
     others = distances.masked_fill(torch.eye(n, dtype=torch.bool), float("inf"))
-    krum = others.sort(dim=1).values[:, :neighbours].sum(dim=1).tolist()
-    median = sorted(krum)[(n + 1) // 2 - 1]
+    return others.sort(dim=1).values[:, :min(neighbours, n - 1)].sum(dim=1).tolist()
+
+
+def compute_krum_ratios(updates: list[dict[str, torch.Tensor]]) -> list[float]:
+    """Each update's Krum score over its k = ceil(n/2) - 1 nearest others ÷ the round's lower median Krum score (0
+    for all when that median is 0).
+
+    Honest updates sit near each other, and one pushed somewhere else (flipped, boosted, noise) is far from every
+    honest one. k is the size of the largest minority (Krum's n - f - 2 for even n, one more for odd n), so a
+    coalition below half cannot fill an update's k neighbours with accomplices, nor, with copies of one update,
+    make the median 0. Distances between models are distances between updates (the global model cancels), so
+    every voter computes the same ratios from the same public blobs, whatever its data."""
+    n = len(updates)
+    krum = compute_krum_scores(updates, max(1, (n + 1) // 2 - 1))
+    median = sorted(krum)[(n + 1) // 2 - 1] if n else 0.0
     return [score / median if median > 0 else 0.0 for score in krum]
 
 
@@ -161,6 +167,15 @@ def mark_distance_outliers(scores: list[int], updates: list[dict[str, torch.Tens
     ratios = compute_krum_ratios(updates)
     return [SCORE_UNUSABLE if ratio >= DISTANCE_OUTLIER_RATIO and score >= OUTLIER_MIN_SCORE else score
             for score, ratio in zip(scores, ratios)]
+
+
+def compute_votes(global_loss: float, usable_losses: list[float], candidates: list[dict | None]) -> list[int]:
+    """What an honest voter reveals for each candidate: compute_scores of the usable ones (`usable_losses`, in
+    order), with the distance outliers among them marked (mark_distance_outliers); SCORE_UNUSABLE for a candidate
+    it could not use at all (None: missing, not a model, NaN)."""
+    usable = [candidate for candidate in candidates if candidate is not None]
+    scores = iter(mark_distance_outliers(compute_scores(global_loss, usable_losses), usable))
+    return [next(scores) if candidate is not None else SCORE_UNUSABLE for candidate in candidates]
 
 
 def accuracy(kind: str, params: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor) -> float | None:

@@ -17,7 +17,7 @@ from fl_module.worker.models import init_model
 from fl_module.worker.train import DEFAULT_TRAINING, train_with
 from fl_module.worker.validate import (
     DISTANCE_OUTLIER_RATIO, MIN_UPDATES_FOR_DISTANCE, OUTLIER_MIN_SCORE, accuracy, compute_krum_ratios,
-    compute_scores, losses_batched, losses_one_by_one, mark_distance_outliers, mean_loss, score_candidates,
+    compute_krum_scores, compute_scores, compute_votes, losses_batched, losses_one_by_one, mark_distance_outliers, mean_loss, score_candidates,
     stack_models)
 
 torch.set_num_threads(1)  # two xdist workers share two cores
@@ -136,6 +136,23 @@ def test_a_sign_flipped_update_among_honest_ones_is_a_distance_outlier_and_no_ho
                                                          for i, s in enumerate(rejected)]
     acceptable = [OUTLIER_MIN_SCORE - 1] * 10
     assert mark_distance_outliers(acceptable, updates) == acceptable
+
+
+def test_a_krum_score_sums_the_squared_distances_to_the_nearest_others():
+    points = [{"b": torch.tensor([float(x)]), "a": torch.tensor([0.0])} for x in (0, 1, 3, 10)]
+    assert compute_krum_scores(points, 1) == [1, 1, 4, 49]
+    assert compute_krum_scores(points, 2) == [1 + 9, 1 + 4, 4 + 9, 49 + 81]
+    assert compute_krum_scores(points, 9) == [1 + 9 + 100, 1 + 4 + 81, 4 + 9 + 49, 49 + 81 + 100]
+    assert compute_krum_scores(points[:1], 1) == [0.0] and compute_krum_scores([], 1) == []
+
+
+def test_a_voter_scores_what_it_cannot_use_unusable_and_marks_distance_outliers_among_the_rest():
+    near = [{"w": torch.full((4,), float(i))} for i in range(5)]
+    far = {"w": torch.full((4,), 1e6)}
+    candidates = [near[0], None, *near[1:], far]
+    votes = compute_votes(1.0, [2.0] * 6, candidates)
+    assert votes == [2_000_000, SCORE_UNUSABLE, 2_000_000, 2_000_000, 2_000_000, 2_000_000, SCORE_UNUSABLE]
+    assert compute_votes(1.0, [0.5] * 6, candidates)[-1] == 500_000, "an outlier the loss accepts keeps its score"
 
 
 def test_krum_ratios_order_updates_as_multikrum_selects_them():
